@@ -1,0 +1,490 @@
+"""Tumour-board assessment of one case: every derived value, with its reasons and sources.
+
+The pipeline only gathers inputs from the case and calls the clinical engine; the rules live in
+``livermet.clinical`` (scores), ``livermet.case.options`` (treatment options) and
+``livermet.case.findings`` (inconsistencies and gaps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from livermet import __version__
+from livermet.case.findings import Finding, detect_findings
+from livermet.case.model import Case, Procedure, duration_minutes, measure
+from livermet.case.options import TreatmentOption, treatment_options
+from livermet.case.timeline import DAYS_PER_MONTH, Timeline, build_timeline
+from livermet.clinical import (
+    ajcc,
+    albi,
+    anatomy,
+    child_pugh,
+    complications,
+    difficulty,
+    fnclcc,
+    gsa,
+    icg,
+    makuuchi,
+    meld,
+    surveillance,
+    textbook_outcome,
+)
+from livermet.clinical.extent import ResectionExtent
+from livermet.clinical.units import parse_quantity
+
+NOTICE = (
+    "Decision support, not medical advice. livermet recomputes what the case data imply and shows "
+    "its reasons and sources; the decision belongs to the treating team."
+)
+
+SIZE_METHOD_PREFERENCE = ("pathology", "mri", "ct", "ultrasound", "pet", "palpation", "other")
+"""Which measurement stages the primary tumour: the pathological specimen first (pT, AJCC 8
+pathological staging), then cross-sectional imaging, then palpation."""
+
+
+@dataclass
+class Assessment:
+    """The assessment as nested plain data (JSON-ready), plus the typed parts reports need."""
+
+    data: dict[str, Any]
+    findings: list[Finding] = field(default_factory=list)
+    options: list[TreatmentOption] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.data
+
+
+def _round(value: float | None, digits: int) -> float | int | None:
+    if value is None:
+        return None
+    rounded = round(value, digits)
+    return int(rounded) if float(rounded).is_integer() else rounded
+
+
+# --- sections --------------------------------------------------------------------------
+
+
+def _grading(case: Case) -> dict[str, Any]:
+    tumour = case.primary_tumour
+    diff = tumour.differentiation_score
+    diff_source = "stated in the case" if diff is not None else None
+    if diff is None and tumour.histology_variant:
+        diff = fnclcc.differentiation_score_for(f"{tumour.histology_variant} {tumour.histology}")
+        diff_source = "from the histologic type (Guillou 1997)" if diff is not None else None
+    result = fnclcc.fnclcc_grade(
+        mitoses_per_10hpf=tumour.mitoses_per_10hpf,
+        necrosis_percent=tumour.necrosis_percent,
+        necrosis_category=tumour.necrosis_category,
+        differentiation_score=diff,
+    )
+    return {
+        "fnclcc": {
+            "mitosis_score": result.mitosis_score,
+            "necrosis_score": result.necrosis_score,
+            "differentiation_score": result.differentiation_score,
+            "differentiation_source": diff_source,
+            "total": result.total,
+            "total_min": result.total_min,
+            "total_max": result.total_max,
+            "grade": result.grade,
+            "reported_grade": tumour.reported_grade,
+            "source": "FNCLCC: Trojani 1984; Coindre 2006; differentiation by type: Guillou 1997",
+        }
+    }
+
+
+def staging_size(case: Case) -> tuple[float | None, str | None]:
+    """Greatest dimension (cm) used for T, and the method it comes from."""
+    by_method = {s.method: s for s in case.primary_tumour.sizes}
+    for method in SIZE_METHOD_PREFERENCE:
+        if method in by_method:
+            mm = parse_quantity(by_method[method].greatest_dimension, "size", "size").value
+            return mm / 10.0, method
+    return None, None
+
+
+def metastasis_stage(case: Case) -> str | None:
+    """M1 when any distant metastasis (liver or elsewhere) is recorded, M0 when none is."""
+    if case.liver_lesions or case.extrahepatic_metastases:
+        return "M1"
+    if case.extrahepatic_metastases == []:
+        return "M0"
+    return None
+
+
+def _staging(case: Case, grade: int | None) -> dict[str, Any]:
+    size_cm, method = staging_size(case)
+    if case.primary_tumour.site_group not in {"extremity", "trunk"}:
+        return {
+            "ajcc8": {
+                "t": None,
+                "n": None,
+                "m": None,
+                "stage": None,
+                "reason": "AJCC 8 trunk/extremity staging does not cover this site",
+            }
+        }
+    result = ajcc.ajcc8_stage(
+        size_cm=size_cm, n=case.primary_tumour.nodal_status, m=metastasis_stage(case), grade=grade
+    )
+    return {
+        "ajcc8": {
+            "t": result.t,
+            "n": result.n,
+            "m": result.m,
+            "grade": result.grade,
+            "stage": result.stage,
+            "size_cm": _round(size_cm, 2),
+            "size_method": method,
+            "source": "AJCC Cancer Staging Manual, 8th ed. (2017), soft tissue sarcoma of the "
+            "trunk and extremities",
+        }
+    }
+
+
+def _lab(case: Case, name: str) -> float | None:
+    m = measure(getattr(case.labs, name), name)
+    return None if m is None else m.value
+
+
+def _liver_function(case: Case, assumptions: list[str]) -> dict[str, Any]:
+    lf = case.liver_function
+    out: dict[str, Any] = {}
+    r15 = measure(lf.icg_r15, "icg_r15")
+    if r15 is not None:
+        k = icg.icg_k(r15.value)
+        out["icg"] = {
+            "r15_percent": r15.value,
+            "k_per_min": _round(k.k_per_min, 4),
+            "pdr_percent_per_min": _round(k.pdr_percent_per_min, 2),
+            "source": "K = ln(100/R15)/15 (mono-exponential clearance)",
+        }
+    else:
+        out["icg"] = {"r15_percent": None, "k_per_min": None}
+    if lf.gsa is not None:
+        g = gsa.gsa_assessment(hh15=lf.gsa.hh15, lhl15=lf.gsa.lhl15)
+        out["gsa"] = {
+            "hh15": g.hh15,
+            "lhl15": g.lhl15,
+            "assessment": g.assessment,
+            "reasons": list(g.reasons),
+            "reference": g.reference,
+        }
+    else:
+        out["gsa"] = {"hh15": None, "lhl15": None, "assessment": None}
+
+    bilirubin = _lab(case, "bilirubin")
+    ascites = case.labs.ascites
+    if bilirubin is None and case.labs.within_normal_limits:
+        bilirubin = 1.0
+        assumptions.append(
+            "Bilirubin taken as normal (<= 1.0 mg/dL) because the laboratory findings are "
+            "reported as normal without values."
+        )
+    if ascites is None and case.labs.within_normal_limits:
+        ascites = "none"
+        assumptions.append("No ascites assumed: none is reported.")
+    mk = makuuchi.makuuchi_max_extent(
+        ascites=ascites, bilirubin_mg_dl=bilirubin, icg_r15_percent=None if r15 is None else r15.value
+    )
+    max_extent = mk.max_extent
+    out["makuuchi"] = {
+        "max_extent": None if max_extent is None else ResectionExtent(max_extent).label,
+        "max_extent_rank": None if max_extent is None else int(max_extent),
+        "branch": mk.branch,
+        "source": "Makuuchi 1993; Imamura 2003",
+    }
+    out["child_pugh"] = _child_pugh(case)
+    out["albi"] = _albi(case)
+    out["meld"] = _meld(case)
+    return out
+
+
+def _not_assessable(missing: list[str]) -> dict[str, Any]:
+    return {"value": None, "status": "not assessable", "missing": missing}
+
+
+def _child_pugh(case: Case) -> dict[str, Any]:
+    labs = case.labs
+    needed = {"bilirubin": labs.bilirubin, "albumin": labs.albumin, "inr": labs.inr}
+    missing = [k for k, v in needed.items() if v is None]
+    missing += [k for k in ("ascites", "encephalopathy") if getattr(labs, k) is None]
+    if missing:
+        return _not_assessable(missing)
+    bili = measure(labs.bilirubin, "bilirubin")
+    assert bili is not None
+    cp = child_pugh.child_pugh(
+        bilirubin_mg_dl=bili.value,
+        albumin_g_dl=_lab(case, "albumin"),
+        inr=_lab(case, "inr"),
+        ascites={"controlled": "mild", "uncontrollable": "moderate-severe"}.get(
+            str(labs.ascites), labs.ascites
+        ),
+        encephalopathy=labs.encephalopathy,
+        si_units=bili.reported_in_si,
+    )
+    return {"points": cp.points, "class": cp.child_class, "components": cp.components}
+
+
+def _albi(case: Case) -> dict[str, Any]:
+    bili, alb = _lab(case, "bilirubin"), _lab(case, "albumin")
+    if bili is None or alb is None:
+        return _not_assessable([k for k, v in (("bilirubin", bili), ("albumin", alb)) if v is None])
+    a = albi.albi(bilirubin_mg_dl=bili, albumin_g_dl=alb)
+    return {"score": _round(a.score, 3), "grade": a.grade, "malbi_grade": a.malbi_grade}
+
+
+def _meld(case: Case) -> dict[str, Any]:
+    cr, bili, inr = _lab(case, "creatinine"), _lab(case, "bilirubin"), _lab(case, "inr")
+    missing = [k for k, v in (("creatinine", cr), ("bilirubin", bili), ("inr", inr)) if v is None]
+    if missing:
+        return _not_assessable(missing)
+    out: dict[str, Any] = {"meld": meld.meld(creatinine_mg_dl=cr, bilirubin_mg_dl=bili, inr=inr).score}
+    na = _lab(case, "sodium")
+    if na is not None:
+        out["meld_na"] = meld.meld_na(
+            creatinine_mg_dl=cr, bilirubin_mg_dl=bili, inr=inr, sodium_mmol_l=na
+        ).score
+    out["context"] = "MELD is a cirrhosis score; in a non-cirrhotic liver it is context only"
+    return out
+
+
+def _resection(case: Case, liver_function: dict[str, Any]) -> dict[str, Any]:
+    proc = case.procedure("liver_resection")
+    tumour_segments = sorted(
+        {s for i, lesion in enumerate(case.liver_lesions) for s in anatomy.parse_segments(
+            lesion.segments, field=f"liver_lesions[{i}].segments")}
+    )
+    candidates = (
+        [c.name for c in anatomy.candidate_resections(tumour_segments)] if tumour_segments else []
+    )
+    if proc is None or not proc.segments_resected:
+        return {
+            "segments": None,
+            "procedure_name": None,
+            "approach": None if proc is None else proc.approach,
+            "within_safe_extent": None,
+            "difficulty": None,
+            "tumour_segments": tumour_segments,
+            "candidates": candidates,
+        }
+    index = case.procedures.index(proc)
+    name = anatomy.resection_name(
+        proc.segments_resected, field=f"procedures[{index}].segments_resected"
+    )
+    max_rank = liver_function["makuuchi"]["max_extent_rank"]
+    within = None if max_rank is None else int(name.extent) <= int(max_rank)
+    kaw = difficulty.kawaguchi_grade(procedure=name.name, segments=list(name.segments))
+    return {
+        "segments": list(name.segments),
+        "procedure_name": name.name,
+        "synonyms": list(name.synonyms),
+        "extent": ResectionExtent(name.extent).label,
+        "major": name.major,
+        "anatomical": name.anatomical,
+        "approach": proc.approach,
+        "within_safe_extent": within,
+        "difficulty": {
+            "system": "Kawaguchi 2018",
+            "grade": kaw.grade,
+            "points": kaw.points,
+            "rationale": kaw.rationale,
+        },
+        "tumour_segments": tumour_segments,
+        "candidates": candidates,
+        "source": "Brisbane 2000 terminology (Strasberg 2000); Kawaguchi, Ann Surg 2018",
+    }
+
+
+def _outcome(
+    case: Case, proc: Procedure | None, timeline: Timeline, *, liver: bool
+) -> dict[str, Any] | None:
+    if proc is None:
+        return None
+    grades = [
+        complications.parse_clavien_dindo(c.clavien_dindo)
+        if c.clavien_dindo
+        else complications.suggest_clavien_dindo(c.treatment or c.description)
+        for c in proc.complications
+    ]
+    known = [g for g in grades if g is not None]
+    if proc.complications:
+        worst: str | None = complications.highest_grade(known)
+        cci: float | None = complications.comprehensive_complication_index(known)
+    elif proc.no_complications:
+        worst, cci = "none", 0.0
+    else:
+        worst, cci = None, None
+    los = timeline.length_of_stay_days(proc.id)
+    out: dict[str, Any] = {
+        "clavien_dindo": worst,
+        "cci": cci,
+        "complications": [
+            {"description": c.description, "grade": g, "treatment": c.treatment}
+            for c, g in zip(proc.complications, grades, strict=True)
+        ],
+        "length_of_stay_days": _round(los, 1),
+    }
+    if liver:
+        out["operative_minutes"] = (
+            None if proc.duration is None else _round(duration_minutes(proc.duration), 0)
+        )
+        blood = measure(proc.blood_loss, "blood_loss")
+        out["blood_loss_ml"] = None if blood is None else _round(blood.value, 0)
+        out["approach"] = proc.approach
+        out["converted"] = proc.converted
+        out["margin"] = proc.margin
+        died = _died_within_90_days(case, timeline, proc)
+        major = None if worst is None else worst != "none" and _is_major(worst)
+        # "No postoperative complications" rules out a bile leak, liver failure and an
+        # intraoperative incident of consequence, as the TOLS worked example reads it (spec §13).
+        none_if_unknown = False if proc.no_complications else None
+        tols = textbook_outcome.textbook_outcome(
+            intraoperative_incident_grade2_or_more=_known(
+                proc.intraoperative_incident_grade2_or_more, none_if_unknown
+            ),
+            bile_leak_grade_b_or_c=_known(proc.bile_leak_grade_b_or_c, none_if_unknown),
+            liver_failure_grade_b_or_c=_known(proc.liver_failure_grade_b_or_c, none_if_unknown),
+            major_complication=major,
+            readmission_90d=proc.readmission_90d,
+            mortality_90d=died,
+            r0_resection=None if proc.margin is None else proc.margin == "R0",
+        )
+        out["textbook_outcome"] = {
+            "status": tols.status,
+            "criteria": dict(tols.criteria),
+            "missing": list(tols.missing),
+            "source": "Görgec et al., Ann Surg 2023 (TOLS Delphi consensus)",
+        }
+    return out
+
+
+def _known(value: bool | None, default: bool | None) -> bool | None:
+    return default if value is None else value
+
+
+def _is_major(grade: str) -> bool:
+    return complications.CLAVIEN_DINDO_GRADES.index(grade) >= complications.CLAVIEN_DINDO_GRADES.index(
+        "IIIa"
+    )
+
+
+def _died_within_90_days(case: Case, timeline: Timeline, proc: Procedure) -> bool | None:
+    start = timeline.procedure_day.get(proc.id)
+    if start is None:
+        return None
+    for event, day in zip(case.follow_up, timeline.follow_up_day, strict=True):
+        if event.kind == "death" and day is not None and day - start <= 90:
+            return True
+    last = timeline.last_follow_up_day()
+    return False if last is not None and last - start >= 90 else None
+
+
+def _timeline(case: Case, timeline: Timeline) -> dict[str, Any]:
+    primary, liver = case.procedure("primary_resection"), case.procedure("liver_resection")
+    timings = {lesion.timing for lesion in case.liver_lesions if lesion.timing}
+    after_primary = (
+        timeline.months_between(primary.id, liver.id) if primary and liver else None
+    )
+    last = timeline.last_follow_up_day()
+    follow_up_after_liver = None
+    if liver and last is not None and liver.id in timeline.procedure_day:
+        follow_up_after_liver = (last - timeline.procedure_day[liver.id]) / DAYS_PER_MONTH
+    follow_up_after_primary = None
+    if primary and last is not None and primary.id in timeline.procedure_day:
+        follow_up_after_primary = (last - timeline.procedure_day[primary.id]) / DAYS_PER_MONTH
+    return {
+        "metastasis_timing": timings.pop() if len(timings) == 1 else None,
+        "liver_resection_after_primary_months": _round(after_primary, 1),
+        "follow_up_after_liver_resection_months": _round(follow_up_after_liver, 1),
+        "follow_up_after_primary_months": _round(follow_up_after_primary, 1),
+        "events": _events(case, timeline),
+    }
+
+
+def _events(case: Case, timeline: Timeline) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+    for proc in case.procedures:
+        day = timeline.procedure_day.get(proc.id)
+        events.append({"day": day, "event": proc.name or proc.kind.replace("_", " ")})
+        if proc.id in timeline.discharge_day:
+            events.append({"day": timeline.discharge_day[proc.id], "event": f"discharge ({proc.id})"})
+    for ev, day in zip(case.follow_up, timeline.follow_up_day, strict=True):
+        label = ev.kind.replace("_", " ") + (f": {ev.status}" if ev.status else "")
+        events.append({"day": day, "event": label})
+    events.sort(key=lambda e: (e["day"] is None, e["day"] or 0.0))
+    for e in events:
+        e["month"] = None if e["day"] is None else _round(e["day"] / DAYS_PER_MONTH, 1)
+        e["day"] = _round(e["day"], 1)
+    return events
+
+
+def _surveillance(case: Case, grade: int | None, stage: str | None) -> dict[str, Any]:
+    liver = case.procedure("liver_resection")
+    plan = surveillance.surveillance_plan(
+        grade=grade,
+        stage=stage,
+        metastasectomy=liver is not None,
+        primary_site=case.primary_tumour.site,
+    )
+    return {
+        "index": "liver resection" if liver else "primary treatment",
+        "rows": [
+            {
+                "years": f"{row.from_year:g}-{row.to_year:g}" if row.to_year else f"{row.from_year:g}+",
+                "interval_months": list(row.interval_months),
+                "modalities": list(row.modalities),
+                "source": row.source,
+            }
+            for row in plan.rows
+        ],
+        "visits_months": [_round(m, 1) for m in surveillance.visit_schedule(plan, horizon_years=5)],
+    }
+
+
+# --- pipeline ----------------------------------------------------------------------------
+
+
+def assess(case: Case) -> Assessment:
+    """Assess ``case``: scores, resection, outcomes, timeline, options, surveillance, findings."""
+    timeline = build_timeline(case)
+    assumptions: list[str] = []
+    grading = _grading(case)
+    grade = grading["fnclcc"]["grade"]
+    staging = _staging(case, grade)
+    liver_function = _liver_function(case, assumptions)
+    resection = _resection(case, liver_function)
+    outcomes = {
+        "liver_resection": _outcome(case, case.procedure("liver_resection"), timeline, liver=True),
+        "primary_resection": _outcome(
+            case, case.procedure("primary_resection"), timeline, liver=False
+        ),
+    }
+    data: dict[str, Any] = {
+        "livermet_version": __version__,
+        "notice": NOTICE,
+        "case": {
+            "id": case.id,
+            "age_years": case.patient.age_years,
+            "sex": case.patient.sex,
+            "histology": case.primary_tumour.histology,
+            "primary_site": " ".join(
+                x for x in (case.primary_tumour.laterality, case.primary_tumour.site) if x
+            ),
+            "source": case.source,
+        },
+        "grading": grading,
+        "staging": staging,
+        "liver_function": liver_function,
+        "resection": resection,
+        "outcomes": outcomes,
+        "timeline": _timeline(case, timeline),
+    }
+    options = treatment_options(case, data)
+    data["options"] = [o.to_dict() for o in options]
+    data["surveillance"] = _surveillance(case, grade, staging["ajcc8"]["stage"])
+    findings = detect_findings(case, timeline, data)
+    data["findings"] = [f.to_dict() for f in findings]
+    data["assumptions"] = assumptions
+    return Assessment(data, findings, options)

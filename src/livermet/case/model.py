@@ -1,0 +1,320 @@
+"""The case file: one patient, as a case report or a clinic letter describes them.
+
+Every measured value keeps the text it was reported with (``"1.2 mg/dL"``, ``"5 h 14 min"``); it is
+checked against its unit and plausibility range when the file is read, and converted to the
+canonical unit only when a score needs it (``livermet.clinical.units``). Dates may be real dates or
+offsets from another event (``{after: primary-resection, months: 4}``), because case reports give
+only intervals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from livermet.clinical.units import Measurement, parse_quantity
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --- measured values -------------------------------------------------------------------------
+
+Reported = str | float
+"""A value as reported: a number in the canonical unit or a text with its unit."""
+
+
+def _checked(kind: str) -> AfterValidator:
+    def check(value: Reported | None) -> Reported | None:
+        if value is not None:
+            _as_measurement(value, kind)
+        return value
+
+    return AfterValidator(check)
+
+
+def _as_measurement(value: Reported, kind: str) -> Measurement:
+    try:
+        return parse_quantity(value, kind, kind)
+    except ValueError as exc:  # InputError is a ValueError; pydantic adds the path
+        message = getattr(exc, "message", str(exc))
+        raise ValueError(message) from None
+
+
+_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h(?:ours?|rs?)?)?\s*(?:(\d+(?:\.\d+)?)\s*min(?:utes?)?)?\s*$")
+
+
+def duration_minutes(value: Reported) -> float:
+    """Minutes in ``"314 min"``, ``"5 h 14 min"``, ``"5.2 h"`` or a bare number of minutes."""
+    if isinstance(value, str):
+        m = _DURATION.match(value)
+        if m and (m.group(1) or m.group(2)):
+            return float(m.group(1) or 0) * 60 + float(m.group(2) or 0)
+    return parse_quantity(value, "duration", "duration").value
+
+
+def _check_duration(value: Reported | None) -> Reported | None:
+    if value is not None:
+        try:
+            minutes = duration_minutes(value)
+        except ValueError as exc:
+            raise ValueError(getattr(exc, "message", str(exc))) from None
+        if not 0 < minutes <= 2880:
+            raise ValueError(f"{value!r} is outside the plausible range for a duration (0-48 h)")
+    return value
+
+
+Size = Annotated[Reported, _checked("size")]
+Volume = Annotated[Reported, _checked("volume")]
+BloodLoss = Annotated[Reported, _checked("blood_loss")]
+Duration = Annotated[Reported, AfterValidator(_check_duration)]
+
+
+def measure(value: Reported | None, kind: str) -> Measurement | None:
+    """Canonical measurement of an already-validated reported value (None stays None)."""
+    return None if value is None else parse_quantity(value, kind, kind)
+
+
+# --- time ----------------------------------------------------------------------------------
+
+
+class Offset(_Model):
+    """A time given relative to another event of the case, as case reports do."""
+
+    after: str = Field(description="id of the event this time is counted from")
+    days: float | None = Field(default=None, ge=0)
+    weeks: float | None = Field(default=None, ge=0)
+    months: float | None = Field(default=None, ge=0)
+    years: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> Offset:
+        given = [x for x in (self.days, self.weeks, self.months, self.years) if x is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of days, weeks, months or years")
+        return self
+
+
+When = dt.date | Offset
+"""A real date (ISO, ``2021-04-01``) or an offset from another event."""
+
+
+# --- patient and tumour -------------------------------------------------------------------
+
+
+class Patient(_Model):
+    age_years: int | None = Field(default=None, ge=0, le=120, description="age at presentation")
+    sex: Literal["male", "female", "other"] | None = None
+    height: Annotated[Reported, _checked("height")] | None = None
+    weight: Annotated[Reported, _checked("weight")] | None = None
+    comorbidities: list[str] = Field(default_factory=list)
+    performance_status: str | None = Field(
+        default=None, description="ECOG grade or the report's words, e.g. 'general condition good'"
+    )
+
+
+class SizeMeasurement(_Model):
+    method: Literal["palpation", "ct", "mri", "ultrasound", "pet", "pathology", "other"]
+    greatest_dimension: Size
+    dimensions: list[Size] = Field(default_factory=list, description="all axes, if reported")
+    source: str | None = Field(default=None, description="the sentence of the report it comes from")
+
+
+class Immunohistochemistry(_Model):
+    marker: str
+    result: Literal["positive", "negative", "equivocal"] | None = None
+    value: str | None = Field(default=None, description="e.g. a labelling index '60 %'")
+
+
+NecrosisCategory = Literal["none", "<50%", ">=50%"]
+
+
+class PrimaryTumour(_Model):
+    site: str = Field(description="anatomical site, e.g. 'thigh'")
+    site_group: Literal[
+        "extremity", "trunk", "retroperitoneum", "head_neck", "visceral", "uterus", "other"
+    ] = Field(description="AJCC 8 chapter of the site; staging covers extremity and trunk")
+    laterality: Literal["left", "right", "midline", "bilateral"] | None = None
+    depth: Literal["superficial", "deep"] | None = None
+    histology: str = Field(description="e.g. 'leiomyosarcoma'")
+    histology_variant: str | None = Field(
+        default=None, description="e.g. 'conventional', 'pleomorphic', 'well-differentiated'"
+    )
+    sizes: list[SizeMeasurement] = Field(default_factory=list)
+    mitoses_per_10hpf: int | None = Field(default=None, ge=0, le=500)
+    necrosis_percent: float | None = Field(default=None, ge=0, le=100)
+    necrosis_category: NecrosisCategory | None = None
+    differentiation_score: Literal[1, 2, 3] | None = None
+    reported_grade: Literal[1, 2, 3] | None = Field(
+        default=None, description="the grade the pathology report states (FNCLCC)"
+    )
+    immunohistochemistry: list[Immunohistochemistry] = Field(default_factory=list)
+    nodal_status: Literal["N0", "N1", "NX"] | None = None
+
+
+class LiverLesion(_Model):
+    segments: list[int | str] = Field(min_length=1, description="Couinaud segments, 1-8 (4a/4b)")
+    size: Size | None = None
+    size_method: Literal["ct", "mri", "ultrasound", "pathology", "other"] | None = None
+    number: int = Field(default=1, ge=1)
+    timing: Literal["synchronous", "metachronous"] | None = None
+    vascularity: Literal["hypovascular", "hypervascular", "unknown"] | None = None
+    source: str | None = None
+
+
+# --- liver function ----------------------------------------------------------------------
+
+
+class Labs(_Model):
+    within_normal_limits: bool | None = Field(
+        default=None, description="the report says 'laboratory findings were normal'"
+    )
+    bilirubin: Annotated[Reported, _checked("bilirubin")] | None = None
+    albumin: Annotated[Reported, _checked("albumin")] | None = None
+    inr: Annotated[Reported, _checked("inr")] | None = None
+    creatinine: Annotated[Reported, _checked("creatinine")] | None = None
+    sodium: Annotated[Reported, _checked("sodium")] | None = None
+    platelets: Annotated[Reported, _checked("platelets")] | None = None
+    ascites: Literal["none", "controlled", "uncontrollable"] | None = None
+    encephalopathy: Literal["none", "grade 1-2", "grade 3-4"] | None = None
+
+
+class GsaScintigraphy(_Model):
+    hh15: float | None = Field(default=None, gt=0, lt=1, description="blood clearance index")
+    lhl15: float | None = Field(default=None, gt=0, lt=1, description="receptor index")
+
+
+class LiverFunction(_Model):
+    icg_r15: Annotated[Reported, _checked("icg_r15")] | None = Field(
+        default=None, description="ICG retention at 15 min, e.g. '4.3 %'"
+    )
+    gsa: GsaScintigraphy | None = None
+    liver_condition: Literal["normal", "chemotherapy", "cirrhosis"] | None = Field(
+        default=None, description="background liver, for the minimum future liver remnant"
+    )
+    total_liver_volume: Volume | None = None
+    future_liver_remnant_volume: Volume | None = None
+    tumour_volume: Volume | None = None
+
+
+class Imaging(_Model):
+    modality: Literal["ct", "mri", "eob-mri", "fdg-pet", "ultrasound", "other"]
+    target: str = Field(description="'primary', 'liver', or a site")
+    finding: str
+    segments: list[int | str] = Field(default_factory=list)
+    size: Size | None = None
+    suv_max: float | None = Field(default=None, ge=0, le=100)
+    when: When | None = None
+
+
+class Biopsy(_Model):
+    target: str
+    method: str
+    diagnosis: str
+    when: When | None = None
+
+
+# --- treatment and outcome ---------------------------------------------------------------
+
+
+class Complication(_Model):
+    description: str
+    clavien_dindo: str | None = Field(default=None, description="I, II, IIIa, IIIb, IVa, IVb, V")
+    treatment: str | None = None
+    onset_pod: int | None = Field(default=None, ge=0)
+
+
+ProcedureKind = Literal[
+    "primary_resection",
+    "liver_resection",
+    "liver_ablation",
+    "chemoembolisation",
+    "chemotherapy",
+    "radiotherapy",
+    "other",
+]
+
+
+class Procedure(_Model):
+    id: str = Field(description="short id other events refer to, e.g. 'liver-resection'")
+    kind: ProcedureKind
+    name: str | None = Field(default=None, description="as the report names it")
+    when: When | None = None
+    approach: Literal["open", "laparoscopic", "robotic", "hand-assisted", "hybrid"] | None = None
+    segments_resected: list[int | str] = Field(default_factory=list)
+    duration: Duration | None = None
+    blood_loss: BloodLoss | None = None
+    converted: bool | None = Field(default=None, description="conversion to open surgery")
+    transfusion: bool | None = None
+    complications: list[Complication] = Field(default_factory=list)
+    no_complications: bool | None = Field(
+        default=None, description="the report states there were no complications"
+    )
+    discharge: When | None = None
+    readmission_90d: bool | None = None
+    margin: Literal["R0", "R1", "R2"] | None = None
+    intraoperative_incident_grade2_or_more: bool | None = None
+    bile_leak_grade_b_or_c: bool | None = None
+    liver_failure_grade_b_or_c: bool | None = None
+
+
+class FollowUpEvent(_Model):
+    kind: Literal["last_contact", "recurrence", "re_resection", "death"]
+    when: When
+    site: str | None = None
+    status: str | None = Field(default=None, description="e.g. 'no evidence of disease'")
+
+
+class Statements(_Model):
+    """Figures the report states in words, kept so that they can be checked against the data."""
+
+    observation_period_after_liver_resection_months: float | None = None
+    observation_period_after_primary_months: float | None = None
+
+
+class Case(_Model):
+    """One patient with liver metastases of a soft-tissue sarcoma."""
+
+    schema_version: Literal[1] = 1
+    id: str = Field(description="case identifier (no names, no hospital numbers)")
+    source: str | None = Field(default=None, description="where the data come from")
+    index_event: str = Field(description="id of the event that is day 0 of the timeline")
+    patient: Patient
+    primary_tumour: PrimaryTumour
+    liver_lesions: list[LiverLesion] = Field(default_factory=list)
+    extrahepatic_metastases: list[str] | None = Field(
+        default=None, description="sites; an empty list means none were found"
+    )
+    labs: Labs = Field(default_factory=Labs)
+    liver_function: LiverFunction = Field(default_factory=LiverFunction)
+    imaging: list[Imaging] = Field(default_factory=list)
+    biopsies: list[Biopsy] = Field(default_factory=list)
+    procedures: list[Procedure] = Field(default_factory=list)
+    follow_up: list[FollowUpEvent] = Field(default_factory=list)
+    statements: Statements = Field(default_factory=Statements)
+    notes: str | None = None
+
+    @model_validator(mode="after")
+    def _ids_unique(self) -> Case:
+        seen: set[str] = set()
+        for proc in self.procedures:
+            if proc.id in seen:
+                raise ValueError(f"procedure id {proc.id!r} is used twice")
+            seen.add(proc.id)
+        return self
+
+    def procedure(self, kind: str) -> Procedure | None:
+        """The first procedure of a kind (a case report has at most one of each)."""
+        return next((p for p in self.procedures if p.kind == kind), None)
+
+
+def case_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a case file, generated from the model."""
+    schema = Case.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "livermet case file"
+    return schema

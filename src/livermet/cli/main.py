@@ -1,0 +1,119 @@
+"""The ``livermet`` command: a thin shell that parses, calls the engine and renders."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from enum import Enum
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from livermet import __version__
+from livermet.case.assess import assess
+from livermet.case.load import load_case
+from livermet.case.model import case_json_schema
+from livermet.errors import LivermetError
+from livermet.report.html import render_html
+from livermet.report.markdown import render_markdown
+from livermet.report.text import print_text
+
+app = typer.Typer(
+    help="livermet: decision support and evidence for liver metastases of soft-tissue sarcoma.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def friendly_errors(func: F) -> F:
+    """Turn livermet's errors into a one-line message and an exit status; never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LivermetError as exc:
+            where = f"[bold]{exc.field}[/]: " if exc.field else ""
+            err_console.print(f"[red]error[/]: {where}{exc.message}", highlight=False)
+            for path, message in getattr(exc, "all_errors", [])[1:]:
+                err_console.print(f"       {path}: {message}", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:
+            err_console.print(f"[red]error[/]: {exc}", highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    md = "md"
+    html = "html"
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    if version:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.command("assess")
+@friendly_errors
+def assess_command(
+    case_file: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML or JSON).")],
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Assess a case: grading, staging, liver reserve, resection, outcomes, options, findings."""
+    data = assess(load_case(case_file)).to_dict()
+    if fmt is Format.text and output is None:
+        print_text(data, Console())
+        return
+    if fmt is Format.json:
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    elif fmt is Format.md:
+        text = render_markdown(data)
+    elif fmt is Format.html:
+        text = render_html(data)
+    else:
+        console = Console(record=True, width=110, file=open("/dev/null", "w"))  # noqa: SIM115
+        print_text(data, console)
+        text = console.export_text()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err_console.print(f"wrote {output}")
+
+
+@app.command("validate")
+@friendly_errors
+def validate_command(
+    case_file: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML or JSON).")],
+) -> None:
+    """Check a case file against the schema, units and timeline; print 'valid' or the error."""
+    case = load_case(case_file)
+    typer.echo(f"{case_file}: valid (case {case.id})")
+
+
+@app.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of the case file."""
+    typer.echo(json.dumps(case_json_schema(), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,101 @@
+"""Scalar/array plumbing shared by every score.
+
+Convention of the clinical engine: a score accepts Python scalars or numpy arrays (broadcast
+together). Unknown inputs are ``None`` (scalar) or ``NaN`` (array). When every input is a scalar the
+result's fields are Python scalars (``None`` for unknown); otherwise they are numpy arrays
+(``float`` with ``NaN`` for unknown numbers, ``object`` with ``None`` for unknown labels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from livermet.errors import InputError
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def is_scalar(*values: Any) -> bool:
+    """True when every value is a scalar (or None), i.e. the result should be scalar too."""
+    return all(v is None or np.ndim(v) == 0 for v in values)
+
+
+def as_float_array(value: Any, field: str) -> FloatArray:
+    """Convert a scalar / sequence / array to a float array; ``None`` becomes ``NaN``.
+
+    Raises InputError naming ``field`` when a value is not a number.
+    """
+    if value is None:
+        return np.array(np.nan)
+    if isinstance(value, (str, bytes)):
+        raise InputError(f"expected a number, got {value!r}", field)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiub":
+        return value.astype(np.float64, copy=False)
+    try:
+        items = np.asarray(value, dtype=object)
+        out = np.array(
+            [np.nan if v is None else v for v in items.ravel()], dtype=np.float64
+        ).reshape(items.shape)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"expected numbers, got {value!r}", field) from exc
+    return out
+
+
+def as_label_array(value: Any, field: str, allowed: Sequence[str]) -> npt.NDArray[np.object_]:
+    """Convert a label or a sequence of labels to an object array, checking each label.
+
+    ``None`` and ``NaN`` mean unknown and are kept as ``None``.
+    """
+    arr = np.asarray(value, dtype=object)
+    flat = arr.ravel()
+    out = np.empty(flat.shape, dtype=object)
+    for i, item in enumerate(flat):
+        if item is None or (isinstance(item, float) and np.isnan(item)):
+            out[i] = None
+        elif item in allowed:
+            out[i] = item
+        else:
+            raise InputError(f"expected one of {', '.join(allowed)}; got {item!r}", field)
+    return out.reshape(arr.shape)
+
+
+def check_range(
+    values: FloatArray,
+    field: str,
+    low: float,
+    high: float,
+    unit: str,
+    *,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> None:
+    """Raise InputError if a known (non-NaN) value lies outside [low, high] (or open ends)."""
+    known = values[~np.isnan(values)]
+    if known.size == 0:
+        return
+    too_low = known < low if low_inclusive else known <= low
+    too_high = known > high if high_inclusive else known >= high
+    bad = known[too_low | too_high]
+    if bad.size:
+        lo = "[" if low_inclusive else "("
+        hi = "]" if high_inclusive else ")"
+        raise InputError(
+            f"{bad[0]:g} {unit} is outside the accepted range {lo}{low:g}, {high:g}{hi} {unit}",
+            field,
+        )
+
+
+def scalar_or_array(values: Any, scalar: bool) -> Any:
+    """Return ``values`` unchanged for array mode, or as a Python scalar (NaN -> None)."""
+    if not scalar:
+        return values
+    item = np.asarray(values).item() if np.ndim(values) == 0 else values
+    if isinstance(item, float) and np.isnan(item):
+        return None
+    if isinstance(item, np.generic):
+        return item.item()
+    return item

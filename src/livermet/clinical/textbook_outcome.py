@@ -1,0 +1,217 @@
+"""Textbook outcome in liver surgery (TOLS), 2022 Delphi consensus (spec §13).
+
+Source: Görgec B, Benedetti Cacciaguerra A, Pawlik TM, et al. An international expert Delphi
+consensus on defining textbook outcome in liver surgery (TOLS). Ann Surg 2023;277:821-828
+(PMC10082050) [V1 abstract]; criteria list as applied in Dig Dis 2025 (PubMed 39778550) [V1].
+Predecessor: Görgec B, et al. JAMA Surg 2021 (not implemented: 30-day readmission, in-hospital
+mortality). TOLS+ (length of stay <= cohort 50th percentile, [UNV]) needs a cohort and is not
+computed here.
+
+TOLS is achieved only if all seven criteria hold. Tri-state result (spec §13): "not achieved"
+when any criterion failed, "not assessable" when some are unknown and none failed, else
+"achieved".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from livermet.clinical._vector import FloatArray, as_float_array, is_scalar
+from livermet.errors import InputError
+
+ObjectArray = npt.NDArray[np.object_]
+
+MET = "met"
+FAILED = "failed"
+NOT_ASSESSABLE = "not assessable"
+
+ACHIEVED = "achieved"
+NOT_ACHIEVED = "not achieved"
+
+
+@dataclass(frozen=True)
+class TolsCriterion:
+    """One TOLS criterion: its name (= the keyword of :func:`textbook_outcome`), the condition
+    that must hold, its source and verification tag, and whether ``True`` is the good value."""
+
+    name: str
+    description: str
+    source: str
+    true_is_good: bool = False
+
+
+TOLS_CRITERIA: tuple[TolsCriterion, ...] = (
+    TolsCriterion(
+        "intraoperative_incident_grade2_or_more",
+        "no intraoperative incident grade >= 2",
+        "Görgec 2023 Delphi [V1]; Oslo classification of intraoperative adverse events [name UNV]",
+    ),
+    TolsCriterion(
+        "bile_leak_grade_b_or_c",
+        "no postoperative bile leak grade B or C",
+        "Görgec 2023 [V1]; ISGLS bile leakage, Koch M, et al. Surgery 2011;149:680-688",
+    ),
+    TolsCriterion(
+        "liver_failure_grade_b_or_c",
+        "no post-hepatectomy liver failure grade B or C",
+        "Görgec 2023 [V1]; ISGLS PHLF, Rahbari NN, et al. Surgery 2011;149:713-724 (spec §14)",
+    ),
+    TolsCriterion(
+        "major_complication",
+        "no major postoperative complication (Clavien-Dindo >= III) within 90 days",
+        "Görgec 2023 [V1]; Dindo 2004 (spec §12)",
+    ),
+    TolsCriterion(
+        "readmission_90d",
+        "no readmission within 90 days after discharge due to a surgery-related major complication",
+        "Görgec 2023 [V1]",
+    ),
+    TolsCriterion(
+        "mortality_90d",
+        "no in-hospital or 90-day mortality",
+        "Görgec 2023 [V1]",
+    ),
+    TolsCriterion(
+        "r0_resection",
+        "R0 resection (malignancy; margin >= 1 mm [UNV])",
+        "Görgec 2023 [V1]",
+        true_is_good=True,
+    ),
+)
+"""The seven TOLS criteria in the consensus order (Görgec 2023; spec §13)."""
+
+_CRITERIA_BY_NAME = {c.name: c for c in TOLS_CRITERIA}
+
+
+@dataclass(frozen=True)
+class TextbookOutcomeResult:
+    """TOLS status with its per-criterion statuses.
+
+    Attributes
+    ----------
+    status
+        "achieved", "not achieved" or "not assessable" (object array in array mode).
+    achieved
+        True / False / None (not assessable); object array in array mode.
+    criteria
+        criterion name -> "met" | "failed" | "not assessable" (values are object arrays in
+        array mode), in the order of :data:`TOLS_CRITERIA`.
+    missing
+        Names of the criteria not assessable (array mode: object array of lists).
+    """
+
+    status: Any
+    achieved: Any
+    criteria: dict[str, Any]
+    missing: Any
+
+
+def _criterion_flags(value: Any, field: str) -> FloatArray:
+    """Booleans / 1 / 0 -> 1.0 / 0.0, None / NaN -> NaN; anything else is an InputError."""
+    arr = as_float_array(value, field)
+    known = arr[~np.isnan(arr)]
+    if np.any((known != 0.0) & (known != 1.0)):
+        raise InputError(
+            "expected True/False (1/0) or None/NaN for unknown, got "
+            f"{known[(known != 0.0) & (known != 1.0)][0]:g}",
+            field,
+        )
+    return arr
+
+
+def textbook_outcome(
+    *,
+    intraoperative_incident_grade2_or_more: Any = None,
+    bile_leak_grade_b_or_c: Any = None,
+    liver_failure_grade_b_or_c: Any = None,
+    major_complication: Any = None,
+    readmission_90d: Any = None,
+    mortality_90d: Any = None,
+    r0_resection: Any = None,
+) -> TextbookOutcomeResult:
+    """Textbook outcome in liver surgery (2022 Delphi consensus).
+
+    Parameters
+    ----------
+    intraoperative_incident_grade2_or_more, bile_leak_grade_b_or_c, liver_failure_grade_b_or_c,
+    major_complication, readmission_90d, mortality_90d
+        True (or 1) when the adverse event happened, False (0) when not, None/NaN unknown.
+        ``major_complication`` = Clavien-Dindo >= III within 90 days; ``readmission_90d`` =
+        readmission within 90 days for a surgery-related major complication.
+    r0_resection
+        True (1) when the resection was R0 (the good value), False (0) when R1/R2, None unknown.
+
+    Scalars give scalar fields; arrays (of 1/0/NaN) broadcast and give object arrays.
+
+    Examples
+    --------
+    The case (spec §13): every criterion good but readmission unknown -> "not assessable";
+    with ``readmission_90d=False`` -> "achieved".
+    """
+    inputs = {
+        "intraoperative_incident_grade2_or_more": intraoperative_incident_grade2_or_more,
+        "bile_leak_grade_b_or_c": bile_leak_grade_b_or_c,
+        "liver_failure_grade_b_or_c": liver_failure_grade_b_or_c,
+        "major_complication": major_complication,
+        "readmission_90d": readmission_90d,
+        "mortality_90d": mortality_90d,
+        "r0_resection": r0_resection,
+    }
+    scalar = is_scalar(*inputs.values())
+    flags = np.broadcast_arrays(*(_criterion_flags(v, k) for k, v in inputs.items()))
+
+    statuses: dict[str, ObjectArray] = {}
+    for criterion, flag in zip(TOLS_CRITERIA, flags, strict=True):
+        good = 1.0 if criterion.true_is_good else 0.0
+        statuses[criterion.name] = np.select(
+            [np.isnan(flag), flag == good],
+            [np.array(NOT_ASSESSABLE, dtype=object), np.array(MET, dtype=object)],
+            np.array(FAILED, dtype=object),
+        ).astype(object)
+
+    stacked = np.stack(list(statuses.values()))
+    any_failed = np.any(stacked == FAILED, axis=0)
+    any_unknown = np.any(stacked == NOT_ASSESSABLE, axis=0)
+    status = np.select(
+        [any_failed, any_unknown],
+        [np.array(NOT_ACHIEVED, dtype=object), np.array(NOT_ASSESSABLE, dtype=object)],
+        np.array(ACHIEVED, dtype=object),
+    ).astype(object)
+    achieved = np.select(
+        [any_failed, any_unknown],
+        [np.array(False, dtype=object), np.array(None, dtype=object)],
+        np.array(True, dtype=object),
+    ).astype(object)
+
+    if scalar:
+        return TextbookOutcomeResult(
+            status=str(status.item()),
+            achieved=achieved.item(),
+            criteria={name: str(s.item()) for name, s in statuses.items()},
+            missing=[name for name, s in statuses.items() if s.item() == NOT_ASSESSABLE],
+        )
+    missing = np.empty(status.shape, dtype=object)
+    for index in np.ndindex(status.shape):
+        missing[index] = [name for name, s in statuses.items() if s[index] == NOT_ASSESSABLE]
+    return TextbookOutcomeResult(
+        status=status, achieved=achieved, criteria=statuses, missing=missing
+    )
+
+
+def textbook_outcome_array(**criteria: Any) -> TextbookOutcomeResult:
+    """Array form of :func:`textbook_outcome`: same keywords (arrays of 1/0/NaN), always
+    returns arrays (at least one dimension), e.g. for a cohort table's columns."""
+    unknown = set(criteria) - set(_CRITERIA_BY_NAME)
+    if unknown:
+        raise InputError(
+            f"unknown TOLS criterion; expected {', '.join(_CRITERIA_BY_NAME)}",
+            sorted(unknown)[0],
+        )
+    arrays = {k: np.atleast_1d(as_float_array(v, k)) for k, v in criteria.items()}
+    if not arrays:
+        arrays = {TOLS_CRITERIA[0].name: np.array([np.nan])}
+    return textbook_outcome(**arrays)

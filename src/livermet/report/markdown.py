@@ -1,0 +1,130 @@
+"""The assessment as a printable Markdown report (also the body of the HTML report)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _v(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "not known"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        value = f"{value:g}"
+    return f"{value} {unit}".strip()
+
+
+def _table(rows: list[tuple[str, str]]) -> list[str]:
+    out = ["| item | value |", "|---|---|"]
+    out += [f"| {k} | {v} |" for k, v in rows]
+    return [*out, ""]
+
+
+def render_markdown(data: dict[str, Any]) -> str:
+    """Markdown report of an assessment dict (``Assessment.to_dict()``)."""
+    case = data["case"]
+    fn = data["grading"]["fnclcc"]
+    aj = data["staging"]["ajcc8"]
+    lf = data["liver_function"]
+    rs = data["resection"]
+    lines = [
+        f"# Tumour-board assessment — case {case['id']}",
+        "",
+        f"> **{data['notice']}**",
+        "",
+        f"{_v(case['age_years'])}-year-old {_v(case['sex'])}; {case['histology']} of the "
+        f"{case['primary_site']}.",
+        "",
+        "## Findings",
+        "",
+    ]
+    lines += [f"- **{f['severity']}** `{f['code']}`: {f['message']}" for f in data["findings"]]
+    lines += ["", "## Grading and staging", ""]
+    total = fn["total"] if fn["total"] is not None else f"{fn['total_min']}-{fn['total_max']}"
+    lines += _table(
+        [
+            ("FNCLCC mitosis score", _v(fn["mitosis_score"])),
+            ("FNCLCC necrosis score", _v(fn["necrosis_score"])),
+            ("FNCLCC differentiation score", _v(fn["differentiation_score"])),
+            ("FNCLCC total", _v(total)),
+            ("FNCLCC grade", _v(fn["grade"])),
+            ("AJCC 8 T / N / M", f"{_v(aj['t'])} / {_v(aj['n'])} / {_v(aj['m'])}"),
+            ("AJCC 8 stage", _v(aj["stage"])),
+        ]
+    )
+    lines += [f"Sources: {fn['source']}; {aj.get('source', '')}", "", "## Liver function", ""]
+    gsa = lf["gsa"]
+    lines += _table(
+        [
+            ("ICG-R15", _v(lf["icg"]["r15_percent"], "%")),
+            ("ICG-K", _v(lf["icg"]["k_per_min"], "/min")),
+            ("99mTc-GSA HH15 / LHL15", f"{_v(gsa['hh15'])} / {_v(gsa['lhl15'])}"),
+            ("GSA assessment", _v(gsa["assessment"])),
+            ("Makuuchi maximum extent", _v(lf["makuuchi"]["max_extent"])),
+            ("Child-Pugh", _v(lf["child_pugh"].get("class", lf["child_pugh"].get("status")))),
+            ("ALBI", _v(lf["albi"].get("grade", lf["albi"].get("status")))),
+        ]
+    )
+    lines += ["## Resection", ""]
+    diff = rs["difficulty"] or {}
+    lines += _table(
+        [
+            ("Segments resected", _v(", ".join(map(str, rs["segments"] or [])) or None)),
+            ("Procedure (Brisbane 2000)", _v(rs["procedure_name"])),
+            ("Approach", _v(rs["approach"])),
+            ("Within the safe extent", _v(rs["within_safe_extent"])),
+            ("Laparoscopic difficulty", _v(diff.get("grade") and f"{diff['system']} grade {diff['grade']}")),
+            ("Candidate anatomical resections", _v(", ".join(rs["candidates"]) or None)),
+        ]
+    )
+    lines += ["## Outcomes", ""]
+    for key, label in (("liver_resection", "Liver resection"), ("primary_resection", "Primary resection")):
+        o = data["outcomes"][key]
+        if o is None:
+            continue
+        rows = [
+            ("Clavien-Dindo (worst)", _v(o["clavien_dindo"])),
+            ("Comprehensive Complication Index", _v(o["cci"])),
+            ("Length of stay", _v(o["length_of_stay_days"], "days")),
+        ]
+        if "operative_minutes" in o:
+            rows += [
+                ("Operative time", _v(o["operative_minutes"], "min")),
+                ("Blood loss", _v(o["blood_loss_ml"], "mL")),
+                ("Textbook outcome", _v(o["textbook_outcome"]["status"])),
+            ]
+        lines += [f"### {label}", "", *_table(rows)]
+    tl = data["timeline"]
+    lines += ["## Timeline", ""]
+    lines += _table(
+        [
+            ("Metastasis timing", _v(tl["metastasis_timing"])),
+            ("Liver resection after the primary", _v(tl["liver_resection_after_primary_months"], "months")),
+            ("Follow-up after the liver resection", _v(tl["follow_up_after_liver_resection_months"], "months")),
+        ]
+    )
+    lines += ["| month | event |", "|---|---|"]
+    lines += [f"| {_v(e['month'])} | {e['event']} |" for e in tl["events"]]
+    lines += ["", "## Treatment options", ""]
+    for opt in data["options"]:
+        lines.append(f"### {opt['option']} — {opt['verdict']}")
+        lines.append("")
+        for r in opt["reasons"]:
+            sign = "+" if r["supports"] else "−"
+            lines.append(f"- ({sign}) {r['text']} *[{r['source']}]*")
+        lines.append("")
+    lines += ["## Surveillance", ""]
+    lines += ["| years | every (months) | modalities | source |", "|---|---|---|---|"]
+    for row in data["surveillance"]["rows"]:
+        lo, hi = row["interval_months"]
+        every = f"{lo:g}" if lo == hi else f"{lo:g}-{hi:g}"
+        lines.append(f"| {row['years']} | {every} | {', '.join(row['modalities'])} | {row['source']} |")
+    visits = ", ".join(_v(m) for m in data["surveillance"]["visits_months"])
+    lines += ["", f"Visits (months after the {data['surveillance']['index']}): {visits}", ""]
+    if data["assumptions"]:
+        lines += ["## Assumptions", ""]
+        lines += [f"- {a}" for a in data["assumptions"]]
+        lines.append("")
+    lines += ["---", "", f"livermet {data['livermet_version']}. {data['notice']}", ""]
+    return "\n".join(lines)

@@ -1,0 +1,90 @@
+"""The assessment as a readable terminal report (Rich)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+
+from livermet.report.markdown import _v
+
+_VERDICT_STYLE = {"favoured": "bold green", "possible": "yellow", "not favoured": "red"}
+
+
+def _kv(title: str, rows: list[tuple[str, str]]) -> Table:
+    table = Table(title=title, show_header=False, title_justify="left", title_style="bold")
+    table.add_column(style="cyan")
+    table.add_column()
+    for k, v in rows:
+        table.add_row(k, v)
+    return table
+
+
+def print_text(data: dict[str, Any], console: Console) -> None:
+    """Print the assessment of ``data`` (``Assessment.to_dict()``) to ``console``."""
+    case, fn, aj = data["case"], data["grading"]["fnclcc"], data["staging"]["ajcc8"]
+    lf, rs = data["liver_function"], data["resection"]
+    console.print(
+        Panel(
+            f"[bold]Case {case['id']}[/]: {_v(case['age_years'])}-year-old {_v(case['sex'])}, "
+            f"{case['histology']} of the {case['primary_site']}\n[italic]{data['notice']}[/]",
+            title="livermet tumour-board assessment",
+        )
+    )
+    total = fn["total"] if fn["total"] is not None else f"{fn['total_min']}-{fn['total_max']}"
+    diff = rs["difficulty"] or {}
+    console.print(
+        _kv(
+            "Grading, staging, liver function, resection",
+            [
+                ("FNCLCC", f"mitosis {fn['mitosis_score']}, necrosis {fn['necrosis_score']}, "
+                 f"differentiation {_v(fn['differentiation_score'])}; total {total} -> "
+                 f"grade {_v(fn['grade'])}"),
+                ("AJCC 8", f"{_v(aj['t'])} {_v(aj['n'])} {_v(aj['m'])} -> stage {_v(aj['stage'])}"),
+                ("ICG", f"R15 {_v(lf['icg']['r15_percent'], '%')}, K {_v(lf['icg']['k_per_min'], '/min')}"),
+                ("99mTc-GSA", f"HH15 {_v(lf['gsa']['hh15'])}, LHL15 {_v(lf['gsa']['lhl15'])} -> "
+                 f"{_v(lf['gsa']['assessment'])}"),
+                ("Makuuchi", f"up to {_v(lf['makuuchi']['max_extent'])}"),
+                ("Resection", f"segments {_v(', '.join(map(str, rs['segments'] or [])) or None)}: "
+                 f"{_v(rs['procedure_name'])} ({_v(rs['approach'])}); within safe extent: "
+                 f"{_v(rs['within_safe_extent'])}"),
+                ("Difficulty", _v(diff.get("grade") and f"{diff['system']} grade {diff['grade']}")),
+            ],
+        )
+    )
+    for key, label in (("liver_resection", "Liver resection"), ("primary_resection", "Primary resection")):
+        o = data["outcomes"][key]
+        if o is None:
+            continue
+        rows = [
+            ("Clavien-Dindo", _v(o["clavien_dindo"])),
+            ("CCI", _v(o["cci"])),
+            ("Length of stay", _v(o["length_of_stay_days"], "days")),
+        ]
+        if "operative_minutes" in o:
+            rows += [
+                ("Operative time", _v(o["operative_minutes"], "min")),
+                ("Blood loss", _v(o["blood_loss_ml"], "mL")),
+                ("Textbook outcome", _v(o["textbook_outcome"]["status"])),
+            ]
+        console.print(_kv(f"Outcome: {label}", rows))
+    options = Table(title="Treatment options", title_justify="left", title_style="bold")
+    options.add_column("option")
+    options.add_column("verdict")
+    options.add_column("reasons")
+    for opt in data["options"]:
+        reasons = "\n".join(
+            f"{'+' if r['supports'] else '-'} {r['text']} [dim][{r['source']}][/]" for r in opt["reasons"]
+        )
+        options.add_row(opt["option"], f"[{_VERDICT_STYLE[opt['verdict']]}]{opt['verdict']}[/]", reasons)
+    console.print(options)
+    findings = [
+        f"[{'yellow' if f['severity'] == 'warning' else 'blue'}]{f['severity']}[/] "
+        f"[bold]{f['code']}[/]: {f['message']}"
+        for f in data["findings"]
+    ]
+    console.print(Panel(Group(*findings) if findings else "none", title="Findings"))
+    visits = ", ".join(_v(m) for m in data["surveillance"]["visits_months"])
+    console.print(f"[bold]Surveillance[/] (months after the {data['surveillance']['index']}): {visits}")
