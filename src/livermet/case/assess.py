@@ -153,7 +153,7 @@ def _liver_function(case: Case, assumptions: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     r15 = measure(lf.icg_r15, "icg_r15")
     if r15 is not None:
-        k = icg.icg_k(r15.value)
+        k = icg.icg_clearance(r15.value)
         out["icg"] = {
             "r15_percent": r15.value,
             "k_per_min": _round(k.k_per_min, 4),

@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from livermet.clinical.anatomy import parse_segments
+from livermet.clinical.complications import parse_clavien_dindo
 from livermet.clinical.units import Measurement, parse_quantity
 
 
@@ -41,8 +43,7 @@ def _as_measurement(value: Reported, kind: str) -> Measurement:
     try:
         return parse_quantity(value, kind, kind)
     except ValueError as exc:  # InputError is a ValueError; pydantic adds the path
-        message = getattr(exc, "message", str(exc))
-        raise ValueError(message) from None
+        raise ValueError(_message_of(exc)) from None
 
 
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h(?:ours?|rs?)?)?\s*(?:(\d+(?:\.\d+)?)\s*min(?:utes?)?)?\s*$")
@@ -68,6 +69,29 @@ def _check_duration(value: Reported | None) -> Reported | None:
     return value
 
 
+def _message_of(exc: ValueError) -> str:
+    return str(getattr(exc, "message", exc))
+
+
+def _check_segments(values: list[int | str]) -> list[int | str]:
+    try:
+        parse_segments(values, field="segments")
+    except ValueError as exc:
+        raise ValueError(_message_of(exc)) from None
+    return values
+
+
+def _check_clavien_dindo(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            parse_clavien_dindo(value)
+        except ValueError as exc:
+            raise ValueError(_message_of(exc)) from None
+    return value
+
+
+Segments = Annotated[list[int | str], AfterValidator(_check_segments)]
+ClavienDindoGrade = Annotated[str, AfterValidator(_check_clavien_dindo)]
 Size = Annotated[Reported, _checked("size")]
 Volume = Annotated[Reported, _checked("volume")]
 BloodLoss = Annotated[Reported, _checked("blood_loss")]
@@ -157,7 +181,7 @@ class PrimaryTumour(_Model):
 
 
 class LiverLesion(_Model):
-    segments: list[int | str] = Field(min_length=1, description="Couinaud segments, 1-8 (4a/4b)")
+    segments: Segments = Field(min_length=1, description="Couinaud segments, 1-8 (4a/4b)")
     size: Size | None = None
     size_method: Literal["ct", "mri", "ultrasound", "pathology", "other"] | None = None
     number: int = Field(default=1, ge=1)
@@ -205,7 +229,7 @@ class Imaging(_Model):
     modality: Literal["ct", "mri", "eob-mri", "fdg-pet", "ultrasound", "other"]
     target: str = Field(description="'primary', 'liver', or a site")
     finding: str
-    segments: list[int | str] = Field(default_factory=list)
+    segments: Segments = Field(default_factory=list)
     size: Size | None = None
     suv_max: float | None = Field(default=None, ge=0, le=100)
     when: When | None = None
@@ -223,7 +247,9 @@ class Biopsy(_Model):
 
 class Complication(_Model):
     description: str
-    clavien_dindo: str | None = Field(default=None, description="I, II, IIIa, IIIb, IVa, IVb, V")
+    clavien_dindo: ClavienDindoGrade | None = Field(
+        default=None, description="I, II, IIIa, IIIb, IVa, IVb, V (suffix d allowed)"
+    )
     treatment: str | None = None
     onset_pod: int | None = Field(default=None, ge=0)
 
@@ -245,7 +271,7 @@ class Procedure(_Model):
     name: str | None = Field(default=None, description="as the report names it")
     when: When | None = None
     approach: Literal["open", "laparoscopic", "robotic", "hand-assisted", "hybrid"] | None = None
-    segments_resected: list[int | str] = Field(default_factory=list)
+    segments_resected: Segments = Field(default_factory=list)
     duration: Duration | None = None
     blood_loss: BloodLoss | None = None
     converted: bool | None = Field(default=None, description="conversion to open surgery")

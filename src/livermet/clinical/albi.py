@@ -130,7 +130,9 @@ def albi_grade(score: Any) -> FloatArray:
     """ALBI grade 1/2/3 for score(s) (float array, NaN where the score is NaN)."""
     s = np.asarray(score, dtype=np.float64)
     out: FloatArray = np.select(
-        [s <= ALBI_GRADE_1_MAX, s <= ALBI_GRADE_2_MAX, s > ALBI_GRADE_2_MAX], [1.0, 2.0, 3.0], np.nan
+        [s <= ALBI_GRADE_1_MAX, s <= ALBI_GRADE_2_MAX, s > ALBI_GRADE_2_MAX],
+        [1.0, 2.0, 3.0],
+        np.nan,
     )
     return out
 

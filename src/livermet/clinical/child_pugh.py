@@ -54,7 +54,8 @@ INR_BANDS = (1.7, 2.3)
 ASCITES_POINTS = {"none": 1, "mild": 2, "moderate-severe": 3}
 """Ascites: none 1, slight/mild (controlled) 2, moderate–severe (refractory) 3 ([V2])."""
 ENCEPHALOPATHY_POINTS = {"none": 1, "grade 1-2": 2, "grade 3-4": 3}
-"""Hepatic encephalopathy: none 1, grade 1–2 (or controlled) 2, grade 3–4 (or refractory) 3 ([V2])."""
+"""Hepatic encephalopathy: none 1, grade 1–2 (or controlled) 2, grade 3–4 (or refractory) 3
+([V2])."""
 
 CLASS_LOWER_POINTS = {"A": 5, "B": 7, "C": 10}
 """Classes: A = 5–6, B = 7–9, C = 10–15 points (Pugh 1973; [V2])."""

@@ -1,0 +1,157 @@
+"""99mTc-GSA scintigraphy indices HH15 and LHL15: liver-reserve assessment.
+
+Specified in clinical-scores.md §8.
+
+Definitions ([V2]: Ha-Kawa 1993, Kudo 1992 abstracts and the case report):
+HH15 = heart counts at 15 min / heart counts at 3 min (lower is better);
+LHL15 = liver counts at 15 min / (liver + heart counts at 15 min) (higher is better).
+
+Reference values: LHL15 in controls 0.936 ± 0.015 (Kudo M, Todo A, Ikekubo K, Hino M. Am J
+Gastroenterol 1992; [V1]); HH15 0.537 ± 0.037 and LHL15 0.942 ± 0.017 from the Japanese phase-III
+99mTc-GSA study (Torizuka K, et al. Kaku Igaku 1992; [UNV]).
+
+Cut-offs: LHL15 ≥ 0.90 and HH15 ≤ 0.60 = normal/good reserve are "commonly used in Japanese
+surgical practice" — **[UNV]: no stored source was seen** (clinical-scores.md §8 and open
+question 3).
+They are therefore named constants and keyword arguments, and every result states the cut-offs
+it used.
+
+Categories: both indices within their normal limit → "normal"; both outside → "impaired"; exactly
+one outside → "indeterminate" (clinical-scores.md §8). When one index is unknown the category
+cannot be decided either → "indeterminate", with a reason naming the missing index (documented
+default; the spec does not cover this case). Both unknown → None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from livermet.clinical._vector import as_float_array, check_range, is_scalar, scalar_or_array
+
+HH15_UPPER_NORMAL = 0.60
+"""HH15 ≤ 0.60 = normal (Japanese surgical practice; [UNV], configurable)."""
+LHL15_LOWER_NORMAL = 0.90
+"""LHL15 ≥ 0.90 = normal (Japanese surgical practice; [UNV], configurable)."""
+HH15_REFERENCE_MEAN_SD = (0.537, 0.037)
+"""HH15 in normal subjects (Torizuka 1992 phase-III study; [UNV])."""
+LHL15_REFERENCE_MEAN_SD = (0.942, 0.017)
+"""LHL15 in normal subjects (Torizuka 1992 phase-III study; [UNV]); Kudo 1992 controls
+0.936 ± 0.015 [V1]."""
+
+NORMAL = "normal"
+IMPAIRED = "impaired"
+INDETERMINATE = "indeterminate"
+
+_SNAP_DECIMALS = 9
+
+
+@dataclass(frozen=True)
+class GsaResult:
+    """99mTc-GSA liver-reserve assessment.
+
+    Attributes
+    ----------
+    hh15, lhl15 : float | None (array: float, NaN = unknown)
+        The indices as given.
+    assessment : str | None (array: object)
+        "normal", "impaired", "indeterminate", or None when both indices are unknown.
+    reasons : tuple[str, ...] (array: object array of tuples)
+        One sentence per index saying how it compares with its cut-off.
+    reference : str
+        The cut-offs applied and their verification status.
+    """
+
+    hh15: Any
+    lhl15: Any
+    assessment: Any
+    reasons: Any
+    reference: str
+
+
+def gsa_assessment(
+    *,
+    hh15: Any,
+    lhl15: Any,
+    hh15_upper_normal: float = HH15_UPPER_NORMAL,
+    lhl15_lower_normal: float = LHL15_LOWER_NORMAL,
+) -> GsaResult:
+    """Classify liver reserve from HH15 and LHL15 (clinical-scores.md §8).
+
+    Parameters
+    ----------
+    hh15 : float | array | None
+        Blood clearance index, ratio in (0, 1).
+    lhl15 : float | array | None
+        Receptor index, ratio in (0, 1).
+    hh15_upper_normal : float
+        HH15 at or below this is normal (default 0.60, [UNV]).
+    lhl15_lower_normal : float
+        LHL15 at or above this is normal (default 0.90, [UNV]).
+
+    Returns
+    -------
+    GsaResult
+
+    Raises
+    ------
+    InputError
+        When an index is not strictly between 0 and 1.
+    """
+    scalar = is_scalar(hh15, lhl15)
+    hh = as_float_array(hh15, "hh15")
+    lhl = as_float_array(lhl15, "lhl15")
+    for values, field in ((hh, "hh15"), (lhl, "lhl15")):
+        check_range(values, field, 0.0, 1.0, "(ratio)", low_inclusive=False, high_inclusive=False)
+    hh, lhl = np.broadcast_arrays(hh, lhl)
+
+    # status per index: 0 normal, 1 abnormal, NaN unknown. Snapping to 9 decimals keeps a ratio
+    # computed from counts (0.6000000000000001) on the cut-off it equals.
+    hh_s, lhl_s = np.round(hh, _SNAP_DECIMALS), np.round(lhl, _SNAP_DECIMALS)
+    hh_bad = np.where(np.isnan(hh), np.nan, (hh_s > hh15_upper_normal).astype(float))
+    lhl_bad = np.where(np.isnan(lhl), np.nan, (lhl_s < lhl15_lower_normal).astype(float))
+    n_bad = hh_bad + lhl_bad  # NaN when either is unknown
+    assessment = np.full(hh.shape, INDETERMINATE, dtype=object)
+    assessment[n_bad == 0] = NORMAL
+    assessment[n_bad == 2] = IMPAIRED
+    assessment[np.isnan(hh) & np.isnan(lhl)] = None
+
+    hh_text = _reason_texts(
+        hh_bad,
+        f"HH15 ≤ {hh15_upper_normal:.2f} (normal)",
+        f"HH15 > {hh15_upper_normal:.2f} (abnormal)",
+        "HH15 unknown",
+    )
+    lhl_text = _reason_texts(
+        lhl_bad,
+        f"LHL15 ≥ {lhl15_lower_normal:.2f} (normal)",
+        f"LHL15 < {lhl15_lower_normal:.2f} (abnormal)",
+        "LHL15 unknown",
+    )
+    reasons = _pair(hh_text, lhl_text)
+    reference = (
+        f"normal if HH15 ≤ {hh15_upper_normal:.2f} and LHL15 ≥ {lhl15_lower_normal:.2f} "
+        "(cut-offs used in Japanese surgical practice, unverified [UNV]); reference values "
+        "HH15 0.537 ± 0.037, LHL15 0.942 ± 0.017 (Torizuka 1992 [UNV]); "
+        "LHL15 controls 0.936 ± 0.015 (Kudo 1992)"
+    )
+    return GsaResult(
+        hh15=scalar_or_array(hh, scalar),
+        lhl15=scalar_or_array(lhl, scalar),
+        assessment=scalar_or_array(assessment, scalar),
+        reasons=scalar_or_array(reasons, scalar),
+        reference=reference,
+    )
+
+
+_pair = np.frompyfunc(lambda a, b: (a, b), 2, 1)
+"""Element-wise (hh15 reason, lhl15 reason) tuples in an object array."""
+
+
+def _reason_texts(status: Any, normal: str, abnormal: str, unknown: str) -> Any:
+    out = np.full(np.shape(status), unknown, dtype=object)
+    out[status == 0] = normal
+    out[status == 1] = abnormal
+    return out

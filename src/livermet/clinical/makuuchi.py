@@ -1,0 +1,233 @@
+"""Makuuchi criteria: the maximum safe extent of hepatectomy from ascites, bilirubin and ICG-R15.
+
+Sources: Makuuchi M, Kosuge T, Takayama T, et al. Surgery for small liver cancers. Semin Surg
+Oncol 1993;9:298-304. Imamura H, Seyama Y, Kokudo N, et al. One thousand fifty-six hepatectomies
+without mortality in 8 years. Arch Surg 2003;138:1198-1206. Specified in clinical-scores.md §6:
+the full tree is [V1] (two open-source calculators by one author), the branch "right hepatectomy
+only if bilirubin < 1.0 mg/dL and ICG-R15 < 10 %" is [V1] (Springer chapter), the rest matches the
+published figure from memory [UNV against the 1993 paper itself].
+
+Tree (clinical-scores.md §6):
+1. uncontrollable ascites → no hepatectomy;
+2. ascites absent or controlled with diuretics → bilirubin, rounded to 0.1 mg/dL first
+   (round half up, so 1.05 → 1.1 and 1.95 → 2.0):
+   ≥ 2.0 → no hepatectomy; 1.6–1.9 → enucleation; 1.1–1.5 → limited resection;
+   ≤ 1.0 → ICG-R15 (half-open bands): [0, 10) → right hemihepatectomy / trisectionectomy;
+   [10, 20) → left hemihepatectomy or sectionectomy; [20, 30) → segmentectomy;
+   [30, 40) → limited resection; [40, 100] → enucleation.
+
+The tree was built for HCC in chronic liver disease; in a normal liver most Western centres rely
+on the future-liver-remnant volume (clinical-scores.md §9) instead.
+
+Unknown inputs: the result carries the range ``[lower_bound, upper_bound]`` that the maximum
+extent can take over every value of the unknown inputs; ``max_extent`` is given only when the two
+coincide (e.g. bilirubin ≥ 2.0 decides "no hepatectomy" even with unknown ascites; a bilirubin
+above 1.0 makes ICG-R15 unnecessary). Otherwise ``max_extent`` is None and ``branch`` names the
+missing input. With normal bilirubin and unknown ICG-R15 the bounds are enucleation and right
+hemihepatectomy; the lower bound is *not* reported as the maximum because a planned resection
+compared against it would be wrongly refused (documented default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from livermet.clinical._vector import (
+    FloatArray,
+    as_float_array,
+    as_label_array,
+    check_range,
+    is_scalar,
+    scalar_or_array,
+)
+from livermet.clinical.extent import ResectionExtent
+
+E = ResectionExtent
+
+ASCITES_STATES = ("none", "controlled", "uncontrollable")
+"""Ascites: absent, controllable with diuretics, uncontrollable (Makuuchi 1993)."""
+
+BILIRUBIN_NORMAL_MAX_TENTHS = 10
+"""Rounded bilirubin ≤ 1.0 mg/dL: normal → decide on ICG-R15 (Makuuchi 1993; [V1])."""
+BILIRUBIN_LIMITED_MAX_TENTHS = 15
+"""Rounded bilirubin 1.1–1.5 mg/dL → limited resection (Makuuchi 1993; [V1])."""
+BILIRUBIN_ENUCLEATION_MAX_TENTHS = 19
+"""Rounded bilirubin 1.6–1.9 mg/dL → enucleation; ≥ 2.0 → no hepatectomy (Makuuchi 1993; [V1])."""
+
+ICG_R15_BANDS = (
+    (10.0, E.RIGHT_HEMIHEPATECTOMY),
+    (20.0, E.SECTIONECTOMY),
+    (30.0, E.SEGMENTECTOMY),
+    (40.0, E.LIMITED),
+)
+"""ICG-R15 upper limits (exclusive, %) and the extent they allow; ≥ 40 % → enucleation
+(Makuuchi 1993; < 10 % → right hepatectomy [V1], other bands [V1]/[UNV])."""
+ICG_R15_RANGE_PERCENT = (0.0, 100.0)
+"""ICG-R15 accepted in [0, 100] %, the span of the tree's bands (clinical-scores.md §6)."""
+BILIRUBIN_RANGE_MG_DL = (0.1, 50.0)
+"""Plausibility (engineering choice, clinical-scores.md §3)."""
+
+_SNAP_DECIMALS = 9
+
+_OK = "ascites absent or controlled; "
+_PATH_TEXT = (
+    "uncontrollable ascites → no hepatectomy",
+    "bilirubin ≥ 2.0 mg/dL → no hepatectomy (whatever the ascites)",
+    "ascites status unknown → not assessable (uncontrollable ascites would exclude hepatectomy)",
+    _OK + "bilirubin unknown → not assessable",
+    _OK + "bilirubin 1.6–1.9 mg/dL → enucleation only",
+    _OK + "bilirubin 1.1–1.5 mg/dL → limited resection",
+    _OK + "bilirubin ≤ 1.0 mg/dL; ICG-R15 unknown → not assessable "
+    "(maximum between enucleation and right hemihepatectomy/trisectionectomy)",
+    _OK + "bilirubin ≤ 1.0 mg/dL; ICG-R15 < 10 % → up to right hemihepatectomy or trisectionectomy",
+    _OK + "bilirubin ≤ 1.0 mg/dL; ICG-R15 10–19 % → up to left hemihepatectomy or sectionectomy",
+    _OK + "bilirubin ≤ 1.0 mg/dL; ICG-R15 20–29 % → up to segmentectomy",
+    _OK + "bilirubin ≤ 1.0 mg/dL; ICG-R15 30–39 % → limited resection",
+    _OK + "bilirubin ≤ 1.0 mg/dL; ICG-R15 ≥ 40 % → enucleation only",
+)
+
+
+@dataclass(frozen=True)
+class MakuuchiResult:
+    """Maximum permitted extent of hepatectomy.
+
+    Attributes
+    ----------
+    max_extent : ResectionExtent | None (array: float of ResectionExtent values, NaN = unknown)
+        The maximum extent, or unknown when missing inputs leave it open.
+    label : str | None (array: object)
+        Human-readable extent (``ResectionExtent.label``).
+    branch : str (array: object)
+        The path taken through the tree, or which input is missing.
+    lower_bound, upper_bound : ResectionExtent (array: float)
+        Range of the maximum extent over the values the unknown inputs could take; both equal
+        ``max_extent`` when it is decided.
+    bilirubin_rounded_mg_dl : float | None (array: float)
+        Bilirubin rounded (half up) to 0.1 mg/dL, as used by the tree.
+    """
+
+    max_extent: Any
+    label: Any
+    branch: Any
+    lower_bound: Any
+    upper_bound: Any
+    bilirubin_rounded_mg_dl: Any
+
+
+def makuuchi_max_extent(
+    *, ascites: Any, bilirubin_mg_dl: Any, icg_r15_percent: Any
+) -> MakuuchiResult:
+    """Apply the Makuuchi decision tree (clinical-scores.md §6).
+
+    Parameters
+    ----------
+    ascites : str | array | None
+        "none", "controlled" (with diuretics) or "uncontrollable".
+    bilirubin_mg_dl : float | array | None
+        Total bilirubin, mg/dL (plausible 0.1–50).
+    icg_r15_percent : float | array | None
+        ICG retention at 15 min, % (0–100).
+
+    Returns
+    -------
+    MakuuchiResult
+
+    Raises
+    ------
+    InputError
+        When a value is out of range or the ascites label is not recognised.
+    """
+    scalar = is_scalar(ascites, bilirubin_mg_dl, icg_r15_percent)
+    asc = as_label_array(ascites, "ascites", ASCITES_STATES)
+    bili = as_float_array(bilirubin_mg_dl, "bilirubin_mg_dl")
+    icg = as_float_array(icg_r15_percent, "icg_r15_percent")
+    check_range(bili, "bilirubin_mg_dl", *BILIRUBIN_RANGE_MG_DL, "mg/dL")
+    check_range(icg, "icg_r15_percent", *ICG_R15_RANGE_PERCENT, "%")
+    asc, bili, icg = np.broadcast_arrays(asc, bili, icg)
+
+    tenths = np.floor(np.round(bili * 10.0, _SNAP_DECIMALS) + 0.5)
+    r15 = np.round(icg, _SNAP_DECIMALS)
+
+    asc_stop = asc == "uncontrollable"
+    asc_ok = (asc == "none") | (asc == "controlled")
+    asc_unknown = ~(asc_stop | asc_ok)
+    bili_unknown = np.isnan(tenths)
+    bili_normal = tenths <= BILIRUBIN_NORMAL_MAX_TENTHS
+    bili_limited = (tenths > BILIRUBIN_NORMAL_MAX_TENTHS) & (tenths <= BILIRUBIN_LIMITED_MAX_TENTHS)
+    bili_enucleation = (tenths > BILIRUBIN_LIMITED_MAX_TENTHS) & (
+        tenths <= BILIRUBIN_ENUCLEATION_MAX_TENTHS
+    )
+    bili_stop = tenths > BILIRUBIN_ENUCLEATION_MAX_TENTHS
+    icg_unknown = np.isnan(r15)
+
+    # ICG branch, then bilirubin branch, then ascites: bounds of the maximum extent.
+    icg_ext = _icg_extent(r15)
+    icg_lo = np.where(icg_unknown, float(E.ENUCLEATION), icg_ext)
+    icg_hi = np.where(icg_unknown, float(E.RIGHT_HEMIHEPATECTOMY), icg_ext)
+    bili_fixed = np.select(
+        [bili_limited, bili_enucleation, bili_stop],
+        [float(E.LIMITED), float(E.ENUCLEATION), float(E.NONE)],
+        np.nan,
+    )
+    bili_lo = np.select([bili_normal, bili_unknown], [icg_lo, float(E.NONE)], bili_fixed)
+    bili_hi = np.select(
+        [bili_normal, bili_unknown], [icg_hi, np.maximum(float(E.LIMITED), icg_hi)], bili_fixed
+    )
+    lower = np.select([asc_stop, asc_ok], [float(E.NONE), bili_lo], float(E.NONE))
+    upper = np.select([asc_stop, asc_ok], [float(E.NONE), bili_hi], bili_hi)
+    max_extent = np.where(lower == upper, lower, np.nan)
+
+    path = np.select(
+        [
+            asc_stop,
+            bili_stop,
+            asc_unknown,
+            bili_unknown,
+            bili_enucleation,
+            bili_limited,
+            icg_unknown,
+            r15 < 10.0,
+            r15 < 20.0,
+            r15 < 30.0,
+            r15 < 40.0,
+        ],
+        list(range(11)),
+        11,
+    )
+    branch = np.asarray(_PATH_TEXT, dtype=object)[path]
+    labels = np.full(max_extent.shape, None, dtype=object)
+    for extent in E:
+        labels[max_extent == extent] = extent.label
+
+    return MakuuchiResult(
+        max_extent=_extent_or_array(max_extent, scalar),
+        label=scalar_or_array(labels, scalar),
+        branch=scalar_or_array(branch, scalar),
+        lower_bound=_extent_or_array(lower, scalar),
+        upper_bound=_extent_or_array(upper, scalar),
+        bilirubin_rounded_mg_dl=scalar_or_array(tenths / 10.0, scalar),
+    )
+
+
+def within_extent(planned: ResectionExtent, maximum: ResectionExtent) -> bool:
+    """True when the planned resection does not exceed the maximum permitted extent."""
+    return ResectionExtent(planned) <= ResectionExtent(maximum)
+
+
+def _icg_extent(r15: FloatArray) -> FloatArray:
+    """Extent allowed by ICG-R15 (half-open bands); NaN where unknown."""
+    conditions = [r15 < limit for limit, _ in ICG_R15_BANDS] + [r15 >= ICG_R15_BANDS[-1][0]]
+    choices = [float(extent) for _, extent in ICG_R15_BANDS] + [float(E.ENUCLEATION)]
+    out: FloatArray = np.select(conditions, choices, np.nan)
+    return out
+
+
+def _extent_or_array(values: FloatArray, scalar: bool) -> Any:
+    """ResectionExtent (None if unknown) in scalar mode, float array (NaN) otherwise."""
+    if not scalar:
+        return values
+    item = float(values.item())
+    return None if np.isnan(item) else ResectionExtent(int(item))

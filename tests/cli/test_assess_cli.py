@@ -1,0 +1,134 @@
+"""`livermet assess` from the outside: formats, files, and bad input that never shows a traceback."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from livermet.cli.main import app
+from tests.conftest import SEED_CASE
+
+BAD_CASES = Path(__file__).parent / "bad_cases"
+runner = CliRunner()
+
+
+def _expected_field(path: Path) -> str:
+    if path.suffix == ".json":
+        return path.with_suffix(".expect").read_text().strip()
+    match = re.search(r"^# expect-field: (.+)$", path.read_text(), re.MULTILINE)
+    assert match, f"{path.name} lacks its expect-field line"
+    return match.group(1).strip()
+
+
+BAD_FILES = sorted(p for p in BAD_CASES.iterdir() if p.suffix in {".yaml", ".json"})
+
+
+@pytest.mark.parametrize("path", BAD_FILES, ids=[p.stem for p in BAD_FILES])
+def test_bad_case_exits_2_naming_the_field(path: Path) -> None:
+    result = runner.invoke(app, ["assess", str(path), "--format", "json"])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert _expected_field(path) in result.stderr
+
+
+def test_bad_case_in_a_real_process_has_no_traceback() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "livermet.cli.main", "assess", str(BAD_CASES / "bilirubin_without_volume_unit.yaml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert "labs.bilirubin" in proc.stderr and "mg/dL" in proc.stderr
+
+
+def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["assess", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert "no such case file" in result.stderr
+
+
+def test_json_output_has_the_contract_keys() -> None:
+    result = runner.invoke(app, ["assess", str(SEED_CASE), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    for path in [
+        "grading.fnclcc.mitosis_score",
+        "grading.fnclcc.necrosis_score",
+        "grading.fnclcc.differentiation_score",
+        "grading.fnclcc.total",
+        "grading.fnclcc.grade",
+        "staging.ajcc8.t",
+        "staging.ajcc8.n",
+        "staging.ajcc8.m",
+        "staging.ajcc8.stage",
+        "liver_function.icg.r15_percent",
+        "liver_function.icg.k_per_min",
+        "liver_function.gsa.hh15",
+        "liver_function.gsa.lhl15",
+        "liver_function.gsa.assessment",
+        "liver_function.makuuchi.max_extent",
+        "resection.segments",
+        "resection.procedure_name",
+        "resection.approach",
+        "resection.within_safe_extent",
+        "resection.difficulty",
+        "outcomes.liver_resection.clavien_dindo",
+        "outcomes.liver_resection.cci",
+        "outcomes.liver_resection.textbook_outcome",
+        "outcomes.liver_resection.length_of_stay_days",
+        "outcomes.liver_resection.operative_minutes",
+        "outcomes.liver_resection.blood_loss_ml",
+        "outcomes.primary_resection.clavien_dindo",
+        "outcomes.primary_resection.cci",
+        "outcomes.primary_resection.length_of_stay_days",
+        "timeline.metastasis_timing",
+        "timeline.liver_resection_after_primary_months",
+        "timeline.follow_up_after_liver_resection_months",
+        "options",
+        "surveillance",
+        "findings",
+    ]:
+        node = data
+        for key in path.split("."):
+            assert key in node, path
+            node = node[key]
+    assert data["grading"]["fnclcc"]["grade"] == 3
+    assert data["staging"]["ajcc8"]["stage"] == "IV"
+    assert data["resection"]["procedure_name"] == "right posterior sectionectomy"
+
+
+@pytest.mark.parametrize("fmt", ["md", "html", "text"])
+def test_printable_reports_carry_the_notice(fmt: str, tmp_path: Path) -> None:
+    out = tmp_path / f"report.{fmt}"
+    result = runner.invoke(app, ["assess", str(SEED_CASE), "--format", fmt, "--output", str(out)])
+    assert result.exit_code == 0, result.stderr
+    text = out.read_text()
+    assert "not medical advice" in text
+    assert "right posterior sectionectomy" in text
+    assert "primary-size-discordant" in text
+    if fmt == "html":
+        assert text.startswith("<!doctype html>") and "<table>" in text
+
+
+def test_text_to_terminal() -> None:
+    result = runner.invoke(app, ["assess", str(SEED_CASE)])
+    assert result.exit_code == 0, result.stderr
+    assert "Stage IV".lower() in result.stdout.lower()
+    assert "favoured" in result.stdout
+
+
+def test_validate_and_schema() -> None:
+    ok = runner.invoke(app, ["validate", str(SEED_CASE)])
+    assert ok.exit_code == 0 and "valid" in ok.stdout
+    schema = json.loads(runner.invoke(app, ["schema"]).stdout)
+    assert schema["title"] == "livermet case file"
+    assert "procedures" in schema["properties"]
