@@ -1,4 +1,4 @@
-"""`livermet assess` from the outside: formats, files, and bad input that never shows a traceback."""
+"""`livermet assess` from outside: formats, files, and bad input that never shows a traceback."""
 
 from __future__ import annotations
 
@@ -40,7 +40,13 @@ def test_bad_case_exits_2_naming_the_field(path: Path) -> None:
 
 def test_bad_case_in_a_real_process_has_no_traceback() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "livermet.cli.main", "assess", str(BAD_CASES / "bilirubin_without_volume_unit.yaml")],
+        [
+            sys.executable,
+            "-m",
+            "livermet.cli.main",
+            "assess",
+            str(BAD_CASES / "bilirubin_without_volume_unit.yaml"),
+        ],
         capture_output=True,
         text=True,
         check=False,

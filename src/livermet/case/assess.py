@@ -67,7 +67,7 @@ def _round(value: float | None, digits: int) -> float | int | None:
 
 def _grading(case: Case) -> dict[str, Any]:
     tumour = case.primary_tumour
-    diff = tumour.differentiation_score
+    diff: int | None = tumour.differentiation_score
     diff_source = "stated in the case" if diff is not None else None
     if diff is None and tumour.histology_variant:
         diff = fnclcc.differentiation_score_for(f"{tumour.histology_variant} {tumour.histology}")
@@ -186,7 +186,9 @@ def _liver_function(case: Case, assumptions: list[str]) -> dict[str, Any]:
         ascites = "none"
         assumptions.append("No ascites assumed: none is reported.")
     mk = makuuchi.makuuchi_max_extent(
-        ascites=ascites, bilirubin_mg_dl=bilirubin, icg_r15_percent=None if r15 is None else r15.value
+        ascites=ascites,
+        bilirubin_mg_dl=bilirubin,
+        icg_r15_percent=None if r15 is None else r15.value,
     )
     max_extent = mk.max_extent
     out["makuuchi"] = {
@@ -240,7 +242,9 @@ def _meld(case: Case) -> dict[str, Any]:
     missing = [k for k, v in (("creatinine", cr), ("bilirubin", bili), ("inr", inr)) if v is None]
     if missing:
         return _not_assessable(missing)
-    out: dict[str, Any] = {"meld": meld.meld(creatinine_mg_dl=cr, bilirubin_mg_dl=bili, inr=inr).score}
+    out: dict[str, Any] = {
+        "meld": meld.meld(creatinine_mg_dl=cr, bilirubin_mg_dl=bili, inr=inr).score
+    }
     na = _lab(case, "sodium")
     if na is not None:
         out["meld_na"] = meld.meld_na(
@@ -253,8 +257,11 @@ def _meld(case: Case) -> dict[str, Any]:
 def _resection(case: Case, liver_function: dict[str, Any]) -> dict[str, Any]:
     proc = case.procedure("liver_resection")
     tumour_segments = sorted(
-        {s for i, lesion in enumerate(case.liver_lesions) for s in anatomy.parse_segments(
-            lesion.segments, field=f"liver_lesions[{i}].segments")}
+        {
+            s
+            for i, lesion in enumerate(case.liver_lesions)
+            for s in anatomy.parse_segments(lesion.segments, field=f"liver_lesions[{i}].segments")
+        }
     )
     candidates = (
         [c.name for c in anatomy.candidate_resections(tumour_segments)] if tumour_segments else []
@@ -365,9 +372,9 @@ def _known(value: bool | None, default: bool | None) -> bool | None:
 
 
 def _is_major(grade: str) -> bool:
-    return complications.CLAVIEN_DINDO_GRADES.index(grade) >= complications.CLAVIEN_DINDO_GRADES.index(
-        "IIIa"
-    )
+    return complications.CLAVIEN_DINDO_GRADES.index(
+        grade
+    ) >= complications.CLAVIEN_DINDO_GRADES.index("IIIa")
 
 
 def _died_within_90_days(case: Case, timeline: Timeline, proc: Procedure) -> bool | None:
@@ -384,9 +391,7 @@ def _died_within_90_days(case: Case, timeline: Timeline, proc: Procedure) -> boo
 def _timeline(case: Case, timeline: Timeline) -> dict[str, Any]:
     primary, liver = case.procedure("primary_resection"), case.procedure("liver_resection")
     timings = {lesion.timing for lesion in case.liver_lesions if lesion.timing}
-    after_primary = (
-        timeline.months_between(primary.id, liver.id) if primary and liver else None
-    )
+    after_primary = timeline.months_between(primary.id, liver.id) if primary and liver else None
     last = timeline.last_follow_up_day()
     follow_up_after_liver = None
     if liver and last is not None and liver.id in timeline.procedure_day:
@@ -409,7 +414,9 @@ def _events(case: Case, timeline: Timeline) -> list[dict[str, Any]]:
         day = timeline.procedure_day.get(proc.id)
         events.append({"day": day, "event": proc.name or proc.kind.replace("_", " ")})
         if proc.id in timeline.discharge_day:
-            events.append({"day": timeline.discharge_day[proc.id], "event": f"discharge ({proc.id})"})
+            events.append(
+                {"day": timeline.discharge_day[proc.id], "event": f"discharge ({proc.id})"}
+            )
     for ev, day in zip(case.follow_up, timeline.follow_up_day, strict=True):
         label = ev.kind.replace("_", " ") + (f": {ev.status}" if ev.status else "")
         events.append({"day": day, "event": label})
@@ -432,7 +439,9 @@ def _surveillance(case: Case, grade: int | None, stage: str | None) -> dict[str,
         "index": "liver resection" if liver else "primary treatment",
         "rows": [
             {
-                "years": f"{row.from_year:g}-{row.to_year:g}" if row.to_year else f"{row.from_year:g}+",
+                "years": f"{row.from_year:g}-{row.to_year:g}"
+                if row.to_year
+                else f"{row.from_year:g}+",
                 "interval_months": list(row.interval_months),
                 "modalities": list(row.modalities),
                 "source": row.source,

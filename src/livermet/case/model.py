@@ -46,7 +46,9 @@ def _as_measurement(value: Reported, kind: str) -> Measurement:
         raise ValueError(_message_of(exc)) from None
 
 
-_DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h(?:ours?|rs?)?)?\s*(?:(\d+(?:\.\d+)?)\s*min(?:utes?)?)?\s*$")
+_DURATION = re.compile(
+    r"^\s*(?:(\d+(?:\.\d+)?)\s*h(?:ours?|rs?)?)?\s*(?:(\d+(?:\.\d+)?)\s*min(?:utes?)?)?\s*$"
+)
 
 
 def duration_minutes(value: Reported) -> float:

@@ -82,9 +82,7 @@ def _resection(case: Case, data: dict[str, Any]) -> TreatmentOption:
     else:
         reasons.append(Reason("Extrahepatic staging is not recorded.", REPORT, False))
     if makuuchi["max_extent_rank"] == 0:
-        reasons.append(
-            Reason("Makuuchi criteria: no hepatectomy is safe.", "Makuuchi 1993", False)
-        )
+        reasons.append(Reason("Makuuchi criteria: no hepatectomy is safe.", "Makuuchi 1993", False))
     elif makuuchi["max_extent"] is not None:
         reasons.append(
             Reason(
@@ -215,7 +213,8 @@ def _observation(resection: TreatmentOption) -> TreatmentOption:
                 Reason(
                     "Liver resection is reported to be effective for resectable liver-only "
                     "disease; observation serves only to confirm that the liver stays the sole "
-                    "site of disease before resection (the report waited 4 months, size unchanged).",
+                    "site of disease before resection (the report waited 4 months, size "
+                    "unchanged).",
                     f"{REPORT}, Case presentation",
                     False,
                 )

@@ -1,4 +1,4 @@
-"""Units at the boundary: laboratory and body values with their unit, converted to one canonical unit.
+"""Units at the boundary: lab and body values with their unit, converted to one canonical unit.
 
 Canonical units (clinical-scores.md §0): bilirubin mg/dL, albumin g/dL, creatinine mg/dL,
 sodium mmol/L, INR dimensionless, ICG-R15 %, volumes mL, height cm, weight kg, sizes mm.
@@ -141,7 +141,9 @@ def parse_quantity(value: Any, kind: str, field: str) -> Measurement:
     if key not in q.factors:
         accepted = ", ".join(sorted({u for u in _display_units(q)}))
         shown = unit if unit else "no unit"
-        raise InputError(f"unknown unit {shown!r} for {q.display}; expected one of: {accepted}", field)
+        raise InputError(
+            f"unknown unit {shown!r} for {q.display}; expected one of: {accepted}", field
+        )
     canonical_value = number * q.factors[key]
     if not (q.low <= canonical_value <= q.high):
         raise InputError(

@@ -74,12 +74,18 @@ def render_markdown(data: dict[str, Any]) -> str:
             ("Procedure (Brisbane 2000)", _v(rs["procedure_name"])),
             ("Approach", _v(rs["approach"])),
             ("Within the safe extent", _v(rs["within_safe_extent"])),
-            ("Laparoscopic difficulty", _v(diff.get("grade") and f"{diff['system']} grade {diff['grade']}")),
+            (
+                "Laparoscopic difficulty",
+                _v(diff.get("grade") and f"{diff['system']} grade {diff['grade']}"),
+            ),
             ("Candidate anatomical resections", _v(", ".join(rs["candidates"]) or None)),
         ]
     )
     lines += ["## Outcomes", ""]
-    for key, label in (("liver_resection", "Liver resection"), ("primary_resection", "Primary resection")):
+    for key, label in (
+        ("liver_resection", "Liver resection"),
+        ("primary_resection", "Primary resection"),
+    ):
         o = data["outcomes"][key]
         if o is None:
             continue
@@ -100,8 +106,14 @@ def render_markdown(data: dict[str, Any]) -> str:
     lines += _table(
         [
             ("Metastasis timing", _v(tl["metastasis_timing"])),
-            ("Liver resection after the primary", _v(tl["liver_resection_after_primary_months"], "months")),
-            ("Follow-up after the liver resection", _v(tl["follow_up_after_liver_resection_months"], "months")),
+            (
+                "Liver resection after the primary",
+                _v(tl["liver_resection_after_primary_months"], "months"),
+            ),
+            (
+                "Follow-up after the liver resection",
+                _v(tl["follow_up_after_liver_resection_months"], "months"),
+            ),
         ]
     )
     lines += ["| month | event |", "|---|---|"]
@@ -119,7 +131,9 @@ def render_markdown(data: dict[str, Any]) -> str:
     for row in data["surveillance"]["rows"]:
         lo, hi = row["interval_months"]
         every = f"{lo:g}" if lo == hi else f"{lo:g}-{hi:g}"
-        lines.append(f"| {row['years']} | {every} | {', '.join(row['modalities'])} | {row['source']} |")
+        lines.append(
+            f"| {row['years']} | {every} | {', '.join(row['modalities'])} | {row['source']} |"
+        )
     visits = ", ".join(_v(m) for m in data["surveillance"]["visits_months"])
     lines += ["", f"Visits (months after the {data['surveillance']['index']}): {visits}", ""]
     if data["assumptions"]:

@@ -39,22 +39,38 @@ def print_text(data: dict[str, Any], console: Console) -> None:
         _kv(
             "Grading, staging, liver function, resection",
             [
-                ("FNCLCC", f"mitosis {fn['mitosis_score']}, necrosis {fn['necrosis_score']}, "
-                 f"differentiation {_v(fn['differentiation_score'])}; total {total} -> "
-                 f"grade {_v(fn['grade'])}"),
+                (
+                    "FNCLCC",
+                    f"mitosis {fn['mitosis_score']}, necrosis {fn['necrosis_score']}, "
+                    f"differentiation {_v(fn['differentiation_score'])}; total {total} -> "
+                    f"grade {_v(fn['grade'])}",
+                ),
                 ("AJCC 8", f"{_v(aj['t'])} {_v(aj['n'])} {_v(aj['m'])} -> stage {_v(aj['stage'])}"),
-                ("ICG", f"R15 {_v(lf['icg']['r15_percent'], '%')}, K {_v(lf['icg']['k_per_min'], '/min')}"),
-                ("99mTc-GSA", f"HH15 {_v(lf['gsa']['hh15'])}, LHL15 {_v(lf['gsa']['lhl15'])} -> "
-                 f"{_v(lf['gsa']['assessment'])}"),
+                (
+                    "ICG",
+                    f"R15 {_v(lf['icg']['r15_percent'], '%')}, "
+                    f"K {_v(lf['icg']['k_per_min'], '/min')}",
+                ),
+                (
+                    "99mTc-GSA",
+                    f"HH15 {_v(lf['gsa']['hh15'])}, LHL15 {_v(lf['gsa']['lhl15'])} -> "
+                    f"{_v(lf['gsa']['assessment'])}",
+                ),
                 ("Makuuchi", f"up to {_v(lf['makuuchi']['max_extent'])}"),
-                ("Resection", f"segments {_v(', '.join(map(str, rs['segments'] or [])) or None)}: "
-                 f"{_v(rs['procedure_name'])} ({_v(rs['approach'])}); within safe extent: "
-                 f"{_v(rs['within_safe_extent'])}"),
+                (
+                    "Resection",
+                    f"segments {_v(', '.join(map(str, rs['segments'] or [])) or None)}: "
+                    f"{_v(rs['procedure_name'])} ({_v(rs['approach'])}); within safe extent: "
+                    f"{_v(rs['within_safe_extent'])}",
+                ),
                 ("Difficulty", _v(diff.get("grade") and f"{diff['system']} grade {diff['grade']}")),
             ],
         )
     )
-    for key, label in (("liver_resection", "Liver resection"), ("primary_resection", "Primary resection")):
+    for key, label in (
+        ("liver_resection", "Liver resection"),
+        ("primary_resection", "Primary resection"),
+    ):
         o = data["outcomes"][key]
         if o is None:
             continue
@@ -76,9 +92,12 @@ def print_text(data: dict[str, Any], console: Console) -> None:
     options.add_column("reasons")
     for opt in data["options"]:
         reasons = "\n".join(
-            f"{'+' if r['supports'] else '-'} {r['text']} [dim][{r['source']}][/]" for r in opt["reasons"]
+            f"{'+' if r['supports'] else '-'} {r['text']} [dim][{r['source']}][/]"
+            for r in opt["reasons"]
         )
-        options.add_row(opt["option"], f"[{_VERDICT_STYLE[opt['verdict']]}]{opt['verdict']}[/]", reasons)
+        options.add_row(
+            opt["option"], f"[{_VERDICT_STYLE[opt['verdict']]}]{opt['verdict']}[/]", reasons
+        )
     console.print(options)
     findings = [
         f"[{'yellow' if f['severity'] == 'warning' else 'blue'}]{f['severity']}[/] "
@@ -87,4 +106,6 @@ def print_text(data: dict[str, Any], console: Console) -> None:
     ]
     console.print(Panel(Group(*findings) if findings else "none", title="Findings"))
     visits = ", ".join(_v(m) for m in data["surveillance"]["visits_months"])
-    console.print(f"[bold]Surveillance[/] (months after the {data['surveillance']['index']}): {visits}")
+    console.print(
+        f"[bold]Surveillance[/] (months after the {data['surveillance']['index']}): {visits}"
+    )
