@@ -130,7 +130,7 @@ def parse_quantity(value: Any, kind: str, field: str) -> Measurement:
                 f"cannot read {value!r}; expected a number and a unit, e.g. '1.2 {q.canonical}'",
                 field,
             )
-        number, unit = float(m.group(1)), m.group(2)
+        number, unit = float(m.group(1)), m.group(2) or q.canonical  # bare number: canonical
     else:
         raise InputError(f"expected a {q.display} with a unit, got {value!r}", field)
     try:
@@ -140,9 +140,8 @@ def parse_quantity(value: Any, kind: str, field: str) -> Measurement:
     key = _normalise_unit(unit)
     if key not in q.factors:
         accepted = ", ".join(sorted({u for u in _display_units(q)}))
-        shown = unit if unit else "no unit"
         raise InputError(
-            f"unknown unit {shown!r} for {q.display}; expected one of: {accepted}", field
+            f"unknown unit {unit!r} for {q.display}; expected one of: {accepted}", field
         )
     canonical_value = number * q.factors[key]
     if not (q.low <= canonical_value <= q.high):

@@ -1,0 +1,38 @@
+"""The shipped JSON Schema is the model's, and it accepts the seed case."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import jsonschema
+import yaml
+
+from livermet.case.model import case_json_schema
+from tests.conftest import SEED_CASE
+
+
+def _shipped() -> dict:
+    text = resources.files("livermet.case").joinpath("schema/case.schema.json").read_text()
+    return json.loads(text)
+
+
+def test_shipped_schema_is_up_to_date() -> None:
+    # Regenerate with: livermet schema > src/livermet/case/schema/case.schema.json
+    assert _shipped() == case_json_schema()
+
+
+def test_seed_case_conforms_to_the_schema() -> None:
+    data = json.loads(json.dumps(yaml.safe_load(SEED_CASE.read_text()), default=str))
+    jsonschema.validate(data, _shipped())
+
+
+def test_schema_rejects_an_unknown_field() -> None:
+    data = json.loads(json.dumps(yaml.safe_load(SEED_CASE.read_text()), default=str))
+    data["patient"]["weigth"] = "70 kg"
+    try:
+        jsonschema.validate(data, _shipped())
+    except jsonschema.ValidationError as exc:
+        assert "weigth" in exc.message
+    else:  # pragma: no cover - the assertion below documents the failure
+        raise AssertionError("the schema accepted an unknown field")
