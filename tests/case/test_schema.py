@@ -24,15 +24,12 @@ def test_shipped_schema_is_up_to_date() -> None:
 
 def test_seed_case_conforms_to_the_schema() -> None:
     data = json.loads(json.dumps(yaml.safe_load(SEED_CASE.read_text()), default=str))
-    jsonschema.validate(data, _shipped())
+    errors = list(jsonschema.Draft202012Validator(_shipped()).iter_errors(data))
+    assert errors == []
 
 
 def test_schema_rejects_an_unknown_field() -> None:
     data = json.loads(json.dumps(yaml.safe_load(SEED_CASE.read_text()), default=str))
     data["patient"]["weigth"] = "70 kg"
-    try:
-        jsonschema.validate(data, _shipped())
-    except jsonschema.ValidationError as exc:
-        assert "weigth" in exc.message
-    else:  # pragma: no cover - the assertion below documents the failure
-        raise AssertionError("the schema accepted an unknown field")
+    errors = list(jsonschema.Draft202012Validator(_shipped()).iter_errors(data))
+    assert any("weigth" in e.message for e in errors)

@@ -29,6 +29,7 @@ from livermet.clinical import (
     meld,
     surveillance,
     textbook_outcome,
+    volumetry,
 )
 from livermet.clinical.extent import ResectionExtent
 from livermet.clinical.units import parse_quantity
@@ -197,9 +198,48 @@ def _liver_function(case: Case, assumptions: list[str]) -> dict[str, Any]:
         "branch": mk.branch,
         "source": "Makuuchi 1993; Imamura 2003",
     }
+    k_raw = None if r15 is None else icg.icg_k(r15.value)
+    out["remnant"] = _remnant(case, k_raw)
     out["child_pugh"] = _child_pugh(case)
     out["albi"] = _albi(case)
     out["meld"] = _meld(case)
+    return out
+
+
+def _remnant(case: Case, k_per_min: float | None) -> dict[str, Any]:
+    """FLR % against the minimum for the background liver, and the remnant ICG-K."""
+    lf = case.liver_function
+    flr, total = (
+        measure(lf.future_liver_remnant_volume, "volume"),
+        measure(lf.total_liver_volume, "volume"),
+    )
+    if flr is None or total is None:
+        missing = [
+            name
+            for name, v in (("future_liver_remnant_volume", flr), ("total_liver_volume", total))
+            if v is None
+        ]
+        return _not_assessable(missing)
+    tumour = measure(lf.tumour_volume, "volume")
+    percent = volumetry.flr_percent(
+        flr_ml=flr.value,
+        total_liver_ml=total.value,
+        tumour_ml=0.0 if tumour is None else tumour.value,
+    )
+    condition = lf.liver_condition or "normal"
+    adequacy = volumetry.flr_assessment(flr_percent=percent, liver_condition=condition)
+    out: dict[str, Any] = {
+        "flr_percent": _round(percent, 1),
+        "liver_condition": condition,
+        "minimum_flr_percent": adequacy.minimum_percent,
+        "flr_adequate": adequacy.adequate,
+        "source": "minimum FLR: Kishi 2009; Shindoh 2013; Abdalla 2006",
+    }
+    if k_per_min is not None:
+        kf = icg.icg_kf(k_per_min=k_per_min, flr_fraction=percent / 100.0)
+        out["icg_kf"] = _round(kf.kf, 4)
+        out["icg_kf_acceptable"] = kf.acceptable
+        out["icg_kf_source"] = "Yokoyama 2010 (ICG-Kf >= 0.05)"
     return out
 
 

@@ -96,9 +96,7 @@ _COLUMNS: dict[str, _Column] = {
     "albumin_g_dl": _Column("number", "serum albumin, g/dL"),
     "inr": _Column("number", "INR"),
     "ascites": _Column("label", 'Child-Pugh ascites: "none", "mild", "moderate-severe"'),
-    "encephalopathy": _Column(
-        "label", 'hepatic encephalopathy: "none", "grade 1-2", "grade 3-4"'
-    ),
+    "encephalopathy": _Column("label", 'hepatic encephalopathy: "none", "grade 1-2", "grade 3-4"'),
     "creatinine_mg_dl": _Column("number", "serum creatinine, mg/dL"),
     "sodium_mmol_l": _Column("number", "serum sodium, mmol/L"),
     "dialysis": _Column("flag", ">= 2 dialyses or >= 24 h CVVHD in the past 7 days (True/False)"),
@@ -146,7 +144,9 @@ _COLUMNS: dict[str, _Column] = {
     "peak_bilirubin_mg_dl": _Column("number", "peak bilirubin POD 1-7, mg/dL (Mullen)"),
 }
 
-BATCH_COLUMNS: dict[str, str] = {name: c.kind + ": " + c.description for name, c in _COLUMNS.items()}
+BATCH_COLUMNS: dict[str, str] = {
+    name: c.kind + ": " + c.description for name, c in _COLUMNS.items()
+}
 """Input columns understood by :func:`score_cohort`: name -> "kind: unit / meaning". Kinds:
 ``number`` (float, NaN = unknown), ``flag`` (True/False or 1/0, None/NaN = unknown), ``label``
 (str, None/NaN = unknown). Other columns are carried through untouched."""
@@ -416,7 +416,9 @@ def _kawaguchi(x: Inputs, done: Inputs) -> Outputs:
     return {"kawaguchi_grade": r.grade, "kawaguchi_points": r.points}
 
 
-_CD_COLUMNS = {f"cd_grade_{g.lower()}": f"grade_{g.lower()}" for g in complications.CLAVIEN_DINDO_GRADES}
+_CD_COLUMNS = {
+    f"cd_grade_{g.lower()}": f"grade_{g.lower()}" for g in complications.CLAVIEN_DINDO_GRADES
+}
 
 
 def _cci(x: Inputs, done: Inputs) -> Outputs:
@@ -771,7 +773,8 @@ def _scalar(value: Any, name: str) -> Any:
     """One cell as the scalar a caller would pass: None when unknown, float, bool or str."""
     if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
         return None
-    if _COLUMNS[name].kind == "label" or isinstance(value, (bool, np.bool_)):
+    kind = _COLUMNS[name].kind
+    if kind == "label" or (kind == "flag" and isinstance(value, (bool, np.bool_))):
         return value.item() if isinstance(value, np.generic) else value
     try:
         return float(value)
@@ -779,11 +782,15 @@ def _scalar(value: Any, name: str) -> Any:
         raise InputError(f"expected a number ({BATCH_COLUMNS[name]}), got {value!r}", name) from exc
 
 
-def _coerced(score: _Score, arrays: dict[str, npt.NDArray[Any]]) -> dict[str, npt.NDArray[Any]]:
-    """The score's input arrays with the values its functions would refuse made unknown."""
-    out = dict(arrays)
+def _coerced(score: _Score, inputs: Mapping[str, Any], given: Iterable[str]) -> dict[str, Any]:
+    """The score's inputs with the values its functions would refuse made unknown.
+
+    Only the columns in ``given`` (arrays) are coerced; defaults of absent columns are kept.
+    """
+    out = dict(inputs)
+    present = set(given)
     for name, coerce in score.coercers.items():
-        if name in out:
+        if name in out and name in present:
             out[name] = coerce(out[name])
     if score.coerce_rows is not None:
         score.coerce_rows(out)
@@ -826,13 +833,13 @@ def _inputs_of(score: _Score, values: Mapping[str, Any]) -> dict[str, Any]:
     """The values of the score's columns; absent optional columns take their default."""
     out = {name: values[name] for name in score.required}
     for name, default in score.optional.items():
-        out[name] = values[name] if name in values else default
+        out[name] = values.get(name, default)
     return out
 
 
 def _number_column(values: Any, n: int) -> npt.NDArray[np.float64]:
-    arr = np.asarray(values, dtype=object if np.ndim(values) else None)
-    return np.broadcast_to(np.asarray(arr, dtype=np.float64), (n,)).copy()
+    """Float column; None (scalar results of the loop, object arrays) becomes NaN."""
+    return np.broadcast_to(np.asarray(values, dtype=np.float64), (n,)).copy()
 
 
 def _object_column(values: Any, n: int) -> npt.NDArray[np.object_]:
@@ -886,15 +893,14 @@ def score_cohort(df: pd.DataFrame, *, errors: Errors = "raise") -> pd.DataFrame:
     """
     _check_arguments(df, errors)
     run, skipped = _plan(df.columns)
-    arrays = {
-        name: _column(df[name], name, errors)
-        for name in dict.fromkeys(n for s in run for n in _inputs_of(s, df.columns))
-        if name in df.columns
-    }
+    needed = dict.fromkeys(n for s in run for n in (*s.required, *s.optional))
+    arrays = {name: _column(df[name], name, errors) for name in needed if name in df.columns}
     results: dict[str, Any] = {}
     for score in run:
-        values = _coerced(score, arrays) if errors == "coerce" else arrays
-        results.update(_run(score, _inputs_of(score, values), results))
+        inputs = _inputs_of(score, arrays)
+        if errors == "coerce":
+            inputs = _coerced(score, inputs, arrays)
+        results.update(_run(score, inputs, results))
     out = _frame(df, run, results)
     out.attrs["scores_computed"] = [s.name for s in run]
     out.attrs["scores_skipped"] = skipped
@@ -926,8 +932,10 @@ def score_patient(
     for score in run:
         inputs = _inputs_of(score, values)
         if errors == "coerce":
-            arrays = {k: _one_element(v, k) for k, v in inputs.items()}
-            inputs = {k: _scalar(v[0], k) for k, v in _coerced(score, arrays).items()}
+            given = [k for k in inputs if k in values]
+            arrays = {k: _one_element(v, k) if k in values else v for k, v in inputs.items()}
+            coerced = _coerced(score, arrays, given)
+            inputs = {k: _scalar(v[0], k) if k in values else v for k, v in coerced.items()}
         results.update(_run(score, inputs, results))
     return results
 
@@ -952,9 +960,7 @@ def score_cohort_loop(df: pd.DataFrame, *, errors: Errors = "raise") -> pd.DataF
         for row in df[names].itertuples(index=False, name=None)
     ]
     results = {
-        name: [patient[name] for patient in per_patient]
-        for score in run
-        for name in score.outputs
+        name: [patient[name] for patient in per_patient] for score in run for name in score.outputs
     }
     out = _frame(df, run, results)
     out.attrs["scores_computed"] = [s.name for s in run]
@@ -968,7 +974,7 @@ def mismatched_columns(left: pd.DataFrame, right: pd.DataFrame, *, rtol: float =
     names = [c for c in dict.fromkeys([*left.columns, *right.columns]) if c in BATCH_OUTPUTS]
     bad = []
     for name in names:
-        if name not in left.columns or name not in right.columns:
+        if name not in left.columns or name not in right.columns or len(left) != len(right):
             bad.append(name)
             continue
         a, b = left[name].to_numpy(), right[name].to_numpy()
@@ -976,6 +982,6 @@ def mismatched_columns(left: pd.DataFrame, right: pd.DataFrame, *, rtol: float =
             same = np.isclose(a.astype(float), b.astype(float), rtol=rtol, atol=0.0, equal_nan=True)
         else:
             same = np.array([x == y for x, y in zip(a, b, strict=True)], dtype=bool)
-        if len(a) != len(b) or not same.all():
+        if not same.all():
             bad.append(name)
     return bad
