@@ -15,6 +15,31 @@ def _v(value: Any, unit: str = "") -> str:
     return f"{value} {unit}".strip()
 
 
+def outcome_rows(data: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(label, rows) of each operation's outcome, shared by the text and Markdown reports."""
+    out = []
+    for key, label in (
+        ("liver_resection", "Liver resection"),
+        ("primary_resection", "Primary resection"),
+    ):
+        o = data["outcomes"][key]
+        if o is None:
+            continue
+        rows = [
+            ("Clavien-Dindo (worst)", _v(o["clavien_dindo"])),
+            ("Comprehensive Complication Index", _v(o["cci"])),
+            ("Length of stay", _v(o["length_of_stay_days"], "days")),
+        ]
+        if "operative_minutes" in o:
+            rows += [
+                ("Operative time", _v(o["operative_minutes"], "min")),
+                ("Blood loss", _v(o["blood_loss_ml"], "mL")),
+                ("Textbook outcome", _v(o["textbook_outcome"]["status"])),
+            ]
+        out.append((label, rows))
+    return out
+
+
 def _table(rows: list[tuple[str, str]]) -> list[str]:
     out = ["| item | value |", "|---|---|"]
     out += [f"| {k} | {v} |" for k, v in rows]
@@ -82,24 +107,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         ]
     )
     lines += ["## Outcomes", ""]
-    for key, label in (
-        ("liver_resection", "Liver resection"),
-        ("primary_resection", "Primary resection"),
-    ):
-        o = data["outcomes"][key]
-        if o is None:
-            continue
-        rows = [
-            ("Clavien-Dindo (worst)", _v(o["clavien_dindo"])),
-            ("Comprehensive Complication Index", _v(o["cci"])),
-            ("Length of stay", _v(o["length_of_stay_days"], "days")),
-        ]
-        if "operative_minutes" in o:
-            rows += [
-                ("Operative time", _v(o["operative_minutes"], "min")),
-                ("Blood loss", _v(o["blood_loss_ml"], "mL")),
-                ("Textbook outcome", _v(o["textbook_outcome"]["status"])),
-            ]
+    for label, rows in outcome_rows(data):
         lines += [f"### {label}", "", *_table(rows)]
     tl = data["timeline"]
     lines += ["## Timeline", ""]

@@ -8,7 +8,7 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
 
-from livermet.report.markdown import _v
+from livermet.report.markdown import _v, outcome_rows
 
 _VERDICT_STYLE = {"favoured": "bold green", "possible": "yellow", "not favoured": "red"}
 
@@ -67,24 +67,7 @@ def print_text(data: dict[str, Any], console: Console) -> None:
             ],
         )
     )
-    for key, label in (
-        ("liver_resection", "Liver resection"),
-        ("primary_resection", "Primary resection"),
-    ):
-        o = data["outcomes"][key]
-        if o is None:
-            continue
-        rows = [
-            ("Clavien-Dindo", _v(o["clavien_dindo"])),
-            ("CCI", _v(o["cci"])),
-            ("Length of stay", _v(o["length_of_stay_days"], "days")),
-        ]
-        if "operative_minutes" in o:
-            rows += [
-                ("Operative time", _v(o["operative_minutes"], "min")),
-                ("Blood loss", _v(o["blood_loss_ml"], "mL")),
-                ("Textbook outcome", _v(o["textbook_outcome"]["status"])),
-            ]
+    for label, rows in outcome_rows(data):
         console.print(_kv(f"Outcome: {label}", rows))
     options = Table(title="Treatment options", title_justify="left", title_style="bold")
     options.add_column("option")
