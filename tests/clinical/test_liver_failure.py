@@ -218,3 +218,10 @@ def test_mullen_unknown_and_errors() -> None:
     assert mullen_peak_bilirubin(peak_bilirubin_mg_dl=None).met is None
     with pytest.raises(InputError, match="peak_bilirubin_mg_dl"):
         mullen_peak_bilirubin(peak_bilirubin_mg_dl=60)
+
+
+def test_bilirubin_lower_limit_in_umol_is_accepted() -> None:
+    """0.1 mg/dL = 1.71 µmol/L is the stated lower limit; floating point must not refuse it."""
+    from livermet.clinical.liver_failure import fifty_fifty_criteria
+
+    assert fifty_fifty_criteria(pt_percent_pod5=80.0, bilirubin_umol_l_pod5=1.71).met is False

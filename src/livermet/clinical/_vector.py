@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from livermet.errors import InputError
 
@@ -52,14 +53,15 @@ def as_label_array(value: Any, field: str, allowed: Sequence[str]) -> npt.NDArra
     """
     arr = np.asarray(value, dtype=object)
     flat = arr.ravel()
-    out = np.empty(flat.shape, dtype=object)
-    for i, item in enumerate(flat):
-        if item is None or (isinstance(item, float) and np.isnan(item)):
-            out[i] = None
-        elif item in allowed:
-            out[i] = item
-        else:
-            raise InputError(f"expected one of {', '.join(allowed)}; got {item!r}", field)
+    # Vectorised: a cohort's label column is checked without a Python loop over patients.
+    unknown = pd.isna(flat)
+    known = flat[~unknown]
+    bad = ~np.isin(known, np.asarray(list(allowed), dtype=object))
+    if bad.any():
+        item = known[bad][0]
+        raise InputError(f"expected one of {', '.join(allowed)}; got {item!r}", field)
+    out = flat.copy()
+    out[unknown] = None
     return out.reshape(arr.shape)
 
 

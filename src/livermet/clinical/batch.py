@@ -38,6 +38,7 @@ but not for ALBI, 1-850 µmol/L); the input columns of the result are always the
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -483,7 +484,7 @@ _R15_OPEN = _within(*icg.ICG_R15_RANGE_PERCENT, low_open=True, high_open=True)
 _VOLUMES = {"flr_ml": _VOLUME, "total_liver_ml": _VOLUME, "tumour_ml": _VOLUME}
 
 
-def _n(kind: OutputKind, text: str) -> tuple[OutputKind, str]:
+def _out(kind: OutputKind, text: str) -> tuple[OutputKind, str]:
     return kind, text
 
 
@@ -493,13 +494,13 @@ _SCORES: tuple[_Score, ...] = (
         ("mitoses_per_10hpf", "necrosis_percent"),
         {"differentiation_score": None},
         {
-            "fnclcc_mitosis_score": _n("number", "mitotic count score 1-3"),
-            "fnclcc_necrosis_score": _n("number", "necrosis score 0-2"),
-            "fnclcc_differentiation_score": _n("number", "differentiation score 1-3"),
-            "fnclcc_total": _n("number", "total 2-8 (NaN unless every component is known)"),
-            "fnclcc_total_min": _n("number", "lower bound of the total"),
-            "fnclcc_total_max": _n("number", "upper bound of the total"),
-            "fnclcc_grade": _n("number", "FNCLCC grade 1-3 (also when the bounds agree)"),
+            "fnclcc_mitosis_score": _out("number", "mitotic count score 1-3"),
+            "fnclcc_necrosis_score": _out("number", "necrosis score 0-2"),
+            "fnclcc_differentiation_score": _out("number", "differentiation score 1-3"),
+            "fnclcc_total": _out("number", "total 2-8 (NaN unless every component is known)"),
+            "fnclcc_total_min": _out("number", "lower bound of the total"),
+            "fnclcc_total_max": _out("number", "upper bound of the total"),
+            "fnclcc_grade": _out("number", "FNCLCC grade 1-3 (also when the bounds agree)"),
         },
         _fnclcc,
         {
@@ -513,11 +514,11 @@ _SCORES: tuple[_Score, ...] = (
         ("size_cm", "m"),
         {"n": None, "grade": None},
         {
-            "ajcc8_t": _n("object", "T1-T4"),
-            "ajcc8_n": _n("object", "N0/N1/NX"),
-            "ajcc8_m": _n("object", "M0/M1"),
-            "ajcc8_grade": _n("object", "G1-G3/GX used for the stage"),
-            "ajcc8_stage": _n("object", "IA, IB, II, IIIA, IIIB, IV"),
+            "ajcc8_t": _out("object", "T1-T4"),
+            "ajcc8_n": _out("object", "N0/N1/NX"),
+            "ajcc8_m": _out("object", "M0/M1"),
+            "ajcc8_grade": _out("object", "G1-G3/GX used for the stage"),
+            "ajcc8_stage": _out("object", "IA, IB, II, IIIA, IIIB, IV"),
         },
         _ajcc8,
         {
@@ -532,10 +533,10 @@ _SCORES: tuple[_Score, ...] = (
         ("bilirubin_mg_dl", "albumin_g_dl", "inr", "ascites", "encephalopathy"),
         {},
         {
-            "child_pugh_points": _n("number", "points 5-15 (NaN unless all known)"),
-            "child_pugh_points_min": _n("number", "lower bound of the points"),
-            "child_pugh_points_max": _n("number", "upper bound of the points"),
-            "child_pugh_class": _n("object", "A/B/C (also when the bounds agree)"),
+            "child_pugh_points": _out("number", "points 5-15 (NaN unless all known)"),
+            "child_pugh_points_min": _out("number", "lower bound of the points"),
+            "child_pugh_points_max": _out("number", "upper bound of the points"),
+            "child_pugh_class": _out("object", "A/B/C (also when the bounds agree)"),
         },
         _child_pugh,
         {
@@ -551,9 +552,9 @@ _SCORES: tuple[_Score, ...] = (
         ("bilirubin_mg_dl", "albumin_g_dl"),
         {},
         {
-            "albi_score": _n("number", "ALBI score (unrounded)"),
-            "albi_grade": _n("number", "ALBI grade 1-3"),
-            "malbi_grade": _n("object", 'mALBI "1", "2a", "2b", "3"'),
+            "albi_score": _out("number", "ALBI score (unrounded)"),
+            "albi_grade": _out("number", "ALBI grade 1-3"),
+            "malbi_grade": _out("object", 'mALBI "1", "2a", "2b", "3"'),
         },
         _albi,
         {
@@ -565,7 +566,7 @@ _SCORES: tuple[_Score, ...] = (
         "meld",
         ("creatinine_mg_dl", "bilirubin_mg_dl", "inr"),
         {"dialysis": False},
-        {"meld": _n("number", "UNOS MELD 6-40")},
+        {"meld": _out("number", "UNOS MELD 6-40")},
         _meld,
         _MELD_LABS,
     ),
@@ -573,7 +574,7 @@ _SCORES: tuple[_Score, ...] = (
         "meld_na",
         ("creatinine_mg_dl", "bilirubin_mg_dl", "inr", "sodium_mmol_l"),
         {"dialysis": False},
-        {"meld_na": _n("number", "MELD-Na (OPTN 2016) 6-40")},
+        {"meld_na": _out("number", "MELD-Na (OPTN 2016) 6-40")},
         _meld_na,
         {**_MELD_LABS, "sodium_mmol_l": _quantity("sodium")},
     ),
@@ -588,7 +589,7 @@ _SCORES: tuple[_Score, ...] = (
             "female",
         ),
         {"dialysis": False},
-        {"meld_3": _n("number", "MELD 3.0 6-40")},
+        {"meld_3": _out("number", "MELD 3.0 6-40")},
         _meld_3,
         {
             **_MELD_LABS,
@@ -602,8 +603,8 @@ _SCORES: tuple[_Score, ...] = (
         ("icg_r15_percent",),
         {},
         {
-            "icg_k_per_min": _n("number", "ICG-K, /min"),
-            "icg_pdr_percent_per_min": _n("number", "ICG-PDR, %/min"),
+            "icg_k_per_min": _out("number", "ICG-K, /min"),
+            "icg_pdr_percent_per_min": _out("number", "ICG-PDR, %/min"),
         },
         _icg,
         {"icg_r15_percent": _R15_OPEN},
@@ -613,8 +614,8 @@ _SCORES: tuple[_Score, ...] = (
         ("icg_r15_percent", "flr_ml", "total_liver_ml"),
         {"tumour_ml": 0.0},
         {
-            "icg_kf": _n("number", "remnant ICG-K = ICG-K x measured FLR fraction, /min"),
-            "icg_kf_acceptable": _n("object", "ICG-Kf >= 0.05 (True/False/None)"),
+            "icg_kf": _out("number", "remnant ICG-K = ICG-K x measured FLR fraction, /min"),
+            "icg_kf_acceptable": _out("object", "ICG-Kf >= 0.05 (True/False/None)"),
         },
         _icg_kf,
         {"icg_r15_percent": _R15_OPEN, **_VOLUMES},
@@ -625,7 +626,7 @@ _SCORES: tuple[_Score, ...] = (
         "gsa",
         ("hh15", "lhl15"),
         {},
-        {"gsa_assessment": _n("object", '"normal", "impaired", "indeterminate"')},
+        {"gsa_assessment": _out("object", '"normal", "impaired", "indeterminate"')},
         _gsa,
         {
             "hh15": _within(0.0, 1.0, low_open=True, high_open=True),
@@ -637,8 +638,8 @@ _SCORES: tuple[_Score, ...] = (
         ("ascites_control", "bilirubin_mg_dl"),
         {"icg_r15_percent": None},
         {
-            "makuuchi_max_extent": _n("number", "ResectionExtent ordinal 0-5"),
-            "makuuchi_label": _n("object", "maximum extent in words"),
+            "makuuchi_max_extent": _out("number", "ResectionExtent ordinal 0-5"),
+            "makuuchi_label": _out("object", "maximum extent in words"),
         },
         _makuuchi,
         {
@@ -646,16 +647,17 @@ _SCORES: tuple[_Score, ...] = (
             "bilirubin_mg_dl": _within(*makuuchi.BILIRUBIN_RANGE_MG_DL),
             "icg_r15_percent": _within(*makuuchi.ICG_R15_RANGE_PERCENT),
         },
+        fields={"ascites": "ascites_control"},
     ),
     _Score(
         "body",
         ("height_cm", "weight_kg"),
         {},
         {
-            "bsa_mosteller_m2": _n("number", "BSA (Mosteller), m²"),
-            "bsa_dubois_m2": _n("number", "BSA (DuBois), m²"),
-            "slv_urata_ml": _n("number", "standard liver volume (Urata, Mosteller BSA), mL"),
-            "slv_vauthey_ml": _n("number", "standard liver volume (Vauthey, Mosteller BSA), mL"),
+            "bsa_mosteller_m2": _out("number", "BSA (Mosteller), m²"),
+            "bsa_dubois_m2": _out("number", "BSA (DuBois), m²"),
+            "slv_urata_ml": _out("number", "standard liver volume (Urata, Mosteller BSA), mL"),
+            "slv_vauthey_ml": _out("number", "standard liver volume (Vauthey, Mosteller BSA), mL"),
         },
         _body,
         _BODY,
@@ -666,8 +668,8 @@ _SCORES: tuple[_Score, ...] = (
         ("flr_ml", "height_cm", "weight_kg"),
         {},
         {
-            "sflr_urata_percent": _n("number", "FLR / Urata SLV, %"),
-            "sflr_vauthey_percent": _n("number", "FLR / Vauthey SLV, %"),
+            "sflr_urata_percent": _out("number", "FLR / Urata SLV, %"),
+            "sflr_vauthey_percent": _out("number", "FLR / Vauthey SLV, %"),
         },
         _standardised_flr,
         {**_BODY, "flr_ml": _VOLUME},
@@ -678,9 +680,9 @@ _SCORES: tuple[_Score, ...] = (
         ("flr_ml", "total_liver_ml"),
         {"tumour_ml": 0.0, "liver_condition": None},
         {
-            "flr_percent": _n("number", "measured FLR, % of (total liver - tumour)"),
-            "flr_minimum_percent": _n("number", "minimum FLR % for the liver condition"),
-            "flr_adequate": _n("object", "flr_percent >= minimum (True/False/None)"),
+            "flr_percent": _out("number", "measured FLR, % of (total liver - tumour)"),
+            "flr_minimum_percent": _out("number", "minimum FLR % for the liver condition"),
+            "flr_adequate": _out("object", "flr_percent >= minimum (True/False/None)"),
         },
         _flr,
         {**_VOLUMES, "liver_condition": _labels(volumetry.MINIMUM_FLR_PERCENT)},
@@ -691,8 +693,8 @@ _SCORES: tuple[_Score, ...] = (
         ("procedure",),
         {},
         {
-            "kawaguchi_grade": _n("object", 'Kawaguchi difficulty "I", "II", "III"'),
-            "kawaguchi_points": _n("number", "Kawaguchi points 0/2/3"),
+            "kawaguchi_grade": _out("object", 'Kawaguchi difficulty "I", "II", "III"'),
+            "kawaguchi_points": _out("number", "Kawaguchi points 0/2/3"),
         },
         _kawaguchi,
         {"procedure": _procedures},
@@ -701,7 +703,7 @@ _SCORES: tuple[_Score, ...] = (
         "cci",
         (),
         {column: 0.0 for column in _CD_COLUMNS},
-        {"cci": _n("number", "Comprehensive Complication Index 0-100")},
+        {"cci": _out("number", "Comprehensive Complication Index 0-100")},
         _cci,
         {column: _whole(*complications.COMPLICATION_COUNT_RANGE) for column in _CD_COLUMNS},
         fields={param: column for column, param in _CD_COLUMNS.items()},
@@ -712,8 +714,8 @@ _SCORES: tuple[_Score, ...] = (
         (),
         dict.fromkeys(_TOLS_COLUMNS),
         {
-            "tols_status": _n("object", '"achieved", "not achieved", "not assessable"'),
-            "tols_achieved": _n("object", "True/False/None"),
+            "tols_status": _out("object", '"achieved", "not achieved", "not assessable"'),
+            "tols_achieved": _out("object", "True/False/None"),
         },
         _tols,
         dict.fromkeys(_TOLS_COLUMNS, _FLAG),
@@ -723,7 +725,7 @@ _SCORES: tuple[_Score, ...] = (
         "fifty_fifty",
         ("pt_percent_pod5", "bilirubin_umol_l_pod5"),
         {},
-        {"fifty_fifty_met": _n("object", "50-50 criteria on POD 5 (True/False/None)")},
+        {"fifty_fifty_met": _out("object", "50-50 criteria on POD 5 (True/False/None)")},
         _fifty_fifty,
         {
             "pt_percent_pod5": _within(*liver_failure.PT_PERCENT_RANGE),
@@ -734,7 +736,7 @@ _SCORES: tuple[_Score, ...] = (
         "mullen",
         ("peak_bilirubin_mg_dl",),
         {},
-        {"mullen_met": _n("object", "peak bilirubin > 7.0 mg/dL (True/False/None)")},
+        {"mullen_met": _out("object", "peak bilirubin > 7.0 mg/dL (True/False/None)")},
         _mullen,
         {"peak_bilirubin_mg_dl": _within(*liver_failure.BILIRUBIN_MG_DL_RANGE)},
     ),
@@ -769,8 +771,11 @@ def _column(series: pd.Series[Any], name: str, errors: Errors) -> npt.NDArray[An
     return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _scalar(value: Any, name: str) -> Any:
-    """One cell as the scalar a caller would pass: None when unknown, float, bool or str."""
+def _scalar(value: Any, name: str, errors: Errors = "raise") -> Any:
+    """One cell as the scalar a caller would pass: None when unknown, float, bool or str.
+
+    A number that cannot be read raises InputError, or is unknown with ``errors="coerce"``.
+    """
     if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
         return None
     kind = _COLUMNS[name].kind
@@ -779,6 +784,8 @@ def _scalar(value: Any, name: str) -> Any:
     try:
         return float(value)
     except (TypeError, ValueError) as exc:
+        if errors == "coerce":
+            return None
         raise InputError(f"expected a number ({BATCH_COLUMNS[name]}), got {value!r}", name) from exc
 
 
@@ -806,9 +813,13 @@ def _run(score: _Score, inputs: Inputs, done: Inputs) -> Outputs:
         raise InputError(f"{err.message} (score {score.name})", column) from err
 
 
-def _check_arguments(df: pd.DataFrame, errors: str) -> None:
+def _check_errors(errors: str) -> None:
     if errors not in ("raise", "coerce"):
         raise InputError(f'errors must be "raise" or "coerce", got {errors!r}', "errors")
+
+
+def _check_arguments(df: pd.DataFrame, errors: str) -> None:
+    _check_errors(errors)
     clash = [c for c in df.columns if c in BATCH_OUTPUTS]
     if clash:
         raise InputError(
@@ -849,17 +860,23 @@ def _object_column(values: Any, n: int) -> npt.NDArray[np.object_]:
 
 
 def _frame(df: pd.DataFrame, run: list[_Score], results: Mapping[str, Any]) -> pd.DataFrame:
-    """Input columns followed by the result columns, with the documented dtypes."""
+    """Input columns followed by the result columns, with the documented dtypes.
+
+    Columns are added one by one to a shallow copy (copy-on-write leaves ``df`` untouched): this
+    avoids consolidating a million-row frame, at the price of a fragmentation warning we silence.
+    """
     n = len(df)
-    columns: dict[str, pd.Series[Any]] = {}
-    for score in run:
-        for name, (kind, _) in score.outputs.items():
-            if kind == "number":
-                columns[name] = pd.Series(_number_column(results[name], n), index=df.index)
-            else:
-                values = _object_column(results[name], n)
-                columns[name] = pd.Series(values, index=df.index, dtype=object)
-    return pd.concat([df, pd.DataFrame(columns, index=df.index)], axis=1)
+    out = df.copy(deep=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        for score in run:
+            for name, (kind, _) in score.outputs.items():
+                if kind == "number":
+                    out[name] = pd.Series(_number_column(results[name], n), index=df.index)
+                else:
+                    values = _object_column(results[name], n)
+                    out[name] = pd.Series(values, index=df.index, dtype=object)
+    return out
 
 
 # --- public API ----------------------------------------------------------------------------------
@@ -926,8 +943,11 @@ def score_patient(
     dict
         Result column -> Python scalar (None when unknown), for every computable score.
     """
+    _check_errors(errors)
     run, _ = _plan(patient if columns is None else columns)
-    values = {name: _scalar(value, name) for name, value in patient.items() if name in _COLUMNS}
+    values = {
+        name: _scalar(value, name, errors) for name, value in patient.items() if name in _COLUMNS
+    }
     results: dict[str, Any] = {}
     for score in run:
         inputs = _inputs_of(score, values)

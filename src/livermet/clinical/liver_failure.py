@@ -51,8 +51,9 @@ BILIRUBIN_MG_DL_RANGE = (QUANTITIES["bilirubin"].low, QUANTITIES["bilirubin"].hi
 """Plausibility of bilirubin, mg/dL (units.py, engineering choice)."""
 
 BILIRUBIN_UMOL_L_RANGE = (
-    BILIRUBIN_MG_DL_RANGE[0] * BILIRUBIN_UMOL_PER_MG_DL,
-    BILIRUBIN_MG_DL_RANGE[1] * BILIRUBIN_UMOL_PER_MG_DL,
+    # rounded so that exactly 0.1 mg/dL (1.71 µmol/L) is not refused by floating-point noise
+    round(BILIRUBIN_MG_DL_RANGE[0] * BILIRUBIN_UMOL_PER_MG_DL, 9),
+    round(BILIRUBIN_MG_DL_RANGE[1] * BILIRUBIN_UMOL_PER_MG_DL, 9),
 )
 """The same plausibility range in µmol/L (x 17.1, Appendix A)."""
 
