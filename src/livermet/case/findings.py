@@ -41,7 +41,9 @@ def _primary_size(case: Case) -> list[Finding]:
     categories = {ajcc.ajcc8_t_category(mm / 10.0) for _, mm in sizes}
     if len(categories) <= 1:
         return []
-    listed = ", ".join(f"{method} {_fmt_mm(mm)}" for method, mm in sizes)
+    listed = ", ".join(
+        f"{_METHOD_LABELS.get(method, method)} {_fmt_mm(mm)}" for method, mm in sizes
+    )
     return [
         Finding(
             "warning",
@@ -50,6 +52,9 @@ def _primary_size(case: Case) -> list[Finding]:
             f"categories {', '.join(sorted(categories))}. Staging uses the pathology size.",
         )
     ]
+
+
+_METHOD_LABELS = {"ct": "CT", "mri": "MRI", "pet": "PET", "ultrasound": "ultrasound"}
 
 
 def _fmt_mm(mm: float) -> str:
