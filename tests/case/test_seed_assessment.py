@@ -120,3 +120,25 @@ def test_surveillance_plan_present(result: dict) -> None:
 
 def test_notice(result: dict) -> None:
     assert "not medical advice" in result["notice"]
+
+
+def test_evidence_section(result: dict) -> None:
+    ev = result["evidence"]
+    five = next(p for p in ev["pooled_survival"] if p["months"] == 60)
+    # metafor 3.8-1, PLO/REML/z on Table 1's 5-year column (shared/refs, tight file)
+    assert five["estimate"] == pytest.approx(0.388858019806682, rel=1e-7)
+    assert five["pi_lb"] == pytest.approx(0.249539702962745, rel=1e-7)
+    assert five["k"] == 10
+    rng = ev["range_across_series"]
+    # The case report: "5-year OS of 12-51.8 % and a median survival time of 11-77 months"
+    assert (rng["os5_percent"]["min"], rng["os5_percent"]["max"]) == (12, 51.8)
+    assert (rng["median_months"]["min"], rng["median_months"]["max"]) == (11, 77)
+    med = ev["pooled_median_months"]
+    assert med["ci_lb"] < med["estimate"] < med["ci_ub"]
+    assert {e["id"] for e in med["excluded_medians"]} == {
+        "foster1978",
+        "groeschl2012",
+        "grimme2019",
+    }
+    assert any("43.7-88" in q["text"] for q in ev["quoted"])
+    assert all(q["source"] for q in ev["quoted"])

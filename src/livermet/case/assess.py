@@ -33,6 +33,7 @@ from livermet.clinical import (
 )
 from livermet.clinical.extent import ResectionExtent
 from livermet.clinical.units import parse_quantity
+from livermet.evidence.summary import evidence_summary
 
 NOTICE = (
     "Decision support, not medical advice. livermet recomputes what the case data imply and shows "
@@ -533,6 +534,7 @@ def assess(case: Case) -> Assessment:
     options = treatment_options(case, data)
     data["options"] = [o.to_dict() for o in options]
     data["surveillance"] = _surveillance(case, grade, staging["ajcc8"]["stage"])
+    data["evidence"] = evidence_summary()
     findings = detect_findings(case, timeline, data)
     data["findings"] = [f.to_dict() for f in findings]
     data["assumptions"] = assumptions

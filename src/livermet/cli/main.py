@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from enum import StrEnum
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -17,7 +15,8 @@ from livermet import __version__
 from livermet.case.assess import assess
 from livermet.case.load import load_case
 from livermet.case.model import case_json_schema
-from livermet.errors import LivermetError
+from livermet.cli import evidence
+from livermet.cli.common import err_console, friendly_errors
 from livermet.report.html import render_html
 from livermet.report.markdown import render_markdown
 from livermet.report.text import print_text
@@ -27,29 +26,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-err_console = Console(stderr=True)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def friendly_errors(func: F) -> F:
-    """Turn livermet's errors into a one-line message and an exit status; never a traceback."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except LivermetError as exc:
-            where = f"[bold]{exc.field}[/]: " if exc.field else ""
-            err_console.print(f"[red]error[/]: {where}{exc.message}", highlight=False)
-            for path, message in getattr(exc, "all_errors", [])[1:]:
-                err_console.print(f"       {path}: {message}", highlight=False)
-            raise typer.Exit(exc.exit_code) from None
-        except OSError as exc:
-            err_console.print(f"[red]error[/]: {exc}", highlight=False)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
+app.add_typer(evidence.app, name="evidence")
 
 
 class Format(StrEnum):

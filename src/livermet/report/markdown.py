@@ -40,6 +40,39 @@ def outcome_rows(data: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]
     return out
 
 
+def _pct(x: float | None) -> str:
+    return "not known" if x is None else f"{100 * x:.1f} %"
+
+
+def evidence_lines(ev: dict[str, Any] | None) -> list[str]:
+    """The evidence section: pooled survival after hepatectomy, median, range, quoted figures."""
+    if not ev:
+        return []
+    lines = ["## Evidence: survival after hepatectomy in published series", ""]
+    lines += ["| time | pooled survival | 95 % CI | 95 % prediction interval | series |"]
+    lines += ["|---|---|---|---|---|"]
+    for p in ev["pooled_survival"]:
+        lines.append(
+            f"| {p['months'] // 12} y | {_pct(p['estimate'])} | {_pct(p['ci_lb'])} to "
+            f"{_pct(p['ci_ub'])} | {_pct(p['pi_lb'])} to {_pct(p['pi_ub'])} | {p['k']} |"
+        )
+    med = ev["pooled_median_months"]
+    rng = ev["range_across_series"]
+    lines += [
+        "",
+        f"Pooled median survival: {med['estimate']:.1f} months (95 % CI {med['ci_lb']:.1f} to "
+        f"{med['ci_ub']:.1f}; {med['method']}). Across series: 5-year survival "
+        f"{rng['os5_percent']['min']:g}-{rng['os5_percent']['max']:g} %, median "
+        f"{rng['median_months']['min']:g}-{rng['median_months']['max']:g} months, "
+        f"{rng['patients']} patients.",
+        "",
+    ]
+    lines += [f"- {e['id']}: {e['reason']}" for e in med["excluded_medians"]]
+    lines += [f"- {q['text']} *[{q['source']}]*" for q in ev["quoted"]]
+    lines += ["", f"Method: {ev['pooled_survival_method']}. Sources: {ev['sources']}.", ""]
+    return lines
+
+
 def _table(rows: list[tuple[str, str]]) -> list[str]:
     out = ["| item | value |", "|---|---|"]
     out += [f"| {k} | {v} |" for k, v in rows]
@@ -134,6 +167,7 @@ def render_markdown(data: dict[str, Any]) -> str:
             sign = "+" if r["supports"] else "−"
             lines.append(f"- ({sign}) {r['text']} *[{r['source']}]*")
         lines.append("")
+    lines += evidence_lines(data.get("evidence"))
     lines += ["## Surveillance", ""]
     lines += ["| years | every (months) | modalities | source |", "|---|---|---|---|"]
     for row in data["surveillance"]["rows"]:

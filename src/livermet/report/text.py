@@ -88,6 +88,17 @@ def print_text(data: dict[str, Any], console: Console) -> None:
         for f in data["findings"]
     ]
     console.print(Panel(Group(*findings) if findings else "none", title="Findings"))
+    ev = data.get("evidence")
+    if ev:
+        five = next(p for p in ev["pooled_survival"] if p["months"] == 60)
+        med = ev["pooled_median_months"]
+        console.print(
+            f"[bold]Evidence[/]: pooled 5-year survival after hepatectomy "
+            f"{100 * five['estimate']:.1f} % (95 % CI {100 * five['ci_lb']:.1f}-"
+            f"{100 * five['ci_ub']:.1f} %, prediction {100 * five['pi_lb']:.1f}-"
+            f"{100 * five['pi_ub']:.1f} %, {five['k']} series); pooled median "
+            f"{med['estimate']:.0f} months ({med['ci_lb']:.0f}-{med['ci_ub']:.0f})"
+        )
     visits = ", ".join(_v(m) for m in data["surveillance"]["visits_months"])
     console.print(
         f"[bold]Surveillance[/] (months after the {data['surveillance']['index']}): {visits}"

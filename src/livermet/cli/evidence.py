@@ -1,0 +1,254 @@
+"""``livermet evidence``: the surgical series, pooled, with plots. A thin shell over the engine."""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from livermet.cli.common import err_console, friendly_errors
+from livermet.evidence.dataset import load_literature, load_series
+from livermet.evidence.pooling import OUTCOMES, pool_outcome
+from livermet.evidence.survival import check_consistency, pool_time_points, weibull_synthesis
+
+app = typer.Typer(help="Pool the published surgical series (the case report's Table 1).")
+
+
+class TextOrJson(StrEnum):
+    text = "text"
+    json = "json"
+
+
+SeriesOption = Annotated[
+    Path | None,
+    typer.Option("--series", help="A CSV of series in the dataset's columns (default: Table 1)."),
+]
+OutcomeOption = Annotated[
+    str, typer.Option("--outcome", help="Survival column to pool: os1, os3 or os5.")
+]
+MeasureOption = Annotated[
+    str, typer.Option("--measure", help="Effect size: PLO (logit), PR, PLN, PAS, PFT.")
+]
+MethodOption = Annotated[
+    str, typer.Option("--method", help="tau² estimator: REML, DL, PM, ML, EB, SJ, HE, HS, HSk, EE.")
+]
+TestOption = Annotated[str, typer.Option("--test", help="z, knha (Hartung-Knapp) or t.")]
+ExcludeOption = Annotated[
+    list[str] | None, typer.Option("--exclude", help="Leave out a series by id (repeatable).")
+]
+NColumnOption = Annotated[
+    str, typer.Option("--n-column", help="n_table (as printed) or n_source (where known).")
+]
+OutputOption = Annotated[
+    Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")
+]
+
+
+def _series(path: Path | None) -> pd.DataFrame:
+    return load_literature() if path is None else load_series(path)
+
+
+def _pct(x: float) -> str:
+    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f} %"
+
+
+@app.command("table")
+@friendly_errors
+def table_command(
+    series: SeriesOption = None,
+    fmt: Annotated[TextOrJson, typer.Option("--format")] = TextOrJson.text,
+) -> None:
+    """List the series with their survival figures and consistency flags."""
+    df = _series(series)
+    flags = check_consistency(df).set_index("id")
+    if fmt is TextOrJson.json:
+        records = json.loads(df.to_json(orient="records"))
+        for r in records:
+            r["flag"] = flags.loc[r["id"], "reason"] if flags.loc[r["id"], "flagged"] else None
+        typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
+        return
+    table = Table(title="Survival after hepatectomy for LMS liver metastases (MST months, OS %)")
+    for col in ("id", "period", "n", "MST", "OS 1y", "OS 3y", "OS 5y", "ident."):
+        table.add_column(col, no_wrap=True)
+    for _, r in df.iterrows():
+        cells = [r["mst_months"], r["os1"], r["os3"], r["os5"]]
+        flagged = bool(flags.loc[r["id"], "flagged"])
+        table.add_row(  # flagged series in yellow, reasons listed below the table
+            str(r["id"]),
+            str(r.get("period", "")),
+            str(r["n_table"]),
+            *["NA" if pd.isna(c) else f"{c:g}" for c in cells],
+            str(r.get("identification", "")),
+            style="yellow" if flagged else None,
+        )
+    console = Console()
+    console.print(table)
+    for ident, row in flags[flags["flagged"]].iterrows():
+        console.print(f"[yellow]flagged[/] {ident}: {row['reason']}")
+
+
+@app.command("pool")
+@friendly_errors
+def pool_command(
+    outcome: OutcomeOption = "os5",
+    measure: MeasureOption = "PLO",
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    series: SeriesOption = None,
+    exclude: ExcludeOption = None,
+    n_column: NColumnOption = "n_table",
+    fmt: Annotated[TextOrJson, typer.Option("--format")] = TextOrJson.text,
+) -> None:
+    """Pool one survival outcome: estimate, CI, prediction interval, heterogeneity, flags."""
+    pooled = pool_outcome(
+        _series(series),
+        outcome,
+        measure=measure,
+        method=method,
+        test=test,
+        exclude=exclude or [],
+        n_column=n_column,
+    )
+    data = pooled.to_dict()
+    if fmt is TextOrJson.json:
+        typer.echo(json.dumps(_json_safe(data), indent=2))
+        return
+    c = Console()
+    c.print(
+        f"[bold]Pooled {outcome} ({data['months']} months)[/]: {_pct(data['estimate'])} "
+        f"(95 % CI {_pct(data['ci_lb'])} to {_pct(data['ci_ub'])}); a new series would likely "
+        f"fall between {_pct(data['pi_lb'])} and {_pct(data['pi_ub'])} (95 % prediction interval)."
+    )
+    tau2_ci = data["tau2_ci"]
+    ci_text = f" [{tau2_ci[0]:.3g}, {tau2_ci[1]:.3g}]" if tau2_ci else ""
+    c.print(
+        f"k = {data['k']} series, {data['measure']} / {data['method']} / test {data['test']}; "
+        f"tau² = {data['tau2']:.4g}{ci_text}, I² = {data['i2']:.1f} %, "
+        f"Q = {data['qe']:.2f} (p = {data['qe_p']:.3g})"
+    )
+    for f in data["flagged"]:
+        c.print(f"[yellow]flagged[/] {f['id']}: {f['reason']}")
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, np.generic):
+        return _json_safe(value.item())
+    return value
+
+
+@app.command("forest")
+@friendly_errors
+def forest_command(
+    output: OutputOption,
+    outcome: OutcomeOption = "os5",
+    measure: MeasureOption = "PLO",
+    method: MethodOption = "REML",
+    test: TestOption = "z",
+    series: SeriesOption = None,
+    exclude: ExcludeOption = None,
+) -> None:
+    """Forest plot of one outcome (PNG, SVG or PDF)."""
+    from livermet.report.evidence_plots import forest_plot, save_figure
+
+    pooled = pool_outcome(
+        _series(series), outcome, measure=measure, method=method, test=test, exclude=exclude or []
+    )
+    years = OUTCOMES[outcome] // 12
+    fig = forest_plot(
+        pooled.fit,
+        pooled.ids,
+        percent=True,
+        xlabel=f"{years}-year overall survival (%)",
+        title=f"{years}-year survival after hepatectomy ({pooled.fit.method}, {measure})",
+    )
+    err_console.print(f"wrote {save_figure(fig, output)}")
+
+
+@app.command("funnel")
+@friendly_errors
+def funnel_command(
+    output: OutputOption,
+    outcome: OutcomeOption = "os5",
+    measure: MeasureOption = "PLO",
+    method: MethodOption = "REML",
+    series: SeriesOption = None,
+) -> None:
+    """Funnel plot of one outcome on the model's scale."""
+    from livermet.report.evidence_plots import funnel_plot, save_figure
+
+    pooled = pool_outcome(_series(series), outcome, measure=measure, method=method)
+    fig = funnel_plot(pooled.fit, xlabel=f"{outcome} ({measure} scale)")
+    err_console.print(f"wrote {save_figure(fig, output)}")
+
+
+@app.command("curve")
+@friendly_errors
+def curve_command(
+    output: OutputOption,
+    series: SeriesOption = None,
+    horizon: Annotated[int, typer.Option(help="Months to draw.")] = 120,
+) -> None:
+    """Pooled survival curve (Weibull synthesis) with the series' reported points."""
+    from livermet.report.evidence_plots import save_figure, survival_curve_plot
+
+    df = _series(series)
+    model = weibull_synthesis(df)
+    t = np.linspace(0, horizon, 241)
+    s, lo, hi = model.curve(t)
+    points = [
+        (float(r["time_months"]), float(r["s"]), str(r["id"])) for _, r in model.points.iterrows()
+    ]
+    fig = survival_curve_plot(t, s, lo, hi, points=points, median=(model.median, *model.median_ci))
+    err_console.print(f"wrote {save_figure(fig, output)}")
+    for ident, reason in model.excluded:
+        err_console.print(f"[yellow]{ident}[/]: {reason}")
+
+
+@app.command("survival")
+@friendly_errors
+def survival_command(
+    series: SeriesOption = None,
+    method: MethodOption = "REML",
+    fmt: Annotated[TextOrJson, typer.Option("--format")] = TextOrJson.text,
+) -> None:
+    """Survival synthesis: pooled S(t) at 1, 3, 5 years and the Weibull pooled median."""
+    df = _series(series)
+    points = pool_time_points(df, method=method)
+    model = weibull_synthesis(df)
+    data = {
+        "time_points": json.loads(points.drop(columns=["ids"]).to_json(orient="records")),
+        "weibull": {
+            "shape": model.shape,
+            "median_months": model.median,
+            "median_ci": list(model.median_ci),
+            "tau2": model.tau2,
+            "excluded_medians": [{"id": i, "reason": r} for i, r in model.excluded],
+        },
+    }
+    if fmt is TextOrJson.json:
+        typer.echo(json.dumps(_json_safe(data), indent=2))
+        return
+    c = Console()
+    for row in data["time_points"]:
+        c.print(
+            f"{row['time_months']:>3g} months: {_pct(row['estimate'])} "
+            f"({_pct(row['ci_lb'])} to {_pct(row['ci_ub'])}), k = {row['k']}"
+        )
+    lo, hi = model.median_ci
+    c.print(f"pooled median (Weibull): {model.median:.1f} months ({lo:.1f} to {hi:.1f})")
+    for ident, reason in model.excluded:
+        c.print(f"[yellow]{ident}[/]: {reason}")

@@ -1,0 +1,325 @@
+"""Small-study effects: Egger-type regression test and trim-and-fill.
+
+Regression test (metafor ``regtest``, default ``model="rma", predictor="sei"``): the standard
+error ``sqrt(v_i)`` is added as a moderator to the same model (same estimator, test and
+control); its test statistic and p-value test funnel-plot asymmetry and the intercept is the
+"limit estimate" (the effect of a study with SE 0). ``model="lm"`` is the classic Egger test:
+weighted least squares ``y ~ sei`` with weights ``1/v`` and a multiplicative dispersion, t_{k-2}.
+
+Trim-and-fill (Duval & Tweedie 2000; metafor ``trimfill.rma.uni``): the side with the missing
+studies is the opposite of the sign of the ``sei`` slope; with the data flipped so that
+suppression is on the left and sorted by ``y``, repeat until k0 is stable: fit the model to the
+``k - k0`` smallest values, rank ``|y_i - mu|`` (ties first), and estimate
+``k0 = max(0, round((4 S_r - k(k+1)) / (2k - 1)))`` (L0, ``S_r`` = sum of the positive signed
+ranks), or ``R0 = gamma* - 1`` (length of the rightmost run of positive ranks), or
+``Q0 = k - 1/2 - sqrt(2k² - 4 S_r + 1/4)``. The k0 most extreme studies are mirrored about mu
+(``2 mu - y``, same variance) and the model is refitted to the filled data.
+
+As metafor 3.8-1, the trim-and-fill fits use metafor's default iteration settings whatever the
+model's (``control="metafor"``); pass ``control=None`` to use the model's own.
+
+References
+----------
+Egger, M., Davey Smith, G., Schneider, M. & Minder, C. (1997). Bias in meta-analysis detected by
+a simple, graphical test. *BMJ* 315, 629-634. Duval, S. & Tweedie, R. (2000). Trim and fill: a
+simple funnel-plot-based method of testing and adjusting for publication bias in meta-analysis.
+*Biometrics* 56, 455-463. metafor ``?regtest``, ``?trimfill``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+from livermet.errors import InputError
+
+from .control import Control
+from .rma import rma
+
+if TYPE_CHECKING:
+    from .rma import RMAResult
+
+FloatArray = npt.NDArray[np.float64]
+_PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
+
+
+@dataclass(frozen=True)
+class RegtestResult:
+    """Regression test for funnel-plot asymmetry.
+
+    Attributes
+    ----------
+    zval, pval : float
+        Test statistic (z, or t for t-type tests and ``model="lm"``) and p-value of the
+        predictor's coefficient.
+    ddf : int or None
+        Degrees of freedom of a t statistic.
+    limit_est, ci_lb, ci_ub : float or None
+        Limit estimate (intercept) with its interval (predictors sei, vi, ninv, sqrtninv).
+    model, predictor : str
+    fit : RMAResult or None
+        The fitted regression model (``model="rma"``).
+    """
+
+    zval: float
+    pval: float
+    ddf: int | None
+    limit_est: float | None
+    ci_lb: float | None
+    ci_ub: float | None
+    model: str
+    predictor: str
+    fit: Any = None
+
+    est = property(lambda self: self.limit_est, doc="Alias of ``limit_est`` (metafor name).")
+    limit_estimate = property(lambda self: self.limit_est, doc="Alias of ``limit_est``.")
+
+
+def regtest(fit: RMAResult, model: str = "rma", predictor: str = "sei") -> RegtestResult:
+    """Egger-type regression test (see module docstring).
+
+    Parameters
+    ----------
+    fit : RMAResult
+        The model to test (moderators are kept; the predictor is added).
+    model : {"rma", "lm"}
+        Mixed-effects meta-regression (default) or weighted regression with a dispersion
+        (classic Egger).
+    predictor : {"sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv"}
+        The precision measure added as moderator.
+    """
+    if predictor not in _PREDICTORS:
+        raise InputError(f"predictor must be one of {_PREDICTORS}", "predictor")
+    if model not in ("rma", "lm"):
+        raise InputError("model must be 'rma' or 'lm'", "model")
+    if predictor == "sei":
+        z = np.sqrt(fit.vi)
+    elif predictor == "vi":
+        z = fit.vi.copy()
+    else:
+        if fit.ni is None:
+            raise InputError("no sample sizes available for this predictor", "ni")
+        n = fit.ni
+        z = {"ni": n, "ninv": 1 / n, "sqrtni": np.sqrt(n), "sqrtninv": 1 / np.sqrt(n)}[predictor]
+    X = np.column_stack([fit.X, z])
+    if np.linalg.matrix_rank(X) < X.shape[1]:
+        raise InputError("model matrix not of full rank after adding the predictor", "predictor")
+    p = fit.p
+    limit_ok = predictor in ("sei", "vi", "ninv", "sqrtninv") and fit.int_only
+    if model == "rma":
+        reg = rma(
+            fit.yi,
+            fit.vi,
+            mods=X,
+            intercept=False,
+            method=fit.method,
+            test=fit.test,
+            level=fit.level,
+            control=fit.control,
+            tau2=fit.tau2 if fit.tau2_fixed else None,
+        )
+        c = reg.coefs
+        return RegtestResult(
+            zval=float(c.zval[p]),
+            pval=float(c.pval[p]),
+            ddf=c.ddf,
+            limit_est=float(c.beta[0]) if limit_ok else None,
+            ci_lb=float(c.ci_lb[0]) if limit_ok else None,
+            ci_ub=float(c.ci_ub[0]) if limit_ok else None,
+            model=model,
+            predictor=predictor,
+            fit=reg,
+        )
+    # weighted least squares with multiplicative dispersion
+    w = 1.0 / fit.vi
+    k = fit.k
+    xtw = (X * w[:, None]).T
+    cov = np.linalg.inv(xtw @ X)
+    b = cov @ (xtw @ fit.yi)
+    df = k - X.shape[1]
+    sigma2 = float(np.sum(w * (fit.yi - X @ b) ** 2)) / df
+    se = np.sqrt(np.diag(cov) * sigma2)
+    t = b / se
+    crit = float(stats.t.isf((1 - fit.level) / 2, df))
+    return RegtestResult(
+        zval=float(t[p]),
+        pval=float(2 * stats.t.sf(abs(t[p]), df)),
+        ddf=df,
+        limit_est=float(b[0]) if limit_ok else None,
+        ci_lb=float(b[0] - crit * se[0]) if limit_ok else None,
+        ci_ub=float(b[0] + crit * se[0]) if limit_ok else None,
+        model=model,
+        predictor=predictor,
+    )
+
+
+@dataclass(frozen=True)
+class TrimfillResult:
+    """Trim-and-fill result: the number of imputed studies and the model fitted to the filled data.
+
+    Attributes
+    ----------
+    k0 : int
+        Estimated number of missing studies.
+    se_k0 : float
+        Its standard error.
+    side : {"left", "right"}
+        Side on which studies were imputed.
+    estimator : str
+        "L0", "R0" or "Q0".
+    fit : RMAResult
+        Model fitted to the observed plus imputed studies (the original model when k0 = 0).
+    yi, vi : ndarray
+        The filled data (observed first).
+    fill : ndarray of bool
+        Which entries of ``yi`` were imputed.
+    p_k0 : float or None
+        p-value of the R0 test of k0 = 0.
+    """
+
+    k0: int
+    se_k0: float
+    side: str
+    estimator: str
+    fit: RMAResult
+    yi: FloatArray
+    vi: FloatArray
+    fill: npt.NDArray[np.bool_]
+    p_k0: float | None
+
+    @property
+    def beta(self) -> float:
+        """Pooled estimate after filling."""
+        return float(self.fit.coefs.beta[0])
+
+    @property
+    def se(self) -> float:
+        """Its standard error."""
+        return float(self.fit.coefs.se[0])
+
+    @property
+    def ci_lb(self) -> float:
+        """Lower confidence bound after filling."""
+        return float(self.fit.coefs.ci_lb[0])
+
+    @property
+    def ci_ub(self) -> float:
+        """Upper confidence bound after filling."""
+        return float(self.fit.coefs.ci_ub[0])
+
+    @property
+    def tau2(self) -> float:
+        """tau² after filling."""
+        return self.fit.tau2
+
+
+def trimfill(
+    fit: RMAResult,
+    side: str | None = None,
+    estimator: str = "L0",
+    maxiter: int = 100,
+    control: Control | str | None = "metafor",
+) -> TrimfillResult:
+    """Duval & Tweedie trim-and-fill (see module docstring).
+
+    Parameters
+    ----------
+    fit : RMAResult
+        A model without moderators.
+    side : {"left", "right"}, optional
+        Side of the missing studies (default: estimated from the Egger-type slope).
+    estimator : {"L0", "R0", "Q0"}
+        Estimator of the number of missing studies.
+    maxiter : int
+        Maximum number of trim iterations.
+    control : Control, str or None
+        Iteration settings of the refits; "metafor" (default) as metafor 3.8-1, None for the
+        model's own.
+    """
+    if not fit.int_only:
+        raise InputError("trim-and-fill is only available for models without moderators", "mods")
+    if estimator not in ("L0", "R0", "Q0"):
+        raise InputError("estimator must be L0, R0 or Q0", "estimator")
+    con = fit.control if control is None else control
+    yi, vi = fit.yi, fit.vi
+    k = yi.size
+
+    def fit_beta(y: FloatArray, v: FloatArray, mods: Any = None) -> FloatArray:
+        r = rma(y, v, mods=mods, method=fit.method, control=con)
+        return r.coefs.beta
+
+    if side is None:
+        side = "right" if fit_beta(yi, vi, np.sqrt(vi))[1] < 0 else "left"
+    elif side not in ("left", "right"):
+        raise InputError("side must be 'left' or 'right'", "side")
+    y = -yi if side == "right" else yi.copy()
+    ix = np.argsort(y, kind="stable")
+    y, v = y[ix], vi[ix]
+    k0, k0_prev, it = 0, -1, 0
+    se_k0 = math.nan
+    beta = 0.0
+    yc = y
+    while k0 != k0_prev:
+        k0_prev = k0
+        it += 1
+        if it > maxiter:
+            raise InputError("trim-and-fill did not converge", "maxiter")
+        beta = float(fit_beta(y[: k - k0], v[: k - k0])[0])
+        yc = y - beta
+        ranks = np.empty(k)
+        ranks[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
+        signed = np.sign(yc) * ranks
+        if estimator == "R0":
+            neg = signed[signed < 0]
+            k0f = (k - (np.max(-neg) if neg.size else 0)) - 1
+            se_k0 = math.sqrt(2 * max(0.0, k0f) + 2)
+        else:
+            sr = float(np.sum(signed[signed > 0]))
+            if estimator == "L0":
+                k0f = (4 * sr - k * (k + 1)) / (2 * k - 1)
+            else:
+                k0f = k - 0.5 - math.sqrt(2 * k**2 - 4 * sr + 0.25)
+            var_sr = (
+                k * (k + 1) * (2 * k + 1)
+                + 10 * k0f**3
+                + 27 * k0f**2
+                + 17 * k0f
+                - 18 * k * k0f**2
+                - 18 * k * k0f
+                + 6 * k**2 * k0f
+            ) / 24
+            if estimator == "L0":
+                se_k0 = 4 * math.sqrt(var_sr) / (2 * k - 1)
+            else:
+                se_k0 = 2 * math.sqrt(var_sr) / math.sqrt((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1))
+        k0 = max(0, int(np.round(k0f)))
+        se_k0 = max(0.0, se_k0)
+    p_k0 = None
+    if estimator == "R0":
+        m = np.arange(-1, k0)
+        p_k0 = float(1 - np.sum([math.comb(int(j) + 1, int(j) + 1) * 0.5 ** (j + 2) for j in m]))
+    if k0 > 0:
+        yc_b = -(yc - beta) if side == "right" else yc - beta
+        y_fill = np.concatenate([yi, -yc_b[k - k0 :]])
+        v_fill = np.concatenate([vi, v[k - k0 :]])
+        new = rma(y_fill, v_fill, method=fit.method, level=fit.level, control=con)
+        fill = np.r_[np.zeros(k, bool), np.ones(k0, bool)]
+    else:
+        new = fit
+        y_fill, v_fill, fill = yi, vi, np.zeros(k, bool)
+    return TrimfillResult(
+        k0=k0,
+        se_k0=se_k0,
+        side=side,
+        estimator=estimator,
+        fit=new,
+        yi=y_fill,
+        vi=v_fill,
+        fill=fill,
+        p_k0=p_k0,
+    )

@@ -1,0 +1,579 @@
+"""Published series of hepatectomy for liver metastases of leiomyosarcoma: loading and subsets.
+
+The shipped file ``evidence/data/literature.csv`` holds the ten series of the case report's
+Table 1 (Tsuzaka S et al., Surg Case Rep 2022, DOI 10.1186/s40792-022-01400-1) with the
+publication each row most likely comes from, identified from abstracts only
+(``evidence/data/PROVENANCE.md``; the project's research note ``literature-research.md``).
+Survival columns are percentages exactly as printed; blank means "not available".
+
+`load_series` reads a user's own CSV in the same columns and validates every cell, collecting
+all problems before raising one `SeriesInputError` (an `InputError`) whose message names the
+data row, the CSV line and the column of each problem.
+
+`subset` gives the sensitivity analyses the dataset invites (evidence.md, "Dataset"):
+leiomyosarcoma-only rows, verified rows, ``n_source`` instead of ``n_table``, one row per
+institution.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from livermet.errors import InputError
+
+__all__ = [
+    "COLUMNS",
+    "IDENTIFICATION_LEVELS",
+    "INSTITUTIONS",
+    "SURVIVAL_COLUMNS",
+    "RowProblem",
+    "SeriesInputError",
+    "load_literature",
+    "load_series",
+    "resolve_n",
+    "subset",
+]
+
+# --------------------------------------------------------------------------------------------
+# Column specification
+# --------------------------------------------------------------------------------------------
+
+ColumnKind = Literal["text", "integer", "count", "positive", "percent", "identification"]
+
+COLUMNS: dict[str, ColumnKind] = {
+    "id": "text",
+    "seed_table_ref": "integer",
+    "first_author": "text",
+    "year": "integer",
+    "journal": "text",
+    "doi": "text",
+    "pmid": "integer",
+    "period": "text",
+    "population": "text",
+    "n_table": "count",
+    "n_source": "count",
+    "mst_months": "positive",
+    "os1": "percent",
+    "os3": "percent",
+    "os5": "percent",
+    "approach": "text",
+    "identification": "identification",
+    "note": "text",
+}
+"""Canonical columns and their kinds, in the order of the shipped CSV.
+
+``count``: whole number > 0; ``positive``: number > 0; ``percent``: number in [0, 100];
+``integer``: whole number; ``identification``: one of `IDENTIFICATION_LEVELS`."""
+
+SURVIVAL_COLUMNS: dict[str, float] = {"os1": 12.0, "os3": 36.0, "os5": 60.0}
+"""Overall-survival columns (percent) and the time in months each refers to."""
+
+IDENTIFICATION_LEVELS = ("verified", "probable", "unknown")
+"""Values of ``identification`` (PROVENANCE.md): verified against the abstract, probable,
+unknown."""
+
+REQUIRED_OUTCOMES = ("mst_months", "os1", "os3", "os5")
+"""A series file must have at least one of these columns, and each row at least one value."""
+
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "–", "—"})
+"""Cell texts read as "not available" (case-insensitive, after stripping blanks)."""
+
+_DTYPES: dict[ColumnKind, str] = {
+    "text": "string",
+    "identification": "string",
+    "integer": "Int64",
+    "count": "Int64",
+    "positive": "float64",
+    "percent": "float64",
+}
+
+INSTITUTIONS: dict[str, str] = {
+    "jaques1995": "MSKCC",
+    "dematteo2001": "MSKCC",
+    "pawlik2006": "MD Anderson",
+    "brudvik2015": "MD Anderson",
+    "goumard2018": "MD Anderson",
+    "jain2023": "MD Anderson",
+}
+"""Institution of the series known to share patients (literature-research.md, curation note 5).
+
+MSKCC: Jaques 1995 and DeMatteo 2001. MD Anderson: Pawlik 2006 (1996-2005), Brudvik 2015
+(1998-2013), Goumard 2018 and Jain 2023 (1999-2020). Keys are series ids (matched
+case-insensitively); a non-blank ``institution`` column in the data overrides this mapping.
+Every other series is its own institution. Groeschl 2012 (multi-institutional, US) and Grimme
+2019 (Dutch nationwide) could overlap with others only in ways the abstracts do not show;
+Tirotta 2020 is a pooled review that overlaps several series and should not be pooled with its
+constituents (not expressible as one institution)."""
+
+_LMS_POPULATION = re.compile(r"^\s*(lms|leiomyosarcoma)\b", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One problem found while validating a series CSV.
+
+    Attributes
+    ----------
+    row : int | None
+        1-based data row (the first row after the header is row 1); None for the header.
+    line : int | None
+        1-based line of the CSV file where the row starts (the header is line 1).
+    column : str
+        The column concerned.
+    message : str
+        What is wrong.
+    """
+
+    row: int | None
+    line: int | None
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = ("header" if self.line == 1 else "file") if self.row is None else f"row {self.row}"
+        if self.line is not None:
+            where += f" (CSV line {self.line})"
+        return f"{where}, column '{self.column}': {self.message}"
+
+
+class SeriesInputError(InputError):
+    """A series CSV failed validation; ``errors`` lists every problem (`RowProblem`)."""
+
+    def __init__(self, problems: list[RowProblem], source: str) -> None:
+        self.errors = problems
+        columns = {p.column for p in problems}
+        field = next(iter(columns)) if len(columns) == 1 else None
+        count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{source}: {count}:\n{lines}", field)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+def load_literature() -> pd.DataFrame:
+    """The case report's Table 1 with provenance, as shipped with the package.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per series, columns as in `COLUMNS` (``string``, nullable ``Int64`` and
+        ``float64`` dtypes; missing values are ``<NA>``/``NaN``). ``os1``/``os3``/``os5`` are
+        percentages as printed. Provenance: ``evidence/data/PROVENANCE.md``.
+    """
+    resource = files("livermet").joinpath("evidence", "data", "literature.csv")
+    return _parse_text(resource.read_text(encoding="utf-8"), "literature.csv")
+
+
+def load_series(path: str | Path) -> pd.DataFrame:
+    """Read and validate a user's CSV of series in the columns of the shipped dataset.
+
+    Required columns: ``id``, ``n_table`` (or ``n``, renamed to ``n_table``) and at least one of
+    ``mst_months``, ``os1``, ``os3``, ``os5``. Other canonical columns (`COLUMNS`) are optional
+    and added as missing when absent; unknown columns are kept as text.
+
+    Rules checked for every row (all problems are collected, then one error is raised):
+
+    - ``id`` present and unique;
+    - ``n_table`` (and ``n_source`` when given) a whole number > 0;
+    - ``os1``/``os3``/``os5`` percentages in [0, 100] (a trailing ``%`` is accepted);
+      ``mst_months`` > 0; ``year``, ``pmid``, ``seed_table_ref`` whole numbers;
+    - survival not increasing with time (``os1`` >= ``os3`` >= ``os5``);
+    - at least one of ``mst_months``/``os1``/``os3``/``os5`` given;
+    - ``identification`` one of ``verified``, ``probable``, ``unknown``;
+    - and, for the file, not every survival value <= 1 (proportions given for percentages).
+
+    Blank cells and ``NA``, ``N/A``, ``-`` mean "not available".
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file (UTF-8, optional BOM, comma-separated, header in the first line).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same columns and dtypes as `load_literature`, plus any extra columns.
+
+    Raises
+    ------
+    SeriesInputError
+        (an `InputError`) naming the data row, CSV line and column of every problem; the list
+        is in ``.errors``.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise InputError(f"no such file: {p}", "path") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{p.name}: not UTF-8 text ({exc.reason})", "path") from exc
+    return _parse_text(text, p.name)
+
+
+def _read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Split CSV text into the header and (start line, cells) of each non-blank data row."""
+    reader = csv.reader(io.StringIO(text))
+    header: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    previous_end = 0
+    for cells in reader:
+        start = previous_end + 1
+        previous_end = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if header is None:
+            header = [c.strip().lower() for c in cells]
+        else:
+            rows.append((start, cells))
+    return header or [], rows
+
+
+def _parse_text(text: str, source: str) -> pd.DataFrame:
+    """Parse and validate CSV text; raise `SeriesInputError` listing every problem."""
+    header, rows = _read_rows(text)
+    problems: list[RowProblem] = []
+    renamed_n = "n" in header and "n_table" not in header
+    header = _check_header(header, problems)
+    columns: dict[str, list[Any]] = {name: [] for name in header}
+    seen_ids: dict[str, int] = {}
+    for number, (line, cells) in enumerate(rows, start=1):
+        if len(cells) != len(header):
+            problems.append(
+                RowProblem(
+                    number,
+                    line,
+                    header[min(len(cells), len(header)) - 1] if header else "?",
+                    f"{len(cells)} fields but the header has {len(header)}",
+                )
+            )
+            cells = (cells + [""] * len(header))[: len(header)]
+        values = {
+            name: _parse_cell(name, cell, number, line, problems)
+            for name, cell in zip(header, cells, strict=True)
+        }
+        _check_row(values, number, line, seen_ids, problems)
+        for name in header:
+            columns[name].append(values[name])
+    _check_percent_scale(columns, problems)
+    if problems:
+        if renamed_n:  # name the column as the user wrote it
+            problems = [
+                replace(p, column="n") if p.column == "n_table" and p.row else p for p in problems
+            ]
+        raise SeriesInputError(problems, source)
+    return _frame(columns, header)
+
+
+def _check_header(header: list[str], problems: list[RowProblem]) -> list[str]:
+    """Check required and duplicate columns; rename ``n`` to ``n_table``."""
+    for name in sorted({h for h in header if header.count(h) > 1}):
+        problems.append(RowProblem(None, 1, name, "column appears more than once"))
+    if "n" in header:
+        if "n_table" in header:
+            problems.append(RowProblem(None, 1, "n", "give either 'n' or 'n_table', not both"))
+        else:
+            header = ["n_table" if h == "n" else h for h in header]
+    if "id" not in header:
+        problems.append(RowProblem(None, 1, "id", "required column is missing"))
+    if "n_table" not in header:
+        problems.append(RowProblem(None, 1, "n_table", "required column (or 'n') is missing"))
+    if not any(c in header for c in REQUIRED_OUTCOMES):
+        problems.append(
+            RowProblem(
+                None,
+                1,
+                "/".join(REQUIRED_OUTCOMES),
+                "at least one of these survival columns is required",
+            )
+        )
+    return header
+
+
+def _parse_cell(name: str, cell: str, row: int, line: int, problems: list[RowProblem]) -> Any:
+    """Convert one cell by its column kind; record a problem and return None if invalid."""
+    text = cell.strip()
+    if text.lower() in MISSING_TOKENS:
+        return None
+    kind = COLUMNS.get(name, "text")
+    if kind == "text":
+        return text
+    if kind == "identification":
+        if text.lower() in IDENTIFICATION_LEVELS:
+            return text.lower()
+        problems.append(
+            RowProblem(
+                row, line, name, f"{text!r} is not one of {', '.join(IDENTIFICATION_LEVELS)}"
+            )
+        )
+        return None
+    number = _to_number(text[:-1].strip() if kind == "percent" and text.endswith("%") else text)
+    if number is None:
+        problems.append(RowProblem(row, line, name, f"{text!r} is not a number"))
+        return None
+    message = _range_problem(kind, number)
+    if message:
+        problems.append(RowProblem(row, line, name, f"{text} {message}"))
+        return None
+    return int(number) if kind in ("integer", "count") else number
+
+
+def _to_number(text: str) -> float | None:
+    """A finite float from text, or None.
+
+    Text, NaN, infinities and decimal commas (``31,8`` — ambiguous, never guessed) are not
+    numbers here.
+    """
+    if not re.fullmatch(r"[-+0-9.eE]+", text):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _range_problem(kind: ColumnKind, value: float) -> str | None:
+    """Why ``value`` is out of range for its column kind, or None."""
+    if kind in ("integer", "count") and value != int(value):
+        return "is not a whole number"
+    if kind == "count" and value <= 0:
+        return "must be at least 1 (number of patients)"
+    if kind == "positive" and value <= 0:
+        return "must be greater than 0 (months)"
+    if kind == "percent" and not 0.0 <= value <= 100.0:
+        return "is outside 0-100 (survival is given in percent)"
+    return None
+
+
+def _check_row(
+    values: Mapping[str, Any],
+    row: int,
+    line: int,
+    seen_ids: dict[str, int],
+    problems: list[RowProblem],
+) -> None:
+    """Row-level rules: id present and unique, n present, an outcome given, monotone survival."""
+    if "id" in values:
+        ident = values["id"]
+        if ident is None:
+            problems.append(RowProblem(row, line, "id", "missing (every series needs an id)"))
+        elif ident.lower() in seen_ids:
+            first = seen_ids[ident.lower()]
+            problems.append(
+                RowProblem(row, line, "id", f"duplicate id {ident!r} (also row {first})")
+            )
+        else:
+            seen_ids[ident.lower()] = row
+    if (
+        "n_table" in values
+        and values["n_table"] is None
+        and not _had_problem(problems, row, "n_table")
+    ):
+        problems.append(RowProblem(row, line, "n_table", "missing (number of patients required)"))
+    outcomes = [c for c in REQUIRED_OUTCOMES if c in values]
+    if (
+        outcomes
+        and all(values[c] is None for c in outcomes)
+        and not any(_had_problem(problems, row, c) for c in outcomes)
+    ):
+        problems.append(
+            RowProblem(row, line, "/".join(outcomes), "no median or survival percentage given")
+        )
+    given = [(c, values[c]) for c in SURVIVAL_COLUMNS if values.get(c) is not None]
+    for (c1, v1), (c2, v2) in itertools.pairwise(given):
+        if v2 > v1:
+            problems.append(
+                RowProblem(
+                    row, line, c2, f"{v2:g} % exceeds {c1} = {v1:g} % (survival cannot rise)"
+                )
+            )
+
+
+def _check_percent_scale(columns: Mapping[str, list[Any]], problems: list[RowProblem]) -> None:
+    """Survival given as proportions (every value <= 1) instead of percentages."""
+    given = [v for c in SURVIVAL_COLUMNS for v in columns.get(c, []) if v is not None]
+    if len(given) >= 2 and max(given) <= 1.0:
+        problems.append(
+            RowProblem(
+                None,
+                None,
+                "/".join(c for c in SURVIVAL_COLUMNS if c in columns),
+                "every survival value is <= 1: give percentages (30 for 30 %), not proportions",
+            )
+        )
+
+
+def _had_problem(problems: list[RowProblem], row: int, column: str) -> bool:
+    """Whether a problem was already recorded for this row and column."""
+    return any(p.row == row and p.column == column for p in problems)
+
+
+def _frame(columns: dict[str, list[Any]], header: list[str]) -> pd.DataFrame:
+    """Typed DataFrame: canonical columns first (missing ones added empty), then extras."""
+    n_rows = len(next(iter(columns.values()))) if columns else 0
+    data: dict[str, pd.Series[Any]] = {}
+    for name, kind in COLUMNS.items():
+        values = columns.get(name, [None] * n_rows)
+        data[name] = _typed(values, _DTYPES[kind])
+    for name in header:
+        if name not in COLUMNS:
+            data[name] = _typed(columns[name], "string")
+    return pd.DataFrame(data)
+
+
+def _typed(values: list[Any], dtype: str) -> pd.Series[Any]:
+    """A Series of the given dtype with None as missing."""
+    if dtype == "float64":
+        return pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
+    return pd.Series(values, dtype=dtype)
+
+
+# --------------------------------------------------------------------------------------------
+# Sensitivity subsets
+# --------------------------------------------------------------------------------------------
+
+
+def resolve_n(df: pd.DataFrame, n_column: str = "n_table") -> tuple[pd.Series[Any], pd.Series[Any]]:
+    """The n to analyse each series with, and where it came from.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Series as returned by `load_literature` / `load_series`.
+    n_column : {"n_table", "n_source"}
+        ``n_table``: the n printed in the table. ``n_source``: the n of the patients the
+        survival figures belong to in the source, **falling back to** ``n_table`` where
+        ``n_source`` is blank (unknown) — so no series is dropped for want of it.
+
+    Returns
+    -------
+    (n, n_from) : (Series of float, Series of str)
+        ``n_from`` is ``"n_table"``, ``"n_source"`` or ``"n_table (no n_source)"``.
+    """
+    if n_column not in ("n_table", "n_source"):
+        raise InputError(f"must be 'n_table' or 'n_source', got {n_column!r}", "n_column")
+    table = pd.to_numeric(df["n_table"], errors="coerce").astype("float64")
+    if n_column == "n_table":
+        return table, pd.Series("n_table", index=df.index, dtype="string")
+    source = (
+        pd.to_numeric(df["n_source"], errors="coerce").astype("float64")
+        if "n_source" in df
+        else pd.Series(np.nan, index=df.index)
+    )
+    known = source.notna()
+    n = source.where(known, table)
+    n_from = pd.Series(
+        np.where(known, "n_source", "n_table (no n_source)"), index=df.index, dtype="string"
+    )
+    return n, n_from
+
+
+def subset(
+    df: pd.DataFrame,
+    *,
+    lms_only: bool = False,
+    verified_only: bool = False,
+    n_column: str = "n_table",
+    one_per_institution: bool = False,
+    keep: Literal["largest", "most_recent"] = "largest",
+    institutions: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Sensitivity subsets of a series table (evidence.md, "Dataset").
+
+    Always adds the columns ``n`` (the n analyses use, see `resolve_n`) and ``n_from``; the
+    survival functions use ``n`` when present and ``n_table`` otherwise.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Series as returned by `load_literature` / `load_series`.
+    lms_only : bool
+        Keep rows whose ``population`` **starts with** ``LMS`` or ``leiomyosarcoma``
+        (case-insensitive): ``LMS``, ``LMS subgroup``. All-sarcoma cohorts with an LMS share
+        (``all STS (LMS 54%)``), sarcoma subgroups of mixed series and blank (unknown)
+        populations are dropped. In Table 1: Lang 2000 and Brudvik 2015. Pre-KIT "LMS" series
+        (Lang 2000) may still contain GIST (literature-research.md, note 2).
+    verified_only : bool
+        Keep rows with ``identification == "verified"``.
+    n_column : {"n_table", "n_source"}
+        Which n to analyse with; ``n_source`` falls back to ``n_table`` where blank.
+    one_per_institution : bool
+        Keep one row per institution (`INSTITUTIONS`, or an ``institution`` column where
+        non-blank): the one with the largest ``n`` (ties: the latest ``year``) when
+        ``keep="largest"``, or the latest ``year`` (ties: the largest ``n``) when
+        ``keep="most_recent"``. Applied after the other filters.
+    keep : {"largest", "most_recent"}
+        Rule for `one_per_institution`.
+    institutions : mapping, optional
+        Series id -> institution, replacing `INSTITUTIONS`.
+
+    Returns
+    -------
+    DataFrame
+        The kept rows in their original order (index preserved), with ``n`` and ``n_from``.
+    """
+    out = df.copy()
+    out["n"], out["n_from"] = resolve_n(out, n_column)
+    mask = pd.Series(True, index=out.index)
+    if lms_only:
+        mask &= lms_mask(out)
+    if verified_only:
+        mask &= out["identification"].astype("string").str.lower().eq("verified").fillna(False)
+    out = out[mask]
+    if one_per_institution:
+        if keep not in ("largest", "most_recent"):
+            raise InputError(f"must be 'largest' or 'most_recent', got {keep!r}", "keep")
+        out = _one_per_institution(out, keep, institutions or INSTITUTIONS)
+    return out
+
+
+def lms_mask(df: pd.DataFrame) -> pd.Series[bool]:
+    """True where ``population`` names a leiomyosarcoma-only population (see `subset`)."""
+    population = df["population"].astype("string").fillna("")
+    return population.map(lambda p: bool(_LMS_POPULATION.match(p))).astype(bool)
+
+
+def institution_of(df: pd.DataFrame, institutions: Mapping[str, str] | None = None) -> pd.Series:
+    """Institution label per row: the ``institution`` column, the mapping, or the id itself."""
+    mapping = {k.lower(): v for k, v in (institutions or INSTITUTIONS).items()}
+    ids = df["id"].astype("string")
+    labels = ids.map(lambda i: mapping.get(str(i).lower(), f"series:{i}"))
+    if "institution" in df:
+        given = df["institution"].astype("string").str.strip()
+        labels = given.where(given.notna() & given.ne(""), labels)
+    return labels.astype("string")
+
+
+def _one_per_institution(
+    df: pd.DataFrame, keep: str, institutions: Mapping[str, str]
+) -> pd.DataFrame:
+    """Keep the preferred row of each institution group, original order preserved."""
+    ranked = df.assign(
+        _inst=institution_of(df, institutions),
+        _n=pd.to_numeric(df["n"], errors="coerce").fillna(-1.0),
+        _year=pd.to_numeric(df["year"], errors="coerce").astype("float64").fillna(-1.0),
+    )
+    order: Iterable[str] = ["_n", "_year"] if keep == "largest" else ["_year", "_n"]
+    ranked = ranked.sort_values(list(order), ascending=False, kind="stable")
+    chosen = ranked.drop_duplicates("_inst", keep="first").index
+    return df.loc[[i for i in df.index if i in set(chosen)]]

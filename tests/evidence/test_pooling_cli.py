@@ -1,0 +1,132 @@
+"""`pool_outcome` and the `livermet evidence` commands, checked against metafor's numbers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from livermet.cli.main import app
+from livermet.errors import InputError
+from livermet.evidence.dataset import load_literature
+from livermet.evidence.pooling import pool_outcome
+
+DATA = Path(__file__).parent / "data"
+BAD = Path(__file__).parent / "bad_series"
+runner = CliRunner()
+
+
+def _reference(measure: str, method: str, test: str) -> dict:
+    cases = json.loads((DATA / "metafor-3.8-1-table1-os5-tight.json").read_text())
+    return next(
+        c for c in cases if (c["measure"], c["method"], c["test"]) == (measure, method, test)
+    )
+
+
+@pytest.mark.parametrize(
+    ("measure", "method", "test"),
+    [("PLO", "REML", "z"), ("PLO", "DL", "knha"), ("PFT", "REML", "z"), ("PAS", "PM", "z")],
+)
+def test_pool_os5_matches_metafor(measure: str, method: str, test: str) -> None:
+    ref = _reference(measure, method, test)
+    pooled = pool_outcome(load_literature(), "os5", measure=measure, method=method, test=test)
+    back = ref["back"]
+    assert pooled.estimate == pytest.approx(back["pred"], rel=1e-7)
+    assert pooled.ci == pytest.approx((back["ci_lb"], back["ci_ub"]), rel=1e-7)
+    assert pooled.fit.tau2 == pytest.approx(ref["tau2"], rel=1e-7, abs=1e-9)
+    assert pooled.fit.i2 == pytest.approx(ref["I2"], rel=1e-7, abs=1e-9)
+
+
+def test_pool_json_cli_reports_estimate_intervals_and_flags() -> None:
+    result = runner.invoke(app, ["evidence", "pool", "--outcome", "os5", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    ref = _reference("PLO", "REML", "z")
+    assert data["estimate"] == pytest.approx(ref["back"]["pred"], rel=1e-7)
+    assert data["pi_lb"] == pytest.approx(ref["back"]["pi_lb"], rel=1e-7)
+    assert data["pi_ub"] == pytest.approx(ref["back"]["pi_ub"], rel=1e-7)
+    assert data["tau2_ci"] == pytest.approx(ref["tau2_ci"], rel=1e-6, abs=1e-9)
+    assert (data["measure"], data["method"], data["k"]) == ("PLO", "REML", 10)
+    flagged = {f["id"]: f["reason"] for f in data["flagged"]}
+    # Medians that contradict the series' own proportions (Table 1, checked by hand):
+    assert set(flagged) == {"foster1978", "groeschl2012", "grimme2019"}
+    assert "58 % alive at 12 months" in flagged["foster1978"]
+
+
+def test_exclude_and_test_options() -> None:
+    result = runner.invoke(
+        app,
+        ["evidence", "pool", "--exclude", "foster1978", "--test", "knha", "--format", "json"],
+    )
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["k"] == 9 and data["test"] == "knha"
+    assert "foster1978" not in {s["id"] for s in data["series"]}
+    assert sum(s["weight_percent"] for s in data["series"]) == pytest.approx(100)
+
+
+@pytest.mark.parametrize(
+    ("name", "row", "column"),
+    [
+        ("proportion_140.csv", "row 2", "os5"),
+        ("n_zero.csv", "row 3", "n_table"),
+        ("text_in_number.csv", "row 4", "mst_months"),
+        ("missing_column.csv", "header", "n_table"),
+    ],
+)
+def test_bad_series_file_is_refused_naming_row_and_column(name: str, row: str, column: str) -> None:
+    result = runner.invoke(app, ["evidence", "pool", "--series", str(BAD / name)])
+    assert result.exit_code == 2
+    assert row in result.stderr and f"'{column}'" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"outcome": "os7"}, "outcome"),
+        ({"method": "XYZ"}, "method"),
+        ({"measure": "SMD"}, "measure"),
+        ({"exclude": ["nobody"]}, "exclude"),
+    ],
+)
+def test_bad_options_name_the_field(kwargs: dict, field: str) -> None:
+    with pytest.raises(InputError) as info:
+        pool_outcome(load_literature(), **kwargs)
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".pdf"])
+def test_forest_plot_files(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"forest{suffix}"
+    result = runner.invoke(app, ["evidence", "forest", "--outcome", "os5", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    head = out.read_bytes()[:8]
+    assert {".png": b"\x89PNG", ".svg": b"<?xml", ".pdf": b"%PDF"}[suffix] in head
+
+
+def test_curve_and_survival_commands(tmp_path: Path) -> None:
+    out = tmp_path / "curve.png"
+    result = runner.invoke(app, ["evidence", "curve", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert out.stat().st_size > 10_000
+    assert "foster1978" in result.stderr  # its median is left out, with the reason
+    surv = json.loads(runner.invoke(app, ["evidence", "survival", "--format", "json"]).stdout)
+    months = [row["time_months"] for row in surv["time_points"]]
+    assert months == [12, 36, 60]
+    assert surv["weibull"]["median_ci"][0] < surv["weibull"]["median_months"]
+    assert len(surv["weibull"]["excluded_medians"]) == 3
+
+
+def test_unsupported_image_format(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evidence", "forest", "-o", str(tmp_path / "f.gif")])
+    assert result.exit_code == 2 and "output" in result.stderr
+
+
+def test_table_lists_every_series() -> None:
+    result = runner.invoke(app, ["evidence", "table", "--format", "json"])
+    rows = json.loads(result.stdout)
+    assert len(rows) == 10
+    assert sum(r["flag"] is not None for r in rows) == 3
