@@ -130,3 +130,18 @@ def test_table_lists_every_series() -> None:
     rows = json.loads(result.stdout)
     assert len(rows) == 10
     assert sum(r["flag"] is not None for r in rows) == 3
+
+
+def test_gosh_command(tmp_path: Path) -> None:
+    out = tmp_path / "gosh.png"
+    result = runner.invoke(app, ["evidence", "gosh", "--method", "DL", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert "1,023 subsets" in result.stderr  # 2^10 - 1 subsets of the ten series
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_funnel_command(tmp_path: Path) -> None:
+    out = tmp_path / "funnel.svg"
+    result = runner.invoke(app, ["evidence", "funnel", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert b"<svg" in out.read_bytes()[:400]

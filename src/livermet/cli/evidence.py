@@ -252,3 +252,41 @@ def survival_command(
     c.print(f"pooled median (Weibull): {model.median:.1f} months ({lo:.1f} to {hi:.1f})")
     for ident, reason in model.excluded:
         c.print(f"[yellow]{ident}[/]: {reason}")
+
+
+@app.command("gosh")
+@friendly_errors
+def gosh_command(
+    output: OutputOption,
+    outcome: OutcomeOption = "os5",
+    measure: MeasureOption = "PLO",
+    method: MethodOption = "REML",
+    series: SeriesOption = None,
+    subsets: Annotated[
+        int | None,
+        typer.Option(help="Fit a random sample of this many subsets instead of all 2^k - 1."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the random sample.")] = 1,
+) -> None:
+    """GOSH plot: the pooled estimate and I² of every subset of the series."""
+    from livermet.report.evidence_plots import gosh_plot, save_figure
+
+    pooled = pool_outcome(_series(series), outcome, measure=measure, method=method)
+    with Console(stderr=True).status(f"fitting subsets of {pooled.fit.k} series"):
+        result = pooled.fit.gosh(subsets=subsets, seed=seed)
+    back = _back_transform(pooled.fit)
+    fig = gosh_plot(
+        back(result.estimate[result.fit]) * 100,
+        result.i2[result.fit],
+        xlabel=f"pooled {OUTCOMES[outcome] // 12}-year survival (%)",
+    )
+    err_console.print(
+        f"wrote {save_figure(fig, output)} ({int(result.fit.sum()):,} subsets, {result.method})"
+    )
+
+
+def _back_transform(fit: Any) -> Any:
+    from livermet.evidence.transforms import resolve_transform
+
+    f = resolve_transform("auto", ni=fit.ni, measure=fit.measure)
+    return (lambda x: x) if f is None else f

@@ -129,7 +129,10 @@ def gosh_plot(
     """GOSH plot: I² against the pooled estimate of every subset (Olkin et al. 2012)."""
     est, het = np.asarray(estimates, dtype=float), np.asarray(i2, dtype=float)
     fig, ax = plt.subplots(figsize=(6.5, 5))
-    ax.scatter(est, het, s=2, alpha=0.25 if est.size > 5000 else 0.6, color="#2b5d8a", linewidths=0)
+    big = est.size > 5000
+    ax.scatter(
+        est, het, s=2 if big else 9, alpha=0.25 if big else 0.6, color="#2b5d8a", linewidths=0
+    )
     ax.set_xlabel(xlabel)
     ax.set_ylabel("I² (%)")
     ax.set_title(title or f"GOSH plot ({est.size:,} subsets)", loc="left", fontsize=11)

@@ -1,0 +1,368 @@
+"""Plots of a cohort's survival: Kaplan-Meier with numbers at risk, cumulative incidence, a
+hazard-ratio forest plot and a swimmer plot of the patients' timelines.
+
+Each function returns a matplotlib Figure (Agg backend, files only); `save_figure` writes PNG,
+SVG or PDF by the file's suffix. The numbers come from `livermet.analysis`; nothing is
+estimated here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no screen
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from livermet.analysis._data import (
+    event_values,
+    group_values,
+    optional_times,
+    require_columns,
+    rows_to_use,
+    time_values,
+)
+from livermet.analysis.cox import CoxPH
+from livermet.analysis.cuminc import CumulativeIncidence
+from livermet.analysis.km import KaplanMeier
+from livermet.analysis.logrank import LogRankResult
+from livermet.errors import InputError
+
+__all__ = [
+    "FORMATS",
+    "cuminc_plot",
+    "hr_forest_plot",
+    "km_plot",
+    "save_figure",
+    "swimmer_plot",
+]
+
+FORMATS = {".png", ".svg", ".pdf"}
+_HR_TICKS = [0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0, 20.0]
+COLOURS = ["#2b5d8a", "#b03a2e", "#2e7d4f", "#8e6c1f", "#6a3d9a", "#4d4d4d", "#c05a8a"]
+
+
+def save_figure(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` as PNG, SVG or PDF (chosen by the suffix of ``path``) and close it."""
+    p = Path(path)
+    if p.suffix.lower() not in FORMATS:
+        raise InputError(f"unsupported image format {p.suffix!r}; use .png, .svg or .pdf", "output")
+    fig.savefig(p, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return p
+
+
+def _default_ticks(tmax: float) -> np.ndarray:
+    """Round tick times covering [0, tmax]: every 12 months when months fit, else 'nice'."""
+    if tmax <= 0:
+        return np.array([0.0])
+    step = (
+        12.0
+        if 24 <= tmax <= 180
+        else float(matplotlib.ticker.MaxNLocator(6).tick_values(0, tmax)[1])
+    )
+    return np.arange(0.0, tmax + 1e-9, step)
+
+
+def _as_curves(curves: KaplanMeier | Mapping[str, KaplanMeier]) -> dict[str, KaplanMeier]:
+    if isinstance(curves, KaplanMeier):
+        return {curves.label: curves}
+    if not curves:
+        raise InputError("no curves to plot", "curves")
+    return dict(curves)
+
+
+def _risk_table(
+    ax: Axes, rows: Sequence[tuple[str, str, Sequence[int]]], ticks: np.ndarray
+) -> None:
+    """Numbers at risk under the main axis: one row per curve, one column per tick time."""
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_yticks(range(len(rows)))
+    ax.set_yticklabels([name for name, _, _ in rows], fontsize=8)
+    for label, (_, colour, _) in zip(ax.get_yticklabels(), rows, strict=True):
+        label.set_color(colour)
+    for r, (_, colour, counts) in enumerate(rows):
+        for x, count in zip(ticks, counts, strict=True):
+            ax.text(x, r, str(count), ha="center", va="center", fontsize=8, color=colour)
+    ax.tick_params(axis="x", length=0, labelbottom=False)
+    ax.tick_params(axis="y", length=0, pad=16)  # clear of the centred counts at time 0
+    ax.spines[["top", "right", "bottom", "left"]].set_visible(False)
+    ax.set_title("Number at risk", loc="left", fontsize=8, color="#444")
+
+
+def km_plot(
+    curves: KaplanMeier | Mapping[str, KaplanMeier],
+    *,
+    risk_times: Sequence[float] | None = None,
+    ci: bool = True,
+    censor_marks: bool = True,
+    logrank: LogRankResult | None = None,
+    title: str | None = None,
+    xlabel: str = "months",
+    ylabel: str = "survival probability",
+) -> Figure:
+    """Kaplan-Meier curves (one per group) with pointwise bands and a numbers-at-risk table.
+
+    Parameters
+    ----------
+    curves : KaplanMeier or mapping of group name to KaplanMeier
+    risk_times : times of the numbers-at-risk columns (default: every 12 months).
+    ci : draw the pointwise confidence bands of each curve.
+    censor_marks : mark censoring times with "+".
+    logrank : a log-rank result to print on the plot.
+    """
+    fits = _as_curves(curves)
+    tmax = max(float(k.time_.max()) for k in fits.values())
+    ticks = np.asarray(risk_times, dtype=float) if risk_times is not None else _default_ticks(tmax)
+    fig = plt.figure(figsize=(7.5, 5.2 + 0.22 * len(fits)))
+    grid = fig.add_gridspec(2, 1, height_ratios=[5.0, 0.5 + 0.28 * len(fits)], hspace=0.32)
+    ax = fig.add_subplot(grid[0])
+    table = fig.add_subplot(grid[1], sharex=ax)
+    rows = []
+    for i, (name, km) in enumerate(fits.items()):
+        colour = COLOURS[i % len(COLOURS)]
+        x = np.r_[0.0, km.time_]
+        ax.step(x, np.r_[1.0, km.survival_], where="post", color=colour, label=name, lw=1.6)
+        if ci:
+            ax.fill_between(
+                x,
+                np.r_[1.0, km.lower_],
+                np.r_[1.0, km.upper_],
+                step="post",
+                color=colour,
+                alpha=0.15,
+                lw=0,
+            )
+        if censor_marks:
+            cens = km.n_censor_ > 0
+            ax.plot(km.time_[cens], km.survival_[cens], "+", color=colour, ms=5, mew=0.9)
+        rows.append((name, colour, [int(n) for n in km.at(ticks)["n_risk"]]))
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, max(tmax, float(ticks.max())) * 1.02)
+    ax.set_xticks(ticks)
+    ax.set_ylabel(ylabel)
+    ax.set_xlabel(xlabel)
+    ax.grid(alpha=0.3, lw=0.5)
+    ax.spines[["top", "right"]].set_visible(False)
+    if len(fits) > 1 or logrank is not None:
+        ax.legend(frameon=False, loc="upper right", fontsize=9)
+    first = next(iter(fits.values()))
+    note = f"{first.conf_level:.0%} CI ({first.conf_type})" if ci else ""
+    if logrank is not None:
+        note += f"{'; ' if note else ''}log-rank χ² = {logrank.chisq:.2f}, df = {logrank.df}, "
+        note += f"p = {logrank.p:.3g}"
+    if note:
+        ax.text(0.01, 0.02, note, transform=ax.transAxes, fontsize=8, color="#444")
+    ax.set_title(title or "Kaplan-Meier survival", loc="left", fontsize=11)
+    _risk_table(table, rows, ticks)
+    return fig
+
+
+def cuminc_plot(
+    fit: CumulativeIncidence,
+    *,
+    states: Sequence[str] | None = None,
+    ci: bool = True,
+    risk_times: Sequence[float] | None = None,
+    title: str | None = None,
+    xlabel: str = "months",
+    ylabel: str = "cumulative incidence",
+) -> Figure:
+    """Cumulative incidence curves of the competing events, with bands and numbers at risk.
+
+    ``states`` chooses the curves (default: every event type, not the event-free state).
+    """
+    chosen = list(states) if states is not None else fit.states_[1:]
+    for s in chosen:
+        if s not in fit.states_:
+            raise InputError(f"unknown state {s!r}; states: {fit.states_}", "states")
+    tmax = float(fit.time_.max())
+    ticks = np.asarray(risk_times, dtype=float) if risk_times is not None else _default_ticks(tmax)
+    fig = plt.figure(figsize=(7.5, 5.5))
+    grid = fig.add_gridspec(2, 1, height_ratios=[5.0, 0.8], hspace=0.32)
+    ax = fig.add_subplot(grid[0])
+    table = fig.add_subplot(grid[1], sharex=ax)
+    x = np.r_[0.0, fit.time_]
+    for i, state in enumerate(chosen):
+        col = fit.states_.index(state)
+        colour = COLOURS[i % len(COLOURS)]
+        ax.step(x, np.r_[0.0, fit.pstate_[:, col]], where="post", color=colour, label=state)
+        if ci:
+            low = np.nan_to_num(fit.lower_[:, col], nan=0.0)
+            ax.fill_between(
+                x,
+                np.r_[0.0, low],
+                np.r_[0.0, fit.upper_[:, col]],
+                step="post",
+                color=colour,
+                alpha=0.15,
+                lw=0,
+            )
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, max(tmax, float(ticks.max())) * 1.02)
+    ax.set_xticks(ticks)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, lw=0.5)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, loc="upper left", fontsize=9)
+    if ci:
+        ax.text(
+            0.99,
+            0.02,
+            f"{fit.conf_level:.0%} CI ({fit.conf_type}, infinitesimal jackknife); "
+            "Aalen-Johansen, competing first events",
+            transform=ax.transAxes,
+            ha="right",
+            fontsize=8,
+            color="#444",
+        )
+    ax.set_title(title or "Cumulative incidence", loc="left", fontsize=11)
+    at = np.append(fit.n_risk_, 0)[np.searchsorted(fit.time_, ticks, side="left")]
+    _risk_table(table, [("event-free", "#333", [int(n) for n in at])], ticks)
+    return fig
+
+
+def _term_label(cox: CoxPH, term: str) -> str:
+    for cov, levels in cox.factors_.items():
+        for level in levels[1:]:
+            if term == f"{cov}{level}":
+                return f"{cov}: {level} vs {levels[0]}"
+    return f"{term} (per unit)"
+
+
+def hr_forest_plot(cox: CoxPH, *, title: str | None = None) -> Figure:
+    """Hazard ratios of a Cox model with their intervals on a log axis, one row per term."""
+    k = len(cox.terms_)
+    fig, ax = plt.subplots(figsize=(8.5, 0.45 * k + 1.6))
+    rows = np.arange(k, 0, -1)
+    ax.hlines(rows, cox.hr_lower_, cox.hr_upper_, color="#333", lw=1.2)
+    ax.scatter(cox.hr_, rows, marker="s", s=36, color="#2b5d8a", zorder=3)
+    ax.axvline(1.0, color="#888", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set_yticks(rows)
+    ax.set_yticklabels([_term_label(cox, t) for t in cox.terms_])
+    right = ax.secondary_yaxis("right")
+    right.set_yticks(rows)
+    right.set_yticklabels(
+        [
+            f"{hr:.2f} ({lo:.2f}-{hi:.2f})  p = {p:.3g}"
+            for hr, lo, hi, p in zip(cox.hr_, cox.hr_lower_, cox.hr_upper_, cox.p_, strict=True)
+        ]
+    )
+    right.tick_params(length=0)
+    lo = float(min(cox.hr_lower_.min(), 1.0))
+    hi = float(max(cox.hr_upper_.max(), 1.0))
+    ax.set_xlim(lo / 1.15, hi * 1.15)
+    ticks = [t for t in _HR_TICKS if lo / 1.15 <= t <= hi * 1.15]
+    ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.set_ylim(0.4, k + 0.6)
+    ax.set_xlabel(f"hazard ratio ({cox.conf_level:.0%} CI, log scale)")
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(
+        (title or f"Cox model: {cox.n_} patients, {cox.events_} events, {cox.ties} ties")
+        + f"\nconcordance {cox.concordance_.concordance:.3f}; likelihood ratio χ² = "
+        f"{cox.lr_test_.chisq:.2f}, df = {cox.lr_test_.df}, p = {cox.lr_test_.p:.3g}",
+        loc="left",
+        fontsize=10,
+    )
+    return fig
+
+
+def swimmer_plot(
+    data: pd.DataFrame,
+    time: str,
+    event: str,
+    *,
+    id: str | None = None,
+    by: str | None = None,
+    marks: Mapping[str, str] | None = None,
+    max_patients: int | None = 100,
+    title: str | None = None,
+    xlabel: str = "months",
+) -> Figure:
+    """One bar per patient from 0 to the last follow-up, ending in × (event) or → (censored).
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per patient.
+    time, event : str
+        Columns of the time to the last follow-up and of the 0/1 event at that time.
+    id : str, optional
+        Column of patient labels (shown when at most 60 bars are drawn).
+    by : str, optional
+        Column whose groups colour the bars.
+    marks : mapping of label to column, optional
+        Intermediate events to mark on the bars, e.g. ``{"recurrence": "recurrence_months"}``;
+        a missing value means the patient had no such event.
+    max_patients : int or None
+        Above this many patients, an evenly spaced sample of the patients sorted by follow-up
+        is drawn (the title says so); None draws everyone.
+    """
+    marks = dict(marks or {})
+    used = [time, event, *([id] if id else []), *([by] if by else [])]
+    rows = rows_to_use(data, used, dropna=False)
+    require_columns(data, marks.values())
+    mark_times = {label: optional_times(data, col, rows) for label, col in marks.items()}
+    t = time_values(data, time, rows)
+    e = event_values(data, event, rows)
+    groups, names = group_values(data, by, rows=rows) if by else (np.zeros(t.size, int), [""])
+    order = np.lexsort((np.arange(t.size), t))  # shortest follow-up at the bottom
+    n_all = order.size
+    if max_patients is not None and n_all > max_patients:
+        pick = np.unique(np.round(np.linspace(0, n_all - 1, max_patients)).astype(int))
+        order = order[pick]
+    shown = order.size
+    fig, ax = plt.subplots(figsize=(8.0, min(0.12 * shown + 1.8, 16.0)))
+    y = np.arange(shown)
+    colours = np.array([COLOURS[g % len(COLOURS)] for g in groups[order]])
+    ax.barh(y, t[order], height=0.7, color=colours, alpha=0.75, lw=0)
+    died = e[order] == 1
+    ax.scatter(t[order][died], y[died], marker="x", color="black", s=18, zorder=3, label="event")
+    ax.scatter(
+        t[order][~died], y[~died], marker=">", color="#555", s=14, zorder=3, label="censored"
+    )
+    symbols = ["o", "D", "^", "s", "v"]
+    for i, (label, all_times) in enumerate(mark_times.items()):
+        times = all_times[order]
+        has = np.isfinite(times)
+        ax.scatter(
+            times[has],
+            y[has],
+            marker=symbols[i % len(symbols)],
+            facecolor="white",
+            edgecolor="black",
+            s=16,
+            zorder=4,
+            label=label,
+        )
+    if id and shown <= 60:
+        labels = data[id].astype(str).to_numpy()[rows][order]
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels, fontsize=6)
+    else:
+        ax.set_yticks([])
+        ax.set_ylabel("patients (sorted by follow-up)")
+    handles, labels_ = ax.get_legend_handles_labels()
+    if by:
+        handles += [Patch(color=COLOURS[i % len(COLOURS)], alpha=0.75) for i in range(len(names))]
+        labels_ += [f"{by} = {n}" for n in names]
+    ax.legend(handles, labels_, frameon=False, fontsize=8, loc="lower right")
+    ax.set_xlim(0, float(t.max()) * 1.03 if t.size else 1.0)
+    ax.set_ylim(-1, shown)
+    ax.set_xlabel(xlabel)
+    ax.spines[["top", "right"]].set_visible(False)
+    sampled = f" ({shown} of {n_all}, evenly spaced by follow-up)" if shown < n_all else ""
+    ax.set_title(title or f"Patient timelines{sampled}", loc="left", fontsize=11)
+    return fig
