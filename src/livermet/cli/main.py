@@ -15,7 +15,7 @@ from livermet import __version__
 from livermet.case.assess import assess
 from livermet.case.load import load_case
 from livermet.case.model import case_json_schema
-from livermet.cli import evidence
+from livermet.cli import cohort, evidence
 from livermet.cli.common import err_console, friendly_errors
 from livermet.report.html import render_html
 from livermet.report.markdown import render_markdown
@@ -27,6 +27,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(evidence.app, name="evidence")
+app.add_typer(cohort.app, name="cohort")
 
 
 class Format(StrEnum):

@@ -153,6 +153,8 @@ def rma_batch(
     X = None if mods is None else np.asarray(mods, dtype=float)
     if X is not None and X.ndim == 2 and X.shape[1] == 1 and np.all(X == 1):
         X = None
+    if np.any(v == 0):
+        v = np.where(msk, np.broadcast_to(v, (m, k)), 1.0)
     if not (np.all(np.isfinite(y)) and np.all(np.isfinite(v))):
         y = np.where(msk, np.broadcast_to(y, (m, k)), 0.0)
         v = np.where(msk, np.broadcast_to(v, (m, k)), 1.0)
@@ -186,27 +188,49 @@ def _t_isf(q: float, df: FloatArray) -> FloatArray:
     return out
 
 
+def _rows(a: FloatArray, idx: IntArray) -> FloatArray:
+    """Rows ``idx`` of a per-problem array; a shared ``[1, k]`` array is returned as is."""
+    return a if a.shape[0] == 1 else a[idx]
+
+
+def _dot(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Row-wise ``sum(a * b)``; ``b`` may be shared (``[1, k]``), then a matrix-vector product."""
+    if b.shape[0] == 1 and a.shape[0] != 1:
+        out: FloatArray = a @ b[0]
+        return out
+    out = np.einsum("ij,ij->i", a, b)
+    return out
+
+
 class _Sums:
     """Weighted sums of one set of weights over the studies of each problem."""
 
     def __init__(self, w: FloatArray, y: FloatArray) -> None:
         self.w = w
         self.s1 = w.sum(axis=1)
-        self.mu = (w * y).sum(axis=1) / self.s1
-        self.r = y - self.mu[:, None]
-        wr2 = w * self.r * self.r
-        self.q = wr2.sum(axis=1)
-        self.wr2 = wr2
+        self.mu = _dot(w, y) / self.s1
+        r = y - self.mu[:, None]
+        self.wr = w * r
+        self.q = np.einsum("ij,ij->i", self.wr, r)
+
+    @property
+    def ypp(self) -> FloatArray:
+        """``y'PPy = sum w² r²``."""
+        out: FloatArray = np.einsum("ij,ij->i", self.wr, self.wr)
+        return out
 
     def s(self, power: int) -> FloatArray:
-        out: FloatArray = (self.w**power).sum(axis=1)
+        """``sum w^power`` (power 2 or 3)."""
+        if power == 2:
+            out: FloatArray = np.einsum("ij,ij->i", self.w, self.w)
+        else:
+            out = np.einsum("ij,ij,ij->i", self.w, self.w, self.w)
         return out
 
 
 def _weights(v: FloatArray, tau2: FloatArray, mask: FloatArray) -> FloatArray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = mask / (v + tau2[:, None])
-    out: FloatArray = np.where(mask > 0, w, 0.0)
+    """``mask / (v + tau²)`` (v is 1 outside the mask, so no division by zero)."""
+    out: FloatArray = mask / (v + tau2[:, None])
     return out
 
 
@@ -215,8 +239,6 @@ def _fit_intercept(
 ) -> dict[str, Any]:
     m = mask.shape[0]
     kk = mask.sum(axis=1)
-    y = np.broadcast_to(y, mask.shape)
-    v = np.broadcast_to(v, mask.shape)
     vpos = np.all((v > 0) | (mask == 0), axis=1)
     conv = kk >= (1 if meth == "EE" else 2)
     iters = np.zeros(m, dtype=np.int64)
@@ -343,12 +365,13 @@ def _fit_intercept(
 
 
 def _step_halving(tau2: FloatArray, adj: FloatArray, tau2_min: float) -> FloatArray:
+    """Halve the steps that would take tau² below ``tau2_min`` (metafor)."""
     adj = np.where(np.isnan(adj), 0.0, adj)
-    while True:
-        low = tau2 + adj < tau2_min
-        if not np.any(low):
-            return adj
-        adj = np.where(low, adj / 2, adj)
+    low = np.flatnonzero(tau2 + adj < tau2_min)
+    while low.size:
+        adj[low] /= 2
+        low = low[tau2[low] + adj[low] < tau2_min]
+    return adj
 
 
 def _score_int(
@@ -358,7 +381,7 @@ def _score_int(
     ss = _Sums(_weights(v, tau2, mask), y)
     if meth == "EB":
         return ss.q * kk / (kk - 1) - kk, ss.s1
-    ypp = (ss.w * ss.wr2).sum(axis=1)
+    ypp = ss.ypp
     s2 = ss.s(2)
     if meth == "ML":
         return ypp - ss.s1, s2
@@ -396,10 +419,11 @@ def _fisher_loop(
         tau2[act] = new
         iters[act] = it
         done = (change <= con.threshold) | (change <= 8 * EPS * np.abs(new))
+        failed = np.isnan(change)
         if it > con.maxiter:
             break
         conv[act[done]] = True
-        act = act[~done]
+        act = act[~(done | failed)]
     return tau2, iters, conv
 
 
@@ -413,31 +437,44 @@ def _bisect_fallback(
 ) -> FloatArray:
     """Vectorised version of :func:`.estimators._fallback`."""
     lo, hi = lo.copy(), hi.copy()
-    openlo = ~np.isfinite(lo)
-    lo[openlo] = con.tau2_min
+    step = np.maximum(1e-10, 1e-6 * np.abs(tau2))
     at_min = np.zeros(act.size, dtype=bool)
-    if np.any(openlo):
-        s_lo = score_fn(act, lo)[0]
-        at_min = openlo & (s_lo <= 0)
-    openhi = ~np.isfinite(hi)
-    hi[openhi] = np.maximum(2 * tau2[openhi], lo[openhi] + 1.0)
-    for _ in range(200):
+    stuck = ~np.isfinite(lo) & ~np.isfinite(hi)  # no informative score: keep the iterate
+    lo[stuck] = hi[stuck] = tau2[stuck]
+    openlo = ~np.isfinite(lo)
+    hi_anchor = hi.copy()
+    for _ in range(2100):
+        if not np.any(openlo):
+            break
+        cand = np.maximum(con.tau2_min, hi_anchor - step)
+        idx = np.flatnonzero(openlo)
+        pos = score_fn(act[idx], cand[idx])[0] > 0
+        lo[idx[pos]] = cand[idx[pos]]
+        floor = ~pos & (cand[idx] <= con.tau2_min)
+        at_min[idx[floor]] = True
+        openlo[idx[pos | floor]] = False
+        step[idx] *= 2
+    step = np.maximum(1e-10, 1e-6 * np.abs(tau2))
+    openhi = ~np.isfinite(hi) & ~at_min
+    for _ in range(2100):
         if not np.any(openhi):
             break
-        s_hi = score_fn(act, hi)[0]
-        grow = openhi & (s_hi > 0)
-        hi = np.where(grow, hi * 2, hi)
-        openhi = grow
-    lo, hi = np.minimum(lo, hi), np.maximum(lo, hi)
+        idx = np.flatnonzero(openhi)
+        cand = lo[idx] + step[idx]
+        neg = score_fn(act[idx], cand)[0] <= 0
+        hi[idx[neg]] = cand[neg]
+        openhi[idx[neg]] = False
+        step[idx] *= 2
     for _ in range(2000):
         width = hi - lo
         run = (width > np.maximum(con.threshold, 4 * EPS * np.abs(hi))) & ~at_min
         if not np.any(run):
             break
-        mid = 0.5 * (lo + hi)
-        pos = score_fn(act, mid)[0] > 0
-        lo = np.where(run & pos, mid, lo)
-        hi = np.where(run & ~pos, mid, hi)
+        idx = np.flatnonzero(run)
+        mid = 0.5 * (lo[idx] + hi[idx])
+        pos = score_fn(act[idx], mid)[0] > 0
+        lo[idx[pos]] = mid[pos]
+        hi[idx[~pos]] = mid[~pos]
     out: FloatArray = np.where(at_min, con.tau2_min, 0.5 * (lo + hi))
     return out
 
@@ -459,7 +496,7 @@ def _fisher(
         tau2 = np.full(m, float(con.tau2_init))
 
     def score_fn(idx: IntArray, t: FloatArray) -> tuple[FloatArray, FloatArray]:
-        return _score_int(y[idx], v[idx], mask[idx], kk[idx], meth, t)
+        return _score_int(_rows(y, idx), _rows(v, idx), mask[idx], kk[idx], meth, t)
 
     tau2, iters, conv = _fisher_loop(m, tau2, score_fn, con)
     if meth in ("ML", "REML") and con.ll0check:
@@ -507,10 +544,11 @@ def _pm_newton(
         return tau2, iters, conv
     hi_val = np.full(m, np.nan)
     if con.tau2_max is None:
-        hi_val[act] = np.maximum(100.0, 10 * _mad(y[act], mask[act]) ** 2)
+        ya = np.broadcast_to(_rows(y, act), (act.size, mask.shape[1]))
+        hi_val[act] = np.maximum(100.0, 10 * _mad(ya, mask[act]) ** 2)
     else:
         hi_val[act] = float(con.tau2_max)
-    f_hi = _Sums(_weights(v[act], hi_val[act], mask[act]), y[act]).q - target[act]
+    f_hi = _Sums(_weights(_rows(v, act), hi_val[act], mask[act]), _rows(y, act)).q - target[act]
     too_low = f_hi > 0
     conv[act[too_low]] = False
     tau2[act[too_low]] = np.nan
@@ -521,9 +559,9 @@ def _pm_newton(
     for it in range(1, 1000):
         if act.size == 0:
             break
-        ss = _Sums(_weights(v[act], t[act], mask[act]), y[act])
+        ss = _Sums(_weights(_rows(v, act), t[act], mask[act]), _rows(y, act))
         f = ss.q - target[act]
-        deriv = (ss.w * ss.wr2).sum(axis=1)  # -dQ/dtau2
+        deriv = ss.ypp  # -dQ/dtau2
         pos = f > 0
         lo[act] = np.where(pos, t[act], lo[act])
         hi[act] = np.where(pos, hi[act], t[act])
@@ -550,8 +588,8 @@ def _pmat(w: FloatArray, X: FloatArray) -> tuple[FloatArray, FloatArray, FloatAr
     """Batched ``P = W - W X (X'WX)^-1 X'W``; also ``(X'WX)^-1`` and ``X'W``."""
     XtW = np.swapaxes(X * w[..., None], -1, -2)  # [m, p, k]
     A = XtW @ X
-    Ainv = np.linalg.inv(A)
-    P = w[:, :, None] * np.eye(w.shape[1]) - np.swapaxes(XtW, -1, -2) @ Ainv @ XtW
+    Ainv: FloatArray = np.linalg.inv(A).astype(np.float64, copy=False)
+    P: FloatArray = w[:, :, None] * np.eye(w.shape[1]) - np.swapaxes(XtW, -1, -2) @ Ainv @ XtW
     return P, Ainv, XtW
 
 

@@ -276,7 +276,7 @@ def trimfill(
         signed = np.sign(yc) * ranks
         if estimator == "R0":
             neg = signed[signed < 0]
-            k0f = (k - (np.max(-neg) if neg.size else 0)) - 1
+            k0f = float(k - (np.max(-neg) if neg.size else 0) - 1)
             se_k0 = math.sqrt(2 * max(0.0, k0f) + 2)
         else:
             sr = float(np.sum(signed[signed > 0]))

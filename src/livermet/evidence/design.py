@@ -81,7 +81,7 @@ def model_matrix(mods: FloatArray | None, k: int, intercept: bool) -> tuple[Floa
     ints = [j for j, c in enumerate(kept) if _is_intercept(c)]
     if ints:
         j = ints[0]
-        kept = [kept[j]] + kept[:j] + kept[j + 1 :]
+        kept = [kept[j], *kept[:j], *kept[j + 1 :]]
     X = np.column_stack(kept)
     return X, bool(ints)
 

@@ -2,8 +2,9 @@
 
 Every refit uses the model's own estimator, test and control, as metafor's ``leave1out``,
 ``cumul`` and ``influence.rma.uni`` do, and all refits are done at once by
-:func:`.batch.rma_batch` (with metafor's early-stopping preset, or a fixed tau², the refits are
-single fits so that metafor's stopping is reproduced exactly).
+:func:`.batch.rma_batch` (which replays metafor's Fisher scoring exactly, early stopping
+included). Two cases are refitted one by one instead: a fixed tau², and Paule-Mandel with a
+loose root-finding tolerance (metafor's ``uniroot`` stop is reproduced only by the single fit).
 
 Influence measures (Viechtbauer & Cheung 2010), with ``(-i)`` the fit without study i and
 ``s²_(-i)`` its Knapp-Hartung factor (1 for z tests):
@@ -277,24 +278,13 @@ def cumul(
     arrays = {name: getattr(out, name).copy() for name in row0}
     for name, val in row0.items():
         arrays[name][0] = val
-    out = CaseDeletion(**arrays, study=out.study)
     fn = resolve_transform(transf, targs, fit.ni, fit.measure)
     if fn is not None:
-        res_like = out
-        est, lb, ub = (
-            np.asarray(fn(a), float) for a in (res_like.estimate, res_like.ci_lb, res_like.ci_ub)
+        est, lb, ub = (np.asarray(fn(arrays[key]), float) for key in ("estimate", "ci_lb", "ci_ub"))
+        arrays.update(
+            estimate=est, ci_lb=np.minimum(lb, ub), ci_ub=np.maximum(lb, ub), se=np.full(k, np.nan)
         )
-        out = CaseDeletion(
-            **{
-                **arrays,
-                "estimate": est,
-                "ci_lb": np.minimum(lb, ub),
-                "ci_ub": np.maximum(lb, ub),
-                "se": np.full(k, np.nan),
-            },
-            study=out.study,
-        )
-    return out
+    return CaseDeletion(**arrays, study=out.study)
 
 
 def influence(fit: RMAResult) -> InfluenceResult:

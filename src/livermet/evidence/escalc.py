@@ -183,9 +183,7 @@ def escalc(
     meas = str(measure).upper()
     if to not in _TO:
         raise InputError(f"to must be one of {_TO}", "to")
-    if meas in ("GEN",) or (yi is not None and meas not in PROPORTION_MEASURES + TABLE_MEASURES):
-        return _generic(yi, vi, sei, meas)
-    if yi is not None:
+    if meas == "GEN" or yi is not None:
         return _generic(yi, vi, sei, meas)
     if meas in PROPORTION_MEASURES:
         return _proportions(meas, xi, ni, mi, pi, add, to, vtype, round_events)
@@ -214,7 +212,7 @@ def _generic(yi: Any, vi: Any, sei: Any, measure: str) -> EscalcResult:
     _same_length(yi=y, vi=v)
     if np.any(v < 0):
         raise InputError("sampling variances must be >= 0", "vi")
-    return EscalcResult(y, v, measure if measure != "" else "GEN")
+    return EscalcResult(y, v, measure or "GEN")
 
 
 def _proportions(

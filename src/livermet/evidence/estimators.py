@@ -239,21 +239,34 @@ def _fallback(
     lo: float,
     hi: float,
 ) -> float:
-    """Root of the score on the bracket found by Fisher scoring (expanding it if open)."""
+    """Root of the score next to the Fisher scoring iterates, by bisection.
+
+    ``lo``/``hi`` are the largest iterate with a positive score and the smallest with a negative
+    one; an open side (iterates converging monotonically) is closed by stepping away from the
+    iterates in doubling steps until the score changes sign (or tau2_min is reached).
+    """
 
     def score(t: float) -> float:
         return _score(ymc, vi, X, method, t)[0]
 
+    step = max(1e-10, 1e-6 * abs(tau2))
+    if not math.isfinite(lo) and not math.isfinite(hi):
+        return tau2
     if not math.isfinite(lo):
-        lo = con.tau2_min
-        if score(lo) <= 0:
-            return lo
+        lo = hi
+        while True:
+            lo = max(con.tau2_min, hi - step)
+            if score(lo) > 0:
+                break
+            if lo <= con.tau2_min:
+                return con.tau2_min
+            step *= 2
     if not math.isfinite(hi):
-        hi = max(2 * tau2, lo + 1.0)
-        while score(hi) > 0:
-            hi *= 2
-    if hi < lo:
-        lo, hi = hi, lo
+        for _ in range(2100):
+            hi = lo + step
+            if score(hi) <= 0:
+                break
+            step *= 2
     return bisect_bracket(lo, hi, score, con.threshold)
 
 
@@ -269,7 +282,7 @@ def _loglik(ymc: FloatArray, vi: FloatArray, X: FloatArray, tau2: float, reml: b
     )
     if reml:
         ll -= 0.5 * float(np.linalg.slogdet(A)[1])
-    return ll - 0.5 * rss
+    return float(ll - 0.5 * rss)
 
 
 def _score(

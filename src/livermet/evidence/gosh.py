@@ -72,12 +72,14 @@ def all_subsets(k: int, min_size: int = 1) -> BoolArray:
     """Inclusion matrix of every subset with at least ``min_size`` studies, metafor's order."""
     if k > 30:
         raise InputError("too many subsets to enumerate (k > 30)", "k")
-    codes = np.arange(1, 2**k, dtype=np.int64)
-    bits = ((codes[:, None] >> np.arange(k)) & 1).astype(bool)
-    size = bits.sum(axis=1)
-    keep = size >= min_size
-    bits, size = bits[keep], size[keep]
-    out: BoolArray = bits[np.argsort(size, kind="stable")]
+    codes = np.arange(1, 2**k, dtype=np.uint32)
+    bits = np.unpackbits(
+        codes.astype("<u4").view(np.uint8).reshape(-1, 4), axis=1, bitorder="little"
+    )
+    bits = bits[:, :k].view(bool)
+    size = bits.sum(axis=1, dtype=np.int64)
+    order = np.concatenate([np.flatnonzero(size == s) for s in range(min_size, k + 1)])
+    out: BoolArray = bits[order]
     return out
 
 
@@ -88,15 +90,17 @@ def random_subsets(k: int, n: int, min_size: int = 1, seed: Any = None) -> BoolA
     sizes = np.arange(min_size, k + 1)
     prob = stats.binom.pmf(sizes, k, 0.5)
     j = rng.choice(sizes, size=n, p=prob / prob.sum())
-    ranks = np.argsort(np.argsort(rng.random((n, k)), axis=1), axis=1)
-    incl: BoolArray = ranks < j[:, None]
-    out: BoolArray = incl[np.argsort(j, kind="stable")]
-    return out
+    j = np.sort(j, kind="stable")
+    incl = np.zeros((n, k), dtype=bool)
+    for start in range(0, n, 1 << 16):
+        keys = rng.random((min(n, start + (1 << 16)) - start, k))
+        kth = np.sort(keys, axis=1)
+        cut = kth[np.arange(keys.shape[0]), j[start : start + keys.shape[0]] - 1]
+        incl[start : start + keys.shape[0]] = keys <= cut[:, None]
+    return incl
 
 
-def _closed_form(
-    y: FloatArray, v: FloatArray, M: FloatArray, dl: bool
-) -> tuple[FloatArray, ...]:
+def _closed_form(y: FloatArray, v: FloatArray, M: FloatArray, dl: bool) -> tuple[FloatArray, ...]:
     """EE/DL fits of the subsets in the 0/1 matrix ``M`` (rows) by matrix-vector products."""
     w = 1.0 / v
     kk = M.sum(axis=1)
@@ -126,7 +130,7 @@ def gosh(
     subsets: int | None = None,
     max_subsets: int = 1_000_000,
     seed: Any = None,
-    chunk_size: int = 1 << 16,
+    chunk_size: int = 1 << 14,
     n_jobs: int | None = None,
 ) -> GoshResult:
     """Fit ``fit``'s model to all subsets of the studies (or a random sample of them).

@@ -67,7 +67,6 @@ def fixed_effects(
     test: str,
     level: float,
     btt: list[int],
-    is_ee: bool = False,
 ) -> Coefficients:
     """Weighted least-squares estimates at ``tau²`` with the chosen test (see module docstring)."""
     k, p = X.shape

@@ -272,10 +272,7 @@ class RMAResult:
         """
         lev = self.level if level is None else _level(level)
         if newmods is None:
-            if self.int_only:
-                Xn = np.ones((1, 1))
-            else:
-                Xn = self.X
+            Xn = np.ones((1, 1)) if self.int_only else self.X
         else:
             nm = np.asarray(newmods, dtype=float)
             q = self.p - (1 if self.has_intercept and intercept else 0)
@@ -309,14 +306,8 @@ class RMAResult:
             se = np.full_like(pred, np.nan)
             ci_lb, ci_ub = np.minimum(ci_lb, ci_ub), np.maximum(ci_lb, ci_ub)
             pi_lb, pi_ub = np.minimum(pi_lb, pi_ub), np.maximum(pi_lb, pi_ub)
-        scalar = (self.int_only and newmods is None) or (
-            newmods is not None and Xn.shape[0] == 1 and self.scalar
-        )
-        name = (
-            transf
-            if isinstance(transf, str) or transf is None
-            else getattr(transf, "__name__", "custom")
-        )
+        scalar = Xn.shape[0] == 1 and (self.int_only or newmods is not None)
+        name = transf if (transf is None or isinstance(transf, str)) else "custom"
         return Prediction(
             _out(pred, scalar),
             _out(se, scalar),
@@ -550,10 +541,10 @@ def rma(
         raise InputError("more parameters to estimate than studies", "mods")
     if np.any(v == 0) and (meth == "EE" or (fixed and tau2 == 0)):
         raise InputError("sampling variances of 0 need tau2 > 0", "vi")
-    if fixed:
-        est = Tau2Estimate(float(tau2), math.nan)  # type: ignore[arg-type]
-    else:
-        est = estimate_tau2(y, v, X, meth, con)
+    if k == 1 and tst != "z":
+        warnings.warn("k = 1: using test='z' (as metafor)", UserWarning, stacklevel=2)
+        tst = "z"
+    est = Tau2Estimate(float(tau2 or 0.0), math.nan) if fixed else estimate_tau2(y, v, X, meth, con)
     t2 = est.tau2
     if meth in ("EE",) and tst in ("knha", "adhoc"):
         warnings.warn(

@@ -1,0 +1,178 @@
+"""Speed of the evidence engine's many-fits paths, against R metafor on the same data.
+
+Rows: GOSH with DL at k = 16 and k = 20 (all 2^k - 1 subsets), GOSH with REML at k = 12 and
+k = 16, and 10,000 REML fits of k = 10 (a simulation/bootstrap workload). livermet times are
+the best of ``--repeat`` runs (after one warm-up); metafor times are measured inside R (package
+loading excluded) with ``parallel="multicore", ncpus=2`` for GOSH and ``mclapply`` on 2 cores
+for the 10,000 fits, so both engines use 2 cores. When ``Rscript`` with metafor is missing the R
+columns are skipped with a note. A last column checks that both engines agree (largest absolute
+difference of the mean subset estimate, or of tau² over the 10,000 fits; metafor runs with its
+default early stopping, livermet converges, so differences of ~1e-5 are expected for REML).
+
+Usage: python benchmarks/evidence_speed.py [--repeat 3] [--no-r] [--skip-slow-r]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from livermet.evidence import rma
+from livermet.evidence.batch import rma_batch
+from livermet.evidence.gosh import gosh
+
+R_SCRIPT = r"""
+suppressMessages({library(metafor); library(jsonlite); library(parallel)})
+args <- commandArgs(TRUE); d <- fromJSON(args[1], simplifyDataFrame=FALSE); out <- list()
+yi <- d$yi; vi <- d$vi
+run_gosh <- function(k, method) {
+  res <- rma(yi[1:k], vi[1:k], method=method)
+  t <- system.time(g <- gosh(res, subsets=2^k, progbar=FALSE, parallel="multicore", ncpus=2))[["elapsed"]]
+  list(seconds=t, mean_est=mean(g$res$estimate, na.rm=TRUE), n=nrow(g$res))
+}
+for (job in d$jobs) {
+  if (job$kind == "gosh") out[[job$name]] <- run_gosh(job$k, job$method)
+  if (job$kind == "many") {
+    Y <- d$Y; V <- d$V
+    t <- system.time(tau2 <- unlist(mclapply(seq_len(nrow(Y)), function(i)
+      tryCatch(rma(Y[i, ], V[i, ], method="REML")$tau2, error=function(e) NA_real_), mc.cores=2)))[["elapsed"]]
+    out[[job$name]] <- list(seconds=t, tau2=tau2, n=nrow(Y))
+  }
+}
+write_json(out, args[2], digits=NA, auto_unbox=TRUE)
+"""
+
+
+def _best(fn, repeat: int) -> tuple[float, object]:
+    fn()  # warm-up
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, result
+
+
+def _have_metafor() -> bool:
+    if shutil.which("Rscript") is None:
+        return False
+    r = subprocess.run(
+        ["Rscript", "-e", "cat(requireNamespace('metafor', quietly=TRUE))"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return r.stdout.strip() == "TRUE"
+
+
+def _metafor_version() -> str:
+    r = subprocess.run(
+        ["Rscript", "-e", "cat(as.character(packageVersion('metafor')), R.version$version.string)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return r.stdout.strip()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-r", action="store_true", help="skip the metafor runs")
+    ap.add_argument(
+        "--skip-slow-r", action="store_true", help="skip metafor GOSH REML k=16 (minutes)"
+    )
+    args = ap.parse_args()
+
+    rng = np.random.default_rng(20260826)
+    yi = rng.normal(-0.4, 0.5, 20)
+    vi = rng.uniform(0.03, 0.5, 20)
+    Y = rng.normal(-0.4, 0.45, (10_000, 10))
+    V = rng.uniform(0.03, 0.5, (10_000, 10))
+
+    jobs = [
+        {"name": "GOSH DL k=16 (65,535 fits)", "kind": "gosh", "k": 16, "method": "DL"},
+        {"name": "GOSH DL k=20 (1,048,575 fits)", "kind": "gosh", "k": 20, "method": "DL"},
+        {"name": "GOSH REML k=12 (4,095 fits)", "kind": "gosh", "k": 12, "method": "REML"},
+        {"name": "GOSH REML k=16 (65,535 fits)", "kind": "gosh", "k": 16, "method": "REML"},
+        {"name": "10,000 REML fits of k=10", "kind": "many"},
+    ]
+    ours: dict[str, tuple[float, object]] = {}
+    for job in jobs:
+        if job["kind"] == "gosh":
+            k, method = int(job["k"]), str(job["method"])
+            fit = rma(yi[:k], vi[:k], method=method)
+            ours[job["name"]] = _best(lambda fit=fit, k=k: gosh(fit, subsets=2**k), args.repeat)
+        else:
+            ours[job["name"]] = _best(lambda: rma_batch(Y, V, method="REML"), args.repeat)
+
+    r_out: dict[str, dict] = {}
+    note = ""
+    if args.no_r:
+        note = "metafor runs skipped (--no-r)."
+    elif not _have_metafor():
+        note = "Rscript with metafor not found: metafor columns skipped."
+    else:
+        r_jobs = [
+            j for j in jobs if not (args.skip_slow_r and j["name"].startswith("GOSH REML k=16"))
+        ]
+        with tempfile.TemporaryDirectory() as tmp:
+            inp, outp, script = Path(tmp, "in.json"), Path(tmp, "out.json"), Path(tmp, "bench.R")
+            inp.write_text(
+                json.dumps(
+                    {
+                        "yi": yi.tolist(),
+                        "vi": vi.tolist(),
+                        "Y": Y.tolist(),
+                        "V": V.tolist(),
+                        "jobs": r_jobs,
+                    }
+                )
+            )
+            script.write_text(R_SCRIPT)
+            subprocess.run(["Rscript", str(script), str(inp), str(outp)], check=True)
+            r_out = json.loads(outp.read_text())
+        note = f"metafor {_metafor_version()}, GOSH with parallel='multicore', ncpus=2; fits with mclapply on 2 cores."
+        if args.skip_slow_r:
+            note += " GOSH REML k=16 skipped in R (--skip-slow-r)."
+
+    header = f"{'workload':32s} {'livermet s':>11s} {'metafor s':>10s} {'speed-up':>9s}  agreement"
+    print(header)
+    print("-" * len(header))
+    for job in jobs:
+        name = job["name"]
+        t_ours, res = ours[name]
+        r = r_out.get(name)
+        t_r = f"{r['seconds']:.2f}" if r else "-"
+        ratio = f"{r['seconds'] / t_ours:.0f}x" if r else "-"
+        agree = ""
+        if r and job["kind"] == "gosh":
+            est = np.asarray(res.estimate)  # type: ignore[attr-defined]
+            agree = f"|mean est diff| {abs(np.nanmean(est) - r['mean_est']):.1e}"
+        elif r:
+            tau2 = np.asarray(r["tau2"], dtype=float)
+            ok = np.isfinite(tau2)
+            agree = f"max |tau2 diff| {np.max(np.abs(res.tau2[ok] - tau2[ok])):.1e} ({(~ok).sum()} R failures)"  # type: ignore[attr-defined]
+        print(f"{name:32s} {t_ours:11.3f} {t_r:>10s} {ratio:>9s}  {agree}")
+    print()
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, numpy {np.__version__}"
+    )
+    if note:
+        print(note)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,324 @@
+"""Cumulative incidence with competing risks: the Aalen-Johansen estimator, ties kept as ties.
+
+Each patient starts event-free and leaves that state at most once, to the first event of one
+of K types (e.g. recurrence, or death without recurrence), or is censored. At each distinct
+time t_j with n_j event-free patients at risk and d_kj events of type k (d_j in all)
+
+    P0(t_j) = P0(t_{j-1}) (1 - d_j / n_j)                 (Kaplan-Meier of any event)
+    F_k(t_j) = F_k(t_{j-1}) + P0(t_{j-1}) d_kj / n_j       (cumulative incidence of type k)
+
+so F_1 + ... + F_K + P0 = 1 at every time. This is R's ``survfit(Surv(time, factor(status))
+~ 1)`` (``pstate``; R survival 3.5-3). Tied times of different event types are handled
+together, exactly; lifelines' ``AalenJohansenFitter`` instead moves them apart by a random
+jitter (its issues #1521, #629), so it is not used.
+
+Standard errors are R's: the infinitesimal jackknife, sqrt(Σ_i U_i(t)²) with U_i(t) the
+derivative of the estimate with respect to patient i's case weight (``survfitci.c``). R
+updates U through every event time, O(n × times); here the same quantity is summed in closed
+form (see `_ij_variance`), O(n log n). Intervals use R's multi-state default, ``"log"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from livermet.analysis._ci import ConfType, check_conf, confint
+from livermet.analysis._data import (
+    event_values,
+    row_label,
+    rows_to_use,
+    show_value,
+    time_values,
+)
+from livermet.errors import InputError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+__all__ = ["EVENT_FREE", "CumulativeIncidence", "cumulative_incidence"]
+
+EVENT_FREE = "event-free"
+"""Name of the starting state (R calls it ``(s0)``)."""
+
+
+def _ij_variance(
+    inverse: IntArray, kind: IntArray, n: FloatArray, d: FloatArray, p0: FloatArray, cif: FloatArray
+) -> FloatArray:
+    """Infinitesimal-jackknife variances of (P0, F_1..F_K) at every distinct time.
+
+    Parameters
+    ----------
+    inverse : (N,) index of each patient's time among the distinct times.
+    kind : (N,) 0 censored, k = 1..K event type.
+    n, d : (m,) number at risk and number of events (all types) at each distinct time.
+    p0 : (m,) event-free probability; cif : (m, K) cumulative incidences.
+
+    Notes
+    -----
+    Patient i's influence U_i follows R's recursion at each event time t_j: U_i ← U_i H_j plus,
+    while i is at risk, P0(t_{j-1}) (e_{s_i} - H_j[0]) / n_j, where H_j is the transition
+    matrix at t_j and s_i the state i is in just after t_j. Solving the recursion:
+
+    - every patient still followed after t_j has the same U = Z_j, with
+      Z0_j = P0_j G_j, G_j = Σ_{l<=j} d_l / (n_l (n_l - d_l)) (Greenwood's sum), and
+      Zk_j = Σ_{l<=j} P0_{l-1} (G_{l-1} - 1/n_l) d_kl / n_l;
+    - a patient whose follow-up ends at t_J (event or censoring) then has
+      U0(t) = q_i P0(t) and Uk(t) = Uk_i(t_J) + q_i (F_k(t) - F_k(t_J)) for t >= t_J, with
+      q_i = G_J if censored and G_{J-1} - 1/n_J after an event.
+
+    Σ_i U_i(t)² is then (still followed) · Z(t)² plus sums over the finished patients of
+    (α_i + q_i F(t))², accumulated with cumulative sums over the patients in time order.
+    """
+    m = n.size
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g_terms = np.where(n > d, d / (n * (n - d)), 0.0)
+    g = np.cumsum(g_terms)
+    g_prev = np.r_[0.0, g[:-1]]
+    p0_prev = np.r_[1.0, p0[:-1]]
+    n_events = np.zeros((m, cif.shape[1]))
+    event_rows = kind > 0
+    np.add.at(n_events, (inverse[event_rows], kind[event_rows] - 1), 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zk_inc = np.where(
+            n[:, None] > 0, (p0_prev * (g_prev - 1.0 / n))[:, None] * n_events / n[:, None], 0.0
+        )
+        zk = np.cumsum(zk_inc, axis=0)
+    zk_prev = np.r_[np.zeros((1, cif.shape[1])), zk[:-1]]
+    z0_prev = p0_prev * g_prev
+    j = inverse
+    is_event = kind > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(is_event, g_prev[j] - 1.0 / n[j], g[j])
+        # U_k at the patient's own last time
+        own = np.zeros_like(cif[j])
+        own[np.arange(j.size), np.maximum(kind - 1, 0)] = is_event.astype(float)
+        u_at_end = np.where(
+            is_event[:, None],
+            zk_prev[j]
+            + z0_prev[j, None] * n_events[j] / n[j, None]
+            + p0_prev[j, None] * (own - n_events[j] / n[j, None]) / n[j, None],
+            zk[j],
+        )
+    alpha = u_at_end - q[:, None] * cif[j]
+
+    # sums over the patients whose follow-up ended at or before each time
+    def ended(values: FloatArray) -> FloatArray:
+        per_time = np.zeros((m, *values.shape[1:]))
+        np.add.at(per_time, j, values)
+        return np.cumsum(per_time, axis=0)
+
+    s_qq = ended(q**2)
+    s_aq = ended(alpha * q[:, None])
+    s_aa = ended(alpha**2)
+    still = (j.size - np.cumsum(np.bincount(j, minlength=m))).astype(float)  # time > t_j
+    var0 = p0**2 * (still * g**2 + s_qq)
+    vark = still[:, None] * zk**2 + s_aa + 2.0 * cif * s_aq + cif**2 * s_qq[:, None]
+    return np.column_stack([var0, vark])
+
+
+class CumulativeIncidence:
+    """Aalen-Johansen cumulative incidence of competing first events.
+
+    Parameters
+    ----------
+    conf_type : {"log", "log-log", "plain"}
+        Transform of the pointwise intervals; R's multi-state ``survfit`` uses ``"log"``.
+    conf_level : float
+        Coverage of the intervals.
+
+    Attributes
+    ----------
+    states_ : list of str
+        ``"event-free"`` then the event types, in order.
+    time_ : ndarray
+        Distinct observed times.
+    n_risk_ : ndarray
+        Patients still event-free and followed at each time (time >= t).
+    n_event_ : ndarray, shape (times, K)
+        Events of each type at each time; ``n_censor_`` the censorings.
+    pstate_ : ndarray, shape (times, K + 1)
+        Probability of each state just after each time (event-free, then each type's
+        cumulative incidence); rows sum to 1.
+    std_err_, lower_, upper_ : ndarray, shape (times, K + 1)
+        Infinitesimal-jackknife standard errors and pointwise bounds.
+    """
+
+    def __init__(self, conf_type: ConfType = "log", conf_level: float = 0.95) -> None:
+        check_conf(conf_type, conf_level)
+        self.conf_type: ConfType = conf_type
+        self.conf_level = float(conf_level)
+
+    def fit(self, time: Any, kind: Any, event_types: Sequence[str]) -> CumulativeIncidence:
+        """Estimate from times and integer outcomes: 0 censored, k = 1..K the k-th event type.
+
+        Returns
+        -------
+        CumulativeIncidence
+            ``self``, fitted.
+        """
+        t = np.asarray(time, dtype=float).ravel()
+        k = np.asarray(kind, dtype=np.int64).ravel()
+        n_types = len(event_types)
+        if t.size != k.size:
+            raise InputError(f"{t.size} times but {k.size} outcomes", "event")
+        if t.size == 0:
+            raise InputError("no patients to analyse", "time")
+        if n_types == 0:
+            raise InputError("give at least one event type", "event")
+        if not np.all(np.isfinite(t)) or np.any(t < 0):
+            raise InputError("times must be finite and >= 0", "time")
+        if np.any((k < 0) | (k > n_types)):
+            raise InputError(f"outcomes must be 0 (censored) to {n_types}", "event")
+        times, inverse = np.unique(t, return_inverse=True)
+        m = times.size
+        ending = np.bincount(inverse, minlength=m).astype(float)
+        n_event = np.zeros((m, n_types))
+        hit = k > 0
+        np.add.at(n_event, (inverse[hit], k[hit] - 1), 1.0)
+        n_risk = np.cumsum(ending[::-1])[::-1]
+        d = n_event.sum(axis=1)
+        p0 = np.cumprod(1.0 - d / n_risk)
+        p0_prev = np.r_[1.0, p0[:-1]]
+        cif = np.cumsum(p0_prev[:, None] * n_event / n_risk[:, None], axis=0)
+        var = _ij_variance(inverse, k, n_risk, d, p0, cif)
+        pstate = np.column_stack([p0, cif])
+        std_err = np.sqrt(np.maximum(var, 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            se_log = np.where(std_err == 0, 0.0, std_err / pstate)  # R: logse = FALSE
+        lower, upper = confint(pstate, se_log, self.conf_type, self.conf_level)
+        self.states_ = [EVENT_FREE, *map(str, event_types)]
+        self.time_: FloatArray = times
+        self.n_risk_: IntArray = n_risk.astype(np.int64)
+        self.n_event_: IntArray = n_event.astype(np.int64)
+        self.n_censor_: IntArray = (ending - d).astype(np.int64)
+        self.pstate_: FloatArray = pstate
+        self.std_err_: FloatArray = std_err
+        self.lower_: FloatArray = lower
+        self.upper_: FloatArray = upper
+        self.n_ = int(t.size)
+        return self
+
+    def at(self, times: Any) -> pd.DataFrame:
+        """State probabilities with standard errors and bounds at chosen times (long format).
+
+        As R's ``summary(fit, times=, extend=TRUE)``: one row per (time, state) with
+        ``probability``, ``std_err``, ``lower``, ``upper`` and ``n_risk`` (still event-free and
+        followed at t).
+        """
+        req = np.sort(np.asarray(times, dtype=float).ravel())
+        if req.size and (not np.all(np.isfinite(req)) or np.any(req < 0)):
+            raise InputError("times must be finite and >= 0", "times")
+        idx = np.searchsorted(self.time_, req, side="right") - 1
+        n_risk = np.append(self.n_risk_, 0)[np.searchsorted(self.time_, req, side="left")]
+        # before the first time everyone is event-free, with certainty
+        start = np.zeros((1, len(self.states_)))
+        start[0, 0] = 1.0
+
+        def pick(values: FloatArray, start_value: FloatArray) -> FloatArray:
+            return np.where((idx < 0)[:, None], start_value, values[np.maximum(idx, 0)])
+
+        prob = pick(self.pstate_, start)
+        se = pick(self.std_err_, np.zeros_like(start))
+        low, high = pick(self.lower_, start), pick(self.upper_, start)
+        rows = [
+            {
+                "time": float(time),
+                "state": state,
+                "probability": float(prob[r, s]),
+                "std_err": float(se[r, s]),
+                "lower": float(low[r, s]),
+                "upper": float(high[r, s]),
+                "n_risk": int(n_risk[r]),
+            }
+            for r, time in enumerate(req)
+            for s, state in enumerate(self.states_)
+        ]
+        return pd.DataFrame(rows)
+
+    def incidence(self, state: str) -> FloatArray:
+        """The curve of one state (an event type, or ``"event-free"``) at ``time_``."""
+        if state not in self.states_:
+            raise InputError(f"unknown state {state!r}; states: {self.states_}", "state")
+        return self.pstate_[:, self.states_.index(state)]
+
+
+def _outcome_codes(
+    data: pd.DataFrame,
+    event: str,
+    rows: npt.NDArray[np.bool_],
+    *,
+    competing: str | None,
+    censored: Sequence[str],
+    event_types: Sequence[str] | None,
+) -> tuple[IntArray, list[str]]:
+    """Map the outcome column(s) to 0 (censored) / 1..K and the ordered event-type names."""
+    positions = np.flatnonzero(rows)
+    if competing is not None:
+        main = event_values(data, event, rows)
+        other = event_values(data, competing, rows)
+        both = np.flatnonzero((main == 1) & (other == 1))
+        if both.size:
+            raise InputError(
+                f"{row_label(data, int(positions[both[0]]))}: both the event and the competing "
+                "event are 1; a first event has one type",
+                competing,
+            )
+        return (main + 2 * other).astype(np.int64), [event, competing]
+    text = data[event].astype(str).str.strip().to_numpy()[rows]
+    censor_set = {str(c) for c in censored}
+    if event_types is None:
+        event_types = sorted({v for v in text if v not in censor_set})
+    names = [str(v) for v in event_types]
+    clash = censor_set & set(names)
+    if clash:
+        raise InputError(f"{sorted(clash)[0]!r} is both a censoring code and an event type", event)
+    lookup = {name: i + 1 for i, name in enumerate(names)} | {c: 0 for c in censor_set}
+    codes = np.array([lookup.get(v, -1) for v in text], dtype=np.int64)
+    bad = np.flatnonzero(codes < 0)
+    if bad.size:
+        where = row_label(data, int(positions[bad[0]]))
+        raise InputError(
+            f"{where}: {show_value(text[bad[0]])} is not a known outcome "
+            f"(censoring: {sorted(censor_set)}; event types: {names})",
+            event,
+        )
+    return codes, names
+
+
+def cumulative_incidence(
+    data: pd.DataFrame,
+    time: str,
+    event: str,
+    *,
+    competing: str | None = None,
+    censored: Sequence[str] = ("censored", "none", "0"),
+    event_types: Sequence[str] | None = None,
+    conf_type: ConfType = "log",
+    conf_level: float = 0.95,
+    dropna: bool = False,
+) -> CumulativeIncidence:
+    """Cumulative incidence of competing first events in a cohort table.
+
+    Two codings of the outcome:
+
+    - one column of outcome labels (``competing=None``): ``event`` holds, per patient, the type
+      of the first event (e.g. ``recurrence`` / ``death``) or a censoring code (``censored``,
+      by default ``censored``, ``none`` or ``0``). ``event_types`` fixes the order of the
+      types (default: sorted); any other label is an error;
+    - two 0/1 columns: ``event`` flags the event of interest and ``competing`` the competing
+      event (never both 1 for the same patient); the types are named after the columns.
+
+    ``time`` is the time to the first event or to the end of follow-up.
+    """
+    used = [time, event] if competing is None else [time, event, competing]
+    rows = rows_to_use(data, used, dropna)
+    t = time_values(data, time, rows)
+    codes, names = _outcome_codes(
+        data, event, rows, competing=competing, censored=censored, event_types=event_types
+    )
+    return CumulativeIncidence(conf_type, conf_level).fit(t, codes, names)

@@ -1,0 +1,281 @@
+"""Kaplan-Meier survival with Greenwood variance, pointwise intervals, median and its interval.
+
+Matches R survival 3.5-3: ``survfit(Surv(time, event) ~ 1, conf.type=...)`` for the curve,
+``summary(fit, times=, extend=TRUE)`` for values at chosen times and ``summary(fit)$table`` for
+the median, its interval and the restricted mean (`livermet.analysis.rmst`).
+
+Example
+-------
+>>> km = KaplanMeier().fit([5, 8, 8, 12, 20], [1, 1, 0, 1, 0])
+>>> round(float(km.at([10])["survival"].iloc[0]), 3)
+0.6
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from livermet.analysis._ci import ConfType, check_conf, confint
+from livermet.analysis._data import (
+    event_values,
+    group_values,
+    rows_to_use,
+    time_values,
+)
+from livermet.analysis.rmst import RMST, restricted_mean
+from livermet.errors import InputError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+__all__ = ["KaplanMeier", "MedianSurvival", "kaplan_meier", "kaplan_meier_by_group"]
+
+_TOL = math.sqrt(np.finfo(float).eps)  # R's all.equal tolerance, used by its median rule
+
+
+@dataclass(frozen=True)
+class MedianSurvival:
+    """Median survival time and its confidence interval (None when not reached)."""
+
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+
+    def to_dict(self) -> dict[str, float | None]:
+        return asdict(self)
+
+
+def _first_below_half(y: FloatArray, x: FloatArray) -> float | None:
+    """R's ``minmin`` (survmean in print.survfit.R): the first x where the curve y <= 0.5.
+
+    If the curve sits at exactly 0.5 (within sqrt(machine eps)) on a flat stretch, the answer
+    is the midpoint between the start of that stretch and the next drop, the usual rule for
+    the median of a step function.
+    """
+    keep = ~np.isnan(y) & (y < 0.5 + _TOL)
+    if not keep.any():
+        return None
+    xs, ys = x[keep], y[keep]
+    lower = ys < ys[0]
+    if abs(ys[0] - 0.5) < _TOL and lower.any():
+        return float((xs[0] + xs[np.argmax(lower)]) / 2.0)
+    return float(xs[0])
+
+
+class KaplanMeier:
+    """Kaplan-Meier estimator of the survival function (right-censored data).
+
+    Parameters
+    ----------
+    conf_type : {"log-log", "log", "plain"}
+        Transform for the pointwise intervals. R's ``survfit`` defaults to ``"log"``; the
+        registry's reference analysis (and lifelines) use ``"log-log"``, the default here.
+    conf_level : float
+        Coverage of the intervals, 0.95 by default.
+    label : str
+        Name of the curve (the group), used in tables and plots.
+
+    Attributes
+    ----------
+    time_ : ndarray
+        Distinct observed times (events and censorings), ascending, as R's ``fit$time``.
+    n_risk_, n_event_, n_censor_ : ndarray
+        Number at risk (time >= t), events and censorings at each time.
+    survival_ : ndarray
+        S(t) just after each time.
+    se_log_ : ndarray
+        Greenwood standard error of log S(t) (R's ``fit$std.err``); ``std_err_`` is that of
+        S(t) (what R's ``summary`` prints).
+    lower_, upper_ : ndarray
+        Pointwise confidence bounds.
+    n_, events_ : int
+        Number of patients and of events.
+    """
+
+    def __init__(
+        self, conf_type: ConfType = "log-log", conf_level: float = 0.95, label: str = "all"
+    ) -> None:
+        check_conf(conf_type, conf_level)
+        self.conf_type: ConfType = conf_type
+        self.conf_level = float(conf_level)
+        self.label = label
+
+    def fit(self, time: Any, event: Any) -> KaplanMeier:
+        """Estimate S(t) from follow-up times and event indicators (1 event, 0 censored).
+
+        Returns
+        -------
+        KaplanMeier
+            ``self``, fitted.
+        """
+        t = np.asarray(time, dtype=float).ravel()
+        e = np.asarray(event, dtype=float).ravel()
+        if t.size != e.size:
+            raise InputError(f"{t.size} times but {e.size} event indicators", "event")
+        if t.size == 0:
+            raise InputError("no patients to analyse", "time")
+        if not np.all(np.isfinite(t)) or np.any(t < 0):
+            raise InputError("times must be finite and >= 0", "time")
+        if not np.all((e == 0) | (e == 1)):
+            raise InputError("event indicators must be 0 or 1", "event")
+        times, inverse = np.unique(t, return_inverse=True)
+        n_event = np.bincount(inverse, weights=e, minlength=times.size)
+        n_all = np.bincount(inverse, minlength=times.size).astype(float)
+        # at risk at t = still followed at t: those whose time is >= t
+        n_risk = np.cumsum(n_all[::-1])[::-1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(n_event > 0, 1.0 - n_event / n_risk, 1.0)
+            terms = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event)), 0.0)
+        self.time_: FloatArray = times
+        self.n_risk_: IntArray = n_risk.astype(np.int64)
+        self.n_event_: IntArray = n_event.astype(np.int64)
+        self.n_censor_: IntArray = (n_all - n_event).astype(np.int64)
+        self.survival_: FloatArray = np.cumprod(factor, dtype=np.float64)
+        self.se_log_: FloatArray = np.sqrt(np.cumsum(terms))  # inf once everyone has died
+        with np.errstate(invalid="ignore"):
+            self.std_err_: FloatArray = np.where(
+                self.survival_ > 0, self.se_log_ * self.survival_, np.nan
+            )
+        self.lower_, self.upper_ = confint(
+            self.survival_, self.se_log_, self.conf_type, self.conf_level
+        )
+        self.n_ = int(t.size)
+        self.events_ = int(e.sum())
+        return self
+
+    def _index(self, times: FloatArray) -> IntArray:
+        """Position of the last observed time <= each requested time (-1 before the first)."""
+        return np.searchsorted(self.time_, times, side="right") - 1
+
+    def at(self, times: Sequence[float] | Any) -> pd.DataFrame:
+        """Survival, its standard error and bounds, and numbers at risk at chosen times.
+
+        As R's ``summary(fit, times=, extend=TRUE)``: one row per requested time, sorted; S is
+        the value of the step function at t, ``n_risk`` the patients still followed at t
+        (time >= t; 0 after the last time), ``n_event`` the events in (previous requested
+        time, t].
+        """
+        req = np.asarray(times, dtype=float).ravel()
+        if req.size and (not np.all(np.isfinite(req)) or np.any(req < 0)):
+            raise InputError("times must be finite and >= 0", "times")
+        order = np.sort(req)
+        idx = self._index(order)
+        before = idx < 0
+        safe = np.maximum(idx, 0)
+        surv = np.where(before, 1.0, self.survival_[safe])
+        after = np.searchsorted(self.time_, order, side="left")  # first time >= t
+        n_risk = np.append(self.n_risk_, 0)[after]
+        cum_events = np.concatenate([[0], np.cumsum(self.n_event_)])[idx + 1]
+        return pd.DataFrame(
+            {
+                "time": order,
+                "n_risk": n_risk.astype(np.int64),
+                "n_event": np.diff(np.concatenate([[0], cum_events])).astype(np.int64),
+                "survival": surv,
+                "std_err": np.where(before, 0.0, self.std_err_[safe]),
+                "lower": np.where(before, 1.0, self.lower_[safe]),
+                "upper": np.where(before, 1.0, self.upper_[safe]),
+            }
+        )
+
+    def survival_at(self, times: Any) -> FloatArray:
+        """S(t) at the given times (1 before the first observed time)."""
+        idx = self._index(np.asarray(times, dtype=float))
+        return np.where(idx < 0, 1.0, self.survival_[np.maximum(idx, 0)])
+
+    @property
+    def median_(self) -> MedianSurvival:
+        """Median survival and its interval, as R's ``summary(fit)$table``.
+
+        The median is the first time S(t) <= 0.5; the lower (upper) confidence limit is the
+        first time the lower (upper) pointwise bound is <= 0.5; a limit the curve never
+        reaches is None.
+        """
+        x = np.concatenate([[0.0], self.time_])  # R adds time 0 (survfit0) before this
+        return MedianSurvival(
+            _first_below_half(np.concatenate([[1.0], self.survival_]), x),
+            _first_below_half(np.concatenate([[1.0], self.lower_]), x),
+            _first_below_half(np.concatenate([[1.0], self.upper_]), x),
+        )
+
+    def rmst(self, horizon: float) -> RMST:
+        """Restricted mean survival time to ``horizon`` with R's standard error."""
+        return restricted_mean(
+            self.time_,
+            self.survival_,
+            self.n_risk_,
+            self.n_event_,
+            horizon,
+            conf_level=self.conf_level,
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Counts and median as a plain dict."""
+        return {
+            "label": self.label,
+            "n": self.n_,
+            "events": self.events_,
+            "median": self.median_.to_dict(),
+            "conf_type": self.conf_type,
+            "conf_level": self.conf_level,
+        }
+
+
+def kaplan_meier(
+    data: pd.DataFrame,
+    time: str,
+    event: str,
+    *,
+    conf_type: ConfType = "log-log",
+    conf_level: float = 0.95,
+    dropna: bool = False,
+    label: str = "all",
+) -> KaplanMeier:
+    """Kaplan-Meier curve of a cohort table.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per patient.
+    time, event : str
+        Columns of follow-up time (>= 0) and event indicator (0/1).
+    dropna : bool
+        Leave out rows with a missing time or event instead of refusing the table.
+    """
+    rows = rows_to_use(data, [time, event], dropna)
+    return KaplanMeier(conf_type, conf_level, label).fit(
+        time_values(data, time, rows), event_values(data, event, rows)
+    )
+
+
+def kaplan_meier_by_group(
+    data: pd.DataFrame,
+    time: str,
+    event: str,
+    by: str,
+    *,
+    levels: Sequence[Any] | None = None,
+    conf_type: ConfType = "log-log",
+    conf_level: float = 0.95,
+    dropna: bool = False,
+) -> dict[str, KaplanMeier]:
+    """One Kaplan-Meier curve per group of column ``by``, in level order.
+
+    The order is ``levels``, else the categories of a Categorical column, else the sorted
+    distinct values (R's ``factor()``).
+    """
+    rows = rows_to_use(data, [time, event, by], dropna)
+    t = time_values(data, time, rows)
+    e = event_values(data, event, rows)
+    codes, names = group_values(data, by, levels, rows)
+    return {
+        name: KaplanMeier(conf_type, conf_level, label=name).fit(t[codes == i], e[codes == i])
+        for i, name in enumerate(names)
+    }

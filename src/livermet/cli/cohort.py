@@ -1,0 +1,427 @@
+"""``livermet cohort``: survival analysis of a cohort CSV (one row per patient), no registry.
+
+Columns are named on the command line. Coding:
+
+- time columns: numbers >= 0 (months by convention);
+- event columns (``km``, ``cox``): 0 = censored, 1 = event (true/false accepted);
+- ``cuminc``: either one column of first-event labels (``--event first_event``: each value is
+  an event type, e.g. ``recurrence`` / ``death``, or a censoring code given by ``--censored``,
+  default ``censored``, ``none`` or ``0``), or two 0/1 columns (``--event recurrence
+  --competing death_first``; never both 1 in one row).
+
+Rows are numbered from 1 = the first line after the header; a missing value is an error unless
+``--drop-missing`` leaves those rows out.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from livermet.analysis._data import optional_times
+from livermet.analysis.summary import cox_analysis, cuminc_analysis, km_analysis
+from livermet.cli.common import err_console, friendly_errors
+from livermet.errors import InputError
+from livermet.report.cohort_plots import (
+    FORMATS,
+    cuminc_plot,
+    hr_forest_plot,
+    km_plot,
+    save_figure,
+    swimmer_plot,
+)
+
+app = typer.Typer(
+    help="Survival analysis of a cohort CSV: Kaplan-Meier, Cox, cumulative incidence."
+)
+
+
+class TextOrJson(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class KMConf(StrEnum):
+    log_log = "log-log"
+    log = "log"
+    plain = "plain"
+
+
+DataOption = Annotated[
+    Path, typer.Option("--data", help="Cohort CSV, one row per patient, with a header line.")
+]
+TimeOption = Annotated[str, typer.Option("--time", help="Column of follow-up times (>= 0).")]
+EventOption = Annotated[str, typer.Option("--event", help="Column of events: 1 event, 0 censored.")]
+TimesOption = Annotated[
+    str, typer.Option("--times", help="Comma-separated report times, e.g. 12,36,60.")
+]
+FormatOption = Annotated[TextOrJson, typer.Option("--format", help="text or json.")]
+OutputOption = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Also draw the plot: .png, .svg or .pdf.")
+]
+DropOption = Annotated[
+    bool, typer.Option("--drop-missing", help="Leave out rows with a missing value.")
+]
+LevelOption = Annotated[float, typer.Option("--conf-level", help="Confidence level.")]
+
+
+def read_cohort_csv(path: Path) -> pd.DataFrame:
+    """Read a cohort CSV; an unreadable file is an InputError naming it."""
+    if not path.exists():
+        raise InputError(f"file not found: {path}", "data")
+    try:
+        return pd.read_csv(path, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path} as CSV: {exc}", "data") from None
+
+
+def parse_times(text: str) -> list[float]:
+    """'12,36,60' → [12.0, 36.0, 60.0]."""
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise InputError(f"{text!r} is not a comma-separated list of numbers", "times") from None
+    if not values or any(not math.isfinite(v) or v < 0 for v in values):
+        raise InputError(f"{text!r}: give one or more times >= 0", "times")
+    return values
+
+
+def _split(text: str | None) -> list[str] | None:
+    return None if text is None else [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _check_output(output: Path | None) -> None:
+    if output is not None and output.suffix.lower() not in FORMATS:
+        raise InputError(
+            f"unsupported image format {output.suffix!r}; use .png, .svg or .pdf", "output"
+        )
+
+
+def _emit_json(report: dict[str, Any]) -> None:
+    typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+def _num(x: Any, fmt: str = ".3f") -> str:
+    return "—" if x is None else format(x, fmt)
+
+
+def _print_curve_table(console: Console, name: str, curve: dict[str, Any], level: float) -> None:
+    med = curve["median"]
+    rm = curve["rmst"]
+    console.print(
+        f"[bold]{name}[/]: n = {curve['n']}, events = {curve['events']}; median "
+        f"{_num(med['estimate'], 'g')} ({level:.0%} CI {_num(med['lower'], 'g')} to "
+        f"{_num(med['upper'], 'g')}); RMST to {rm['horizon']:g} = {rm['estimate']:.2f} "
+        f"(SE {rm['std_err']:.2f})"
+    )
+    table = Table(show_edge=False)
+    for col in ("time", "at risk", "survival", "lower", "upper"):
+        table.add_column(col, justify="right")
+    for row in curve["at"]:
+        table.add_row(
+            f"{row['time']:g}",
+            str(row["n_risk"]),
+            _num(row["survival"]),
+            _num(row["lower"]),
+            _num(row["upper"]),
+        )
+    console.print(table)
+
+
+@app.command("km")
+@friendly_errors
+def km_command(
+    data: DataOption,
+    time: TimeOption,
+    event: EventOption,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Group column: curves per group and log-rank test.")
+    ] = None,
+    levels: Annotated[
+        str | None, typer.Option("--levels", help="Order of the --by groups, comma-separated.")
+    ] = None,
+    times: TimesOption = "12,36,60",
+    rmst_horizon: Annotated[
+        float, typer.Option("--rmst-horizon", help="Restricted mean survival up to this time.")
+    ] = 60.0,
+    conf_type: Annotated[
+        KMConf, typer.Option("--conf-type", help="Interval transform (R's default is log).")
+    ] = KMConf.log_log,
+    conf_level: LevelOption = 0.95,
+    drop_missing: DropOption = False,
+    output: OutputOption = None,
+    fmt: FormatOption = TextOrJson.text,
+) -> None:
+    """Kaplan-Meier survival (overall, or by group with the log-rank test).
+
+    Event coding: 1 = event, 0 = censored.
+    Reports survival, interval and numbers at risk at --times, the median with its interval,
+    and the restricted mean survival time to --rmst-horizon with its standard error.
+    """
+    _check_output(output)
+    if levels is not None and by is None:
+        raise InputError("--levels needs --by", "levels")
+    result = km_analysis(
+        read_cohort_csv(data),
+        time,
+        event,
+        by=by,
+        levels=_split(levels),
+        times=parse_times(times),
+        rmst_horizon=rmst_horizon,
+        conf_type=conf_type.value,
+        conf_level=conf_level,
+        dropna=drop_missing,
+    )
+    report = result.report
+    if fmt is TextOrJson.json:
+        _emit_json(report)
+    else:
+        console = Console()
+        console.print(
+            f"Kaplan-Meier of {time} (event {event}); {conf_level:.0%} pointwise CI, "
+            f"{conf_type.value} transform"
+        )
+        _print_curve_table(console, "all patients", report["overall"], conf_level)
+        for name, curve in (report.get("groups") or {}).items():
+            _print_curve_table(console, f"{by} = {name}", curve, conf_level)
+        if "logrank" in report:
+            lr = report["logrank"]
+            console.print(
+                f"log-rank test: χ² = {lr['chisq']:.3f}, df = {lr['df']}, p = {lr['p']:.4g}"
+            )
+    if output is not None:
+        curves = result.groups if result.groups is not None else result.overall
+        save_figure(km_plot(curves, logrank=result.logrank), output)
+        err_console.print(f"wrote {output}")
+
+
+@app.command("cox")
+@friendly_errors
+def cox_command(
+    data: DataOption,
+    time: TimeOption,
+    event: EventOption,
+    covariates: Annotated[
+        str, typer.Option("--covariates", help="Comma-separated covariate columns.")
+    ],
+    reference: Annotated[
+        list[str] | None,
+        typer.Option("--reference", help="Reference level of a factor, COLUMN=LEVEL (repeatable)."),
+    ] = None,
+    categorical: Annotated[
+        list[str] | None,
+        typer.Option("--categorical", help="Treat a numeric column as a factor (repeatable)."),
+    ] = None,
+    ties: Annotated[str, typer.Option("--ties", help="efron (R's default) or breslow.")] = "efron",
+    conf_level: LevelOption = 0.95,
+    drop_missing: DropOption = False,
+    output: OutputOption = None,
+    fmt: FormatOption = TextOrJson.text,
+) -> None:
+    """Cox proportional hazards model: coefficients, hazard ratios with intervals, p-values."""
+    _check_output(output)
+    refs: dict[str, str] = {}
+    for item in reference or []:
+        col, sep, level = item.partition("=")
+        if not sep or not col.strip() or not level.strip():
+            raise InputError(f"{item!r}: write COLUMN=LEVEL, e.g. approach=open", "reference")
+        refs[col.strip()] = level.strip()
+    if ties not in ("efron", "breslow"):
+        raise InputError(f"unknown {ties!r}; use efron or breslow", "ties")
+    result = cox_analysis(
+        read_cohort_csv(data),
+        time,
+        event,
+        _split(covariates) or [],
+        reference=refs,
+        categorical=categorical or [],
+        ties=ties,  # type: ignore[arg-type]
+        conf_level=conf_level,
+        dropna=drop_missing,
+    )
+    report = result.report
+    if fmt is TextOrJson.json:
+        _emit_json(report)
+    else:
+        console = Console()
+        console.print(
+            f"Cox model of {time} (event {event}): n = {report['n']}, events = "
+            f"{report['events']}, {report['ties']} ties"
+        )
+        table = Table(show_edge=False)
+        for col in ("term", "coef", "SE", "HR", f"{conf_level:.0%} CI", "p"):
+            table.add_column(col, justify="right")
+        for t in report["terms"]:
+            table.add_row(
+                t["term"],
+                f"{t['coef']:.4f}",
+                f"{t['se']:.4f}",
+                f"{t['hr']:.3f}",
+                f"{t['hr_lower']:.3f} to {t['hr_upper']:.3f}",
+                f"{t['p']:.4g}",
+            )
+        console.print(table)
+        lr = report["lr_test"]
+        console.print(
+            f"reference levels: {report['reference_levels'] or 'none'}; log-likelihood "
+            f"{report['loglik']['null']:.3f} → {report['loglik']['fitted']:.3f}; LR χ² = "
+            f"{lr['chisq']:.2f}, df = {lr['df']}, p = {lr['p']:.4g}; concordance "
+            f"{report['concordance']:.4f}"
+        )
+    if output is not None:
+        save_figure(hr_forest_plot(result.model), output)
+        err_console.print(f"wrote {output}")
+
+
+@app.command("cuminc")
+@friendly_errors
+def cuminc_command(
+    data: DataOption,
+    time: Annotated[
+        str, typer.Option("--time", help="Column of time to first event or last follow-up.")
+    ],
+    event: Annotated[
+        str,
+        typer.Option(
+            "--event",
+            help="Column of first-event labels, or (with --competing) a 0/1 event column.",
+        ),
+    ],
+    competing: Annotated[
+        str | None,
+        typer.Option("--competing", help="0/1 column of the competing event (two-column coding)."),
+    ] = None,
+    censored: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--censored", help="Label meaning censored (repeatable; default: censored, none, 0)."
+        ),
+    ] = None,
+    types: Annotated[
+        str | None, typer.Option("--types", help="Order of the event types, comma-separated.")
+    ] = None,
+    times: TimesOption = "12,36,60",
+    conf_type: Annotated[
+        KMConf, typer.Option("--conf-type", help="Interval transform (R's multi-state default).")
+    ] = KMConf.log,
+    conf_level: LevelOption = 0.95,
+    drop_missing: DropOption = False,
+    output: OutputOption = None,
+    fmt: FormatOption = TextOrJson.text,
+) -> None:
+    """Cumulative incidence of competing first events (Aalen-Johansen, ties kept exact).
+
+    Label coding: --event is a column of first-event labels (recurrence, death, ...).
+    Censoring labels: censored, none, 0 (or those given by --censored).
+    Flag coding: --event and --competing are 0/1 columns, never both 1 in a row.
+    """
+    _check_output(output)
+    if competing is not None and (censored or types):
+        raise InputError(
+            "--censored and --types apply to a label column, not to --competing", "competing"
+        )
+    result = cuminc_analysis(
+        read_cohort_csv(data),
+        time,
+        event,
+        competing=competing,
+        censored=censored or ("censored", "none", "0"),
+        event_types=_split(types),
+        times=parse_times(times),
+        conf_type=conf_type.value,
+        conf_level=conf_level,
+        dropna=drop_missing,
+    )
+    report = result.report
+    if fmt is TextOrJson.json:
+        _emit_json(report)
+    else:
+        console = Console()
+        console.print(
+            f"Cumulative incidence of first events in {time}: n = {report['n']}, events "
+            + ", ".join(f"{k} {v}" for k, v in report["events"].items())
+        )
+        table = Table(show_edge=False)
+        table.add_column("time", justify="right")
+        table.add_column("event-free at risk", justify="right")
+        for state in report["states"]:
+            table.add_column(f"{state} ({conf_level:.0%} CI)", justify="right")
+        for row in report["at"]:
+            cells = [
+                f"{s['probability']:.3f} ({_num(s['lower'])}-{_num(s['upper'])})"
+                for s in row["states"].values()
+            ]
+            table.add_row(f"{row['time']:g}", str(row["n_risk"]), *cells)
+        console.print(table)
+    if output is not None:
+        save_figure(cuminc_plot(result.model), output)
+        err_console.print(f"wrote {output}")
+
+
+@app.command("swimmer")
+@friendly_errors
+def swimmer_command(
+    data: DataOption,
+    time: TimeOption,
+    event: EventOption,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
+    id_column: Annotated[str | None, typer.Option("--id", help="Column of patient labels.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Column whose groups colour the bars.")
+    ] = None,
+    mark: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--mark",
+            help="Mark an event on the bars: LABEL=TIME_COLUMN, or LABEL=TIME_COLUMN:COLUMN=VALUE "
+            "to mark only rows where COLUMN equals VALUE (repeatable).",
+        ),
+    ] = None,
+    max_patients: Annotated[
+        int, typer.Option("--max-patients", help="Draw at most this many patients (0 = all).")
+    ] = 100,
+) -> None:
+    """Swimmer plot: one bar per patient to the last follow-up, with event markers."""
+    _check_output(output)
+    df = read_cohort_csv(data)
+    marks: dict[str, str] = {}
+    for spec in mark or []:
+        label, sep, rest = spec.partition("=")
+        column, _, condition = rest.partition(":")
+        if not sep or not label.strip() or not column.strip():
+            raise InputError(f"{spec!r}: write LABEL=TIME_COLUMN[:COLUMN=VALUE]", "mark")
+        column = column.strip()
+        if column not in df.columns:
+            raise InputError(f"column {column!r} not found", "mark")
+        times = pd.Series(optional_times(df, column), index=df.index)
+        if condition:
+            where, eq, value = condition.partition("=")
+            if not eq or where.strip() not in df.columns:
+                raise InputError(f"{spec!r}: the condition must be COLUMN=VALUE", "mark")
+            times = times.where(df[where.strip()].astype(str).str.strip() == value.strip())
+        derived = f"__mark_{len(marks)}"
+        df[derived] = times
+        marks[label.strip()] = derived
+    fig = swimmer_plot(
+        df,
+        time,
+        event,
+        id=id_column,
+        by=by,
+        marks=marks,
+        max_patients=max_patients or None,
+    )
+    save_figure(fig, output)
+    err_console.print(f"wrote {output}")
+
+
+__all__ = ["app", "parse_times", "read_cohort_csv"]

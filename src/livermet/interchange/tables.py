@@ -1,0 +1,54 @@
+"""CSV text in and out: numbered rows (the header is row 1) and rows that do not fit the header."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Mapping
+
+from livermet.interchange.errors import RowError, RowsError
+
+
+def write_csv(header: Iterable[str], rows: Iterable[Mapping[str, str]]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(header), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def read_csv(
+    text: str, what: str
+) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[RowError]]:
+    """Header, numbered rows (header = row 1; blank lines skipped) and the rows that do not fit."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
+    errors: list[RowError] = []
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise RowsError(
+            what, [RowError(1, "(header)", f"no header row ({exc or 'empty file'})")]
+        ) from None
+    duplicates = {c for c in header if header.count(c) > 1}
+    for column in sorted(duplicates):
+        errors.append(RowError(1, column, "the column appears twice"))
+    rows: list[tuple[int, dict[str, str]]] = []
+    number = 1
+    while True:
+        number += 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append(RowError(number, "(row)", f"cannot be read as CSV: {exc}"))
+            continue
+        if not values:  # a blank line
+            continue
+        if len(values) != len(header):
+            errors.append(
+                RowError(number, "(row)", f"has {len(values)} cells, the header has {len(header)}")
+            )
+            continue
+        rows.append((number, dict(zip(header, values, strict=True))))
+    return header, rows, errors

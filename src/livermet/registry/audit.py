@@ -1,0 +1,197 @@
+"""The tamper-evident audit log: an append-only hash chain.
+
+Every create, update, delete, import and export (and every change to sites, users and tokens)
+appends a record: who (``actor``), when (``at``, UTC, ISO 8601), what (``action``, ``entity``,
+``entity_id``, ``site``) and the state before and after (canonical JSON text). Each record
+carries ``prev_hash``, the hash of the record before it, and ``hash``::
+
+    hash = SHA-256( prev_hash + "\\n" + canonical_json({seq, at, actor, action, entity,
+                                                         entity_id, site, before, after}) )
+
+Canonical JSON: keys sorted, no insignificant whitespace, UTF-8, NaN refused. ``before`` and
+``after`` are stored as the exact text that was hashed, so verification never depends on how a
+database returns JSON. The chain's end (last ``seq`` and ``hash``) is kept in ``audit_head``, a
+single row that every writer locks (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite writers hold
+the database's write lock), so records are appended one transaction at a time and a rolled-back
+transaction leaves no gap.
+
+What verification detects: a record whose content was edited (its hash no longer matches), a
+record deleted from the middle (a gap in ``seq`` and a broken link), records reordered or
+re-numbered (the sequence number is hashed), records removed from the end (``audit_head`` is
+ahead of the last record). It cannot detect a rewrite of the whole chain from some record on by
+someone who also recomputes every later hash and the head: keep :attr:`AuditVerification.head_hash`
+somewhere else (a printed report, an e-mail) to anchor the chain at that point.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from livermet.registry.models import AuditHeadRow, AuditRow
+
+GENESIS_HASH = "0" * 64
+_HEAD_ID = 1
+_INSERT_CHUNK = 1000
+_COLUMNS = ("seq", "at", "actor", "action", "entity", "entity_id", "site", "before", "after")
+"""The hashed content of a record (with ``prev_hash``)."""
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace: one text per value, the input of the hashes."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def record_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """The hash of one record: SHA-256 over the previous hash and the record's content."""
+    text = prev_hash + "\n" + canonical_json(fields)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _content(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: row[k] for k in _COLUMNS}
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+class AuditWriter:
+    """Appends records to the chain inside the caller's write transaction.
+
+    Created at the start of a write transaction: it locks the chain's head, so that the
+    transaction's reads (versions, duplicates) and its audit records are serialised with every
+    other writer. Records are buffered and written by :meth:`flush` (called by the service at
+    the end of the transaction), in bulk.
+    """
+
+    def __init__(self, session: Session, actor: str) -> None:
+        self._session = session
+        self.actor = actor
+        head = session.execute(
+            select(AuditHeadRow).where(AuditHeadRow.id == _HEAD_ID).with_for_update()
+        ).scalar_one()
+        self._seq = head.seq
+        self._hash = head.hash
+        self._pending: list[dict[str, Any]] = []
+
+    def append(
+        self,
+        action: str,
+        entity: str,
+        entity_id: str,
+        *,
+        site: str | None = None,
+        before: Any = None,
+        after: Any = None,
+    ) -> None:
+        """Buffer one record (``before``/``after``: JSON-ready values or None)."""
+        self._seq += 1
+        row: dict[str, Any] = {
+            "seq": self._seq,
+            "at": utc_now(),
+            "actor": self.actor,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "site": site,
+            "before": None if before is None else canonical_json(before),
+            "after": None if after is None else canonical_json(after),
+        }
+        row["prev_hash"] = self._hash
+        row["hash"] = self._hash = record_hash(self._hash, _content(row))
+        self._pending.append(row)
+        if len(self._pending) >= _INSERT_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        self._session.execute(insert(AuditRow), self._pending)
+        self._session.execute(
+            update(AuditHeadRow)
+            .where(AuditHeadRow.id == _HEAD_ID)
+            .values(seq=self._seq, hash=self._hash)
+        )
+        self._pending = []
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    """The outcome of :func:`verify_audit`.
+
+    Attributes
+    ----------
+    ok
+        True when every record is intact and the chain is complete.
+    records
+        Number of records read.
+    first_broken
+        Sequence number of the first record found broken (None when intact).
+    reason
+        What is wrong with it, in words (None when intact).
+    head_seq, head_hash
+        The chain's end as recorded in ``audit_head``: note the hash elsewhere to anchor it.
+    """
+
+    ok: bool
+    records: int
+    first_broken: int | None
+    reason: str | None
+    head_seq: int
+    head_hash: str
+
+
+def _rows(session: Session) -> Iterator[dict[str, Any]]:
+    columns = [getattr(AuditRow, name) for name in (*_COLUMNS, "prev_hash", "hash")]
+    result = session.execute(
+        select(*columns).order_by(AuditRow.seq).execution_options(yield_per=2000)
+    )
+    for row in result.mappings():
+        yield dict(row)
+
+
+def verify_audit(session: Session) -> AuditVerification:
+    """Walk the chain from its first record and report the first broken one, if any."""
+    head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == _HEAD_ID)).scalar_one()
+    expected_seq, expected_prev, count = 1, GENESIS_HASH, 0
+
+    def broken(seq: int, reason: str) -> AuditVerification:
+        return AuditVerification(False, count, seq, reason, head.seq, head.hash)
+
+    for row in _rows(session):
+        count += 1
+        seq = row["seq"]
+        if seq != expected_seq:
+            if seq > expected_seq:
+                missing = (
+                    f"record {expected_seq} is missing"
+                    if seq == expected_seq + 1
+                    else f"records {expected_seq}-{seq - 1} are missing"
+                )
+                return broken(expected_seq, f"{missing} (deleted)")
+            return broken(seq, f"record {seq} is out of sequence (expected {expected_seq})")
+        if row["prev_hash"] != expected_prev:
+            return broken(
+                seq,
+                f"record {seq} does not link to record {seq - 1}: a record before it was "
+                "rewritten, removed or moved",
+            )
+        if record_hash(row["prev_hash"], _content(row)) != row["hash"]:
+            return broken(seq, f"record {seq} was changed after it was written")
+        expected_seq, expected_prev = seq + 1, row["hash"]
+    last = expected_seq - 1
+    if head.seq != last or head.hash != expected_prev:
+        if head.seq > last:
+            return broken(last + 1, f"records {last + 1}-{head.seq} are missing (deleted)")
+        return broken(head.seq, "the chain's recorded end does not match its last record")
+    return AuditVerification(True, count, None, None, head.seq, head.hash)

@@ -1,0 +1,160 @@
+"""Where the registry lives, how to connect to it, and how its schema is brought up to date.
+
+The database is chosen, in this order, by an explicit URL or path, by the environment variable
+``LIVERMET_DATABASE_URL``, or else the embedded default: one SQLite file,
+``$XDG_DATA_HOME/livermet/registry.sqlite`` (``~/.local/share/livermet/registry.sqlite`` when
+``XDG_DATA_HOME`` is unset), created on first use. A URL without ``://`` is read as the path of a
+SQLite file. ``postgresql://`` URLs use psycopg 3 (``postgresql+psycopg://``).
+
+SQLite connections run in WAL mode with foreign keys enforced and a 30 s busy timeout; write
+transactions start with ``BEGIN IMMEDIATE`` so that two writers queue instead of failing half-way.
+Migrations are Alembic revisions shipped inside the package (``migrations/``), run through
+Alembic's Python API, so that an installed livermet can create and upgrade its own database.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from livermet.errors import InputError
+
+ENV_URL = "LIVERMET_DATABASE_URL"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_S = 30.0
+WRITE_OPTION = "livermet_write"
+"""Execution option marking a write transaction (SQLite: ``BEGIN IMMEDIATE``)."""
+
+_PG_MIGRATION_LOCK = 7_311_620_401
+"""Advisory-lock key that serialises concurrent migrations on one PostgreSQL database."""
+
+
+def default_sqlite_path() -> Path:
+    """The embedded registry file: ``$XDG_DATA_HOME/livermet/registry.sqlite``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "livermet" / "registry.sqlite"
+
+
+def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
+    """The SQLAlchemy URL of the registry (explicit > ``LIVERMET_DATABASE_URL`` > default file).
+
+    Raises
+    ------
+    InputError
+        for a URL of another database than SQLite or PostgreSQL (field ``database_url``).
+    """
+    chosen = os.fspath(url) if url is not None else os.environ.get(ENV_URL) or None
+    if chosen is None:
+        return f"sqlite:///{default_sqlite_path()}"
+    if "://" not in chosen:
+        return f"sqlite:///{Path(chosen).expanduser().resolve()}"
+    try:
+        parsed = make_url(chosen)
+    except Exception as exc:  # sqlalchemy raises ArgumentError with the reason
+        raise InputError(f"not a database URL: {exc}", "database_url") from None
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if backend != "sqlite":
+        raise InputError(
+            f"unsupported database {backend!r}; use sqlite:///PATH or postgresql://...",
+            "database_url",
+        )
+    return chosen
+
+
+def is_sqlite(engine: Engine | Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def create_registry_engine(url: str) -> Engine:
+    """An engine for ``url`` (already resolved); SQLite files and their folder are created."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The driver must not open transactions by itself: _sqlite_on_begin emits BEGIN, so that
+    # DDL is transactional and writers can take the write lock up front.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    write = connection.get_execution_options().get(WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool) -> Iterator[Session]:
+    """A session in one database transaction: committed on success, rolled back on any error."""
+    with engine.connect() as conn:
+        if write:
+            conn = conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
+            yield session
+            session.flush()
+
+
+# --- migrations ----------------------------------------------------------------------------
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic configuration built in code, pointing at the packaged migrations.
+
+    Developers create a new revision with
+    ``alembic.command.revision(alembic_config(conn), message=..., autogenerate=True)``.
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The newest revision shipped with this livermet (read once per process)."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (creating it on an empty database); safe to repeat."""
+    if revision == "head" and current_revision(engine) == head_revision():
+        return
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+            command.upgrade(alembic_config(conn), revision)

@@ -1,0 +1,482 @@
+"""Cases for round-trip tests: a hypothesis strategy over every optional field of the case model,
+and a few varied cases built by hand (each stressing something the seed case does not)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from hypothesis import strategies as st
+
+from livermet.case.model import Case
+from livermet.case.timeline import build_timeline
+from livermet.clinical.units import QUANTITIES, parse_quantity
+
+# Texts FHIR can hold: not empty, not only unusual white space (fhir.resources' string pattern).
+_FHIR_OK = re.compile(r"[ \r\n\t\S]")
+TEXTS = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12).filter(
+    lambda s: _FHIR_OK.search(s) is not None
+)
+IDS = st.one_of(st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True), TEXTS)
+
+_UNITS = {
+    "bilirubin": ["mg/dL", "umol/L", "mg/L", "µmol/L"],
+    "albumin": ["g/dL", "g/L"],
+    "creatinine": ["mg/dL", "umol/L"],
+    "sodium": ["mmol/L", "mEq/L"],
+    "inr": [""],
+    "platelets": ["10^9/L", "10^3/uL"],
+    "icg_r15": ["%"],
+    "height": ["cm", "m"],
+    "weight": ["kg"],
+    "volume": ["mL", "L"],
+    "size": ["mm", "cm"],
+    "blood_loss": ["mL", "L", "g"],
+}
+
+
+def _valid(value: Any, kind: str) -> bool:
+    try:
+        parse_quantity(value, kind, kind)
+    except ValueError:
+        return False
+    return True
+
+
+def reported(kind: str) -> st.SearchStrategy[Any]:
+    """A reported value of a quantity: a float in the canonical unit, a bare-number text, or a
+    number with one of its units (spellings with and without a space)."""
+    q = QUANTITIES[kind]
+    number = st.floats(q.low, q.high, allow_nan=False, allow_infinity=False)
+    texts = st.builds(
+        lambda x, unit, space: f"{x:g}{space}{unit}".strip(),
+        st.floats(q.low, q.high, allow_nan=False).map(lambda x: round(x, 3)),
+        st.sampled_from(_UNITS[kind]),
+        st.sampled_from([" ", ""]),
+    )
+    bare = number.map(lambda x: f"{x:g}")
+    return st.one_of(number, texts, bare).filter(lambda v: _valid(v, kind))
+
+
+DURATIONS = st.one_of(
+    st.floats(1, 2880, allow_nan=False),
+    st.sampled_from(["314 min", "5 h 14 min", "2.5 h", "90", "1 h"]),
+)
+SEGMENTS = st.lists(st.sampled_from([1, 2, 3, 4, 5, 6, 7, 8, "4a", "4b", "S7", "VII", "7"]), min_size=1, max_size=3)
+GRADES = st.sampled_from(["I", "II", "IIIa", "IIIb", "IVa", "IVb-d", "V", "3a", "grade II"])
+DATES = st.dates(dt.date(1995, 1, 1), dt.date(2035, 12, 31))
+AMOUNTS = st.one_of(
+    st.floats(0, 600, allow_nan=False), st.integers(0, 60).map(float), st.just(4.0)
+)
+FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+
+
+def opt(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(st.none(), strategy)
+
+
+def offset(after: str) -> st.SearchStrategy[dict[str, Any]]:
+    return st.builds(
+        lambda unit, amount: {"after": after, unit: amount},
+        st.sampled_from(["days", "weeks", "months", "years"]),
+        AMOUNTS,
+    )
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in d.items() if v is not None}
+
+
+@st.composite
+def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
+    """A valid case (model and timeline) with any subset of the optional fields given."""
+    n = draw(st.integers(1, 3))
+    ids = draw(st.lists(IDS, min_size=n, max_size=n, unique=True))
+    index_date = draw(opt(DATES))
+    timed: list[str] = [ids[0]]
+    procedures = []
+    for i, pid in enumerate(ids):
+        if i == 0:
+            when: Any = index_date
+        elif index_date is not None and draw(st.booleans()):
+            when = index_date + dt.timedelta(days=draw(st.integers(0, 2000)))
+        else:
+            when = draw(opt(offset(draw(st.sampled_from(timed)))))
+        if when is not None and pid not in timed:
+            timed.append(pid)
+        discharge = None
+        if pid in timed and draw(st.booleans()):
+            if isinstance(when, dt.date):
+                discharge = when + dt.timedelta(days=draw(st.integers(0, 90)))
+            else:
+                discharge = draw(offset(pid))
+        complications = draw(
+            st.lists(
+                st.fixed_dictionaries(
+                    {"description": texts},
+                    optional={
+                        "clavien_dindo": GRADES,
+                        "treatment": texts,
+                        "onset_pod": st.integers(0, 400),
+                    },
+                ),
+                max_size=2,
+            )
+        )
+        optional = {
+            "name": texts,
+            "approach": st.sampled_from(["open", "laparoscopic", "robotic", "hand-assisted"]),
+            "segments_resected": SEGMENTS,
+            "duration": DURATIONS,
+            "blood_loss": reported("blood_loss"),
+            "converted": st.booleans(),
+            "transfusion": st.booleans(),
+            "no_complications": st.booleans(),
+            "readmission_90d": st.booleans(),
+            "margin": st.sampled_from(["R0", "R1", "R2"]),
+            "intraoperative_incident_grade2_or_more": st.booleans(),
+            "bile_leak_grade_b_or_c": st.booleans(),
+            "liver_failure_grade_b_or_c": st.booleans(),
+        }
+        proc = draw(st.fixed_dictionaries({}, optional=optional))
+        kinds = ["primary_resection", "liver_resection", "liver_ablation", "chemotherapy", "other"]
+        proc |= {"id": pid, "kind": draw(st.sampled_from(kinds)), "complications": complications}
+        procedures.append(_drop_none(proc | {"when": when, "discharge": discharge}))
+
+    def any_when() -> st.SearchStrategy[Any]:
+        dates = [DATES] if index_date is not None else []
+        return st.one_of(*dates, offset(draw(st.sampled_from(timed))))
+
+    follow_up = [
+        _drop_none(
+            {
+                "kind": draw(st.sampled_from(["last_contact", "recurrence", "re_resection", "death"])),
+                "when": draw(any_when()),
+                "site": draw(opt(texts)),
+                "status": draw(opt(texts)),
+            }
+        )
+        for _ in range(draw(st.integers(0, 2)))
+    ]
+    imaging = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "modality": st.sampled_from(["ct", "mri", "eob-mri", "fdg-pet", "ultrasound", "other"]),
+                    "target": texts,
+                    "finding": texts,
+                },
+                optional={
+                    "segments": SEGMENTS,
+                    "size": reported("size"),
+                    "suv_max": st.floats(0, 100, allow_nan=False),
+                    "when": st.one_of(DATES, offset(ids[0])),
+                },
+            ),
+            max_size=2,
+        )
+    )
+    biopsies = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {"target": texts, "method": texts, "diagnosis": texts},
+                optional={"when": st.one_of(DATES, offset(ids[-1]))},
+            ),
+            max_size=2,
+        )
+    )
+    sizes = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {
+                    "method": st.sampled_from(
+                        ["palpation", "ct", "mri", "ultrasound", "pet", "pathology", "other"]
+                    ),
+                    "greatest_dimension": reported("size"),
+                },
+                optional={"dimensions": st.lists(reported("size"), max_size=3), "source": texts},
+            ),
+            max_size=3,
+        )
+    )
+    ihc = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {"marker": texts},
+                optional={
+                    "result": st.sampled_from(["positive", "negative", "equivocal"]),
+                    "value": texts,
+                },
+            ),
+            max_size=2,
+        )
+    )
+    lesions = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {"segments": SEGMENTS},
+                optional={
+                    "size": reported("size"),
+                    "size_method": st.sampled_from(["ct", "mri", "ultrasound", "pathology", "other"]),
+                    "number": st.integers(1, 30),
+                    "timing": st.sampled_from(["synchronous", "metachronous"]),
+                    "vascularity": st.sampled_from(["hypovascular", "hypervascular", "unknown"]),
+                    "source": texts,
+                },
+            ),
+            max_size=3,
+        )
+    )
+    primary = draw(
+        st.fixed_dictionaries(
+            {
+                "site": st.one_of(st.sampled_from(["thigh", "retroperitoneum", "uterus"]), texts),
+                "site_group": st.sampled_from(
+                    ["extremity", "trunk", "retroperitoneum", "head_neck", "visceral", "uterus", "other"]
+                ),
+                "histology": st.one_of(st.just("leiomyosarcoma"), texts),
+            },
+            optional={
+                "laterality": st.sampled_from(["left", "right", "midline", "bilateral"]),
+                "depth": st.sampled_from(["superficial", "deep"]),
+                "histology_variant": st.one_of(st.sampled_from(["epithelioid", "myxoid"]), texts),
+                "mitoses_per_10hpf": st.integers(0, 500),
+                "necrosis_percent": st.floats(0, 100, allow_nan=False),
+                "necrosis_category": st.sampled_from(["none", "<50%", ">=50%"]),
+                "differentiation_score": st.sampled_from([1, 2, 3]),
+                "reported_grade": st.sampled_from([1, 2, 3]),
+                "nodal_status": st.sampled_from(["N0", "N1", "NX"]),
+            },
+        )
+    )
+    primary |= {"sizes": sizes, "immunohistochemistry": ihc}
+    patient = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "age_years": st.integers(0, 120),
+                "sex": st.sampled_from(["male", "female", "other"]),
+                "height": reported("height"),
+                "weight": reported("weight"),
+                "comorbidities": st.lists(texts, max_size=3),
+                "performance_status": texts,
+            },
+        )
+    )
+    labs = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "within_normal_limits": st.booleans(),
+                **{k: reported(k) for k in ("bilirubin", "albumin", "inr", "creatinine", "sodium", "platelets")},
+                "ascites": st.sampled_from(["none", "controlled", "uncontrollable"]),
+                "encephalopathy": st.sampled_from(["none", "grade 1-2", "grade 3-4"]),
+            },
+        )
+    )
+    gsa = st.fixed_dictionaries(
+        {},
+        optional={
+            "hh15": st.floats(0.001, 0.999, allow_nan=False),
+            "lhl15": st.floats(0.001, 0.999, allow_nan=False),
+        },
+    )
+    liver_function = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "icg_r15": reported("icg_r15"),
+                "gsa": gsa,
+                "liver_condition": st.sampled_from(["normal", "chemotherapy", "cirrhosis"]),
+                "total_liver_volume": reported("volume"),
+                "future_liver_remnant_volume": reported("volume"),
+                "tumour_volume": reported("volume"),
+            },
+        )
+    )
+    statements = draw(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "observation_period_after_liver_resection_months": FLOATS,
+                "observation_period_after_primary_months": FLOATS,
+            },
+        )
+    )
+    data = _drop_none(
+        {
+            "id": draw(IDS),
+            "source": draw(opt(texts)),
+            "notes": draw(opt(texts)),
+            "index_event": ids[0],
+            "patient": patient,
+            "primary_tumour": primary,
+            "liver_lesions": lesions,
+            "extrahepatic_metastases": draw(opt(st.lists(texts, max_size=2))),
+            "labs": labs,
+            "liver_function": liver_function,
+            "imaging": imaging,
+            "biopsies": biopsies,
+            "procedures": procedures,
+            "follow_up": follow_up,
+            "statements": statements,
+        }
+    )
+    case = Case.model_validate(data)
+    build_timeline(case)  # the generator only builds valid timelines; this proves it
+    return case
+
+
+# --- varied cases built by hand --------------------------------------------------------------------
+
+
+def minimal_case() -> Case:
+    """Only what the model requires: unknown is not filled in."""
+    return Case.model_validate(
+        {
+            "id": "minimal",
+            "index_event": "op",
+            "patient": {},
+            "primary_tumour": {
+                "site": "retroperitoneum",
+                "site_group": "retroperitoneum",
+                "histology": "leiomyosarcoma",
+            },
+            "procedures": [{"id": "op", "kind": "other"}],
+        }
+    )
+
+
+def dated_si_case() -> Case:
+    """Real dates, SI units, several metachronous lesions, extrahepatic sites, an empty GSA,
+    complications after two procedures, a recurrence and a death."""
+    return Case.model_validate(
+        {
+            "id": "dated-si",
+            "source": "synthetic test case",
+            "index_event": "primary",
+            "patient": {
+                "age_years": 57,
+                "sex": "female",
+                "height": "1.64 m",
+                "weight": 61.5,
+                "comorbidities": ["asthma"],
+                "performance_status": "ECOG 1",
+            },
+            "primary_tumour": {
+                "site": "uterus",
+                "site_group": "uterus",
+                "histology": "leiomyosarcoma",
+                "histology_variant": "epithelioid",
+                "sizes": [{"method": "mri", "greatest_dimension": 82.0, "dimensions": [82.0, "6 cm"]}],
+                "necrosis_percent": 60,
+                "differentiation_score": 3,
+                "reported_grade": 2,
+                "nodal_status": "N0",
+                "immunohistochemistry": [{"marker": "h-caldesmon", "result": "equivocal"}],
+            },
+            "liver_lesions": [
+                {"segments": ["4a", 8], "size": "3.2 cm", "size_method": "mri", "number": 2,
+                 "timing": "metachronous", "vascularity": "hypervascular"},
+                {"segments": [2], "timing": "metachronous"},
+            ],
+            "extrahepatic_metastases": ["lung", "bone"],
+            "labs": {
+                "bilirubin": "20 umol/L",
+                "albumin": "38 g/L",
+                "inr": 1.1,
+                "creatinine": "88 umol/L",
+                "sodium": "139 mmol/L",
+                "platelets": "210 10^9/L",
+                "ascites": "none",
+                "encephalopathy": "none",
+            },
+            "liver_function": {
+                "icg_r15": 11.0,
+                "gsa": {},
+                "liver_condition": "chemotherapy",
+                "total_liver_volume": "1.45 L",
+                "future_liver_remnant_volume": 600,
+            },
+            "imaging": [
+                {"modality": "fdg-pet", "target": "lung", "finding": "two nodules", "suv_max": 4.5,
+                 "when": "2020-02-01"}
+            ],
+            "biopsies": [{"target": "liver", "method": "core", "diagnosis": "LMS", "when": "2020-02-10"}],
+            "procedures": [
+                {"id": "primary", "kind": "primary_resection", "when": "2018-03-05",
+                 "discharge": "2018-03-15", "margin": "R1",
+                 "complications": [{"description": "ileus", "clavien_dindo": "I", "onset_pod": 3}]},
+                {"id": "hepatectomy", "kind": "liver_resection", "when": "2020-03-01",
+                 "approach": "open", "segments_resected": ["4a", 8, 2], "duration": 255,
+                 "blood_loss": "0.6 L", "transfusion": True, "readmission_90d": False,
+                 "discharge": {"after": "hepatectomy", "weeks": 2},
+                 "complications": [
+                     {"description": "bile leak", "clavien_dindo": "IIIa",
+                      "treatment": "percutaneous drain"},
+                     {"description": "pleural effusion", "clavien_dindo": "IIIa-d"},
+                 ],
+                 "bile_leak_grade_b_or_c": True, "liver_failure_grade_b_or_c": False,
+                 "intraoperative_incident_grade2_or_more": False},
+                {"id": "tace", "kind": "chemoembolisation",
+                 "when": {"after": "hepatectomy", "years": 1.5}},
+            ],
+            "follow_up": [
+                {"kind": "recurrence", "when": "2021-01-20", "site": "liver"},
+                {"kind": "death", "when": {"after": "tace", "months": 7.25}, "status": "died of disease"},
+            ],
+            "statements": {"observation_period_after_primary_months": 41.5},
+            "notes": "Dates are synthetic.",
+        }
+    )
+
+
+def awkward_text_case() -> Case:
+    """Texts that CSV and REDCap must quote: commas, quotes, new lines, leading spaces, texts that
+    look like numbers, a bare-number text next to a number; segments "7" (text) next to 7."""
+    return Case.model_validate(
+        {
+            "id": 'case, "quoted"',
+            "index_event": " op 1",
+            "patient": {"comorbidities": ["42", '"quoted"', "line\nbreak", "tab\there"]},
+            "primary_tumour": {
+                "site": "thigh ",
+                "site_group": "extremity",
+                "laterality": "left",
+                "histology": "leiomyosarcoma",
+                "histology_variant": "pleomorphic",
+                "sizes": [{"method": "other", "greatest_dimension": "42", "source": "a, b; c | d"}],
+            },
+            "liver_lesions": [{"segments": ["7", 7, "S7"], "size": 21.0}],
+            "extrahepatic_metastases": [],
+            "labs": {"bilirubin": "1.2", "albumin": 3.5, "within_normal_limits": False},
+            "procedures": [
+                {"id": " op 1", "kind": "liver_resection", "duration": "5 h 14 min",
+                 "no_complications": True, "converted": True, "approach": "hybrid",
+                 "segments_resected": ["VII", 6]},
+                {"id": "op,2", "kind": "liver_ablation",
+                 "when": {"after": " op 1", "days": 0.5}},
+            ],
+            "follow_up": [{"kind": "last_contact", "when": {"after": "op,2", "weeks": 0},
+                           "status": "NED, 1 week"}],
+            "notes": "multi\nline\nnotes",
+        }
+    )
+
+
+VARIED = {"minimal": minimal_case, "dated-si": dated_si_case, "awkward-text": awkward_text_case}
+
+
+def empty_text_case() -> Case:
+    """Empty texts: CSV and REDCap keep them; FHIR strings cannot be empty."""
+    return Case.model_validate(
+        {
+            "id": "empty-texts",
+            "index_event": "op",
+            "notes": "",
+            "patient": {"performance_status": ""},
+            "primary_tumour": {"site": "thigh", "site_group": "extremity", "histology": ""},
+            "procedures": [{"id": "op", "kind": "other", "name": ""}],
+        }
+    )
