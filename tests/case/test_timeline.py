@@ -115,3 +115,21 @@ def test_duplicate_procedure_ids() -> None:
 )
 def test_field_paths(loc: tuple, path: str) -> None:
     assert field_path(loc) == path
+
+
+def test_model_dump_round_trips() -> None:
+    """What the registry stores (a JSON dump) validates back to the same case."""
+    from livermet.case.model import Case
+
+    case = _case()
+    assert Case.model_validate(case.model_dump(mode="json")) == case
+    assert Case.model_validate(case.model_dump(mode="json", exclude_none=True)) == case
+
+
+def test_zero_size_is_refused() -> None:
+    def zero(d: dict) -> None:
+        d["primary_tumour"]["sizes"][0]["greatest_dimension"] = "0 mm"
+
+    with pytest.raises(InputError) as info:
+        _case(zero)
+    assert info.value.field == "primary_tumour.sizes[0].greatest_dimension"

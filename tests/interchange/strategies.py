@@ -15,9 +15,11 @@ from livermet.clinical.units import QUANTITIES, parse_quantity
 
 # Texts FHIR can hold: not empty, not only unusual white space (fhir.resources' string pattern).
 _FHIR_OK = re.compile(r"[ \r\n\t\S]")
-TEXTS = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=12).filter(
+TEXTS = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=12).filter(
     lambda s: _FHIR_OK.search(s) is not None
 )
+ANY_TEXTS = st.text(st.characters(exclude_categories=["Cs"]), max_size=12)
+"""Any text, empty and white-space-only included (CSV and REDCap keep them; FHIR cannot)."""
 IDS = st.one_of(st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True), TEXTS)
 
 _UNITS = {
@@ -63,12 +65,12 @@ DURATIONS = st.one_of(
     st.floats(1, 2880, allow_nan=False),
     st.sampled_from(["314 min", "5 h 14 min", "2.5 h", "90", "1 h"]),
 )
-SEGMENTS = st.lists(st.sampled_from([1, 2, 3, 4, 5, 6, 7, 8, "4a", "4b", "S7", "VII", "7"]), min_size=1, max_size=3)
+SEGMENTS = st.lists(
+    st.sampled_from([1, 2, 3, 4, 5, 6, 7, 8, "4a", "4b", "S7", "VII", "7"]), min_size=1, max_size=3
+)
 GRADES = st.sampled_from(["I", "II", "IIIa", "IIIb", "IVa", "IVb-d", "V", "3a", "grade II"])
 DATES = st.dates(dt.date(1995, 1, 1), dt.date(2035, 12, 31))
-AMOUNTS = st.one_of(
-    st.floats(0, 600, allow_nan=False), st.integers(0, 60).map(float), st.just(4.0)
-)
+AMOUNTS = st.one_of(st.floats(0, 600, allow_nan=False), st.integers(0, 60).map(float), st.just(4.0))
 FLOATS = st.floats(allow_nan=False, allow_infinity=False)
 
 
@@ -105,7 +107,7 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
             when = draw(opt(offset(draw(st.sampled_from(timed)))))
         if when is not None and pid not in timed:
             timed.append(pid)
-        discharge = None
+        discharge: Any = None
         if pid in timed and draw(st.booleans()):
             if isinstance(when, dt.date):
                 discharge = when + dt.timedelta(days=draw(st.integers(0, 90)))
@@ -151,7 +153,9 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
     follow_up = [
         _drop_none(
             {
-                "kind": draw(st.sampled_from(["last_contact", "recurrence", "re_resection", "death"])),
+                "kind": draw(
+                    st.sampled_from(["last_contact", "recurrence", "re_resection", "death"])
+                ),
                 "when": draw(any_when()),
                 "site": draw(opt(texts)),
                 "status": draw(opt(texts)),
@@ -163,7 +167,9 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
         st.lists(
             st.fixed_dictionaries(
                 {
-                    "modality": st.sampled_from(["ct", "mri", "eob-mri", "fdg-pet", "ultrasound", "other"]),
+                    "modality": st.sampled_from(
+                        ["ct", "mri", "eob-mri", "fdg-pet", "ultrasound", "other"]
+                    ),
                     "target": texts,
                     "finding": texts,
                 },
@@ -218,7 +224,9 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
                 {"segments": SEGMENTS},
                 optional={
                     "size": reported("size"),
-                    "size_method": st.sampled_from(["ct", "mri", "ultrasound", "pathology", "other"]),
+                    "size_method": st.sampled_from(
+                        ["ct", "mri", "ultrasound", "pathology", "other"]
+                    ),
                     "number": st.integers(1, 30),
                     "timing": st.sampled_from(["synchronous", "metachronous"]),
                     "vascularity": st.sampled_from(["hypovascular", "hypervascular", "unknown"]),
@@ -233,7 +241,15 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
             {
                 "site": st.one_of(st.sampled_from(["thigh", "retroperitoneum", "uterus"]), texts),
                 "site_group": st.sampled_from(
-                    ["extremity", "trunk", "retroperitoneum", "head_neck", "visceral", "uterus", "other"]
+                    [
+                        "extremity",
+                        "trunk",
+                        "retroperitoneum",
+                        "head_neck",
+                        "visceral",
+                        "uterus",
+                        "other",
+                    ]
                 ),
                 "histology": st.one_of(st.just("leiomyosarcoma"), texts),
             },
@@ -269,7 +285,10 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
             {},
             optional={
                 "within_normal_limits": st.booleans(),
-                **{k: reported(k) for k in ("bilirubin", "albumin", "inr", "creatinine", "sodium", "platelets")},
+                **{
+                    k: reported(k)
+                    for k in ("bilirubin", "albumin", "inr", "creatinine", "sodium", "platelets")
+                },
                 "ascites": st.sampled_from(["none", "controlled", "uncontrollable"]),
                 "encephalopathy": st.sampled_from(["none", "grade 1-2", "grade 3-4"]),
             },
@@ -328,7 +347,7 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
     return case
 
 
-# --- varied cases built by hand --------------------------------------------------------------------
+# --- varied cases built by hand ----------------------------------------------------------------
 
 
 def minimal_case() -> Case:
@@ -369,7 +388,9 @@ def dated_si_case() -> Case:
                 "site_group": "uterus",
                 "histology": "leiomyosarcoma",
                 "histology_variant": "epithelioid",
-                "sizes": [{"method": "mri", "greatest_dimension": 82.0, "dimensions": [82.0, "6 cm"]}],
+                "sizes": [
+                    {"method": "mri", "greatest_dimension": 82.0, "dimensions": [82.0, "6 cm"]}
+                ],
                 "necrosis_percent": 60,
                 "differentiation_score": 3,
                 "reported_grade": 2,
@@ -377,8 +398,14 @@ def dated_si_case() -> Case:
                 "immunohistochemistry": [{"marker": "h-caldesmon", "result": "equivocal"}],
             },
             "liver_lesions": [
-                {"segments": ["4a", 8], "size": "3.2 cm", "size_method": "mri", "number": 2,
-                 "timing": "metachronous", "vascularity": "hypervascular"},
+                {
+                    "segments": ["4a", 8],
+                    "size": "3.2 cm",
+                    "size_method": "mri",
+                    "number": 2,
+                    "timing": "metachronous",
+                    "vascularity": "hypervascular",
+                },
                 {"segments": [2], "timing": "metachronous"},
             ],
             "extrahepatic_metastases": ["lung", "bone"],
@@ -400,31 +427,64 @@ def dated_si_case() -> Case:
                 "future_liver_remnant_volume": 600,
             },
             "imaging": [
-                {"modality": "fdg-pet", "target": "lung", "finding": "two nodules", "suv_max": 4.5,
-                 "when": "2020-02-01"}
+                {
+                    "modality": "fdg-pet",
+                    "target": "lung",
+                    "finding": "two nodules",
+                    "suv_max": 4.5,
+                    "when": "2020-02-01",
+                }
             ],
-            "biopsies": [{"target": "liver", "method": "core", "diagnosis": "LMS", "when": "2020-02-10"}],
+            "biopsies": [
+                {"target": "liver", "method": "core", "diagnosis": "LMS", "when": "2020-02-10"}
+            ],
             "procedures": [
-                {"id": "primary", "kind": "primary_resection", "when": "2018-03-05",
-                 "discharge": "2018-03-15", "margin": "R1",
-                 "complications": [{"description": "ileus", "clavien_dindo": "I", "onset_pod": 3}]},
-                {"id": "hepatectomy", "kind": "liver_resection", "when": "2020-03-01",
-                 "approach": "open", "segments_resected": ["4a", 8, 2], "duration": 255,
-                 "blood_loss": "0.6 L", "transfusion": True, "readmission_90d": False,
-                 "discharge": {"after": "hepatectomy", "weeks": 2},
-                 "complications": [
-                     {"description": "bile leak", "clavien_dindo": "IIIa",
-                      "treatment": "percutaneous drain"},
-                     {"description": "pleural effusion", "clavien_dindo": "IIIa-d"},
-                 ],
-                 "bile_leak_grade_b_or_c": True, "liver_failure_grade_b_or_c": False,
-                 "intraoperative_incident_grade2_or_more": False},
-                {"id": "tace", "kind": "chemoembolisation",
-                 "when": {"after": "hepatectomy", "years": 1.5}},
+                {
+                    "id": "primary",
+                    "kind": "primary_resection",
+                    "when": "2018-03-05",
+                    "discharge": "2018-03-15",
+                    "margin": "R1",
+                    "complications": [
+                        {"description": "ileus", "clavien_dindo": "I", "onset_pod": 3}
+                    ],
+                },
+                {
+                    "id": "hepatectomy",
+                    "kind": "liver_resection",
+                    "when": "2020-03-01",
+                    "approach": "open",
+                    "segments_resected": ["4a", 8, 2],
+                    "duration": 255,
+                    "blood_loss": "0.6 L",
+                    "transfusion": True,
+                    "readmission_90d": False,
+                    "discharge": {"after": "hepatectomy", "weeks": 2},
+                    "complications": [
+                        {
+                            "description": "bile leak",
+                            "clavien_dindo": "IIIa",
+                            "treatment": "percutaneous drain",
+                        },
+                        {"description": "pleural effusion", "clavien_dindo": "IIIa-d"},
+                    ],
+                    "bile_leak_grade_b_or_c": True,
+                    "liver_failure_grade_b_or_c": False,
+                    "intraoperative_incident_grade2_or_more": False,
+                },
+                {
+                    "id": "tace",
+                    "kind": "chemoembolisation",
+                    "when": {"after": "hepatectomy", "years": 1.5},
+                },
             ],
             "follow_up": [
                 {"kind": "recurrence", "when": "2021-01-20", "site": "liver"},
-                {"kind": "death", "when": {"after": "tace", "months": 7.25}, "status": "died of disease"},
+                {
+                    "kind": "death",
+                    "when": {"after": "tace", "months": 7.25},
+                    "status": "died of disease",
+                },
             ],
             "statements": {"observation_period_after_primary_months": 41.5},
             "notes": "Dates are synthetic.",
@@ -452,14 +512,24 @@ def awkward_text_case() -> Case:
             "extrahepatic_metastases": [],
             "labs": {"bilirubin": "1.2", "albumin": 3.5, "within_normal_limits": False},
             "procedures": [
-                {"id": " op 1", "kind": "liver_resection", "duration": "5 h 14 min",
-                 "no_complications": True, "converted": True, "approach": "hybrid",
-                 "segments_resected": ["VII", 6]},
-                {"id": "op,2", "kind": "liver_ablation",
-                 "when": {"after": " op 1", "days": 0.5}},
+                {
+                    "id": " op 1",
+                    "kind": "liver_resection",
+                    "duration": "5 h 14 min",
+                    "no_complications": True,
+                    "converted": True,
+                    "approach": "hybrid",
+                    "segments_resected": ["VII", 6],
+                },
+                {"id": "op,2", "kind": "liver_ablation", "when": {"after": " op 1", "days": 0.5}},
             ],
-            "follow_up": [{"kind": "last_contact", "when": {"after": "op,2", "weeks": 0},
-                           "status": "NED, 1 week"}],
+            "follow_up": [
+                {
+                    "kind": "last_contact",
+                    "when": {"after": "op,2", "weeks": 0},
+                    "status": "NED, 1 week",
+                }
+            ],
             "notes": "multi\nline\nnotes",
         }
     )

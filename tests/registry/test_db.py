@@ -47,6 +47,9 @@ def test_sqlite_file_is_created_on_first_use_with_wal_and_foreign_keys(tmp_path:
     path = tmp_path / "new" / "folder" / "registry.sqlite"
     with Database(path) as db:
         assert path.is_file()
+        db.bootstrap("admin")  # a write: SQLite creates the -wal and -shm files
+        for suffix in ("", "-wal", "-shm"):  # owner only: the file holds the site secrets
+            assert Path(f"{path}{suffix}").stat().st_mode & 0o077 == 0
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

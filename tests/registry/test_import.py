@@ -90,7 +90,7 @@ def test_duplicates_are_refused_or_merged_on_request(world: World, seed_case: Ca
     editor.create_case(seed_case, hospital_number="H1")
     changed = seed_case.model_copy(update={"notes": "from the import"})
     others = synthetic_cases(3, seed=6)
-    batch = [*others, CaseInput(changed, hospital_number="h 1")]
+    batch: list[Case | CaseInput] = [*others, CaseInput(changed, hospital_number="h 1")]
     before = _snapshot(world)
     with pytest.raises(ImportConflict) as err:
         editor.import_cases(batch, source="dup.csv")

@@ -67,7 +67,7 @@ def _round(value: float | None, digits: int) -> float | int | None:
 # --- sections --------------------------------------------------------------------------
 
 
-def _grading(case: Case) -> dict[str, Any]:
+def grading_section(case: Case) -> dict[str, Any]:
     tumour = case.primary_tumour
     diff: int | None = tumour.differentiation_score
     diff_source = "stated in the case" if diff is not None else None
@@ -115,7 +115,7 @@ def metastasis_stage(case: Case) -> str | None:
     return None
 
 
-def _staging(case: Case, grade: int | None) -> dict[str, Any]:
+def staging_section(case: Case, grade: int | None) -> dict[str, Any]:
     size_cm, method = staging_size(case)
     if case.primary_tumour.site_group not in {"extremity", "trunk"}:
         return {
@@ -500,9 +500,9 @@ def assess(case: Case) -> Assessment:
     """Assess ``case``: scores, resection, outcomes, timeline, options, surveillance, findings."""
     timeline = build_timeline(case)
     assumptions: list[str] = []
-    grading = _grading(case)
+    grading = grading_section(case)
     grade = grading["fnclcc"]["grade"]
-    staging = _staging(case, grade)
+    staging = staging_section(case, grade)
     liver_function = _liver_function(case, assumptions)
     resection = _resection(case, liver_function)
     outcomes = {

@@ -76,6 +76,8 @@ def _message_of(exc: ValueError) -> str:
 
 
 def _check_segments(values: list[int | str]) -> list[int | str]:
+    if not values:  # an empty list is "none recorded"; where one is required, min_length says so
+        return values
     try:
         parse_segments(values, field="segments")
     except ValueError as exc:

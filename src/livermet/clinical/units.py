@@ -81,7 +81,7 @@ QUANTITIES: dict[str, QuantityKind] = {
         QuantityKind("height", "cm", _units(cm=1.0, m=100.0), 100.0, 230.0),
         QuantityKind("weight", "kg", _units(kg=1.0, g=0.001), 25.0, 250.0),
         QuantityKind("volume", "mL", _units(ml=1.0, l=1000.0, cm3=1.0, cc=1.0), 0.0, 10000.0),
-        QuantityKind("size", "mm", _units(mm=1.0, cm=10.0, m=1000.0), 0.0, 1000.0),
+        QuantityKind("size", "mm", _units(mm=1.0, cm=10.0, m=1000.0), 0.1, 1000.0),
         QuantityKind("blood_loss", "mL", _units(ml=1.0, l=1000.0, g=1.0), 0.0, 30000.0),
         QuantityKind("duration", "min", _units(min=1.0, h=60.0, hr=60.0, s=1 / 60), 0.0, 2880.0),
         QuantityKind("suv", "", {"": 1.0}, 0.0, 100.0, "SUVmax"),

@@ -51,7 +51,13 @@ def _columns() -> tuple[_Column, ...]:
     from livermet.case.model import LiverFunction, Patient, PrimaryTumour
 
     t, lf = "primary_tumour", "liver_function"
-    reported = "number with its unit (e.g. '1.2 mg/dL'); a bare number is in the canonical unit"
+
+    def rep(path: tuple[str, ...], label: str, example: str, canonical: str) -> _Column:
+        meaning = (
+            f"{label}: a number with its unit, e.g. '{example}'; a bare number is in {canonical}"
+        )
+        return _Column(path, "reported", meaning)
+
     return (
         _Column(("id",), "text", "case identifier (no names, no hospital numbers)"),
         _Column(("schema_version",), "int", "case schema version (1)"),
@@ -59,8 +65,8 @@ def _columns() -> tuple[_Column, ...]:
         _Column(("index_event",), "text", "id of the procedure that is day 0 of the timeline"),
         _Column(("patient", "age_years"), "int", "age at presentation, years"),
         _choice(Patient, ("patient", "sex"), "sex"),
-        _Column(("patient", "height"), "reported", f"height: {reported} (cm)"),
-        _Column(("patient", "weight"), "reported", f"weight: {reported} (kg)"),
+        rep(("patient", "height"), "height", "1.64 m", "cm"),
+        rep(("patient", "weight"), "weight", "61.5 kg", "kg"),
         _Column(("patient", "comorbidities"), "json", 'JSON list of texts, e.g. ["hypertension"]'),
         _Column(("patient", "performance_status"), "text", "ECOG grade or the report's words"),
         _Column((t, "site"), "text", "primary tumour site, e.g. thigh"),
@@ -95,15 +101,15 @@ def _columns() -> tuple[_Column, ...]:
             "JSON list of extrahepatic metastatic sites; [] = none found, empty cell = unknown",
         ),
         _Column(("labs", "within_normal_limits"), "bool", "the report says labs were normal"),
-        _Column(("labs", "bilirubin"), "reported", f"bilirubin: {reported} (mg/dL)"),
-        _Column(("labs", "albumin"), "reported", f"albumin: {reported} (g/dL)"),
-        _Column(("labs", "inr"), "reported", "INR (no unit)"),
-        _Column(("labs", "creatinine"), "reported", f"creatinine: {reported} (mg/dL)"),
-        _Column(("labs", "sodium"), "reported", f"sodium: {reported} (mmol/L)"),
-        _Column(("labs", "platelets"), "reported", f"platelets: {reported} (10^9/L)"),
+        rep(("labs", "bilirubin"), "bilirubin", "20 umol/L", "mg/dL"),
+        rep(("labs", "albumin"), "albumin", "38 g/L", "g/dL"),
+        _Column(("labs", "inr"), "reported", "INR, a number without unit"),
+        rep(("labs", "creatinine"), "creatinine", "88 umol/L", "mg/dL"),
+        rep(("labs", "sodium"), "sodium", "139 mmol/L", "mmol/L"),
+        rep(("labs", "platelets"), "platelets", "210 10^9/L", "10^9/L"),
         _choice(L, ("labs", "ascites"), "ascites"),
         _choice(L, ("labs", "encephalopathy"), "hepatic encephalopathy"),
-        _Column((lf, "icg_r15"), "reported", "ICG retention at 15 min, e.g. '4.3 %'"),
+        rep((lf, "icg_r15"), "ICG retention at 15 min", "4.3 %", "%"),
         _Column(
             (lf, "gsa"),
             "presence",
@@ -112,13 +118,9 @@ def _columns() -> tuple[_Column, ...]:
         _Column((lf, "gsa", "hh15"), "number", "GSA HH15 (blood clearance index, 0-1)"),
         _Column((lf, "gsa", "lhl15"), "number", "GSA LHL15 (receptor index, 0-1)"),
         _choice(LiverFunction, (lf, "liver_condition"), "background liver"),
-        _Column((lf, "total_liver_volume"), "reported", f"total liver volume: {reported} (mL)"),
-        _Column(
-            (lf, "future_liver_remnant_volume"),
-            "reported",
-            f"future liver remnant volume: {reported} (mL)",
-        ),
-        _Column((lf, "tumour_volume"), "reported", f"tumour volume: {reported} (mL)"),
+        rep((lf, "total_liver_volume"), "total liver volume", "1.45 L", "mL"),
+        rep((lf, "future_liver_remnant_volume"), "future liver remnant volume", "600 mL", "mL"),
+        rep((lf, "tumour_volume"), "tumour volume", "45 mL", "mL"),
         _Column(
             ("imaging",),
             "json",
@@ -262,9 +264,9 @@ def _read_row(number: int, row: dict[str, str]) -> tuple[Case | None, list[RowEr
     broken = {e.field for e in errors}
     case, problems = validate_case(doc)
     for path, message in problems:
-        column, inner = _column_of(path)
-        if column not in broken:
-            errors.append(RowError(number, column, f"{inner}: {message}" if inner else message))
+        name, inner = _column_of(path)
+        if name not in broken:
+            errors.append(RowError(number, name, f"{inner}: {message}" if inner else message))
     return (None, errors) if errors else (case, [])
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle, BundleEntry
@@ -56,7 +56,7 @@ def validated_resource(resource: Mapping[str, Any], element: str = "resource") -
     """
     try:
         model = get_fhir_model_class(str(resource.get("resourceType")))
-        return model.model_validate(dict(resource))  # type: ignore[no-any-return]
+        return cast(Resource, model.model_validate(dict(resource)))
     except (KeyError, ValueError, ValidationError) as exc:
         reason = _pydantic_reason(exc) if isinstance(exc, ValidationError) else str(exc)
         kind = resource.get("resourceType")

@@ -114,7 +114,10 @@ class _Reader:
             rest = m.group("rest") if m else None
             if element in known or (m and base in _LISTS and rest in _LISTS[base]):
                 continue
-            if m and rest is None and re.fullmatch(r"procedures\[\d+\]\.complications", base):
+            owner = re.fullmatch(r"(procedures\[\d+\])\.complications", base or "")
+            if m and rest is None and owner:
+                if owner.group(1) not in self.by_element:
+                    raise InputError("a complication of a procedure the bundle lacks", element)
                 continue
             raise InputError("not an element livermet knows (written by a newer version?)", element)
 

@@ -12,7 +12,6 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from livermet.case.assess import _grading, _staging
 from livermet.case.model import (
     Biopsy,
     Case,
@@ -25,6 +24,7 @@ from livermet.case.model import (
     SizeMeasurement,
 )
 from livermet.clinical.complications import parse_clavien_dindo
+from livermet.errors import InputError
 from livermet.interchange import codes
 from livermet.interchange.codes import concept
 from livermet.interchange.fhir_parts import (
@@ -523,8 +523,14 @@ class _Writer:
     # --- derived: AJCC 8 stage (computed as the assessment does; never read back) -----------
 
     def write_stage(self) -> None:
-        grade = _grading(self.case)["fnclcc"]["grade"]
-        ajcc = _staging(self.case, grade)["ajcc8"]
+        # The assessment module is heavy to import (evidence engine): only when a bundle is built.
+        from livermet.case.assess import grading_section, staging_section
+
+        try:
+            grade = grading_section(self.case)["fnclcc"]["grade"]
+            ajcc = staging_section(self.case, grade)["ajcc8"]
+        except InputError:  # e.g. a size the staging refuses: the stage is not assessable
+            return
         if ajcc.get("stage") is None:
             return
         method = concept("AJCC Cancer Staging Manual, 8th edition (derived by livermet)")

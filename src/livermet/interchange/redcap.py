@@ -20,6 +20,7 @@ from typing import Any
 
 from livermet.case.model import Case, Offset
 from livermet.clinical.units import QUANTITIES
+from livermet.errors import InputError
 from livermet.interchange import cells
 from livermet.interchange.codes import UCUM_UNITS
 from livermet.interchange.errors import RowError, RowsError
@@ -112,7 +113,8 @@ def _number_text(value: float | None) -> str:
 
 def _unit_note(quantity: str) -> str:
     q = QUANTITIES[quantity]
-    units = ", ".join(UCUM_UNITS.get(u, u) for u in q.factors if u)
+    spelled = {"10^9/l": "10^9/L", "10^3/ul": "10^3/uL", "meq/l": "mEq/L"}  # as livermet reads them
+    units = ", ".join(spelled.get(u) or UCUM_UNITS.get(u, u) for u in q.factors if u)
     canonical = q.canonical or "no unit"
     if not units:
         return "a number (no unit)"
@@ -288,8 +290,12 @@ def case_to_records(case: Case, record_id: str) -> list[dict[str, str]]:
     instrument order, with ``redcap_repeat_instrument`` and ``redcap_repeat_instance`` (1-based).
     Complications name their procedure in ``comp_procedure`` and are numbered across procedures.
     """
-    if record_id == "":
-        raise cells.CellError("record_id cannot be empty")
+    if record_id.strip() == "" or record_id != record_id.strip() or not record_id.isprintable():
+        raise InputError(
+            f"{record_id!r} is not a usable REDCap record name (empty, edge spaces or control "
+            "characters)",
+            "record_id",
+        )
     base = _row(record_id, None, None)
     rows = [base]
     for form in FORMS:
@@ -315,12 +321,17 @@ def case_to_records(case: Case, record_id: str) -> list[dict[str, str]]:
 
 
 def export_records_csv(cases: Iterable[Case], record_ids: Iterable[str] | None = None) -> str:
-    """Flat CSV export of several cases; record ids are the case ids unless given."""
-    rows: list[dict[str, str]] = []
+    """Flat CSV export of several cases; record ids 1..n unless given (one per case).
+
+    The case id is always kept in ``case_id``; REDCap record names are the project's own.
+    """
     case_list = list(cases)
-    ids = list(record_ids) if record_ids is not None else [c.id for c in case_list]
+    ids = (
+        list(record_ids) if record_ids is not None else [str(i + 1) for i in range(len(case_list))]
+    )
     if len(ids) != len(case_list):
-        raise ValueError("give one record id per case")
+        raise InputError(f"{len(ids)} record ids for {len(case_list)} cases", "record_ids")
+    rows: list[dict[str, str]] = []
     for case, record_id in zip(case_list, ids, strict=True):
         rows += case_to_records(case, record_id)
     return write_csv(record_columns(), rows)
@@ -336,6 +347,14 @@ _FIELD_OF: dict[str, tuple[Form, RField]] = {
 }
 _COMPLETE = {f"{form.name}_complete" for form in FORMS}
 KNOWN_COLUMNS = frozenset(_FIELD_OF) | _COMPLETE | set(FIXED_COLUMNS) | IGNORED_COLUMNS
+
+
+class _VariableError(cells.CellError):
+    """A problem of one of the four variables of a time."""
+
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(message)
+        self.variable = variable
 
 
 class _Record:
@@ -356,42 +375,50 @@ class _Record:
 
     def decode(self, row: int, cells_of: Mapping[str, str], field: RField, path: Path) -> Any:
         """The value of ``field`` in a row; None when empty or broken (the error is recorded)."""
-        names = variables(field)
-        for name in names:
-            self.origin.setdefault(path, (row, name))
+        self.origin.setdefault(path, (row, variables(field)[0]))
         try:
             if field.kind == "when":
                 return self._when(row, cells_of, field, path)
             cell = cells_of.get(field.name, "")
             return _decode(field, cell)
+        except _VariableError as exc:
+            self.error(row, exc.variable, str(exc))
+            return None
         except cells.CellError as exc:
             self.error(row, field.name, str(exc))
             return None
 
     def _when(self, row: int, cells_of: Mapping[str, str], field: RField, path: Path) -> Any:
         date_v, after_v, amount_v, unit_v = variables(field)
-        date = cells.decode_date(cells_of.get(date_v, ""))
-        after = cells.decode_text(cells_of.get(after_v, ""))
-        amount = cells.decode_number(cells_of.get(amount_v, ""))
-        unit_cell = cells_of.get(unit_v, "")
-        unit = _decode_choice(unit_cell, OFFSET_UNITS) if unit_cell else None
+        parts = {}
+        for variable, decode in (
+            (date_v, cells.decode_date),
+            (after_v, cells.decode_text),
+            (amount_v, cells.decode_number),
+            (unit_v, lambda cell: _decode_choice(cell, OFFSET_UNITS) if cell else None),
+        ):
+            try:
+                parts[variable] = decode(cells_of.get(variable, ""))
+            except cells.CellError as exc:
+                raise _VariableError(variable, str(exc)) from None
+        date, after, amount, unit = (parts[v] for v in (date_v, after_v, amount_v, unit_v))
         given = [v for v in (after, amount, unit) if v is not None]
         self.origin[(*path, "after")] = (row, after_v)
         if unit is not None:
-            self.origin[(*path, unit)] = (row, amount_v)
+            self.origin[(*path, str(unit))] = (row, amount_v)
         if date is not None:
-            if given:
-                raise cells.CellError(f"give either {date_v} or the offset fields, not both")
             self.origin[path] = (row, date_v)
+            if given:
+                raise _VariableError(date_v, "give either a date or the offset fields, not both")
             return date
         if not given:
             return None
+        self.origin[path] = (row, after_v)
         missing = [
             n for n, v in ((after_v, after), (amount_v, amount), (unit_v, unit)) if v is None
         ]
         if missing:
-            raise cells.CellError(f"an offset needs {', '.join(missing)} as well")
-        self.origin[path] = (row, after_v)
+            raise _VariableError(missing[0], f"an offset needs {', '.join(missing)} as well")
         return {"after": after, str(unit): amount}
 
     def put(self, target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -420,7 +447,7 @@ class _Record:
         list_path = tuple(form.repeating.split("."))
         items: list[Any] = []
         for index, (row, _, cells_of) in enumerate(sorted(instances, key=lambda t: t[1])):
-            path = (*list_path, index)
+            path: Path = (*list_path, index)
             self.origin[path] = (row, form.fields[0].name)
             if _text_list(form):
                 items.append(self.decode(row, cells_of, form.fields[0], path))
@@ -549,10 +576,10 @@ def _read_record(
                 )
                 continue
             base.append((row, cells_of))
-            for form in FORMS:
-                if form.repeating is None:
-                    allowed |= {v for f in form.fields for v in variables(f)}
-                    allowed.add(f"{form.name}_complete")
+            for base_form in FORMS:
+                if base_form.repeating is None:
+                    allowed |= {v for f in base_form.fields for v in variables(f)}
+                    allowed.add(f"{base_form.name}_complete")
         else:
             form = FORM_BY_NAME.get(instrument)
             if form is None or form.repeating is None:
@@ -628,8 +655,8 @@ def _records(numbered: list[tuple[int, Mapping[str, Any]]], errors: list[RowErro
     grouped: dict[str, list[tuple[int, Mapping[str, str]]]] = {}
     for row, raw in numbered:
         cells_of = {str(k): _value(raw, k) for k in raw}
-        record_id = cells_of.get("record_id", "").strip()
-        if not record_id:
+        record_id = cells_of.get("record_id", "")
+        if not record_id.strip():
             errors.append(RowError(row, "record_id", "is empty"))
             continue
         grouped.setdefault(record_id, []).append((row, cells_of))

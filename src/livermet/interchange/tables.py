@@ -27,7 +27,7 @@ def read_csv(
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise RowsError(
-            what, [RowError(1, "(header)", f"no header row ({exc or 'empty file'})")]
+            what, [RowError(1, "(header)", f"no header row ({str(exc) or 'empty file'})")]
         ) from None
     duplicates = {c for c in header if header.count(c) > 1}
     for column in sorted(duplicates):

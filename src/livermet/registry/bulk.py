@@ -141,16 +141,24 @@ class _Importer:
         """Insert the new cases and merge the duplicates of a chunk (unless already refused)."""
         if not items:
             return
-        existing = self.session.execute(
-            select(
-                CaseRow.id,
-                CaseRow.site_id,
-                CaseRow.pseudonym,
-                CaseRow.case_id,
-                CaseRow.version,
-                CaseRow.document,
-            ).where(CaseRow.pseudonym.in_({item.pseudonym for item in items}))
-        ).all()
+        by_site: dict[int, set[str]] = {}
+        for item in items:
+            by_site.setdefault(item.site.id, set()).add(item.pseudonym)
+        existing = [
+            row
+            for site_id, pseudonyms in by_site.items()
+            # site first: the lookup uses the (site_id, pseudonym) unique index
+            for row in self.session.execute(
+                select(
+                    CaseRow.id,
+                    CaseRow.site_id,
+                    CaseRow.pseudonym,
+                    CaseRow.case_id,
+                    CaseRow.version,
+                    CaseRow.document,
+                ).where(CaseRow.site_id == site_id, CaseRow.pseudonym.in_(pseudonyms))
+            )
+        ]
         by_key = {(r.site_id, r.pseudonym): r for r in existing}
         taken = {
             r.case_id: (r.site_id, r.pseudonym)

@@ -6,8 +6,10 @@ The database is chosen, in this order, by an explicit URL or path, by the enviro
 ``XDG_DATA_HOME`` is unset), created on first use. A URL without ``://`` is read as the path of a
 SQLite file. ``postgresql://`` URLs use psycopg 3 (``postgresql+psycopg://``).
 
-SQLite connections run in WAL mode with foreign keys enforced and a 30 s busy timeout; write
-transactions start with ``BEGIN IMMEDIATE`` so that two writers queue instead of failing half-way.
+A new SQLite file is created readable and writable by its owner only (it holds the sites'
+pseudonym secrets). SQLite connections run in WAL mode with foreign keys enforced and a 30 s busy
+timeout; write transactions start with ``BEGIN IMMEDIATE`` so that two writers queue instead of
+failing half-way.
 Migrations are Alembic revisions shipped inside the package (``migrations/``), run through
 Alembic's Python API, so that an installed livermet can create and upgrade its own database.
 """
@@ -85,11 +87,19 @@ def create_registry_engine(url: str) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        _create_private_file(Path(parsed.database))
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _create_private_file(path: Path) -> None:
+    """Create a new registry file readable by its owner only: it holds the sites' pseudonym
+    secrets (SQLite gives its -wal and -shm files the same permissions)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from livermet.case.assess import metastasis_stage, staging_size
 from livermet.case.model import Case
 from livermet.case.timeline import DAYS_PER_MONTH, Timeline, build_timeline
 from livermet.clinical import ajcc, fnclcc
@@ -137,6 +136,10 @@ def _grading_inputs(case: Case) -> tuple[float, float, Any, float]:
 
 def _grades_and_stages(cases: Sequence[Case]) -> tuple[list[int | None], list[str | None]]:
     """FNCLCC grade and AJCC 8 stage of every case, in one vectorised call per score."""
+    # Imported here: livermet.case.assess loads the evidence engine (scipy), about a second
+    # that registry commands which never derive columns need not pay.
+    from livermet.case.assess import metastasis_stage, staging_size
+
     if not cases:
         return [], []
     mitoses, necrosis_pct, necrosis_cat, diff = zip(

@@ -34,6 +34,7 @@ De-identified export (REDCap's "de-identified" export right, registry-research Â
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import hmac
@@ -42,6 +43,7 @@ from typing import Any
 
 from livermet.case.model import Case
 from livermet.errors import InputError
+from livermet.registry.documents import SYNTHETIC_SOURCE, case_document
 
 AGE_TOP_CODE = 90
 """Ages above 89 are exported as 90, meaning "90 or older"."""
@@ -50,7 +52,6 @@ MAX_DATE_SHIFT_DAYS = 364
 DEIDENTIFIED_SOURCE = (
     "livermet registry, de-identified export: dates shifted per patient, ages over 89 given as 90"
 )
-SYNTHETIC_SOURCE = "synthetic"
 
 
 def new_site_secret() -> str:
@@ -116,13 +117,12 @@ def _drop_sources(items: list[dict[str, Any]]) -> None:
         item.pop("source", None)
 
 
-def deidentify_case(case: Case, *, pseudonym: str, secret: str) -> Case:
-    """The de-identified version of ``case`` (see the module docstring for what changes)."""
-    from livermet.registry.documents import case_document  # local: avoids an import cycle
-
-    doc = case_document(case)
+def deidentify_document(document: dict[str, Any], *, pseudonym: str, secret: str) -> dict[str, Any]:
+    """The de-identified copy of a stored case document (the module docstring says what
+    changes); ``document`` itself is left as it is."""
+    doc = copy.deepcopy(document)
     days = date_shift_days(pseudonym, secret)
-    synthetic = case.source == SYNTHETIC_SOURCE
+    synthetic = doc.get("source") == SYNTHETIC_SOURCE
     doc["id"] = ("SYN-" if synthetic else "") + deidentified_id(pseudonym, secret)
     doc.pop("notes", None)
     doc["source"] = SYNTHETIC_SOURCE if synthetic else DEIDENTIFIED_SOURCE
@@ -139,4 +139,11 @@ def deidentify_case(case: Case, *, pseudonym: str, secret: str) -> Case:
         for item in doc.get(key, []):
             if "when" in item:
                 item["when"] = _shift(item["when"], days)
-    return Case.model_validate(doc)
+    return doc
+
+
+def deidentify_case(case: Case, *, pseudonym: str, secret: str) -> Case:
+    """The de-identified version of ``case`` (see the module docstring for what changes)."""
+    return Case.model_validate(
+        deidentify_document(case_document(case), pseudonym=pseudonym, secret=secret)
+    )

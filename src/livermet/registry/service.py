@@ -16,7 +16,7 @@ import functools
 import os
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import Any
 
@@ -34,7 +34,6 @@ from livermet.registry.access import (
     Action,
     Role,
     User,
-    allowed,
     permitted_sites,
     require,
 )
@@ -63,7 +62,7 @@ from livermet.registry.entities import (
 from livermet.registry.models import AuditRow, CaseRow, SiteRow, TokenRow, UserRow
 from livermet.registry.privacy import (
     deidentified_id,
-    deidentify_case,
+    deidentify_document,
     new_site_secret,
     pseudonymise,
     top_coded_age,
@@ -152,7 +151,7 @@ class Database:
     ) -> None:
         self.close()
 
-    def read(self) -> Any:
+    def read(self) -> AbstractContextManager[Session]:
         """A read transaction (context manager yielding a ``Session``)."""
         return transaction(self.engine, write=False)
 
@@ -321,34 +320,21 @@ class Registry:
         return code
 
     def _site_ids(
-        self,
-        session: Session,
-        actor: User,
-        action: Action | tuple[Action, ...],
-        sites: Iterable[str] | None,
+        self, session: Session, actor: User, action: Action, sites: Iterable[str] | None
     ) -> dict[int, SiteRow] | None:
-        """Sites the query may cover (None: all); refuses sites the actor may not see."""
-        actions = action if isinstance(action, tuple) else (action,)
+        """Sites a query may cover (None: every site); refuses a site the actor may not use."""
         if sites is not None:
             rows = {}
             for code in sites:
-                if not any(allowed(actor, a, code) for a in actions):
-                    require(actor, actions[0], code)
+                require(actor, action, code)
                 row = _site_row(session, code)
                 rows[row.id] = row
             return rows
-        permitted: set[str] | None = set()
-        for a in actions:
-            found = permitted_sites(actor, a)
-            if found is None:
-                permitted = None
-                break
-            assert permitted is not None
-            permitted |= found
+        permitted = permitted_sites(actor, action)
         if permitted is None:
             return None
         if not permitted:
-            require(actor, actions[0], None)
+            require(actor, action, None)  # raises: the role has no such right at all
         return {row.id: row for row in (_site_row(session, code) for code in sorted(permitted))}
 
     def _case_row(self, session: Session, case_id: str) -> tuple[CaseRow, SiteRow]:
@@ -565,11 +551,12 @@ class Registry:
         self,
         session: Session,
         actor: User,
-        action: Action | tuple[Action, ...],
+        action: Action,
         sites: Iterable[str] | None,
         include_synthetic: bool,
         only_synthetic: bool,
-    ) -> tuple[Any, dict[int, SiteRow] | None]:
+    ) -> Any:
+        """Cases of the permitted sites, ordered by site and case id (a ``Select``)."""
         site_rows = self._site_ids(session, actor, action, sites)
         # Any: Select's type parameters differ between SQLAlchemy 2.0 and 2.1
         query: Any = select(CaseRow, SiteRow).join(SiteRow, SiteRow.id == CaseRow.site_id)
@@ -579,7 +566,7 @@ class Registry:
             query = query.where(CaseRow.synthetic.is_(True))
         elif not include_synthetic:
             query = query.where(CaseRow.synthetic.is_(False))
-        return query.order_by(SiteRow.code, CaseRow.case_id), site_rows
+        return query.order_by(SiteRow.code, CaseRow.case_id)
 
     def count_cases(
         self,
@@ -591,7 +578,7 @@ class Registry:
         """How many cases the user may read (optionally of some sites, synthetic or not)."""
         with self._db.read() as session:
             actor = self._actor(session)
-            query, _ = self._case_query(
+            query = self._case_query(
                 session, actor, Action.READ, sites, include_synthetic, only_synthetic
             )
             return int(
@@ -611,7 +598,7 @@ class Registry:
         """Case summaries (derived columns, no documents), ordered by site and case id."""
         with self._db.read() as session:
             actor = self._actor(session)
-            query, _ = self._case_query(
+            query = self._case_query(
                 session, actor, Action.READ, sites, include_synthetic, only_synthetic
             )
             columns = [
@@ -710,17 +697,20 @@ class Registry:
         """
         action = Action.EXPORT_DEIDENTIFIED if deidentified else Action.EXPORT_FULL
         exported: list[ExportedCase] = []
+        case_ids: list[str] = []  # the registry's ids, for the audit record
         with self._db.read() as session:
             actor = self._actor(session)
-            query, _ = self._case_query(
+            query = self._case_query(
                 session, actor, action, sites, include_synthetic, only_synthetic
             )
             for row, site in session.execute(query.execution_options(yield_per=1000)):
-                case = case_from_document(row.document)
+                case_ids.append(row.case_id)
+                document = row.document
                 if deidentified:
-                    case = deidentify_case(
-                        case, pseudonym=row.pseudonym, secret=site.pseudonym_secret
+                    document = deidentify_document(
+                        document, pseudonym=row.pseudonym, secret=site.pseudonym_secret
                     )
+                case = case_from_document(document)
                 exported.append(
                     ExportedCase(
                         case, site.code, row.synthetic, None if deidentified else row.pseudonym
@@ -738,7 +728,7 @@ class Registry:
                     "sites": sorted({e.site for e in exported}),
                     "count": len(exported),
                     "include_synthetic": include_synthetic or only_synthetic,
-                    "case_ids": [e.case.id for e in exported],
+                    "case_ids": case_ids,
                 },
             )
         return exported
@@ -761,7 +751,7 @@ class Registry:
         """
         with self._db.read() as session:
             actor = self._actor(session)
-            query, _ = self._case_query(
+            query = self._case_query(
                 session, actor, Action.READ, sites, include_synthetic, only_synthetic
             )
             query = query.with_only_columns(

@@ -1,0 +1,73 @@
+"""Cell codecs: each value reads back as itself, and ambiguous cells are written apart."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from livermet.interchange import cells
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        (None, ""),
+        ("", '""'),
+        ("plain text", "plain text"),
+        (" lead", '" lead"'),
+        ('"quoted" at start', '"\\"quoted\\" at start"'),
+        ("a\tb\nc", "a\tb\nc"),  # tab and newline are fine in CSV cells
+        ("bell\x07", '"bell\\u0007"'),
+    ],
+)
+def test_text_cells(value: str | None, cell: str) -> None:
+    assert cells.encode_text(value) == cell
+    assert cells.decode_text(cell) == value
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        (1.2, "1.2"),
+        (7.0, "7"),
+        (1e-07, "0.0000001"),  # no exponent: REDCap's number validation refuses 1e-07
+        (1e22, "10000000000000000000000"),
+        ("1.2 mg/dL", "1.2 mg/dL"),
+        ("42", '"42"'),  # a text that looks like a number
+        ("1e3", '"1e3"'),
+    ],
+)
+def test_reported_cells(value: str | float, cell: str) -> None:
+    assert cells.encode_reported(value) == cell
+    back = cells.decode_reported(cell)
+    assert back == value and type(back) is type(value)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_numbers_read_back_as_the_same_float(x: float) -> None:
+    assert cells.decode_number(cells.encode_number(x)) == x
+
+
+@given(st.text())
+def test_texts_read_back(text: str) -> None:
+    assert cells.decode_text(cells.encode_text(text)) == text
+
+
+def test_bad_cells_say_what_was_expected() -> None:
+    with pytest.raises(cells.CellError, match="whole number"):
+        cells.decode_int("4.5")
+    with pytest.raises(cells.CellError, match="finite"):
+        cells.decode_number("1e999")
+    with pytest.raises(cells.CellError, match="true/false"):
+        cells.decode_bool("perhaps")
+    with pytest.raises(cells.CellError, match="YYYY-MM-DD"):
+        cells.decode_date("01/02/2021")
+    with pytest.raises(cells.CellError, match="JSON string"):
+        cells.decode_text('"unterminated')
+    with pytest.raises(cells.CellError, match="one of"):
+        cells.decode_choice("4", (1, 2, 3))
+    assert cells.decode_choice("3", (1, 2, 3)) == 3
+    assert cells.decode_date("2021-02-01") == dt.date(2021, 2, 1)

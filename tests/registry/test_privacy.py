@@ -1,0 +1,106 @@
+"""De-identified export: ids replaced, dates shifted per patient with intervals kept, ages over
+89 grouped, free-text remarks dropped; full export for those allowed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+
+from sqlalchemy import text
+
+from livermet.case.model import Case
+from livermet.case.timeline import build_timeline
+from livermet.registry import synthetic_cases
+from livermet.registry.privacy import date_shift_days
+
+from .conftest import World
+
+
+def _dates(case: Case) -> list[dt.date]:
+    whens = [p.when for p in case.procedures] + [e.when for e in case.follow_up]
+    return [w for w in whens if isinstance(w, dt.date)]
+
+
+def _secret(world: World, site: str) -> bytes:
+    with world.db.engine.connect() as conn:
+        value = conn.execute(
+            text("SELECT pseudonym_secret FROM sites WHERE code = :c"), {"c": site}
+        ).scalar_one()
+    return bytes.fromhex(value)
+
+
+def test_dates_move_together_and_intervals_survive(world: World) -> None:
+    cases = synthetic_cases(40, seed=11)
+    world.as_("editor_alpha").import_cases(cases, source="s.csv")
+    exported = world.as_("site_admin_alpha").export_cases(only_synthetic=True)
+    shifts = set()
+    by_pseudonym = {world.reg.get_case(c.id).pseudonym: c for c in cases}
+    secret = _secret(world, "alpha")
+    for pseudonym, original in by_pseudonym.items():
+        # the documented derivation: HMAC-SHA256(site secret, "date-shift\0" + pseudonym)
+        digest = hmac.new(secret, b"date-shift\x00" + pseudonym.encode(), hashlib.sha256)
+        expected = -(1 + int.from_bytes(digest.digest()[:8], "big") % 364)
+        assert date_shift_days(pseudonym, secret.hex()) == expected
+        export_id = (
+            "SYN-DEID-"
+            + hmac.new(secret, b"export-id\x00" + pseudonym.encode(), hashlib.sha256).hexdigest()[
+                :16
+            ]
+        )
+        (match,) = [e.case for e in exported if e.case.id == export_id]
+        moved = [b - a for a, b in zip(_dates(original), _dates(match), strict=True)]
+        assert len(set(moved)) == 1 and moved[0] == dt.timedelta(days=expected)
+        assert 1 <= -expected <= 364
+        shifts.add(expected)
+        # every interval, hence every survival time, is unchanged
+        assert build_timeline(match).follow_up_day == build_timeline(original).follow_up_day
+        assert match.source == "synthetic"
+    assert len(shifts) > 30  # per patient, not one shift for everybody
+    frame = world.as_("site_admin_alpha").cohort_frame(only_synthetic=True)
+    deid = world.as_("site_admin_alpha").cohort_frame(only_synthetic=True, deidentified=True)
+    assert list(frame["os_months"]) == list(deid["os_months"])
+
+
+def test_export_is_stable_and_identifiers_are_dropped(world: World, seed_case: Case) -> None:
+    data = seed_case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    data["patient"]["age_years"] = 93
+    data["notes"] = "Mr X, ward 5"
+    data["procedures"][0]["when"] = "2020-03-02"  # a calendar date for the index event
+    old = Case.model_validate(data)
+    world.as_("editor_alpha").create_case(old, hospital_number="H-42")
+    site_admin = world.as_("site_admin_alpha")
+    first, second = site_admin.export_cases(), site_admin.export_cases()
+    assert first == second  # same ids, same shifts on every export
+    (exported,) = first
+    case = exported.case
+    assert exported.pseudonym is None
+    assert case.id.startswith("DEID-") and "seed-case" not in case.id
+    assert case.patient.age_years == 90  # 93 -> "90 or older"
+    assert case.notes is None
+    assert "de-identified" in str(case.source)
+    assert all(s.source is None for s in case.primary_tumour.sizes)
+    assert all(lesion.source is None for lesion in case.liver_lesions)
+    assert case.procedures[0].when != dt.date(2020, 3, 2)
+    # the clinical content is untouched
+    assert case.primary_tumour == old.primary_tumour.model_copy(
+        update={"sizes": [s.model_copy(update={"source": None}) for s in old.primary_tumour.sizes]}
+    )
+    assert case.procedures[1] == old.procedures[1]
+    frame = site_admin.cohort_frame(deidentified=True)
+    assert list(frame["id"]) == [case.id] and list(frame["age"]) == [90]
+
+
+def test_ages_up_to_89_are_kept(world: World, seed_case: Case) -> None:
+    data = seed_case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    data["patient"]["age_years"] = 89
+    world.as_("editor_alpha").create_case(Case.model_validate(data))
+    (exported,) = world.as_("site_admin_alpha").export_cases()
+    assert exported.case.patient.age_years == 89
+
+
+def test_full_export_keeps_what_the_registry_holds(world: World, seed_case: Case) -> None:
+    stored = world.as_("editor_alpha").create_case(seed_case, hospital_number="H-42")
+    (exported,) = world.as_("site_admin_alpha").export_cases(deidentified=False)
+    assert exported.case == seed_case
+    assert exported.pseudonym == stored.pseudonym and exported.site == "alpha"
