@@ -178,3 +178,13 @@ def test_killed_import_leaves_the_registry_as_it_was(world: World) -> None:
     report = editor.import_cases(synthetic_cases(50, seed=101), source="after.csv")
     assert report.created == 50 and world.reg.count_cases() == 60
     assert world.db.verify_audit().ok
+
+
+def test_importing_the_same_file_twice_is_refused(world: World) -> None:
+    cases = synthetic_cases(3, seed=12)
+    editor = world.as_("editor_alpha")
+    editor.import_cases(cases, source="first.csv")
+    with pytest.raises(ImportConflict) as err:
+        editor.import_cases(cases, source="again.csv")
+    assert [(p.row, p.field) for p in err.value.problems] == [(1, "id"), (2, "id"), (3, "id")]
+    assert world.reg.count_cases() == 3

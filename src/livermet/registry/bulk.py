@@ -42,8 +42,16 @@ class _Item:
     case: Case
     site: SiteRow
     pseudonym: str
+    by_hospital_number: bool
     document: dict[str, Any]
     columns: CaseColumns
+
+
+@dataclass(frozen=True)
+class _Existing:
+    id: int
+    case_id: str
+    version: int
 
 
 def case_values(
@@ -75,9 +83,25 @@ class _Importer:
         *,
         merge: bool,
         source: str,
+        site_ids: set[int],
     ) -> None:
         self.session, self.audit, self.actor = session, audit, actor
         self.merge, self.source = merge, source
+        # What the registry holds before the import, read once: looking the rows up chunk by
+        # chunk would query a table that grows within the transaction and has no statistics
+        # for the new rows (PostgreSQL then scans it whole, chunk after chunk).
+        self.existing: dict[tuple[int, str], _Existing] = {
+            (r.site_id, r.pseudonym): _Existing(r.id, r.case_id, r.version)
+            for r in session.execute(
+                select(
+                    CaseRow.id, CaseRow.site_id, CaseRow.pseudonym, CaseRow.case_id, CaseRow.version
+                ).where(CaseRow.site_id.in_(site_ids))
+            )
+        }
+        self.taken: dict[str, tuple[int, str]] = {
+            r.case_id: (r.site_id, r.pseudonym)
+            for r in session.execute(select(CaseRow.case_id, CaseRow.site_id, CaseRow.pseudonym))
+        }
         self.problems: list[ImportProblem] = []
         self.seen_pseudonyms: dict[tuple[int, str], int] = {}
         self.seen_ids: dict[str, int] = {}
@@ -109,7 +133,17 @@ class _Importer:
                 continue
             if not self._first_in_file(row, case, site, pseudonym, entry):
                 continue
-            items.append(_Item(row, case, site, pseudonym, case_document(case), columns))
+            items.append(
+                _Item(
+                    row,
+                    case,
+                    site,
+                    pseudonym,
+                    entry.hospital_number is not None,
+                    case_document(case),
+                    columns,
+                )
+            )
         return items
 
     def _first_in_file(
@@ -137,43 +171,29 @@ class _Importer:
         self.seen_ids[case.id] = row
         return True
 
+    def _merges(self, items: list[_Item]) -> list[tuple[int, str]]:
+        if not self.merge:
+            return []
+        return [k for k in ((i.site.id, i.pseudonym) for i in items) if k in self.existing]
+
+    def _documents(self, ids: list[int]) -> dict[int, Any]:
+        """Stored documents of the cases an import merges into (the audit's "before")."""
+        if not ids:
+            return {}
+        rows = self.session.execute(select(CaseRow.id, CaseRow.document).where(CaseRow.id.in_(ids)))
+        return {r.id: r.document for r in rows}
+
     def store(self, items: list[_Item]) -> None:
         """Insert the new cases and merge the duplicates of a chunk (unless already refused)."""
         if not items:
             return
-        by_site: dict[int, set[str]] = {}
-        for item in items:
-            by_site.setdefault(item.site.id, set()).add(item.pseudonym)
-        existing = [
-            row
-            for site_id, pseudonyms in by_site.items()
-            # site first: the lookup uses the (site_id, pseudonym) unique index
-            for row in self.session.execute(
-                select(
-                    CaseRow.id,
-                    CaseRow.site_id,
-                    CaseRow.pseudonym,
-                    CaseRow.case_id,
-                    CaseRow.version,
-                    CaseRow.document,
-                ).where(CaseRow.site_id == site_id, CaseRow.pseudonym.in_(pseudonyms))
-            )
-        ]
-        by_key = {(r.site_id, r.pseudonym): r for r in existing}
-        taken = {
-            r.case_id: (r.site_id, r.pseudonym)
-            for r in self.session.execute(
-                select(CaseRow.case_id, CaseRow.site_id, CaseRow.pseudonym).where(
-                    CaseRow.case_id.in_({item.case.id for item in items})
-                )
-            )
-        }
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
+        befores = self._documents([self.existing[k].id for k in self._merges(items)])
         for item in items:
             key = (item.site.id, item.pseudonym)
-            current = by_key.get(key)
-            owner = taken.get(item.case.id)
+            current = self.existing.get(key)
+            owner = self.taken.get(item.case.id)
             if owner is not None and owner != key:
                 self.problem(
                     item.row,
@@ -185,7 +205,7 @@ class _Importer:
             if current is not None and not self.merge:
                 self.problem(
                     item.row,
-                    "hospital_number",
+                    "hospital_number" if item.by_hospital_number else "id",
                     f"the registry already holds this patient at site {item.site.code} as case "
                     f"{current.case_id!r} (import with merge to update it)",
                     conflict=True,
@@ -218,7 +238,7 @@ class _Importer:
                     "case",
                     item.case.id,
                     site=item.site.code,
-                    before=current.document,
+                    before=befores[current.id],
                     after=item.document,
                 )
                 self.merged += 1
@@ -256,19 +276,22 @@ def run_import(
     """
     if chunk_size < 1:
         raise InputError("give at least 1 row per chunk", "chunk_size")
-    importer = _Importer(session, audit, actor, merge=merge, source=source)
     placed: list[tuple[int, CaseInput, SiteRow]] = []
+    problems: list[ImportProblem] = []
     for i, entry in enumerate(entries):
         row = entry.row if entry.row is not None else i + 1
         code = entry.site or default_site
         if code is None:
-            importer.problem(row, "site", "no site given for this case")
+            problems.append(ImportProblem(row, "site", "no site given for this case"))
         elif code not in sites:
-            importer.problem(row, "site", f"unknown site {code!r}")
+            problems.append(ImportProblem(row, "site", f"unknown site {code!r}"))
         else:
             placed.append((row, entry, sites[code]))
     for code in sorted({site.code for _, _, site in placed}):
         require(actor, Action.WRITE, code)
+    site_ids = {site.id for _, _, site in placed}
+    importer = _Importer(session, audit, actor, merge=merge, source=source, site_ids=site_ids)
+    importer.problems.extend(problems)
     total = len(entries)
     done = total - len(placed)
     for start in range(0, len(placed), chunk_size):
