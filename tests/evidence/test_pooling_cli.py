@@ -145,3 +145,21 @@ def test_funnel_command(tmp_path: Path) -> None:
     result = runner.invoke(app, ["evidence", "funnel", "-o", str(out)])
     assert result.exit_code == 0, result.stderr
     assert b"<svg" in out.read_bytes()[:400]
+
+
+def test_sensitivity_verified_only_pools_the_verified_rows() -> None:
+    """--verified-only pools exactly the five rows whose identification was verified
+    (shared/data/literature.csv), as a direct fit of those rows does."""
+    from livermet.evidence import escalc, rma
+
+    result = runner.invoke(app, ["evidence", "pool", "--verified-only", "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    ids = {"lang2000", "dematteo2001", "rehders2009", "marudanayagam2011", "brudvik2015"}
+    assert {s["id"] for s in data["series"]} == ids
+    df = load_literature()
+    rows = df[df["id"].isin(ids)]
+    n = rows["n_table"].to_numpy(dtype=float)
+    es = escalc("PLO", xi=rows["os5"].to_numpy(dtype=float) / 100 * n, ni=n)
+    direct = rma(es.yi, es.vi, method="REML").predict(transf="ilogit")
+    assert data["estimate"] == pytest.approx(direct.pred, rel=1e-12)

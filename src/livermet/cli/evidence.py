@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from livermet.cli.common import err_console, friendly_errors
-from livermet.evidence.dataset import load_literature, load_series
+from livermet.evidence.dataset import load_literature, load_series, subset
 from livermet.evidence.pooling import OUTCOMES, pool_outcome
 from livermet.evidence.survival import check_consistency, pool_time_points, weibull_synthesis
 
@@ -105,11 +105,27 @@ def pool_command(
     series: SeriesOption = None,
     exclude: ExcludeOption = None,
     n_column: NColumnOption = "n_table",
+    lms_only: Annotated[
+        bool, typer.Option("--lms-only", help="Sensitivity: leiomyosarcoma-only series.")
+    ] = False,
+    verified_only: Annotated[
+        bool, typer.Option("--verified-only", help="Sensitivity: verified identifications.")
+    ] = False,
+    one_per_institution: Annotated[
+        bool,
+        typer.Option("--one-per-institution", help="Sensitivity: drop overlapping series."),
+    ] = False,
     fmt: Annotated[TextOrJson, typer.Option("--format")] = TextOrJson.text,
 ) -> None:
     """Pool one survival outcome: estimate, CI, prediction interval, heterogeneity, flags."""
-    pooled = pool_outcome(
+    df = subset(
         _series(series),
+        lms_only=lms_only,
+        verified_only=verified_only,
+        one_per_institution=one_per_institution,
+    )
+    pooled = pool_outcome(
+        df,
         outcome,
         measure=measure,
         method=method,
