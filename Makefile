@@ -14,13 +14,21 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-## Main job: assess the seed case and write the reports to out/.
+## Main job: the embedded registry with the seed case (and a synthetic demo cohort, flagged as
+## such), the seed case's assessment as printable reports, and a cohort plot, all in out/.
+REGISTRY ?= out/registry.sqlite
+DEMO_PASSWORD ?= livermet-demo
 run: setup
 	mkdir -p out
+	@test -f $(REGISTRY) || LIVERMET_PASSWORD=$(DEMO_PASSWORD) $(BIN)/livermet registry init \
+		--db $(REGISTRY) --site demo --site-name "Demo hospital" \
+		--seed examples/seed-case.yaml --synthetic 300
 	$(BIN)/livermet assess examples/seed-case.yaml --format html --output out/seed-assessment.html
 	$(BIN)/livermet assess examples/seed-case.yaml --format md --output out/seed-assessment.md
 	$(BIN)/livermet assess examples/seed-case.yaml --format text
-	@echo "Printable report: out/seed-assessment.html"
+	LIVERMET_PASSWORD=$(DEMO_PASSWORD) $(BIN)/livermet cohort km --db $(REGISTRY) --user admin \
+		--synthetic --by approach --levels open,laparoscopic -o out/km-by-approach.png
+	@echo "Registry: $(REGISTRY) (user admin, password $(DEMO_PASSWORD)); reports and plots in out/"
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -52,7 +52,7 @@ def test_import_stores_everything_in_one_go(world: World) -> None:
     )
     assert (report.total, report.created, report.merged, report.sites) == (25, 25, 0, ("alpha",))
     assert calls[-1] == (25, 25)
-    assert world.reg.count_cases() == 25
+    assert world.reg.count_cases(include_synthetic=True) == 25
     entries = world.reg.audit_entries(limit=1)
     assert (entries[0].action, entries[0].entity_id) == ("import", "batch.csv")
     assert '"created":25' in (entries[0].after or "")
@@ -67,7 +67,7 @@ def test_progress_is_reported_per_chunk(world: World) -> None:
         chunk_size=10,
     )
     assert calls == [(10, 25), (20, 25), (25, 25)]
-    assert world.reg.count_cases() == 25
+    assert world.reg.count_cases(include_synthetic=True) == 25
 
 
 def test_one_bad_row_rejects_the_whole_file(world: World, seed_case: Case) -> None:
@@ -111,7 +111,7 @@ def test_duplicates_within_one_file_are_refused_even_with_merge(world: World) ->
         world.as_("editor_alpha").import_cases(batch, source="twice.csv", merge=True)
     assert err.value.problems[0].row == 2
     assert "row 1" in err.value.problems[0].message
-    assert world.reg.count_cases() == 0
+    assert world.reg.count_cases(include_synthetic=True) == 0
 
 
 def test_import_checks_the_sites(world: World) -> None:
@@ -123,7 +123,7 @@ def test_import_checks_the_sites(world: World) -> None:
     assert err.value.problems[0].field == "site"
     with pytest.raises(ImportRejected):
         world.reg.import_cases([CaseInput(cases[0], site="gamma")], source="x")
-    assert world.reg.count_cases() == 0
+    assert world.reg.count_cases(include_synthetic=True) == 0
 
 
 def _read_line(proc: subprocess.Popen[str], deadline: float) -> str:
@@ -159,7 +159,7 @@ def test_killed_import_leaves_the_registry_as_it_was(world: World) -> None:
             if int(done) >= 1000:
                 break
         # the rows are in the open transaction; nobody else sees them
-        assert world.reg.count_cases() == 10
+        assert world.reg.count_cases(include_synthetic=True) == 10
         os.kill(proc.pid, signal.SIGKILL)
         assert proc.wait(timeout=30) == -signal.SIGKILL
         assert int(total) == 2000
@@ -176,7 +176,7 @@ def test_killed_import_leaves_the_registry_as_it_was(world: World) -> None:
     assert verification.ok and verification.head_seq == before["head"][0]
     # and the registry takes the same import afterwards
     report = editor.import_cases(synthetic_cases(50, seed=101), source="after.csv")
-    assert report.created == 50 and world.reg.count_cases() == 60
+    assert report.created == 50 and world.reg.count_cases(include_synthetic=True) == 60
     assert world.db.verify_audit().ok
 
 
@@ -187,4 +187,4 @@ def test_importing_the_same_file_twice_is_refused(world: World) -> None:
     with pytest.raises(ImportConflict) as err:
         editor.import_cases(cases, source="again.csv")
     assert [(p.row, p.field) for p in err.value.problems] == [(1, "id"), (2, "id"), (3, "id")]
-    assert world.reg.count_cases() == 3
+    assert world.reg.count_cases(include_synthetic=True) == 3

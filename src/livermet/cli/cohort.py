@@ -29,6 +29,7 @@ from rich.table import Table
 from livermet.analysis._data import optional_times
 from livermet.analysis.summary import cox_analysis, cuminc_analysis, km_analysis
 from livermet.cli.common import err_console, friendly_errors
+from livermet.cli.session import DbOption, TokenOption, UserOption, acting_registry
 from livermet.errors import InputError
 from livermet.report.cohort_plots import (
     FORMATS,
@@ -56,10 +57,18 @@ class KMConf(StrEnum):
 
 
 DataOption = Annotated[
-    Path, typer.Option("--data", help="Cohort CSV, one row per patient, with a header line.")
+    Path | None,
+    typer.Option(
+        "--data",
+        help="Cohort CSV, one row per patient, with a header line "
+        "(default: the registry's cohort, as the acting user may see it).",
+    ),
 ]
 TimeOption = Annotated[str, typer.Option("--time", help="Column of follow-up times (>= 0).")]
 EventOption = Annotated[str, typer.Option("--event", help="Column of events: 1 event, 0 censored.")]
+SyntheticOption = Annotated[
+    bool, typer.Option("--synthetic", help="Registry: include synthetic cases.")
+]
 TimesOption = Annotated[
     str, typer.Option("--times", help="Comma-separated report times, e.g. 12,36,60.")
 ]
@@ -81,6 +90,16 @@ def read_cohort_csv(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {path} as CSV: {exc}", "data") from None
+
+
+def cohort_data(
+    data: Path | None, db: str | None, user: str | None, token: str | None, synthetic: bool
+) -> pd.DataFrame:
+    """The cohort from a CSV file, or from the registry as the acting user may see it."""
+    if data is not None:
+        return read_cohort_csv(data)
+    registry = acting_registry(db, user, token)
+    return registry.cohort_frame(include_synthetic=synthetic)
 
 
 def parse_times(text: str) -> list[float]:
@@ -139,9 +158,9 @@ def _print_curve_table(console: Console, name: str, curve: dict[str, Any], level
 @app.command("km")
 @friendly_errors
 def km_command(
-    data: DataOption,
-    time: TimeOption,
-    event: EventOption,
+    data: DataOption = None,
+    time: TimeOption = "os_months",
+    event: EventOption = "death",
     by: Annotated[
         str | None, typer.Option("--by", help="Group column: curves per group and log-rank test.")
     ] = None,
@@ -159,6 +178,10 @@ def km_command(
     drop_missing: DropOption = False,
     output: OutputOption = None,
     fmt: FormatOption = TextOrJson.text,
+    synthetic: SyntheticOption = False,
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Kaplan-Meier survival (overall, or by group with the log-rank test).
 
@@ -170,7 +193,7 @@ def km_command(
     if levels is not None and by is None:
         raise InputError("--levels needs --by", "levels")
     result = km_analysis(
-        read_cohort_csv(data),
+        cohort_data(data, db, user, token, synthetic),
         time,
         event,
         by=by,
@@ -207,12 +230,12 @@ def km_command(
 @app.command("cox")
 @friendly_errors
 def cox_command(
-    data: DataOption,
-    time: TimeOption,
-    event: EventOption,
+    data: DataOption = None,
+    time: TimeOption = "os_months",
+    event: EventOption = "death",
     covariates: Annotated[
         str, typer.Option("--covariates", help="Comma-separated covariate columns.")
-    ],
+    ] = "approach,timing,age,grade",
     reference: Annotated[
         list[str] | None,
         typer.Option("--reference", help="Reference level of a factor, COLUMN=LEVEL (repeatable)."),
@@ -226,6 +249,10 @@ def cox_command(
     drop_missing: DropOption = False,
     output: OutputOption = None,
     fmt: FormatOption = TextOrJson.text,
+    synthetic: SyntheticOption = False,
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Cox proportional hazards model: coefficients, hazard ratios with intervals, p-values."""
     _check_output(output)
@@ -238,7 +265,7 @@ def cox_command(
     if ties not in ("efron", "breslow"):
         raise InputError(f"unknown {ties!r}; use efron or breslow", "ties")
     result = cox_analysis(
-        read_cohort_csv(data),
+        cohort_data(data, db, user, token, synthetic),
         time,
         event,
         _split(covariates) or [],
@@ -285,17 +312,17 @@ def cox_command(
 @app.command("cuminc")
 @friendly_errors
 def cuminc_command(
-    data: DataOption,
+    data: DataOption = None,
     time: Annotated[
         str, typer.Option("--time", help="Column of time to first event or last follow-up.")
-    ],
+    ] = "efs_months",
     event: Annotated[
         str,
         typer.Option(
             "--event",
             help="Column of first-event labels, or (with --competing) a 0/1 event column.",
         ),
-    ],
+    ] = "first_event",
     competing: Annotated[
         str | None,
         typer.Option("--competing", help="0/1 column of the competing event (two-column coding)."),
@@ -317,6 +344,10 @@ def cuminc_command(
     drop_missing: DropOption = False,
     output: OutputOption = None,
     fmt: FormatOption = TextOrJson.text,
+    synthetic: SyntheticOption = False,
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Cumulative incidence of competing first events (Aalen-Johansen, ties kept exact).
 
@@ -330,7 +361,7 @@ def cuminc_command(
             "--censored and --types apply to a label column, not to --competing", "competing"
         )
     result = cuminc_analysis(
-        read_cohort_csv(data),
+        cohort_data(data, db, user, token, synthetic),
         time,
         event,
         competing=competing,
@@ -370,10 +401,12 @@ def cuminc_command(
 @app.command("swimmer")
 @friendly_errors
 def swimmer_command(
-    data: DataOption,
-    time: TimeOption,
-    event: EventOption,
-    output: Annotated[Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")],
+    data: DataOption = None,
+    time: TimeOption = "os_months",
+    event: EventOption = "death",
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Image file: .png, .svg or .pdf.")
+    ] = Path("swimmer.png"),
     id_column: Annotated[str | None, typer.Option("--id", help="Column of patient labels.")] = None,
     by: Annotated[
         str | None, typer.Option("--by", help="Column whose groups colour the bars.")
@@ -389,10 +422,14 @@ def swimmer_command(
     max_patients: Annotated[
         int, typer.Option("--max-patients", help="Draw at most this many patients (0 = all).")
     ] = 100,
+    synthetic: SyntheticOption = False,
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
 ) -> None:
     """Swimmer plot: one bar per patient to the last follow-up, with event markers."""
     _check_output(output)
-    df = read_cohort_csv(data)
+    df = cohort_data(data, db, user, token, synthetic)
     marks: dict[str, str] = {}
     for spec in mark or []:
         label, sep, rest = spec.partition("=")
@@ -425,3 +462,44 @@ def swimmer_command(
 
 
 __all__ = ["app", "parse_times", "read_cohort_csv"]
+
+
+@app.command("synth")
+@friendly_errors
+def synth_command(
+    n: Annotated[int, typer.Option("--n", help="Number of synthetic patients.")] = 500,
+    seed: Annotated[
+        int, typer.Option(help="Random seed (the same seed gives the same cohort).")
+    ] = 1,
+    site: Annotated[str | None, typer.Option(help="Registry site (default: your own).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the cohort as CSV instead of importing it."),
+    ] = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Generate a seeded synthetic cohort (flagged synthetic) into the registry or a CSV."""
+    from livermet.cli.registry import import_with_progress
+    from livermet.registry import synthetic_cases
+
+    if n < 1:
+        raise InputError(f"{n} is not a positive number of patients", "n")
+    with Console(stderr=True).status(f"generating {n} synthetic patients"):
+        cases = synthetic_cases(n, seed=seed)
+    if output is not None:
+        from livermet.interchange import cases_to_csv
+
+        output.write_text(cases_to_csv(cases), encoding="utf-8")
+        err_console.print(f"wrote {n} synthetic cases to {output}")
+        return
+    registry = acting_registry(db, user, token)
+    import_with_progress(
+        registry,
+        cases,
+        source=f"synthetic cohort (seed {seed})",
+        site=site,
+        merge=False,
+        synthetic=True,
+    )

@@ -15,7 +15,7 @@ from livermet import __version__
 from livermet.case.assess import assess
 from livermet.case.load import load_case
 from livermet.case.model import case_json_schema
-from livermet.cli import cohort, evidence
+from livermet.cli import cohort, evidence, registry
 from livermet.cli.common import err_console, friendly_errors
 from livermet.report.html import render_html
 from livermet.report.markdown import render_markdown
@@ -28,6 +28,9 @@ app = typer.Typer(
 )
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(cohort.app, name="cohort")
+app.add_typer(registry.app, name="registry")
+app.add_typer(registry.user_app, name="user")
+app.add_typer(registry.site_app, name="site")
 
 
 class Format(StrEnum):

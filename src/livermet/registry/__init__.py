@@ -19,6 +19,7 @@ synthetic-cohort generator.
 
 from livermet.registry.access import ACCESS_MATRIX, Action, Role, User
 from livermet.registry.audit import AuditVerification
+from livermet.registry.database import Database
 from livermet.registry.db import default_sqlite_path, resolve_url
 from livermet.registry.entities import (
     AuditEntry,
@@ -34,7 +35,7 @@ from livermet.registry.entities import (
     StoredCase,
     TokenInfo,
 )
-from livermet.registry.service import COHORT_COLUMNS, Database, Registry
+from livermet.registry.service import COHORT_COLUMNS, Registry
 from livermet.registry.synthetic import synthetic_cases
 
 __all__ = [

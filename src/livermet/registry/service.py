@@ -1,23 +1,18 @@
-"""The registry service: every read and write of cases, users and sites, checked and audited.
+"""The registry service: the cases, read and written for one user, checked and audited.
 
-:class:`Database` opens (and creates or upgrades) a registry and authenticates users;
-:class:`Registry` is the registry as one user sees it. Every method of :class:`Registry` runs in
-its own transaction, re-reads the acting user (a deactivated user or a changed role takes effect
-at once), checks the access matrix (``livermet.registry.access``) and raises ``ForbiddenError``
-when the role does not allow the action on the site concerned. Every change appends to the
-audit chain in the same transaction, so a change and its audit record are stored together or
-not at all.
+:class:`~livermet.registry.database.Database` opens (and creates or upgrades) a registry and
+authenticates users; :class:`Registry` is the registry as one user sees it. Every method of
+:class:`Registry` runs in its own transaction, re-reads the acting user (a deactivated user or a
+changed role takes effect at once), checks the access matrix (``livermet.registry.access``) and
+raises ``ForbiddenError`` when the role does not allow the action on the site concerned. Every
+change appends to the audit chain in the same transaction, so a change and its audit record are
+stored together or not at all. Sites, users, tokens and the audit log: ``people``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import os
-import re
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from types import TracebackType
+from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
@@ -26,18 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from livermet.case.model import Case
-from livermet.errors import ConflictError, ForbiddenError, InputError, NotFoundError
-from livermet.registry import security
-from livermet.registry.access import (
-    ROLES_A_SITE_ADMIN_MAY_GRANT,
-    SITE_BOUND_ROLES,
-    Action,
-    Role,
-    User,
-    permitted_sites,
-    require,
-)
-from livermet.registry.audit import AuditVerification, AuditWriter, verify_audit
+from livermet.errors import ConflictError, InputError, NotFoundError
+from livermet.registry.access import Action, User, permitted_sites, require
 from livermet.registry.bulk import (
     CHUNK_SIZE,
     ProgressCallback,
@@ -45,32 +30,28 @@ from livermet.registry.bulk import (
     pseudonym_for,
     run_import,
 )
-from livermet.registry.db import create_registry_engine, resolve_url, transaction, upgrade
+from livermet.registry.database import Database
 from livermet.registry.derive import CaseColumns, derive_columns
 from livermet.registry.documents import case_document, case_from_document, check_case
 from livermet.registry.entities import (
-    AuditEntry,
     CaseInput,
     CaseSummary,
     ExportedCase,
     ImportReport,
-    NewToken,
-    Site,
     StoredCase,
-    TokenInfo,
 )
-from livermet.registry.models import AuditRow, CaseRow, SiteRow, TokenRow, UserRow
+from livermet.registry.models import CaseRow, SiteRow
+from livermet.registry.people import RegistryBase
 from livermet.registry.privacy import (
     deidentified_id,
     deidentify_document,
-    new_site_secret,
     pseudonymise,
     top_coded_age,
 )
+from livermet.registry.users import load_site
 
-BOOTSTRAP_ACTOR = "(bootstrap)"
-_USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
-_SITE_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+__all__ = ["COHORT_COLUMNS", "Database", "Registry"]
+
 
 COHORT_COLUMNS = (
     "id",
@@ -93,225 +74,12 @@ age, grade, os_months, death, efs_months, first_event) plus site, sex, histology
 synthetic flag."""
 
 
-@functools.cache
-def _dummy_hash() -> str:
-    return security.hash_password("livermet-timing-equaliser")
-
-
-def _role(value: Role | str) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        names = ", ".join(r.value for r in Role)
-        raise InputError(f"unknown role {value!r}; expected one of: {names}", "role") from None
-
-
-def _user_of(row: UserRow, site: str | None) -> User:
-    return User(row.id, row.username, Role(row.role), site, row.active)
-
-
-def _user_snapshot(user: User) -> dict[str, Any]:
-    return {
-        "username": user.username,
-        "role": user.role.value,
-        "site": user.site,
-        "active": user.active,
-    }
-
-
-class Database:
-    """A registry database: connection, schema and authentication.
-
-    Parameters
-    ----------
-    url
-        SQLAlchemy URL or SQLite file path; default ``LIVERMET_DATABASE_URL`` or the embedded
-        file (``livermet.registry.db.resolve_url``).
-    migrate
-        Create the schema or upgrade it to the newest revision when needed (default).
-    """
-
-    def __init__(self, url: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> None:
-        self.url = resolve_url(url)
-        self.engine = create_registry_engine(self.url)
-        if migrate:
-            upgrade(self.engine)
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    def __enter__(self) -> Database:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def read(self) -> AbstractContextManager[Session]:
-        """A read transaction (context manager yielding a ``Session``)."""
-        return transaction(self.engine, write=False)
-
-    @contextmanager
-    def write(self, actor: str) -> Iterator[tuple[Session, AuditWriter]]:
-        """A write transaction and its audit writer (which locks the audit chain first)."""
-        with transaction(self.engine, write=True) as session:
-            audit = AuditWriter(session, actor)
-            yield session, audit
-            audit.flush()
-
-    # --- users -----------------------------------------------------------------------------
-
-    def bootstrap(self, username: str, password: str | None = None) -> User:
-        """Create the first user, an admin; refused once the registry has any user.
-
-        Raises
-        ------
-        ConflictError
-            when users exist already (field ``username``).
-        """
-        with self.write(BOOTSTRAP_ACTOR) as (session, audit):
-            if session.scalar(select(func.count()).select_from(UserRow)):
-                raise ConflictError("the registry has users already", "username")
-            user = _insert_user(session, audit, username, Role.ADMIN, None, password)
-        return user
-
-    def user(self, username: str) -> User:
-        """The user called ``username`` (for faces that trust the local operator).
-
-        Raises
-        ------
-        NotFoundError
-            for an unknown user name.
-        """
-        with self.read() as session:
-            return _load_user(session, username)
-
-    def authenticate_password(self, username: str, password: str) -> User:
-        """The active user with this name and password.
-
-        Raises
-        ------
-        ForbiddenError
-            for an unknown user, a wrong password or a deactivated user (one message for all).
-        """
-        with self.read() as session:
-            row = session.scalar(select(UserRow).where(UserRow.username == username))
-            stored = row.password_hash if row is not None else None
-            # An unknown user costs one argon2 verification too, so that timing does not tell.
-            ok = security.verify_password(stored or _dummy_hash(), password) and bool(stored)
-            if row is None or not ok or not row.active:
-                raise ForbiddenError("unknown user, wrong password or deactivated user", "password")
-            return _user_of(row, _site_code(session, row.site_id))
-
-    def authenticate_token(self, token: str) -> User:
-        """The active user an unrevoked API token belongs to.
-
-        Raises
-        ------
-        ForbiddenError
-            for an unknown or revoked token, or a deactivated user.
-        """
-        with self.read() as session:
-            found = session.execute(
-                select(UserRow, TokenRow)
-                .join(TokenRow, TokenRow.user_id == UserRow.id)
-                .where(TokenRow.token_hash == security.token_digest(token))
-            ).first()
-            if found is None or found[1].revoked_at is not None or not found[0].active:
-                raise ForbiddenError("unknown or revoked token", "token")
-            return _user_of(found[0], _site_code(session, found[0].site_id))
-
-    def registry(self, user: User | str) -> Registry:
-        """The registry as ``user`` (a ``User`` or a user name) sees it."""
-        return Registry(self, user if isinstance(user, User) else self.user(user))
-
-    def verify_audit(self) -> AuditVerification:
-        """Check the whole audit chain (for an operator who has the database itself)."""
-        with self.read() as session:
-            return verify_audit(session)
-
-
-def _site_code(session: Session, site_id: int | None) -> str | None:
-    return (
-        None
-        if site_id is None
-        else session.scalar(select(SiteRow.code).where(SiteRow.id == site_id))
-    )
-
-
-def _load_user(session: Session, username: str) -> User:
-    row = session.scalar(select(UserRow).where(UserRow.username == username))
-    if row is None:
-        raise NotFoundError(f"no user {username!r}", "username")
-    return _user_of(row, _site_code(session, row.site_id))
-
-
-def _site_row(session: Session, code: str) -> SiteRow:
-    row = session.scalar(select(SiteRow).where(SiteRow.code == code))
-    if row is None:
-        raise NotFoundError(f"no site {code!r}", "site")
-    return row
-
-
-def _insert_user(
-    session: Session,
-    audit: AuditWriter,
-    username: str,
-    role: Role,
-    site: str | None,
-    password: str | None,
-) -> User:
-    if not _USERNAME.match(username):
-        raise InputError("a user name is 1-100 letters, digits, '.', '_', '@' or '-'", "username")
-    if role in SITE_BOUND_ROLES and site is None:
-        raise InputError(f"a {role.value} belongs to a site; give the site", "site")
-    site_id = None if site is None else _site_row(session, site).id
-    if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
-        raise ConflictError(f"user {username!r} exists already", "username")
-    row = UserRow(
-        username=username,
-        password_hash=None if password is None else security.hash_password(password),
-        role=role.value,
-        site_id=site_id,
-        active=True,
-    )
-    session.add(row)
-    session.flush()
-    user = _user_of(row, site)
-    audit.append("user.create", "user", username, site=site, after=_user_snapshot(user))
-    return user
-
-
-class Registry:
+class Registry(RegistryBase):
     """The registry as one user sees it: cases, cohorts, exports, users, tokens and audit.
 
     Obtain it from :meth:`Database.registry`. Every method checks the access matrix for the
     acting user and raises ``ForbiddenError`` when the role does not allow the action.
     """
-
-    def __init__(self, db: Database, user: User) -> None:
-        self._db = db
-        self._user = user
-
-    @property
-    def user(self) -> User:
-        return self._user
-
-    # --- helpers ---------------------------------------------------------------------------
-
-    def _actor(self, session: Session) -> User:
-        """The acting user as the database says now (role, site and active flag)."""
-        try:
-            user = _load_user(session, self._user.username)
-        except NotFoundError:
-            raise ForbiddenError(f"user {self._user.username!r} no longer exists", "user") from None
-        if not user.active:
-            raise ForbiddenError(f"user {user.username!r} is deactivated", "user")
-        return user
 
     def _target_site(self, actor: User, site: str | None) -> str:
         code = site or actor.site
@@ -327,7 +95,7 @@ class Registry:
             rows = {}
             for code in sites:
                 require(actor, action, code)
-                row = _site_row(session, code)
+                row = load_site(session, code)
                 rows[row.id] = row
             return rows
         permitted = permitted_sites(actor, action)
@@ -335,7 +103,7 @@ class Registry:
             return None
         if not permitted:
             require(actor, action, None)  # raises: the role has no such right at all
-        return {row.id: row for row in (_site_row(session, code) for code in sorted(permitted))}
+        return {row.id: row for row in (load_site(session, code) for code in sorted(permitted))}
 
     def _case_row(self, session: Session, case_id: str) -> tuple[CaseRow, SiteRow]:
         found = session.execute(
@@ -404,7 +172,7 @@ class Registry:
             actor = self._actor(session)
             code = self._target_site(actor, site)
             require(actor, Action.WRITE, code)
-            site_row = _site_row(session, code)
+            site_row = load_site(session, code)
             checked, document, columns = self._prepared(case)
             pseudonym = pseudonym_for(CaseInput(checked, hospital_number), checked, site_row)
             duplicate = session.scalar(
@@ -466,7 +234,7 @@ class Registry:
             actor = self._actor(session)
             code = self._target_site(actor, site)
             require(actor, Action.READ, code)
-            site_row = _site_row(session, code)
+            site_row = load_site(session, code)
             pseudonym = pseudonymise(hospital_number, site_row.pseudonym_secret)
             row = session.scalar(
                 select(CaseRow).where(
@@ -572,10 +340,10 @@ class Registry:
         self,
         *,
         sites: Iterable[str] | None = None,
-        include_synthetic: bool = True,
+        include_synthetic: bool = False,
         only_synthetic: bool = False,
     ) -> int:
-        """How many cases the user may read (optionally of some sites, synthetic or not)."""
+        """How many cases the user may read (real ones unless synthetic ones are asked for)."""
         with self._db.read() as session:
             actor = self._actor(session)
             query = self._case_query(
@@ -790,224 +558,3 @@ class Registry:
         frame["death"] = frame["death"].astype(bool).astype(int)
         frame["synthetic"] = frame["synthetic"].astype(bool)
         return frame
-
-    # --- sites, users, tokens --------------------------------------------------------------
-
-    def create_site(self, code: str, name: str) -> Site:
-        """Create a site with a fresh pseudonym secret (admins only).
-
-        Raises
-        ------
-        InputError
-            for a code that is not 1-64 lower-case letters, digits, '_' or '-'.
-        ConflictError
-            when the code is taken.
-        """
-        with self._db.write(self._user.username) as (session, audit):
-            actor = self._actor(session)
-            require(actor, Action.MANAGE_SITES, None)
-            if not _SITE_CODE.match(code):
-                raise InputError(
-                    "a site code is 1-64 lower-case letters, digits, '_' or '-'", "code"
-                )
-            if not name.strip():
-                raise InputError("give the site's name", "name")
-            if session.scalar(select(SiteRow.id).where(SiteRow.code == code)) is not None:
-                raise ConflictError(f"site {code!r} exists already", "code")
-            session.add(SiteRow(code=code, name=name.strip(), pseudonym_secret=new_site_secret()))
-            session.flush()
-            audit.append(
-                "site.create", "site", code, site=code, after={"code": code, "name": name.strip()}
-            )
-            return Site(code, name.strip())
-
-    def list_sites(self) -> list[Site]:
-        """Every site (codes and names are not confidential)."""
-        with self._db.read() as session:
-            self._actor(session)
-            return [
-                Site(r.code, r.name)
-                for r in session.scalars(select(SiteRow).order_by(SiteRow.code))
-            ]
-
-    def _require_manage(self, actor: User, site: str | None, role: Role) -> None:
-        if actor.role == Role.ADMIN:
-            return
-        require(actor, Action.MANAGE_USERS, site)
-        if site is None or role not in ROLES_A_SITE_ADMIN_MAY_GRANT:
-            raise ForbiddenError(
-                f"role {actor.role.value} may not manage a {role.value} user", "role"
-            )
-
-    def create_user(
-        self,
-        username: str,
-        *,
-        role: Role | str,
-        site: str | None = None,
-        password: str | None = None,
-    ) -> User:
-        """Create a user; a site admin creates viewers, editors and site admins of their site.
-
-        ``password`` may be omitted for a user who will only use API tokens.
-        """
-        role = _role(role)
-        with self._db.write(self._user.username) as (session, audit):
-            actor = self._actor(session)
-            if site is None and actor.role == Role.SITE_ADMIN:
-                site = actor.site
-            self._require_manage(actor, site, role)
-            return _insert_user(session, audit, username, role, site, password)
-
-    def update_user(
-        self,
-        username: str,
-        *,
-        role: Role | str | None = None,
-        site: str | None = None,
-        active: bool | None = None,
-    ) -> User:
-        """Change a user's role, site or active flag (deactivation revokes access at once)."""
-        with self._db.write(self._user.username) as (session, audit):
-            actor = self._actor(session)
-            target = _load_user(session, username)
-            self._require_manage(actor, target.site, target.role)
-            new_role = target.role if role is None else _role(role)
-            new_site = target.site if site is None else site
-            self._require_manage(actor, new_site, new_role)
-            if new_role in SITE_BOUND_ROLES and new_site is None:
-                raise InputError(f"a {new_role.value} belongs to a site; give the site", "site")
-            values: dict[str, Any] = {"role": new_role.value}
-            values["site_id"] = None if new_site is None else _site_row(session, new_site).id
-            if active is not None:
-                values["active"] = active
-            session.execute(update(UserRow).where(UserRow.id == target.id).values(**values))
-            updated = User(
-                target.id, username, new_role, new_site, target.active if active is None else active
-            )
-            audit.append(
-                "user.update",
-                "user",
-                username,
-                site=new_site,
-                before=_user_snapshot(target),
-                after=_user_snapshot(updated),
-            )
-            return updated
-
-    def set_password(self, username: str, password: str) -> None:
-        """Set a password: one's own, or that of a user one manages."""
-        with self._db.write(self._user.username) as (session, audit):
-            actor = self._actor(session)
-            target = _load_user(session, username)
-            if target.username != actor.username:
-                self._require_manage(actor, target.site, target.role)
-            session.execute(
-                update(UserRow)
-                .where(UserRow.id == target.id)
-                .values(password_hash=security.hash_password(password))
-            )
-            audit.append("user.password", "user", username, site=target.site)
-
-    def list_users(self) -> list[User]:
-        """Users the actor manages (admin: all; site admin: their site's)."""
-        with self._db.read() as session:
-            actor = self._actor(session)
-            require(actor, Action.MANAGE_USERS, None)
-            query = select(UserRow, SiteRow.code).outerjoin(SiteRow, SiteRow.id == UserRow.site_id)
-            if permitted_sites(actor, Action.MANAGE_USERS) is not None:
-                query = query.where(SiteRow.code == actor.site)
-            return [
-                _user_of(u, code) for u, code in session.execute(query.order_by(UserRow.username))
-            ]
-
-    def create_token(self, label: str = "", *, username: str | None = None) -> NewToken:
-        """A new API token for oneself (or for a managed user); the secret is returned once."""
-        with self._db.write(self._user.username) as (session, audit):
-            actor = self._actor(session)
-            target = actor if username is None else _load_user(session, username)
-            if target.username != actor.username:
-                self._require_manage(actor, target.site, target.role)
-            token = security.new_token()
-            row = TokenRow(user_id=target.id, token_hash=security.token_digest(token), label=label)
-            session.add(row)
-            session.flush()
-            audit.append(
-                "token.create",
-                "token",
-                str(row.id),
-                site=target.site,
-                after={"user": target.username, "label": label},
-            )
-            return NewToken(row.id, token, label)
-
-    def revoke_token(self, token_id: int) -> None:
-        """Revoke a token (one's own, or one of a managed user); it stops working at once."""
-        with self._db.write(self._user.username) as (session, audit):
-            actor = self._actor(session)
-            row = session.get(TokenRow, token_id)
-            if row is None:
-                raise NotFoundError(f"no token {token_id}", "token_id")
-            owner = session.get(UserRow, row.user_id)
-            assert owner is not None  # foreign key
-            if owner.username != actor.username:
-                target = _user_of(owner, _site_code(session, owner.site_id))
-                self._require_manage(actor, target.site, target.role)
-            if row.revoked_at is None:
-                row.revoked_at = dt.datetime.now(dt.UTC)
-                audit.append(
-                    "token.revoke",
-                    "token",
-                    str(token_id),
-                    site=_site_code(session, owner.site_id),
-                    after={"user": owner.username, "label": row.label},
-                )
-
-    def list_tokens(self, *, username: str | None = None) -> list[TokenInfo]:
-        """Tokens of oneself (or of a managed user), without their secrets."""
-        with self._db.read() as session:
-            actor = self._actor(session)
-            target = actor if username is None else _load_user(session, username)
-            if target.username != actor.username:
-                self._require_manage(actor, target.site, target.role)
-            rows = session.scalars(
-                select(TokenRow).where(TokenRow.user_id == target.id).order_by(TokenRow.id)
-            )
-            return [
-                TokenInfo(r.id, target.username, r.label, r.created_at, r.revoked_at) for r in rows
-            ]
-
-    # --- audit -----------------------------------------------------------------------------
-
-    def verify_audit(self) -> AuditVerification:
-        """Check the audit chain (admins, coordinators and site admins)."""
-        with self._db.read() as session:
-            actor = self._actor(session)
-            require(actor, Action.AUDIT, None)
-            return verify_audit(session)
-
-    def audit_entries(self, *, entity_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
-        """The latest audit records (a site admin sees only their site's), newest first."""
-        with self._db.read() as session:
-            actor = self._actor(session)
-            require(actor, Action.AUDIT, None)
-            query = select(AuditRow).order_by(AuditRow.seq.desc()).limit(limit)
-            if permitted_sites(actor, Action.AUDIT) is not None:
-                query = query.where(AuditRow.site == actor.site)
-            if entity_id is not None:
-                query = query.where(AuditRow.entity_id == entity_id)
-            return [
-                AuditEntry(
-                    r.seq,
-                    r.at,
-                    r.actor,
-                    r.action,
-                    r.entity,
-                    r.entity_id,
-                    r.site,
-                    r.before,
-                    r.after,
-                    r.hash,
-                )
-                for r in session.scalars(query)
-            ]

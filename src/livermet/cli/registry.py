@@ -1,0 +1,415 @@
+"""``livermet registry``, ``livermet user`` and ``livermet site``: the multi-site case store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from livermet.case.load import case_from_data, load_case
+from livermet.case.model import Case
+from livermet.cli.common import err_console, friendly_errors
+from livermet.cli.session import (
+    DbOption,
+    TokenOption,
+    UserOption,
+    acting_registry,
+    open_database,
+    password_for,
+)
+from livermet.errors import InputError
+from livermet.registry import Registry, synthetic_cases
+
+app = typer.Typer(help="The multi-site registry: add, import, export, list, show, edit, audit.")
+user_app = typer.Typer(help="Users, roles and API tokens.")
+site_app = typer.Typer(help="Sites (hospitals).")
+
+
+class Interchange(StrEnum):
+    csv = "csv"
+    redcap = "redcap"
+    fhir = "fhir"
+    case = "case"
+
+
+def _cases_from_file(path: Path, fmt: Interchange) -> list[Case]:
+    """Read every case of an interchange file; a broken file names every broken row."""
+    from livermet import interchange
+
+    if not path.is_file():
+        raise InputError(f"no such file: {path}", "FILE")
+    text = path.read_text(encoding="utf-8")
+    if fmt is Interchange.csv:
+        return list(interchange.cases_from_csv(text))
+    if fmt is Interchange.redcap:
+        return list(interchange.import_records_csv(text))
+    if fmt is Interchange.fhir:
+        lines = [ln for ln in text.splitlines() if ln.strip()]
+        if len(lines) > 1 and all(ln.lstrip().startswith("{") for ln in lines):
+            return [interchange.case_from_fhir_json(ln) for ln in lines]  # NDJSON of bundles
+        return [interchange.case_from_fhir_json(text)]
+    documents = [d for d in yaml.safe_load_all(text) if d is not None]
+    if len(documents) == 1 and isinstance(documents[0], list):
+        documents = documents[0]
+    if len(documents) == 1:
+        return [load_case(path)]
+    return [case_from_data(d) for d in documents]
+
+
+def _cases_to_text(cases: list[Case], fmt: Interchange) -> str:
+    from livermet import interchange
+
+    if fmt is Interchange.csv:
+        return str(interchange.cases_to_csv(cases))
+    if fmt is Interchange.redcap:
+        return str(interchange.export_records_csv(cases))
+    if fmt is Interchange.fhir:
+        return "".join(
+            json.dumps(json.loads(interchange.case_to_fhir_json(c))) + "\n" for c in cases
+        )
+    return yaml.safe_dump_all(
+        [c.model_dump(mode="json", exclude_none=True) for c in cases],
+        sort_keys=False,
+        allow_unicode=True,
+    )
+
+
+def _progress() -> Progress:
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+
+
+def import_with_progress(
+    registry: Registry,
+    cases: list[Case],
+    *,
+    source: str,
+    site: str | None,
+    merge: bool,
+    synthetic: bool = False,
+) -> None:
+    with _progress() as progress:
+        task = progress.add_task(f"importing {source}", total=len(cases))
+        report = registry.import_cases(
+            cases,
+            source=source,
+            site=site,
+            merge=merge,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+    kind = "synthetic " if synthetic else ""
+    err_console.print(
+        f"imported {report.created} new {kind}case(s), merged {report.merged}, "
+        f"from {source} (sites: {', '.join(report.sites) or '-'})"
+    )
+
+
+# --- registry ---------------------------------------------------------------------------
+
+
+@app.command("init")
+@friendly_errors
+def init_command(
+    db: DbOption = None,
+    admin: Annotated[str, typer.Option(help="Name of the first user (an admin).")] = "admin",
+    site: Annotated[str | None, typer.Option(help="Code of a first site.")] = None,
+    site_name: Annotated[str | None, typer.Option(help="Name of the first site.")] = None,
+    seed: Annotated[
+        Path | None, typer.Option(help="A case file to store first, e.g. examples/seed-case.yaml.")
+    ] = None,
+    synthetic: Annotated[int, typer.Option(help="Add this many synthetic demo cases.")] = 0,
+) -> None:
+    """Create the registry (if needed) with its first admin; optionally a site and demo data."""
+    database = open_database(db)
+    user = database.bootstrap(admin, password_for(admin))
+    registry = database.registry(user)
+    err_console.print(f"registry ready; admin user {admin!r}")
+    if site:
+        registry.create_site(site, site_name or site)
+        err_console.print(f"site {site!r} created")
+    if seed is not None:
+        stored = registry.create_case(load_case(seed), site=site)
+        err_console.print(f"seed case stored as {stored.case_id}")
+    if synthetic:
+        import_with_progress(
+            registry,
+            synthetic_cases(synthetic, seed=1),
+            source="synthetic demo cohort",
+            site=site,
+            merge=False,
+            synthetic=True,
+        )
+
+
+@app.command("add")
+@friendly_errors
+def add_command(
+    case_file: Annotated[Path, typer.Argument(metavar="CASE")],
+    hospital_number: Annotated[
+        str | None, typer.Option(help="Hospital number (stored only as a keyed hash).")
+    ] = None,
+    site: Annotated[str | None, typer.Option(help="Site code (default: your own).")] = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Store one case file."""
+    registry = acting_registry(db, user, token)
+    stored = registry.create_case(load_case(case_file), hospital_number=hospital_number, site=site)
+    typer.echo(f"{stored.case_id} (site {stored.site}, version {stored.version})")
+
+
+@app.command("import")
+@friendly_errors
+def import_command(
+    file: Annotated[Path, typer.Argument(metavar="FILE")],
+    fmt: Annotated[Interchange, typer.Option("--format", help="csv, redcap, fhir or case.")],
+    site: Annotated[str | None, typer.Option(help="Site code (default: your own).")] = None,
+    merge: Annotated[bool, typer.Option(help="Merge duplicates instead of refusing.")] = False,
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Import a file of cases, all or nothing; every broken row is reported."""
+    registry = acting_registry(db, user, token)
+    cases = _cases_from_file(file, fmt)
+    import_with_progress(registry, cases, source=file.name, site=site, merge=merge)
+
+
+@app.command("export")
+@friendly_errors
+def export_command(
+    fmt: Annotated[Interchange, typer.Option("--format", help="csv, redcap, fhir or case.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    deidentified: Annotated[
+        bool,
+        typer.Option(
+            "--deidentified/--identified",
+            help="Drop identifiers, shift dates, group ages over 89 (default).",
+        ),
+    ] = True,
+    site: Annotated[list[str] | None, typer.Option(help="Only these sites.")] = None,
+    synthetic: Annotated[bool, typer.Option(help="Include synthetic cases.")] = False,
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Export cases (audited)."""
+    registry = acting_registry(db, user, token)
+    exported = registry.export_cases(
+        sites=site or None, deidentified=deidentified, include_synthetic=synthetic
+    )
+    text = _cases_to_text([e.case for e in exported], fmt)
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        err_console.print(f"wrote {len(exported)} case(s) to {output}")
+
+
+@app.command("list")
+@friendly_errors
+def list_command(
+    site: Annotated[list[str] | None, typer.Option(help="Only these sites.")] = None,
+    synthetic: Annotated[bool, typer.Option(help="Include synthetic cases.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 100,
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
+) -> None:
+    """List the cases you may see."""
+    registry = acting_registry(db, user, token)
+    rows = registry.list_cases(sites=site or None, include_synthetic=synthetic, limit=limit)
+    table = Table("case", "site", "v", "age", "sex", "histology", "approach")
+    for r in rows:
+        table.add_row(
+            r.case_id + (" (synthetic)" if r.synthetic else ""),
+            r.site,
+            str(r.version),
+            "" if r.age_years is None else str(r.age_years),
+            r.sex or "",
+            r.histology,
+            r.approach or "",
+        )
+    Console().print(table)
+
+
+@app.command("show")
+@friendly_errors
+def show_command(
+    case_id: Annotated[str, typer.Argument(metavar="ID")],
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Print a stored case as a case file (YAML)."""
+    stored = acting_registry(db, user, token).get_case(case_id)
+    typer.echo(f"# site {stored.site}, version {stored.version}")
+    typer.echo(
+        yaml.safe_dump(
+            stored.case.model_dump(mode="json", exclude_none=True),
+            sort_keys=False,
+            allow_unicode=True,
+        ),
+        nl=False,
+    )
+
+
+@app.command("edit")
+@friendly_errors
+def edit_command(
+    case_id: Annotated[str, typer.Argument(metavar="ID")],
+    file: Annotated[
+        Path | None, typer.Option("--file", help="New version of the case (default: $EDITOR).")
+    ] = None,
+    version: Annotated[
+        int | None, typer.Option(help="The version your edit is based on (default: current).")
+    ] = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Replace a case with an edited version; a stale edit is refused as a conflict."""
+    registry = acting_registry(db, user, token)
+    stored = registry.get_case(case_id)
+    base = stored.version if version is None else version
+    if file is None:
+        file = _edit_in_editor(stored.case)
+    updated = registry.update_case(case_id, load_case(file), expected_version=base)
+    typer.echo(f"{updated.case_id} saved as version {updated.version}")
+
+
+def _edit_in_editor(case: Case) -> Path:
+    editor = os.environ.get("EDITOR") or os.environ.get("VISUAL")
+    if not editor:
+        raise InputError("set $EDITOR or give --file", "file")
+    with tempfile.NamedTemporaryFile(
+        "w", suffix=".yaml", delete=False, encoding="utf-8"
+    ) as handle:
+        yaml.safe_dump(case.model_dump(mode="json", exclude_none=True), handle, sort_keys=False)
+    subprocess.run([editor, handle.name], check=False)  # the user's own editor
+    return Path(handle.name)
+
+
+@app.command("verify-audit")
+@friendly_errors
+def verify_audit_command(db: DbOption = None) -> None:
+    """Check the audit log's hash chain; exit 1 and name the first broken record if tampered."""
+    result = open_database(db).verify_audit()
+    if result.ok:
+        typer.echo(f"audit log intact: {result.records} records")
+        return
+    err_console.print(f"[red]audit log broken[/] at record {result.first_broken}: {result.reason}")
+    raise typer.Exit(1)
+
+
+# --- users and sites --------------------------------------------------------------------
+
+
+@user_app.command("add")
+@friendly_errors
+def user_add(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Option(help="viewer, editor, site_admin, coordinator or admin.")],
+    site: Annotated[str | None, typer.Option(help="The user's site.")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(envvar="LIVERMET_NEW_PASSWORD", help="Password of the new user."),
+    ] = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Add a user."""
+    created = acting_registry(db, user, token).create_user(
+        username, role=role, site=site, password=password
+    )
+    typer.echo(f"{created.username}: {created.role.value} at {created.site or 'all sites'}")
+
+
+@user_app.command("list")
+@friendly_errors
+def user_list(db: DbOption = None, user: UserOption = None, token: TokenOption = None) -> None:
+    """List users."""
+    table = Table("user", "role", "site", "active")
+    for u in acting_registry(db, user, token).list_users():
+        table.add_row(u.username, u.role.value, u.site or "all", "yes" if u.active else "no")
+    Console().print(table)
+
+
+@user_app.command("token")
+@friendly_errors
+def user_token(
+    username: Annotated[str, typer.Argument()],
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Create an API token for a user; the secret is shown once."""
+    new = acting_registry(db, user, token).create_token(label, username=username)
+    typer.echo(f"token {new.id}: {new.token}")
+
+
+@user_app.command("revoke")
+@friendly_errors
+def user_revoke(
+    username: Annotated[str, typer.Argument()],
+    token_id: Annotated[
+        int | None, typer.Option("--token-id", help="Revoke only this API token.")
+    ] = None,
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Revoke a user's access (deactivate), or one of their API tokens."""
+    registry = acting_registry(db, user, token)
+    if token_id is not None:
+        registry.revoke_token(token_id)
+        typer.echo(f"token {token_id} revoked")
+        return
+    registry.update_user(username, active=False)
+    for t in registry.list_tokens(username=username):
+        if t.revoked_at is None:
+            registry.revoke_token(t.id)
+    typer.echo(f"{username} deactivated; their tokens revoked")
+
+
+@site_app.command("add")
+@friendly_errors
+def site_add(
+    code: Annotated[str, typer.Argument()],
+    name: Annotated[str, typer.Argument()],
+    db: DbOption = None,
+    user: UserOption = None,
+    token: TokenOption = None,
+) -> None:
+    """Add a site."""
+    site = acting_registry(db, user, token).create_site(code, name)
+    typer.echo(f"{site.code}: {site.name}")
+
+
+@site_app.command("list")
+@friendly_errors
+def site_list(db: DbOption = None, user: UserOption = None, token: TokenOption = None) -> None:
+    """List sites."""
+    table = Table("site", "name")
+    for s in acting_registry(db, user, token).list_sites():
+        table.add_row(s.code, s.name)
+    Console().print(table)

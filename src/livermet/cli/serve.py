@@ -1,0 +1,91 @@
+"""``livermet serve``: start the web application, first setting up an empty registry.
+
+On an empty registry it creates the first administrator, a demonstration site and the seed
+case, and prints the address to open and the administrator's password (once).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from livermet.case.load import load_case
+from livermet.errors import ConflictError
+from livermet.registry import Database
+
+DEMO_SITE = ("demo", "Demonstration hospital")
+
+
+def prepare_registry(
+    database_url: str | None,
+    *,
+    seed_case: str | Path | None = None,
+    admin_user: str = "admin",
+    admin_password: str | None = None,
+) -> str | None:
+    """Bootstrap an empty registry; returns the new administrator's password (None if not new).
+
+    With ``seed_case``, the case is stored at the demonstration site (when the registry is new).
+    """
+    with Database(database_url) as db:
+        password = admin_password or secrets.token_urlsafe(12)
+        try:
+            admin = db.bootstrap(admin_user, password)
+        except ConflictError:
+            return None
+        reg = db.registry(admin)
+        reg.create_site(*DEMO_SITE)
+        if seed_case is not None:
+            reg.create_case(load_case(seed_case), site=DEMO_SITE[0])
+        return password
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    database_url: str | None = None,
+    *,
+    seed_case: str | Path | None = None,
+    admin_user: str = "admin",
+    admin_password: str | None = None,
+    secret_key: str | None = None,
+    proxy_headers: bool = False,
+) -> None:
+    """Run the web application with uvicorn until interrupted; prints the address to open.
+
+    Parameters
+    ----------
+    host, port
+        Where to listen (loopback by default; put a reverse proxy with HTTPS in front for a team).
+    database_url
+        The registry (default: ``LIVERMET_DATABASE_URL`` or the embedded SQLite file).
+    seed_case
+        Case file stored in a new, empty registry (``make run`` passes the seed case).
+    admin_user, admin_password
+        First administrator of a new registry (a random password is printed when not given).
+    secret_key
+        Session signing key (default ``LIVERMET_SECRET_KEY``).
+    proxy_headers
+        Trust ``X-Forwarded-*`` from the reverse proxy (scheme and client address).
+    """
+    import uvicorn
+
+    from livermet.web import create_app
+
+    password = prepare_registry(
+        database_url, seed_case=seed_case, admin_user=admin_user, admin_password=admin_password
+    )
+    app = create_app(database_url, secret_key=secret_key)
+    shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
+    print(f"livermet web: open http://{shown}:{port}/", flush=True)
+    if password is not None:
+        print(f"new registry: sign in as {admin_user!r} with password {password!r}", flush=True)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips="*" if proxy_headers else None,
+        access_log=False,  # paths hold case ids: keep them out of shared logs
+        log_level="info",
+    )

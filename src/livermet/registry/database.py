@@ -1,0 +1,148 @@
+"""Opening a registry database, authenticating its users, and the registry as a user sees it.
+
+:class:`Database` creates or upgrades the schema when opened, authenticates users (argon2
+passwords, API tokens) and hands out :class:`~livermet.registry.service.Registry` objects bound
+to one user.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from livermet.errors import ConflictError, ForbiddenError
+from livermet.registry import security
+from livermet.registry.access import Role, User
+from livermet.registry.audit import AuditVerification, AuditWriter, verify_audit
+from livermet.registry.db import create_registry_engine, resolve_url, transaction, upgrade
+from livermet.registry.models import TokenRow, UserRow
+from livermet.registry.users import dummy_hash, insert_user, load_user, site_code, user_of
+
+if TYPE_CHECKING:
+    from livermet.registry.service import Registry
+
+BOOTSTRAP_ACTOR = "(bootstrap)"
+
+
+class Database:
+    """A registry database: connection, schema and authentication.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL or SQLite file path; default ``LIVERMET_DATABASE_URL`` or the embedded
+        file (``livermet.registry.db.resolve_url``).
+    migrate
+        Create the schema or upgrade it to the newest revision when needed (default).
+    """
+
+    def __init__(self, url: str | os.PathLike[str] | None = None, *, migrate: bool = True) -> None:
+        self.url = resolve_url(url)
+        self.engine = create_registry_engine(self.url)
+        if migrate:
+            upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def read(self) -> AbstractContextManager[Session]:
+        """A read transaction (context manager yielding a ``Session``)."""
+        return transaction(self.engine, write=False)
+
+    @contextmanager
+    def write(self, actor: str) -> Iterator[tuple[Session, AuditWriter]]:
+        """A write transaction and its audit writer (which locks the audit chain first)."""
+        with transaction(self.engine, write=True) as session:
+            audit = AuditWriter(session, actor)
+            yield session, audit
+            audit.flush()
+
+    # --- users -----------------------------------------------------------------------------
+
+    def bootstrap(self, username: str, password: str | None = None) -> User:
+        """Create the first user, an admin; refused once the registry has any user.
+
+        Raises
+        ------
+        ConflictError
+            when users exist already (field ``username``).
+        """
+        with self.write(BOOTSTRAP_ACTOR) as (session, audit):
+            if session.scalar(select(func.count()).select_from(UserRow)):
+                raise ConflictError("the registry has users already", "username")
+            user = insert_user(session, audit, username, Role.ADMIN, None, password)
+        return user
+
+    def user(self, username: str) -> User:
+        """The user called ``username`` (for faces that trust the local operator).
+
+        Raises
+        ------
+        NotFoundError
+            for an unknown user name.
+        """
+        with self.read() as session:
+            return load_user(session, username)
+
+    def authenticate_password(self, username: str, password: str) -> User:
+        """The active user with this name and password.
+
+        Raises
+        ------
+        ForbiddenError
+            for an unknown user, a wrong password or a deactivated user (one message for all).
+        """
+        with self.read() as session:
+            row = session.scalar(select(UserRow).where(UserRow.username == username))
+            stored = row.password_hash if row is not None else None
+            # An unknown user costs one argon2 verification too, so that timing does not tell.
+            ok = security.verify_password(stored or dummy_hash(), password) and bool(stored)
+            if row is None or not ok or not row.active:
+                raise ForbiddenError("unknown user, wrong password or deactivated user", "password")
+            return user_of(row, site_code(session, row.site_id))
+
+    def authenticate_token(self, token: str) -> User:
+        """The active user an unrevoked API token belongs to.
+
+        Raises
+        ------
+        ForbiddenError
+            for an unknown or revoked token, or a deactivated user.
+        """
+        with self.read() as session:
+            found = session.execute(
+                select(UserRow, TokenRow)
+                .join(TokenRow, TokenRow.user_id == UserRow.id)
+                .where(TokenRow.token_hash == security.token_digest(token))
+            ).first()
+            if found is None or found[1].revoked_at is not None or not found[0].active:
+                raise ForbiddenError("unknown or revoked token", "token")
+            return user_of(found[0], site_code(session, found[0].site_id))
+
+    def registry(self, user: User | str) -> Registry:
+        """The registry as ``user`` (a ``User`` or a user name) sees it."""
+        from livermet.registry.service import Registry  # the service builds on this module
+
+        return Registry(self, user if isinstance(user, User) else self.user(user))
+
+    def verify_audit(self) -> AuditVerification:
+        """Check the whole audit chain (for an operator who has the database itself)."""
+        with self.read() as session:
+            return verify_audit(session)

@@ -1,0 +1,106 @@
+"""The web application: ``create_app`` wires the registry, sessions, security and the routers."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import JSONResponse, RedirectResponse, Response
+
+from livermet import __version__
+from livermet.errors import ConflictError, ForbiddenError, InputError, LivermetError, NotFoundError
+from livermet.registry import Database
+from livermet.web import admin, analysis_pages, api, cases, pages
+from livermet.web.deps import SignInRequired, render, session_user
+from livermet.web.security import SignInLimiter, security_headers
+
+SECRET_ENV = "LIVERMET_SECRET_KEY"
+SECURE_COOKIE_ENV = "LIVERMET_SECURE_COOKIES"
+SESSION_HOURS = 8
+
+STATUS = {InputError: 422, ConflictError: 409, NotFoundError: 404, ForbiddenError: 403}
+log = logging.getLogger("livermet.web")
+
+
+def status_of(exc: LivermetError) -> int:
+    for kind, code in STATUS.items():
+        if isinstance(exc, kind):
+            return code
+    return 400
+
+
+def create_app(database_url: str | None = None, *, secret_key: str | None = None) -> FastAPI:
+    """The livermet web application on the registry at ``database_url``.
+
+    Parameters
+    ----------
+    database_url
+        SQLAlchemy URL or SQLite path of the registry (default: ``LIVERMET_DATABASE_URL`` or the
+        embedded SQLite file).
+    secret_key
+        Signs the session cookies (default: ``LIVERMET_SECRET_KEY``; without either, a random
+        key: sessions then end when the server restarts). Share it between workers.
+        Cookies are marked ``Secure`` when ``LIVERMET_SECURE_COOKIES=1`` (behind HTTPS).
+    """
+    key = secret_key or os.environ.get(SECRET_ENV)
+    if not key:
+        log.warning("no %s: sessions end when the server restarts", SECRET_ENV)
+        key = secrets.token_urlsafe(48)
+    app = FastAPI(
+        title="livermet",
+        version=__version__,
+        description="Decision support and a multi-site registry for liver metastases of "
+        "soft-tissue sarcoma. Decision support, not medical advice.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.db = Database(database_url)
+    app.state.signin_limiter = SignInLimiter()
+    app.middleware("http")(security_headers)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=key,
+        session_cookie="livermet_session",
+        max_age=SESSION_HOURS * 3600,
+        same_site="lax",
+        https_only=os.environ.get(SECURE_COOKIE_ENV, "") in {"1", "true", "yes"},
+    )
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    for module in (pages, cases, analysis_pages, admin, api):
+        app.include_router(module.router)
+    _errors(app)
+    return app
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _errors(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequired)
+    def _signin(request: Request, exc: SignInRequired) -> Response:
+        return RedirectResponse("/signin", status_code=303)
+
+    @app.exception_handler(api.Unauthenticated)
+    def _unauthenticated(request: Request, exc: api.Unauthenticated) -> Response:
+        return JSONResponse(
+            {"error": {"kind": "unauthenticated", "message": "a valid API token is required"}},
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+    @app.exception_handler(LivermetError)
+    def _livermet(request: Request, exc: LivermetError) -> Response:
+        code = status_of(exc)
+        if _is_api(request):
+            kind = type(exc).__name__.removesuffix("Error").lower()
+            body = {"error": {"kind": kind, "message": exc.message, "field": exc.field}}
+            return JSONResponse(body, status_code=code)
+        context = {"code": code, "message": exc.message, "field": exc.field}
+        return render(request, "error.html", context, status_code=code, user=session_user(request))

@@ -1,0 +1,229 @@
+"""Case pages: the list with filters and search, the detail with its timeline, add and edit."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from livermet.case.assess import assess
+from livermet.case.load import case_from_data
+from livermet.errors import ConflictError, ForbiddenError, InputError
+from livermet.registry import CaseSummary, Registry, User
+from livermet.web.caseform import (
+    FIELDS,
+    case_yaml,
+    document_from_form,
+    form_errors,
+    parse_case_text,
+)
+from livermet.web.deps import can_write, page_user, registry_for, render
+from livermet.web.pages import report_response
+from livermet.web.reports import assessment_view
+from livermet.web.security import check_csrf
+
+router = APIRouter(include_in_schema=False)
+
+
+def _matches(s: CaseSummary, q: str, filters: dict[str, str]) -> bool:
+    if q and q.lower() not in f"{s.case_id} {s.histology} {s.site}".lower():
+        return False
+    for name, wanted in filters.items():
+        if wanted and str(getattr(s, name) or "") != wanted:
+            return False
+    return True
+
+
+@router.get("/cases")
+def case_list(
+    request: Request,
+    q: str = "",
+    site: str = "",
+    approach: str = "",
+    timing: str = "",
+    grade: str = "",
+    synthetic: str = "",
+) -> Response:
+    user = page_user(request)
+    reg = registry_for(request, user)
+    everything = reg.list_cases(include_synthetic=synthetic == "include")
+    filters = {"site": site, "approach": approach, "timing": timing, "grade": grade}
+    shown = [s for s in everything if _matches(s, q.strip(), filters)]
+    options = {
+        name: sorted({str(getattr(s, name)) for s in everything if getattr(s, name) is not None})
+        for name in filters
+    }
+    context = {"cases": shown, "total": len(everything), "options": options, "q": q}
+    context.update(filters=filters, synthetic=synthetic)
+    return render(request, "cases.html", context, user=user)
+
+
+def _sites_for(reg: Registry, user: User) -> list[str]:
+    if user.site is not None:
+        return [user.site]
+    return [s.code for s in reg.list_sites()]
+
+
+@router.get("/cases/new")
+def new_case_page(request: Request) -> Response:
+    user = page_user(request)
+    if not can_write(user):
+        raise ForbiddenError("your role does not allow adding cases", "role")
+    reg = registry_for(request, user)
+    return _new_form(request, user, reg, {}, {}, "", status=200)
+
+
+def _new_form(
+    request: Request,
+    user: User,
+    reg: Registry,
+    values: dict[str, str],
+    errors: dict[str, str],
+    case_text: str,
+    *,
+    status: int,
+) -> Response:
+    context = {
+        "fields": FIELDS,
+        "values": values,
+        "errors": errors,
+        "case_text": case_text,
+        "sites": _sites_for(reg, user),
+    }
+    return render(request, "case_new.html", context, status_code=status, user=user)
+
+
+@router.post("/cases/new")
+async def add_case(request: Request) -> Response:
+    """Store a case from the form's fields or from a pasted case file; errors go to fields."""
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    return await _run_sync(_add_case, request, values)
+
+
+async def _run_sync(fn: Any, *args: Any) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    result: Response = await run_in_threadpool(fn, *args)
+    return result
+
+
+def _add_case(request: Request, values: dict[str, str]) -> Response:
+    user = page_user(request)
+    check_csrf(request, values.get("csrf_token"))
+    reg = registry_for(request, user)
+    case_text = values.get("case_text", "")
+    hospital_number = values.get("hospital_number", "").strip() or None
+    site = values.get("site", "").strip() or None
+    errors: dict[str, str]
+    try:
+        if values.get("mode") == "file":
+            case = parse_case_text(case_text)
+        else:
+            case = case_from_data(document_from_form(values))
+        stored = reg.create_case(case, hospital_number=hospital_number, site=site)
+    except InputError as exc:
+        errors = (
+            {"case_text": f"{exc.field}: {exc.message}"}
+            if values.get("mode") == "file"
+            else form_errors(exc)
+        )
+        if exc.field in {"site", "hospital_number"}:
+            errors = {exc.field: exc.message}
+        return _new_form(request, user, reg, values, errors, case_text, status=422)
+    except ConflictError as exc:
+        errors = {exc.field or "_case": exc.message}
+        if exc.field == "id":
+            errors = {"case_id": exc.message}
+        return _new_form(request, user, reg, values, errors, case_text, status=409)
+    return RedirectResponse(f"/cases/{stored.case_id}", status_code=303)
+
+
+@router.get("/cases/{case_id}")
+def case_detail(request: Request, case_id: str) -> Response:
+    user = page_user(request)
+    reg = registry_for(request, user)
+    stored = reg.get_case(case_id)
+    data = assess(stored.case).to_dict()
+    try:
+        history = reg.audit_entries(entity_id=case_id, limit=50)
+    except ForbiddenError:
+        history = None
+    context = {"stored": stored, "data": data, "history": history}
+    return render(request, "case_detail.html", context, user=user)
+
+
+@router.get("/cases/{case_id}/assessment")
+def case_assessment(request: Request, case_id: str) -> Response:
+    user = page_user(request)
+    stored = registry_for(request, user).get_case(case_id)
+    view = assessment_view(stored.case)
+    return render(
+        request, "assessment.html", {**view, "case_id": stored.case_id, "case_json": ""}, user=user
+    )
+
+
+@router.get("/cases/{case_id}/report.html")
+def case_report_html(request: Request, case_id: str) -> Response:
+    user = page_user(request)
+    return report_response(registry_for(request, user).get_case(case_id).case, "html")
+
+
+@router.get("/cases/{case_id}/report.pdf")
+def case_report_pdf(request: Request, case_id: str) -> Response:
+    user = page_user(request)
+    return report_response(registry_for(request, user).get_case(case_id).case, "pdf")
+
+
+@router.get("/cases/{case_id}/edit")
+def edit_case_page(request: Request, case_id: str) -> Response:
+    user = page_user(request)
+    stored = registry_for(request, user).get_case(case_id)
+    context = {
+        "case_id": stored.case_id,
+        "version": stored.version,
+        "case_text": case_yaml(stored.case),
+        "error": None,
+        "conflict": None,
+    }
+    return render(request, "case_edit.html", context, user=user)
+
+
+@router.post("/cases/{case_id}/edit")
+def edit_case(
+    request: Request,
+    case_id: str,
+    csrf_token: Annotated[str, Form()] = "",
+    case_text: Annotated[str, Form()] = "",
+    version: Annotated[str, Form()] = "",
+) -> Response:
+    """Save an edit based on ``version``; someone else's newer save is shown, not overwritten."""
+    user = page_user(request)
+    check_csrf(request, csrf_token)
+    reg = registry_for(request, user)
+    context: dict[str, Any] = {
+        "case_id": case_id,
+        "version": version,
+        "case_text": case_text,
+        "error": None,
+        "conflict": None,
+    }
+    try:
+        if not version.isdigit():
+            raise InputError("the form lost its version; reload the case", "version")
+        stored = reg.update_case(case_id, parse_case_text(case_text), int(version))
+    except InputError as exc:
+        context["error"] = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        return render(request, "case_edit.html", context, status_code=422, user=user)
+    except ConflictError as exc:
+        current = reg.get_case(case_id)
+        context["conflict"] = {
+            "message": exc.message,
+            "version": current.version,
+            "updated_by": current.updated_by,
+            "updated_at": current.updated_at,
+            "current_text": case_yaml(current.case),
+        }
+        return render(request, "case_edit.html", context, status_code=409, user=user)
+    return RedirectResponse(f"/cases/{stored.case_id}", status_code=303)

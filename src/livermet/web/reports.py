@@ -1,0 +1,44 @@
+"""The assessment on screen, as a printable page and as PDF: all rendered by ``livermet.report``."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from livermet.case.assess import assess
+from livermet.case.model import Case
+from livermet.evidence.dataset import load_literature
+from livermet.report.html import render_html
+from livermet.report.markdown import render_markdown
+from livermet.web.plots import data_uri, pooled_curve
+
+_MD = MarkdownIt("commonmark").enable("table")
+
+
+def assessment_view(case: Case) -> dict[str, Any]:
+    """What the assessment page shows: the assessment, its report body and its plot."""
+    data = assess(case).to_dict()
+    return {
+        "data": data,
+        "body": _MD.render(render_markdown(data)),
+        "curve": data_uri(lambda: pooled_curve(load_literature())),
+    }
+
+
+def printable_html(case: Case) -> str:
+    """The printable report page (notice on top, sources with every value)."""
+    return render_html(assess(case).to_dict())
+
+
+def pdf_bytes(case: Case) -> bytes:
+    """The printable report as PDF (WeasyPrint; needs pango from the system)."""
+    from weasyprint import HTML  # imported here: it loads the system's pango on import
+
+    return bytes(HTML(string=printable_html(case)).write_pdf())
+
+
+def download_name(case_id: str, ext: str) -> str:
+    """A safe file name for the report (the case id is a pseudonymous registry id)."""
+    return "livermet-assessment-" + re.sub(r"[^A-Za-z0-9._-]+", "_", case_id)[:80] + "." + ext

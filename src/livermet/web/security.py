@@ -1,0 +1,122 @@
+"""Web security: CSRF tokens, the sign-in rate limit and the security headers.
+
+Sessions themselves are Starlette's signed cookies (itsdangerous, HttpOnly, SameSite=Lax; set up
+in ``livermet.web.app``). Nothing here knows about cases.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from livermet.errors import ForbiddenError
+
+CSRF_KEY = "csrf"
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+"""Inline styles are allowed because the printable report (``livermet.report``) carries its own
+print stylesheet; scripts only from this server."""
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use."""
+    token = request.session.get(CSRF_KEY)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session[CSRF_KEY] = token
+    return token
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    """Refuse a form whose CSRF token is not the session's.
+
+    Raises
+    ------
+    ForbiddenError
+        when the token is missing or wrong (field ``csrf_token``).
+    """
+    expected = request.session.get(CSRF_KEY)
+    if not (
+        isinstance(expected, str)
+        and submitted
+        and secrets.compare_digest(expected.encode(), submitted.encode())
+    ):
+        raise ForbiddenError(
+            "the form has expired or did not come from this site; reload it and try again",
+            "csrf_token",
+        )
+
+
+class SignInLimiter:
+    """At most ``limit`` failed sign-ins per ``window`` seconds per client address and per name.
+
+    Kept in memory: one process is one limiter (behind a reverse proxy, run one worker or rate
+    limit at the proxy too).
+    """
+
+    def __init__(self, limit: int = 5, window: float = 300.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        stamps = self._failures.setdefault(key, deque())
+        while stamps and now - stamps[0] > self.window:
+            stamps.popleft()
+        return stamps
+
+    def retry_after(self, *keys: str) -> int:
+        """Seconds to wait before another attempt (0: allowed now)."""
+        now = time.monotonic()
+        wait = 0.0
+        with self._lock:
+            for key in keys:
+                stamps = self._recent(key, now)
+                if len(stamps) >= self.limit:
+                    wait = max(wait, self.window - (now - stamps[0]))
+        return int(wait) + 1 if wait > 0 else 0
+
+    def failed(self, *keys: str) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                self._recent(key, now).append(now)
+
+    def succeeded(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._failures.pop(key, None)
+
+
+async def security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Middleware: security headers on every response; no caching of pages with patient data."""
+    response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if not request.url.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    if request.url.scheme == "https":
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response

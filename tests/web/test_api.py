@@ -1,0 +1,101 @@
+"""The JSON API: token authentication, access rules, assessment, pooling, cohort, OpenAPI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fastapi.testclient import TestClient
+
+from tests.web.conftest import SEED_CASE, WebRegistry
+
+
+def _auth(reg: WebRegistry, user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {reg.tokens[user]}"}
+
+
+def _seed() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(Path(SEED_CASE).read_text(encoding="utf-8"))
+    return data
+
+
+def test_api_needs_a_valid_token(client: TestClient) -> None:
+    assert client.get("/api/v1/cases").status_code == 401
+    bad = client.get("/api/v1/cases", headers={"Authorization": "Bearer nope"})
+    assert bad.status_code == 401 and bad.headers["www-authenticate"] == "Bearer"
+
+
+def test_assessment_of_a_posted_case(client: TestClient, web_registry: WebRegistry) -> None:
+    response = client.post(
+        "/api/v1/assessments", json=_seed(), headers=_auth(web_registry, "viewer_a")
+    )
+    assert response.status_code == 200
+    data = response.json()
+    assert data["grading"]["fnclcc"]["grade"] == 3
+    assert data["staging"]["ajcc8"]["stage"] == "IV"
+    assert data["resection"]["procedure_name"] == "right posterior sectionectomy"
+
+
+def test_bad_case_gives_422_naming_the_field(client: TestClient, web_registry: WebRegistry) -> None:
+    case = _seed()
+    case["liver_function"]["icg_r15"] = "140 %"
+    response = client.post(
+        "/api/v1/assessments", json=case, headers=_auth(web_registry, "viewer_a")
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "liver_function.icg_r15"
+
+
+def test_cases_follow_the_site_rules(client: TestClient, web_registry: WebRegistry) -> None:
+    viewer = _auth(web_registry, "viewer_a")
+    listed = client.get("/api/v1/cases", headers=viewer).json()["cases"]
+    assert [c["case_id"] for c in listed] == ["seed-case"]
+    assert client.get("/api/v1/cases/beta-case", headers=viewer).status_code == 403
+    admin = client.get("/api/v1/cases", headers=_auth(web_registry, "admin")).json()["cases"]
+    assert {c["case_id"] for c in admin} == {"seed-case", "beta-case"}
+    new = {"case": {**_seed(), "id": "api-new"}, "site": "alpha"}
+    assert client.post("/api/v1/cases", json=new, headers=viewer).status_code == 403
+
+
+def test_update_with_a_stale_version_is_a_conflict(
+    client: TestClient, web_registry: WebRegistry
+) -> None:
+    editor = _auth(web_registry, "editor_a")
+    stored = client.get("/api/v1/cases/seed-case", headers=editor).json()
+    case = stored["case"]
+    case["notes"] = "edited once"
+    first = client.put(
+        "/api/v1/cases/seed-case", json={"case": case, "version": stored["version"]}, headers=editor
+    )
+    assert first.status_code == 200 and first.json()["version"] == stored["version"] + 1
+    again = client.put(
+        "/api/v1/cases/seed-case", json={"case": case, "version": stored["version"]}, headers=editor
+    )
+    assert again.status_code == 409 and again.json()["error"]["field"] == "version"
+
+
+def test_pooling_api(client: TestClient, web_registry: WebRegistry) -> None:
+    viewer = _auth(web_registry, "viewer_a")
+    body = {"outcome": "os5", "method": "DL", "measure": "PLO", "test": "z"}
+    pooled = client.post("/api/v1/evidence/pool", json=body, headers=viewer).json()
+    assert pooled["method"] == "DL" and pooled["k"] >= 2
+    assert pooled["ci_lb"] < pooled["estimate"] < pooled["ci_ub"]
+    bad = client.post("/api/v1/evidence/pool", json={"method": "XX"}, headers=viewer)
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "method"
+
+
+def test_browser_session_writes_need_the_csrf_header(client: TestClient) -> None:
+    from tests.web.conftest import sign_in
+
+    sign_in(client, "viewer_a")
+    assert client.get("/api/v1/me").json()["username"] == "viewer_a"
+    assert client.post("/api/v1/assessments", json=_seed()).status_code == 403
+
+
+def test_openapi_document(client: TestClient) -> None:
+    doc = client.get("/api/v1/openapi.json").json()
+    assert doc["openapi"].startswith("3.")
+    for path in ("/api/v1/cases", "/api/v1/assessments", "/api/v1/evidence/pool", "/api/v1/cohort"):
+        assert path in doc["paths"]
+    assert "HTTPBearer" in doc["components"]["securitySchemes"]
