@@ -57,7 +57,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
-def _as(registry: dict[str, str], user: str, *args: str):  # noqa: ANN202
+def _as(registry: dict[str, str], user: str, *args: str):
     return runner.invoke(app, [*args, "--user", user], env=registry)
 
 
@@ -164,8 +164,8 @@ def test_export_import_round_trip(registry: dict[str, str], tmp_path: Path, fmt:
 def test_broken_csv_reports_every_row_and_writes_nothing(
     registry: dict[str, str], tmp_path: Path
 ) -> None:
-    from livermet.interchange import cases_to_csv
     from livermet.case.load import load_case
+    from livermet.interchange import cases_to_csv
 
     case = load_case(SEED_CASE)
     good = cases_to_csv([case.model_copy(update={"id": f"c{i}"}) for i in range(3)])
@@ -209,6 +209,6 @@ def test_verify_audit_detects_tampering(registry: dict[str, str], tmp_path: Path
             for (name,) in conn.execute("select name from sqlite_master where type='table'")
             if "audit" in name and "head" not in name
         )
-        conn.execute(f"update {table} set actor = 'mallory' where rowid = 2")  # noqa: S608
+        conn.execute(f"update {table} set actor = 'mallory' where rowid = 2")
     r = runner.invoke(app, ["registry", "verify-audit", "--db", str(copy)])
     assert r.exit_code == 1 and "broken" in r.stderr

@@ -299,9 +299,7 @@ def _edit_in_editor(case: Case) -> Path:
     editor = os.environ.get("EDITOR") or os.environ.get("VISUAL")
     if not editor:
         raise InputError("set $EDITOR or give --file", "file")
-    with tempfile.NamedTemporaryFile(
-        "w", suffix=".yaml", delete=False, encoding="utf-8"
-    ) as handle:
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False, encoding="utf-8") as handle:
         yaml.safe_dump(case.model_dump(mode="json", exclude_none=True), handle, sort_keys=False)
     subprocess.run([editor, handle.name], check=False)  # the user's own editor
     return Path(handle.name)
