@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 ## Main job: the embedded registry with the seed case (and a synthetic demo cohort, flagged as
-## such), the seed case's assessment as printable reports, and a cohort plot, all in out/.
+## such), the seed case's assessment as printable reports and a cohort plot in out/, then the
+## web application on http://localhost:8000/ (Ctrl-C stops it).
 REGISTRY ?= out/registry.sqlite
 DEMO_PASSWORD ?= livermet-demo
 run: setup
@@ -29,6 +30,7 @@ run: setup
 	LIVERMET_PASSWORD=$(DEMO_PASSWORD) $(BIN)/livermet cohort km --db $(REGISTRY) --user admin \
 		--synthetic --by approach --levels open,laparoscopic -o out/km-by-approach.png
 	@echo "Registry: $(REGISTRY) (user admin, password $(DEMO_PASSWORD)); reports and plots in out/"
+	$(BIN)/livermet serve --db $(REGISTRY)
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.web.conftest import PASSWORD, csrf_of, sign_in
+from tests.web.conftest import PASSWORD, SEED_CASE, csrf_of, sign_in
 
 
 def test_pages_need_sign_in(client: TestClient) -> None:
@@ -79,7 +79,7 @@ def test_printable_report_and_pdf(client: TestClient) -> None:
 def test_pasted_case_is_assessed_without_storing(client: TestClient) -> None:
     sign_in(client, "viewer_a")
     token = csrf_of(client.get("/assess").text)
-    text = open("examples/seed-case.yaml", encoding="utf-8").read().replace("seed-case", "pasted")
+    text = SEED_CASE.read_text(encoding="utf-8").replace("seed-case", "pasted")
     page = client.post("/assess", data={"case_text": text, "csrf_token": token})
     assert page.status_code == 200 and '<dd id="stage">IV</dd>' in page.text
     assert "pasted" not in client.get("/cases").text
@@ -88,7 +88,7 @@ def test_pasted_case_is_assessed_without_storing(client: TestClient) -> None:
 def test_bad_pasted_case_names_the_field(client: TestClient) -> None:
     sign_in(client, "viewer_a")
     token = csrf_of(client.get("/assess").text)
-    text = open("examples/seed-case.yaml", encoding="utf-8").read()
+    text = SEED_CASE.read_text(encoding="utf-8")
     text = text.replace("icg_r15: 4.3 %", "icg_r15: 140 %")
     page = client.post("/assess", data={"case_text": text, "csrf_token": token})
     assert page.status_code == 422 and "liver_function.icg_r15" in page.text

@@ -90,6 +90,28 @@ def validate_command(
     typer.echo(f"{case_file}: valid (case {case.id})")
 
 
+@app.command("serve")
+@friendly_errors
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database URL or SQLite path (default: LIVERMET_DATABASE_URL)."),
+    ] = None,
+    seed_case: Annotated[
+        Path | None, typer.Option(help="Case file to load into an empty registry.")
+    ] = None,
+    proxy_headers: Annotated[
+        bool, typer.Option(help="Trust X-Forwarded-* headers (behind a reverse proxy).")
+    ] = False,
+) -> None:
+    """Start the web application (tumour board, registry, evidence, cohort, administration)."""
+    from livermet.cli.serve import serve
+
+    serve(host, port, db, seed_case=seed_case, proxy_headers=proxy_headers)
+
+
 @app.command("schema")
 def schema_command() -> None:
     """Print the JSON Schema of the case file."""

@@ -7,6 +7,8 @@ figures the case report quotes — each with its sources.
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from typing import Any
 
@@ -52,8 +54,22 @@ def _range(series: pd.Series) -> dict[str, Any]:
 
 
 def evidence_summary(df: pd.DataFrame | None = None) -> dict[str, Any]:
-    """Pooled survival after hepatectomy and the figures around it, ready for a report."""
-    series = load_literature() if df is None else df
+    """Pooled survival after hepatectomy and the figures around it, ready for a report.
+
+    The summary of the shipped dataset is computed once per process (it does not change) and a
+    fresh copy is returned each time, so that a caller may change its copy.
+    """
+    if df is None:
+        return copy.deepcopy(_shipped_summary())
+    return _summary(df)
+
+
+@functools.cache
+def _shipped_summary() -> dict[str, Any]:
+    return _summary(load_literature())
+
+
+def _summary(series: pd.DataFrame) -> dict[str, Any]:
     points = pool_time_points(series)
     model = weibull_synthesis(series)
     pooled = [

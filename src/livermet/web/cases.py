@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from livermet.case.assess import assess
@@ -103,8 +104,7 @@ async def add_case(request: Request) -> Response:
 
 
 async def _run_sync(fn: Any, *args: Any) -> Response:
-    from starlette.concurrency import run_in_threadpool
-
+    """Registry calls block: run them off the event loop, like FastAPI's sync handlers."""
     result: Response = await run_in_threadpool(fn, *args)
     return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -23,8 +24,14 @@ def assessment_view(case: Case) -> dict[str, Any]:
     return {
         "data": data,
         "body": _MD.render(render_markdown(data)),
-        "curve": data_uri(lambda: pooled_curve(load_literature())),
+        "curve": literature_curve(),
     }
+
+
+@functools.cache
+def literature_curve() -> str:
+    """The pooled curve of the shipped series (fixed data: drawn once per process)."""
+    return data_uri(lambda: pooled_curve(load_literature()))
 
 
 def printable_html(case: Case) -> str:
