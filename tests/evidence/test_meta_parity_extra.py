@@ -35,7 +35,7 @@ ATOL = 1e-9
 CASES: list[dict[str, Any]] = json.loads((DATA / "metafor-3.8-1-extra.json").read_text())
 
 
-def close(actual: Any, expected: Any, rtol: float = RTOL, atol: float = ATOL) -> None:
+def assert_close(actual: Any, expected: Any, rtol: float = RTOL, atol: float = ATOL) -> None:
     a = np.asarray(actual, dtype=float)
     e = np.asarray([np.nan if x is None else x for x in np.ravel(expected)], dtype=float)
     np.testing.assert_allclose(a.ravel(), e, rtol=rtol, atol=atol)
@@ -64,8 +64,8 @@ def test_escalc(case: dict[str, Any]) -> None:
             )
         else:
             es = escalc(case["measure"], xi=inp["xi"], ni=inp["ni"], **kw)
-    close(es.yi, case["yi"])
-    close(es.vi, case["vi"])
+    assert_close(es.yi, case["yi"])
+    assert_close(es.vi, case["vi"])
 
 
 def _rma(case: dict[str, Any], mods: Any = None) -> Any:
@@ -105,7 +105,7 @@ def _check(fit: Any, case: dict[str, Any], rtol: float = RTOL) -> None:
     }
     for key, val in pairs.items():
         if case.get(key) is not None:
-            close(val, case[key], rtol=rtol)
+            assert_close(val, case[key], rtol=rtol)
 
 
 @pytest.mark.parametrize("case", _of("fit"), ids=_id)
@@ -114,7 +114,7 @@ def test_fit(case: dict[str, Any]) -> None:
     _check(fit, case)
     if "pi_lb" in case:
         p = fit.predict()
-        close([p.pi_lb, p.pi_ub], [case["pi_lb"], case["pi_ub"]])
+        assert_close([p.pi_lb, p.pi_ub], [case["pi_lb"], case["pi_ub"]])
     if "back" in case:
         tr = {"PFT": "ipft_hm", "PAS": "iarcsin", "PLO": "ilogit"}.get(case.get("measure"), "exp")
         p = fit.predict(transf=tr)
@@ -123,7 +123,7 @@ def test_fit(case: dict[str, Any]) -> None:
             if case["method"] == "EE"
             else ("pred", "ci_lb", "ci_ub", "pi_lb", "pi_ub")
         )
-        close([getattr(p, k) for k in keys], [case["back"][k] for k in keys])
+        assert_close([getattr(p, k) for k in keys], [case["back"][k] for k in keys])
 
 
 def _check_influence(inf: Any, exp: dict[str, Any], rtol: float) -> None:
@@ -137,12 +137,12 @@ def _check_influence(inf: Any, exp: dict[str, Any], rtol: float) -> None:
         ("hat", "hat"),
         ("weight", "weight"),
     ):
-        close(getattr(inf, attr), exp[key], rtol=rtol)
+        assert_close(getattr(inf, attr), exp[key], rtol=rtol)
     dfb = exp["dfbetas"]
     if isinstance(dfb, dict):
-        close(inf.dfbetas.T, [dfb[k] for k in dfb], rtol=rtol)
+        assert_close(inf.dfbetas.T, [dfb[k] for k in dfb], rtol=rtol)
     else:
-        close(inf.dfbetas[:, 0], dfb, rtol=rtol)
+        assert_close(inf.dfbetas[:, 0], dfb, rtol=rtol)
     assert list(inf.is_infl) == exp["is_infl"]
 
 
@@ -156,11 +156,11 @@ def test_meta_regression(case: dict[str, Any]) -> None:
     if "pred" in case:
         p = fit.predict(newmods=np.array(case["pred"]["newmods"]))
         for key in ("pred", "se", "ci_lb", "ci_ub", "pi_lb", "pi_ub"):
-            close(getattr(p, key), case["pred"][key], rtol=rtol)
+            assert_close(getattr(p, key), case["pred"][key], rtol=rtol)
     if "influence" in case:
         _check_influence(fit.influence(), case["influence"], rtol)
         eg = fit.regtest()
-        close([eg.zval, eg.pval], [case["egger"]["zval"], case["egger"]["pval"]], rtol=rtol)
+        assert_close([eg.zval, eg.pval], [case["egger"]["zval"], case["egger"]["pval"]], rtol=rtol)
 
 
 @pytest.mark.parametrize("case", _of("diag"), ids=_id)
@@ -168,23 +168,23 @@ def test_diagnostics(case: dict[str, Any]) -> None:
     fit = _rma(case)
     l1 = fit.leave1out()
     for key in ("estimate", "se", "pval", "ci_lb", "ci_ub", "Q", "tau2", "I2", "H2"):
-        close(getattr(l1, key), case["leave1out"][key])
+        assert_close(getattr(l1, key), case["leave1out"][key])
     cu = fit.cumul(order=case["cumul"]["order"])
     for key in ("estimate", "se", "ci_lb", "ci_ub", "Q", "tau2", "I2", "H2"):
-        close(getattr(cu, key), case["cumul"][key])
+        assert_close(getattr(cu, key), case["cumul"][key])
     _check_influence(fit.influence(), case["influence"], RTOL)
     ci = fit.confint()
-    close([ci.tau2_lb, ci.tau2_ub], case["tau2_ci"])
-    close([ci.i2_lb, ci.i2_ub], case["I2_ci"])
-    close([ci.h2_lb, ci.h2_ub], case["H2_ci"])
-    close(fit.confint_tau2(tol=1e-12), case["tau2_ci_exact"])
+    assert_close([ci.tau2_lb, ci.tau2_ub], case["tau2_ci"])
+    assert_close([ci.i2_lb, ci.i2_ub], case["I2_ci"])
+    assert_close([ci.h2_lb, ci.h2_ub], case["H2_ci"])
+    assert_close(fit.confint_tau2(tol=1e-12), case["tau2_ci_exact"])
     eg = fit.regtest()
-    close(
+    assert_close(
         [eg.zval, eg.pval, eg.limit_est, eg.ci_lb, eg.ci_ub],
         [case["egger"][k] for k in ("zval", "pval", "limit_est", "ci_lb", "ci_ub")],
     )
     lm = fit.regtest(model="lm")
-    close(
+    assert_close(
         [lm.zval, lm.pval, lm.limit_est],
         [case["egger_lm"][k] for k in ("zval", "pval", "limit_est")],
     )
@@ -192,14 +192,16 @@ def test_diagnostics(case: dict[str, Any]) -> None:
         tf = fit.trimfill(estimator=est)
         exp = case[f"trimfill_{est}"]
         assert (tf.k0, tf.side) == (exp["k0"], exp["side"])
-        close(
+        assert_close(
             [tf.beta, tf.se, tf.tau2, tf.se_k0], [exp[k] for k in ("beta", "se", "tau2", "se_k0")]
         )
-        close(tf.yi, exp["yi"])
-        close(tf.vi, exp["vi"])
+        assert_close(tf.yi, exp["yi"])
+        assert_close(tf.vi, exp["vi"])
     tf = fit.trimfill(side="right")
     assert tf.k0 == case["trimfill_right"]["k0"]
-    close([tf.beta, tf.tau2], [case["trimfill_right"]["beta"], case["trimfill_right"]["tau2"]])
+    assert_close(
+        [tf.beta, tf.tau2], [case["trimfill_right"]["beta"], case["trimfill_right"]["tau2"]]
+    )
 
 
 @pytest.mark.parametrize("case", _of("gosh"), ids=lambda c: c["method"])
@@ -209,16 +211,16 @@ def test_gosh(case: dict[str, Any]) -> None:
     assert g.exact and g.n == 2**7 - 1
     assert np.array_equal(g.incl.astype(int), np.array(case["incl"]))
     reml = case["method"] == "REML"
-    close(g.k, case["k"])
-    close(g.qe, case["QE"])
-    close(g.estimate, case["estimate"])
-    close(g.h2, case["H2"])
-    close(g.tau2, case["tau2"], atol=1e-8 if reml else ATOL)
-    close(g.i2, case["I2"], atol=1e-5 if reml else ATOL)
+    assert_close(g.k, case["k"])
+    assert_close(g.qe, case["QE"])
+    assert_close(g.estimate, case["estimate"])
+    assert_close(g.h2, case["H2"])
+    assert_close(g.tau2, case["tau2"], atol=1e-8 if reml else ATOL)
+    assert_close(g.i2, case["I2"], atol=1e-5 if reml else ATOL)
 
 
 def test_transforms() -> None:
     (case,) = _of("transf")
-    close(transforms.ipft_hm(case["x"], case["ni"]), case["ipft_hm"])
-    close(transforms.iarcsin(case["x"]), case["iarcsin"])
-    close(transforms.ilogit(case["x"]), case["ilogit"])
+    assert_close(transforms.ipft_hm(case["x"], case["ni"]), case["ipft_hm"])
+    assert_close(transforms.iarcsin(case["x"]), case["iarcsin"])
+    assert_close(transforms.ilogit(case["x"]), case["ilogit"])

@@ -75,7 +75,7 @@ def _id(c: dict[str, Any]) -> str:
     return f"{c['measure']}-{c['method']}-{c['test']}"
 
 
-def close(actual: Any, expected: Any, rtol: float = RTOL, atol: float = ATOL) -> None:
+def assert_close(actual: Any, expected: Any, rtol: float = RTOL, atol: float = ATOL) -> None:
     np.testing.assert_allclose(
         np.asarray(actual, dtype=float), np.asarray(expected, dtype=float), rtol=rtol, atol=atol
     )
@@ -92,36 +92,36 @@ def _fit(case: dict[str, Any], **kw: Any) -> Any:
 def _check_fit(fit: Any, case: dict[str, Any], skip: tuple[str, ...] = ()) -> None:
     for key, attr in FIT_KEYS.items():
         if key not in skip:
-            close(getattr(fit, attr), case[key])
+            assert_close(getattr(fit, attr), case[key])
     if case.get("se_tau2") is not None and "se_tau2" not in skip:
-        close(fit.se_tau2, case["se_tau2"])
+        assert_close(fit.se_tau2, case["se_tau2"])
     p = fit.predict()
     if case["pi_lb"] != []:
-        close([p.pi_lb, p.pi_ub], [case["pi_lb"], case["pi_ub"]])
+        assert_close([p.pi_lb, p.pi_ub], [case["pi_lb"], case["pi_ub"]])
     if "back" in case:
         b = fit.predict(transf=BACK[case["measure"]])
         exp = case["back"]
-        close([b.pred, b.ci_lb, b.ci_ub], [exp["pred"], exp["ci_lb"], exp["ci_ub"]])
+        assert_close([b.pred, b.ci_lb, b.ci_ub], [exp["pred"], exp["ci_lb"], exp["ci_ub"]])
         if exp["pi_lb"] != []:
-            close([b.pi_lb, b.pi_ub], [exp["pi_lb"], exp["pi_ub"]])
+            assert_close([b.pi_lb, b.pi_ub], [exp["pi_lb"], exp["pi_ub"]])
 
 
 @pytest.mark.parametrize("case", TIGHT, ids=_id)
 def test_tight_file(case: dict[str, Any]) -> None:
     es, fit = _fit(case)
-    close(es.yi, case["yi"])
-    close(es.vi, case["vi"])
+    assert_close(es.yi, case["yi"])
+    assert_close(es.vi, case["vi"])
     _check_fit(fit, case)
     if "tau2_ci" in case:
-        close(fit.confint_tau2(), case["tau2_ci"])
+        assert_close(fit.confint_tau2(), case["tau2_ci"])
     if "leave1out" in case:
         l1 = fit.leave1out()
-        close(l1.estimate, case["leave1out"]["estimate"])
-        close(l1.tau2, case["leave1out"]["tau2"])
-        close(l1.i2, case["leave1out"]["I2"])
+        assert_close(l1.estimate, case["leave1out"]["estimate"])
+        assert_close(l1.tau2, case["leave1out"]["tau2"])
+        assert_close(l1.i2, case["leave1out"]["I2"])
     if "egger" in case:
         eg = fit.regtest()
-        close(
+        assert_close(
             [eg.zval, eg.pval, eg.limit_est],
             [case["egger"][k] for k in ("zval", "pval", "limit_est")],
         )
@@ -129,7 +129,7 @@ def test_tight_file(case: dict[str, Any]) -> None:
         tf = fit.trimfill()
         assert tf.k0 == case["trimfill"]["k0"]
         assert tf.side == case["trimfill"]["side"]
-        close([tf.beta, tf.tau2], [case["trimfill"]["beta"], case["trimfill"]["tau2"]])
+        assert_close([tf.beta, tf.tau2], [case["trimfill"]["beta"], case["trimfill"]["tau2"]])
 
 
 @pytest.mark.parametrize("case", DEFAULT, ids=_id)
@@ -138,19 +138,19 @@ def test_default_file_metafor_control(case: dict[str, Any]) -> None:
     _, fit = _fit(case, control="metafor")
     _check_fit(fit, case)
     if "tau2_ci" in case:
-        close(fit.confint_tau2(), case["tau2_ci"])
+        assert_close(fit.confint_tau2(), case["tau2_ci"])
     if "leave1out" in case:
         l1 = fit.leave1out()
         for key, attr in (("estimate", "estimate"), ("tau2", "tau2"), ("I2", "i2")):
-            close(getattr(l1, attr), case["leave1out"][key])
+            assert_close(getattr(l1, attr), case["leave1out"][key])
         eg = fit.regtest()
-        close(
+        assert_close(
             [eg.zval, eg.pval, eg.limit_est],
             [case["egger"][k] for k in ("zval", "pval", "limit_est")],
         )
         tf = fit.trimfill()
         assert (tf.k0, tf.side) == (case["trimfill"]["k0"], case["trimfill"]["side"])
-        close([tf.beta, tf.tau2], [case["trimfill"]["beta"], case["trimfill"]["tau2"]])
+        assert_close([tf.beta, tf.tau2], [case["trimfill"]["beta"], case["trimfill"]["tau2"]])
 
 
 @pytest.mark.parametrize("case", DEFAULT, ids=_id)
@@ -168,14 +168,14 @@ def test_default_file_converged_engine(case: dict[str, Any]) -> None:
         at = rma(es, method=case["method"], test=case["test"], tau2=case["tau2"])
     _check_fit(at, case, skip=("se_tau2",))
     if "tau2_ci" in case:
-        close(fit.confint_tau2(), case["tau2_ci"])
+        assert_close(fit.confint_tau2(), case["tau2_ci"])
     if "leave1out" in case:
         l1 = fit.leave1out()
-        close(l1.estimate, case["leave1out"]["estimate"], rtol=0, atol=1e-4)
-        close(l1.tau2, case["leave1out"]["tau2"], rtol=0, atol=1.3e-4)
-        close(l1.i2, case["leave1out"]["I2"], rtol=0, atol=0.05)
+        assert_close(l1.estimate, case["leave1out"]["estimate"], rtol=0, atol=1e-4)
+        assert_close(l1.tau2, case["leave1out"]["tau2"], rtol=0, atol=1.3e-4)
+        assert_close(l1.i2, case["leave1out"]["I2"], rtol=0, atol=0.05)
         eg = fit.regtest()
-        close(
+        assert_close(
             [eg.zval, eg.limit_est],
             [case["egger"]["zval"], case["egger"]["limit_est"]],
             rtol=0,
@@ -183,13 +183,13 @@ def test_default_file_converged_engine(case: dict[str, Any]) -> None:
         )
         tf = fit.trimfill(control=None)
         assert tf.k0 == case["trimfill"]["k0"]
-        close(tf.beta, case["trimfill"]["beta"], rtol=0, atol=1e-4)
+        assert_close(tf.beta, case["trimfill"]["beta"], rtol=0, atol=1e-4)
 
 
 def test_events_from_proportions_match_counts() -> None:
     n, s = _table1()
     a = escalc("PLO", pi=s, ni=n)
     b = escalc("PLO", xi=s * n, ni=n)
-    close(a.yi, b.yi, rtol=0, atol=0)
+    assert_close(a.yi, b.yi, rtol=0, atol=0)
     r = escalc("PLO", pi=s, ni=n, round_events=True)
     assert np.array_equal(r.xi, [1, 3, 13, 13, 31, 10, 12, 9, 23, 32])
