@@ -18,6 +18,7 @@ from livermet.cli.common import err_console, friendly_errors
 from livermet.evidence.dataset import load_literature, load_series, subset
 from livermet.evidence.pooling import OUTCOMES, pool_outcome
 from livermet.evidence.survival import check_consistency, pool_time_points, weibull_synthesis
+from livermet.evidence.transforms import back_transform_of
 
 app = typer.Typer(help="Pool the published surgical series (the case report's Table 1).")
 
@@ -290,7 +291,7 @@ def gosh_command(
     pooled = pool_outcome(_series(series), outcome, measure=measure, method=method)
     with Console(stderr=True).status(f"fitting subsets of {pooled.fit.k} series"):
         result = pooled.fit.gosh(subsets=subsets, seed=seed)
-    back = _back_transform(pooled.fit)
+    back = back_transform_of(pooled.fit)
     fig = gosh_plot(
         back(result.estimate[result.fit]) * 100,
         result.i2[result.fit],
@@ -299,10 +300,3 @@ def gosh_command(
     err_console.print(
         f"wrote {save_figure(fig, output)} ({int(result.fit.sum()):,} subsets, {result.method})"
     )
-
-
-def _back_transform(fit: Any) -> Any:
-    from livermet.evidence.transforms import resolve_transform
-
-    f = resolve_transform("auto", ni=fit.ni, measure=fit.measure)
-    return (lambda x: x) if f is None else f

@@ -147,3 +147,14 @@ def resolve_transform(
         f"unknown transf {transf!r}; use ilogit, exp, iarcsin, ipft_hm, auto or a function",
         "transf",
     )
+
+
+def back_transform_of(fit: Any, transf: str | Transform | None = "auto") -> Transform:
+    """``transf`` for a fitted model (``"auto"``: the one matching its measure); identity
+    when there is none."""
+    f = resolve_transform(
+        transf, ni=getattr(fit, "ni", None), measure=getattr(fit, "measure", None)
+    )
+    if f is None:
+        return lambda x: np.asarray(x, dtype=float)
+    return f

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from livermet.errors import InputError
-from livermet.evidence.transforms import resolve_transform
+from livermet.evidence.transforms import back_transform_of
 
 FORMATS = {".png", ".svg", ".pdf"}
 
@@ -41,13 +41,6 @@ def _level(fit: Any) -> float:
     return level / 100.0 if level > 1 else level
 
 
-def _back(fit: Any, transf: str | None) -> Any:
-    f = resolve_transform(
-        transf, ni=getattr(fit, "ni", None), measure=getattr(fit, "measure", None)
-    )
-    return (lambda x: np.asarray(x, dtype=float)) if f is None else f
-
-
 def forest_plot(
     fit: Any,
     labels: Sequence[str],
@@ -59,7 +52,7 @@ def forest_plot(
 ) -> Figure:
     """Forest plot: each study's estimate and CI, its weight, the pooled diamond, the prediction
     interval and a heterogeneity line (as metafor's ``forest.rma``)."""
-    f = _back(fit, transf)
+    f = back_transform_of(fit, transf)
     z = stats.norm.ppf(1 - (1 - _level(fit)) / 2)
     yi, vi = np.asarray(fit.yi), np.asarray(fit.vi)
     lo, hi = f(yi - z * np.sqrt(vi)), f(yi + z * np.sqrt(vi))
