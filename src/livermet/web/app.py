@@ -17,7 +17,7 @@ from livermet.errors import ConflictError, ForbiddenError, InputError, LivermetE
 from livermet.registry import Database
 from livermet.web import admin, analysis_pages, api, cases, pages
 from livermet.web.deps import SignInRequired, render, session_user
-from livermet.web.security import SignInLimiter, security_headers
+from livermet.web.security import SecurityHeaders, SignInLimiter
 
 SECRET_ENV = "LIVERMET_SECRET_KEY"
 SECURE_COOKIE_ENV = "LIVERMET_SECURE_COOKIES"
@@ -62,7 +62,7 @@ def create_app(database_url: str | None = None, *, secret_key: str | None = None
     )
     app.state.db = Database(database_url)
     app.state.signin_limiter = SignInLimiter()
-    app.middleware("http")(security_headers)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(
         SessionMiddleware,
         secret_key=key,
