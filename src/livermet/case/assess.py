@@ -384,7 +384,7 @@ def _outcome(
         out["converted"] = proc.converted
         out["margin"] = proc.margin
         died = _died_within_90_days(case, timeline, proc)
-        major = None if worst is None else worst != "none" and _is_major(worst)
+        major = None if worst is None else worst in complications.MAJOR_COMPLICATION_GRADES
         # "No postoperative complications" rules out a bile leak, liver failure and an
         # intraoperative incident of consequence, as the TOLS worked example reads it (spec §13).
         none_if_unknown = False if proc.no_complications else None
@@ -410,12 +410,6 @@ def _outcome(
 
 def _known(value: bool | None, default: bool | None) -> bool | None:
     return default if value is None else value
-
-
-def _is_major(grade: str) -> bool:
-    return complications.CLAVIEN_DINDO_GRADES.index(
-        grade
-    ) >= complications.CLAVIEN_DINDO_GRADES.index("IIIa")
 
 
 def _died_within_90_days(case: Case, timeline: Timeline, proc: Procedure) -> bool | None:

@@ -6,7 +6,7 @@ import json
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from livermet.analysis.summary import json_safe
 from livermet.cli.common import err_console, friendly_errors
 from livermet.evidence.dataset import load_literature, load_series, subset
 from livermet.evidence.pooling import OUTCOMES, pool_outcome
@@ -136,7 +137,7 @@ def pool_command(
     )
     data = pooled.to_dict()
     if fmt is TextOrJson.json:
-        typer.echo(json.dumps(_json_safe(data), indent=2))
+        typer.echo(json.dumps(json_safe(data), indent=2))
         return
     c = Console()
     c.print(
@@ -155,18 +156,6 @@ def pool_command(
         c.print(f"[yellow]flagged[/] {f['id']}: {f['reason']}")
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, np.generic):
-        return _json_safe(value.item())
-    return value
-
-
 @app.command("forest")
 @friendly_errors
 def forest_command(
@@ -179,7 +168,8 @@ def forest_command(
     exclude: ExcludeOption = None,
 ) -> None:
     """Forest plot of one outcome (PNG, SVG or PDF)."""
-    from livermet.report.evidence_plots import forest_plot, save_figure
+    from livermet.report.evidence_plots import forest_plot
+    from livermet.report.figures import save_figure
 
     pooled = pool_outcome(
         _series(series), outcome, measure=measure, method=method, test=test, exclude=exclude or []
@@ -205,7 +195,8 @@ def funnel_command(
     series: SeriesOption = None,
 ) -> None:
     """Funnel plot of one outcome on the model's scale."""
-    from livermet.report.evidence_plots import funnel_plot, save_figure
+    from livermet.report.evidence_plots import funnel_plot
+    from livermet.report.figures import save_figure
 
     pooled = pool_outcome(_series(series), outcome, measure=measure, method=method)
     fig = funnel_plot(pooled.fit, xlabel=f"{outcome} ({measure} scale)")
@@ -220,7 +211,8 @@ def curve_command(
     horizon: Annotated[int, typer.Option(help="Months to draw.")] = 120,
 ) -> None:
     """Pooled survival curve (Weibull synthesis) with the series' reported points."""
-    from livermet.report.evidence_plots import save_figure, survival_curve_plot
+    from livermet.report.evidence_plots import survival_curve_plot
+    from livermet.report.figures import save_figure
 
     df = _series(series)
     model = weibull_synthesis(df)
@@ -257,7 +249,7 @@ def survival_command(
         },
     }
     if fmt is TextOrJson.json:
-        typer.echo(json.dumps(_json_safe(data), indent=2))
+        typer.echo(json.dumps(json_safe(data), indent=2))
         return
     c = Console()
     for row in data["time_points"]:
@@ -286,7 +278,8 @@ def gosh_command(
     seed: Annotated[int, typer.Option(help="Seed of the random sample.")] = 1,
 ) -> None:
     """GOSH plot: the pooled estimate and I² of every subset of the series."""
-    from livermet.report.evidence_plots import gosh_plot, save_figure
+    from livermet.report.evidence_plots import gosh_plot
+    from livermet.report.figures import save_figure
 
     pooled = pool_outcome(_series(series), outcome, measure=measure, method=method)
     with Console(stderr=True).status(f"fitting subsets of {pooled.fit.k} series"):

@@ -9,7 +9,6 @@ estimated here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import matplotlib
 
@@ -35,6 +34,7 @@ from livermet.analysis.cuminc import CumulativeIncidence
 from livermet.analysis.km import KaplanMeier
 from livermet.analysis.logrank import LogRankResult
 from livermet.errors import InputError
+from livermet.report.figures import FORMATS, save_figure
 
 __all__ = [
     "FORMATS",
@@ -45,19 +45,8 @@ __all__ = [
     "swimmer_plot",
 ]
 
-FORMATS = {".png", ".svg", ".pdf"}
 _HR_TICKS = [0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0, 20.0]
 COLOURS = ["#2b5d8a", "#b03a2e", "#2e7d4f", "#8e6c1f", "#6a3d9a", "#4d4d4d", "#c05a8a"]
-
-
-def save_figure(fig: Figure, path: str | Path) -> Path:
-    """Write ``fig`` as PNG, SVG or PDF (chosen by the suffix of ``path``) and close it."""
-    p = Path(path)
-    if p.suffix.lower() not in FORMATS:
-        raise InputError(f"unsupported image format {p.suffix!r}; use .png, .svg or .pdf", "output")
-    fig.savefig(p, dpi=150, bbox_inches="tight")
-    plt.close(fig)
-    return p
 
 
 def _default_ticks(tmax: float) -> np.ndarray:

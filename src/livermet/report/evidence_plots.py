@@ -7,7 +7,6 @@ suffix. The numbers come from ``livermet.evidence``; nothing is computed here bu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -19,20 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats
 
-from livermet.errors import InputError
 from livermet.evidence.transforms import back_transform_of
-
-FORMATS = {".png", ".svg", ".pdf"}
-
-
-def save_figure(fig: Figure, path: str | Path) -> Path:
-    """Write ``fig`` as PNG, SVG or PDF (chosen by the suffix of ``path``)."""
-    p = Path(path)
-    if p.suffix.lower() not in FORMATS:
-        raise InputError(f"unsupported image format {p.suffix!r}; use .png, .svg or .pdf", "output")
-    fig.savefig(p, dpi=150, bbox_inches="tight")
-    plt.close(fig)
-    return p
 
 
 def _level(fit: Any) -> float:
