@@ -363,3 +363,15 @@ def test_candidate_names_round_trip(tumour: list[str]) -> None:
 def test_resection_name_is_order_and_spelling_independent(segments: list[str]) -> None:
     spelled = [f"S{label}" for label in reversed(segments)]
     assert resection_name(spelled) == resection_name(segments)
+
+
+def test_candidate_resections_are_fresh_lists_from_the_cache() -> None:
+    first = candidate_resections(["S7"])
+    first.clear()  # a caller changing its list does not change the next caller's
+    again = candidate_resections("S7")
+    assert [r.name for r in again][:3] == [
+        "partial (non-anatomical) resection",
+        "segmentectomy 7",
+        "right posterior sectionectomy",
+    ]
+    assert again == candidate_resections([7])

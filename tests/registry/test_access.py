@@ -117,7 +117,13 @@ def test_passwords_are_argon2_hashes(db: Database, monkeypatch: pytest.MonkeyPat
 def test_api_tokens_are_stored_as_hashes_and_revocable(world: World) -> None:
     editor = world.as_("editor_alpha")
     new = editor.create_token("laptop")
-    assert world.db.authenticate_token(new.token).username == "editor_alpha"
+    owner = world.db.authenticate_token(new.token)
+    assert (owner.username, owner.role.value, owner.site, owner.active) == (
+        "editor_alpha",
+        "editor",
+        "alpha",
+        True,
+    )
     with world.db.engine.connect() as conn:
         rows = conn.execute(text("SELECT token_hash FROM api_tokens")).scalars().all()
     assert rows == [hashlib.sha256(new.token.encode()).hexdigest()]
@@ -134,6 +140,8 @@ def test_api_tokens_are_stored_as_hashes_and_revocable(world: World) -> None:
     second = editor.create_token("phone")
     world.as_("site_admin_alpha").revoke_token(second.id)
     assert editor.list_tokens()[1].revoked_at is not None
+    admin_token = world.reg.create_token("server").token
+    assert world.db.authenticate_token(admin_token).site is None  # a user without a site
 
 
 def test_deactivated_users_tokens_stop_working(world: World) -> None:

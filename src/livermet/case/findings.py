@@ -38,7 +38,9 @@ def _primary_size(case: Case) -> list[Finding]:
         (s.method, parse_quantity(s.greatest_dimension, "size", "size").value)
         for s in case.primary_tumour.sizes
     ]
-    categories = {ajcc.ajcc8_t_category(mm / 10.0) for _, mm in sizes}
+    if len(sizes) <= 1:
+        return []
+    categories = set(ajcc.ajcc8_t_category([mm / 10.0 for _, mm in sizes]))
     if len(categories) <= 1:
         return []
     listed = ", ".join(

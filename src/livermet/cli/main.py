@@ -105,11 +105,14 @@ def serve_command(
     proxy_headers: Annotated[
         bool, typer.Option(help="Trust X-Forwarded-* headers (behind a reverse proxy).")
     ] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (one per CPU core for a team server).")
+    ] = 1,
 ) -> None:
     """Start the web application (tumour board, registry, evidence, cohort, administration)."""
     from livermet.cli.serve import serve
 
-    serve(host, port, db, seed_case=seed_case, proxy_headers=proxy_headers)
+    serve(host, port, db, seed_case=seed_case, proxy_headers=proxy_headers, workers=workers)
 
 
 @app.command("schema")

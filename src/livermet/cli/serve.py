@@ -6,12 +6,15 @@ case, and prints the address to open and the administrator's password (once).
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 from livermet.case.load import load_case
-from livermet.errors import ConflictError
+from livermet.errors import ConflictError, InputError
 from livermet.registry import Database
+from livermet.registry.db import ENV_URL, resolve_url
 
 DEMO_SITE = ("demo", "Demonstration hospital")
 
@@ -50,6 +53,7 @@ def serve(
     admin_password: str | None = None,
     secret_key: str | None = None,
     proxy_headers: bool = False,
+    workers: int = 1,
 ) -> None:
     """Run the web application with uvicorn until interrupted; prints the address to open.
 
@@ -67,25 +71,38 @@ def serve(
         Session signing key (default ``LIVERMET_SECRET_KEY``).
     proxy_headers
         Trust ``X-Forwarded-*`` from the reverse proxy (scheme and client address).
+    workers
+        Worker processes (one per CPU core serves the most requests; each keeps its own
+        sign-in rate limiter). With more than one, the registry and the session key reach the
+        workers through ``LIVERMET_DATABASE_URL`` and ``LIVERMET_SECRET_KEY``; a random key is
+        made for this run when none is given, so sessions then end when the server stops.
     """
     import uvicorn
 
     from livermet.web import create_app
+    from livermet.web.app import SECRET_ENV
 
+    if workers < 1:
+        raise InputError(f"expected at least 1 worker process, got {workers}", "workers")
     password = prepare_registry(
         database_url, seed_case=seed_case, admin_user=admin_user, admin_password=admin_password
     )
-    app = create_app(database_url, secret_key=secret_key)
     shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
     print(f"livermet web: open http://{shown}:{port}/", flush=True)
     if password is not None:
         print(f"new registry: sign in as {admin_user!r} with password {password!r}", flush=True)
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        proxy_headers=proxy_headers,
-        forwarded_allow_ips="*" if proxy_headers else None,
-        access_log=False,  # paths hold case ids: keep them out of shared logs
-        log_level="info",
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "proxy_headers": proxy_headers,
+        "forwarded_allow_ips": "*" if proxy_headers else None,
+        "access_log": False,  # paths hold case ids: keep them out of shared logs
+        "log_level": "info",
+    }
+    if workers == 1:
+        uvicorn.run(create_app(database_url, secret_key=secret_key), **options)
+        return
+    # Worker processes build the app from the environment: one registry, one signing key.
+    os.environ[ENV_URL] = resolve_url(database_url)
+    os.environ[SECRET_ENV] = secret_key or os.environ.get(SECRET_ENV) or secrets.token_urlsafe(48)
+    uvicorn.run("livermet.web.app:app_from_env", factory=True, workers=workers, **options)

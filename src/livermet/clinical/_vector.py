@@ -18,11 +18,13 @@ import pandas as pd
 from livermet.errors import InputError
 
 FloatArray = npt.NDArray[np.float64]
+# Python scalars take fast paths below (one patient: the API assesses one case at a time).
+_PY_SCALARS = (str, int, float)
 
 
 def is_scalar(*values: Any) -> bool:
     """True when every value is a scalar (or None), i.e. the result should be scalar too."""
-    return all(v is None or np.ndim(v) == 0 for v in values)
+    return all(v is None or isinstance(v, _PY_SCALARS) or np.ndim(v) == 0 for v in values)
 
 
 def as_float_array(value: Any, field: str) -> FloatArray:
@@ -34,6 +36,8 @@ def as_float_array(value: Any, field: str) -> FloatArray:
         return np.array(np.nan)
     if isinstance(value, (str, bytes)):
         raise InputError(f"expected a number, got {value!r}", field)
+    if isinstance(value, (int, float)):  # bool included, as np.asarray would take it
+        return np.array(float(value))
     if isinstance(value, np.ndarray) and value.dtype.kind in "fiub":
         return value.astype(np.float64, copy=False)
     try:
@@ -51,6 +55,10 @@ def as_label_array(value: Any, field: str, allowed: Sequence[str]) -> npt.NDArra
 
     ``None`` and ``NaN`` mean unknown and are kept as ``None``.
     """
+    if value is None or isinstance(value, str):  # one patient: no array machinery needed
+        if value is not None and value not in allowed:
+            raise InputError(f"expected one of {', '.join(allowed)}; got {value!r}", field)
+        return np.array(value, dtype=object)
     arr = np.asarray(value, dtype=object)
     flat = arr.ravel()
     # Vectorised: a cohort's label column is checked without a Python loop over patients.
@@ -76,7 +84,8 @@ def check_range(
     high_inclusive: bool = True,
 ) -> None:
     """Raise InputError if a known (non-NaN) value lies outside [low, high] (or open ends)."""
-    known = values[~np.isnan(values)]
+    known = values.reshape(1) if values.ndim == 0 else values
+    known = known[~np.isnan(known)]
     if known.size == 0:
         return
     too_low = known < low if low_inclusive else known <= low
@@ -91,6 +100,16 @@ def check_range(
         )
 
 
+def first_not_in(values: FloatArray, allowed: tuple[float, ...]) -> float | None:
+    """The first known (non-NaN) value that is not one of ``allowed``, or None."""
+    if values.ndim == 0:  # one patient: no set machinery
+        value = float(values)
+        return None if np.isnan(value) or value in allowed else value
+    known = values[~np.isnan(values)]
+    bad = known[~np.isin(known, allowed)]
+    return float(bad[0]) if bad.size else None
+
+
 def scalar_or_array(values: Any, scalar: bool) -> Any:
     """Return ``values`` unchanged for array mode, or as a Python scalar (NaN -> None)."""
     if not scalar:
@@ -101,3 +120,22 @@ def scalar_or_array(values: Any, scalar: bool) -> Any:
     if isinstance(item, np.generic):
         return item.item()
     return item
+
+
+def select(condlist: Sequence[Any], choicelist: Sequence[Any], default: Any = 0) -> Any:
+    """``np.select`` with a fast path for one patient (every input 0-d): same value and dtype.
+
+    A single-patient assessment (the web API) makes dozens of these choices on 0-d arrays,
+    where ``np.select``'s broadcasting costs ~15 µs each, more than the rest of the score.
+    """
+    conds = [np.asarray(c) for c in condlist]
+    choices = [np.asarray(c) for c in (*choicelist, default)]
+    if (
+        len(conds) != len(choicelist)
+        or any(a.ndim or (a.dtype != np.bool_) for a in conds)
+        or any(a.ndim for a in choices)
+    ):
+        return np.select(condlist, choicelist, default)  # arrays, or np.select's own errors
+    dtype = np.result_type(*choices)
+    chosen = next((choice for cond, choice in zip(conds, choices, strict=False) if cond), None)
+    return np.asarray(choices[-1] if chosen is None else chosen, dtype=dtype)

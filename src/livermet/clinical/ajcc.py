@@ -22,8 +22,10 @@ from livermet.clinical._vector import (
     as_float_array,
     as_label_array,
     check_range,
+    first_not_in,
     is_scalar,
     scalar_or_array,
+    select,
 )
 from livermet.errors import InputError
 
@@ -116,9 +118,8 @@ def _grade_labels(grade: Any) -> ObjectArray:
         labels = as_label_array(raw, "grade", GRADE_LABELS)
         return np.where(labels == None, "GX", labels)  # noqa: E711 (elementwise)
     numeric = as_float_array(grade, "grade")
-    known = numeric[~np.isnan(numeric)]
-    if np.any(~np.isin(known, (1.0, 2.0, 3.0))):
-        bad = known[~np.isin(known, (1.0, 2.0, 3.0))][0]
+    bad = first_not_in(numeric, (1.0, 2.0, 3.0))
+    if bad is not None:
         raise InputError(f"grade {bad:g} is not one of 1, 2, 3 (FNCLCC)", "grade")
     out = np.full(numeric.shape, "GX", dtype=object)
     for value, label in ((1.0, "G1"), (2.0, "G2"), (3.0, "G3")):
@@ -170,7 +171,7 @@ def ajcc8_stage(
 
     distant = (n_labels == "N1") | (m_labels == "M1")
     local = (m_labels == "M0") & np.isin(n_labels, ("N0", "NX"))
-    stage = np.select([distant, local], [np.array("IV", dtype=object), local_stage], _NONE)
+    stage = select([distant, local], [np.array("IV", dtype=object), local_stage], _NONE)
 
     return Ajcc8Result(
         t=scalar_or_array(t_labels, scalar),

@@ -26,6 +26,7 @@ from livermet.clinical._vector import (
     check_range,
     is_scalar,
     scalar_or_array,
+    select,
 )
 from livermet.clinical.units import ALBUMIN_G_L_PER_G_DL, BILIRUBIN_UMOL_PER_MG_DL
 
@@ -129,7 +130,7 @@ def albi(
 def albi_grade(score: Any) -> FloatArray:
     """ALBI grade 1/2/3 for score(s) (float array, NaN where the score is NaN)."""
     s = np.asarray(score, dtype=np.float64)
-    out: FloatArray = np.select(
+    out: FloatArray = select(
         [s <= ALBI_GRADE_1_MAX, s <= ALBI_GRADE_2_MAX, s > ALBI_GRADE_2_MAX],
         [1.0, 2.0, 3.0],
         np.nan,

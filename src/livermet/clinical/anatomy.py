@@ -19,6 +19,7 @@ inferior halves of segment 4 and count as segment 4 wherever whole segments are 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -650,12 +651,19 @@ def candidate_resections(
      'bisegmentectomy 7,8']
     """
     tumour = parse_segment_labels(tumour_segments, field=field)
+    return list(_candidates_of(tumour))
+
+
+@functools.lru_cache(maxsize=1024)
+def _candidates_of(tumour: tuple[str, ...]) -> tuple[ResectionName, ...]:
+    """Candidates of canonical tumour labels. Cached: a pure function of the anatomy's fixed
+    table over a finite domain (sets of segments), and ResectionName is immutable."""
     found: dict[frozenset[str], ResectionName] = {}
-    minimal = resection_name(tumour, field=field)
+    minimal = resection_name(tumour)
     found[frozenset(minimal.labels)] = minimal
     for labels in _anatomical_pool(with_caudate="1" in tumour):
         if _covers(labels, tumour) and frozenset(labels) not in found:
-            found[frozenset(labels)] = resection_name(labels, field=field)
+            found[frozenset(labels)] = resection_name(labels)
     ordered = sorted(
         found.values(),
         key=lambda r: (
@@ -665,4 +673,4 @@ def candidate_resections(
             [_label_sort_key(label) for label in r.labels],
         ),
     )
-    return [partial_resection(tumour, field=field), *ordered]
+    return (partial_resection(tumour), *ordered)

@@ -25,8 +25,10 @@ from livermet.clinical._vector import (
     as_float_array,
     as_label_array,
     check_range,
+    first_not_in,
     is_scalar,
     scalar_or_array,
+    select,
 )
 from livermet.errors import InputError
 
@@ -181,7 +183,7 @@ def mitosis_score(mitoses_per_10hpf: Any) -> Any:
 
 def _necrosis_score_from_percent(percent: FloatArray) -> FloatArray:
     check_range(percent, "necrosis_percent", 0.0, 100.0, "%")
-    score = np.select([percent <= 0.0, percent < NECROSIS_1_UPPER_PERCENT], [0.0, 1.0], default=2.0)
+    score = select([percent <= 0.0, percent < NECROSIS_1_UPPER_PERCENT], [0.0, 1.0], default=2.0)
     return np.where(np.isnan(percent), np.nan, score)
 
 
@@ -198,13 +200,15 @@ def necrosis_score(necrosis_percent: Any) -> Any:
 
 
 def _necrosis_score_from_category(category: Any) -> FloatArray:
-    raw = np.asarray(category, dtype=object)
-    flat = [_normalise_necrosis_label(v) for v in raw.ravel()]
-    labels = as_label_array(
-        np.array(flat, dtype=object).reshape(raw.shape),
-        "necrosis_category",
-        tuple(NECROSIS_CATEGORY_SCORES),
-    )
+    allowed = tuple(NECROSIS_CATEGORY_SCORES)
+    if isinstance(category, str):  # one patient
+        labels = as_label_array(_normalise_necrosis_label(category), "necrosis_category", allowed)
+    else:
+        raw = np.asarray(category, dtype=object)
+        flat = [_normalise_necrosis_label(v) for v in raw.ravel()]
+        labels = as_label_array(
+            np.array(flat, dtype=object).reshape(raw.shape), "necrosis_category", allowed
+        )
     score = np.full(labels.shape, np.nan)
     for label, points in NECROSIS_CATEGORY_SCORES.items():
         score[labels == label] = points
@@ -327,9 +331,8 @@ def fnclcc_grade(
     mitosis = _mitosis_score_array(as_float_array(mitoses_per_10hpf, "mitoses_per_10hpf"))
     necrosis = _combined_necrosis_score(necrosis_percent, necrosis_category)
     differentiation = as_float_array(differentiation_score, "differentiation_score")
-    known_diff = differentiation[~np.isnan(differentiation)]
-    if np.any(~np.isin(known_diff, (1.0, 2.0, 3.0))):
-        bad = known_diff[~np.isin(known_diff, (1.0, 2.0, 3.0))][0]
+    bad = first_not_in(differentiation, (1.0, 2.0, 3.0))
+    if bad is not None:
         raise InputError(
             f"differentiation score {bad:g} is not one of 1, 2, 3", "differentiation_score"
         )

@@ -31,6 +31,7 @@ from livermet.clinical._vector import (
     check_range,
     is_scalar,
     scalar_or_array,
+    select,
 )
 from livermet.clinical.units import BILIRUBIN_UMOL_PER_MG_DL, QUANTITIES
 
@@ -138,7 +139,7 @@ class MullenResult:
 
 def _tri_state(values: FloatArray, scalar: bool) -> Any:
     """1.0/0.0/NaN -> True/False/None (scalar) or an object array of them."""
-    out = np.select(
+    out = select(
         [np.isnan(values), values > 0.5],
         [np.array(None, dtype=object), np.array(True, dtype=object)],
         np.array(False, dtype=object),
@@ -177,7 +178,7 @@ def fifty_fifty_criteria(*, pt_percent_pod5: Any, bilirubin_umol_l_pod5: Any) ->
 
     pt_low = _strict(pt < FIFTY_FIFTY_PT_PERCENT, pt)
     bili_high = _strict(bili > FIFTY_FIFTY_BILIRUBIN_UMOL_L, bili)
-    met = np.select(
+    met = select(
         [(pt_low == 0.0) | (bili_high == 0.0), (pt_low == 1.0) & (bili_high == 1.0)],
         [0.0, 1.0],
         np.nan,
@@ -199,7 +200,7 @@ def _raised(
     preop_raised = ~np.isnan(preop) & ~np.isnan(uln) & (preop > uln)
     rising = _strict(value > previous_day, value, previous_day)
     # With a raised baseline the criterion needs both; 0 in either decides "not raised".
-    both = np.select(
+    both = select(
         [(above_uln == 0.0) | (rising == 0.0), (above_uln == 1.0) & (rising == 1.0)],
         [0.0, 1.0],
         np.nan,
@@ -312,7 +313,7 @@ def isgls_phlf(
     unknown_pod = np.isnan(pod_a)
     early = ~unknown_pod & (pod_a < ISGLS_FIRST_POD)
 
-    phlf = np.select(
+    phlf = select(
         [unknown_pod | early, labs_not_met, labs_met & both_known],
         [np.nan, 0.0, 1.0],
         np.nan,
@@ -321,7 +322,7 @@ def isgls_phlf(
     for level, label in ISGLS_GRADE_BY_MANAGEMENT.items():
         grade[(phlf == 1.0) & (management_a == level)] = label
 
-    reason = np.select(
+    reason = select(
         [
             unknown_pod,
             early,

@@ -42,6 +42,7 @@ from livermet.clinical._vector import (
     check_range,
     is_scalar,
     scalar_or_array,
+    select,
 )
 from livermet.clinical.extent import ResectionExtent
 
@@ -167,20 +168,20 @@ def makuuchi_max_extent(
     icg_ext = _icg_extent(r15)
     icg_lo = np.where(icg_unknown, float(E.ENUCLEATION), icg_ext)
     icg_hi = np.where(icg_unknown, float(E.RIGHT_HEMIHEPATECTOMY), icg_ext)
-    bili_fixed = np.select(
+    bili_fixed = select(
         [bili_limited, bili_enucleation, bili_stop],
         [float(E.LIMITED), float(E.ENUCLEATION), float(E.NONE)],
         np.nan,
     )
-    bili_lo = np.select([bili_normal, bili_unknown], [icg_lo, float(E.NONE)], bili_fixed)
-    bili_hi = np.select(
+    bili_lo = select([bili_normal, bili_unknown], [icg_lo, float(E.NONE)], bili_fixed)
+    bili_hi = select(
         [bili_normal, bili_unknown], [icg_hi, np.maximum(float(E.LIMITED), icg_hi)], bili_fixed
     )
-    lower = np.select([asc_stop, asc_ok], [float(E.NONE), bili_lo], float(E.NONE))
-    upper = np.select([asc_stop, asc_ok], [float(E.NONE), bili_hi], bili_hi)
+    lower = select([asc_stop, asc_ok], [float(E.NONE), bili_lo], float(E.NONE))
+    upper = select([asc_stop, asc_ok], [float(E.NONE), bili_hi], bili_hi)
     max_extent = np.where(lower == upper, lower, np.nan)
 
-    path = np.select(
+    path = select(
         [
             asc_stop,
             bili_stop,
@@ -221,7 +222,7 @@ def _icg_extent(r15: FloatArray) -> FloatArray:
     """Extent allowed by ICG-R15 (half-open bands); NaN where unknown."""
     conditions = [r15 < limit for limit, _ in ICG_R15_BANDS] + [r15 >= ICG_R15_BANDS[-1][0]]
     choices = [float(extent) for _, extent in ICG_R15_BANDS] + [float(E.ENUCLEATION)]
-    out: FloatArray = np.select(conditions, choices, np.nan)
+    out: FloatArray = select(conditions, choices, np.nan)
     return out
 
 

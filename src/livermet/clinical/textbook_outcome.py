@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from livermet.clinical._vector import FloatArray, as_float_array, is_scalar
+from livermet.clinical._vector import FloatArray, as_float_array, is_scalar, select
 from livermet.errors import InputError
 
 ObjectArray = npt.NDArray[np.object_]
@@ -167,7 +167,7 @@ def textbook_outcome(
     statuses: dict[str, ObjectArray] = {}
     for criterion, flag in zip(TOLS_CRITERIA, flags, strict=True):
         good = 1.0 if criterion.true_is_good else 0.0
-        statuses[criterion.name] = np.select(
+        statuses[criterion.name] = select(
             [np.isnan(flag), flag == good],
             [np.array(NOT_ASSESSABLE, dtype=object), np.array(MET, dtype=object)],
             np.array(FAILED, dtype=object),
@@ -176,12 +176,12 @@ def textbook_outcome(
     stacked = np.stack(list(statuses.values()))
     any_failed = np.any(stacked == FAILED, axis=0)
     any_unknown = np.any(stacked == NOT_ASSESSABLE, axis=0)
-    status = np.select(
+    status = select(
         [any_failed, any_unknown],
         [np.array(NOT_ACHIEVED, dtype=object), np.array(NOT_ASSESSABLE, dtype=object)],
         np.array(ACHIEVED, dtype=object),
     ).astype(object)
-    achieved = np.select(
+    achieved = select(
         [any_failed, any_unknown],
         [np.array(False, dtype=object), np.array(None, dtype=object)],
         np.array(True, dtype=object),

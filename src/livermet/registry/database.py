@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from livermet.errors import ConflictError, ForbiddenError
@@ -21,13 +21,28 @@ from livermet.registry import security
 from livermet.registry.access import Role, User
 from livermet.registry.audit import AuditVerification, AuditWriter, verify_audit
 from livermet.registry.db import create_registry_engine, resolve_url, transaction, upgrade
-from livermet.registry.models import TokenRow, UserRow
+from livermet.registry.models import SiteRow, TokenRow, UserRow
 from livermet.registry.users import dummy_hash, insert_user, load_user, site_code, user_of
 
 if TYPE_CHECKING:
     from livermet.registry.service import Registry
 
 BOOTSTRAP_ACTOR = "(bootstrap)"
+
+
+_TOKEN_OWNER = (
+    select(
+        UserRow.id,
+        UserRow.username,
+        UserRow.role,
+        UserRow.active,
+        SiteRow.code.label("site"),
+        TokenRow.revoked_at,
+    )
+    .join(TokenRow, TokenRow.user_id == UserRow.id)
+    .outerjoin(SiteRow, SiteRow.id == UserRow.site_id)
+    .where(TokenRow.token_hash == bindparam("digest"))
+)
 
 
 class Database:
@@ -126,15 +141,12 @@ class Database:
         ForbiddenError
             for an unknown or revoked token, or a deactivated user.
         """
-        with self.read() as session:
-            found = session.execute(
-                select(UserRow, TokenRow)
-                .join(TokenRow, TokenRow.user_id == UserRow.id)
-                .where(TokenRow.token_hash == security.token_digest(token))
-            ).first()
-            if found is None or found[1].revoked_at is not None or not found[0].active:
-                raise ForbiddenError("unknown or revoked token", "token")
-            return user_of(found[0], site_code(session, found[0].site_id))
+        # One statement on a plain connection: every API request pays for this check.
+        with self.engine.connect() as conn:
+            found = conn.execute(_TOKEN_OWNER, {"digest": security.token_digest(token)}).first()
+        if found is None or found.revoked_at is not None or not found.active:
+            raise ForbiddenError("unknown or revoked token", "token")
+        return User(found.id, found.username, Role(found.role), found.site, found.active)
 
     def registry(self, user: User | str) -> Registry:
         """The registry as ``user`` (a ``User`` or a user name) sees it."""

@@ -11,6 +11,7 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
@@ -31,7 +32,7 @@ class Unauthenticated(Exception):
     """No valid token and no signed-in session."""
 
 
-def api_user(
+async def api_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
@@ -153,8 +154,8 @@ def case_assessment(request: Request, user: UserDep, case_id: str) -> dict[str, 
 
 
 @router.post("/assessments", summary="Assess a posted case (nothing is stored)")
-def assess_case(user: UserDep, case: dict[str, Any]) -> dict[str, Any]:
-    return assess(case_from_data(case)).to_dict()
+async def assess_case(user: UserDep, case: dict[str, Any]) -> Response:
+    return JSONResponse(assess(case_from_data(case)).to_dict())
 
 
 @router.get("/evidence/series", summary="The literature's surgical series")

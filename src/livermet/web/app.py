@@ -78,6 +78,13 @@ def create_app(database_url: str | None = None, *, secret_key: str | None = None
     return app
 
 
+def app_from_env() -> FastAPI:
+    """The application configured by the environment alone (``LIVERMET_DATABASE_URL``,
+    ``LIVERMET_SECRET_KEY``): the factory each worker process of ``livermet serve --workers``
+    imports, so that every worker opens the same registry and signs with the same key."""
+    return create_app(None)
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
