@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -15,6 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from livermet.cli.main import app as cli
@@ -94,3 +97,12 @@ def test_serve_refuses_zero_workers() -> None:
     result = CliRunner().invoke(cli, ["serve", "--workers", "0"])
     assert result.exit_code == 2
     assert "--workers" in result.output
+
+
+def test_start_up_objects_are_frozen_out_of_the_garbage_collector(app: FastAPI) -> None:
+    gc.unfreeze()
+    try:
+        with TestClient(app):  # runs the lifespan
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()

@@ -20,7 +20,13 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from livermet.clinical._vector import FloatArray, as_float_array, is_scalar, select
+from livermet.clinical._vector import (
+    FloatArray,
+    as_float_array,
+    first_not_in,
+    is_scalar,
+    select,
+)
 from livermet.errors import InputError
 
 ObjectArray = npt.NDArray[np.object_]
@@ -113,13 +119,9 @@ class TextbookOutcomeResult:
 def _criterion_flags(value: Any, field: str) -> FloatArray:
     """Booleans / 1 / 0 -> 1.0 / 0.0, None / NaN -> NaN; anything else is an InputError."""
     arr = as_float_array(value, field)
-    known = arr[~np.isnan(arr)]
-    if np.any((known != 0.0) & (known != 1.0)):
-        raise InputError(
-            "expected True/False (1/0) or None/NaN for unknown, got "
-            f"{known[(known != 0.0) & (known != 1.0)][0]:g}",
-            field,
-        )
+    bad = first_not_in(arr, (0.0, 1.0))
+    if bad is not None:
+        raise InputError(f"expected True/False (1/0) or None/NaN for unknown, got {bad:g}", field)
     return arr
 
 
