@@ -19,7 +19,7 @@ CHOICE = st.one_of(
 )
 
 
-def _same(a: object, b: object) -> None:
+def assert_same(a: object, b: object) -> None:
     a_arr, b_arr = np.asarray(a), np.asarray(b)
     assert a_arr.dtype == b_arr.dtype
     assert a_arr.shape == b_arr.shape
@@ -36,14 +36,14 @@ def test_select_matches_numpy_for_one_patient(data: st.DataObject, n: int) -> No
     pool = CHOICE.filter(lambda v: (np.asarray(v).dtype == object) == (kinds == "object"))
     choices = data.draw(st.lists(pool, min_size=n, max_size=n))
     default = data.draw(pool)
-    _same(V.select(conds, choices, default), np.select(conds, choices, default))
+    assert_same(V.select(conds, choices, default), np.select(conds, choices, default))
 
 
 @given(st.lists(st.floats(-10, 10), min_size=1, max_size=6))
 def test_select_matches_numpy_for_arrays(values: list[float]) -> None:
     x = np.asarray(values)
     conds, choices = [x < 0, x < 5], [x * 2, np.full_like(x, 7.0)]
-    _same(V.select(conds, choices, np.nan), np.select(conds, choices, np.nan))
+    assert_same(V.select(conds, choices, np.nan), np.select(conds, choices, np.nan))
 
 
 def test_select_keeps_numpy_errors() -> None:

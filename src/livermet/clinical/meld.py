@@ -30,6 +30,7 @@ from livermet.clinical._vector import (
     FloatArray,
     as_float_array,
     check_range,
+    first_not_in,
     is_scalar,
     scalar_or_array,
 )
@@ -337,8 +338,7 @@ def _labs(creatinine: Any, bilirubin: Any, inr: Any) -> tuple[FloatArray, FloatA
 def _flag(value: Any, field: str) -> FloatArray:
     """Boolean flag(s) as 1.0 / 0.0, NaN when unknown."""
     flag = as_float_array(value, field)
-    known = flag[~np.isnan(flag)]
-    if np.any((known != 0.0) & (known != 1.0)):
+    if first_not_in(flag, (0.0, 1.0)) is not None:
         raise InputError(f"expected True, False or None; got {value!r}", field)
     return flag
 

@@ -36,7 +36,11 @@ async def api_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User:
-    """The user a request acts as: its bearer token's, or its browser session's."""
+    """The user a request acts as: its bearer token's, or its browser session's.
+
+    Runs on the event loop: the token check is one indexed query (~0.1 ms), cheaper than a
+    hop to the threadpool and back.
+    """
     if credentials is not None:
         try:
             return database(request).authenticate_token(credentials.credentials)
@@ -153,8 +157,15 @@ def case_assessment(request: Request, user: UserDep, case_id: str) -> dict[str, 
     return assess(_registry(request, user).get_case(case_id).case).to_dict()
 
 
-@router.post("/assessments", summary="Assess a posted case (nothing is stored)")
+@router.post(
+    "/assessments",
+    summary="Assess a posted case (nothing is stored)",
+    response_model=dict[str, Any],
+)
 async def assess_case(user: UserDep, case: dict[str, Any]) -> Response:
+    # On the event loop, not the threadpool: ~1 ms of pure CPU, and a worker thread holding the
+    # GIL made the loop wait for the switch interval at every socket read and write. The JSON is
+    # written directly: the assessment is already JSON-ready, validating it again costs time.
     return JSONResponse(assess(case_from_data(case)).to_dict())
 
 
