@@ -35,6 +35,17 @@ def test_listing_is_limited_to_the_sites_a_user_may_read(world: World, seed_case
     assert {e.site for e in world.as_("coordinator").export_cases()} == {"alpha", "beta"}
 
 
+@pytest.mark.parametrize(
+    ("limit", "offset", "field"),
+    [(0, 0, "limit"), (2**31, 0, "limit"), (10, -1, "offset"), (10, 2**63, "offset")],
+)
+def test_listing_pages_within_bounds(world: World, limit: int, offset: int, field: str) -> None:
+    with pytest.raises(InputError) as err:
+        world.reg.list_cases(limit=limit, offset=offset)
+    assert err.value.field == field
+    assert world.reg.list_cases(limit=2**31 - 1, offset=2**31 - 1) == []  # the bounds themselves
+
+
 def test_site_admin_manages_only_their_site(world: World) -> None:
     site_admin = world.as_("site_admin_alpha")
     created = site_admin.create_user("new_editor", role="editor")

@@ -26,6 +26,16 @@ def test_api_needs_a_valid_token(client: TestClient) -> None:
     assert bad.status_code == 401 and bad.headers["www-authenticate"] == "Bearer"
 
 
+def test_paging_out_of_bounds_is_a_422_not_a_server_error(
+    client: TestClient, web_registry: WebRegistry
+) -> None:
+    admin = _auth(web_registry, "admin")
+    for query in ("offset=-1", f"offset={2**63}", "limit=0", "limit=1001"):
+        response = client.get(f"/api/v1/cases?{query}", headers=admin)
+        assert response.status_code == 422, query
+    assert client.get("/api/v1/cases?offset=1", headers=admin).json()["offset"] == 1
+
+
 def test_assessment_of_a_posted_case(client: TestClient, web_registry: WebRegistry) -> None:
     response = client.post(
         "/api/v1/assessments", json=_seed(), headers=_auth(web_registry, "viewer_a")

@@ -39,7 +39,7 @@ def test_no_server_error(api_app: tuple[FastAPI, str]) -> None:
         operation = result.ok()
 
         @settings(
-            max_examples=8,
+            max_examples=60,
             deadline=None,
             suppress_health_check=list(HealthCheck),
             database=None,

@@ -53,6 +53,10 @@ from livermet.registry.users import load_site
 __all__ = ["COHORT_COLUMNS", "Database", "Registry"]
 
 
+# Largest row count and offset accepted by list_cases: every database takes a 32-bit integer
+# there (SQLite fails with an overflow on Python ints beyond 64 bits).
+MAX_ROWS = 2**31 - 1
+
 COHORT_COLUMNS = (
     "id",
     "site",
@@ -363,7 +367,16 @@ class Registry(RegistryBase):
         limit: int | None = None,
         offset: int = 0,
     ) -> list[CaseSummary]:
-        """Case summaries (derived columns, no documents), ordered by site and case id."""
+        """Case summaries (derived columns, no documents), ordered by site and case id.
+
+        ``limit`` (1 to MAX_ROWS, None for all) and ``offset`` (0 to MAX_ROWS) page the list.
+        """
+        if limit is not None and not 1 <= limit <= MAX_ROWS:
+            raise InputError(f"limit must be between 1 and {MAX_ROWS} cases, got {limit}", "limit")
+        if not 0 <= offset <= MAX_ROWS:
+            raise InputError(
+                f"offset must be between 0 and {MAX_ROWS} cases, got {offset}", "offset"
+            )
         with self._db.read() as session:
             actor = self._actor(session)
             query = self._case_query(

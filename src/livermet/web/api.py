@@ -20,6 +20,7 @@ from livermet.case.assess import assess
 from livermet.case.load import case_from_data
 from livermet.errors import ForbiddenError, InputError
 from livermet.registry import Registry, StoredCase, User
+from livermet.registry.service import MAX_ROWS
 from livermet.web.analysis_pages import COHORT_GROUPS, cohort_report, series_frame
 from livermet.web.deps import database, session_user
 from livermet.web.security import CSRF_KEY
@@ -122,7 +123,7 @@ def list_cases(
     site: Annotated[str | None, Query(max_length=64)] = None,
     include_synthetic: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ROWS)] = 0,
 ) -> dict[str, Any]:
     reg = _registry(request, user)
     sites = [site] if site else None
