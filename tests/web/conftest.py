@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -72,12 +74,20 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> None:
+def sign_in(client: httpx.Client, username: str, password: str = PASSWORD) -> None:
+    """Sign in through the form (a TestClient, or an httpx client that follows redirects)."""
     token = csrf_of(client.get("/signin").text)
     response = client.post(
         "/signin", data={"username": username, "password": password, "csrf_token": token}
     )
     assert response.status_code == 200 and response.url.path == "/assess", response.text[:500]
+
+
+def free_port() -> int:
+    """A free TCP port on loopback, for a server started by a test."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def artifacts_dir() -> Path:

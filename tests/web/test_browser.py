@@ -7,7 +7,6 @@ Without Chromium the tests are skipped locally but FAIL in CI (``CI=true``).
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ import pytest
 import uvicorn
 
 from livermet.web import create_app
-from tests.web.conftest import PASSWORD, WebRegistry, artifacts_dir
+from tests.web.conftest import PASSWORD, WebRegistry, artifacts_dir, free_port
 
 CHROMIUM = Path(os.environ.get("LIVERMET_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
@@ -43,9 +42,7 @@ def _require_browser() -> None:
 @pytest.fixture
 def live_url(web_registry: WebRegistry) -> Iterator[str]:
     """The app served by uvicorn on a free loopback port, in a thread."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     app = create_app(web_registry.url, secret_key="browser-test-key")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import gc
 import json
 import os
-import re
-import socket
 import subprocess
 import sys
 import time
@@ -23,19 +21,13 @@ from typer.testing import CliRunner
 from livermet.cli.main import app as cli
 from livermet.cli.serve import serve
 from livermet.errors import InputError
-from tests.web.conftest import PASSWORD, SEED_CASE, WebRegistry
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.web.conftest import SEED_CASE, WebRegistry, free_port, sign_in
 
 
 @pytest.fixture
 def two_workers(web_registry: WebRegistry, tmp_path: Path) -> Iterator[str]:
     """``livermet serve --workers 2`` in a child process, without LIVERMET_SECRET_KEY set."""
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "LIVERMET_SECRET_KEY"}
     log = (tmp_path / "serve.log").open("w")
     command = [sys.executable, "-m", "livermet.cli.main", "serve", "--db", web_registry.url]
@@ -65,14 +57,8 @@ def two_workers(web_registry: WebRegistry, tmp_path: Path) -> Iterator[str]:
 def test_workers_share_the_session_key_and_the_registry(
     two_workers: str, web_registry: WebRegistry
 ) -> None:
-    with httpx.Client(base_url=two_workers, timeout=10) as browser:
-        form = browser.get("/signin").text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
-        assert csrf is not None
-        signed_in = browser.post(
-            "/signin", data={"username": "admin", "password": PASSWORD, "csrf_token": csrf[1]}
-        )
-        assert signed_in.status_code in {200, 303}
+    with httpx.Client(base_url=two_workers, timeout=10, follow_redirects=True) as browser:
+        sign_in(browser, "admin")
         # New connections land on either worker: a session signed by one is valid in both.
         for _ in range(12):
             with httpx.Client(base_url=two_workers, cookies=browser.cookies, timeout=10) as other:
