@@ -17,8 +17,10 @@ from livermet.case.load import load_case
 from livermet.case.model import case_json_schema
 from livermet.cli import cohort, evidence, registry
 from livermet.cli.common import err_console, friendly_errors
+from livermet.errors import InputError
 from livermet.report.html import render_html
 from livermet.report.markdown import render_markdown
+from livermet.report.pdf import render_pdf
 from livermet.report.text import print_text
 
 app = typer.Typer(
@@ -38,6 +40,7 @@ class Format(StrEnum):
     json = "json"
     md = "md"
     html = "html"
+    pdf = "pdf"
 
 
 @app.callback(invoke_without_command=True)
@@ -59,7 +62,14 @@ def assess_command(
     ] = None,
 ) -> None:
     """Assess a case: grading, staging, liver reserve, resection, outcomes, options, findings."""
+    if fmt is Format.pdf and output is None:
+        raise InputError("a PDF report needs a file: give --output REPORT.pdf", "--output")
     data = assess(load_case(case_file)).to_dict()
+    if fmt is Format.pdf:
+        assert output is not None
+        output.write_bytes(render_pdf(data))
+        err_console.print(f"wrote {output}")
+        return
     if fmt is Format.text and output is None:
         print_text(data, Console())
         return

@@ -2,7 +2,34 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
+
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]<>!|&#~{}])")
+"""Characters that can start Markdown markup inside a line: emphasis, code, links and images,
+raw HTML and autolinks, entities, table cells. CommonMark lets any of them be backslash-escaped."""
+
+
+def markdown_text(value: str) -> str:
+    """``value`` as literal Markdown text: on one line, with every syntax character escaped.
+
+    Case files are typed by people; their text (histology, sites, ids, notes) must never become
+    markup, links, images or HTML in a report (issue 9: a histology carrying
+    ``<link rel=attachment href=file:///...>`` had WeasyPrint embed server files in the PDF).
+    """
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", " ".join(value.splitlines()))
+
+
+def map_strings(value: Any, convert: Callable[[str], str]) -> Any:
+    """``value`` (an assessment dict) with ``convert`` applied to every string in it."""
+    if isinstance(value, str):
+        return convert(value)
+    if isinstance(value, dict):
+        return {k: map_strings(v, convert) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [map_strings(v, convert) for v in value]
+    return value
 
 
 def _v(value: Any, unit: str = "") -> str:
@@ -80,7 +107,12 @@ def _table(rows: list[tuple[str, str]]) -> list[str]:
 
 
 def render_markdown(data: dict[str, Any]) -> str:
-    """Markdown report of an assessment dict (``Assessment.to_dict()``)."""
+    """Markdown report of an assessment dict (``Assessment.to_dict()``).
+
+    Every string of ``data`` is written as literal text (:func:`markdown_text`): only the
+    report's own layout is Markdown.
+    """
+    raw, data = data, map_strings(data, markdown_text)
     case = data["case"]
     fn = data["grading"]["fnclcc"]
     aj = data["staging"]["ajcc8"]
@@ -97,7 +129,12 @@ def render_markdown(data: dict[str, Any]) -> str:
         "## Findings",
         "",
     ]
-    lines += [f"- **{f['severity']}** `{f['code']}`: {f['message']}" for f in data["findings"]]
+    # Finding codes are the engine's identifiers, shown verbatim in a code span.
+    codes = [str(f["code"]).replace("`", "'") for f in raw["findings"]]
+    lines += [
+        f"- **{f['severity']}** `{code}`: {f['message']}"
+        for f, code in zip(data["findings"], codes, strict=True)
+    ]
     lines += ["", "## Grading and staging", ""]
     total = fn["total"] if fn["total"] is not None else f"{fn['total_min']}-{fn['total_max']}"
     lines += _table(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from livermet.report.markdown import _v, outcome_rows
+from livermet.report.markdown import _v, map_strings, outcome_rows
 
 _VERDICT_STYLE = {"favoured": "bold green", "possible": "yellow", "not favoured": "red"}
 
@@ -23,7 +24,11 @@ def _kv(title: str, rows: list[tuple[str, str]]) -> Table:
 
 
 def print_text(data: dict[str, Any], console: Console) -> None:
-    """Print the assessment of ``data`` (``Assessment.to_dict()``) to ``console``."""
+    """Print the assessment of ``data`` (``Assessment.to_dict()``) to ``console``.
+
+    Every string of ``data`` is escaped: text from the case file is never Rich markup.
+    """
+    data = map_strings(data, escape)
     case, fn, aj = data["case"], data["grading"]["fnclcc"], data["staging"]["ajcc8"]
     lf, rs = data["liver_function"], data["resection"]
     console.print(
@@ -75,7 +80,7 @@ def print_text(data: dict[str, Any], console: Console) -> None:
     options.add_column("reasons")
     for opt in data["options"]:
         reasons = "\n".join(
-            f"{'+' if r['supports'] else '-'} {r['text']} [dim][{r['source']}][/]"
+            f"{'+' if r['supports'] else '-'} {r['text']} [dim]\\[{r['source']}][/]"
             for r in opt["reasons"]
         )
         options.add_row(

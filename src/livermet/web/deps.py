@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 from typing import Any
 
 from fastapi import Request
@@ -15,6 +16,8 @@ from livermet.registry import Database, Registry, Role, User
 from livermet.web.security import csrf_token
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# Case ids are typed by people: in a link they are one percent-encoded path segment.
+TEMPLATES.env.filters["segment"] = lambda value: quote(str(value), safe="")
 SESSION_USER = "user"
 
 

@@ -6,16 +6,12 @@ import functools
 import re
 from typing import Any
 
-from markdown_it import MarkdownIt
-
 from livermet.case.assess import assess
 from livermet.case.model import Case
 from livermet.evidence.dataset import load_literature
-from livermet.report.html import render_html
-from livermet.report.markdown import render_markdown
+from livermet.report.html import render_html, report_body
+from livermet.report.pdf import render_pdf
 from livermet.web.plots import data_uri, pooled_curve
-
-_MD = MarkdownIt("commonmark").enable("table")
 
 
 def assessment_view(case: Case) -> dict[str, Any]:
@@ -23,7 +19,7 @@ def assessment_view(case: Case) -> dict[str, Any]:
     data = assess(case).to_dict()
     return {
         "data": data,
-        "body": _MD.render(render_markdown(data)),
+        "body": report_body(data),
         "curve": literature_curve(),
     }
 
@@ -41,9 +37,7 @@ def printable_html(case: Case) -> str:
 
 def pdf_bytes(case: Case) -> bytes:
     """The printable report as PDF (WeasyPrint; needs pango from the system)."""
-    from weasyprint import HTML  # imported here: it loads the system's pango on import
-
-    return bytes(HTML(string=printable_html(case)).write_pdf())
+    return render_pdf(assess(case).to_dict())
 
 
 def download_name(case_id: str, ext: str) -> str:
