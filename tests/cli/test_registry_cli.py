@@ -80,8 +80,9 @@ def test_access_matrix_through_the_cli(
     can_read, can_write, can_export = MATRIX[(role, relation)]
     shown = _as(registry, user, "registry", "show", "seed-case")
     assert (shown.exit_code == 0) is can_read, shown.output
-    if not can_read:
-        assert shown.exit_code == 5 and "may not" in shown.stderr
+    if not can_read:  # another site's case is answered like an unknown one, the site unnamed
+        assert shown.exit_code == 4 and "no case" in shown.stderr, shown.output
+        assert "site" not in shown.stderr.replace("seed-case", "")
     edited = tmp_path / "edited.yaml"
     data = yaml.safe_load(SEED_CASE.read_text())
     data["notes"] = f"edited by {user}"
@@ -106,13 +107,20 @@ def test_access_matrix_through_the_cli(
 def test_coordinator_reads_all_sites_but_does_not_write(
     registry: dict[str, str], tmp_path: Path
 ) -> None:
-    assert _as(registry, "coord", "registry", "show", "seed-case").exit_code == 0
+    # the coordinator reads de-identified, by the DEID- id its list gives; not the real id
+    assert _as(registry, "coord", "registry", "show", "seed-case").exit_code == 4
+    listed = _as(registry, "coord", "registry", "list")
+    assert listed.exit_code == 0 and "seed-case" not in listed.stdout, listed.output
+    (deid,) = [w for w in listed.stdout.split() if w.startswith("DEID-")]
+    shown = _as(registry, "coord", "registry", "show", deid)
+    assert shown.exit_code == 0 and "[removed]" in shown.stdout, shown.output
     edited = tmp_path / "e.yaml"
     edited.write_text(SEED_CASE.read_text())
-    assert (
+    assert (  # the identified id is unknown to a coordinator
         _as(registry, "coord", "registry", "edit", "seed-case", "--file", str(edited)).exit_code
-        == 5
+        == 4
     )
+    assert _as(registry, "coord", "registry", "edit", deid, "--file", str(edited)).exit_code == 5
 
 
 def test_stale_edit_is_a_conflict(registry: dict[str, str], tmp_path: Path) -> None:
@@ -159,6 +167,30 @@ def test_export_import_round_trip(registry: dict[str, str], tmp_path: Path, fmt:
     assert (
         "audit log intact" in runner.invoke(app, ["registry", "verify-audit"], env=registry).stdout
     )
+
+
+@pytest.mark.parametrize("fmt", ["case", "fhir"])
+def test_merging_a_stale_export_exits_3(registry: dict[str, str], tmp_path: Path, fmt: str) -> None:
+    """The export records each case's version; a merge after a newer edit is a conflict."""
+    out = tmp_path / f"export.{fmt}"
+    export = ("registry", "export", "--format", fmt, "--identified", "--site", "a", "-o")
+    assert _as(registry, "admin", *export, str(out)).exit_code == 0
+    shown = _as(registry, "admin", "registry", "show", "seed-case").stdout
+    version = shown.split("version ")[1].split()[0]
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(SEED_CASE.read_text() + f"notes: edited after export {fmt}\n")
+    edit = ("registry", "edit", "seed-case", "--file", str(edited), "--version", version)
+    assert _as(registry, "admin", *edit).exit_code == 0
+    merge = ("registry", "import", str(out), "--format", fmt, "--site", "a", "--merge")
+    stale = _as(registry, "admin", *merge)
+    assert stale.exit_code == 3, stale.output
+    assert "seed-case" in stale.stderr and "since it was exported" in stale.stderr
+    after = _as(registry, "admin", "registry", "show", "seed-case").stdout
+    assert f"edited after export {fmt}" in after  # the newer edit was not undone
+    assert _as(registry, "admin", *export, str(out)).exit_code == 0  # a fresh export merges
+    merged = _as(registry, "admin", *merge)
+    assert merged.exit_code == 0, merged.output
+    assert "merged" in merged.stderr
 
 
 def test_broken_csv_reports_every_row_and_writes_nothing(
@@ -212,3 +244,81 @@ def test_verify_audit_detects_tampering(registry: dict[str, str], tmp_path: Path
         conn.execute(f"update {table} set actor = 'mallory' where rowid = 2")
     r = runner.invoke(app, ["registry", "verify-audit", "--db", str(copy)])
     assert r.exit_code == 1 and "broken" in r.stderr
+
+
+def _copy_of(registry: dict[str, str], tmp_path: Path) -> Path:
+    import shutil
+    import sqlite3
+
+    copy = tmp_path / "copy.sqlite"
+    with sqlite3.connect(registry["LIVERMET_DATABASE_URL"]) as conn:
+        conn.execute("PRAGMA wal_checkpoint(FULL)")
+    shutil.copy(registry["LIVERMET_DATABASE_URL"], copy)
+    return copy
+
+
+def _sql(path: Path, *statements: str) -> None:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        for statement in statements:
+            conn.execute(statement)
+
+
+def test_verify_audit_prints_the_head_and_checks_kept_heads(
+    registry: dict[str, str], tmp_path: Path
+) -> None:
+    head = runner.invoke(app, ["registry", "audit-head"], env=registry)
+    assert head.exit_code == 0, head.output
+    seq, digest = head.stdout.split()
+    assert seq.isdigit() and len(digest) == 64
+    r = runner.invoke(app, ["registry", "verify-audit"], env=registry)
+    assert r.exit_code == 0 and "audit log intact" in r.stdout
+    assert f"head: {seq} {digest}" in r.stdout
+    kept = tmp_path / "heads.txt"
+    kept.write_text(f"# kept daily\n{head.stdout}\nhead: {seq} {digest}\n", encoding="utf-8")
+    r = runner.invoke(
+        app,
+        ["registry", "verify-audit", "--head", digest, "--head-file", str(kept)],
+        env=registry,
+    )
+    assert r.exit_code == 0, r.output
+    assert "kept heads found in the chain: 2" in r.stdout  # the same head, given three times
+    for bad in (["--head", "12 not-a-hash"], ["--head-file", str(tmp_path / "none.txt")]):
+        r = runner.invoke(app, ["registry", "verify-audit", *bad], env=registry)
+        assert r.exit_code == 2 and "head" in r.stderr
+
+
+def test_verify_audit_detects_truncation_with_a_kept_head(
+    registry: dict[str, str], tmp_path: Path
+) -> None:
+    from livermet.registry import Database
+
+    copy = _copy_of(registry, tmp_path)
+    with Database(copy) as db:
+        db.registry("admin").export_cases()  # the last record changes no state
+    kept = runner.invoke(app, ["registry", "audit-head", "--db", str(copy)])
+    seq, _ = kept.stdout.split()
+    _sql(
+        copy,
+        f"DELETE FROM audit_log WHERE seq = {seq}",
+        f"UPDATE audit_head SET seq = {int(seq) - 1}, "
+        f"hash = (SELECT hash FROM audit_log WHERE seq = {int(seq) - 1})",
+    )
+    r = runner.invoke(app, ["registry", "verify-audit", "--db", str(copy)])
+    assert r.exit_code == 0  # a clean cut is invisible without a kept head
+    r = runner.invoke(
+        app, ["registry", "verify-audit", "--db", str(copy), "--head", kept.stdout.strip()]
+    )
+    assert r.exit_code == 1 and f"anchored record {seq} is missing" in r.stderr
+
+
+def test_verify_audit_reports_rows_edited_in_sql(registry: dict[str, str], tmp_path: Path) -> None:
+    copy = _copy_of(registry, tmp_path)
+    _sql(copy, "UPDATE users SET role = 'admin', site_id = NULL WHERE username = 'viewer_a'")
+    r = runner.invoke(app, ["registry", "verify-audit", "--db", str(copy)])
+    assert r.exit_code == 1
+    assert "differs from its audit log" in r.stderr and "2 differences" in r.stderr
+    assert "user 'viewer_a': role: the audit log says 'viewer'" in r.stderr
+    head = runner.invoke(app, ["registry", "audit-head", "--db", str(copy)])
+    assert head.exit_code == 1 and head.stdout == ""

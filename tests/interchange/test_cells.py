@@ -71,3 +71,42 @@ def test_bad_cells_say_what_was_expected() -> None:
         cells.decode_choice("4", (1, 2, 3))
     assert cells.decode_choice("3", (1, 2, 3)) == 3
     assert cells.decode_date("2021-02-01") == dt.date(2021, 2, 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("=1+1", "'=1+1"),
+        ('=HYPERLINK("http://x","y")', '\'=HYPERLINK("http://x","y")'),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", '"\\t=1"'),  # leading white space: a JSON string, which begins with a quote
+        ("\r=1", '"\\r=1"'),
+        ("'=1", "''=1"),  # a text that begins like an escaped cell gets one more quote
+        ("''", "'''"),
+        ("'t Hooft", "'t Hooft"),  # a lone leading quote is left alone
+        ("'", "'"),
+        ("a=b", "a=b"),
+    ],
+)
+def test_formula_texts_are_neutralised_and_read_back(value: str, cell: str) -> None:
+    assert cells.encode_text(value) == cell
+    assert cells.decode_text(cell) == value
+    assert not cell.startswith(cells.FORMULA_TRIGGERS)
+
+
+def test_reported_texts_are_neutralised_but_numbers_stay_numbers() -> None:
+    assert cells.encode_reported("-2 mg/dL") == "'-2 mg/dL"
+    assert cells.decode_reported("'-2 mg/dL") == "-2 mg/dL"
+    assert cells.encode_number(-2.5) == "-2.5" and cells.decode_number("-2.5") == -2.5
+    assert cells.encode_reported(-2.5) == "-2.5" and cells.decode_reported("-2.5") == -2.5
+    assert cells.encode_reported("-2.5") == '"-2.5"'  # a text that looks like a number
+    assert cells.encode_int(-3) == "-3"
+
+
+@given(st.text())
+def test_no_text_cell_begins_a_formula(text: str) -> None:
+    cell = cells.encode_text(text)
+    assert not cell.startswith(cells.FORMULA_TRIGGERS)
+    assert cells.decode_text(cell) == text

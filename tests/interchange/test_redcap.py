@@ -194,6 +194,10 @@ def test_record_ids_must_be_usable() -> None:
     with pytest.raises(InputError) as err:
         case_to_records(load_case(SEED_CASE), " x")
     assert err.value.field == "record_id"
+    for formula in ("=1+1", "+1", "-1", "@SUM(A1)"):  # would run in a spreadsheet
+        with pytest.raises(InputError, match="begins with") as err:
+            case_to_records(load_case(SEED_CASE), formula)
+        assert err.value.field == "record_id"
 
 
 # --- broken files -----------------------------------------------------------------------------

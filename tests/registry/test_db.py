@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
@@ -13,6 +14,7 @@ from livermet.errors import InputError
 from livermet.registry import Database
 from livermet.registry.db import (
     MIGRATIONS_DIR,
+    alembic_config,
     current_revision,
     default_sqlite_path,
     head_revision,
@@ -22,13 +24,14 @@ from livermet.registry.db import (
 from livermet.registry.models import Base
 
 TABLES = {"sites", "users", "api_tokens", "cases", "audit_log", "audit_head", "alembic_version"}
+HEAD = "0002_session_version"
 
 
 def test_upgrade_head_creates_the_schema_on_a_new_database(db: Database) -> None:
-    assert current_revision(db.engine) == head_revision() == "0001_initial"
+    assert current_revision(db.engine) == head_revision() == HEAD
     assert set(inspect(db.engine).get_table_names()) == TABLES
     upgrade(db.engine)  # a second upgrade is a no-op
-    assert current_revision(db.engine) == "0001_initial"
+    assert current_revision(db.engine) == HEAD
 
 
 def test_migrations_and_models_agree(db: Database) -> None:
@@ -41,6 +44,25 @@ def test_migrations_and_models_agree(db: Database) -> None:
 def test_migrations_are_package_data() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert (MIGRATIONS_DIR / "versions" / "0001_initial.py").is_file()
+    assert (MIGRATIONS_DIR / "versions" / f"{HEAD}.py").is_file()
+
+
+def test_a_0001_registry_upgrades_keeping_its_users_and_tokens(db: Database) -> None:
+    """A registry made by an older livermet (0001) gets the session version when opened;
+    downgrading drops the column in place (no table copy that would cascade to the tokens)."""
+    admin = db.bootstrap("admin", "pw for the upgrade")
+    token = db.registry(admin).create_token("kept").token
+    with db.engine.connect() as conn, conn.begin():
+        command.downgrade(alembic_config(conn), "0001_initial")
+    assert current_revision(db.engine) == "0001_initial"
+    assert "session_version" not in {c["name"] for c in inspect(db.engine).get_columns("users")}
+    assert db.authenticate_token(token).username == "admin"  # the tokens survived
+    with Database(db.url) as reopened:  # opening upgrades
+        assert current_revision(reopened.engine) == HEAD
+        user, version = reopened.sign_in("admin", "pw for the upgrade")
+        assert (user.username, version) == ("admin", 1)
+        assert reopened.session_user("admin", 1).username == "admin"
+        assert reopened.authenticate_token(token).username == "admin"
 
 
 def test_sqlite_file_is_created_on_first_use_with_wal_and_foreign_keys(tmp_path: Path) -> None:
@@ -84,5 +106,5 @@ def test_a_database_without_the_schema_gets_it_when_opened(tmp_path: Path) -> No
         conn.execute(text("CREATE TABLE unrelated (x INTEGER)"))
     engine.dispose()
     with Database(path) as db:
-        assert current_revision(db.engine) == "0001_initial"
+        assert current_revision(db.engine) == HEAD
         assert "unrelated" in inspect(db.engine).get_table_names()

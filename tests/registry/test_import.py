@@ -100,8 +100,34 @@ def test_duplicates_are_refused_or_merged_on_request(world: World, seed_case: Ca
     assert (report.created, report.merged) == (3, 1)
     merged = editor.get_case("seed-case")
     assert (merged.version, merged.case.notes) == (2, "from the import")
-    last_case_record = world.reg.audit_entries(entity_id="seed-case", limit=1)[0]
+    last_case_record = world.reg.audit_entries(entity_id="seed-case", entity="case", limit=1)[0]
     assert last_case_record.action == "import" and last_case_record.before is not None
+
+
+def test_merging_a_stale_export_is_a_conflict(world: World, seed_case: Case) -> None:
+    """An export at version 1, an edit (version 2), then a merge of the export: refused, as a
+    stale edit is; the same export taken again at version 2 merges."""
+    editor = world.as_("editor_alpha")
+    editor.create_case(seed_case, site="alpha")
+    (old,) = world.reg.export_cases(sites=["alpha"], deidentified=False)
+    assert old.version == 1
+    editor.update_case("seed-case", seed_case.model_copy(update={"notes": "newer edit"}), 1)
+    stale = CaseInput(old.case.model_copy(update={"notes": "offline"}), version=old.version)
+    new_case = synthetic_cases(1, seed=9)[0]
+    before = _snapshot(world)
+    with pytest.raises(ImportConflict) as err:
+        editor.import_cases([new_case, stale], source="export.yaml", site="alpha", merge=True)
+    assert [(p.row, p.field) for p in err.value.problems] == [(2, "version")]
+    assert "'seed-case' was changed since it was exported" in err.value.message
+    assert _snapshot(world) == before  # nor was the new case stored
+    assert editor.get_case("seed-case").case.notes == "newer edit"
+    (fresh,) = world.reg.export_cases(sites=["alpha"], deidentified=False)
+    assert fresh.version == 2
+    current = CaseInput(fresh.case.model_copy(update={"notes": "offline"}), version=2)
+    report = editor.import_cases([current], source="export.yaml", site="alpha", merge=True)
+    assert report.merged == 1
+    merged = editor.get_case("seed-case")
+    assert (merged.version, merged.case.notes) == (3, "offline")
 
 
 def test_duplicates_within_one_file_are_refused_even_with_merge(world: World) -> None:

@@ -7,12 +7,13 @@ import datetime as dt
 import hashlib
 import hmac
 
+import pytest
 from sqlalchemy import text
 
 from livermet.case.model import Case
 from livermet.case.timeline import build_timeline
 from livermet.registry import synthetic_cases
-from livermet.registry.privacy import date_shift_days
+from livermet.registry.privacy import REMOVED, date_shift_days
 
 from .conftest import World
 
@@ -82,11 +83,19 @@ def test_export_is_stable_and_identifiers_are_dropped(world: World, seed_case: C
     assert all(s.source is None for s in case.primary_tumour.sizes)
     assert all(lesion.source is None for lesion in case.liver_lesions)
     assert case.procedures[0].when != dt.date(2020, 3, 2)
-    # the clinical content is untouched
-    assert case.primary_tumour == old.primary_tumour.model_copy(
-        update={"sizes": [s.model_copy(update={"source": None}) for s in old.primary_tumour.sizes]}
+    # the coded clinical content is untouched; free text is removed (a required one says so)
+    tumour = old.primary_tumour
+    assert case.primary_tumour == tumour.model_copy(
+        update={
+            "site": REMOVED,
+            "sizes": [s.model_copy(update={"source": None}) for s in tumour.sizes],
+            "immunohistochemistry": [
+                i.model_copy(update={"marker": REMOVED, "value": None})
+                for i in tumour.immunohistochemistry
+            ],
+        }
     )
-    assert case.procedures[1] == old.procedures[1]
+    assert case.procedures[1] == old.procedures[1].model_copy(update={"name": None})
     frame = site_admin.cohort_frame(deidentified=True)
     assert list(frame["id"]) == [case.id] and list(frame["age"]) == [90]
 
@@ -104,3 +113,67 @@ def test_full_export_keeps_what_the_registry_holds(world: World, seed_case: Case
     (exported,) = world.as_("site_admin_alpha").export_cases(deidentified=False)
     assert exported.case == seed_case
     assert exported.pseudonym == stored.pseudonym and exported.site == "alpha"
+
+
+MARK = "Zed Doe 1931-02-03 MRN 4711"
+
+
+def test_every_free_text_is_removed_and_the_case_still_assesses(
+    world: World, seed_case: Case
+) -> None:
+    from livermet.case.assess import assess
+
+    data = seed_case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    data["patient"]["performance_status"] = MARK
+    data["patient"]["comorbidities"] = [MARK]
+    data["primary_tumour"]["site"] = MARK
+    data["primary_tumour"]["histology_variant"] = MARK
+    data["primary_tumour"]["immunohistochemistry"][0]["value"] = MARK
+    data["imaging"][0]["finding"] = f"CT on 2024-03-05, {MARK}"
+    data["biopsies"][0]["diagnosis"] = MARK
+    data["procedures"][0]["id"] = MARK  # an id other events refer to
+    data["index_event"] = MARK
+    for event in [*data["procedures"], *data["follow_up"]]:
+        for key in ("when", "discharge"):
+            if isinstance(event.get(key), dict) and event[key]["after"] == "primary-resection":
+                event[key]["after"] = MARK
+    data["procedures"][0]["complications"][0]["treatment"] = MARK
+    data["follow_up"][0]["status"] = MARK
+    data["follow_up"][0]["site"] = MARK
+    data["extrahepatic_metastases"] = [MARK]
+    world.as_("editor_alpha").create_case(Case.model_validate(data))
+    (exported,) = world.as_("coordinator").export_cases()
+    text = exported.case.model_dump_json()
+    for part in ("Zed", "1931", "4711", "2024-03-05"):
+        assert part not in text
+    case = exported.case
+    assert case.primary_tumour.histology == "leiomyosarcoma"  # a term of the vocabulary
+    assert case.extrahepatic_metastases == [REMOVED]  # "some were found" is kept
+    assert case.index_event == "primary-resection"  # ids renamed after the procedure's kind
+    assert assess(case).to_dict()["timeline"]  # valid, and the assessment runs on it
+
+
+def test_reads_are_audited_and_invisible_cases_are_not_found(world: World, seed_case: Case) -> None:
+    from livermet.errors import ForbiddenError, NotFoundError
+
+    world.reg.create_case(seed_case, site="alpha", hospital_number="H-1")
+    head = world.db.verify_audit().head_seq
+    editor = world.as_("editor_alpha")
+    editor.get_case(seed_case.id)
+    editor.list_cases()
+    editor.find_case("H-1")
+    world.as_("coordinator").cohort_frame()
+    records = world.reg.audit_entries(limit=4)
+    assert [r.action for r in reversed(records)] == [
+        "case.read",
+        "case.list",
+        "case.find",
+        "case.cohort",
+    ]
+    assert {r.entity for r in records} == {"read"} and all(r.before is None for r in records)
+    assert world.db.verify_audit().head_seq == head + 4 and world.db.verify_audit().ok
+    with pytest.raises(NotFoundError) as err:
+        world.as_("editor_beta").get_case(seed_case.id)
+    assert "alpha" not in err.value.message
+    with pytest.raises(ForbiddenError):  # a hospital number names the patient
+        world.as_("coordinator").find_case("H-1", site="alpha")

@@ -61,7 +61,11 @@ def test_cases_follow_the_site_rules(client: TestClient, web_registry: WebRegist
     viewer = _auth(web_registry, "viewer_a")
     listed = client.get("/api/v1/cases", headers=viewer).json()["cases"]
     assert [c["case_id"] for c in listed] == ["seed-case"]
-    assert client.get("/api/v1/cases/beta-case", headers=viewer).status_code == 403
+    # another site's case is answered like an unknown id (404), without naming the site
+    hidden = client.get("/api/v1/cases/beta-case", headers=viewer)
+    unknown = client.get("/api/v1/cases/no-such-case", headers=viewer)
+    assert hidden.status_code == unknown.status_code == 404
+    assert "beta" not in hidden.json()["error"]["message"].replace("beta-case", "")
     admin = client.get("/api/v1/cases", headers=_auth(web_registry, "admin")).json()["cases"]
     assert {c["case_id"] for c in admin} == {"seed-case", "beta-case"}
     new = {"case": {**_seed(), "id": "api-new"}, "site": "alpha"}

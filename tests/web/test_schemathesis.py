@@ -1,7 +1,14 @@
-"""Property-based run of the API from its OpenAPI document: no input may cause a server error."""
+"""Property-based run of the API from its OpenAPI document, authenticated, on SQLite and on
+PostgreSQL: no input may cause a server error, and every status answered is documented.
+
+PostgreSQL: ``LIVERMET_TEST_POSTGRES_URL`` (a throwaway database is made on that server, as in
+``tests/registry/conftest.py``); without it the PostgreSQL half runs on the local default server
+and is skipped when that cannot be reached, except with ``CI=true``, where a missing URL fails.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -9,17 +16,30 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import status_code_conformance
 
+from livermet.case.load import load_case
 from livermet.registry import Database
 from livermet.web import create_app
+from tests.registry.conftest import _reset_postgres, postgres_url
 from tests.web.conftest import SEED_CASE
 
+__all__ = ["postgres_url"]  # the fixture, shared with the registry tests
 
-@pytest.fixture(scope="module")
-def api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, str]]:
-    from livermet.case.load import load_case
+POSTGRES_ENV = "LIVERMET_TEST_POSTGRES_URL"
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'registry.db'}"
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def api_app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[FastAPI, str]]:
+    if request.param == "postgresql":
+        if os.environ.get("CI", "").lower() == "true" and not os.environ.get(POSTGRES_ENV):
+            pytest.fail(f"{POSTGRES_ENV} is required in CI: the API must be run on PostgreSQL")
+        url = request.getfixturevalue("postgres_url")
+        _reset_postgres(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('api') / 'registry.db'}"
     with Database(url) as db:
         admin = db.bootstrap("admin", "a long passphrase")
         reg = db.registry(admin)
@@ -31,7 +51,7 @@ def api_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI,
     app.state.db.close()
 
 
-def test_no_server_error(api_app: tuple[FastAPI, str]) -> None:
+def test_no_server_error_and_every_status_documented(api_app: tuple[FastAPI, str]) -> None:
     app, token = api_app
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     failures: list[str] = []
@@ -48,7 +68,7 @@ def test_no_server_error(api_app: tuple[FastAPI, str]) -> None:
         @given(case=operation.as_strategy())
         def run(case: schemathesis.Case) -> None:
             response = case.call(headers={"Authorization": f"Bearer {token}"})
-            case.validate_response(response, checks=[not_a_server_error])
+            case.validate_response(response, checks=[not_a_server_error, status_code_conformance])
 
         try:
             run()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from livermet.case.limits import MAX_CASE_FILE_BYTES, MAX_DEPTH, check_document
 from livermet.case.model import Case
 from livermet.case.timeline import build_timeline
 from livermet.errors import InputError
@@ -54,6 +56,7 @@ def case_from_data(data: Any) -> Case:
     """Validate a parsed case document (a mapping) and its timeline."""
     if not isinstance(data, dict):
         raise InputError("a case file must be a mapping of fields", "(case)")
+    check_document(data)
     try:
         case = Case.model_validate(data)
     except ValidationError as exc:
@@ -62,14 +65,66 @@ def case_from_data(data: Any) -> Case:
     return case
 
 
+def read_text_file(path: Path, field: str, max_bytes: int | None = None) -> str:
+    """The text of a UTF-8 file (a byte-order mark is dropped; Excel's "CSV UTF-8" writes one).
+
+    Only UTF-8 is read, so that a file means the same on every machine: a UTF-16 or Latin-1 file
+    is refused with a message naming the file and what to do, not decoded by guesswork.
+
+    Raises
+    ------
+    InputError
+        (``field``) for a missing file, one over ``max_bytes``, or one that is not UTF-8.
+    """
+    if not path.is_file():
+        raise InputError(f"no such file: {path}", field)
+    if max_bytes is not None and path.stat().st_size > max_bytes:
+        raise InputError(
+            f"{path.name} is {path.stat().st_size:,} bytes; the limit is {max_bytes:,}", field
+        )
+    raw = path.read_bytes()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(f"{path.name} is UTF-16 text; save it as UTF-8 and try again", field)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path.name} is not UTF-8 text (byte {raw[exc.start]:#04x} on line {line}, e.g. "
+            "Latin-1 or Windows-1252); save it as UTF-8 and try again",
+            field,
+        ) from None
+
+
+def parse_error(exc: Exception) -> str:
+    """What is wrong with a JSON or YAML text, for the parse errors of :func:`parse_text`."""
+    if isinstance(exc, RecursionError):
+        return f"it is nested too deeply (a case nests at most {MAX_DEPTH} levels)"
+    if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
+        return "a number has more than 4300 digits"
+    return str(exc)
+
+
+PARSE_ERRORS = (json.JSONDecodeError, yaml.YAMLError, RecursionError, ValueError)
+"""What parsing JSON or YAML may raise on bad input (ValueError: a number over 4300 digits)."""
+
+
+def parse_text(text: str, name: str, *, json_only: bool = False, field: str = "CASE") -> Any:
+    """The data of a JSON (``json_only``) or YAML text; any parse failure is an InputError.
+
+    YAML is read with ``safe_load``: tags such as ``!!python/object`` are refused.
+    """
+    try:
+        return json.loads(text) if json_only else yaml.safe_load(text)
+    except PARSE_ERRORS as exc:
+        raise InputError(f"cannot parse {name}: {parse_error(exc)}", field) from None
+
+
 def load_case(path: str | Path) -> Case:
-    """Read and validate a YAML (``.yaml``/``.yml``) or JSON case file."""
+    """Read and validate a YAML (``.yaml``/``.yml``) or JSON case file (UTF-8, at most
+    :data:`~livermet.case.limits.MAX_CASE_FILE_BYTES`)."""
     p = Path(path)
     if not p.is_file():
         raise InputError(f"no such case file: {p}", "CASE")
-    text = p.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot parse {p.name}: {exc}", "CASE") from None
-    return case_from_data(data)
+    text = read_text_file(p, "CASE", MAX_CASE_FILE_BYTES)
+    return case_from_data(parse_text(text, p.name, json_only=p.suffix.lower() == ".json"))

@@ -113,8 +113,19 @@ def serve_command(
         Path | None, typer.Option(help="Case file to load into an empty registry.")
     ] = None,
     proxy_headers: Annotated[
-        bool, typer.Option(help="Trust X-Forwarded-* headers (behind a reverse proxy).")
+        bool,
+        typer.Option(
+            help="Take the client address and scheme from X-Forwarded-* headers sent by a "
+            "trusted reverse proxy (--forwarded-allow-ips)."
+        ),
     ] = False,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated addresses or networks of the trusted proxies "
+            "(default with --proxy-headers: 127.0.0.1; '*' is refused)."
+        ),
+    ] = None,
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes (one per CPU core for a team server).")
     ] = 1,
@@ -122,7 +133,15 @@ def serve_command(
     """Start the web application (tumour board, registry, evidence, cohort, administration)."""
     from livermet.cli.serve import serve
 
-    serve(host, port, db, seed_case=seed_case, proxy_headers=proxy_headers, workers=workers)
+    serve(
+        host,
+        port,
+        db,
+        seed_case=seed_case,
+        proxy_headers=proxy_headers,
+        forwarded_allow_ips=forwarded_allow_ips,
+        workers=workers,
+    )
 
 
 @app.command("schema")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -13,10 +15,17 @@ from typing import Annotated
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
-from livermet.case.load import case_from_data, load_case
+from livermet.case.load import (
+    PARSE_ERRORS,
+    case_from_data,
+    load_case,
+    parse_error,
+    read_text_file,
+)
 from livermet.case.model import Case
 from livermet.cli.common import err_console, friendly_errors
 from livermet.cli.session import (
@@ -28,7 +37,7 @@ from livermet.cli.session import (
     password_for,
 )
 from livermet.errors import InputError
-from livermet.registry import Registry, synthetic_cases
+from livermet.registry import AuditAnchor, CaseInput, Registry, synthetic_cases
 
 app = typer.Typer(help="The multi-site registry: add, import, export, list, show, edit, audit.")
 user_app = typer.Typer(help="Users, roles and API tokens.")
@@ -46,9 +55,7 @@ def _cases_from_file(path: Path, fmt: Interchange) -> list[Case]:
     """Read every case of an interchange file; a broken file names every broken row."""
     from livermet import interchange
 
-    if not path.is_file():
-        raise InputError(f"no such file: {path}", "FILE")
-    text = path.read_text(encoding="utf-8")
+    text = read_text_file(path, "FILE")
     if fmt is Interchange.csv:
         return list(interchange.cases_from_csv(text))
     if fmt is Interchange.redcap:
@@ -58,7 +65,10 @@ def _cases_from_file(path: Path, fmt: Interchange) -> list[Case]:
         if len(lines) > 1 and all(ln.lstrip().startswith("{") for ln in lines):
             return [interchange.case_from_fhir_json(ln) for ln in lines]  # NDJSON of bundles
         return [interchange.case_from_fhir_json(text)]
-    documents = [d for d in yaml.safe_load_all(text) if d is not None]
+    try:
+        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+    except PARSE_ERRORS as exc:
+        raise InputError(f"cannot parse {path.name}: {parse_error(exc)}", "FILE") from None
     if len(documents) == 1 and isinstance(documents[0], list):
         documents = documents[0]
     if len(documents) == 1:
@@ -66,7 +76,35 @@ def _cases_from_file(path: Path, fmt: Interchange) -> list[Case]:
     return [case_from_data(d) for d in documents]
 
 
-def _cases_to_text(cases: list[Case], fmt: Interchange) -> str:
+VERSION_COMMENT = re.compile(r'^# livermet registry: version (\d+) of case (".*")$', re.MULTILINE)
+"""How a case-format export records each case's registry version (a comment keeps the file a
+valid case file for every other tool); a merge of the file checks it."""
+
+
+def _versions_in_file(text: str, fmt: Interchange) -> dict[str, int]:
+    """The registry versions an export recorded, by case id (none for CSV and REDCap)."""
+    versions: dict[str, int] = {}
+    if fmt is Interchange.case:
+        for found in VERSION_COMMENT.finditer(text):
+            try:
+                versions[str(json.loads(found.group(2)))] = int(found.group(1))
+            except ValueError:
+                continue  # not written by an export
+        return versions
+    if fmt is Interchange.fhir:
+        for line in text.splitlines():
+            try:
+                bundle = json.loads(line)
+                version = bundle["meta"]["versionId"]
+                versions[bundle["identifier"]["value"]] = int(version)
+            except (ValueError, TypeError, KeyError):
+                continue  # not an exported bundle: merged without the version check
+        return versions
+    return {}
+
+
+def _cases_to_text(cases: list[Case], fmt: Interchange, versions: list[int | None]) -> str:
+    """The export file; ``case`` and ``fhir`` record each case's registry version."""
     from livermet import interchange
 
     if fmt is Interchange.csv:
@@ -74,14 +112,22 @@ def _cases_to_text(cases: list[Case], fmt: Interchange) -> str:
     if fmt is Interchange.redcap:
         return str(interchange.export_records_csv(cases))
     if fmt is Interchange.fhir:
-        return "".join(
-            json.dumps(json.loads(interchange.case_to_fhir_json(c))) + "\n" for c in cases
+        lines = []
+        for case, version in zip(cases, versions, strict=True):
+            bundle = json.loads(interchange.case_to_fhir_json(case))
+            if version is not None:
+                bundle["meta"] = {"versionId": str(version)}
+            lines.append(json.dumps(bundle) + "\n")
+        return "".join(lines)
+    documents = []
+    for case, version in zip(cases, versions, strict=True):
+        # The id as a JSON string: no id can end the comment line.
+        mark = f"# livermet registry: version {version} of case {json.dumps(case.id)}\n"
+        body = yaml.safe_dump(
+            case.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True
         )
-    return yaml.safe_dump_all(
-        [c.model_dump(mode="json", exclude_none=True) for c in cases],
-        sort_keys=False,
-        allow_unicode=True,
-    )
+        documents.append(body if version is None else mark + body)
+    return "---\n".join(documents)
 
 
 def _progress() -> Progress:
@@ -97,7 +143,7 @@ def _progress() -> Progress:
 
 def import_with_progress(
     registry: Registry,
-    cases: list[Case],
+    cases: Sequence[Case | CaseInput],
     *,
     source: str,
     site: str | None,
@@ -189,7 +235,11 @@ def import_command(
     """Import a file of cases, all or nothing; every broken row is reported."""
     registry = acting_registry(db, user, token)
     cases = _cases_from_file(file, fmt)
-    import_with_progress(registry, cases, source=file.name, site=site, merge=merge)
+    # An exported file carries each case's registry version: a merge into a case changed since
+    # the export is a conflict (exit 3), as a stale edit is.
+    versions = _versions_in_file(read_text_file(file, "FILE"), fmt) if merge else {}
+    entries = [CaseInput(c, version=versions.get(c.id)) for c in cases]
+    import_with_progress(registry, entries, source=file.name, site=site, merge=merge)
 
 
 @app.command("export")
@@ -215,7 +265,7 @@ def export_command(
     exported = registry.export_cases(
         sites=site or None, deidentified=deidentified, include_synthetic=synthetic
     )
-    text = _cases_to_text([e.case for e in exported], fmt)
+    text = _cases_to_text([e.case for e in exported], fmt, [e.version for e in exported])
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -236,8 +286,10 @@ def list_command(
     """List the cases you may see."""
     registry = acting_registry(db, user, token)
     rows = registry.list_cases(sites=site or None, include_synthetic=synthetic, limit=limit)
-    table = Table("case", "site", "v", "age", "sex", "histology", "approach")
-    for r in rows:
+    ids = [r.case_id + (" (synthetic)" if r.synthetic else "") for r in rows]
+    case_column = Column("case", no_wrap=True, min_width=max(map(len, ids), default=4))
+    table = Table(case_column, "site", "v", "age", "sex", "histology", "approach")
+    for r in rows:  # ids are typed back (registry show): never cut
         table.add_row(
             r.case_id + (" (synthetic)" if r.synthetic else ""),
             r.site,
@@ -305,16 +357,81 @@ def _edit_in_editor(case: Case) -> Path:
     return Path(handle.name)
 
 
+HeadOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--head",
+        help="A head kept outside the database ('SEQ HASH' as audit-head prints, or HASH): "
+        "the chain must still hold it (detects records removed from its end). Repeatable.",
+    ),
+]
+HeadFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--head-file",
+        help="A file of kept heads, one per line (blank lines and '#' comments ignored): "
+        "the chain must hold every one.",
+    ),
+]
+
+
+def _anchors(heads: list[str] | None, head_file: Path | None) -> list[AuditAnchor]:
+    anchors = [AuditAnchor.parse(h) for h in heads or []]
+    if head_file is not None:
+        if not head_file.is_file():
+            raise InputError(f"no such file: {head_file}", "--head-file")
+        for number, line in enumerate(head_file.read_text(encoding="utf-8").splitlines(), 1):
+            text = line.split("#", 1)[0].strip().removeprefix("head:")
+            if not text.strip():
+                continue
+            try:
+                anchors.append(AuditAnchor.parse(text))
+            except InputError as exc:
+                raise InputError(exc.message, f"--head-file line {number}") from None
+    return anchors
+
+
 @app.command("verify-audit")
 @friendly_errors
-def verify_audit_command(db: DbOption = None) -> None:
-    """Check the audit log's hash chain; exit 1 and name the first broken record if tampered."""
-    result = open_database(db).verify_audit()
+def verify_audit_command(
+    db: DbOption = None, head: HeadOption = None, head_file: HeadFileOption = None
+) -> None:
+    """Check the audit log's hash chain, any kept heads, and that the tables hold what the log
+    says; exit 1 and say what is wrong (the first broken record, every differing row)."""
+    anchors = _anchors(head, head_file)
+    result = open_database(db).verify_audit(anchors)
     if result.ok:
         typer.echo(f"audit log intact: {result.records} records")
+        if anchors:
+            typer.echo(f"kept heads found in the chain: {result.anchors}")
+        typer.echo(f"head: {result.head_seq} {result.head_hash}")
         return
-    err_console.print(f"[red]audit log broken[/] at record {result.first_broken}: {result.reason}")
+    if result.mismatches:
+        err_console.print(
+            f"[red]registry differs from its audit log[/]: {len(result.mismatches)} "
+            f"difference{'s' if len(result.mismatches) > 1 else ''}"
+        )
+        for mismatch in result.mismatches:
+            err_console.print(escape(str(mismatch)), highlight=False, soft_wrap=True)
+    else:
+        where = "" if result.first_broken is None else f" at record {result.first_broken}"
+        err_console.print(f"[red]audit log broken[/]{where}: {escape(str(result.reason))}")
     raise typer.Exit(1)
+
+
+@app.command("audit-head")
+@friendly_errors
+def audit_head_command(db: DbOption = None) -> None:
+    """Print the audit chain's head ('SEQ HASH') after verifying everything, to keep outside
+    the database (e.g. ``>> heads.txt`` daily) and check later with verify-audit --head-file."""
+    result = open_database(db).verify_audit()
+    if not result.ok:
+        err_console.print(
+            f"[red]not printing the head of a registry that fails verification[/]: "
+            f"{escape(str(result.reason))} (run verify-audit)"
+        )
+        raise typer.Exit(1)
+    typer.echo(f"{result.head_seq} {result.head_hash}")
 
 
 # --- users and sites --------------------------------------------------------------------

@@ -6,6 +6,7 @@ case, and prints the address to open and the administrator's password (once).
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -17,6 +18,7 @@ from livermet.registry import Database
 from livermet.registry.db import ENV_URL, resolve_url
 
 DEMO_SITE = ("demo", "Demonstration hospital")
+DEFAULT_TRUSTED_PROXY = "127.0.0.1"
 
 
 def prepare_registry(
@@ -43,6 +45,36 @@ def prepare_registry(
         return password
 
 
+def trusted_proxies(proxy_headers: bool, forwarded_allow_ips: str | None) -> str | None:
+    """The checked list of proxies whose ``X-Forwarded-*`` headers uvicorn may believe.
+
+    Raises
+    ------
+    InputError
+        for ``*``, an entry that is not an IP address or network, or a list without
+        ``proxy_headers`` (field ``forwarded_allow_ips``).
+    """
+    if forwarded_allow_ips is None:
+        return DEFAULT_TRUSTED_PROXY if proxy_headers else None
+    if not proxy_headers:
+        raise InputError(
+            "trusted proxies are only used with --proxy-headers", "forwarded_allow_ips"
+        )
+    entries = [e.strip() for e in forwarded_allow_ips.split(",") if e.strip()]
+    if not entries:
+        raise InputError("give at least one proxy address, e.g. 127.0.0.1", "forwarded_allow_ips")
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise InputError(
+                f"{entry!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24); "
+                "'*' would let any client choose its own address",
+                "forwarded_allow_ips",
+            ) from None
+    return ",".join(entries)
+
+
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
@@ -53,6 +85,7 @@ def serve(
     admin_password: str | None = None,
     secret_key: str | None = None,
     proxy_headers: bool = False,
+    forwarded_allow_ips: str | None = None,
     workers: int = 1,
 ) -> None:
     """Run the web application with uvicorn until interrupted; prints the address to open.
@@ -70,7 +103,12 @@ def serve(
     secret_key
         Session signing key (default ``LIVERMET_SECRET_KEY``).
     proxy_headers
-        Trust ``X-Forwarded-*`` from the reverse proxy (scheme and client address).
+        Take the scheme and client address from ``X-Forwarded-*`` headers, when the connection
+        comes from a trusted proxy (``forwarded_allow_ips``).
+    forwarded_allow_ips
+        The trusted proxies: comma-separated addresses or networks (default ``127.0.0.1``,
+        never ``*``: a header from anyone else is ignored, so that a client cannot choose the
+        address the sign-in rate limit counts). Only with ``proxy_headers``.
     workers
         Worker processes (one per CPU core serves the most requests; each keeps its own
         sign-in rate limiter). With more than one, the registry and the session key reach the
@@ -84,6 +122,7 @@ def serve(
 
     if workers < 1:
         raise InputError(f"expected at least 1 worker process, got {workers}", "workers")
+    trusted = trusted_proxies(proxy_headers, forwarded_allow_ips)
     password = prepare_registry(
         database_url, seed_case=seed_case, admin_user=admin_user, admin_password=admin_password
     )
@@ -95,7 +134,7 @@ def serve(
         "host": host,
         "port": port,
         "proxy_headers": proxy_headers,
-        "forwarded_allow_ips": "*" if proxy_headers else None,
+        "forwarded_allow_ips": trusted,
         "access_log": False,  # paths hold case ids: keep them out of shared logs
         "log_level": "info",
     }

@@ -8,6 +8,15 @@ as JSON strings (in double quotes):
 - a reported value (``"1.2 mg/dL"`` or a bare number) that is a *text* looking like a number:
   ``42`` is the number 42.0, ``"42"`` the text "42" (both mean 42 in the canonical unit).
 
+Spreadsheet formulas (OWASP "CSV injection"): a text cell that begins with ``=``, ``+``, ``-`` or
+``@`` would run as a formula when the file is opened in Excel or LibreOffice (``=HYPERLINK(...)``,
+``+cmd|...``), so it is written with a leading single quote (``'=1+1``), which spreadsheets show
+as text; tab and carriage return at the start are already JSON-quoted (above). Reading drops the
+quote again, so round trips stay lossless: a cell ``'`` + (trigger or ``'``) reads as the text
+after the quote, and a text that itself begins ``'`` + (trigger or ``'``) is written with one more
+quote. A lone leading quote (``'t Hooft``) is kept as it is. Numeric cells (``-2.5``) are numbers,
+not formulas, and are left alone.
+
 Numbers are written without exponent (``0.0000001``, never ``1e-07``; ``7`` for 7.0), which
 REDCap's number validation accepts and which reads back as the same float.
 """
@@ -38,15 +47,36 @@ def _needs_json(text: str) -> bool:
     )
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters that make a spreadsheet read a cell as a formula (OWASP)."""
+
+_QUOTED = (*FORMULA_TRIGGERS, "'")
+
+
+def neutralise(text: str) -> str:
+    """``'`` + ``text`` when a spreadsheet would take ``text`` for a formula, or when the quote
+    would otherwise be taken for one added here; else ``text`` (see the module docstring)."""
+    if text.startswith(FORMULA_TRIGGERS) or (text.startswith("'") and text[1:].startswith(_QUOTED)):
+        return "'" + text
+    return text
+
+
+def restore(cell: str) -> str:
+    """Inverse of :func:`neutralise`: the quote it added is dropped."""
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(_QUOTED) else cell
+
+
 def encode_text(value: str | None) -> str:
     if value is None:
         return ""
-    return json.dumps(value, ensure_ascii=False) if _needs_json(value) else value
+    return json.dumps(value, ensure_ascii=False) if _needs_json(value) else neutralise(value)
 
 
 def decode_text(cell: str) -> str | None:
     if cell == "":
         return None
+    if cell.startswith("'"):
+        return restore(cell)
     if cell.startswith('"'):
         try:
             value = json.loads(cell)
@@ -100,14 +130,14 @@ def encode_reported(value: str | float | None) -> str:
     if isinstance(value, str):
         if _needs_json(value) or NUMBER.match(value):
             return json.dumps(value, ensure_ascii=False)
-        return value
+        return neutralise(value)
     return encode_number(value)
 
 
 def decode_reported(cell: str) -> str | float | None:
     if cell == "":
         return None
-    if cell.startswith('"'):
+    if cell.startswith(('"', "'")):
         return decode_text(cell)
     if NUMBER.match(cell):
         return decode_number(cell)

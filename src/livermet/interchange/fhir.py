@@ -23,6 +23,8 @@ from fhir.resources.R4B.bundle import Bundle, BundleEntry
 from fhir.resources.R4B.resource import Resource
 from pydantic import ValidationError
 
+from livermet.case.limits import MAX_DOCUMENT_BYTES, check_document
+from livermet.case.load import parse_error
 from livermet.case.model import Case
 from livermet.errors import InputError
 from livermet.interchange import codes
@@ -38,6 +40,9 @@ __all__ = [
     "case_to_fhir_json",
     "validated_resource",
 ]
+
+MAX_BUNDLE_BYTES = 10 * MAX_DOCUMENT_BYTES
+"""Largest FHIR bundle read (10 MB of JSON): a bundle spells a case out at length."""
 
 
 def _pydantic_reason(exc: ValidationError) -> str:
@@ -140,6 +145,10 @@ def case_from_fhir_json(text: str) -> Case:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not JSON: {exc.msg} (line {exc.lineno})", "bundle") from None
+    except (RecursionError, ValueError) as exc:  # nested too deeply, a 5,000-digit number
+        raise InputError(f"not usable JSON: {parse_error(exc)}", "bundle") from None
     if not isinstance(data, dict):
         raise InputError("expected a FHIR Bundle (a JSON object)", "bundle")
+    # Depth, NaN and NUL before fhir.resources sees the bundle; the case is checked in full later.
+    check_document(data, max_bytes=MAX_BUNDLE_BYTES, max_int=None)
     return bundle_to_case(data)

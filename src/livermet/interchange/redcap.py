@@ -296,6 +296,12 @@ def case_to_records(case: Case, record_id: str) -> list[dict[str, str]]:
             "characters)",
             "record_id",
         )
+    if record_id.startswith(cells.FORMULA_TRIGGERS):  # a formula in a spreadsheet
+        raise InputError(
+            f"{record_id!r} is not a usable REDCap record name (it begins with one of "
+            f"{' '.join(cells.FORMULA_TRIGGERS[:4])})",
+            "record_id",
+        )
     base = _row(record_id, None, None)
     rows = [base]
     for form in FORMS:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Iterable, Mapping
 
 from livermet.interchange.errors import RowError, RowsError
+
+MAX_COLUMNS = 1000
+"""Most columns a CSV import reads (the case CSV has 50, a REDCap export 128)."""
 
 
 def write_csv(header: Iterable[str], rows: Iterable[Mapping[str, str]]) -> str:
@@ -29,7 +33,12 @@ def read_csv(
         raise RowsError(
             what, [RowError(1, "(header)", f"no header row ({str(exc) or 'empty file'})")]
         ) from None
-    duplicates = {c for c in header if header.count(c) > 1}
+    if len(header) > MAX_COLUMNS:  # refuse before any work per column (or per cell)
+        raise RowsError(
+            what,
+            [RowError(1, "(header)", f"has {len(header):,} columns; the limit is {MAX_COLUMNS:,}")],
+        )
+    duplicates = {c for c, n in Counter(header).items() if n > 1}
     for column in sorted(duplicates):
         errors.append(RowError(1, column, "the column appears twice"))
     rows: list[tuple[int, dict[str, str]]] = []

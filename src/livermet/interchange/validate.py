@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from livermet.case.limits import check_document
 from livermet.case.model import Case
 from livermet.case.timeline import build_timeline
 from livermet.errors import InputError
@@ -52,6 +53,11 @@ def validate_case(data: dict[str, Any]) -> tuple[Case | None, list[tuple[Path, s
     A value that fits no member of a union (``date | Offset``) gives one error per member; only
     the most telling one per value is kept (a validator's own message, else the deepest path).
     """
+    try:
+        check_document(data)
+    except InputError as exc:
+        where = exc.field if exc.field and exc.field != "(case)" else ""
+        return None, [(parse_path(where), exc.message)]
     try:
         case = Case.model_validate(data)
     except ValidationError as exc:

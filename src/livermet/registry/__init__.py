@@ -18,7 +18,8 @@ synthetic-cohort generator.
 """
 
 from livermet.registry.access import ACCESS_MATRIX, Action, Role, User
-from livermet.registry.audit import AuditVerification
+from livermet.registry.audit import AuditAnchor, AuditVerification
+from livermet.registry.audit_state import StateMismatch
 from livermet.registry.database import Database
 from livermet.registry.db import default_sqlite_path, resolve_url
 from livermet.registry.entities import (
@@ -42,6 +43,7 @@ __all__ = [
     "ACCESS_MATRIX",
     "COHORT_COLUMNS",
     "Action",
+    "AuditAnchor",
     "AuditEntry",
     "AuditVerification",
     "CaseInput",
@@ -56,6 +58,7 @@ __all__ = [
     "Registry",
     "Role",
     "Site",
+    "StateMismatch",
     "StoredCase",
     "TokenInfo",
     "User",

@@ -31,6 +31,9 @@ Decisions (following REDCap's export-right levels, registry-research §1.6):
   own site with the roles viewer, editor or site_admin. Sites are created by admins only.
 - Audit: admins and the coordinator read the whole log and verify the chain; a site admin
   reads the records of their own site.
+- Reading gives no more than exporting: a role whose only export right is the de-identified
+  one (the coordinator, :func:`reads_deidentified`) reads the cases de-identified everywhere
+  (lists, cases, assessments, cohorts), under their ``DEID-`` ids.
 """
 
 from __future__ import annotations
@@ -147,3 +150,13 @@ def permitted_sites(user: User, action: Action) -> set[str] | None:
     if scope == "all":
         return None
     return {user.site} if user.site is not None else set()
+
+
+def reads_deidentified(user: User) -> bool:
+    """Whether ``user`` reads the cases only de-identified: the export rights bound the read
+    right, so a role allowed de-identified exports but no full one (the coordinator) never
+    sees identified data."""
+    return (
+        scope_of(user.role, Action.EXPORT_FULL) is None
+        and scope_of(user.role, Action.EXPORT_DEIDENTIFIED) is not None
+    )

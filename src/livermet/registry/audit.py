@@ -18,24 +18,38 @@ transaction leaves no gap.
 What verification detects: a record whose content was edited (its hash no longer matches), a
 record deleted from the middle (a gap in ``seq`` and a broken link), records reordered or
 re-numbered (the sequence number is hashed), records removed from the end (``audit_head`` is
-ahead of the last record). It cannot detect a rewrite of the whole chain from some record on by
-someone who also recomputes every later hash and the head: keep :attr:`AuditVerification.head_hash`
-somewhere else (a printed report, an e-mail) to anchor the chain at that point.
+ahead of the last record). It also replays the chain and compares the tables with the state it
+describes (``livermet.registry.audit_state``), so a direct SQL edit of a case, user, token or
+site that the chain does not record is reported.
+
+Anchors. The chain has no key: someone who controls the database can remove its last records
+and rewrite ``audit_head``, or rewrite everything from some record on, recomputing every later
+hash. Keep the head (``seq`` and ``hash``, :attr:`AuditVerification.head_hash`) outside the
+database, after each session or daily; :func:`verify_audit` given such an :class:`AuditAnchor`
+checks that the chain still holds that record with that hash, which detects a truncation or a
+rewrite at or before it. Records appended after the newest anchor are as trustworthy as the
+database: a consistent forgery there (records and rows changed together) is not detectable.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from livermet.errors import InputError
 from livermet.registry.models import AuditHeadRow, AuditRow
+
+if TYPE_CHECKING:
+    from livermet.registry.audit_state import StateMismatch
 
 GENESIS_HASH = "0" * 64
 _HEAD_ID = 1
@@ -125,6 +139,38 @@ class AuditWriter:
         self._pending = []
 
 
+_ANCHOR = re.compile(r"^\s*(?:(\d+)\s*[: ]\s*)?([0-9a-fA-F]{64})\s*$")
+
+
+@dataclass(frozen=True)
+class AuditAnchor:
+    """A head kept outside the database: record ``seq`` (when known) had hash ``hash``."""
+
+    seq: int | None
+    hash: str
+
+    @classmethod
+    def parse(cls, text: str) -> AuditAnchor:
+        """``HASH``, ``SEQ HASH`` or ``SEQ:HASH`` (as ``livermet registry audit-head`` prints).
+
+        Raises
+        ------
+        InputError
+            (field ``head``) for anything else.
+        """
+        found = _ANCHOR.match(text)
+        if found is None:
+            raise InputError(
+                f"an audit head is 64 hexadecimal digits, optionally preceded by its record "
+                f"number ('SEQ HASH' or 'SEQ:HASH'), got {text.strip()[:80]!r}",
+                "head",
+            )
+        return cls(None if found[1] is None else int(found[1]), found[2].lower())
+
+    def __str__(self) -> str:
+        return self.hash if self.seq is None else f"{self.seq} {self.hash}"
+
+
 @dataclass(frozen=True)
 class AuditVerification:
     """The outcome of :func:`verify_audit`.
@@ -141,6 +187,16 @@ class AuditVerification:
         What is wrong with it, in words (None when intact).
     head_seq, head_hash
         The chain's end as recorded in ``audit_head``: note the hash elsewhere to anchor it.
+    mismatches
+        Every difference between the tables and the state the chain describes (empty when the
+        chain itself is broken: the replay of a broken chain proves nothing). When there are
+        any, ``first_broken`` is the record the first differing row contradicts (None when no
+        record describes the row) and ``reason`` describes it.
+    anchors
+        Number of anchors checked and found.
+    differences
+        Number of differences between the tables and the chain, including those
+        :meth:`visible_to` leaves out of ``mismatches``.
     """
 
     ok: bool
@@ -149,6 +205,32 @@ class AuditVerification:
     reason: str | None
     head_seq: int
     head_hash: str
+    mismatches: tuple[StateMismatch, ...] = ()
+    anchors: int = 0
+    differences: int = 0
+
+    def counted_only(self) -> AuditVerification:
+        """The result without the differences' details (which quote identified values), for a
+        user who reads de-identified data only."""
+        if not self.mismatches:
+            return self
+        reason = f"rows differ from the audit log ({len(self.mismatches)} differences)"
+        return dataclasses.replace(self, reason=reason, mismatches=())
+
+    def visible_to(self, site: str | None) -> AuditVerification:
+        """The result as a user of ``site`` may see it (None: every site): the differences at
+        other sites are counted, not described."""
+        if site is None or not self.mismatches:
+            return self
+        own = tuple(m for m in self.mismatches if m.site == site)
+        hidden = len(self.mismatches) - len(own)
+        if own:
+            first, reason = own[0].seq, f"the tables differ from the audit log: {own[0]}"
+        else:
+            first, reason = None, "rows differ from the audit log"
+        if hidden:
+            reason += f" (differences at other sites not shown: {hidden})"
+        return dataclasses.replace(self, first_broken=first, reason=reason, mismatches=own)
 
 
 def _rows(session: Session) -> Iterator[dict[str, Any]]:
@@ -160,12 +242,27 @@ def _rows(session: Session) -> Iterator[dict[str, Any]]:
         yield dict(row)
 
 
-def verify_audit(session: Session) -> AuditVerification:
-    """Walk the chain from its first record and report the first broken one, if any."""
+def verify_audit(
+    session: Session, anchors: Iterable[AuditAnchor] = (), *, state: bool = True
+) -> AuditVerification:
+    """Walk the chain from its first record and report the first broken one, if any.
+
+    ``anchors``: heads kept outside the database, each of which the chain must still hold.
+    ``state``: also compare the tables with the state the chain describes (the cohort columns
+    are then recomputed from every case document: about half a millisecond per case).
+    """
+    from livermet.registry.audit_state import StateReplay  # it builds on this module
+
+    anchors = tuple(anchors)
     head = session.execute(select(AuditHeadRow).where(AuditHeadRow.id == _HEAD_ID)).scalar_one()
     expected_seq, expected_prev, count = 1, GENESIS_HASH, 0
+    by_seq = {a.seq: a.hash for a in anchors if a.seq is not None}
+    if by_seq.get(0) == GENESIS_HASH:  # the head of an empty chain: always held
+        del by_seq[0]
+    by_hash = {a.hash for a in anchors if a.seq is None}
+    replay = StateReplay() if state else None
 
-    def broken(seq: int, reason: str) -> AuditVerification:
+    def broken(seq: int | None, reason: str) -> AuditVerification:
         return AuditVerification(False, count, seq, reason, head.seq, head.hash)
 
     for row in _rows(session):
@@ -188,10 +285,48 @@ def verify_audit(session: Session) -> AuditVerification:
             )
         if record_hash(row["prev_hash"], _content(row)) != row["hash"]:
             return broken(seq, f"record {seq} was changed after it was written")
+        if seq in by_seq and by_seq.pop(seq) != row["hash"]:
+            return broken(
+                seq,
+                f"record {seq} does not have the anchored hash: the chain was rewritten at or "
+                "before it",
+            )
+        by_hash.discard(row["hash"])
+        if replay is not None:
+            replay.feed(row)
         expected_seq, expected_prev = seq + 1, row["hash"]
     last = expected_seq - 1
     if head.seq != last or head.hash != expected_prev:
         if head.seq > last:
             return broken(last + 1, f"records {last + 1}-{head.seq} are missing (deleted)")
         return broken(head.seq, "the chain's recorded end does not match its last record")
-    return AuditVerification(True, count, None, None, head.seq, head.hash)
+    if by_seq:
+        seq = min(by_seq)
+        return broken(
+            last + 1,
+            f"anchored record {seq} is missing: the chain ends at record {last} (records were "
+            "removed from its end and its head rewritten)",
+        )
+    if by_hash:
+        return broken(
+            None,
+            f"the anchored head {min(by_hash)[:16]}... is not in the chain: records were removed "
+            "from its end, or the chain was rewritten",
+        )
+    mismatches = tuple(replay.compare(session)) if replay is not None else ()
+    anchored = len(set(anchors))
+    if mismatches:
+        first = mismatches[0]
+        return AuditVerification(
+            False,
+            count,
+            first.seq,
+            f"the tables differ from the audit log: {first}"
+            + (f" (and {len(mismatches) - 1} more differences)" if len(mismatches) > 1 else ""),
+            head.seq,
+            head.hash,
+            mismatches,
+            anchored,
+            len(mismatches),
+        )
+    return AuditVerification(True, count, None, None, head.seq, head.hash, (), anchored)

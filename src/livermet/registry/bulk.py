@@ -21,7 +21,7 @@ from livermet.errors import InputError
 from livermet.registry.access import Action, User, require
 from livermet.registry.audit import AuditWriter
 from livermet.registry.derive import CaseColumns, derive_columns
-from livermet.registry.documents import case_document, check_case, is_synthetic
+from livermet.registry.documents import check_case, is_synthetic, stored_document
 from livermet.registry.entities import (
     CaseInput,
     ImportConflict,
@@ -45,6 +45,7 @@ class _Item:
     by_hospital_number: bool
     document: dict[str, Any]
     columns: CaseColumns
+    version: int | None
 
 
 @dataclass(frozen=True)
@@ -114,15 +115,16 @@ class _Importer:
 
     def prepare(self, chunk: Sequence[tuple[int, CaseInput, SiteRow]]) -> list[_Item]:
         """Check a chunk's rows; the accepted ones, with their documents and columns."""
-        checked: list[tuple[int, CaseInput, SiteRow, Case]] = []
+        checked: list[tuple[int, CaseInput, SiteRow, Case, dict[str, Any]]] = []
         for row, entry, site in chunk:
             try:
-                checked.append((row, entry, site, check_case(entry.case)))
+                case = check_case(entry.case)
+                checked.append((row, entry, site, case, stored_document(case)))
             except InputError as exc:
                 self.problem(row, exc.field or "(case)", exc.message)
-        derived = derive_columns([case for *_, case in checked])
+        derived = derive_columns([case for *_, case, _ in checked])
         items: list[_Item] = []
-        for (row, entry, site, case), columns in zip(checked, derived, strict=True):
+        for (row, entry, site, case, document), columns in zip(checked, derived, strict=True):
             if isinstance(columns, InputError):
                 self.problem(row, columns.field or "(case)", columns.message)
                 continue
@@ -140,8 +142,9 @@ class _Importer:
                     site,
                     pseudonym,
                     entry.hospital_number is not None,
-                    case_document(case),
+                    document,
                     columns,
+                    entry.version,
                 )
             )
         return items
@@ -208,6 +211,16 @@ class _Importer:
                     "hospital_number" if item.by_hospital_number else "id",
                     f"the registry already holds this patient at site {item.site.code} as case "
                     f"{current.case_id!r} (import with merge to update it)",
+                    conflict=True,
+                )
+                continue
+            if current is not None and item.version not in {None, current.version}:
+                self.problem(
+                    item.row,
+                    "version",
+                    f"case {current.case_id!r} was changed since it was exported (the file has "
+                    f"version {item.version}, the registry version {current.version}); export "
+                    "it again and re-apply the changes",
                     conflict=True,
                 )
                 continue

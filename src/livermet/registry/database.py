@@ -8,7 +8,7 @@ to one user.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -19,10 +19,17 @@ from sqlalchemy.orm import Session
 from livermet.errors import ConflictError, ForbiddenError
 from livermet.registry import security
 from livermet.registry.access import Role, User
-from livermet.registry.audit import AuditVerification, AuditWriter, verify_audit
+from livermet.registry.audit import AuditAnchor, AuditVerification, AuditWriter, verify_audit
 from livermet.registry.db import create_registry_engine, resolve_url, transaction, upgrade
 from livermet.registry.models import SiteRow, TokenRow, UserRow
-from livermet.registry.users import dummy_hash, insert_user, load_user, site_code, user_of
+from livermet.registry.users import (
+    dummy_hash,
+    end_sessions_statement,
+    insert_user,
+    load_user,
+    site_code,
+    user_of,
+)
 
 if TYPE_CHECKING:
     from livermet.registry.service import Registry
@@ -42,6 +49,19 @@ _TOKEN_OWNER = (
     .join(TokenRow, TokenRow.user_id == UserRow.id)
     .outerjoin(SiteRow, SiteRow.id == UserRow.site_id)
     .where(TokenRow.token_hash == bindparam("digest"))
+)
+
+_SESSION_OWNER = (
+    select(
+        UserRow.id,
+        UserRow.username,
+        UserRow.role,
+        UserRow.active,
+        UserRow.session_version,
+        SiteRow.code.label("site"),
+    )
+    .outerjoin(SiteRow, SiteRow.id == UserRow.site_id)
+    .where(UserRow.username == bindparam("username"))
 )
 
 
@@ -77,9 +97,10 @@ class Database:
     ) -> None:
         self.close()
 
-    def read(self) -> AbstractContextManager[Session]:
-        """A read transaction (context manager yielding a ``Session``)."""
-        return transaction(self.engine, write=False)
+    def read(self, *, snapshot: bool = False) -> AbstractContextManager[Session]:
+        """A read transaction (context manager yielding a ``Session``); ``snapshot``: one
+        consistent state for every statement (``livermet.registry.db.transaction``)."""
+        return transaction(self.engine, write=False, snapshot=snapshot)
 
     @contextmanager
     def write(self, actor: str) -> Iterator[tuple[Session, AuditWriter]]:
@@ -124,6 +145,17 @@ class Database:
         ForbiddenError
             for an unknown user, a wrong password or a deactivated user (one message for all).
         """
+        return self.sign_in(username, password)[0]
+
+    def sign_in(self, username: str, password: str) -> tuple[User, int]:
+        """The active user with this name and password, and the session version to store in
+        the new browser session (:meth:`session_user` checks it on every request).
+
+        Raises
+        ------
+        ForbiddenError
+            for an unknown user, a wrong password or a deactivated user (one message for all).
+        """
         with self.read() as session:
             row = session.scalar(select(UserRow).where(UserRow.username == username))
             stored = row.password_hash if row is not None else None
@@ -131,7 +163,31 @@ class Database:
             ok = security.verify_password(stored or dummy_hash(), password) and bool(stored)
             if row is None or not ok or not row.active:
                 raise ForbiddenError("unknown user, wrong password or deactivated user", "password")
-            return user_of(row, site_code(session, row.site_id))
+            return user_of(row, site_code(session, row.site_id)), row.session_version
+
+    def session_user(self, username: str, session_version: int) -> User:
+        """The active user of a browser session signed in at ``session_version``.
+
+        Raises
+        ------
+        ForbiddenError
+            for an unknown or deactivated user, or a session ended since (sign-out,
+            deactivation, password, role or site change raised the user's version).
+        """
+        # One statement on a plain connection: every page request pays for this check.
+        with self.engine.connect() as conn:
+            found = conn.execute(_SESSION_OWNER, {"username": username}).first()
+        if found is None or not found.active or found.session_version != session_version:
+            raise ForbiddenError("the session has ended; sign in again", "session")
+        return User(found.id, found.username, Role(found.role), found.site, found.active)
+
+    def end_sessions(self, username: str) -> None:
+        """End every browser session of ``username`` (sign-out signs out everywhere).
+
+        Session state, not a permission: not audited (the audit snapshot leaves it out).
+        """
+        with transaction(self.engine, write=True) as session:
+            session.execute(end_sessions_statement(UserRow.username == username))
 
     def authenticate_token(self, token: str) -> User:
         """The active user an unrevoked API token belongs to.
@@ -154,7 +210,9 @@ class Database:
 
         return Registry(self, user if isinstance(user, User) else self.user(user))
 
-    def verify_audit(self) -> AuditVerification:
-        """Check the whole audit chain (for an operator who has the database itself)."""
-        with self.read() as session:
-            return verify_audit(session)
+    def verify_audit(self, anchors: Iterable[AuditAnchor] = ()) -> AuditVerification:
+        """Check the whole audit chain, that it holds every one of ``anchors`` (heads kept
+        outside the database) and that the tables hold the state it describes (for an
+        operator who has the database itself)."""
+        with self.read(snapshot=True) as session:
+            return verify_audit(session, anchors)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,13 +86,31 @@ def create_registry_engine(url: str) -> Engine:
     """An engine for ``url`` (already resolved); SQLite files and their folder are created."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        _create_private_file(Path(parsed.database))
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
-    event.listen(engine, "connect", _sqlite_on_connect)
-    event.listen(engine, "begin", _sqlite_on_begin)
+        engine = create_engine(url, pool_pre_ping=True)
+    else:
+        if parsed.database and parsed.database != ":memory:":
+            _create_private_file(Path(parsed.database))
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+    # On both backends, so that both answer alike (SQLite would store NUL; PostgreSQL cannot).
+    event.listen(engine, "before_cursor_execute", _refuse_nul)
     return engine
+
+
+def _refuse_nul(
+    _conn: Connection, _cursor: Any, _statement: str, parameters: Any, _context: Any, many: bool
+) -> None:
+    """PostgreSQL cannot store or even compare text holding NUL (``\\x00``): psycopg's error
+    would surface as a server error. Every text bound to a statement is checked here, so that
+    any path (a user name at sign-in, a site code, a token label) gets a clear input error;
+    case documents are refused earlier, naming their field (``livermet.case.limits``)."""
+    for row in parameters if many else [parameters]:
+        values = row.items() if isinstance(row, dict) else enumerate(row or ())
+        for name, value in values:
+            if isinstance(value, str) and "\x00" in value:
+                field = re.sub(r"_\d+$", "", str(name))  # SQLAlchemy's username_1 -> username
+                raise InputError("contains a NUL character (\\x00), which cannot be stored", field)
 
 
 def _create_private_file(path: Path) -> None:
@@ -119,11 +138,17 @@ def _sqlite_on_begin(connection: Connection) -> None:
 
 
 @contextmanager
-def transaction(engine: Engine, *, write: bool) -> Iterator[Session]:
-    """A session in one database transaction: committed on success, rolled back on any error."""
+def transaction(engine: Engine, *, write: bool, snapshot: bool = False) -> Iterator[Session]:
+    """A session in one database transaction: committed on success, rolled back on any error.
+
+    ``snapshot``: every statement sees the same state (PostgreSQL's repeatable read; a SQLite
+    transaction always does), for reads that compare tables with one another.
+    """
     with engine.connect() as conn:
         if write:
             conn = conn.execution_options(**{WRITE_OPTION: True})
+        elif snapshot and not is_sqlite(conn):
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin(), Session(bind=conn, expire_on_commit=False) as session:
             yield session
             session.flush()

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from livermet.case.limits import check_document
 from livermet.case.load import case_from_data
 from livermet.case.model import Case
 from livermet.errors import InputError
@@ -25,6 +26,23 @@ def case_document(case: Case) -> dict[str, Any]:
     """
     doc = case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
     return {"schema_version": case.schema_version, **doc}
+
+
+def stored_document(case: Case) -> dict[str, Any]:
+    """:func:`case_document`, checked against the limits of a case document.
+
+    The last guard before the database: a ``Case`` built in Python (or copied with
+    ``model_copy``) skips the checks of ``case_from_data``, and a NUL character or a lone
+    surrogate makes PostgreSQL fail the whole transaction.
+
+    Raises
+    ------
+    InputError
+        naming the field (see :func:`livermet.case.limits.check_document`).
+    """
+    document = case_document(case)
+    check_document(document)
+    return document
 
 
 def case_from_document(document: dict[str, Any]) -> Case:

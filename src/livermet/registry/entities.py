@@ -68,12 +68,17 @@ class CaseInput:
     row
         Row (or record) number in the source file, for error messages; defaults to the
         1-based position in the import.
+    version
+        The registry version the case was exported at (:attr:`ExportedCase.version`): a merge
+        into a stored case at another version is refused as a conflict, as a stale edit is.
+        None (a file not exported from the registry): merged without this check.
     """
 
     case: Case
     hospital_number: str | None = None
     site: str | None = None
     row: int | None = None
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -125,12 +130,14 @@ class ImportReport:
 
 @dataclass(frozen=True)
 class ExportedCase:
-    """One exported case; ``pseudonym`` is None in a de-identified export."""
+    """One exported case; ``pseudonym`` is None in a de-identified export; ``version`` is the
+    stored version exported (give it back as :attr:`CaseInput.version` when merging)."""
 
     case: Case
     site: str
     synthetic: bool
     pseudonym: str | None
+    version: int | None = None
 
 
 @dataclass(frozen=True)

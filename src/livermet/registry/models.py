@@ -2,8 +2,8 @@
 
 The case document (the validated ``Case`` as JSON) is the unit of storage; the other columns of
 ``cases`` are derived from it when it is written (``livermet.registry.derive``) so that cohorts
-can be selected and analysed without reading every document. The initial Alembic revision
-(``migrations/versions/0001_initial.py``) creates exactly these tables; a test compares the two.
+can be selected and analysed without reading every document. The Alembic revisions
+(``migrations/versions/``) create exactly these tables; a test compares the two.
 """
 
 from __future__ import annotations
@@ -82,6 +82,10 @@ class UserRow(Base):
     )
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Stored in each browser session at sign-in; raising it ends all the user's sessions
+    (sign-out, deactivation, password, role or site change). Not part of the audited user
+    snapshot: it is session state, not a permission."""
 
 
 class TokenRow(Base):

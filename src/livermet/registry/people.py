@@ -3,8 +3,10 @@ tokens and the audit log (the cases are in ``service``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -19,12 +21,14 @@ from livermet.registry.access import (
     Role,
     User,
     permitted_sites,
+    reads_deidentified,
     require,
 )
-from livermet.registry.audit import AuditVerification, verify_audit
+from livermet.registry.audit import AuditAnchor, AuditVerification, verify_audit
+from livermet.registry.audit_state import secret_digest
 from livermet.registry.entities import AuditEntry, NewToken, Site, TokenInfo
-from livermet.registry.models import AuditRow, SiteRow, TokenRow, UserRow
-from livermet.registry.privacy import new_site_secret
+from livermet.registry.models import AuditRow, CaseRow, SiteRow, TokenRow, UserRow
+from livermet.registry.privacy import deidentified_id, new_site_secret
 from livermet.registry.users import (
     insert_user,
     load_site,
@@ -90,10 +94,15 @@ class RegistryBase:
                 raise InputError("give the site's name", "name")
             if session.scalar(select(SiteRow.id).where(SiteRow.code == code)) is not None:
                 raise ConflictError(f"site {code!r} exists already", "code")
-            session.add(SiteRow(code=code, name=name.strip(), pseudonym_secret=new_site_secret()))
+            secret = new_site_secret()
+            session.add(SiteRow(code=code, name=name.strip(), pseudonym_secret=secret))
             session.flush()
             audit.append(
-                "site.create", "site", code, site=code, after={"code": code, "name": name.strip()}
+                "site.create",
+                "site",
+                code,
+                site=code,
+                after={"code": code, "name": name.strip(), "secret_digest": secret_digest(secret)},
             )
             return Site(code, name.strip())
 
@@ -143,7 +152,10 @@ class RegistryBase:
         site: str | None = None,
         active: bool | None = None,
     ) -> User:
-        """Change a user's role, site or active flag (deactivation revokes access at once)."""
+        """Change a user's role, site or active flag (deactivation revokes access at once).
+
+        A change ends the user's browser sessions; reactivation does not revive them.
+        """
         with self._db.write(self._user.username) as (session, audit):
             actor = self._actor(session)
             target = load_user(session, username)
@@ -157,6 +169,12 @@ class RegistryBase:
             values["site_id"] = None if new_site is None else load_site(session, new_site).id
             if active is not None:
                 values["active"] = active
+            if (new_role, new_site, values.get("active", target.active)) != (
+                target.role,
+                target.site,
+                target.active,
+            ):  # what the sessions were signed in as has changed: they end (and stay ended)
+                values["session_version"] = UserRow.session_version + 1
             session.execute(update(UserRow).where(UserRow.id == target.id).values(**values))
             updated = User(
                 target.id, username, new_role, new_site, target.active if active is None else active
@@ -172,18 +190,29 @@ class RegistryBase:
             return updated
 
     def set_password(self, username: str, password: str) -> None:
-        """Set a password: one's own, or that of a user one manages."""
+        """Set a password: one's own, or that of a user one manages; ends the user's browser
+        sessions (a session opened with the old password must not outlive it)."""
         with self._db.write(self._user.username) as (session, audit):
             actor = self._actor(session)
             target = load_user(session, username)
             if target.username != actor.username:
                 self._require_manage(actor, target.site, target.role)
+            password_hash = security.hash_password(password)
             session.execute(
                 update(UserRow)
                 .where(UserRow.id == target.id)
-                .values(password_hash=security.hash_password(password))
+                .values(
+                    password_hash=password_hash,
+                    session_version=UserRow.session_version + 1,
+                )
             )
-            audit.append("user.password", "user", username, site=target.site)
+            audit.append(  # a digest, never the hash (``audit_state.secret_digest``)
+                "user.password",
+                "user",
+                username,
+                site=target.site,
+                after={"password_digest": secret_digest(password_hash)},
+            )
 
     def list_users(self) -> list[User]:
         """Users the actor manages (admin: all; site admin: their site's)."""
@@ -205,7 +234,8 @@ class RegistryBase:
             if target.username != actor.username:
                 self._require_manage(actor, target.site, target.role)
             token = security.new_token()
-            row = TokenRow(user_id=target.id, token_hash=security.token_digest(token), label=label)
+            digest = security.token_digest(token)
+            row = TokenRow(user_id=target.id, token_hash=digest, label=label)
             session.add(row)
             session.flush()
             audit.append(
@@ -213,7 +243,7 @@ class RegistryBase:
                 "token",
                 str(row.id),
                 site=target.site,
-                after={"user": target.username, "label": label},
+                after={"user": target.username, "label": label, "digest": secret_digest(digest)},
             )
             return NewToken(row.id, token, label)
 
@@ -255,24 +285,36 @@ class RegistryBase:
 
     # --- audit -----------------------------------------------------------------------------
 
-    def verify_audit(self) -> AuditVerification:
-        """Check the audit chain (admins, coordinators and site admins)."""
-        with self._db.read() as session:
+    def verify_audit(self, anchors: Iterable[AuditAnchor] = ()) -> AuditVerification:
+        """Check the audit chain and the tables against it (admins, coordinators and site
+        admins; a site admin sees the differences at their own site, the others counted)."""
+        with self._db.read(snapshot=True) as session:  # the chain and the rows of one moment
             actor = self._actor(session)
             require(actor, Action.AUDIT, None)
-            return verify_audit(session)
+            result = verify_audit(session, anchors)
+            if reads_deidentified(actor):
+                return result.counted_only()
+            if permitted_sites(actor, Action.AUDIT) is not None:
+                return result.visible_to(actor.site)
+            return result
 
-    def audit_entries(self, *, entity_id: str | None = None, limit: int = 100) -> list[AuditEntry]:
-        """The latest audit records (a site admin sees only their site's), newest first."""
+    def audit_entries(
+        self, *, entity_id: str | None = None, limit: int = 100, entity: str | None = None
+    ) -> list[AuditEntry]:
+        """The latest audit records (a site admin sees only their site's), newest first;
+        ``entity`` keeps those of one kind (``case``: the changes of cases, not their reads)."""
         with self._db.read() as session:
             actor = self._actor(session)
             require(actor, Action.AUDIT, None)
             query = select(AuditRow).order_by(AuditRow.seq.desc()).limit(limit)
             if permitted_sites(actor, Action.AUDIT) is not None:
                 query = query.where(AuditRow.site == actor.site)
-            if entity_id is not None:
+            deidentified = reads_deidentified(actor)
+            if entity_id is not None and not deidentified:
                 query = query.where(AuditRow.entity_id == entity_id)
-            return [
+            if entity is not None:
+                query = query.where(AuditRow.entity == entity)
+            entries = [
                 AuditEntry(
                     r.seq,
                     r.at,
@@ -287,3 +329,31 @@ class RegistryBase:
                 )
                 for r in session.scalars(query)
             ]
+            if deidentified:  # filtered by the ids this reader knows, never by identified ones
+                entries = _deidentified_entries(session, entries)
+                entries = [e for e in entries if entity_id in {None, e.entity_id}]
+            return entries
+
+
+def _deidentified_entries(session: Session, entries: list[AuditEntry]) -> list[AuditEntry]:
+    """Audit records as a de-identified reader may see them: no before/after images (they hold
+    identified case documents), and cases named by their de-identified id (``[case]`` once the
+    case is deleted) — reading the log gives no more than reading the cases."""
+    ids = {e.entity_id for e in entries if e.entity in {"case", "read"}}
+    rows = session.execute(
+        select(CaseRow.case_id, CaseRow.pseudonym, SiteRow.pseudonym_secret)
+        .join(SiteRow, CaseRow.site_id == SiteRow.id)
+        .where(CaseRow.case_id.in_(ids))
+    )
+    public = {case_id: deidentified_id(pseudonym, secret) for case_id, pseudonym, secret in rows}
+    return [
+        dataclasses.replace(
+            e,
+            entity_id=public.get(e.entity_id, "[case]")
+            if e.entity in {"case", "read"}
+            else e.entity_id,
+            before=None,
+            after=None,
+        )
+        for e in entries
+    ]

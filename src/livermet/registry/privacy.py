@@ -16,32 +16,47 @@ Pseudonyms
     registry. A case given without a hospital number is pseudonymised by its case id, so that
     importing the same case file twice is still recognised as a duplicate.
 
-De-identified export (REDCap's "de-identified" export right, registry-research §1.6)
+De-identified export and views (REDCap's "de-identified" export right, registry-research §1.6)
     - the case id is replaced by a stable keyed hash (``DEID-`` + 16 hex digits), the pseudonym
       is dropped;
-    - every calendar date of a patient is moved back by the same number of days, 1-364, derived
-      from the HMAC of the pseudonym: stable across exports, unknown without the site secret,
-      and every interval (hence every survival time) is preserved;
+    - every calendar date of a patient (every field of the case model typed as a date, wherever
+      it is) is moved back by the same number of days, 1-364, derived from the HMAC of the
+      pseudonym: stable across exports, unknown without the site secret, and every interval
+      (hence every survival time) is preserved;
     - ages over 89 are grouped: the age becomes :data:`AGE_TOP_CODE` (90), which in a
       de-identified export means "90 or older" (HIPAA Safe Harbor's aggregation; the case model's
       age is an integer, so the group is written as its lower bound);
-    - free-text remarks that may carry identifiers are dropped: ``notes`` and every ``source``
-      quotation; the case's ``source`` says that the case is de-identified (synthetic cases stay
-      marked: source ``synthetic``, id ``SYN-DEID-...``). Short descriptive fields the case
-      model requires (complication descriptions, imaging findings, procedure names) are kept:
-      sites must not write identifiers into them.
+    - every free-text field is removed, found by walking the case model: a ``str`` field that is
+      not a controlled vocabulary (``Literal``) nor a checked format (measurements such as
+      ``"1.2 mg/dL"``, segments, Clavien-Dindo grades) may hold a name, a date of birth, a
+      hospital number or a date ("CT on 2024-03-05"). An optional one is dropped, a required one
+      (and each item of a list of texts, whose length the assessment uses) becomes
+      :data:`REMOVED`. The only texts kept are those of :data:`SAFE_TEXT`, and only when their
+      value is a term of a vocabulary (which contains no digits, hence no date or number); a new
+      text field of the model is removed until it is declared safe there;
+    - the procedures' ids, which other events refer to, become the procedure's kind
+      (``liver-resection``, ``liver-resection-2``), so the timeline still resolves;
+    - the case's ``source`` says that the case is de-identified (synthetic cases stay marked:
+      source ``synthetic``, id ``SYN-DEID-...``).
+
+    The de-identified case still validates and the assessment runs on it.
 """
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
-from typing import Any
+import types
+from collections.abc import Callable
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from livermet.case.model import Case
+from pydantic import AfterValidator, BaseModel, BeforeValidator, PlainValidator, WrapValidator
+
+from livermet.case.model import Case, Offset, Patient, PrimaryTumour, Procedure
+from livermet.clinical import fnclcc
 from livermet.errors import InputError
 from livermet.registry.documents import SYNTHETIC_SOURCE, case_document
 
@@ -105,40 +120,144 @@ def top_coded_age(age: int | None) -> int | None:
     return None if age is None else min(age, AGE_TOP_CODE)
 
 
-def _shift(value: Any, days: int) -> Any:
-    """A date in a case document moved by ``days``; offsets (mappings) stay as they are."""
-    if isinstance(value, str):
+REMOVED = "[removed]"
+"""What a required free-text field holds in a de-identified case."""
+
+
+def _known_histology(value: str) -> bool:
+    # a term of the FNCLCC differentiation table (or of the entities it does not grade)
+    return (
+        fnclcc.differentiation_score_for(value) is not None
+        or fnclcc.normalise_histology(value) in fnclcc.GRADING_NOT_APPLICABLE
+    )
+
+
+_VARIANTS = frozenset(
+    {"conventional", "nos"}
+    | {k.rsplit(" ", 1)[0] for k in fnclcc.DIFFERENTIATION_SCORES if " " in k}
+)
+_ECOG = re.compile(r"^\s*(?:ecog\s*(?:ps\s*)?)?[0-4]\s*$", re.IGNORECASE)
+
+SAFE_TEXT: dict[tuple[type[BaseModel], str], Callable[[str], bool]] = {
+    # the registry's analysis variable (cohorts and grading by histology)
+    (PrimaryTumour, "histology"): _known_histology,
+    (PrimaryTumour, "histology_variant"): lambda v: fnclcc.normalise_histology(v) in _VARIANTS,
+    # a bare ECOG grade ("ECOG 1", "2"), never the report's words
+    (Patient, "performance_status"): lambda v: _ECOG.match(v) is not None,
+}
+"""The only free-text fields a de-identified case keeps, each with the vocabulary test its
+value must pass (otherwise it is removed like any other text). None of the vocabularies holds
+a digit beyond the ECOG grade, so no date or number survives in a kept text."""
+
+_REFERENCES = {(Case, "index_event"), (Procedure, "id"), (Offset, "after")}
+"""Texts that are ids of procedures: renamed consistently, not removed."""
+
+
+def _checked(metadata: list[Any]) -> bool:
+    """Whether a field's metadata checks its format (measurements, segments, grades)."""
+    return any(
+        isinstance(m, (AfterValidator, BeforeValidator, PlainValidator, WrapValidator))
+        for m in metadata
+    )
+
+
+def _kind(annotation: Any) -> str:
+    """How de-identification treats a field of this type: ``text`` (free text), ``date``,
+    ``model``, or ``keep`` (numbers, flags, vocabularies and checked formats)."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        inner, *metadata = get_args(annotation)
+        return "keep" if _checked(metadata) else _kind(inner)
+    if origin in (Union, types.UnionType, list):
+        kinds = {_kind(a) for a in get_args(annotation) if a is not type(None)}
+        for kind in ("text", "model", "date"):  # a date-or-offset is both date and model
+            if kind in kinds:
+                return kind
+        return "keep"
+    if annotation is str:
+        return "text"
+    if annotation is dt.date:
+        return "date"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "model"
+    return "keep"
+
+
+def _model_of(annotation: Any) -> type[BaseModel]:
+    """The model class inside ``list[M]``, ``M | None`` or ``date | M``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+        if get_args(arg):
+            return _model_of(arg)
+    raise TypeError(f"no model in {annotation!r}")
+
+
+def _scrub_text(model: type[BaseModel], name: str, value: Any, required: bool) -> Any:
+    keep = SAFE_TEXT.get((model, name))
+    if isinstance(value, list):
+        return [REMOVED] * len(value)
+    if keep is not None and isinstance(value, str) and keep(value):
+        return value
+    return REMOVED if required else None
+
+
+def _scrub(
+    doc: dict[str, Any], model: type[BaseModel], days: int, ids: dict[str, str]
+) -> dict[str, Any]:
+    """``doc`` (a document of ``model``) with free text removed, dates shifted, ids renamed."""
+    out: dict[str, Any] = {}
+    for name, value in doc.items():
+        info = model.model_fields.get(name)
+        if info is None:  # not a field of the model (which forbids extras): not kept
+            continue
+        if (model, name) in _REFERENCES:
+            out[name] = ids.get(value, REMOVED) if isinstance(value, str) else value
+            continue
+        kind = "keep" if _checked(info.metadata) else _kind(info.annotation)
+        if kind == "text":
+            value = _scrub_text(model, name, value, info.is_required())
+            if value is None:
+                continue
+        elif kind in ("model", "date"):
+            value = _walk(value, info.annotation, days, ids)
+        out[name] = value
+    return out
+
+
+def _walk(value: Any, annotation: Any, days: int, ids: dict[str, str]) -> Any:
+    if isinstance(value, list):
+        return [_walk(v, annotation, days, ids) for v in value]
+    if isinstance(value, dict):
+        return _scrub(value, _model_of(annotation), days, ids)
+    if isinstance(value, str):  # a calendar date
         return (dt.date.fromisoformat(value) + dt.timedelta(days=days)).isoformat()
     return value
 
 
-def _drop_sources(items: list[dict[str, Any]]) -> None:
-    for item in items:
-        item.pop("source", None)
+def _procedure_ids(doc: dict[str, Any]) -> dict[str, str]:
+    """New ids of the procedures: their kind, numbered when a kind comes again."""
+    ids: dict[str, str] = {}
+    seen: dict[str, int] = {}
+    for proc in doc.get("procedures", []):
+        kind = str(proc.get("kind", "event")).replace("_", "-")
+        seen[kind] = seen.get(kind, 0) + 1
+        ids[proc["id"]] = kind if seen[kind] == 1 else f"{kind}-{seen[kind]}"
+    return ids
 
 
 def deidentify_document(document: dict[str, Any], *, pseudonym: str, secret: str) -> dict[str, Any]:
     """The de-identified copy of a stored case document (the module docstring says what
     changes); ``document`` itself is left as it is."""
-    doc = copy.deepcopy(document)
-    days = date_shift_days(pseudonym, secret)
-    synthetic = doc.get("source") == SYNTHETIC_SOURCE
+    synthetic = document.get("source") == SYNTHETIC_SOURCE
+    doc = _scrub(document, Case, date_shift_days(pseudonym, secret), _procedure_ids(document))
     doc["id"] = ("SYN-" if synthetic else "") + deidentified_id(pseudonym, secret)
-    doc.pop("notes", None)
     doc["source"] = SYNTHETIC_SOURCE if synthetic else DEIDENTIFIED_SOURCE
     patient = doc.get("patient", {})
     if patient.get("age_years") is not None:
         patient["age_years"] = top_coded_age(patient["age_years"])
-    _drop_sources(doc.get("primary_tumour", {}).get("sizes", []))
-    _drop_sources(doc.get("liver_lesions", []))
-    for proc in doc.get("procedures", []):
-        for key in ("when", "discharge"):
-            if key in proc:
-                proc[key] = _shift(proc[key], days)
-    for key in ("imaging", "biopsies", "follow_up"):
-        for item in doc.get(key, []):
-            if "when" in item:
-                item["when"] = _shift(item["when"], days)
     return doc
 
 

@@ -7,6 +7,15 @@ changed role takes effect at once), checks the access matrix (``livermet.registr
 raises ``ForbiddenError`` when the role does not allow the action on the site concerned. Every
 change appends to the audit chain in the same transaction, so a change and its audit record are
 stored together or not at all. Sites, users, tokens and the audit log: ``people``.
+
+Reads: a case of a site the user may not read is answered like an unknown id (``NotFoundError``,
+without the site), so that other sites cannot learn which ids exist where. A role that may only
+export de-identified data (the coordinator, ``access.reads_deidentified``) reads every case
+de-identified (``privacy``), under its ``DEID-`` id, and finds a case by that id only. Every read
+of case data (a case, a list, a look-up, a cohort) appends one record to the audit chain, after
+the read and before the data are returned: action ``case.read``, ``case.list``, ``case.find`` or
+``case.cohort``, entity :data:`READ_ENTITY`, with the case id or the count and the filters in
+``after`` (never the case's content). Reads are never an after-image of a case or a user.
 """
 
 from __future__ import annotations
@@ -21,8 +30,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from livermet.case.model import Case
-from livermet.errors import ConflictError, InputError, NotFoundError
-from livermet.registry.access import Action, User, permitted_sites, require
+from livermet.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from livermet.registry.access import (
+    Action,
+    User,
+    allowed,
+    permitted_sites,
+    reads_deidentified,
+    require,
+)
 from livermet.registry.bulk import (
     CHUNK_SIZE,
     ProgressCallback,
@@ -32,7 +48,7 @@ from livermet.registry.bulk import (
 )
 from livermet.registry.database import Database
 from livermet.registry.derive import CaseColumns, derive_columns
-from livermet.registry.documents import case_document, case_from_document, check_case
+from livermet.registry.documents import case_from_document, check_case, stored_document
 from livermet.registry.entities import (
     CaseInput,
     CaseSummary,
@@ -43,6 +59,7 @@ from livermet.registry.entities import (
 from livermet.registry.models import CaseRow, SiteRow
 from livermet.registry.people import RegistryBase
 from livermet.registry.privacy import (
+    date_shift_days,
     deidentified_id,
     deidentify_document,
     pseudonymise,
@@ -56,6 +73,10 @@ __all__ = ["COHORT_COLUMNS", "Database", "Registry"]
 # Largest row count and offset accepted by list_cases: every database takes a 32-bit integer
 # there (SQLite fails with an overflow on Python ints beyond 64 bits).
 MAX_ROWS = 2**31 - 1
+
+READ_ENTITY = "read"
+"""Entity of the audit records of reads (``case.read``, ``case.list``, ...): never ``case`` or
+``user``, so a read is never taken for a state of a case or a user."""
 
 COHORT_COLUMNS = (
     "id",
@@ -119,6 +140,70 @@ class Registry(RegistryBase):
             raise NotFoundError(f"no case {case_id!r}", "case_id")
         return found[0], found[1]
 
+    def _visible_row(self, session: Session, actor: User, case_id: str) -> tuple[CaseRow, SiteRow]:
+        """The case ``case_id`` if ``actor`` may read it identified; otherwise the same
+        ``NotFoundError`` as for an unknown id (the site is not named)."""
+        row, site = self._case_row(session, case_id)
+        if reads_deidentified(actor) or not allowed(actor, Action.READ, site.code):
+            raise NotFoundError(f"no case {case_id!r}", "case_id")
+        return row, site
+
+    def _deidentified_row(
+        self, session: Session, actor: User, case_id: str
+    ) -> tuple[CaseRow, SiteRow]:
+        """The case whose de-identified id is ``case_id``, among the sites ``actor`` may read.
+
+        The id is a keyed hash that is not stored: every readable case's is computed (one HMAC
+        per case, about a microsecond each).
+        """
+        synthetic = case_id.startswith("SYN-")
+        if case_id.removeprefix("SYN-").startswith("DEID-"):
+            sites = self._site_ids(session, actor, Action.READ, None)
+            query = (
+                select(CaseRow.id, CaseRow.pseudonym, SiteRow.pseudonym_secret)
+                .join(SiteRow, SiteRow.id == CaseRow.site_id)
+                .where(CaseRow.synthetic.is_(synthetic))
+            )
+            if sites is not None:
+                query = query.where(CaseRow.site_id.in_(list(sites)))
+            wanted = case_id.removeprefix("SYN-")
+            for row_id, pseudonym, secret in session.execute(query):
+                if deidentified_id(pseudonym, secret) == wanted:
+                    found = session.execute(
+                        select(CaseRow, SiteRow)
+                        .join(SiteRow, SiteRow.id == CaseRow.site_id)
+                        .where(CaseRow.id == row_id)
+                    ).one()
+                    return found[0], found[1]
+        raise NotFoundError(f"no case {case_id!r}", "case_id")
+
+    @staticmethod
+    def _deidentified_stored(row: CaseRow, site: SiteRow) -> StoredCase:
+        """The de-identified view of a stored case: the case, its id and its time stamps (moved
+        by the patient's date shift)."""
+        secret = site.pseudonym_secret
+        document = deidentify_document(row.document, pseudonym=row.pseudonym, secret=secret)
+        shift = dt.timedelta(days=date_shift_days(row.pseudonym, secret))
+        return StoredCase(
+            case=case_from_document(document),
+            case_id=document["id"],
+            site=site.code,
+            version=row.version,
+            synthetic=row.synthetic,
+            pseudonym="",
+            created_at=row.created_at + shift,
+            updated_at=row.updated_at + shift,
+            created_by=row.created_by,
+            updated_by=row.updated_by,
+        )
+
+    def _audit_read(
+        self, action: str, entity_id: str, details: dict[str, Any], site: str | None = None
+    ) -> None:
+        """Append the audit record of a read (one per request, whatever the number of rows)."""
+        with self._db.write(self._user.username) as (_session, audit):
+            audit.append(action, READ_ENTITY, entity_id, site=site, after=details)
+
     @staticmethod
     def _stored(row: CaseRow, site: str, case: Case | None = None) -> StoredCase:
         return StoredCase(
@@ -140,7 +225,7 @@ class Registry(RegistryBase):
         (columns,) = derive_columns([checked])
         if isinstance(columns, InputError):
             raise columns
-        document = case_document(checked)
+        document = stored_document(checked)
         if case_from_document(document) != checked:  # the document must give the case back
             raise InputError("the case does not survive storage unchanged", "(case)")
         return checked, document, columns
@@ -209,23 +294,34 @@ class Registry(RegistryBase):
             return self._stored(row, code, checked)
 
     def get_case(self, case_id: str) -> StoredCase:
-        """The stored case ``case_id``.
+        """The stored case ``case_id`` (audited: ``case.read``).
+
+        A user who reads de-identified (``access.reads_deidentified``) gets the de-identified
+        case, and gives its de-identified id (``DEID-...``, as their lists show it).
 
         Raises
         ------
         NotFoundError
-            for an unknown case id.
-        ForbiddenError
-            when the user may not read the case's site.
+            for an unknown case id, or one the user may not read (the same answer).
         """
         with self._db.read() as session:
             actor = self._actor(session)
-            row, site = self._case_row(session, case_id)
-            require(actor, Action.READ, site.code)
-            return self._stored(row, site.code)
+            deidentified = reads_deidentified(actor)
+            if deidentified:
+                row, site = self._deidentified_row(session, actor, case_id)
+                stored = self._deidentified_stored(row, site)
+            else:
+                row, site = self._visible_row(session, actor, case_id)
+                stored = self._stored(row, site.code)
+        details = {"deidentified": deidentified, "version": stored.version}
+        self._audit_read("case.read", row.case_id, details, site.code)
+        return stored
 
     def find_case(self, hospital_number: str, *, site: str | None = None) -> StoredCase:
         """The case of a patient at ``site`` (default: the user's), by hospital number.
+
+        Audited (``case.find``). Not for users who read de-identified: a hospital number names
+        the patient.
 
         Raises
         ------
@@ -236,6 +332,12 @@ class Registry(RegistryBase):
         """
         with self._db.read() as session:
             actor = self._actor(session)
+            if reads_deidentified(actor):
+                raise ForbiddenError(
+                    f"role {actor.role.value} reads de-identified cases and may not look a "
+                    "patient up by hospital number",
+                    "hospital_number",
+                )
             code = self._target_site(actor, site)
             require(actor, Action.READ, code)
             site_row = load_site(session, code)
@@ -249,7 +351,9 @@ class Registry(RegistryBase):
                 raise NotFoundError(
                     f"site {code} holds no case with this hospital number", "hospital_number"
                 )
-            return self._stored(row, code)
+            stored = self._stored(row, code)
+        self._audit_read("case.find", stored.case_id, {"version": stored.version}, code)
+        return stored
 
     def update_case(self, case_id: str, case: Case, expected_version: int) -> StoredCase:
         """Replace the stored case with ``case``, if nobody changed it since ``expected_version``.
@@ -266,7 +370,8 @@ class Registry(RegistryBase):
         """
         with self._db.write(self._user.username) as (session, audit):
             actor = self._actor(session)
-            row, site = self._case_row(session, case_id)
+            require(actor, Action.WRITE, None)  # before the look-up: no hint whether it exists
+            row, site = self._visible_row(session, actor, case_id)
             require(actor, Action.WRITE, site.code)
             if case.id != case_id:
                 raise InputError(
@@ -309,7 +414,8 @@ class Registry(RegistryBase):
         """
         with self._db.write(self._user.username) as (session, audit):
             actor = self._actor(session)
-            row, site = self._case_row(session, case_id)
+            require(actor, Action.WRITE, None)  # before the look-up: no hint whether it exists
+            row, site = self._visible_row(session, actor, case_id)
             require(actor, Action.WRITE, site.code)
             if expected_version is not None and row.version != expected_version:
                 raise ConflictError(
@@ -370,6 +476,8 @@ class Registry(RegistryBase):
         """Case summaries (derived columns, no documents), ordered by site and case id.
 
         ``limit`` (1 to MAX_ROWS, None for all) and ``offset`` (0 to MAX_ROWS) page the list.
+        A user who reads de-identified gets the ``DEID-`` ids and ages over 89 as 90. Audited:
+        one ``case.list`` record with the count and the filters.
         """
         if limit is not None and not 1 <= limit <= MAX_ROWS:
             raise InputError(f"limit must be between 1 and {MAX_ROWS} cases, got {limit}", "limit")
@@ -398,8 +506,16 @@ class Registry(RegistryBase):
                 CaseRow.death,
                 CaseRow.first_event,
             ]
+            deidentified = reads_deidentified(actor)
+            if deidentified:
+                columns += [CaseRow.pseudonym, SiteRow.pseudonym_secret]
             query = query.with_only_columns(*columns).offset(offset).limit(limit)
-            return [CaseSummary(*r) for r in session.execute(query)]
+            rows = [tuple(r) for r in session.execute(query)]
+        if deidentified:
+            rows = [_deidentified_summary(r) for r in rows]
+        details = _selection(deidentified, len(rows), sites, include_synthetic, only_synthetic)
+        self._audit_read("case.list", "cases", {**details, "limit": limit, "offset": offset})
+        return [CaseSummary(*r) for r in rows]
 
     def import_cases(
         self,
@@ -423,7 +539,8 @@ class Registry(RegistryBase):
             Site of the cases that do not name one (default: the user's site).
         merge
             A patient the site holds already (same pseudonym) is updated with the imported
-            case instead of refusing the import.
+            case instead of refusing the import; unless the case was exported at another
+            version than the stored one (``CaseInput.version``): a conflict.
         on_progress
             Called as ``on_progress(done, total)`` after each chunk of rows.
         chunk_size
@@ -435,8 +552,8 @@ class Registry(RegistryBase):
             (``InputError``) when any row is bad; ``problems`` lists every rejected row with
             its row number, field and reason. Nothing is stored.
         ImportConflict
-            (``ConflictError``) when rows are duplicates (and ``merge`` is off) or reuse a case
-            id; nothing is stored.
+            (``ConflictError``) when rows are duplicates (and ``merge`` is off), reuse a case
+            id, or would merge into a case changed since it was exported; nothing is stored.
         ForbiddenError
             when the user may not write at one of the sites.
         """
@@ -494,7 +611,11 @@ class Registry(RegistryBase):
                 case = case_from_document(document)
                 exported.append(
                     ExportedCase(
-                        case, site.code, row.synthetic, None if deidentified else row.pseudonym
+                        case,
+                        site.code,
+                        row.synthetic,
+                        None if deidentified else row.pseudonym,
+                        row.version,
                     )
                 )
                 session.expunge(row)
@@ -528,7 +649,8 @@ class Registry(RegistryBase):
         (``livermet.registry.derive``); ``death`` is 0/1; ``first_event`` is ``recurrence``,
         ``death`` or ``censored``. Synthetic cases are left out unless asked for, and never mixed
         silently: ``only_synthetic`` gives the synthetic cohort alone. ``deidentified`` replaces
-        the ids by their de-identified form and groups ages over 89 as 90.
+        the ids by their de-identified form and groups ages over 89 as 90; it is forced for a user
+        who reads de-identified. Audited: one ``case.cohort`` record with the count.
         """
         with self._db.read() as session:
             actor = self._actor(session)
@@ -554,6 +676,9 @@ class Registry(RegistryBase):
                 SiteRow.pseudonym_secret,
             )
             rows = session.execute(query).all()
+            deidentified = deidentified or reads_deidentified(actor)
+        details = _selection(deidentified, len(rows), sites, include_synthetic, only_synthetic)
+        self._audit_read("case.cohort", "cohort", details)
         frame = pd.DataFrame(rows, columns=[*COHORT_COLUMNS, "_pseudonym", "_secret"])
         if deidentified and len(frame):
             frame["id"] = [
@@ -571,3 +696,28 @@ class Registry(RegistryBase):
         frame["death"] = frame["death"].astype(bool).astype(int)
         frame["synthetic"] = frame["synthetic"].astype(bool)
         return frame
+
+
+def _deidentified_summary(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A list row (``CaseSummary``'s fields, then the pseudonym and the site secret) with the
+    de-identified id and the age grouped over 89."""
+    case_id, site, version, synthetic, age, *rest, pseudonym, secret = row
+    case_id = ("SYN-" if synthetic else "") + deidentified_id(pseudonym, secret)
+    return (case_id, site, version, synthetic, top_coded_age(age), *rest)
+
+
+def _selection(
+    deidentified: bool,
+    count: int,
+    sites: Iterable[str] | None,
+    include_synthetic: bool,
+    only_synthetic: bool,
+) -> dict[str, Any]:
+    """What a read of many cases selected, for its audit record (never the cases' content)."""
+    return {
+        "deidentified": deidentified,
+        "count": count,
+        "sites": None if sites is None else sorted(sites),
+        "include_synthetic": include_synthetic,
+        "only_synthetic": only_synthetic,
+    }

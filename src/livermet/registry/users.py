@@ -7,13 +7,14 @@ import functools
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Update, select, update
 from sqlalchemy.orm import Session
 
 from livermet.errors import ConflictError, InputError, NotFoundError
 from livermet.registry import security
 from livermet.registry.access import SITE_BOUND_ROLES, Role, User
 from livermet.registry.audit import AuditWriter
+from livermet.registry.audit_state import secret_digest
 from livermet.registry.models import SiteRow, UserRow
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
@@ -36,6 +37,11 @@ def role_of(value: Role | str) -> Role:
 
 def user_of(row: UserRow, site: str | None) -> User:
     return User(row.id, row.username, Role(row.role), site, row.active)
+
+
+def end_sessions_statement(where: ColumnElement[bool]) -> Update:
+    """Raise the session version of the users ``where`` selects: their browser sessions end."""
+    return update(UserRow).where(where).values(session_version=UserRow.session_version + 1)
 
 
 def user_snapshot(user: User) -> dict[str, Any]:
@@ -94,5 +100,6 @@ def insert_user(
     session.add(row)
     session.flush()
     user = user_of(row, site)
-    audit.append("user.create", "user", username, site=site, after=user_snapshot(user))
+    after = {**user_snapshot(user), "password_digest": secret_digest(row.password_hash)}
+    audit.append("user.create", "user", username, site=site, after=after)
     return user

@@ -61,6 +61,53 @@ async def api_user(
 UserDep = Annotated[User, Depends(api_user)]
 
 
+class ErrorDetail(BaseModel):
+    kind: str = Field(description="input, conflict, notfound, forbidden or unauthenticated")
+    message: str
+    field: str | None = Field(default=None, description="the field or parameter concerned")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error the API answers itself."""
+
+    error: ErrorDetail
+
+
+class RequestIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class RequestInvalid(BaseModel):
+    """FastAPI's answer to a request that does not match the route's parameters or body."""
+
+    detail: list[RequestIssue]
+
+
+_ERRORS: dict[int, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "No valid API token and no signed-in session"},
+    403: {
+        "model": ErrorBody,
+        "description": "The role may not do this (or a browser write lacks X-CSRF-Token)",
+    },
+    404: {
+        "model": ErrorBody,
+        "description": "No such case, or one the user may not read (the same answer)",
+    },
+    409: {"model": ErrorBody, "description": "Someone saved first, or the case exists already"},
+    422: {
+        "model": ErrorBody | RequestInvalid,
+        "description": "Invalid input: the field and the expected value are named",
+    },
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` of the errors a route can answer (its status codes)."""
+    return {code: _ERRORS[code] for code in codes}
+
+
 def _registry(request: Request, user: User) -> Registry:
     return database(request).registry(user)
 
@@ -111,12 +158,16 @@ def _stored(stored: StoredCase) -> dict[str, Any]:
     }
 
 
-@router.get("/me", summary="The authenticated user")
+@router.get("/me", summary="The authenticated user", responses=errors(401))
 def me(user: UserDep) -> dict[str, Any]:
     return {"username": user.username, "role": user.role.value, "site": user.site}
 
 
-@router.get("/cases", summary="Cases the user may read")
+@router.get(
+    "/cases",
+    summary="Cases the user may read (de-identified for a coordinator)",
+    responses=errors(401, 403, 404, 422),
+)
 def list_cases(
     request: Request,
     user: UserDep,
@@ -133,7 +184,12 @@ def list_cases(
     return {"cases": [json_safe(vars(r)) for r in rows], "limit": limit, "offset": offset}
 
 
-@router.post("/cases", status_code=201, summary="Store a new case")
+@router.post(
+    "/cases",
+    status_code=201,
+    summary="Store a new case",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def create_case(request: Request, user: UserDep, body: CaseWrite) -> dict[str, Any]:
     case = case_from_data(body.case)
     stored = _registry(request, user).create_case(
@@ -142,18 +198,30 @@ def create_case(request: Request, user: UserDep, body: CaseWrite) -> dict[str, A
     return _stored(stored)
 
 
-@router.get("/cases/{case_id}", summary="One stored case with its version")
+@router.get(
+    "/cases/{case_id}",
+    summary="One stored case with its version (a coordinator gives and gets the DEID- id)",
+    responses=errors(401, 403, 404, 422),
+)
 def get_case(request: Request, user: UserDep, case_id: str) -> dict[str, Any]:
     return _stored(_registry(request, user).get_case(case_id))
 
 
-@router.put("/cases/{case_id}", summary="Replace a case (409 when someone saved first)")
+@router.put(
+    "/cases/{case_id}",
+    summary="Replace a case (409 when someone saved first)",
+    responses=errors(401, 403, 404, 409, 422),
+)
 def update_case(request: Request, user: UserDep, case_id: str, body: CaseUpdate) -> dict[str, Any]:
     case = case_from_data(body.case)
     return _stored(_registry(request, user).update_case(case_id, case, body.version))
 
 
-@router.get("/cases/{case_id}/assessment", summary="Assessment of a stored case")
+@router.get(
+    "/cases/{case_id}/assessment",
+    summary="Assessment of a stored case",
+    responses=errors(401, 403, 404, 422),
+)
 def case_assessment(request: Request, user: UserDep, case_id: str) -> dict[str, Any]:
     return assess(_registry(request, user).get_case(case_id).case).to_dict()
 
@@ -162,6 +230,7 @@ def case_assessment(request: Request, user: UserDep, case_id: str) -> dict[str, 
     "/assessments",
     summary="Assess a posted case (nothing is stored)",
     response_model=dict[str, Any],
+    responses=errors(401, 403, 422),
 )
 async def assess_case(user: UserDep, case: dict[str, Any]) -> Response:
     # On the event loop, not the threadpool: ~1 ms of pure CPU, and a worker thread holding the
@@ -170,13 +239,19 @@ async def assess_case(user: UserDep, case: dict[str, Any]) -> Response:
     return JSONResponse(assess(case_from_data(case)).to_dict())
 
 
-@router.get("/evidence/series", summary="The literature's surgical series")
+@router.get(
+    "/evidence/series", summary="The literature's surgical series", responses=errors(401, 422)
+)
 def evidence_series(user: UserDep) -> dict[str, Any]:
     df = series_frame(None)
     return {"series": json_safe(df.astype(object).where(df.notna(), None).to_dict("records"))}
 
 
-@router.post("/evidence/pool", summary="Random-effects pooling of one survival outcome")
+@router.post(
+    "/evidence/pool",
+    summary="Random-effects pooling of one survival outcome",
+    responses=errors(401, 403, 422),
+)
 def evidence_pool(user: UserDep, body: PoolRequest) -> dict[str, Any]:
     from livermet.evidence.pooling import pool_outcome
 
@@ -193,7 +268,11 @@ def evidence_pool(user: UserDep, body: PoolRequest) -> dict[str, Any]:
     return result
 
 
-@router.get("/cohort", summary="Cohort analyses of the registry: KM, Cox, cumulative incidence")
+@router.get(
+    "/cohort",
+    summary="Cohort analyses of the registry: KM, Cox, cumulative incidence",
+    responses=errors(401, 403, 404, 422),
+)
 def cohort(
     request: Request,
     user: UserDep,

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from livermet import __version__
 from livermet.errors import ConflictError, ForbiddenError, InputError, LivermetError, NotFoundError
 from livermet.registry import Database
-from livermet.web import admin, analysis_pages, api, cases, pages
+from livermet.web import admin, analysis_pages, api, cases, limits, pages
 from livermet.web.deps import SignInRequired, render, session_user
 from livermet.web.security import SecurityHeaders, SignInLimiter
 
@@ -75,6 +75,7 @@ def create_app(database_url: str | None = None, *, secret_key: str | None = None
     )
     app.state.db = Database(database_url)
     app.state.signin_limiter = SignInLimiter()
+    limits.install(app)  # body size, NUL in URLs, unusable JSON bodies
     app.add_middleware(SecurityHeaders)
     app.add_middleware(
         SessionMiddleware,

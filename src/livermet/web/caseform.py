@@ -15,7 +15,8 @@ from typing import Any
 
 import yaml
 
-from livermet.case.load import case_from_data
+from livermet.case.limits import MAX_CASE_FILE_BYTES
+from livermet.case.load import PARSE_ERRORS, case_from_data, parse_error
 from livermet.case.model import Case
 from livermet.errors import InputError
 
@@ -195,13 +196,19 @@ def parse_case_text(text: str, field: str = "case_text") -> Case:
     """A case from pasted or uploaded YAML or JSON text (JSON is YAML, mostly; try it first)."""
     if not text.strip():
         raise InputError("paste a case file or choose one to upload", field)
+    if len(text) > MAX_CASE_FILE_BYTES:
+        raise InputError(f"a case file is at most {MAX_CASE_FILE_BYTES:,} bytes", field)
     try:
         data = json.loads(text)
     except json.JSONDecodeError:
         try:
             data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise InputError(f"cannot read the case file as YAML or JSON: {exc}", field) from None
+        except PARSE_ERRORS as exc:
+            raise InputError(
+                f"cannot read the case file as YAML or JSON: {parse_error(exc)}", field
+            ) from None
+    except PARSE_ERRORS as exc:  # valid JSON syntax, but nested too deeply or a huge number
+        raise InputError(f"cannot read the case file: {parse_error(exc)}", field) from None
     return case_from_data(data)
 
 

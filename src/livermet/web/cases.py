@@ -147,7 +147,7 @@ def case_detail(request: Request, case_id: str) -> Response:
     stored = reg.get_case(case_id)
     data = assess(stored.case).to_dict()
     try:
-        history = reg.audit_entries(entity_id=case_id, limit=50)
+        history = reg.audit_entries(entity_id=stored.case_id, entity="case", limit=50)
     except ForbiddenError:
         history = None
     context = {"stored": stored, "data": data, "history": history}

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import quote
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from livermet import __version__
-from livermet.errors import NotFoundError
+from livermet.errors import ForbiddenError
 from livermet.registry import Database, Registry, Role, User
 from livermet.web.security import csrf_token
 
@@ -19,6 +19,8 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # Case ids are typed by people: in a link they are one percent-encoded path segment.
 TEMPLATES.env.filters["segment"] = lambda value: quote(str(value), safe="")
 SESSION_USER = "user"
+SESSION_VERSION = "sv"
+"""The user's session version at sign-in: the session ends when the registry's moves on."""
 
 
 class SignInRequired(Exception):
@@ -31,15 +33,22 @@ def database(request: Request) -> Database:
 
 
 def session_user(request: Request) -> User | None:
-    """The signed-in, still active user of this session, or None."""
+    """The signed-in, still active user of this session, or None.
+
+    The signed cookie alone is not enough: its session version must still be the user's (one
+    indexed query), so that sign-out, deactivation and a password change end copies of it too.
+    """
     name = request.session.get(SESSION_USER)
+    version = request.session.get(SESSION_VERSION)
     if not isinstance(name, str):
         return None
     try:
-        user = database(request).user(name)
-    except NotFoundError:
+        if not isinstance(version, int):
+            raise ForbiddenError("a session without a version (older livermet)", "session")
+        return database(request).session_user(name, version)
+    except ForbiddenError:
+        request.session.clear()  # the browser drops the ended session
         return None
-    return user if user.active else None
 
 
 def page_user(request: Request) -> User:

@@ -12,7 +12,15 @@ from livermet.case.model import Case
 from livermet.errors import ForbiddenError, InputError
 from livermet.registry import User
 from livermet.web.caseform import parse_case_text
-from livermet.web.deps import SESSION_USER, database, page_user, registry_for, render
+from livermet.web.deps import (
+    SESSION_USER,
+    SESSION_VERSION,
+    database,
+    page_user,
+    registry_for,
+    render,
+    session_user,
+)
 from livermet.web.reports import assessment_view, download_name, pdf_bytes, printable_html
 from livermet.web.security import check_csrf
 
@@ -48,7 +56,7 @@ def signin(
         message = f"Too many failed sign-ins. Try again in {(wait + 59) // 60} minute(s)."
         return render(request, "signin.html", {"error": message}, status_code=429)
     try:
-        user = database(request).authenticate_password(username, password)
+        user, version = database(request).sign_in(username, password)
     except ForbiddenError:
         limiter.failed(*keys)
         return render(
@@ -57,15 +65,19 @@ def signin(
             {"error": "Unknown user, wrong password or deactivated account."},
             status_code=401,
         )
-    limiter.succeeded(*keys)
+    # No reset of the failure counts: a success must not buy an address more guesses.
     request.session.clear()  # a new session on sign-in (no fixation); new CSRF token too
     request.session[SESSION_USER] = user.username
+    request.session[SESSION_VERSION] = version
     return RedirectResponse("/assess", status_code=303)
 
 
 @router.post("/signout")
 def signout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
+    user = session_user(request)
+    if user is not None:  # ends this session's copies too (and the user's other sessions)
+        database(request).end_sessions(user.username)
     request.session.clear()
     return RedirectResponse("/signin", status_code=303)
 

@@ -1,7 +1,8 @@
 """Web security: CSRF tokens, the sign-in rate limit and the security headers.
 
 Sessions themselves are Starlette's signed cookies (itsdangerous, HttpOnly, SameSite=Lax; set up
-in ``livermet.web.app``). Nothing here knows about cases.
+in ``livermet.web.app``) holding the user's session version, which ``livermet.web.deps`` checks
+against the registry on every request. Nothing here knows about cases.
 """
 
 from __future__ import annotations
@@ -69,9 +70,15 @@ def check_csrf(request: Request, submitted: str | None) -> None:
 class SignInLimiter:
     """At most ``limit`` failed sign-ins per ``window`` seconds per client address and per name.
 
-    Kept in memory: one process is one limiter (behind a reverse proxy, run one worker or rate
-    limit at the proxy too).
+    Each key counts its own failures; a successful sign-in clears nothing (otherwise signing in
+    to one's own account between guesses would reset the address's count). The client address
+    is the one uvicorn resolved: ``X-Forwarded-For`` only counts from a trusted proxy
+    (``livermet serve --forwarded-allow-ips``). Kept in memory: one process is one limiter
+    (with several workers, each counts alone: rate limit at the proxy too).
     """
+
+    MAX_KEYS = 100_000
+    """Beyond this many keys, those without a recent failure are dropped (bounded memory)."""
 
     def __init__(self, limit: int = 5, window: float = 300.0) -> None:
         self.limit = limit
@@ -91,21 +98,22 @@ class SignInLimiter:
         wait = 0.0
         with self._lock:
             for key in keys:
+                if key not in self._failures:
+                    continue  # no entry for names that never failed
                 stamps = self._recent(key, now)
                 if len(stamps) >= self.limit:
                     wait = max(wait, self.window - (now - stamps[0]))
         return int(wait) + 1 if wait > 0 else 0
 
     def failed(self, *keys: str) -> None:
+        """Count one failed sign-in against each key."""
         now = time.monotonic()
         with self._lock:
+            if len(self._failures) >= self.MAX_KEYS:
+                for key in [k for k in self._failures if not self._recent(k, now)]:
+                    del self._failures[key]
             for key in keys:
                 self._recent(key, now).append(now)
-
-    def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
 
 
 class SecurityHeaders:
