@@ -299,3 +299,24 @@ def test_a_case_id_with_markup_on_the_pages(live: LiveServer, listener: Listener
         if detail.status_code == 200:  # ids with '/' may not route; either way, no markup
             assert_no_injected_markup(detail.text, clean.text, listener.url)
     assert_nothing_fetched(listener)
+
+
+def test_no_page_turns_stored_text_into_markup(fresh_live: LiveServer, listener: Listener) -> None:
+    """Every page an admin can open, before and after text with markup was stored everywhere it
+    can be: a case (every free-text field), a site name, a user name's token label."""
+    from livermet.registry import Database
+
+    pages = ["/", "/assess", "/cases", "/evidence", "/cohort", "/admin", "/admin/audit"]
+    with fresh_live.browser("admin") as browser:
+        before = {page: browser.get(page) for page in pages}
+        _store(fresh_live, poisoned_document(listener.url, "poisoned-everywhere"))
+        with Database(fresh_live.db_url) as db:
+            reg = db.registry("admin")
+            reg.create_site("gamma", payload(listener.url, "site-name"))
+            reg.create_token(payload(listener.url, "token-label"))
+        for page in pages:
+            after = browser.get(page)
+            assert after.status_code == before[page].status_code == 200, page
+            assert_no_injected_markup(after.text, before[page].text, listener.url)
+        assert "x &lt;link" in browser.get("/admin").text  # the stored text is shown, as text
+    assert_nothing_fetched(listener)
