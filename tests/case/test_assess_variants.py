@@ -54,7 +54,12 @@ def test_poor_icg_makes_the_sectionectomy_unsafe() -> None:
     r = _assess(icg)
     assert r["liver_function"]["makuuchi"]["max_extent"] == "segmentectomy"
     assert r["resection"]["within_safe_extent"] is False
-    assert _verdicts(r)["liver resection"] == "not favoured"
+    # The sectionectomy (rung 4) exceeds the limit (rung 3), but segmentectomy 7 (rung 3) still
+    # clears the S7 lesion within it (spec worked example: "within: partial, segmentectomy 7;
+    # RPS not within"), so resection stays possible rather than not favoured (issue 10).
+    assert r["resection"]["clearing_within_safe_extent"] == ["segmentectomy 7"]
+    assert _verdicts(r)["liver resection"] == "possible"
+    assert "plan-beyond-safe-extent" in {f["code"] for f in r["findings"]}
     assert _verdicts(r)["systemic chemotherapy"] == "possible"
 
 
@@ -152,9 +157,26 @@ def test_resection_name_that_contradicts_segments() -> None:
     assert "resection-name-discordant" in {f["code"] for f in r["findings"]}
 
 
-def test_non_extremity_site_is_not_staged_by_the_extremity_chapter() -> None:
+def test_retroperitoneal_site_is_staged_by_its_own_chapter() -> None:
     def retro(d: dict) -> None:
         d["primary_tumour"]["site_group"] = "retroperitoneum"
 
-    aj = _assess(retro)["staging"]["ajcc8"]
-    assert aj["stage"] is None and "does not cover" in aj["reason"]
+    staging = _assess(retro)["staging"]
+    # 15 cm specimen -> T3; synchronous liver metastasis -> M1 -> stage IV (AJCC 8 ch. 44).
+    assert staging["system"] == "ajcc8-retroperitoneum"
+    assert (staging["ajcc8"]["t"], staging["ajcc8"]["m"], staging["ajcc8"]["stage"]) == (
+        "T3",
+        "M1",
+        "IV",
+    )
+
+
+def test_head_and_neck_site_names_its_chapter_without_stage_groups() -> None:
+    def neck(d: dict) -> None:
+        d["primary_tumour"]["site_group"] = "head_neck"
+
+    staging = _assess(neck)["staging"]
+    assert staging["system"] == "ajcc8-head-neck-no-stage-groups"
+    assert staging["chapter"] == 40 and staging["stage_groups"] is False
+    assert staging["ajcc8"]["stage"] is None and "no stage groups" in staging["ajcc8"]["reason"]
+    assert staging["at_diagnosis"]["t"] == "T3"  # 15 cm > 4 cm (head and neck T3)

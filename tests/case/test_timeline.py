@@ -133,3 +133,86 @@ def test_zero_size_is_refused() -> None:
     with pytest.raises(InputError) as info:
         _case(zero)
     assert info.value.field == "primary_tumour.sizes[0].greatest_dimension"
+
+
+# --- the new times: diagnosis, detection, imaging, biopsy, therapy, planned operations ----------
+
+UTERINE = yaml.safe_load((SEED_CASE.parent / "preop-uterine-lms.yaml").read_text())
+
+
+def _uterine(mutate=None):
+    data = copy.deepcopy(UTERINE)
+    if mutate:
+        mutate(data)
+    return case_from_data(data)
+
+
+def test_every_time_of_the_uterine_example_resolves() -> None:
+    tl = build_timeline(_uterine())
+    assert tl.index_date == dt.date(2022, 10, 3)  # the hysterectomy
+    assert tl.diagnosis_day == -23  # 2022-09-10 is 23 days before
+    assert tl.lesion_detected_day == [791, 791]  # 2024-12-02
+    assert tl.imaging_day == [791, 932]  # 2024-12-02, 2025-04-22
+    assert tl.therapy_days == [(826, 917)]  # 2025-01-06 -> 2025-04-07
+    assert tl.assessed_on == dt.date(2025, 5, 15) and tl.assessed_day == 955
+    # The planned operation keeps its planned day but has not happened.
+    assert tl.procedure_day["liver-resection"] == 973  # 2025-06-02
+    assert tl.performed_day("liver-resection") is None
+    assert not tl.happened("liver-resection")
+    assert tl.performed_day("hysterectomy") == 0 and tl.happened("hysterectomy")
+    assert tl.date_of(973) == dt.date(2025, 6, 2)
+
+
+def test_offsets_from_a_procedure_resolve_for_the_new_times() -> None:
+    def offsets(d: dict) -> None:
+        d["primary_tumour"]["diagnosed"] = {"after": "hysterectomy", "days": 0}
+        d["liver_lesions"][0]["detected"] = {"after": "hysterectomy", "months": 26}
+        d["systemic_therapy"][0]["started"] = {"after": "hysterectomy", "weeks": 118}
+        d["systemic_therapy"][0]["ended"] = None
+
+    tl = build_timeline(_uterine(offsets))
+    assert tl.diagnosis_day == 0
+    assert tl.lesion_detected_day[0] == pytest.approx(26 * DAYS_PER_MONTH)
+    assert tl.therapy_days == [(826, None)]  # 118 weeks = 826 days; ongoing
+
+
+def test_a_therapy_that_ends_before_it_starts() -> None:
+    def backwards(d: dict) -> None:
+        d["systemic_therapy"][0]["ended"] = dt.date(2025, 1, 1)
+
+    with pytest.raises(InputError) as info:
+        build_timeline(_uterine(backwards))
+    assert info.value.field == "systemic_therapy[0].ended"
+    assert "5 days before it starts" in info.value.message
+
+
+def test_a_planned_operation_has_no_discharge() -> None:
+    def discharged(d: dict) -> None:
+        d["procedures"][1]["discharge"] = dt.date(2025, 6, 12)
+
+    with pytest.raises(InputError) as info:
+        build_timeline(_uterine(discharged))
+    assert info.value.field == "procedures[1].discharge"
+
+
+def test_unknown_event_in_a_new_time_names_its_path() -> None:
+    def unknown(d: dict) -> None:
+        d["imaging"][1]["when"] = {"after": "chemotherapy", "weeks": 2}
+
+    with pytest.raises(InputError) as info:
+        build_timeline(_uterine(unknown))
+    assert info.value.field == "imaging[1].when.after"
+
+
+def test_a_date_in_an_undated_case_is_refused_for_the_new_times() -> None:
+    def dated_diagnosis(d: dict) -> None:
+        d["primary_tumour"]["diagnosed"] = "2020-01-01"
+
+    with pytest.raises(InputError) as info:
+        build_timeline(_case(dated_diagnosis))
+    assert info.value.field == "primary_tumour.diagnosed"
+
+
+def test_the_assessment_date_without_a_dated_index() -> None:
+    tl = build_timeline(_case(), today=dt.date(2024, 2, 29))
+    assert tl.assessed_on == dt.date(2024, 2, 29) and tl.assessed_day is None

@@ -1,4 +1,5 @@
-"""AJCC 8 STS trunk/extremity: spec §2 worked examples, Appendix B vectors, every T boundary."""
+"""AJCC 8 STS trunk/extremity and retroperitoneum: worked examples, every T boundary, the N1
+difference, bounded stages, chapters without stage groups."""
 
 from __future__ import annotations
 
@@ -9,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from livermet.clinical.ajcc import ajcc8_stage, ajcc8_t_category
+from livermet.clinical.ajcc import (
+    AJCC8_CHAPTERS,
+    STAGE_ORDER,
+    ajcc8_head_neck_t_category,
+    ajcc8_stage,
+    ajcc8_stage_bounds,
+    ajcc8_t_category,
+)
 from livermet.errors import InputError
 
 # --- Appendix B / worked examples ----------------------------------------------------------
@@ -176,3 +184,174 @@ def test_scalar_equals_array(rows: list[tuple[float | None, str, str | None, int
     for i, (size, n, m, grade) in enumerate(rows):
         one = ajcc8_stage(size_cm=size, n=n, m=m, grade=grade)
         assert (arrays.t[i], arrays.grade[i], arrays.stage[i]) == (one.t, one.grade, one.stage)
+
+
+# --- retroperitoneum (chapter 44) ------------------------------------------------------------
+
+
+def test_retroperitoneum_12cm_g3_n0_m0_is_t3_iiib_and_n1_m0_still_iiib() -> None:
+    r = ajcc8_stage(size_cm=12, n="N0", m="M0", grade=3, site="retroperitoneum")
+    assert (r.t, r.stage) == ("T3", "IIIB")
+    assert ajcc8_stage(size_cm=12, n="N1", m="M0", grade=3, site="retroperitoneum").stage == (
+        "IIIB"
+    )
+
+
+def test_extremity_12cm_g3_n1_m0_is_iv() -> None:
+    assert ajcc8_stage(size_cm=12, n="N1", m="M0", grade=3).stage == "IV"
+
+
+def test_retroperitoneum_20cm_gx_is_t4_ib() -> None:
+    r = ajcc8_stage(size_cm=20, n="N0", m="M0", grade=None, site="retroperitoneum")
+    assert (r.t, r.grade, r.stage) == ("T4", "GX", "IB")
+
+
+def test_retroperitoneal_example_125mm_n1_synchronous_m1_is_t3_iv() -> None:
+    # 12.5 cm pathology: 10 < 12.5 <= 15 -> T3; N1; synchronous liver metastasis -> M1 -> IV.
+    r = ajcc8_stage(size_cm=12.5, n="N1", m="M1", grade=2, site="retroperitoneum")
+    assert (r.t, r.n, r.m, r.stage) == ("T3", "N1", "M1", "IV")
+
+
+@pytest.mark.parametrize(
+    ("size", "grade", "stage"),
+    [
+        (5.0, 1, "IA"),  # 50 mm = 5 cm exactly: T1
+        (5.01, 1, "IB"),
+        (10.0, None, "IB"),
+        (15.01, 1, "IB"),
+        (5.0, 3, "II"),
+        (5.01, 2, "IIIA"),
+        (10.0, 3, "IIIA"),
+        (10.01, 2, "IIIB"),
+        (15.0, 3, "IIIB"),
+        (15.01, 3, "IIIB"),
+    ],
+)
+def test_retroperitoneum_n0_m0_table_is_the_trunk_table(
+    size: float, grade: int | None, stage: str
+) -> None:
+    r = ajcc8_stage(size_cm=size, n="N0", m="M0", grade=grade, site="retroperitoneum")
+    assert r.stage == stage
+
+
+@pytest.mark.parametrize("size", [3.0, 8.0, 12.0, 20.0, None])
+@pytest.mark.parametrize("grade", [1, 2, 3, None])
+def test_retroperitoneum_n1_m0_is_iiib_and_m1_is_iv(size: float | None, grade: int | None) -> None:
+    kw = {"size_cm": size, "grade": grade, "site": "retroperitoneum"}
+    assert ajcc8_stage(n="N1", m="M0", **kw).stage == "IIIB"
+    assert ajcc8_stage(n="N1", m="M1", **kw).stage == "IV"
+    assert ajcc8_stage(n="N0", m="M1", **kw).stage == "IV"
+    assert ajcc8_stage(n="N1", m=None, **kw).stage is None  # IIIB or IV
+
+
+def test_retroperitoneum_arrays() -> None:
+    r = ajcc8_stage(
+        size_cm=np.array([12.0, 12.0, 4.0]),
+        n=np.array(["N1", "N0", "N1"], dtype=object),
+        m=np.array(["M0", "M1", "M0"], dtype=object),
+        grade=np.array([3.0, 3.0, 1.0]),
+        site="retroperitoneum",
+    )
+    assert list(r.stage) == ["IIIB", "IV", "IIIB"]
+
+
+def test_unknown_site_is_refused() -> None:
+    with pytest.raises(InputError) as info:
+        ajcc8_stage(size_cm=5, site="uterus")
+    assert info.value.field == "site"
+
+
+# --- bounded stage ---------------------------------------------------------------------------
+
+
+def test_bounds_decided() -> None:
+    b = ajcc8_stage_bounds(size_cm=8, n="N0", m="M0", grade=3)
+    assert (b.stage, b.candidates, b.missing, b.text) == ("IIIA", ("IIIA",), (), "IIIA")
+
+
+def test_bounds_unknown_m_retroperitoneum_n1() -> None:
+    b = ajcc8_stage_bounds(size_cm=12.5, n="N1", m=None, grade=2, site="retroperitoneum")
+    assert (b.stage, b.candidates, b.missing, b.text) == (
+        None,
+        ("IIIB", "IV"),
+        ("M",),
+        "IIIB or IV",
+    )
+
+
+def test_bounds_unknown_m_trunk_n1_is_iv() -> None:
+    assert ajcc8_stage_bounds(size_cm=None, n="N1", m=None, grade=None).stage == "IV"
+
+
+def test_bounds_unknown_size_high_grade() -> None:
+    b = ajcc8_stage_bounds(size_cm=None, n="N0", m="M0", grade=3)
+    assert (b.candidates, b.missing) == (("II", "IIIA", "IIIB"), ("size",))
+    assert (b.stage_min, b.stage_max) == ("II", "IIIB")
+
+
+def test_bounds_unknown_size_low_grade_sub_stages_of_one_group() -> None:
+    b = ajcc8_stage_bounds(size_cm=None, n="N0", m="M0", grade=1)
+    assert b.candidates == ("IA", "IB") and b.text == "I (IA or IB)"
+
+
+def test_bounds_size_irrelevant_when_m1() -> None:
+    b = ajcc8_stage_bounds(size_cm=None, n="N0", m="M1", grade=3)
+    assert (b.stage, b.missing) == ("IV", ())
+
+
+@given(
+    st.one_of(st.none(), sizes),
+    st.sampled_from(["N0", "N1", "NX", None]),
+    st.sampled_from(["M0", "M1", None]),
+    st.sampled_from([1, 2, 3, None]),
+    st.sampled_from(["trunk_extremity", "retroperitoneum"]),
+)
+def test_bounds_contain_every_completion(
+    size: float | None, n: str | None, m: str | None, grade: int | None, site: str
+) -> None:
+    b = ajcc8_stage_bounds(size_cm=size, n=n, m=m, grade=grade, site=site)
+    for s in [size] if size is not None else [1.0, 7.0, 12.0, 20.0]:
+        for mm in [m] if m else ["M0", "M1"]:
+            stage = ajcc8_stage(size_cm=s, n=n, m=mm, grade=grade, site=site).stage
+            assert stage in b.candidates
+    assert list(b.candidates) == sorted(b.candidates, key=STAGE_ORDER.index)
+    assert (b.stage is not None) == (len(b.candidates) == 1)
+
+
+@given(sizes, st.sampled_from([1, 2, 3, None]), st.sampled_from(["N0", "N1"]))
+def test_retroperitoneum_never_above_trunk(size: float, grade: int | None, n: str) -> None:
+    """The chapters differ only in N1 M0 (IIIB vs IV): the retroperitoneal stage is never higher."""
+    retro = ajcc8_stage(size_cm=size, n=n, m="M0", grade=grade, site="retroperitoneum").stage
+    trunk = ajcc8_stage(size_cm=size, n=n, m="M0", grade=grade).stage
+    assert STAGE_ORDER.index(retro) <= STAGE_ORDER.index(trunk)
+    assert (retro == trunk) == (n == "N0")
+
+
+# --- chapters without stage groups -----------------------------------------------------------
+
+
+def test_chapters() -> None:
+    assert (AJCC8_CHAPTERS["head_neck"].number, AJCC8_CHAPTERS["head_neck"].stage_groups) == (
+        40,
+        False,
+    )
+    assert (AJCC8_CHAPTERS["visceral"].number, AJCC8_CHAPTERS["visceral"].stage_groups) == (
+        42,
+        False,
+    )
+    assert AJCC8_CHAPTERS["retroperitoneum"].number == 44
+    assert AJCC8_CHAPTERS["trunk_extremity"].stage_groups
+
+
+@pytest.mark.parametrize(
+    ("size", "t"),
+    [(0.5, "T1"), (2.0, "T1"), (2.01, "T2"), (3.0, "T2"), (4.0, "T2"), (4.01, "T3"), (None, None)],
+)
+def test_head_neck_t_by_size(size: float | None, t: str | None) -> None:
+    assert ajcc8_head_neck_t_category(size) == t
+
+
+def test_head_neck_t_refuses_implausible_size() -> None:
+    with pytest.raises(InputError) as info:
+        ajcc8_head_neck_t_category(0.0)
+    assert info.value.field == "size_cm"

@@ -320,3 +320,64 @@ def test_array_form_equals_scalar_form(rows: list[tuple[object, ...]], si: bool)
         assert arr.points_min[i] == one.points_min
         assert arr.points_max[i] == one.points_max
         assert arr.child_class[i] == one.child_class
+
+
+# --- bounded class at the class limits (A 5-6 | B 7-9 | C 10-15) -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("known", "expected_range", "expected_class"),
+    [
+        # four known items score 1 each (4) + unknown encephalopathy 1..3 -> 5..7: A or B
+        ({"ascites": "none"}, (5, 7), None),
+        # known 5 (ascites mild) -> 6..8: straddles 6/7
+        ({"ascites": "mild"}, (6, 8), None),
+        # known 6 (ascites mild, INR 1.8) -> 7..9: B whatever the encephalopathy
+        ({"ascites": "mild", "inr": 1.8}, (7, 9), "B"),
+        # known 7 -> 8..10: straddles 9/10
+        ({"ascites": "mild", "inr": 1.8, "albumin_g_dl": 3.0}, (8, 10), None),
+        # bili 3 + albumin 2 + INR 2 + ascites 2 = 9 known -> 10..12: C
+        (
+            {"ascites": "mild", "inr": 1.8, "albumin_g_dl": 3.0, "bilirubin_mg_dl": 3.5},
+            (10, 12),
+            "C",
+        ),
+    ],
+)
+def test_one_unknown_item_at_the_class_limits(
+    known: dict[str, Any], expected_range: tuple[int, int], expected_class: str | None
+) -> None:
+    r = score(encephalopathy=None, **known)
+    assert r.points is None
+    assert (r.points_min, r.points_max) == expected_range
+    assert r.child_class == expected_class
+
+
+def test_two_unknown_items_decide_c_from_known_10() -> None:
+    # bili 3 + albumin 3 + INR 3 = 9 known; ascites, encephalopathy unknown -> 11..15: C
+    r = child_pugh(
+        bilirubin_mg_dl=4.0, albumin_g_dl=2.5, inr=2.5, ascites=None, encephalopathy=None
+    )
+    assert (r.points_min, r.points_max, r.child_class) == (11, 15, "C")
+
+
+_ITEMS = ("bilirubin_mg_dl", "albumin_g_dl", "inr", "ascites", "encephalopathy")
+
+
+@given(
+    bilirubins,
+    albumins,
+    inrs,
+    st.sampled_from(["none", "mild", "moderate-severe"]),
+    st.sampled_from(["none", "grade 1-2", "grade 3-4"]),
+    st.sets(st.sampled_from(_ITEMS), min_size=1),
+)
+def test_range_always_contains_the_complete_data_points(
+    bili: float, alb: float, inr: float, asc: str, enc: str, hidden: set[str]
+) -> None:
+    full = dict(zip(_ITEMS, (bili, alb, inr, asc, enc), strict=True))
+    complete = child_pugh(**full)
+    partial = child_pugh(**{k: (None if k in hidden else v) for k, v in full.items()})
+    assert partial.points_min <= complete.points <= partial.points_max
+    if partial.child_class is not None:  # a decided class is the class of the complete data
+        assert partial.child_class == complete.child_class

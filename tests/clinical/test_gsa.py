@@ -15,7 +15,8 @@ def test_case_values_are_normal() -> None:
     assert r.assessment == "normal"
     assert (r.hh15, r.lhl15) == (0.535, 0.933)
     assert len(r.reasons) == 2
-    assert "UNV" in r.reference and "0.60" in r.reference and "0.90" in r.reference
+    assert "not verified" in r.reference and "0.60" in r.reference and "0.90" in r.reference
+    assert "UNV" not in r.reference  # no internal verification tags in user-facing text
 
 
 def test_default_cut_offs() -> None:

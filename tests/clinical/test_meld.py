@@ -309,3 +309,28 @@ def test_array_form_equals_scalar_form(rows: list[tuple[object, ...]]) -> None:
         ]
         for got, expected in pairs:
             np.testing.assert_equal(got, math.nan if expected is None else expected)
+
+
+def test_meld_3_dialysis_worked_by_hand() -> None:
+    # Cr 1.9 on dialysis -> 3.0 (Kim 2021); bili 4.2, INR 1.2, Na 130, albumin 3.0, male:
+    # 4.56 ln4.2 = 6.5440; 0.82 x 7 = 5.74; -0.24 x 7 x ln4.2 = -2.4109; 9.09 ln1.2 = 1.6573;
+    # 11.14 ln3 = 12.2385; 1.85 x 0.5 = 0.925; -1.83 x 0.5 x ln3 = -1.0052; + 6 -> 29.689 -> 30
+    r = meld_3(**CASE, sodium_mmol_l=130, albumin_g_dl=3.0, female=False, dialysis=True)
+    assert r.raw == pytest.approx(29.6887, abs=5e-4)
+    assert r.score == 30
+    assert r.components["creatinine_mg_dl"] == 3.0
+
+
+def test_meld_3_uterine_example_by_hand() -> None:
+    # Female, bili 0.9 -> 1.0, INR 1.0, Cr 0.8 -> 1.0, Na 140 -> 137, albumin 4.1 -> 3.5:
+    # every log and deficit term is 0, so 1.33 + 6 = 7.33 -> 7 (UNOS MELD of the same labs: 6)
+    r = meld_3(
+        creatinine_mg_dl=0.8,
+        bilirubin_mg_dl=0.9,
+        inr=1.0,
+        sodium_mmol_l=140,
+        albumin_g_dl=4.1,
+        female=True,
+    )
+    assert r.raw == pytest.approx(7.33)
+    assert r.score == 7

@@ -192,3 +192,39 @@ def test_longer_horizon_extends_the_schedule(
     long = visit_schedule(plan, horizon + extra)
     assert long[: len(short)] == short
     assert len(visit_schedule(plan, horizon, bound="high")) <= len(short)
+
+
+# --- an undecided grade gets the more frequent schedule ---------------------------------------
+
+
+def test_undecided_grade_with_stage_ia_gets_the_high_grade_plan() -> None:
+    # AJCC 8 groups GX with G1 (stage IA for T1 N0 M0), so the stage alone would choose the
+    # low-grade plan; an FNCLCC range of 1-2 may be grade 2: ESMO's 3-4-monthly schedule.
+    low = surveillance_plan(grade=None, stage="IA")
+    assert low.risk_group == "low"
+    assert low.rows[0].interval_months == (4.0, 6.0)
+    plan = surveillance_plan(grade=None, stage="IA", grade_range=(1, 2))
+    assert plan.risk_group == "high"
+    assert plan.rows[0].interval_months == (3.0, 4.0)  # more frequent than 4-6 months
+    assert "undecided (1-2)" in plan.basis
+
+
+def test_grade_range_is_ignored_when_the_grade_is_decided() -> None:
+    plan = surveillance_plan(grade=1, stage="IA", grade_range=(1, 1))
+    assert plan.risk_group == "low"
+
+
+def test_undecided_grade_visits_are_more_frequent_in_years_1_2() -> None:
+    # ESMO rows: high grade 3-4-monthly in years 1-2 (visits 3, 6, ..., 24: 8), low grade
+    # 4-6-monthly (4, 8, ..., 24: 6). In years 3-5 the low-grade 4-6-monthly local checks are
+    # nominally more frequent than the high-grade 6-monthly visits (which add chest CT each time).
+    low = surveillance_plan(grade=None, stage="IB").visit_schedule(2)
+    high = surveillance_plan(grade=None, stage="IB", grade_range=(1, 3)).visit_schedule(2)
+    assert (len(low), len(high)) == (6, 8)
+
+
+@pytest.mark.parametrize("bad", [(0, 2), (2, 1), (1, 4), (1,), "1-2", (True, 2)])
+def test_invalid_grade_range_raises(bad: object) -> None:
+    with pytest.raises(InputError) as exc:
+        surveillance_plan(grade=None, stage=None, grade_range=bad)  # type: ignore[arg-type]
+    assert exc.value.field == "grade_range"

@@ -39,3 +39,27 @@ def leaf_paths(model: type[BaseModel] = Case, prefix: str = "") -> set[str]:
         else:
             out.add(path)
     return out
+
+
+def unset_leaves(case: BaseModel, model: type[BaseModel] = Case, prefix: str = "") -> set[str]:
+    """Leaf paths (as :func:`leaf_paths` names them) that ``case`` never gives a value other
+    than None or the field's default, in any item of a list."""
+    values = _leaf_values(case, model, prefix)
+    return {path for path in leaf_paths(model, prefix) if not values.get(path)}
+
+
+def _leaf_values(obj: BaseModel, model: type[BaseModel], prefix: str) -> dict[str, bool]:
+    found: dict[str, bool] = {}
+    for name, info in model.model_fields.items():
+        path = f"{prefix}{name}"
+        value = getattr(obj, name)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, BaseModel) and type(item).__name__ != "Offset":
+                inner = "[]." if isinstance(value, list) else "."
+                for key, given in _leaf_values(item, type(item), f"{path}{inner}").items():
+                    found[key] = found.get(key, False) or given
+            else:
+                given = value is not None and value != info.get_default(call_default_factory=True)
+                found[path] = found.get(path, False) or given
+    return found

@@ -97,6 +97,21 @@ def offset(after: str) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+def measurement(texts: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
+    """One lesion's diameter at one imaging time point (RECIST 1.1)."""
+    return st.fixed_dictionaries(
+        {
+            "lesion": st.one_of(st.sampled_from(["L1", "L2", "N1"]), texts),
+            "diameter": reported("size"),
+        },
+        optional={
+            "organ": st.one_of(st.sampled_from(["liver", "lung", "lymph node"]), texts),
+            "target": st.booleans(),
+            "lymph_node": st.booleans(),
+        },
+    )
+
+
 def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
@@ -152,10 +167,16 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
             "bile_leak_grade_b_or_c": st.booleans(),
             "liver_failure_grade_b_or_c": st.booleans(),
         }
+        optional |= {"target_segments": SEGMENTS}
         proc = draw(st.fixed_dictionaries({}, optional=optional))
         kinds = ["primary_resection", "liver_resection", "liver_ablation", "chemotherapy", "other"]
         proc |= {"id": pid, "kind": draw(st.sampled_from(kinds)), "complications": complications}
-        procedures.append(_drop_none(proc | {"when": when, "discharge": discharge}))
+        status = draw(st.sampled_from([None, "performed", "planned"]))
+        if status == "planned":  # a planned operation has no discharge (timeline)
+            discharge = None
+        procedures.append(
+            _drop_none(proc | {"when": when, "discharge": discharge, "status": status})
+        )
 
     def any_when() -> st.SearchStrategy[Any]:
         dates = [DATES] if index_date is not None else []
@@ -188,7 +209,9 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
                     "segments": SEGMENTS,
                     "size": reported("size"),
                     "suv_max": st.floats(0, 100, allow_nan=False),
-                    "when": st.one_of(DATES, offset(ids[0])),
+                    "when": any_when(),
+                    "measurements": st.lists(measurement(texts), max_size=3),
+                    "new_lesions": st.booleans(),
                 },
             ),
             max_size=2,
@@ -198,11 +221,30 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
         st.lists(
             st.fixed_dictionaries(
                 {"target": texts, "method": texts, "diagnosis": texts},
-                optional={"when": st.one_of(DATES, offset(ids[-1]))},
+                optional={"when": any_when()},
             ),
             max_size=2,
         )
     )
+    therapy = []
+    for _ in range(draw(st.integers(0, 2))):
+        started = draw(opt(any_when()))
+        if isinstance(started, dt.date):
+            ended = draw(opt(st.integers(0, 900).map(lambda d, s=started: s + dt.timedelta(d))))
+        elif isinstance(started, dict):  # the same offset, later (or ongoing)
+            unit = next(k for k in started if k != "after")
+            ended = draw(opt(AMOUNTS.map(lambda a, s=started, u=unit: s | {u: s[u] + a})))
+        else:
+            ended = draw(opt(any_when()))
+        line = {
+            "regimen": draw(texts),
+            "setting": draw(
+                opt(st.sampled_from(["neoadjuvant", "adjuvant", "palliative", "other"]))
+            ),
+            "started": started,
+            "ended": ended,
+        }
+        therapy.append(_drop_none(line))
     sizes = draw(
         st.lists(
             st.fixed_dictionaries(
@@ -242,6 +284,8 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
                     "timing": st.sampled_from(["synchronous", "metachronous"]),
                     "vascularity": st.sampled_from(["hypovascular", "hypervascular", "unknown"]),
                     "source": texts,
+                    "id": st.one_of(st.sampled_from(["L1", "L2"]), texts),
+                    "detected": any_when(),
                 },
             ),
             max_size=3,
@@ -274,6 +318,17 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
                 "differentiation_score": st.sampled_from([1, 2, 3]),
                 "reported_grade": st.sampled_from([1, 2, 3]),
                 "nodal_status": st.sampled_from(["N0", "N1", "NX"]),
+                "diagnosed": any_when(),
+                "extension": st.sampled_from(
+                    [
+                        "confined",
+                        "adnexa",
+                        "pelvis",
+                        "abdomen_one_site",
+                        "abdomen_multiple_sites",
+                        "bladder_or_rectum",
+                    ]
+                ),
             },
         )
     )
@@ -288,6 +343,9 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
                 "weight": reported("weight"),
                 "comorbidities": st.lists(texts, max_size=3),
                 "performance_status": texts,
+                "ecog": st.integers(0, 4),
+                "asa": st.integers(1, 6),
+                "dialysis": st.booleans(),
             },
         )
     )
@@ -349,8 +407,10 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
             "imaging": imaging,
             "biopsies": biopsies,
             "procedures": procedures,
+            "systemic_therapy": therapy,
             "follow_up": follow_up,
             "statements": statements,
+            "assessed_on": draw(opt(DATES)),
         }
     )
     case = Case.model_validate(data)
@@ -561,3 +621,77 @@ def empty_text_case() -> Case:
             "procedures": [{"id": "op", "kind": "other", "name": ""}],
         }
     )
+
+
+def every_field_case() -> Case:
+    """A case in which every field of the model is given (each list item's fields at least once,
+    not at its default): the round trips of :func:`tests.interchange.model_paths.unset_leaves`
+    prove that no format drops a field, the new pre-operative ones included (planned procedure,
+    ablation targets, RECIST measurements, systemic therapy, diagnosis and detection times)."""
+    data = dated_si_case().model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    data["assessed_on"] = "2020-02-20"
+    data["patient"] |= {"ecog": 1, "asa": 2, "dialysis": False}
+    data["primary_tumour"] |= {
+        "laterality": "midline",
+        "depth": "deep",
+        "mitoses_per_10hpf": 25,
+        "necrosis_category": ">=50%",
+        "diagnosed": {"after": "primary", "days": 0},
+        "extension": "abdomen_one_site",
+    }
+    data["primary_tumour"]["sizes"][0]["source"] = "MRI: 8.2 cm"
+    data["primary_tumour"]["immunohistochemistry"].append(
+        {"marker": "Ki-67", "result": "positive", "value": "60 %"}
+    )
+    data["liver_lesions"][0] |= {"id": "L1", "detected": "2020-01-15", "source": "MRI, S4a/S8"}
+    data["liver_lesions"][1] |= {"id": "L2", "detected": {"after": "primary", "years": 1.5}}
+    data["labs"]["within_normal_limits"] = False
+    data["liver_function"] |= {"gsa": {"hh15": 0.535, "lhl15": 0.94}, "tumour_volume": "45 mL"}
+    data["imaging"] = [
+        data["imaging"][0] | {"segments": [8], "size": "21 mm"},
+        {
+            "modality": "eob-mri",
+            "target": "liver",
+            "finding": "baseline",
+            "when": "2020-01-15",
+            "new_lesions": False,
+            "measurements": [
+                {"lesion": "L1", "diameter": "32 mm"},
+                {"lesion": "N1", "diameter": 16, "organ": "lymph node", "lymph_node": True},
+                {"lesion": "P1", "diameter": "8 mm", "organ": "lung", "target": False},
+            ],
+        },
+    ]
+    hepatectomy = data["procedures"][1]
+    hepatectomy |= {
+        "name": "left lateral sectionectomy with partial resection of S8",
+        "converted": False,
+        "no_complications": False,
+        "margin": "R0",
+    }
+    hepatectomy["complications"][0]["onset_pod"] = 5
+    data["procedures"].append(
+        {
+            "id": "rfa",
+            "kind": "liver_ablation",
+            "status": "planned",
+            "name": "radiofrequency ablation",
+            "when": {"after": "tace", "weeks": 3},
+            "approach": "laparoscopic",
+            "target_segments": [6],
+        }
+    )
+    data["systemic_therapy"] = [
+        {
+            "regimen": "doxorubicin",
+            "setting": "palliative",
+            "started": {"after": "hepatectomy", "months": 2},
+            "ended": "2021-01-10",
+        },
+        {"regimen": "gemcitabine + docetaxel", "started": "2021-02-01"},
+    ]
+    data["follow_up"][0]["status"] = "liver recurrence"
+    data["statements"]["observation_period_after_liver_resection_months"] = 12.0
+    case = Case.model_validate(data)
+    build_timeline(case)
+    return case

@@ -169,3 +169,72 @@ def test_timestamps_are_recorded(world: World, seed_case: Case) -> None:
     stored = world.as_("editor_alpha").create_case(seed_case)
     created = stored.created_at.replace(tzinfo=stored.created_at.tzinfo or dt.UTC)
     assert before <= created <= dt.datetime.now(dt.UTC)
+
+
+# --- planned procedures: a plan is not an operation in the cohort columns -------------------------
+
+
+def _with_procedures(case: Case, procedures: list[dict[str, object]]) -> Case:
+    data = case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    data["procedures"] = procedures
+    return Case.model_validate(data)
+
+
+def test_a_planned_liver_resection_is_not_time_zero(seed_case: Case) -> None:
+    from livermet.registry.derive import derive_columns
+
+    procedures = seed_case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)[
+        "procedures"
+    ]
+    plan = {k: v for k, v in procedures[1].items() if k != "discharge"} | {"status": "planned"}
+    performed, planned = derive_columns(
+        [seed_case, _with_procedures(seed_case, [procedures[0], plan])]
+    )
+    assert not isinstance(performed, InputError) and not isinstance(planned, InputError)
+    # performed: survival from the resection (the seed case's follow-up after it)
+    assert performed.os_months is not None and performed.approach == "laparoscopic"
+    assert performed.liver_resection_day is not None
+    # planned: no time zero, no survival, no approach of an operation that has not happened
+    assert (planned.liver_resection_day, planned.os_months, planned.efs_months) == (None,) * 3
+    assert (planned.approach, planned.first_event) == (None, None)
+
+
+def test_a_planned_procedure_is_not_a_time_the_patient_was_alive(seed_case: Case) -> None:
+    from livermet.registry.derive import derive_columns
+
+    procedures = seed_case.model_dump(mode="json", exclude_none=True, exclude_defaults=True)[
+        "procedures"
+    ]
+    later = {"after": "liver-resection", "months": 200}  # far after the last follow-up
+    base, with_plan, with_done = derive_columns(
+        [
+            seed_case,
+            _with_procedures(
+                seed_case,
+                [*procedures, {"id": "redo", "kind": "other", "status": "planned", "when": later}],
+            ),
+            _with_procedures(
+                seed_case, [*procedures, {"id": "redo", "kind": "other", "when": later}]
+            ),
+        ]
+    )
+    assert not isinstance(base, InputError) and not isinstance(with_plan, InputError)
+    assert not isinstance(with_done, InputError)
+    assert with_plan.os_months == base.os_months  # the plan adds nothing
+    assert with_done.os_months == pytest.approx(200.0)  # a performed one is a time alive
+
+
+def test_cohort_frame_of_a_preoperative_case(world: World) -> None:
+    from pathlib import Path
+
+    from livermet.case.load import load_case
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "preop-uterine-lms.yaml"
+    case = load_case(example)
+    assert case.procedure("liver_resection") is not None  # planned, dated
+    editor = world.as_("editor_alpha")
+    editor.create_case(case)
+    row = editor.cohort_frame().iloc[0]
+    assert row["approach"] is None or row["approach"] != row["approach"]  # None / NaN
+    assert row["os_months"] != row["os_months"]  # NaN: no performed liver resection
+    assert world.reg.get_case(case.id).case == case  # stored losslessly, plan included

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from livermet.case.model import Case
+from livermet.case.model import Case, Offset
 from livermet.case.timeline import build_timeline
 from livermet.registry import synthetic_cases
 from livermet.registry.privacy import REMOVED, date_shift_days
@@ -177,3 +178,140 @@ def test_reads_are_audited_and_invisible_cases_are_not_found(world: World, seed_
     assert "alpha" not in err.value.message
     with pytest.raises(ForbiddenError):  # a hospital number names the patient
         world.as_("coordinator").find_case("H-1", site="alpha")
+
+
+# --- the pre-operative fields: lesion labels, organs, regimens, the new dates --------------------
+
+PREOP_UTERINE = Path(__file__).resolve().parents[2] / "examples" / "preop-uterine-lms.yaml"
+SECRET = "ab" * 32
+PSEUDONYM = "f" * 64
+
+
+def _deid(case: Case) -> Case:
+    from livermet.registry.privacy import deidentify_case
+
+    return deidentify_case(case, pseudonym=PSEUDONYM, secret=SECRET)
+
+
+def _labelled_case() -> Case:
+    """The uterine example with identifying lesion labels, a lung lesion (a label only the
+    measurements use) and an organ named in words outside the vocabulary."""
+    from livermet.case.load import load_case
+
+    data = load_case(PREOP_UTERINE).model_dump(
+        mode="json", exclude_none=True, exclude_defaults=True
+    )
+    rename = {"L1": f"{MARK} seg 4", "L2": "Zed's big one 2024-03-05"}
+    for lesion in data["liver_lesions"]:
+        lesion["id"] = rename[lesion["id"]]
+    for im in data["imaging"]:
+        for m in im["measurements"]:
+            m["lesion"] = rename[m["lesion"]]
+        im["measurements"].append(
+            {"lesion": "lung nodule of Mr Doe", "diameter": "12 mm", "organ": "lung"}
+        )
+        im["measurements"].append(
+            {"lesion": "MRN 4711 node", "diameter": "16 mm", "organ": "Zed's hilum 1931",
+             "lymph_node": True, "target": False}
+        )  # fmt: skip
+    return Case.model_validate(data)
+
+
+def test_lesion_labels_become_stable_neutral_labels_and_recist_is_unchanged() -> None:
+    from livermet.case.response import recist_section
+
+    original = _labelled_case()
+    case = _deid(original)
+    # order of first appearance: the liver lesions, then the measurements' own labels
+    assert [lesion.id for lesion in case.liver_lesions] == ["L1", "L2"]
+    for im in case.imaging:  # the same mapping at every time point
+        assert [m.lesion for m in im.measurements] == ["L1", "L2", "L3", "L4"]
+        assert [m.organ for m in im.measurements] == ["liver", "liver", "lung", "other organ 1"]
+    text = case.model_dump_json()
+    for part in ("Zed", "Doe", "1931", "4711", "2024-03-05"):
+        assert part not in text
+    before = recist_section(original, build_timeline(original))
+    after = recist_section(case, build_timeline(case))
+    for key in ("status", "category", "target_response", "non_target_response", "new_lesions"):
+        assert after[key] == before[key], key
+    assert [after[k]["sum_mm"] for k in ("baseline", "nadir", "current")] == [
+        before[k]["sum_mm"] for k in ("baseline", "nadir", "current")
+    ]
+    # 28 + 34 + 12 = 74 mm at baseline, 22 + 27 + 12 = 61 mm now: -17.6 % -> stable disease
+    assert (after["baseline"]["sum_mm"], after["current"]["sum_mm"]) == (74, 61)
+    assert after["category"] == "SD"
+
+
+def test_removing_the_labels_would_have_merged_the_lesions() -> None:
+    # the reason for renaming: every label REMOVED is one lesion measured four times
+    case = _deid(_labelled_case())
+    labels = {m.lesion for im in case.imaging for m in im.measurements}
+    assert len(labels) == 4 and REMOVED not in labels
+
+
+def test_regimens_are_kept_only_when_they_name_known_drugs() -> None:
+    from livermet.registry.privacy import deidentify_document
+
+    base = _labelled_case().model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    regimens = {
+        "doxorubicin": "doxorubicin",
+        "Gemcitabine + Docetaxel": "Gemcitabine + Docetaxel",
+        "doxorubicin and ifosfamide": "doxorubicin and ifosfamide",
+        "trabectedin, then pazopanib": "trabectedin, then pazopanib",
+        "doxorubicin 75 mg/m2": REMOVED,  # a dose: digits
+        "gemcitabine started 2024-03-05": REMOVED,
+        "Dr Zed's trial drug": REMOVED,
+        "": REMOVED,
+    }
+    base["systemic_therapy"] = [{"regimen": r} for r in regimens]
+    doc = deidentify_document(base, pseudonym=PSEUDONYM, secret=SECRET)
+    assert [line["regimen"] for line in doc["systemic_therapy"]] == list(regimens.values())
+    Case.model_validate(doc)
+
+
+def test_the_new_dates_are_shifted_with_every_other_date() -> None:
+    from livermet.registry.privacy import date_shift_days
+
+    original = _labelled_case()
+    data = original.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    data["biopsies"] = [
+        {"target": "liver", "method": "core", "diagnosis": MARK, "when": "2024-12-10"}
+    ]
+    data["systemic_therapy"].append(
+        {"regimen": "gemcitabine + docetaxel", "started": {"after": "hysterectomy", "years": 2}}
+    )
+    original = Case.model_validate(data)
+    case = _deid(original)
+    days = dt.timedelta(days=date_shift_days(PSEUDONYM, SECRET))
+    pairs = [
+        (original.assessed_on, case.assessed_on),
+        (original.primary_tumour.diagnosed, case.primary_tumour.diagnosed),
+        *(
+            (a.detected, b.detected)
+            for a, b in zip(original.liver_lesions, case.liver_lesions, strict=True)
+        ),
+        *((a.when, b.when) for a, b in zip(original.imaging, case.imaging, strict=True)),
+        (original.biopsies[0].when, case.biopsies[0].when),
+        (original.systemic_therapy[0].started, case.systemic_therapy[0].started),
+        (original.systemic_therapy[0].ended, case.systemic_therapy[0].ended),
+        *((a.when, b.when) for a, b in zip(original.procedures, case.procedures, strict=True)),
+    ]
+    assert len(pairs) == 11
+    for before, after in pairs:
+        assert isinstance(before, dt.date) and after == before + days
+    # an offset keeps its amount; the event it counts from is renamed with the procedures
+    assert case.systemic_therapy[1].started == Offset(after="primary-resection", years=2)
+    # every interval on the timeline is kept, the new events' included
+    a, b = build_timeline(original), build_timeline(case)
+    assert b.diagnosis_day == a.diagnosis_day and b.lesion_detected_day == a.lesion_detected_day
+    assert b.imaging_day == a.imaging_day and b.therapy_days == a.therapy_days
+    assert b.assessed_day == a.assessed_day
+    # what was imaged or biopsied is a vocabulary term: kept ("liver" dates a lesion)
+    assert [im.target for im in case.imaging] == ["liver", "liver"]
+    assert case.biopsies[0].target == "liver" and case.biopsies[0].diagnosis == REMOVED
+
+
+def test_planned_procedures_keep_their_status_and_targets() -> None:
+    case = _deid(_labelled_case())
+    liver = next(p for p in case.procedures if p.kind == "liver_resection")
+    assert liver.status == "planned" and liver.id == "liver-resection"

@@ -7,32 +7,33 @@ The pipeline only gathers inputs from the case and calls the clinical engine; th
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from livermet import __version__
+from livermet.case import liver_scores, prognosis, response, staging
+from livermet.case import plan as resection_plan
 from livermet.case.findings import Finding, detect_findings
+from livermet.case.fitness import fitness_section
 from livermet.case.model import Case, Procedure, duration_minutes, measure
 from livermet.case.options import TreatmentOption, treatment_options
 from livermet.case.timeline import DAYS_PER_MONTH, Timeline, build_timeline
+from livermet.case.timing import phase, timing_section
 from livermet.clinical import (
-    ajcc,
     albi,
     anatomy,
-    child_pugh,
     complications,
     difficulty,
     fnclcc,
     gsa,
     icg,
     makuuchi,
-    meld,
     surveillance,
     textbook_outcome,
     volumetry,
 )
 from livermet.clinical.extent import ResectionExtent
-from livermet.clinical.units import parse_quantity
 from livermet.evidence.summary import evidence_summary
 
 NOTICE = (
@@ -40,7 +41,7 @@ NOTICE = (
     "its reasons and sources; the decision belongs to the treating team."
 )
 
-SIZE_METHOD_PREFERENCE = ("pathology", "mri", "ct", "ultrasound", "pet", "palpation", "other")
+SIZE_METHOD_PREFERENCE = staging.SIZE_METHOD_PREFERENCE
 """Which measurement stages the primary tumour: the pathological specimen first (pT, AJCC 8
 pathological staging), then cross-sectional imaging, then palpation."""
 
@@ -98,12 +99,7 @@ def grading_section(case: Case) -> dict[str, Any]:
 
 def staging_size(case: Case) -> tuple[float | None, str | None]:
     """Greatest dimension (cm) used for T, and the method it comes from."""
-    by_method = {s.method: s for s in case.primary_tumour.sizes}
-    for method in SIZE_METHOD_PREFERENCE:
-        if method in by_method:
-            mm = parse_quantity(by_method[method].greatest_dimension, "size", "size").value
-            return mm / 10.0, method
-    return None, None
+    return staging.staging_size(case)
 
 
 def metastasis_stage(case: Case) -> str | None:
@@ -115,34 +111,12 @@ def metastasis_stage(case: Case) -> str | None:
     return None
 
 
-def staging_section(case: Case, grade: int | None) -> dict[str, Any]:
-    size_cm, method = staging_size(case)
-    if case.primary_tumour.site_group not in {"extremity", "trunk"}:
-        return {
-            "ajcc8": {
-                "t": None,
-                "n": None,
-                "m": None,
-                "stage": None,
-                "reason": "AJCC 8 trunk/extremity staging does not cover this site",
-            }
-        }
-    result = ajcc.ajcc8_stage(
-        size_cm=size_cm, n=case.primary_tumour.nodal_status, m=metastasis_stage(case), grade=grade
-    )
-    return {
-        "ajcc8": {
-            "t": result.t,
-            "n": result.n,
-            "m": result.m,
-            "grade": result.grade,
-            "stage": result.stage,
-            "size_cm": _round(size_cm, 2),
-            "size_method": method,
-            "source": "AJCC Cancer Staging Manual, 8th ed. (2017), soft tissue sarcoma of the "
-            "trunk and extremities",
-        }
-    }
+def staging_section(
+    case: Case, grade: int | None, timeline: Timeline | None = None
+) -> dict[str, Any]:
+    """Staging system, stage at diagnosis and recurrence (:mod:`livermet.case.staging`)."""
+    timing, basis = staging.derived_timing(case, timeline or build_timeline(case))
+    return staging.staging_section(case, grade, timing, basis)
 
 
 def _lab(case: Case, name: str) -> float | None:
@@ -201,9 +175,9 @@ def _liver_function(case: Case, assumptions: list[str]) -> dict[str, Any]:
     }
     k_raw = None if r15 is None else icg.icg_k(r15.value)
     out["remnant"] = _remnant(case, k_raw)
-    out["child_pugh"] = _child_pugh(case)
+    out["child_pugh"] = liver_scores.child_pugh_section(case)
     out["albi"] = _albi(case)
-    out["meld"] = _meld(case)
+    out["meld"] = liver_scores.meld_section(case, assumptions)
     return out
 
 
@@ -248,51 +222,12 @@ def _not_assessable(missing: list[str]) -> dict[str, Any]:
     return {"value": None, "status": "not assessable", "missing": missing}
 
 
-def _child_pugh(case: Case) -> dict[str, Any]:
-    labs = case.labs
-    needed = {"bilirubin": labs.bilirubin, "albumin": labs.albumin, "inr": labs.inr}
-    missing = [k for k, v in needed.items() if v is None]
-    missing += [k for k in ("ascites", "encephalopathy") if getattr(labs, k) is None]
-    if missing:
-        return _not_assessable(missing)
-    bili = measure(labs.bilirubin, "bilirubin")
-    assert bili is not None
-    cp = child_pugh.child_pugh(
-        bilirubin_mg_dl=bili.value,
-        albumin_g_dl=_lab(case, "albumin"),
-        inr=_lab(case, "inr"),
-        ascites={"controlled": "mild", "uncontrollable": "moderate-severe"}.get(
-            str(labs.ascites), labs.ascites
-        ),
-        encephalopathy=labs.encephalopathy,
-        si_units=bili.reported_in_si,
-    )
-    return {"points": cp.points, "class": cp.child_class, "components": cp.components}
-
-
 def _albi(case: Case) -> dict[str, Any]:
     bili, alb = _lab(case, "bilirubin"), _lab(case, "albumin")
     if bili is None or alb is None:
         return _not_assessable([k for k, v in (("bilirubin", bili), ("albumin", alb)) if v is None])
     a = albi.albi(bilirubin_mg_dl=bili, albumin_g_dl=alb)
     return {"score": _round(a.score, 3), "grade": a.grade, "malbi_grade": a.malbi_grade}
-
-
-def _meld(case: Case) -> dict[str, Any]:
-    cr, bili, inr = _lab(case, "creatinine"), _lab(case, "bilirubin"), _lab(case, "inr")
-    missing = [k for k, v in (("creatinine", cr), ("bilirubin", bili), ("inr", inr)) if v is None]
-    if missing:
-        return _not_assessable(missing)
-    out: dict[str, Any] = {
-        "meld": meld.meld(creatinine_mg_dl=cr, bilirubin_mg_dl=bili, inr=inr).score
-    }
-    na = _lab(case, "sodium")
-    if na is not None:
-        out["meld_na"] = meld.meld_na(
-            creatinine_mg_dl=cr, bilirubin_mg_dl=bili, inr=inr, sodium_mmol_l=na
-        ).score
-    out["context"] = "MELD is a cirrhosis score; in a non-cirrhotic liver it is context only"
-    return out
 
 
 def _resection(case: Case, liver_function: dict[str, Any]) -> dict[str, Any]:
@@ -323,7 +258,8 @@ def _resection(case: Case, liver_function: dict[str, Any]) -> dict[str, Any]:
     )
     max_rank = liver_function["makuuchi"]["max_extent_rank"]
     within = None if max_rank is None else int(name.extent) <= int(max_rank)
-    kaw = difficulty.kawaguchi_grade(procedure=name.name, segments=list(name.segments))
+    # The labels keep a lone half of segment 4 (4a/4b), as the name does.
+    kaw = difficulty.kawaguchi_grade(procedure=name.name, segments=list(name.labels))
     return {
         "segments": list(name.segments),
         "procedure_name": name.name,
@@ -424,8 +360,8 @@ def _died_within_90_days(case: Case, timeline: Timeline, proc: Procedure) -> boo
 
 
 def _timeline(case: Case, timeline: Timeline) -> dict[str, Any]:
-    primary, liver = case.procedure("primary_resection"), case.procedure("liver_resection")
-    timings = {lesion.timing for lesion in case.liver_lesions if lesion.timing}
+    # Only performed operations count: a planned one has not happened (no follow-up after it).
+    primary, liver = case.performed("primary_resection"), case.performed("liver_resection")
     after_primary = timeline.months_between(primary.id, liver.id) if primary and liver else None
     last = timeline.last_follow_up_day()
     follow_up_after_liver = None
@@ -434,11 +370,13 @@ def _timeline(case: Case, timeline: Timeline) -> dict[str, Any]:
     follow_up_after_primary = None
     if primary and last is not None and primary.id in timeline.procedure_day:
         follow_up_after_primary = (last - timeline.procedure_day[primary.id]) / DAYS_PER_MONTH
+    timing = timing_section(case, timeline)
     return {
-        "metastasis_timing": timings.pop() if len(timings) == 1 else None,
+        "metastasis_timing": timing.pop("metastasis_timing"),
         "liver_resection_after_primary_months": _round(after_primary, 1),
         "follow_up_after_liver_resection_months": _round(follow_up_after_liver, 1),
         "follow_up_after_primary_months": _round(follow_up_after_primary, 1),
+        **timing,
         "events": _events(case, timeline),
     }
 
@@ -447,7 +385,11 @@ def _events(case: Case, timeline: Timeline) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
     for proc in case.procedures:
         day = timeline.procedure_day.get(proc.id)
-        events.append({"day": day, "event": proc.name or proc.kind.replace("_", " ")})
+        label = proc.name or proc.kind.replace("_", " ")
+        planned = proc.status == "planned"
+        events.append(
+            {"day": day, "event": f"{label} (planned)" if planned else label, "status": proc.status}
+        )
         if proc.id in timeline.discharge_day:
             events.append(
                 {"day": timeline.discharge_day[proc.id], "event": f"discharge ({proc.id})"}
@@ -455,23 +397,66 @@ def _events(case: Case, timeline: Timeline) -> list[dict[str, Any]]:
     for ev, day in zip(case.follow_up, timeline.follow_up_day, strict=True):
         label = ev.kind.replace("_", " ") + (f": {ev.status}" if ev.status else "")
         events.append({"day": day, "event": label})
+    events += _dated_events(case, timeline)
     events.sort(key=lambda e: (e["day"] is None, e["day"] or 0.0))
     for e in events:
+        date = timeline.date_of(e["day"])
+        e["date"] = None if date is None else date.isoformat()
         e["month"] = None if e["day"] is None else _round(e["day"] / DAYS_PER_MONTH, 1)
         e["day"] = _round(e["day"], 1)
     return events
 
 
-def _surveillance(case: Case, grade: int | None, stage: str | None) -> dict[str, Any]:
-    liver = case.procedure("liver_resection")
+def _dated_events(case: Case, timeline: Timeline) -> list[dict[str, Any]]:
+    """Diagnosis, lesion detection, imaging, biopsy and systemic therapy (those with a time)."""
+    out: list[dict[str, Any]] = []
+    if timeline.diagnosis_day is not None:
+        out.append({"day": timeline.diagnosis_day, "event": "diagnosis of the primary tumour"})
+    for lesion, day in zip(case.liver_lesions, timeline.lesion_detected_day, strict=True):
+        if day is not None:
+            segs = ", ".join(str(s) for s in lesion.segments)
+            name = f"{lesion.id}, " if lesion.id else ""
+            out.append({"day": day, "event": f"liver lesion detected ({name}segment {segs})"})
+    for im, day in zip(case.imaging, timeline.imaging_day, strict=True):
+        if day is not None:
+            event = f"{im.modality.upper()} of the {im.target}: {im.finding}"
+            out.append({"day": day, "event": event})
+    for biopsy, day in zip(case.biopsies, timeline.biopsy_day, strict=True):
+        if day is not None:
+            out.append({"day": day, "event": f"biopsy of the {biopsy.target}: {biopsy.diagnosis}"})
+    for line, (start, end) in zip(case.systemic_therapy, timeline.therapy_days, strict=True):
+        setting = f" ({line.setting})" if line.setting else ""
+        if start is not None:
+            out.append({"day": start, "event": f"{line.regimen}{setting} started"})
+        if end is not None:
+            out.append({"day": end, "event": f"{line.regimen}{setting} ended"})
+    return out
+
+
+def _surveillance(
+    case: Case, grade: int | None, stage: str | None, grade_range: tuple[int, int] | None = None
+) -> dict[str, Any]:
+    # The index is the performed liver resection; before it, the schedule starts after the
+    # planned one (months are counted from that operation, never from today).
+    performed, planned = case.performed("liver_resection"), case.planned("liver_resection")
+    liver = planned or performed
     plan = surveillance.surveillance_plan(
         grade=grade,
         stage=stage,
         metastasectomy=liver is not None,
         primary_site=case.primary_tumour.site,
+        grade_range=grade_range,
     )
+    if planned is not None:
+        index, status = "planned liver resection", "planned"
+    elif performed is not None:
+        index, status = "liver resection", "performed"
+    else:
+        index, status = "primary treatment", None
     return {
-        "index": "liver resection" if liver else "primary treatment",
+        "index": index,
+        "index_status": status,
+        "starts": "after the planned liver resection" if status == "planned" else None,
         "rows": [
             {
                 "years": f"{row.from_year:g}-{row.to_year:g}"
@@ -490,24 +475,31 @@ def _surveillance(case: Case, grade: int | None, stage: str | None) -> dict[str,
 # --- pipeline ----------------------------------------------------------------------------
 
 
-def assess(case: Case) -> Assessment:
-    """Assess ``case``: scores, resection, outcomes, timeline, options, surveillance, findings."""
-    timeline = build_timeline(case)
+def assess(case: Case, *, today: dt.date | None = None) -> Assessment:
+    """Assess ``case``: scores, resection, outcomes, timeline, options, surveillance, findings.
+
+    ``today`` is the assessment date when the case file has no ``assessed_on`` (default: the
+    system date)."""
+    timeline = build_timeline(case, today=today)
     assumptions: list[str] = []
     grading = grading_section(case)
     grade = grading["fnclcc"]["grade"]
-    staging = staging_section(case, grade)
+    staging_data = staging_section(case, grade, timeline)
     liver_function = _liver_function(case, assumptions)
     resection = _resection(case, liver_function)
+    resection.update(resection_plan.plan_section(case, liver_function, resection))
     outcomes = {
-        "liver_resection": _outcome(case, case.procedure("liver_resection"), timeline, liver=True),
+        # Outcomes exist only for operations that have been performed.
+        "liver_resection": _outcome(case, case.performed("liver_resection"), timeline, liver=True),
         "primary_resection": _outcome(
-            case, case.procedure("primary_resection"), timeline, liver=False
+            case, case.performed("primary_resection"), timeline, liver=False
         ),
     }
     data: dict[str, Any] = {
         "livermet_version": __version__,
         "notice": NOTICE,
+        "assessed_on": None if timeline.assessed_on is None else timeline.assessed_on.isoformat(),
+        "phase": phase(case),
         "case": {
             "id": case.id,
             "age_years": case.patient.age_years,
@@ -518,16 +510,25 @@ def assess(case: Case) -> Assessment:
             ),
             "source": case.source,
         },
+        "fitness": fitness_section(case),
         "grading": grading,
-        "staging": staging,
+        "staging": staging_data,
         "liver_function": liver_function,
+        "liver_lesions": resection_plan.liver_lesions(case, timeline),
         "resection": resection,
         "outcomes": outcomes,
         "timeline": _timeline(case, timeline),
     }
+    data["response"] = {"recist": response.recist_section(case, timeline)}
+    data["prognostic_factors"] = prognosis.prognostic_factors(case, data)
     options = treatment_options(case, data)
     data["options"] = [o.to_dict() for o in options]
-    data["surveillance"] = _surveillance(case, grade, staging["ajcc8"]["stage"])
+    data["surveillance"] = _surveillance(
+        case,
+        grade,
+        staging.surveillance_stage(staging_data, case),
+        prognosis.grade_range(grading),
+    )
     data["evidence"] = evidence_summary()
     findings = detect_findings(case, timeline, data)
     data["findings"] = [f.to_dict() for f in findings]

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from livermet.case.model import Case
+from livermet.case.plan import plan_findings
+from livermet.case.staging import staging_issues
 from livermet.case.timeline import DAYS_PER_MONTH, Timeline
+from livermet.case.timing import timing_issues
 from livermet.clinical import ajcc
 from livermet.clinical.units import parse_quantity
 
@@ -69,12 +72,12 @@ def _observation_period(case: Case, timeline: Timeline) -> list[Finding]:
     checks = [
         (
             case.statements.observation_period_after_liver_resection_months,
-            case.procedure("liver_resection"),
+            case.performed("liver_resection"),
             "liver resection",
         ),
         (
             case.statements.observation_period_after_primary_months,
-            case.procedure("primary_resection"),
+            case.performed("primary_resection"),
             "primary resection",
         ),
     ]
@@ -99,7 +102,7 @@ def _observation_period(case: Case, timeline: Timeline) -> list[Finding]:
 
 
 def _readmission(case: Case, data: dict[str, Any]) -> list[Finding]:
-    proc = case.procedure("liver_resection")
+    proc = case.performed("liver_resection")  # a planned operation has no outcome yet
     if proc is None or proc.readmission_90d is not None:
         return []
     tols = (data["outcomes"]["liver_resection"] or {}).get("textbook_outcome", {})
@@ -190,6 +193,9 @@ def detect_findings(case: Case, timeline: Timeline, data: dict[str, Any]) -> lis
     found = [
         *_primary_size(case),
         *_observation_period(case, timeline),
+        *(Finding(*issue) for issue in timing_issues(case, timeline)),
+        *(Finding(*issue) for issue in plan_findings(case, data)),
+        *(Finding(*issue) for issue in staging_issues(data["staging"])),
         *_readmission(case, data),
         *_grade(case, data),
         *_resection_name(case, data),

@@ -105,6 +105,27 @@ def parse_error(exc: Exception) -> str:
     return str(exc)
 
 
+class CaseYamlLoader(yaml.SafeLoader):
+    """YAML's safe loader, with dates left as text: the case model reads them, so that an
+    impossible date (2024-13-01) is an error naming its field, not a YAML parse error."""
+
+
+CaseYamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str) -> Any:
+    """One YAML document, read by :class:`CaseYamlLoader`."""
+    return yaml.load(text, Loader=CaseYamlLoader)
+
+
+def load_yaml_all(text: str) -> list[Any]:
+    """Every YAML document of a text, read by :class:`CaseYamlLoader`."""
+    return list(yaml.load_all(text, Loader=CaseYamlLoader))
+
+
 PARSE_ERRORS = (json.JSONDecodeError, yaml.YAMLError, RecursionError, ValueError)
 """What parsing JSON or YAML may raise on bad input (ValueError: a number over 4300 digits)."""
 
@@ -112,10 +133,10 @@ PARSE_ERRORS = (json.JSONDecodeError, yaml.YAMLError, RecursionError, ValueError
 def parse_text(text: str, name: str, *, json_only: bool = False, field: str = "CASE") -> Any:
     """The data of a JSON (``json_only``) or YAML text; any parse failure is an InputError.
 
-    YAML is read with ``safe_load``: tags such as ``!!python/object`` are refused.
+    YAML is read with a safe loader: tags such as ``!!python/object`` are refused.
     """
     try:
-        return json.loads(text) if json_only else yaml.safe_load(text)
+        return json.loads(text) if json_only else load_yaml(text)
     except PARSE_ERRORS as exc:
         raise InputError(f"cannot parse {name}: {parse_error(exc)}", field) from None
 

@@ -13,10 +13,11 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from livermet.clinical.anatomy import parse_segments
 from livermet.clinical.complications import parse_clavien_dindo
+from livermet.clinical.recist import diameter_mm
 from livermet.clinical.units import Measurement, parse_quantity
 
 
@@ -102,6 +103,18 @@ BloodLoss = Annotated[Reported, _checked("blood_loss")]
 Duration = Annotated[Reported, AfterValidator(_check_duration)]
 
 
+def _check_diameter(value: Reported) -> Reported:
+    try:
+        diameter_mm(value, "diameter")
+    except ValueError as exc:
+        raise ValueError(_message_of(exc)) from None
+    return value
+
+
+Diameter = Annotated[Reported, AfterValidator(_check_diameter)]
+"""A lesion diameter (RECIST): a size, or 0 mm for a lesion that has gone."""
+
+
 def measure(value: Reported | None, kind: str) -> Measurement | None:
     """Canonical measurement of an already-validated reported value (None stays None)."""
     return None if value is None else parse_quantity(value, kind, kind)
@@ -134,6 +147,21 @@ When = dt.date | Offset
 # --- patient and tumour -------------------------------------------------------------------
 
 
+_ROMAN_ASA = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6}
+
+
+def _asa_class(value: Any) -> Any:
+    """ASA classes are written in Roman numerals as often as not ('III', 'ASA III')."""
+    if isinstance(value, str):
+        text = value.strip().upper().removeprefix("ASA").strip()
+        if text in _ROMAN_ASA:
+            return _ROMAN_ASA[text]
+        if text.isdigit():
+            return int(text)
+        raise ValueError(f"{value!r} is not an ASA class; expected 1-6 or I-VI")
+    return value
+
+
 class Patient(_Model):
     age_years: int | None = Field(default=None, ge=0, le=120, description="age at presentation")
     sex: Literal["male", "female", "other"] | None = None
@@ -142,6 +170,17 @@ class Patient(_Model):
     comorbidities: list[str] = Field(default_factory=list)
     performance_status: str | None = Field(
         default=None, description="ECOG grade or the report's words, e.g. 'general condition good'"
+    )
+    ecog: int | None = Field(
+        default=None, ge=0, le=4, description="ECOG performance status, 0 (fully active) to 4"
+    )
+    asa: Annotated[int, BeforeValidator(_asa_class)] | None = Field(
+        default=None, ge=1, le=6, description="ASA physical status class, 1-6 (or I-VI)"
+    )
+    dialysis: bool | None = Field(
+        default=None,
+        description="dialysis at least twice, or CVVHD for 24 h, in the week before (MELD sets "
+        "creatinine to 4.0 mg/dL)",
     )
 
 
@@ -160,12 +199,24 @@ class Immunohistochemistry(_Model):
 
 NecrosisCategory = Literal["none", "<50%", ">=50%"]
 
+PrimaryExtension = Literal[
+    "confined",
+    "adnexa",
+    "pelvis",
+    "abdomen_one_site",
+    "abdomen_multiple_sites",
+    "bladder_or_rectum",
+]
+
 
 class PrimaryTumour(_Model):
     site: str = Field(description="anatomical site, e.g. 'thigh'")
     site_group: Literal[
         "extremity", "trunk", "retroperitoneum", "head_neck", "visceral", "uterus", "other"
-    ] = Field(description="AJCC 8 chapter of the site; staging covers extremity and trunk")
+    ] = Field(
+        description="AJCC 8 chapter of the site: extremity and trunk, retroperitoneum (AJCC 8 "
+        "stage groups), uterus (FIGO), head_neck and visceral (no stage groups), other"
+    )
     laterality: Literal["left", "right", "midline", "bilateral"] | None = None
     depth: Literal["superficial", "deep"] | None = None
     histology: str = Field(description="e.g. 'leiomyosarcoma'")
@@ -182,15 +233,30 @@ class PrimaryTumour(_Model):
     )
     immunohistochemistry: list[Immunohistochemistry] = Field(default_factory=list)
     nodal_status: Literal["N0", "N1", "NX"] | None = None
+    diagnosed: When | None = Field(
+        default=None, description="when the primary was diagnosed (a date or an offset)"
+    )
+    extension: PrimaryExtension | None = Field(
+        default=None,
+        description="how far the primary extends (FIGO T of a uterine sarcoma): confined to the "
+        "organ, adnexa, other pelvic tissues, abdominal tissues at one or more sites, bladder or "
+        "rectum",
+    )
 
 
 class LiverLesion(_Model):
+    id: str | None = Field(
+        default=None, description="a label the imaging measurements refer to, e.g. 'L1'"
+    )
     segments: Segments = Field(min_length=1, description="Couinaud segments, 1-8 (4a/4b)")
     size: Size | None = None
     size_method: Literal["ct", "mri", "ultrasound", "pathology", "other"] | None = None
     number: int = Field(default=1, ge=1)
     timing: Literal["synchronous", "metachronous"] | None = None
     vascularity: Literal["hypovascular", "hypervascular", "unknown"] | None = None
+    detected: When | None = Field(
+        default=None, description="when the lesion was first seen (a date or an offset)"
+    )
     source: str | None = None
 
 
@@ -229,6 +295,19 @@ class LiverFunction(_Model):
     tumour_volume: Volume | None = None
 
 
+class LesionMeasurement(_Model):
+    """One lesion's diameter at one imaging time point (RECIST 1.1)."""
+
+    lesion: str = Field(description="the lesion's label, the same at every time point, e.g. 'L1'")
+    diameter: Diameter = Field(
+        description="longest diameter (short axis for a lymph node); 0 mm for a lesion that has "
+        "gone"
+    )
+    organ: str = Field(default="liver", description="organ of the lesion, e.g. 'liver', 'lung'")
+    target: bool = Field(default=True, description="a RECIST target lesion (else non-target)")
+    lymph_node: bool = False
+
+
 class Imaging(_Model):
     modality: Literal["ct", "mri", "eob-mri", "fdg-pet", "ultrasound", "other"]
     target: str = Field(description="'primary', 'liver', or a site")
@@ -237,6 +316,12 @@ class Imaging(_Model):
     size: Size | None = None
     suv_max: float | None = Field(default=None, ge=0, le=100)
     when: When | None = None
+    measurements: list[LesionMeasurement] = Field(
+        default_factory=list, description="lesion diameters at this time point (RECIST 1.1)"
+    )
+    new_lesions: bool | None = Field(
+        default=None, description="unequivocal new lesions at this time point"
+    )
 
 
 class Biopsy(_Model):
@@ -272,10 +357,19 @@ ProcedureKind = Literal[
 class Procedure(_Model):
     id: str = Field(description="short id other events refer to, e.g. 'liver-resection'")
     kind: ProcedureKind
+    status: Literal["planned", "performed"] = Field(
+        default="performed",
+        description="a planned procedure has a planned date (when) or none; a file without "
+        "the field means performed",
+    )
     name: str | None = Field(default=None, description="as the report names it")
     when: When | None = None
     approach: Literal["open", "laparoscopic", "robotic", "hand-assisted", "hybrid"] | None = None
     segments_resected: Segments = Field(default_factory=list)
+    target_segments: Segments = Field(
+        default_factory=list,
+        description="segments treated by an ablation or another local therapy (not resected)",
+    )
     duration: Duration | None = None
     blood_loss: BloodLoss | None = None
     converted: bool | None = Field(default=None, description="conversion to open surgery")
@@ -290,6 +384,15 @@ class Procedure(_Model):
     intraoperative_incident_grade2_or_more: bool | None = None
     bile_leak_grade_b_or_c: bool | None = None
     liver_failure_grade_b_or_c: bool | None = None
+
+
+class SystemicTherapy(_Model):
+    """A line of chemotherapy or other systemic treatment, previous or current."""
+
+    regimen: str = Field(description="e.g. 'doxorubicin', 'gemcitabine + docetaxel'")
+    setting: Literal["neoadjuvant", "adjuvant", "palliative", "other"] | None = None
+    started: When | None = None
+    ended: When | None = Field(default=None, description="none: ongoing")
 
 
 class FollowUpEvent(_Model):
@@ -324,8 +427,12 @@ class Case(_Model):
     imaging: list[Imaging] = Field(default_factory=list)
     biopsies: list[Biopsy] = Field(default_factory=list)
     procedures: list[Procedure] = Field(default_factory=list)
+    systemic_therapy: list[SystemicTherapy] = Field(default_factory=list)
     follow_up: list[FollowUpEvent] = Field(default_factory=list)
     statements: Statements = Field(default_factory=Statements)
+    assessed_on: dt.date | None = Field(
+        default=None, description="the date of the tumour board (default: today)"
+    )
     notes: str | None = None
 
     @model_validator(mode="after")
@@ -340,6 +447,16 @@ class Case(_Model):
     def procedure(self, kind: str) -> Procedure | None:
         """The first procedure of a kind (a case report has at most one of each)."""
         return next((p for p in self.procedures if p.kind == kind), None)
+
+    def performed(self, kind: str) -> Procedure | None:
+        """The first procedure of a kind that has been performed (planned ones are skipped)."""
+        return next(
+            (p for p in self.procedures if p.kind == kind and p.status == "performed"), None
+        )
+
+    def planned(self, kind: str) -> Procedure | None:
+        """The first planned procedure of a kind."""
+        return next((p for p in self.procedures if p.kind == kind and p.status == "planned"), None)
 
 
 def case_json_schema() -> dict[str, Any]:

@@ -2,6 +2,13 @@
 
 Day 0 is the case's index event. Months are converted with the mean Gregorian month
 (30.4375 days), so that "4 months after" comes back as 4.0 months.
+
+Every time of the case file is placed: procedures (performed, or planned with their planned date),
+discharges, follow-up, the primary's diagnosis, each liver lesion's detection, imaging and biopsy
+time points, systemic therapy lines, and the assessment date (the tumour board's date: the case
+file's ``assessed_on``, else the date passed by the caller, else today). A planned procedure keeps
+its planned day so that other times may refer to it, but :meth:`Timeline.performed_day` and
+:meth:`Timeline.happened` never count it as having happened.
 """
 
 from __future__ import annotations
@@ -18,13 +25,42 @@ DAYS_PER_YEAR = 365.25
 
 @dataclass(frozen=True)
 class Timeline:
-    """Days since the index event, for each procedure and follow-up event that has a time."""
+    """Days since the index event, for each event of the case that has a time.
+
+    ``procedure_day`` holds planned procedures too (their planned day); ``planned`` names them.
+    Lists are parallel to the case's lists (``liver_lesions``, ``imaging``, ``biopsies``,
+    ``systemic_therapy``); None where the event has no time.
+    """
 
     procedure_day: dict[str, float]
     discharge_day: dict[str, float]
     follow_up_day: list[float | None]
     index_date: dt.date | None = None
     notes: list[str] = field(default_factory=list)
+    planned: frozenset[str] = frozenset()
+    diagnosis_day: float | None = None
+    lesion_detected_day: list[float | None] = field(default_factory=list)
+    imaging_day: list[float | None] = field(default_factory=list)
+    biopsy_day: list[float | None] = field(default_factory=list)
+    therapy_days: list[tuple[float | None, float | None]] = field(default_factory=list)
+    assessed_on: dt.date | None = None
+    assessed_day: float | None = None
+
+    def performed_day(self, procedure_id: str) -> float | None:
+        """Day of a procedure that has happened (None for a planned one or one without a time)."""
+        if procedure_id in self.planned:
+            return None
+        return self.procedure_day.get(procedure_id)
+
+    def happened(self, procedure_id: str) -> bool:
+        """The procedure is recorded as performed (whether or not it has a time)."""
+        return procedure_id not in self.planned
+
+    def date_of(self, day: float | None) -> dt.date | None:
+        """Calendar date of a day on the axis (None without a dated index event)."""
+        if day is None or self.index_date is None:
+            return None
+        return self.index_date + dt.timedelta(days=round(day))
 
     def months_between(self, start_id: str, end_id: str) -> float | None:
         start, end = self.procedure_day.get(start_id), self.procedure_day.get(end_id)
@@ -50,14 +86,17 @@ def _offset_days(offset: Offset) -> float:
     return offset.years * DAYS_PER_YEAR
 
 
-def build_timeline(case: Case) -> Timeline:
+def build_timeline(case: Case, *, today: dt.date | None = None) -> Timeline:
     """Place every timed event of ``case`` on the day axis of its index event.
+
+    ``today`` is the assessment date when the case file gives none (default: the system date).
 
     Raises
     ------
     InputError
         for an offset from an unknown event, a circular reference, a real date when the index
-        event has none, or a discharge before its operation (the field path is named).
+        event has none, a discharge before its operation, a discharge of a planned operation, or
+        a systemic therapy that ends before it starts (the field path is named).
     """
     procedures = {p.id: (i, p) for i, p in enumerate(case.procedures)}
     if case.index_event not in procedures:
@@ -104,6 +143,11 @@ def build_timeline(case: Case) -> Timeline:
     for pid, (i, proc) in procedures.items():
         if proc.discharge is None:
             continue
+        if proc.status == "planned":
+            raise InputError(
+                "a planned operation has no discharge; set status: performed or remove it",
+                f"procedures[{i}].discharge",
+            )
         day = resolve(proc.discharge, f"procedures[{i}].discharge", ())
         if pid in resolved and day < resolved[pid]:
             raise InputError(
@@ -115,4 +159,40 @@ def build_timeline(case: Case) -> Timeline:
     follow_up = [
         resolve(ev.when, f"follow_up[{i}].when", ()) for i, ev in enumerate(case.follow_up)
     ]
-    return Timeline(resolved, discharge, list(follow_up), index_date)
+
+    def optional(when: When | None, path: str) -> float | None:
+        return None if when is None else resolve(when, path, ())
+
+    diagnosed = optional(case.primary_tumour.diagnosed, "primary_tumour.diagnosed")
+    detected = [
+        optional(lesion.detected, f"liver_lesions[{i}].detected")
+        for i, lesion in enumerate(case.liver_lesions)
+    ]
+    imaging = [optional(im.when, f"imaging[{i}].when") for i, im in enumerate(case.imaging)]
+    biopsies = [optional(b.when, f"biopsies[{i}].when") for i, b in enumerate(case.biopsies)]
+    therapy: list[tuple[float | None, float | None]] = []
+    for i, line in enumerate(case.systemic_therapy):
+        start = optional(line.started, f"systemic_therapy[{i}].started")
+        end = optional(line.ended, f"systemic_therapy[{i}].ended")
+        if start is not None and end is not None and end < start:
+            raise InputError(
+                f"the therapy ends {start - end:g} days before it starts",
+                f"systemic_therapy[{i}].ended",
+            )
+        therapy.append((start, end))
+    assessed_on = case.assessed_on or today or dt.date.today()
+    assessed_day = None if index_date is None else float((assessed_on - index_date).days)
+    return Timeline(
+        resolved,
+        discharge,
+        list(follow_up),
+        index_date,
+        planned=frozenset(p.id for p in case.procedures if p.status == "planned"),
+        diagnosis_day=diagnosed,
+        lesion_detected_day=detected,
+        imaging_day=imaging,
+        biopsy_day=biopsies,
+        therapy_days=therapy,
+        assessed_on=assessed_on,
+        assessed_day=assessed_day,
+    )

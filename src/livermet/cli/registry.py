@@ -23,6 +23,7 @@ from livermet.case.load import (
     PARSE_ERRORS,
     case_from_data,
     load_case,
+    load_yaml_all,
     parse_error,
     read_text_file,
 )
@@ -66,7 +67,7 @@ def _cases_from_file(path: Path, fmt: Interchange) -> list[Case]:
             return [interchange.case_from_fhir_json(ln) for ln in lines]  # NDJSON of bundles
         return [interchange.case_from_fhir_json(text)]
     try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+        documents = [d for d in load_yaml_all(text) if d is not None]
     except PARSE_ERRORS as exc:
         raise InputError(f"cannot parse {path.name}: {parse_error(exc)}", "FILE") from None
     if len(documents) == 1 and isinstance(documents[0], list):

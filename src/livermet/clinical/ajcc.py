@@ -1,16 +1,25 @@
-"""AJCC 8th edition staging of soft-tissue sarcoma of the trunk and extremities (spec §2).
+"""AJCC 8th edition staging of soft-tissue sarcoma: trunk/extremities and retroperitoneum.
 
-Source: Amin MB, et al. (eds). AJCC Cancer Staging Manual, 8th ed. Springer, 2017, chapter
-"Soft tissue sarcoma of the trunk and extremities"; checked in the spec against World J Clin
-Oncol 2023;14(2):89 Table 2 and the OncoLink staging page [V2].
+Sources: Amin MB, et al. (eds). AJCC Cancer Staging Manual, 8th ed. Springer, 2017, chapters
+41 "Soft tissue sarcoma of the trunk and extremities" (Yoon SS, et al.) and 44 "Soft tissue sarcoma
+of the retroperitoneum" (Pollock RE, et al.), as reproduced by the NCI PDQ "Soft Tissue Sarcoma
+Treatment" (2025) Tables 1 and 7; World J Clin Oncol 2023;14(2):89 Table 2; Fisher SB, et al.
+(NCDB, 2019) for the retroperitoneal groups IA-IIIB.
 
-T by greatest dimension (T1 <= 5 cm, T2 > 5-10, T3 > 10-15, T4 > 15 cm) [V2]; stage groups
-IA/IB/II/IIIA/IIIB/IV from T, N, M and FNCLCC grade [V2]. NX is grouped with N0 [V1].
-Retroperitoneal, head & neck and visceral sarcomas have other chapters and are out of scope.
+T by greatest dimension, the same for both chapters (T1 <= 5 cm, T2 > 5-10, T3 > 10-15,
+T4 > 15 cm); stage groups IA/IB/II/IIIA/IIIB from T and FNCLCC grade when N0 M0; M1 is stage IV.
+The chapters differ only for N1 M0: stage IV for the trunk and extremities, stage IIIB for the
+retroperitoneum (NCI PDQ Table 7 footnote; a single reproduction of the retroperitoneal table was
+found, so this is the documented default). NX is grouped with N0 (AJCC 8, 2017).
+
+Head and neck (chapter 40) and abdominal/thoracic visceral organs (chapter 42) have T, N and M but
+no recommended stage grouping (NCI PDQ 2025; OncoLink 2024): :data:`AJCC8_CHAPTERS`,
+:func:`ajcc8_head_neck_t_category`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +41,9 @@ from livermet.errors import InputError
 ObjectArray = npt.NDArray[np.object_]
 
 T_UPPER_BOUNDS_CM = (5.0, 10.0, 15.0)
-"""Upper (inclusive) size limits of T1, T2, T3 in cm; T4 > 15 cm (AJCC 8, 2017; spec §2 [V2])."""
+"""Upper (inclusive) size limits of T1, T2, T3 in cm; T4 > 15 cm, trunk/extremities and
+retroperitoneum alike (AJCC 8, 2017, chapters 41 and 44; NCI PDQ 2025 Table 1). 50 mm = 5 cm
+exactly is T1."""
 
 T_CATEGORIES = ("T1", "T2", "T3", "T4")
 
@@ -40,7 +51,7 @@ SIZE_RANGE_CM = (0.0, 100.0)
 """Plausibility range of the greatest tumour dimension, (0, 100] cm (engineering choice)."""
 
 N_CATEGORIES = ("N0", "N1", "NX")
-"""NX (nodes not assessed) is grouped with N0 (AJCC 8, 2017; spec §2 [V1])."""
+"""NX (nodes not assessed) is grouped with N0 (AJCC 8, 2017; NCI PDQ 2025)."""
 
 M_CATEGORIES = ("M0", "M1")
 
@@ -59,7 +70,19 @@ STAGE_TABLE: dict[tuple[str, str], str] = {
     ("T4", "high"): "IIIB",
 }
 """Stage of N0 M0 tumours by (T, grade group); "low" = G1 or GX, "high" = G2 or G3
-(AJCC 8, 2017; spec §2 [V2]). Any N1 or M1 is stage IV."""
+(AJCC 8, 2017, chapters 41 and 44). M1 is stage IV; N1 M0 is :data:`N1_M0_STAGE` by chapter."""
+
+SITES = ("trunk_extremity", "retroperitoneum")
+"""Chapters with AJCC 8 stage groups for soft-tissue sarcoma: 41 (trunk and extremities) and 44
+(retroperitoneum)."""
+
+N1_M0_STAGE: dict[str, str] = {"trunk_extremity": "IV", "retroperitoneum": "IIIB"}
+"""Stage of any T, N1, M0, any G: IV for the trunk and extremities, IIIB for the retroperitoneum
+(AJCC 8, 2017, as reproduced by NCI PDQ 2025 Table 7 footnote "Stage IIIB for soft tissue sarcoma
+of the retroperitoneum; stage IV for soft tissue sarcoma of the trunk and extremities")."""
+
+STAGE_ORDER = ("IA", "IB", "II", "IIIA", "IIIB", "IV")
+"""AJCC 8 soft-tissue sarcoma stage groups, least to most advanced."""
 
 
 @dataclass(frozen=True)
@@ -133,27 +156,36 @@ def ajcc8_stage(
     n: Any = None,
     m: Any = None,
     grade: Any = None,
+    site: str = "trunk_extremity",
 ) -> Ajcc8Result:
-    """AJCC 8th-edition stage group of an extremity/trunk soft-tissue sarcoma.
+    """AJCC 8th-edition stage group of a trunk/extremity or retroperitoneal soft-tissue sarcoma.
 
     Parameters
     ----------
     size_cm
         Greatest tumour dimension, cm, (0, 100]; None/NaN = unknown.
     n
-        "N0", "N1", "NX"; None = not stated, treated as NX and grouped with N0 (spec §2 [V1]:
-        AJCC 8 groups unknown nodal status with N0 — implementation default for None).
+        "N0", "N1", "NX"; None = not stated, treated as NX and grouped with N0 (AJCC 8 groups
+        unknown nodal status with N0; None taken as NX is this implementation's default).
     m
-        "M0", "M1"; None = unknown (no MX in AJCC 8, so the stage stays undetermined unless N1).
+        "M0", "M1"; None = unknown (no MX in AJCC 8, so the stage stays undetermined unless it
+        does not matter: N1 on the trunk/extremities is stage IV with M0 or M1).
     grade
         FNCLCC grade 1, 2, 3 (or "G1".."G3", "GX"); None/NaN = GX, grouped with G1.
+    site
+        "trunk_extremity" (chapter 41, the default) or "retroperitoneum" (chapter 44); see
+        :data:`N1_M0_STAGE`.
 
     Returns
     -------
     Ajcc8Result
-        Stage IV whenever N1 or M1, regardless of T (also with unknown size); otherwise the
-        N0 M0 table; None when M or T is unknown and decides the stage.
+        Stage IV whenever M1 (and for N1 on the trunk/extremities), regardless of T (also with
+        unknown size); IIIB for N1 M0 of the retroperitoneum; otherwise the N0 M0 table; None
+        when M or T is unknown and decides the stage (:func:`ajcc8_stage_bounds` gives the
+        possible stages then).
     """
+    if site not in SITES:
+        raise InputError(f"expected one of {', '.join(SITES)}; got {site!r}", "site")
     scalar = is_scalar(size_cm, n, m, grade)
     t_labels = _t_category_array(as_float_array(size_cm, "size_cm"))
     n_labels = as_label_array(n, "n", N_CATEGORIES)
@@ -169,9 +201,17 @@ def ajcc8_stage(
     for (t_cat, group), group_stage in STAGE_TABLE.items():
         local_stage[(t_labels == t_cat) & (grade_group == group)] = group_stage
 
-    distant = (n_labels == "N1") | (m_labels == "M1")
+    n1_stage = N1_M0_STAGE[site]
+    distant = m_labels == "M1"
+    if n1_stage == "IV":  # N1 is stage IV whatever M is
+        distant = distant | (n_labels == "N1")
+    nodal = (m_labels == "M0") & (n_labels == "N1")
     local = (m_labels == "M0") & np.isin(n_labels, ("N0", "NX"))
-    stage = select([distant, local], [np.array("IV", dtype=object), local_stage], _NONE)
+    stage = select(
+        [distant, nodal, local],
+        [np.array("IV", dtype=object), np.array(n1_stage, dtype=object), local_stage],
+        _NONE,
+    )
 
     return Ajcc8Result(
         t=scalar_or_array(t_labels, scalar),
@@ -180,3 +220,164 @@ def ajcc8_stage(
         grade=scalar_or_array(g_labels, scalar),
         stage=scalar_or_array(np.asarray(stage, dtype=object), scalar),
     )
+
+
+# --- bounded stage (one patient) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageBounds:
+    """The stage groups a patient can have when some staging inputs are unknown.
+
+    Attributes
+    ----------
+    stage
+        The stage group when every possible value of the unknown inputs gives the same one,
+        else None.
+    candidates
+        Every stage group the unknown inputs allow, least to most advanced (one when decided,
+        empty when nothing can be said).
+    missing
+        Names of the unknown inputs that leave the stage undecided (empty when decided).
+    text
+        The stage for a reader: "IIIA", "IIIB or IV", "I (IA or IB)", or "not known".
+    """
+
+    stage: str | None
+    candidates: tuple[str, ...]
+    missing: tuple[str, ...]
+    text: str
+
+    @property
+    def stage_min(self) -> str | None:
+        """Least advanced possible stage group."""
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def stage_max(self) -> str | None:
+        """Most advanced possible stage group."""
+        return self.candidates[-1] if self.candidates else None
+
+
+def _roman(stage: str) -> str:
+    return stage.rstrip("ABC") or stage
+
+
+def stage_bounds(stages: set[str], order: tuple[str, ...], missing: tuple[str, ...]) -> StageBounds:
+    """:class:`StageBounds` of the set of stage groups ``stages`` (ordered by ``order``).
+
+    ``missing`` names the unknown inputs; it is kept only when the stage is undecided. Two or
+    more sub-stages of one group read "I (IA or IB)"; otherwise the candidates are joined by
+    "or".
+    """
+    candidates = tuple(s for s in order if s in stages)
+    if len(candidates) == 1:
+        return StageBounds(candidates[0], candidates, (), candidates[0])
+    if not candidates:
+        return StageBounds(None, (), missing, "not known")
+    joined = " or ".join(candidates)
+    groups = {_roman(s) for s in candidates}
+    text = f"{groups.pop()} ({joined})" if len(groups) == 1 else joined
+    return StageBounds(None, candidates, missing, text)
+
+
+_T_REPRESENTATIVE_CM = {"T1": 1.0, "T2": 7.5, "T3": 12.5, "T4": 20.0}
+
+
+def ajcc8_stage_bounds(
+    *,
+    size_cm: float | None = None,
+    n: str | None = None,
+    m: str | None = None,
+    grade: int | str | None = None,
+    site: str = "trunk_extremity",
+) -> StageBounds:
+    """Possible AJCC 8 stage groups of one patient, over the values of the unknown inputs.
+
+    Like the FNCLCC total_min/total_max: an unknown size is tried as T1..T4, an unknown M as
+    M0 and M1; N (NX = N0) and grade (GX = G1) are never unknown for the stage (AJCC 8, 2017).
+    Parameters as :func:`ajcc8_stage` (scalars only).
+    """
+    sizes: list[float | None] = [size_cm]
+    missing: list[str] = []
+    size_unknown = size_cm is None or (isinstance(size_cm, float) and math.isnan(size_cm))
+    if size_unknown:
+        sizes = list(_T_REPRESENTATIVE_CM.values())
+    ms: list[str | None] = [m] if m is not None else ["M0", "M1"]
+    stages: set[str] = set()
+    by_size: dict[str, set[str]] = {}  # stages for each tried size (over M)
+    by_m: dict[str, set[str]] = {}  # stages for each tried M (over sizes)
+    for size in sizes:
+        for m_value in ms:
+            stage = ajcc8_stage(size_cm=size, n=n, m=m_value, grade=grade, site=site).stage
+            stages.add(stage)
+            by_size.setdefault(str(size), set()).add(stage)
+            by_m.setdefault(str(m_value), set()).add(stage)
+    if size_unknown and _varies(by_m):  # with M fixed, the size still changes the stage
+        missing.append("size")
+    if m is None and _varies(by_size):  # with the size fixed, M still changes the stage
+        missing.append("M")
+    return stage_bounds(stages, STAGE_ORDER, tuple(missing))
+
+
+def _varies(groups: dict[str, set[str]]) -> bool:
+    """True when some group (fixed value of one input) still holds several stages."""
+    return any(len(v) > 1 for v in groups.values())
+
+
+# --- chapters --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ajcc8Chapter:
+    """One AJCC 8 chapter a sarcoma's site is staged by.
+
+    Attributes
+    ----------
+    number
+        Chapter number in the AJCC Cancer Staging Manual, 8th ed. (2017).
+    title
+        Chapter title.
+    stage_groups
+        True when the chapter defines prognostic stage groups.
+    """
+
+    number: int
+    title: str
+    stage_groups: bool
+
+
+AJCC8_CHAPTERS: dict[str, Ajcc8Chapter] = {
+    "head_neck": Ajcc8Chapter(40, "Soft tissue sarcoma of the head and neck", False),
+    "trunk_extremity": Ajcc8Chapter(41, "Soft tissue sarcoma of the trunk and extremities", True),
+    "visceral": Ajcc8Chapter(
+        42, "Soft tissue sarcoma of the abdomen and thoracic visceral organs", False
+    ),
+    "retroperitoneum": Ajcc8Chapter(44, "Soft tissue sarcoma of the retroperitoneum", True),
+    "uterus": Ajcc8Chapter(54, "Corpus uteri - sarcoma", True),
+}
+"""AJCC 8 chapters by site (Amin MB, et al., AJCC Cancer Staging Manual, 8th ed., 2017; chapter
+numbers and pages as listed by NCI PDQ 2025). "There is no recommended prognostic stage grouping
+for soft tissue sarcoma of the abdomen, thoracic visceral organs, and head and neck" (NCI PDQ
+2025; OncoLink 2024). Chapter 54 uses the FIGO stages of uterine sarcoma
+(:mod:`livermet.clinical.figo`)."""
+
+HEAD_NECK_T_UPPER_BOUNDS_CM = (2.0, 4.0)
+"""Head and neck (chapter 40): T1 <= 2 cm, T2 > 2 to <= 4 cm, T3 > 4 cm; T4 is invasion of
+adjoining structures whatever the size (AJCC 8, 2017, as reproduced by NCI PDQ 2025 Table 1)."""
+
+
+def ajcc8_head_neck_t_category(size_cm: float | None) -> str | None:
+    """T of a head and neck soft-tissue sarcoma from its size: "T1", "T2", "T3" or None.
+
+    T4 (invasion of the orbit, skull base, brain, carotid...) is not a size: the caller must
+    say that T4 is not assessed when invasion is not recorded.
+    """
+    if size_cm is None or math.isnan(size_cm):
+        return None
+    check_range(np.array(float(size_cm)), "size_cm", *SIZE_RANGE_CM, "cm", low_inclusive=False)
+    if size_cm <= HEAD_NECK_T_UPPER_BOUNDS_CM[0]:
+        return "T1"
+    if size_cm <= HEAD_NECK_T_UPPER_BOUNDS_CM[1]:
+        return "T2"
+    return "T3"

@@ -144,7 +144,7 @@ def _type_of_resection(resection: ResectionName) -> tuple[str | None, bool, str]
         if label in POSTEROSUPERIOR_LABELS:
             why = f"S{label} is posterosuperior (Kazaryan 2011)"
             return "posterosuperior segmentectomy", False, why
-        why = "a whole segment 4 includes posterosuperior S4a (inference, UNV)"
+        why = "a whole segment 4 includes posterosuperior S4a (inference)"
         return "posterosuperior segmentectomy", True, why
     return None, False, f"{resection.name} is not one of the Kawaguchi 2018 procedure types"
 

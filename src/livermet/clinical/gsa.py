@@ -133,8 +133,8 @@ def gsa_assessment(
     reasons = _pair(hh_text, lhl_text)
     reference = (
         f"normal if HH15 ≤ {hh15_upper_normal:.2f} and LHL15 ≥ {lhl15_lower_normal:.2f} "
-        "(cut-offs used in Japanese surgical practice, unverified [UNV]); reference values "
-        "HH15 0.537 ± 0.037, LHL15 0.942 ± 0.017 (Torizuka 1992 [UNV]); "
+        "(cut-offs used in Japanese surgical practice, not verified against a publication); "
+        "reference values HH15 0.537 ± 0.037, LHL15 0.942 ± 0.017 (Torizuka 1992); "
         "LHL15 controls 0.936 ± 0.015 (Kudo 1992)"
     )
     return GsaResult(

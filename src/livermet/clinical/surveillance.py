@@ -32,11 +32,13 @@ from typing import Final, Literal
 from livermet.errors import InputError
 
 ESMO_SOURCE: Final = (
-    "ESMO-EURACAN-GENTURIS 2021 (Gronchi A, et al. Ann Oncol 2021;32:1348-1365) "
-    "[V1 wording (2010 text), UNV that 2021 is unchanged]"
+    "ESMO-EURACAN-GENTURIS 2021 (Gronchi A, et al. Ann Oncol 2021;32:1348-1365; schedule "
+    "worded as in the 2010 guideline, Casali PG, Blay JY)"
 )
-NCCN_SOURCE: Final = "NCCN Soft Tissue Sarcoma guideline (patient version 1.2014) [V1]"
-TOOLKIT_SOURCE: Final = "clinical-scores.md §15 toolkit default for stage IV / metastasectomy"
+NCCN_SOURCE: Final = "NCCN Soft Tissue Sarcoma guideline (patient version 1.2014)"
+TOOLKIT_SOURCE: Final = (
+    "livermet default for stage IV / after metastasectomy (engineering choice following NCCN)"
+)
 
 HIGH_GRADE_INTERVALS: Final[tuple[tuple[float, float | None, tuple[float, float]], ...]] = (
     (0.0, 2.0, (3.0, 4.0)),
@@ -134,10 +136,26 @@ def _normalise_stage(stage: str | None) -> str | None:
 
 
 def _risk_group(
-    grade: int | None, stage: str | None, metastasectomy: bool
+    grade: int | None,
+    stage: str | None,
+    metastasectomy: bool,
+    grade_range: tuple[int, int] | None = None,
 ) -> tuple[RiskGroup, str]:
-    """Plan intensity from grade, stage and metastasectomy, with the reason."""
+    """Plan intensity from grade, stage and metastasectomy, with the reason.
+
+    An undecided grade whose range reaches grade 2 or 3 gets the intermediate/high-grade plan
+    (the more frequent schedule): ESMO's low-grade plan applies only to a grade known to be 1.
+    "More frequent" is read on the first two years, when the two ESMO rows differ most
+    (3-4-monthly with chest CT vs 4-6-monthly local checks with chest imaging "at longer
+    intervals"); in years 3-5 the toolkit's low-grade 4-6-monthly local checks are nominally more
+    frequent than the high-grade 6-monthly visits. Engineering choice, as for an unknown grade.
+    """
     reasons = []
+    if grade is None and grade_range is not None and grade_range[1] >= 2:
+        reasons.append(
+            f"FNCLCC grade undecided ({grade_range[0]}-{grade_range[1]}): the more frequent "
+            "schedule"
+        )
     if metastasectomy:
         reasons.append("after metastasectomy")
     if stage == "IV":
@@ -161,6 +179,23 @@ def _check_grade(grade: int | None) -> int | None:
     if isinstance(grade, bool) or not isinstance(grade, int) or grade not in (1, 2, 3):
         raise InputError(f"FNCLCC grade must be 1, 2 or 3; got {grade!r}", "grade")
     return grade
+
+
+def _check_grade_range(grade_range: tuple[int, int] | None) -> tuple[int, int] | None:
+    if grade_range is None:
+        return None
+    try:
+        low, high = grade_range
+    except (TypeError, ValueError):
+        raise InputError(
+            f"expected (lowest, highest) FNCLCC grade, got {grade_range!r}", "grade_range"
+        ) from None
+    for g in (low, high):
+        if isinstance(g, bool) or not isinstance(g, int) or g not in (1, 2, 3):
+            raise InputError(f"FNCLCC grades must be 1, 2 or 3; got {g!r}", "grade_range")
+    if low > high:
+        raise InputError(f"lowest grade {low} is above the highest {high}", "grade_range")
+    return int(low), int(high)
 
 
 def _check_months(value: float, field: str) -> float:
@@ -246,6 +281,7 @@ def surveillance_plan(
     metastasectomy: bool = False,
     primary_site: str | None = None,
     start_month: float = 0.0,
+    grade_range: tuple[int, int] | None = None,
 ) -> SurveillancePlan:
     """Follow-up plan after resection of a sarcoma or of its metastases.
 
@@ -263,6 +299,10 @@ def surveillance_plan(
     start_month
         Month of the index operation on the caller's timeline (e.g. months after the primary
         operation; 0 = count from the index operation). Must be >= 0.
+    grade_range
+        (lowest, highest) FNCLCC grade the known components allow when ``grade`` is None
+        (FNCLCC ``grade_min``, ``grade_max``): a range reaching grade 2 or 3 gets the
+        intermediate/high-grade plan, the more frequent schedule.
 
     Returns
     -------
@@ -279,11 +319,12 @@ def surveillance_plan(
         start_month ("start_month").
     """
     checked_grade = _check_grade(grade)
+    checked_range = _check_grade_range(grade_range)
     checked_stage = _normalise_stage(stage)
     start = _check_months(start_month, "start_month")
     if primary_site is not None and not isinstance(primary_site, str):
         raise InputError(f"expected a site name, got {primary_site!r}", "primary_site")
-    risk, basis = _risk_group(checked_grade, checked_stage, bool(metastasectomy))
+    risk, basis = _risk_group(checked_grade, checked_stage, bool(metastasectomy), checked_range)
     if metastasectomy or checked_stage == "IV":
         rows = _metastatic_rows(primary_site)
     elif risk == "high":

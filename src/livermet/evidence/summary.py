@@ -103,6 +103,6 @@ def _summary(series: pd.DataFrame) -> dict[str, Any]:
             "patients": int(series["n_table"].sum()),
         },
         "quoted": [dict(q) for q in QUOTED_FIGURES],
-        "sources": f"surgical series of the case report's Table 1 ({ids}); "
-        "provenance in livermet/evidence/data/PROVENANCE.md",
+        "sources": f"surgical series of the case report's Table 1 ({ids}); Tsuzaka et al., "
+        "Surg Case Rep 2022",
     }

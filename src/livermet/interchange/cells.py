@@ -178,6 +178,39 @@ def decode_date(cell: str) -> dt.date | None:
         raise CellError(f"expected a date YYYY-MM-DD, got {cell!r}") from None
 
 
+def encode_when(value: Any) -> str:
+    """A time: a date ``YYYY-MM-DD``, or an offset as a JSON object (``{"after": "op",
+    "months": 4}``); None is an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return encode_date(value)
+    return encode_json(value.model_dump(mode="json", exclude_none=True))
+
+
+def decode_when(cell: str) -> Any:
+    """Inverse of :func:`encode_when`: a date, or the offset's mapping (validated by the model)."""
+    if cell == "":
+        return None
+    if cell.lstrip().startswith("{"):
+        try:
+            value = json.loads(cell)
+        except json.JSONDecodeError as exc:
+            raise CellError(
+                f'expected an offset as a JSON object, e.g. {{"after": "op", "months": 4}}; '
+                f"cannot parse: {exc.msg}"
+            ) from None
+        if not isinstance(value, dict):
+            raise CellError("expected an offset as a JSON object")
+        return value
+    try:
+        return decode_date(cell)
+    except CellError:
+        raise CellError(
+            f'expected a date YYYY-MM-DD or an offset {{"after": ..., "months": ...}}, got {cell!r}'
+        ) from None
+
+
 def encode_json(value: Any) -> str:
     """A list (or mapping) as compact JSON; None is an empty cell."""
     if value is None:

@@ -30,6 +30,8 @@ STRUCTURE_DEFINITION = f"{LIVERMET_BASE}/StructureDefinition/"
 CASE_ID_SYSTEM = f"{LIVERMET_BASE}/NamingSystem/case-id"
 PATIENT_PSEUDONYM_SYSTEM = f"{LIVERMET_BASE}/NamingSystem/patient-pseudonym"
 PROCEDURE_ID_SYSTEM = f"{LIVERMET_BASE}/NamingSystem/procedure-id"
+LESION_LABEL_SYSTEM = f"{LIVERMET_BASE}/NamingSystem/lesion-label"
+"""The label of a liver lesion (``L1``) that imaging measurements refer to, unique per case."""
 CLAVIEN_DINDO_SYSTEM = f"{LIVERMET_BASE}/CodeSystem/clavien-dindo"
 """Local code system (research note §2.2: Clavien-Dindo has no standard code system)."""
 
@@ -41,6 +43,9 @@ LATERALITY_QUALIFIER = MCODE_BASE + "mcode-laterality-qualifier"
 RELATED_CONDITION = MCODE_BASE + "mcode-related-condition"
 CONDITION_RELATED = "http://hl7.org/fhir/StructureDefinition/condition-related"
 """Core extension mCODE uses for SecondaryCancerCondition.relatedPrimaryCancerCondition."""
+CONDITION_ASSERTED_DATE = "http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
+"""Core extension mCODE PrimaryCancerCondition carries the date of diagnosis in (research note
+§2.2: ``assertedDate`` extension)."""
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ __all__ = ["CSV_COLUMNS", "cases_from_csv", "cases_to_csv"]
 @dataclass(frozen=True)
 class _Column:
     path: tuple[str, ...]
-    kind: str  # text | int | number | reported | bool | choice | json | presence
+    kind: str  # text | int | number | reported | bool | choice | json | presence | date | when
     meaning: str
     choices: tuple[Any, ...] = ()
 
@@ -63,12 +63,20 @@ def _columns() -> tuple[_Column, ...]:
         _Column(("schema_version",), "int", "case schema version (1)"),
         _Column(("source",), "text", "where the data come from"),
         _Column(("index_event",), "text", "id of the procedure that is day 0 of the timeline"),
+        _Column(("assessed_on",), "date", "date of the tumour board, YYYY-MM-DD (empty: today)"),
         _Column(("patient", "age_years"), "int", "age at presentation, years"),
         _choice(Patient, ("patient", "sex"), "sex"),
         rep(("patient", "height"), "height", "1.64 m", "cm"),
         rep(("patient", "weight"), "weight", "61.5 kg", "kg"),
         _Column(("patient", "comorbidities"), "json", 'JSON list of texts, e.g. ["hypertension"]'),
         _Column(("patient", "performance_status"), "text", "ECOG grade or the report's words"),
+        _Column(("patient", "ecog"), "int", "ECOG performance status, 0-4"),
+        _Column(("patient", "asa"), "int", "ASA physical status class, 1-6"),
+        _Column(
+            ("patient", "dialysis"),
+            "bool",
+            "dialysis at least twice (or CVVHD for 24 h) in the week before the labs",
+        ),
         _Column((t, "site"), "text", "primary tumour site, e.g. thigh"),
         _choice(PrimaryTumour, (t, "site_group"), "AJCC 8 site group"),
         _choice(PrimaryTumour, (t, "laterality"), "laterality"),
@@ -90,10 +98,17 @@ def _columns() -> tuple[_Column, ...]:
         ),
         _choice(PrimaryTumour, (t, "nodal_status"), "nodal status"),
         _Column(
+            (t, "diagnosed"),
+            "when",
+            "when the primary was diagnosed: a date YYYY-MM-DD, or an offset as a JSON object, "
+            'e.g. {"after": "primary-resection", "months": 4}',
+        ),
+        _choice(PrimaryTumour, (t, "extension"), "how far the primary extends (FIGO T)"),
+        _Column(
             ("liver_lesions",),
             "json",
-            "JSON list of liver lesions {segments, size, size_method, number, timing, "
-            "vascularity, source}",
+            "JSON list of liver lesions {id, segments, size, size_method, number, timing, "
+            "vascularity, detected, source}",
         ),
         _Column(
             ("extrahepatic_metastases",),
@@ -125,14 +140,20 @@ def _columns() -> tuple[_Column, ...]:
             ("imaging",),
             "json",
             "JSON list of imaging studies {modality, target, finding, segments, size, suv_max, "
-            "when}",
+            "when, measurements: [{lesion, diameter, organ, target, lymph_node}], new_lesions}",
         ),
         _Column(("biopsies",), "json", "JSON list of biopsies {target, method, diagnosis, when}"),
         _Column(
             ("procedures",),
             "json",
-            "JSON list of procedures as in a case file (id, kind, when, approach, "
-            "segments_resected, duration, blood_loss, complications, discharge, margin, ...)",
+            "JSON list of procedures as in a case file (id, kind, status, when, approach, "
+            "segments_resected, target_segments, duration, blood_loss, complications, "
+            "discharge, margin, ...)",
+        ),
+        _Column(
+            ("systemic_therapy",),
+            "json",
+            "JSON list of systemic therapy lines {regimen, setting, started, ended}",
         ),
         _Column(("follow_up",), "json", "JSON list of follow-up events {kind, when, site, status}"),
         _Column(
@@ -184,6 +205,10 @@ def _encode(column: _Column, value: Any) -> str:
         return "" if value is None else "true"
     if kind == "choice":
         return cells.encode_choice(value)
+    if kind == "date":
+        return cells.encode_date(value)
+    if kind == "when":
+        return cells.encode_when(value)
     if kind == "json":
         if value is None or (value == [] and column.name != "extrahepatic_metastases"):
             return ""
@@ -220,6 +245,10 @@ def _decode(column: _Column, cell: str) -> Any:
         return cells.decode_bool(cell)
     if kind == "choice":
         return cells.decode_choice(cell, column.choices)
+    if kind == "date":
+        return cells.decode_date(cell)
+    if kind == "when":
+        return cells.decode_when(cell)
     if kind == "json":
         return cells.decode_json_list(cell)
     raise AssertionError(kind)

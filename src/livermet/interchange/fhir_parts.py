@@ -65,6 +65,19 @@ EXTENSIONS: dict[str, str] = {
     "complication-treatment": "Complication.treatment",
     "onset-postoperative-day": "Complication.onset_pod",
     "follow-up-kind": "FollowUpEvent.kind",
+    "assessed-on": "Case.assessed_on: the date of the tumour board (valueDate)",
+    "procedure-status": "Procedure.status: planned (a performed procedure carries no extension)",
+    "planned-time": "Procedure.when of a planned procedure: valueDate, or sub-extensions after + "
+    "offset (never performed[x])",
+    "target-segments": "Procedure.target_segments: Couinaud segments treated, not resected (one "
+    "extension per segment, valueInteger or valueString)",
+    "new-lesions": "Imaging.new_lesions (unequivocal new lesions at this time point)",
+    "lesion-label": "LesionMeasurement.lesion: the lesion's label, the same at every time point",
+    "recist-target": "LesionMeasurement.target: a RECIST 1.1 target lesion (false: non-target)",
+    "lymph-node": "LesionMeasurement.lymph_node (the diameter is then the short axis)",
+    "therapy-setting": "SystemicTherapy.setting (neoadjuvant, adjuvant, palliative, other)",
+    "therapy-started": "SystemicTherapy.started given as an offset: sub-extensions after + offset",
+    "therapy-ended": "SystemicTherapy.ended given as an offset: sub-extensions after + offset",
 }
 """Every livermet extension name and what it carries."""
 
@@ -227,14 +240,16 @@ def get_when(resource: Json, element: str, path: str) -> dt.date | Json | None:
     return None
 
 
-def discharge_ext(when: When) -> Json:
+def time_ext(name: str, when: When) -> Json:
+    """A time in its own extension (``discharge``, ``planned-time``): valueDate or an offset."""
     if isinstance(when, dt.date):
-        return ext("discharge", valueDate=when.isoformat())
-    return {"url": url("discharge"), "extension": offset_parts(when)}
+        return ext(name, valueDate=when.isoformat())
+    return {"url": url(name), "extension": offset_parts(when)}
 
 
-def discharge_of(resource: Json, path: str) -> dt.date | Json | None:
-    found = one_ext(resource, "discharge")
+def time_of(resource: Json, name: str, path: str) -> dt.date | Json | None:
+    """Inverse of :func:`time_ext` (None when the resource has no such extension)."""
+    found = one_ext(resource, name)
     if found is None:
         return None
     if "valueDate" in found:
@@ -242,22 +257,28 @@ def discharge_of(resource: Json, path: str) -> dt.date | Json | None:
     return offset_from_parts(found.get("extension", []), path)
 
 
+def discharge_ext(when: When) -> Json:
+    return time_ext("discharge", when)
+
+
+def discharge_of(resource: Json, path: str) -> dt.date | Json | None:
+    return time_of(resource, "discharge", path)
+
+
 # --- Couinaud segments ------------------------------------------------------------------------
 
 
-def segment_exts(segments: list[int | str]) -> list[Json]:
+def segment_exts(segments: list[int | str], name: str = "liver-segments") -> list[Json]:
     """One extension per segment, keeping numbers as integers and labels ("4a") as text."""
     return [
-        ext("liver-segments", valueInteger=s)
-        if isinstance(s, int)
-        else ext("liver-segments", valueString=text(s, "segments"))
+        ext(name, valueInteger=s) if isinstance(s, int) else ext(name, valueString=text(s, name))
         for s in segments
     ]
 
 
-def segments_of(resource: Json) -> list[int | str]:
+def segments_of(resource: Json, name: str = "liver-segments") -> list[int | str]:
     out: list[int | str] = []
-    for e in exts(resource, "liver-segments"):
+    for e in exts(resource, name):
         out.append(e["valueInteger"] if "valueInteger" in e else e.get("valueString", ""))
     return out
 
@@ -285,6 +306,13 @@ SIMPLE_OBSERVATIONS: dict[str, Simple] = {
     "patient.height": Simple(_text_only("Body height"), "reported:height", "vital-signs"),
     "patient.weight": Simple(_text_only("Body weight"), "reported:weight", "vital-signs"),
     "patient.performance_status": Simple(_text_only("Performance status"), "string", "survey"),
+    "patient.ecog": Simple(_text_only("ECOG performance status (0-4)"), "integer", "survey"),
+    "patient.asa": Simple(_text_only("ASA physical status class (1-6)"), "integer", "exam"),
+    "patient.dialysis": Simple(
+        _text_only("Dialysis at least twice (or CVVHD for 24 h) in the week before"),
+        "boolean",
+        "therapy",
+    ),
     "primary_tumour.mitoses_per_10hpf": Simple(
         _text_only("Mitotic count per 10 high-power fields"), "integer", "laboratory", True
     ),
@@ -302,6 +330,15 @@ SIMPLE_OBSERVATIONS: dict[str, Simple] = {
     ),
     "primary_tumour.nodal_status": Simple(
         _text_only("Regional lymph nodes category (TNM N)"), "choice", "exam", True
+    ),
+    "primary_tumour.extension": Simple(
+        _text_only(
+            "Extension of the primary tumour (FIGO T: confined, adnexa, pelvis, abdomen at one "
+            "or more sites, bladder or rectum)"
+        ),
+        "choice",
+        "exam",
+        True,
     ),
     "labs.within_normal_limits": Simple(
         _text_only("Laboratory findings within normal limits"), "boolean", "laboratory"

@@ -15,15 +15,18 @@ from livermet.interchange import codes
 from livermet.interchange.fhir_parts import (
     SIMPLE_OBSERVATIONS,
     Json,
+    date_of,
     discharge_of,
     element_of,
     ext_value,
     exts,
     get_when,
     number_of,
+    offset_from_parts,
     one_ext,
     reported_of,
     segments_of,
+    time_of,
 )
 
 _ITEM = re.compile(r"^(?P<list>.+?)\[(?P<index>\d+)\](?:\.(?P<rest>[a-z0-9_]+))?$")
@@ -114,10 +117,12 @@ class _Reader:
             rest = m.group("rest") if m else None
             if element in known or (m and base in _LISTS and rest in _LISTS[base]):
                 continue
-            owner = re.fullmatch(r"(procedures\[\d+\])\.complications", base or "")
+            owner = re.fullmatch(
+                r"(procedures\[\d+\])\.complications|(imaging\[\d+\])\.measurements", base or ""
+            )
             if m and rest is None and owner:
-                if owner.group(1) not in self.by_element:
-                    raise InputError("a complication of a procedure the bundle lacks", element)
+                if (owner.group(1) or owner.group(2)) not in self.by_element:
+                    raise InputError("an item of a resource the bundle lacks", element)
                 continue
             raise InputError("not an element livermet knows (written by a newer version?)", element)
 
@@ -160,7 +165,13 @@ class _Reader:
         doc["imaging"] = [self.imaging(i, r) for i, r in enumerate(self.items("imaging"))]
         doc["biopsies"] = [self.biopsy(i, r) for i, r in enumerate(self.items("biopsies"))]
         doc["procedures"] = [self.procedure(i, r) for i, r in enumerate(self.items("procedures"))]
+        doc["systemic_therapy"] = [
+            self.therapy(i, r) for i, r in enumerate(self.items("systemic_therapy"))
+        ]
         doc["follow_up"] = [self.follow_up(i, r) for i, r in enumerate(self.items("follow_up"))]
+        assessed_on = ext_value(patient, "assessed-on", "valueDate")
+        if assessed_on is not None:
+            doc["assessed_on"] = date_of(assessed_on, "assessed_on")
         statements: Json = {}
         for key, name in (
             (
@@ -262,6 +273,19 @@ class _Reader:
             for i, r in enumerate(self.items("primary_tumour.immunohistochemistry"))
         ]
         out.update(self.group("primary_tumour"))
+        asserted = next(
+            (
+                e.get("valueDateTime")
+                for e in resource.get("extension", [])
+                if e.get("url") == codes.CONDITION_ASSERTED_DATE
+            ),
+            None,
+        )
+        diagnosed = get_when(resource, "", f"{path}.diagnosed")
+        if asserted is not None:
+            diagnosed = date_of(asserted, f"{path}.diagnosed")
+        if diagnosed is not None:
+            out["diagnosed"] = diagnosed
         grade = self.get("primary_tumour.reported_grade")
         if grade is not None:
             value = _coded(grade.get("valueCodeableConcept"), _GRADE, f"{path}.reported_grade")
@@ -311,6 +335,16 @@ class _Reader:
         size = self.get(f"{path}.size")
         if size is not None:
             out["size"] = _longest(size, f"{path}.size")
+        labels = [
+            ident.get("value")
+            for ident in resource.get("identifier", [])
+            if ident.get("system") == codes.LESION_LABEL_SYSTEM
+        ]
+        if labels:
+            out["id"] = labels[0]
+        detected = get_when(resource, "onsetDateTime", f"{path}.detected")
+        if detected is not None:
+            out["detected"] = detected
         source = _note(resource)
         if source is not None:
             out["source"] = source
@@ -334,6 +368,46 @@ class _Reader:
         when = get_when(resource, "effectiveDateTime", f"{path}.when")
         if when is not None:
             out["when"] = when
+        new_lesions = ext_value(resource, "new-lesions", "valueBoolean")
+        if new_lesions is not None:
+            out["new_lesions"] = new_lesions
+        out["measurements"] = [
+            self.measurement(f"{path}.measurements[{j}]", r)
+            for j, r in enumerate(self.items(f"{path}.measurements"))
+        ]
+        return out
+
+    def measurement(self, path: str, resource: Json) -> Json:
+        components = resource.get("component") or []
+        if not components:
+            raise InputError("a lesion measurement without its diameter component", path)
+        out: Json = {
+            "lesion": ext_value(resource, "lesion-label", "valueString"),
+            "diameter": reported_of(components[0].get("valueQuantity", {}), f"{path}.diameter"),
+            "organ": _text(resource.get("bodySite"), f"{path}.organ"),
+        }
+        for key, name in (("target", "recist-target"), ("lymph_node", "lymph-node")):
+            flag = ext_value(resource, name, "valueBoolean")
+            if flag is not None:
+                out[key] = flag
+        return out
+
+    def therapy(self, i: int, resource: Json) -> Json:
+        path = f"systemic_therapy[{i}]"
+        out: Json = {"regimen": _text(resource.get("medicationCodeableConcept"), f"{path}.regimen")}
+        setting = ext_value(resource, "therapy-setting", "valueCode")
+        if setting is not None:
+            out["setting"] = setting
+        period = resource.get("effectivePeriod") or {}
+        for key, name, part in (
+            ("started", "therapy-started", "start"),
+            ("ended", "therapy-ended", "end"),
+        ):
+            relative = one_ext(resource, name)
+            if relative is not None:
+                out[key] = offset_from_parts(relative.get("extension", []), f"{path}.{key}")
+            elif part in period:
+                out[key] = date_of(period[part], f"{path}.{key}")
         return out
 
     def biopsy(self, i: int, resource: Json) -> Json:
@@ -360,9 +434,18 @@ class _Reader:
             "kind": ext_value(resource, "procedure-kind", "valueCode"),
         }
         _put_segments(out, "segments_resected", resource)
+        targets = segments_of(resource, "target-segments")
+        if targets:
+            out["target_segments"] = targets
         if "code" in resource:
             out["name"] = _text(resource["code"], f"{path}.name")
-        when = get_when(resource, "performedDateTime", f"{path}.when")
+        status = ext_value(resource, "procedure-status", "valueCode")
+        if status is not None:
+            out["status"] = status
+        if status == "planned":
+            when = time_of(resource, "planned-time", f"{path}.when")
+        else:
+            when = get_when(resource, "performedDateTime", f"{path}.when")
         if when is not None:
             out["when"] = when
         approach = ext_value(resource, "surgical-approach", "valueCode")
@@ -436,6 +519,7 @@ _LISTS: dict[str, set[str | None]] = {
     "biopsies": {None},
     "procedures": {None, "blood_loss", "margin"},
     "follow_up": {None},
+    "systemic_therapy": {None},
 }
 
 

@@ -19,9 +19,11 @@ from livermet.case.model import (
     FollowUpEvent,
     Imaging,
     Immunohistochemistry,
+    LesionMeasurement,
     LiverLesion,
     Procedure,
     SizeMeasurement,
+    SystemicTherapy,
 )
 from livermet.clinical.complications import parse_clavien_dindo
 from livermet.errors import InputError
@@ -33,11 +35,14 @@ from livermet.interchange.fhir_parts import (
     category,
     discharge_ext,
     ext,
+    offset_parts,
     put_when,
     quantity,
     reference,
     segment_exts,
     text,
+    time_ext,
+    url,
 )
 
 _NAMESPACE = uuid.UUID("6f1f7c1e-3c55-5b0e-9f43-2d1e8f0a7c11")
@@ -108,6 +113,8 @@ class _Writer:
                 extension.append(ext(name, valueDecimal=value))
         if case.extrahepatic_metastases is not None:
             extension.append(ext("extrahepatic-metastases-assessed", valueBoolean=True))
+        if case.assessed_on is not None:
+            extension.append(ext("assessed-on", valueDate=case.assessed_on.isoformat()))
         pseudonym = self.patient_ref if self.patient_ref is not None else case.id
         resource: Json = {
             "resourceType": "Patient",
@@ -209,20 +216,24 @@ class _Writer:
         if t.histology_variant is not None:
             variant = text(t.histology_variant, "primary_tumour.histology_variant")
             extension.append(ext("histology-variant", valueString=variant))
+        if isinstance(t.diagnosed, dt.date):  # mCODE: the date of diagnosis is assertedDate
+            extension.append(
+                {"url": codes.CONDITION_ASSERTED_DATE, "valueDateTime": t.diagnosed.isoformat()}
+            )
         side = f"{t.laterality} " if t.laterality in ("left", "right") else ""
-        self.add(
-            "primary_tumour",
-            {
-                "resourceType": "Condition",
-                "extension": extension,
-                "code": concept(
-                    f"{histology} of the {side}{site}",
-                    codes.primary_disorder_code(site, t.site_group, t.laterality),
-                ),
-                "bodySite": [body],
-                "subject": self.patient,
-            },
-        )
+        condition: Json = {
+            "resourceType": "Condition",
+            "extension": extension,
+            "code": concept(
+                f"{histology} of the {side}{site}",
+                codes.primary_disorder_code(site, t.site_group, t.laterality),
+            ),
+            "bodySite": [body],
+            "subject": self.patient,
+        }
+        if t.diagnosed is not None and not isinstance(t.diagnosed, dt.date):
+            put_when(condition, "", t.diagnosed)  # an offset: the relative-time extension
+        self.add("primary_tumour", condition)
         for i, size in enumerate(t.sizes):
             self.write_size(f"primary_tumour.sizes[{i}]", size)
         for i, ihc in enumerate(t.immunohistochemistry):
@@ -310,8 +321,12 @@ class _Writer:
             "bodySite": [concept(f"liver, segment(s) {where}", codes.ICDO3_TOPOGRAPHY_LIVER)],
             "subject": self.patient,
         }
+        if lesion.id is not None:
+            label = text(lesion.id, f"{element}.id")
+            resource["identifier"] = [{"system": codes.LESION_LABEL_SYSTEM, "value": label}]
         if lesion.source is not None:
             resource["note"] = [{"text": text(lesion.source, f"{element}.source")}]
+        put_when(resource, "onsetDateTime", lesion.detected)  # mCODE: onset = diagnosis of the met
         self.add(element, resource)
         if lesion.size is not None:
             fields: Json = {
@@ -371,6 +386,9 @@ class _Writer:
                 valueQuantity={"value": im.suv_max},
             )
             results.append(reference(self.url(f"{element}.suv_max")))
+        for j, m in enumerate(im.measurements):
+            self.write_measurement(f"{element}.measurements[{j}]", m)
+            results.append(reference(self.url(f"{element}.measurements[{j}]")))
         report: Json = {
             "resourceType": "DiagnosticReport",
             "extension": [
@@ -382,10 +400,40 @@ class _Writer:
             "subject": self.patient,
             "conclusion": text(im.finding, f"{element}.finding"),
         }
+        if im.new_lesions is not None:
+            report["extension"].append(ext("new-lesions", valueBoolean=im.new_lesions))
         if results:
             report["result"] = results
         put_when(report, "effectiveDateTime", im.when)
         self.add(element, report)
+
+    def write_measurement(self, element: str, m: LesionMeasurement) -> None:
+        """One lesion's diameter at one time point, shaped after mCODE TumorSize (the longest
+        dimension; a lymph node's short axis has no LOINC code in the note: text only)."""
+        label = text(m.lesion, f"{element}.lesion")
+        if m.lymph_node:
+            axis = concept("Short axis of a lymph node (RECIST 1.1)")
+        else:
+            axis = concept("Tumor longest dimension", codes.LOINC_TUMOR_LONGEST)
+        fields: Json = {
+            "extension": [
+                ext("lesion-label", valueString=label),
+                ext("recist-target", valueBoolean=m.target),
+                ext("lymph-node", valueBoolean=m.lymph_node),
+            ],
+            "category": category("imaging"),
+            "bodySite": concept(text(m.organ, f"{element}.organ")),
+            "component": [
+                {
+                    "code": axis,
+                    "valueQuantity": quantity(m.diameter, "size", f"{element}.diameter"),
+                }
+            ],
+        }
+        lesions = [i for i, lesion in enumerate(self.case.liver_lesions) if lesion.id == m.lesion]
+        if len(lesions) == 1:  # derived link to the lesion the label names (not read back)
+            fields["focus"] = [reference(self.url(f"liver_lesions[{lesions[0]}]"))]
+        self.observation(element, concept("Tumor size", codes.LOINC_TUMOR_SIZE), **fields)
 
     def write_biopsy(self, i: int, bx: Biopsy) -> None:
         element = f"biopsies[{i}]"
@@ -404,10 +452,14 @@ class _Writer:
 
     def write_procedure(self, i: int, proc: Procedure) -> None:
         element = f"procedures[{i}]"
+        planned = proc.status == "planned"
         extension: list[Json] = [ext("procedure-kind", valueCode=proc.kind)]
+        if planned:
+            extension.append(ext("procedure-status", valueCode="planned"))
         if proc.approach is not None:
             extension.append(ext("surgical-approach", valueCode=proc.approach))
         extension += segment_exts(proc.segments_resected)
+        extension += segment_exts(proc.target_segments, "target-segments")
         if proc.duration is not None:
             minutes = quantity(proc.duration, "duration", f"{element}.duration")
             extension.append(ext("operative-duration", valueDuration=minutes))
@@ -430,12 +482,17 @@ class _Writer:
             "identifier": [
                 {"system": codes.PROCEDURE_ID_SYSTEM, "value": text(proc.id, f"{element}.id")}
             ],
-            "status": "completed",
+            # FHIR has no "planned" Procedure (a plan is a ServiceRequest): "preparation" (the
+            # event has not started) and the planned date outside performed[x]
+            "status": "preparation" if planned else "completed",
             "subject": self.patient,
         }
         if proc.name is not None:
             resource["code"] = concept(text(proc.name, f"{element}.name"))
-        put_when(resource, "performedDateTime", proc.when)
+        if planned and proc.when is not None:
+            resource["extension"].append(time_ext("planned-time", proc.when))
+        elif not planned:
+            put_when(resource, "performedDateTime", proc.when)
         reasons = self._reasons(proc)  # mCODE invariant mcode-reason-required (derived)
         if reasons:
             resource["reasonReference"] = reasons
@@ -502,6 +559,36 @@ class _Writer:
                 "subject": self.patient,
             },
         )
+
+    # --- systemic therapy ---------------------------------------------------------------------
+
+    def write_therapy(self, i: int, line: SystemicTherapy) -> None:
+        """A line of systemic therapy as a MedicationStatement: dates in ``effectivePeriod``,
+        offsets in the ``therapy-started`` / ``therapy-ended`` extensions."""
+        element = f"systemic_therapy[{i}]"
+        extension: list[Json] = []
+        if line.setting is not None:
+            extension.append(ext("therapy-setting", valueCode=line.setting))
+        period: Json = {}
+        for key, name, when in (
+            ("start", "therapy-started", line.started),
+            ("end", "therapy-ended", line.ended),
+        ):
+            if isinstance(when, dt.date):
+                period[key] = when.isoformat()
+            elif when is not None:
+                extension.append({"url": url(name), "extension": offset_parts(when)})
+        resource: Json = {
+            "resourceType": "MedicationStatement",
+            "extension": extension,
+            "status": "completed" if line.ended is not None else "active",  # derived
+            "medicationCodeableConcept": concept(text(line.regimen, f"{element}.regimen")),
+            "subject": self.patient,
+            "reasonReference": [self.primary],
+        }
+        if period:
+            resource["effectivePeriod"] = period
+        self.add(element, resource)
 
     # --- follow-up ----------------------------------------------------------------------------
 
@@ -589,6 +676,8 @@ def case_resources(case: Case, patient_ref: str | None = None) -> list[tuple[str
         w.write_biopsy(i, bx)
     for i, proc in enumerate(case.procedures):
         w.write_procedure(i, proc)
+    for i, line in enumerate(case.systemic_therapy):
+        w.write_therapy(i, line)
     for i, event in enumerate(case.follow_up):
         w.write_follow_up(i, event)
     w.write_stage()

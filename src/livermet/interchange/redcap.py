@@ -137,8 +137,16 @@ def _rows_of(form: Form, field: RField) -> list[dict[str, str]]:
     path = _path_text(form, field)
     row["Field Annotation"] = "" if field.kind == "record_id" else f"livermet: {path}"
     kind = field.kind
-    if kind in ("text", "link", "record_id", "list"):
+    if kind == "link" and field.minimum is not None:  # an instance number
         row["Field Type"] = "text"
+        row["Text Validation Type OR Show Slider Number"] = "integer"
+        row["Text Validation Min"] = _number_text(field.minimum)
+    elif kind in ("text", "link", "record_id", "list"):
+        row["Field Type"] = "text"
+    elif kind == "date":
+        row["Field Type"] = "text"
+        row["Text Validation Type OR Show Slider Number"] = "date_ymd"
+        row["Identifier?"] = "y"  # a de-identified export removes (or shifts) dates
     elif kind == "notes":
         row["Field Type"] = "notes"
     elif kind in ("int", "number"):
@@ -243,6 +251,8 @@ def _encode(field: RField, value: Any) -> dict[str, str]:
         return out
     if kind in ("text", "notes", "link"):
         text = cells.encode_text(value)
+    elif kind == "date":
+        text = cells.encode_date(value)
     elif kind == "int":
         text = cells.encode_int(value)
     elif kind == "number":
@@ -312,6 +322,10 @@ def case_to_records(case: Case, record_id: str) -> list[dict[str, str]]:
         items: list[tuple[Any, str | None]]
         if form.name == "complication":
             items = [(c, p.id) for p in case.procedures for c in p.complications]
+        elif form.name == "lesion_measurement":  # linked to the imaging instance (1-based)
+            items = [
+                (m, str(i)) for i, im in enumerate(case.imaging, start=1) for m in im.measurements
+            ]
         else:
             items = [(item, None) for item in _get(case, tuple(form.repeating.split("."))) or []]
         for instance, (item, procedure_id) in enumerate(items, start=1):
@@ -320,8 +334,10 @@ def case_to_records(case: Case, record_id: str) -> list[dict[str, str]]:
                 row[form.fields[0].name] = cells.encode_text(item)
             else:
                 _fill(row, form, item)
-            if procedure_id is not None:
+            if procedure_id is not None and form.name == "complication":
                 row["comp_procedure"] = cells.encode_text(procedure_id)
+            elif procedure_id is not None:
+                row["meas_imaging"] = procedure_id
             rows.append(row)
     return rows
 
@@ -375,6 +391,7 @@ class _Record:
         self.doc: dict[str, Any] = {"patient": {}, "primary_tumour": {}}
         self.presence: list[tuple[int, RField, bool | None]] = []
         self.sites: list[Any] = []
+        self.instances: dict[str, list[int]] = {}  # instance numbers of a form, sorted
 
     def error(self, row: int, field: str, reason: str) -> None:
         self.errors.append(RowError(row, field, reason))
@@ -450,6 +467,10 @@ class _Record:
         if form.name == "complication":
             self._complications(form, instances)
             return
+        if form.name == "lesion_measurement":
+            self._measurements(form, instances)
+            return
+        self.instances[form.name] = sorted(t[1] for t in instances)
         list_path = tuple(form.repeating.split("."))
         items: list[Any] = []
         for index, (row, _, cells_of) in enumerate(sorted(instances, key=lambda t: t[1])):
@@ -503,6 +524,38 @@ class _Record:
                     self.put(item, field.path, value)
             complications.append(item)
 
+    def _measurements(
+        self, form: Form, instances: list[tuple[int, int, Mapping[str, str]]]
+    ) -> None:
+        """Lesion measurements, each attached to the imaging instance ``meas_imaging`` names."""
+        studies = self.doc.get("imaging", [])
+        index_of = {n: i for i, n in enumerate(self.instances.get("imaging", []))}
+        for row, _, cells_of in sorted(instances, key=lambda t: t[1]):
+            try:
+                owner = cells.decode_int(cells_of.get("meas_imaging", ""))
+            except cells.CellError as exc:
+                self.error(row, "meas_imaging", str(exc))
+                continue
+            if owner is None:
+                self.error(row, "meas_imaging", "is required (the instance number of an imaging)")
+                continue
+            if owner not in index_of:
+                known = ", ".join(str(k) for k in index_of) or "none"
+                self.error(
+                    row, "meas_imaging", f"no imaging has the instance {owner}; known: {known}"
+                )
+                continue
+            i = index_of[owner]
+            measurements = studies[i].setdefault("measurements", [])
+            path: Path = ("imaging", i, "measurements", len(measurements))
+            self.origin[path] = (row, "meas_lesion")
+            item: dict[str, Any] = {}
+            for field in form.fields[1:]:
+                value = self.decode(row, cells_of, field, path + field.path)
+                if value is not None:
+                    self.put(item, field.path, value)
+            measurements.append(item)
+
     def finish_presence(self) -> None:
         for row, field, flag in self.presence:
             if field.path == ("extrahepatic_metastases",):
@@ -545,6 +598,8 @@ def _decode(field: RField, cell: str) -> Any:
         return None
     if kind in ("text", "notes", "link"):
         return cells.decode_text(cell)
+    if kind == "date":
+        return cells.decode_date(cell)
     if kind == "int":
         return cells.decode_int(cell)
     if kind == "number":
@@ -642,7 +697,7 @@ def _read_record(
             f"a second row of record {record_id!r} without redcap_repeat_instrument",
         )
     rec.read_base(*base[0])
-    for form in FORMS:  # procedures before complications: the forms' order
+    for form in FORMS:  # procedures before complications, imaging before measurements
         if form.repeating is not None:
             rec.read_items(form, repeats.get(form.name, []))
     rec.finish_presence()

@@ -25,6 +25,7 @@ from livermet.case.model import (
     Imaging,
     Immunohistochemistry,
     Labs,
+    LesionMeasurement,
     LiverFunction,
     LiverLesion,
     Offset,
@@ -33,6 +34,7 @@ from livermet.case.model import (
     Procedure,
     SizeMeasurement,
     Statements,
+    SystemicTherapy,
 )
 
 KINDS = (
@@ -46,8 +48,9 @@ KINDS = (
     "choice",  # one of the model's values, coded 1..k
     "list",  # a JSON list (segments [6, 7], dimensions ["15 cm", "9.3 cm"])
     "when",  # date or offset: four REDCap fields
+    "date",  # a calendar date only (date_ymd)
     "presence",  # yesno: the optional part at `path` is recorded (even if all its fields are empty)
-    "link",  # id of the procedure a complication belongs to
+    "link",  # the item a nested item belongs to: a procedure id, an imaging instance number
 )
 
 
@@ -182,6 +185,7 @@ FORMS: tuple[Form, ...] = (
                     ),
                 ],
             ),
+            RField("assessed_on", ("assessed_on",), "date", "Date of the tumour board"),
             RField("case_notes", ("notes",), "notes", "Notes"),
         ),
     ),
@@ -200,6 +204,14 @@ FORMS: tuple[Form, ...] = (
                     ("performance_status",),
                     "text",
                     "Performance status (ECOG grade or the report's words)",
+                ),
+                _number(Patient, "ecog", "pt_ecog", "ECOG performance status (0-4)", "int"),
+                _number(Patient, "asa", "pt_asa", "ASA physical status class (1-6)", "int"),
+                RField(
+                    "pt_dialysis",
+                    ("dialysis",),
+                    "bool",
+                    "Dialysis at least twice (or CVVHD for 24 h) in the week before the labs",
                 ),
             ],
         ),
@@ -263,6 +275,13 @@ FORMS: tuple[Form, ...] = (
                     PrimaryTumour, "reported_grade", "prim_reported_grade", "Reported FNCLCC grade"
                 ),
                 _choice(PrimaryTumour, "nodal_status", "prim_nodal_status", "Nodal status"),
+                RField("prim_diagnosed", ("diagnosed",), "when", "Diagnosis of the primary"),
+                _choice(
+                    PrimaryTumour,
+                    "extension",
+                    "prim_extension",
+                    "Extension of the primary (FIGO T)",
+                ),
             ],
         ),
     ),
@@ -299,6 +318,7 @@ FORMS: tuple[Form, ...] = (
         "liver_lesion",
         "Liver lesion",
         (
+            RField("les_id", ("id",), "text", "Lesion label (as imaging measurements name it)"),
             RField(
                 "les_segments", ("segments",), "list", "Segments", required=True, note=SEGMENTS_NOTE
             ),
@@ -307,6 +327,7 @@ FORMS: tuple[Form, ...] = (
             _number(LiverLesion, "number", "les_number", "Number of lesions", "int"),
             _choice(LiverLesion, "timing", "les_timing", "Timing"),
             _choice(LiverLesion, "vascularity", "les_vascularity", "Vascularity"),
+            RField("les_detected", ("detected",), "when", "Lesion first seen"),
             RField("les_source", ("source",), "notes", "Sentence of the report"),
         ),
         repeating="liver_lesions",
@@ -380,8 +401,42 @@ FORMS: tuple[Form, ...] = (
             _reported("size", "img_size", "Size", "size"),
             _number(Imaging, "suv_max", "img_suv_max", "SUVmax", "number"),
             RField("img", ("when",), "when", "Imaging"),
+            RField("img_new_lesions", ("new_lesions",), "bool", "Unequivocal new lesions"),
         ),
         repeating="imaging",
+    ),
+    Form(
+        "lesion_measurement",
+        "Lesion measurement",
+        (
+            RField(
+                "meas_imaging",
+                (),
+                "link",
+                "Imaging instance this measurement belongs to",
+                required=True,
+                minimum=1,
+                note="the redcap_repeat_instance of the imaging study",
+            ),
+            RField(
+                "meas_lesion",
+                ("lesion",),
+                "text",
+                "Lesion label (the same at every time point, e.g. L1)",
+                required=True,
+            ),
+            _reported(
+                "diameter",
+                "meas_diameter",
+                "Diameter (longest; short axis for a lymph node)",
+                "size",
+                required=True,
+            ),
+            RField("meas_organ", ("organ",), "text", "Organ (e.g. liver, lung)"),
+            RField("meas_target", ("target",), "bool", "RECIST target lesion"),
+            RField("meas_lymph_node", ("lymph_node",), "bool", "Lymph node"),
+        ),
+        repeating="imaging[].measurements",
     ),
     Form(
         "biopsy",
@@ -402,6 +457,7 @@ FORMS: tuple[Form, ...] = (
                 "proc_id", ("id",), "text", "Procedure id (e.g. liver-resection)", required=True
             ),
             _choice(Procedure, "kind", "proc_kind", "Kind", required=True),
+            _choice(Procedure, "status", "proc_status", "Status (empty: performed)"),
             RField("proc_name", ("name",), "text", "Name as the report gives it"),
             RField("proc", ("when",), "when", "Procedure"),
             _choice(Procedure, "approach", "proc_approach", "Approach"),
@@ -410,6 +466,13 @@ FORMS: tuple[Form, ...] = (
                 ("segments_resected",),
                 "list",
                 "Segments resected",
+                note=SEGMENTS_NOTE,
+            ),
+            RField(
+                "proc_target_segments",
+                ("target_segments",),
+                "list",
+                "Segments treated (ablation or other local therapy, not resected)",
                 note=SEGMENTS_NOTE,
             ),
             RField(
@@ -480,6 +543,23 @@ FORMS: tuple[Form, ...] = (
         repeating="procedures[].complications",
     ),
     Form(
+        "systemic_therapy",
+        "Systemic therapy",
+        (
+            RField(
+                "sys_regimen",
+                ("regimen",),
+                "text",
+                "Regimen (e.g. doxorubicin, gemcitabine + docetaxel)",
+                required=True,
+            ),
+            _choice(SystemicTherapy, "setting", "sys_setting", "Setting"),
+            RField("sys_started", ("started",), "when", "Started"),
+            RField("sys_ended", ("ended",), "when", "Ended (empty: ongoing)"),
+        ),
+        repeating="systemic_therapy",
+    ),
+    Form(
         "follow_up",
         "Follow-up",
         (
@@ -515,5 +595,7 @@ LIST_MODELS: dict[str, type[BaseModel] | None] = {
     "biopsies": Biopsy,
     "procedures": Procedure,
     "procedures[].complications": Complication,
+    "imaging[].measurements": LesionMeasurement,
+    "systemic_therapy": SystemicTherapy,
     "follow_up": FollowUpEvent,
 }

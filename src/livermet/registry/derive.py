@@ -5,7 +5,10 @@ Nothing clinical is decided here: times come from the case timeline
 the inputs the assessment uses (``livermet.case.assess``), computed for a whole batch of cases
 in one vectorised call.
 
-Survival is counted from the (first) liver resection, time zero:
+Survival is counted from the (first) performed liver resection, time zero. A planned liver
+resection (``status: planned``) has not happened: a case whose liver resection is only planned
+has no time zero (survival columns and ``approach`` None), and a planned procedure's date is never
+taken as a time the patient was known alive.
 
 - ``os_months``: to death, or to the last time the patient is known alive (the latest follow-up
   event, procedure or discharge after time zero); None when nothing is known after time zero.
@@ -74,15 +77,15 @@ def survival(case: Case, timeline: Timeline) -> _Survival:
         if event.kind == "death" and day is not None
     ]
     died = any(event.kind == "death" for event in case.follow_up)
-    liver = case.procedure("liver_resection")
-    zero = None if liver is None else timeline.procedure_day.get(liver.id)
+    liver = case.performed("liver_resection")  # a planned resection has not happened
+    zero = None if liver is None else timeline.performed_day(liver.id)
     if zero is None:
         return _Survival(None, None, died, None, None)
     after = [
         day
         for day in (
             *timeline.follow_up_day,
-            *timeline.procedure_day.values(),
+            *(timeline.performed_day(pid) for pid in timeline.procedure_day),
             *timeline.discharge_day.values(),
         )
         if day is not None and day > zero
@@ -170,7 +173,7 @@ def _grades_and_stages(cases: Sequence[Case]) -> tuple[list[int | None], list[st
 
 
 def _columns(case: Case, surv: _Survival, grade: int | None, stage: str | None) -> CaseColumns:
-    liver = case.procedure("liver_resection")
+    liver = case.performed("liver_resection")  # the approach of a planned one is not a cohort's
     return CaseColumns(
         age_years=case.patient.age_years,
         sex=case.patient.sex,

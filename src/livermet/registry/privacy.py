@@ -36,6 +36,26 @@ De-identified export and views (REDCap's "de-identified" export right, registry-
       text field of the model is removed until it is declared safe there;
     - the procedures' ids, which other events refer to, become the procedure's kind
       (``liver-resection``, ``liver-resection-2``), so the timeline still resolves;
+    - lesion labels (``liver_lesions[].id`` and ``imaging[].measurements[].lesion``) are free
+      text that the RECIST 1.1 response needs only to tell lesions apart and to follow one lesion
+      across time points: each distinct label becomes ``L1``, ``L2``, ... in order of first
+      appearance (the liver lesions first, then the measurements, time point by time point), the
+      same mapping for the lesions and every measurement, so the de-identified case computes the
+      same response. Removing them instead would turn every label into the same text and merge
+      all lesions into one;
+    - a measurement's ``organ`` is kept when it is a term of :data:`ORGANS` (anatomical terms,
+      no digits); any other text becomes a neutral ``other organ 1``, ``other organ 2``, ... (one
+      per distinct text, in order of first appearance), because RECIST 1.1 counts target lesions
+      per organ (at most 2): removal would fall back to the default ``liver`` and merge the
+      organs. A vocabulary alone would not do for the same reason;
+    - a systemic therapy's ``regimen`` is kept when every drug it names is a term of
+      :data:`DRUGS` (joined by ``+``, ``/``, ``,``, ``and``, ``with`` or ``then``; no doses, no
+      digits), since the regimen of previous chemotherapy is an analysis variable; otherwise it
+      is removed like any required text (:data:`REMOVED`). Its dates (``started``, ``ended``) are
+      shifted like every other date;
+    - the ``target`` of an imaging study or a biopsy is kept when it is ``primary`` or an organ of
+      :data:`ORGANS`: the first liver imaging or biopsy dates a liver lesion that has no
+      detection date (synchronous or metachronous, disease-free interval);
     - the case's ``source`` says that the case is de-identified (synthetic cases stay marked:
       source ``synthetic``, id ``SYN-DEID-...``).
 
@@ -55,7 +75,18 @@ from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, PlainValidator, WrapValidator
 
-from livermet.case.model import Case, Offset, Patient, PrimaryTumour, Procedure
+from livermet.case.model import (
+    Biopsy,
+    Case,
+    Imaging,
+    LesionMeasurement,
+    LiverLesion,
+    Offset,
+    Patient,
+    PrimaryTumour,
+    Procedure,
+    SystemicTherapy,
+)
 from livermet.clinical import fnclcc
 from livermet.errors import InputError
 from livermet.registry.documents import SYNTHETIC_SOURCE, case_document
@@ -138,19 +169,81 @@ _VARIANTS = frozenset(
 )
 _ECOG = re.compile(r"^\s*(?:ecog\s*(?:ps\s*)?)?[0-4]\s*$", re.IGNORECASE)
 
+ORGANS = frozenset(
+    {
+        "liver", "lung", "lungs", "pleura", "lymph node", "lymph nodes", "peritoneum",
+        "omentum", "mesentery", "bone", "brain", "adrenal", "adrenal gland", "kidney", "spleen",
+        "pancreas", "stomach", "small bowel", "colon", "rectum", "bladder", "uterus", "ovary",
+        "vagina", "pelvis", "retroperitoneum", "abdominal wall", "chest wall", "soft tissue",
+        "muscle", "skin", "subcutaneous tissue", "heart", "pericardium", "thyroid", "breast",
+    }
+)  # fmt: skip
+"""Organ names a de-identified lesion measurement keeps (compared without case and edge
+spaces); any other text becomes a neutral ``other organ N``."""
+
+DRUGS = frozenset(
+    {
+        "doxorubicin", "adriamycin", "epirubicin", "liposomal doxorubicin",
+        "pegylated liposomal doxorubicin", "ifosfamide", "cyclophosphamide", "mesna",
+        "dacarbazine", "temozolomide", "gemcitabine", "docetaxel", "paclitaxel",
+        "nab-paclitaxel", "trabectedin", "eribulin", "pazopanib", "regorafenib", "sunitinib",
+        "sorafenib", "cabozantinib", "anlotinib", "olaratumab", "vincristine", "vinorelbine",
+        "etoposide", "cisplatin", "carboplatin", "oxaliplatin", "irinotecan", "topotecan",
+        "actinomycin d", "dactinomycin", "methotrexate", "capecitabine", "fluorouracil",
+        "5-fluorouracil", "bevacizumab", "pembrolizumab", "nivolumab", "ipilimumab",
+        "tamoxifen", "letrozole", "anastrozole", "exemestane", "megestrol", "medroxyprogesterone",
+        "leuprorelin", "gdp", "ai", "map", "vac", "ie",
+    }
+)  # fmt: skip
+"""Drug names (and the usual sarcoma regimen acronyms) a de-identified regimen may consist of.
+``5-fluorouracil`` is the one term with a digit: a drug name, not a date or a dose."""
+
+_REGIMEN_SEPARATORS = re.compile(
+    r"(?:\s*(?:\+|/|,|;|\band\b|\bwith\b|\bthen\b)\s*)+", re.IGNORECASE
+)
+
+
+def _known_regimen(value: str) -> bool:
+    drugs = [d.strip().lower() for d in _REGIMEN_SEPARATORS.split(value)]
+    return bool(drugs) and all(d in DRUGS for d in drugs)
+
+
+def _known_organ(value: str) -> bool:
+    return value.strip().lower() in ORGANS
+
+
+def _known_target(value: str) -> bool:
+    # "liver" marks the imaging and biopsies that date a liver lesion without a detection date
+    return value.strip().lower() == "primary" or _known_organ(value)
+
+
 SAFE_TEXT: dict[tuple[type[BaseModel], str], Callable[[str], bool]] = {
     # the registry's analysis variable (cohorts and grading by histology)
     (PrimaryTumour, "histology"): _known_histology,
     (PrimaryTumour, "histology_variant"): lambda v: fnclcc.normalise_histology(v) in _VARIANTS,
     # a bare ECOG grade ("ECOG 1", "2"), never the report's words
     (Patient, "performance_status"): lambda v: _ECOG.match(v) is not None,
+    # the regimen of previous chemotherapy, when it names only known drugs (no dose, no date)
+    (SystemicTherapy, "regimen"): _known_regimen,
+    # what was imaged or biopsied: "primary", "liver" or another organ of ORGANS
+    (Imaging, "target"): _known_target,
+    (Biopsy, "target"): _known_target,
 }
 """The only free-text fields a de-identified case keeps, each with the vocabulary test its
 value must pass (otherwise it is removed like any other text). None of the vocabularies holds
-a digit beyond the ECOG grade, so no date or number survives in a kept text."""
+a digit beyond the ECOG grade and the 5 of 5-fluorouracil, so no date or number survives in a
+kept text."""
 
-_REFERENCES = {(Case, "index_event"), (Procedure, "id"), (Offset, "after")}
-"""Texts that are ids of procedures: renamed consistently, not removed."""
+_REFERENCES: dict[tuple[type[BaseModel], str], str] = {
+    (Case, "index_event"): "procedure",
+    (Procedure, "id"): "procedure",
+    (Offset, "after"): "procedure",
+    (LiverLesion, "id"): "lesion",
+    (LesionMeasurement, "lesion"): "lesion",
+    (LesionMeasurement, "organ"): "organ",
+}
+"""Texts that name something other fields refer to (procedures, lesions, organs): renamed
+consistently through the mapping of their namespace, not removed."""
 
 
 def _checked(metadata: list[Any]) -> bool:
@@ -204,17 +297,21 @@ def _scrub_text(model: type[BaseModel], name: str, value: Any, required: bool) -
     return REMOVED if required else None
 
 
-def _scrub(
-    doc: dict[str, Any], model: type[BaseModel], days: int, ids: dict[str, str]
-) -> dict[str, Any]:
+Renames = dict[str, dict[str, str]]
+"""Namespace (``procedure``, ``lesion``, ``organ``) -> old text -> new text."""
+
+
+def _scrub(doc: dict[str, Any], model: type[BaseModel], days: int, ids: Renames) -> dict[str, Any]:
     """``doc`` (a document of ``model``) with free text removed, dates shifted, ids renamed."""
     out: dict[str, Any] = {}
     for name, value in doc.items():
         info = model.model_fields.get(name)
         if info is None:  # not a field of the model (which forbids extras): not kept
             continue
-        if (model, name) in _REFERENCES:
-            out[name] = ids.get(value, REMOVED) if isinstance(value, str) else value
+        namespace = _REFERENCES.get((model, name))
+        if namespace is not None:
+            renamed = ids[namespace]
+            out[name] = renamed.get(value, REMOVED) if isinstance(value, str) else value
             continue
         kind = "keep" if _checked(info.metadata) else _kind(info.annotation)
         if kind == "text":
@@ -227,7 +324,7 @@ def _scrub(
     return out
 
 
-def _walk(value: Any, annotation: Any, days: int, ids: dict[str, str]) -> Any:
+def _walk(value: Any, annotation: Any, days: int, ids: Renames) -> Any:
     if isinstance(value, list):
         return [_walk(v, annotation, days, ids) for v in value]
     if isinstance(value, dict):
@@ -248,11 +345,48 @@ def _procedure_ids(doc: dict[str, Any]) -> dict[str, str]:
     return ids
 
 
+def _measurements(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return [m for im in doc.get("imaging", []) for m in im.get("measurements", [])]
+
+
+def _lesion_labels(doc: dict[str, Any]) -> dict[str, str]:
+    """``L1``, ``L2``, ... for each distinct lesion label, in order of first appearance: the
+    liver lesions' ids, then the measurements' lesions, time point by time point."""
+    found = [lesion.get("id") for lesion in doc.get("liver_lesions", [])]
+    found += [m.get("lesion") for m in _measurements(doc)]
+    labels: dict[str, str] = {}
+    for label in found:
+        if isinstance(label, str) and label not in labels:
+            labels[label] = f"L{len(labels) + 1}"
+    return labels
+
+
+def _organs(doc: dict[str, Any]) -> dict[str, str]:
+    """A known organ keeps its name; each other text becomes ``other organ N``."""
+    organs: dict[str, str] = {}
+    others = 0
+    for m in _measurements(doc):
+        organ = m.get("organ")
+        if not isinstance(organ, str) or organ in organs:
+            continue
+        if _known_organ(organ):
+            organs[organ] = organ
+        else:
+            others += 1
+            organs[organ] = f"other organ {others}"
+    return organs
+
+
 def deidentify_document(document: dict[str, Any], *, pseudonym: str, secret: str) -> dict[str, Any]:
     """The de-identified copy of a stored case document (the module docstring says what
     changes); ``document`` itself is left as it is."""
     synthetic = document.get("source") == SYNTHETIC_SOURCE
-    doc = _scrub(document, Case, date_shift_days(pseudonym, secret), _procedure_ids(document))
+    renames: Renames = {
+        "procedure": _procedure_ids(document),
+        "lesion": _lesion_labels(document),
+        "organ": _organs(document),
+    }
+    doc = _scrub(document, Case, date_shift_days(pseudonym, secret), renames)
     doc["id"] = ("SYN-" if synthetic else "") + deidentified_id(pseudonym, secret)
     doc["source"] = SYNTHETIC_SOURCE if synthetic else DEIDENTIFIED_SOURCE
     patient = doc.get("patient", {})

@@ -6,6 +6,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from livermet.case.liver_scores import child_pugh_label, meld_label
+
 _MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]<>!|&#~{}])")
 """Characters that can start Markdown markup inside a line: emphasis, code, links and images,
 raw HTML and autolinks, entities, table cells. CommonMark lets any of them be backslash-escaped."""
@@ -144,8 +146,7 @@ def render_markdown(data: dict[str, Any]) -> str:
             ("FNCLCC differentiation score", _v(fn["differentiation_score"])),
             ("FNCLCC total", _v(total)),
             ("FNCLCC grade", _v(fn["grade"])),
-            ("AJCC 8 T / N / M", f"{_v(aj['t'])} / {_v(aj['n'])} / {_v(aj['m'])}"),
-            ("AJCC 8 stage", _v(aj["stage"])),
+            *_staging_rows(data["staging"], aj),
         ]
     )
     lines += [f"Sources: {fn['source']}; {aj.get('source', '')}", "", "## Liver function", ""]
@@ -157,7 +158,8 @@ def render_markdown(data: dict[str, Any]) -> str:
             ("99mTc-GSA HH15 / LHL15", f"{_v(gsa['hh15'])} / {_v(gsa['lhl15'])}"),
             ("GSA assessment", _v(gsa["assessment"])),
             ("Makuuchi maximum extent", _v(lf["makuuchi"]["max_extent"])),
-            ("Child-Pugh", _v(lf["child_pugh"].get("class", lf["child_pugh"].get("status")))),
+            ("Child-Pugh", child_pugh_label(lf["child_pugh"])),
+            ("MELD", meld_label(lf["meld"])),
             ("ALBI", _v(lf["albi"].get("grade", lf["albi"].get("status")))),
         ]
     )
@@ -171,7 +173,10 @@ def render_markdown(data: dict[str, Any]) -> str:
             ("Within the safe extent", _v(rs["within_safe_extent"])),
             (
                 "Laparoscopic difficulty",
-                _v(diff.get("grade") and f"{diff['system']} grade {diff['grade']}"),
+                _v(
+                    diff.get("label")
+                    or (diff.get("grade") and f"{diff['system']} grade {diff['grade']}")
+                ),
             ),
             ("Candidate anatomical resections", _v(", ".join(rs["candidates"]) or None)),
         ]
@@ -221,3 +226,20 @@ def render_markdown(data: dict[str, Any]) -> str:
         lines.append("")
     lines += ["---", "", f"livermet {data['livermet_version']}. {data['notice']}", ""]
     return "\n".join(lines)
+
+
+def _staging_rows(staging: dict[str, Any], aj: dict[str, Any]) -> list[tuple[str, str]]:
+    """Staging system, T / N / M and stage at diagnosis, and the recurrence if any."""
+    at = staging.get("at_diagnosis") or aj
+    stage = at.get("stage_text") or _v(at["stage"])
+    if at.get("reason") and not staging.get("stage_groups"):
+        stage = at["reason"]
+    rows = [
+        ("Staging system", _v(staging.get("system_name"))),
+        ("T / N / M at diagnosis", f"{_v(at['t'])} / {_v(at['n'])} / {_v(at['m'])}"),
+        ("Stage at diagnosis", stage),
+    ]
+    recurrence = staging.get("recurrence")
+    if recurrence:
+        rows.append(("Recurrence", recurrence["text"]))
+    return rows

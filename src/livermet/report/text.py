@@ -50,7 +50,7 @@ def print_text(data: dict[str, Any], console: Console) -> None:
                     f"differentiation {_v(fn['differentiation_score'])}; total {total} -> "
                     f"grade {_v(fn['grade'])}",
                 ),
-                ("AJCC 8", f"{_v(aj['t'])} {_v(aj['n'])} {_v(aj['m'])} -> stage {_v(aj['stage'])}"),
+                *_staging_rows(data["staging"], aj),
                 (
                     "ICG",
                     f"R15 {_v(lf['icg']['r15_percent'], '%')}, "
@@ -68,7 +68,13 @@ def print_text(data: dict[str, Any], console: Console) -> None:
                     f"{_v(rs['procedure_name'])} ({_v(rs['approach'])}); within safe extent: "
                     f"{_v(rs['within_safe_extent'])}",
                 ),
-                ("Difficulty", _v(diff.get("grade") and f"{diff['system']} grade {diff['grade']}")),
+                (
+                    "Difficulty",
+                    _v(
+                        diff.get("label")
+                        or (diff.get("grade") and f"{diff['system']} grade {diff['grade']}")
+                    ),
+                ),
             ],
         )
     )
@@ -108,3 +114,23 @@ def print_text(data: dict[str, Any], console: Console) -> None:
     console.print(
         f"[bold]Surveillance[/] (months after the {data['surveillance']['index']}): {visits}"
     )
+
+
+def _staging_rows(staging: dict[str, Any], aj: dict[str, Any]) -> list[tuple[str, str]]:
+    """Stage at diagnosis in its system (AJCC 8 chapter or FIGO), and the recurrence if any."""
+    at = staging.get("at_diagnosis") or aj
+    text = at.get("stage_text") or _v(at["stage"])
+    stage = f"stage {text.removeprefix('FIGO ')}"
+    if at.get("reason") and not staging.get("stage_groups"):
+        stage = at["reason"]
+    rows = [
+        (
+            "Stage at diagnosis",
+            f"{staging.get('system_name', 'AJCC 8')}: {_v(at['t'])} {_v(at['n'])} "
+            f"{_v(at['m'])} -> {stage}",
+        )
+    ]
+    recurrence = staging.get("recurrence")
+    if recurrence:
+        rows.append(("Recurrence", str(recurrence["text"])))
+    return rows

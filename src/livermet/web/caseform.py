@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from livermet.case.limits import MAX_CASE_FILE_BYTES
-from livermet.case.load import PARSE_ERRORS, case_from_data, parse_error
+from livermet.case.load import PARSE_ERRORS, case_from_data, load_yaml, parse_error
 from livermet.case.model import Case
 from livermet.errors import InputError
 
@@ -202,7 +202,7 @@ def parse_case_text(text: str, field: str = "case_text") -> Case:
         data = json.loads(text)
     except json.JSONDecodeError:
         try:
-            data = yaml.safe_load(text)
+            data = load_yaml(text)
         except PARSE_ERRORS as exc:
             raise InputError(
                 f"cannot read the case file as YAML or JSON: {parse_error(exc)}", field
