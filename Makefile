@@ -8,8 +8,9 @@ STAMP  := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@echo "Installing livermet and its dependencies into $(VENV) (a few minutes the first time)..."
+	$(BIN)/pip install --progress-bar on --upgrade pip
+	$(BIN)/pip install --progress-bar on -e '.[dev]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -29,8 +30,13 @@ run: setup
 	$(BIN)/livermet assess examples/seed-case.yaml --format text
 	LIVERMET_PASSWORD=$(DEMO_PASSWORD) $(BIN)/livermet cohort km --db $(REGISTRY) --user admin \
 		--synthetic --by approach --levels open,laparoscopic -o out/km-by-approach.png
-	@echo "Registry: $(REGISTRY) (user admin, password $(DEMO_PASSWORD)); reports and plots in out/"
-	$(BIN)/livermet serve --db $(REGISTRY)
+	@echo ""
+	@echo "Reports and plots: out/   Registry: $(REGISTRY)"
+	@echo "Web application: http://localhost:8000/  (Ctrl-C stops it)"
+	@echo "Sign in as user 'admin' with password '$(DEMO_PASSWORD)'"
+	@echo ""
+	@$(BIN)/livermet serve --db $(REGISTRY) \
+		--sign-in-hint "user 'admin', password '$(DEMO_PASSWORD)'"
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

@@ -18,24 +18,61 @@ BAD_CASES = Path(__file__).parent / "bad_cases"
 runner = CliRunner()
 
 
-def _expected_field(path: Path) -> str:
-    if path.suffix == ".json":
-        return path.with_suffix(".expect").read_text().strip()
-    match = re.search(r"^# expect-field: (.+)$", path.read_text(), re.MULTILINE)
-    assert match, f"{path.name} lacks its expect-field line"
-    return match.group(1).strip()
+def _expectation(path: Path) -> tuple[str, str]:
+    """("field", path) for a file refused naming that field, ("finding", "code [field]") for a
+    file accepted with that finding. Files that are not UTF-8 text keep it in a ``.expect``."""
+    sidecar = path.with_suffix(".expect")
+    if sidecar.exists():
+        return "field", sidecar.read_text().strip()
+    match = re.search(r"^# expect-(field|finding): (.+)$", path.read_text(), re.MULTILINE)
+    assert match, f"{path.name} lacks its expect-field or expect-finding line"
+    return match.group(1), match.group(2).strip()
 
 
 BAD_FILES = sorted(p for p in BAD_CASES.iterdir() if p.suffix in {".yaml", ".json"})
 
 
+def test_there_are_at_least_60_bad_cases() -> None:
+    assert len(BAD_FILES) >= 60
+
+
 @pytest.mark.parametrize("path", BAD_FILES, ids=[p.stem for p in BAD_FILES])
 def test_bad_case_exits_2_naming_the_field(path: Path) -> None:
+    kind, expected = _expectation(path)
     result = runner.invoke(app, ["assess", str(path), "--format", "json"])
+    assert "Traceback" not in result.output
+    if kind == "finding":  # accepted, but flagged: the finding names what is wrong
+        assert result.exit_code == 0, result.stderr
+        code, *field = expected.split()
+        found = [f for f in json.loads(result.stdout)["findings"] if f["code"] == code]
+        assert found, f"{path.name}: no finding {code}"
+        assert all(name in found[0]["message"] for name in field), found[0]["message"]
+        return
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
-    assert "Traceback" not in result.output
-    assert _expected_field(path) in result.stderr
+    assert expected in result.stderr
+    assert "Extra inputs are not permitted" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("unknown_field", ["unknown field 'weigth'", "did you mean 'weight'"]),
+        ("lesion_unknown_field", ["unknown field 'size_methd'", "did you mean 'size_method'"]),
+        ("duplicate_key_ecog", ["duplicate key 'ecog'", "lines 12 and 13"]),
+        ("bilirubin_decimal_comma", ["decimal separator is a point"]),
+        ("inr_decimal_comma", ["decimal separator is a point"]),
+        ("measurement_decimal_comma", ["decimal separator is a point"]),
+        ("diagnosed_february_30", ["'2022-02-30' is not a valid date", "YYYY-MM-DD"]),
+        ("binary_png", ["binary file"]),
+        ("utf16_without_bom", ["UTF-16"]),
+    ],
+)
+def test_bad_case_messages_say_what_to_do(name: str, words: list[str]) -> None:
+    path = next(p for p in BAD_FILES if p.stem == name)
+    stderr = " ".join(runner.invoke(app, ["assess", str(path)]).stderr.split())
+    for word in words:
+        assert word in stderr
 
 
 def test_bad_case_in_a_real_process_has_no_traceback() -> None:
@@ -138,3 +175,25 @@ def test_validate_and_schema() -> None:
     schema = json.loads(runner.invoke(app, ["schema"]).stdout)
     assert schema["title"] == "livermet case file"
     assert "procedures" in schema["properties"]
+
+
+def test_schema_of_the_assessment_validates_the_json_output() -> None:
+    """``livermet schema --assessment`` prints the JSON Schema the ``--format json`` output of
+    every example meets (and that refuses a value outside a vocabulary)."""
+    from jsonschema import Draft202012Validator
+
+    result = runner.invoke(app, ["schema", "--assessment"])
+    assert result.exit_code == 0, result.stderr
+    schema = json.loads(result.stdout)
+    assert schema["title"] == "AssessmentModel"
+    assert {"phase", "assessed_on", "liver_lesions", "prognostic_factors"} <= set(
+        schema["required"]
+    )
+    validator = Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    for path in sorted(SEED_CASE.parent.glob("*.yaml")):
+        out = runner.invoke(app, ["assess", str(path), "--format", "json"])
+        assert out.exit_code == 0, out.stderr
+        data = json.loads(out.stdout)
+        assert [e.message for e in validator.iter_errors(data)] == [], path.name
+    data["phase"] = "intra-operative"
+    assert not validator.is_valid(data)

@@ -322,3 +322,45 @@ def test_verify_audit_reports_rows_edited_in_sql(registry: dict[str, str], tmp_p
     assert "user 'viewer_a': role: the audit log says 'viewer'" in r.stderr
     head = runner.invoke(app, ["registry", "audit-head", "--db", str(copy)])
     assert head.exit_code == 1 and head.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["registry", "list", "--user", "admin"],
+        ["user", "list", "--user", "admin"],
+        ["registry", "verify-audit"],
+    ],
+    ids=["registry-list", "user-list", "verify-audit"],
+)
+def test_a_registry_that_does_not_exist_is_an_error_not_a_new_one(
+    tmp_path: Path, command: list[str]
+) -> None:
+    typo = tmp_path / "registy.sqlite"
+    env = {"LIVERMET_PASSWORD": PASSWORD}
+    result = runner.invoke(app, [*command, "--db", str(typo)], env=env)
+    assert result.exit_code == 4, result.output
+    assert "--db" in result.stderr and "no registry at" in result.stderr
+    assert "livermet registry init" in " ".join(result.stderr.split())
+    assert not typo.exists()
+
+
+def test_a_file_without_a_registry_is_refused(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()
+    env = {"LIVERMET_PASSWORD": PASSWORD}
+    result = runner.invoke(
+        app, ["registry", "list", "--db", str(empty), "--user", "admin"], env=env
+    )
+    assert result.exit_code == 4
+    assert "holds no livermet registry" in " ".join(result.stderr.split())
+
+
+def test_registry_init_creates_the_registry_then_others_open_it(tmp_path: Path) -> None:
+    db = tmp_path / "new.sqlite"
+    env = {"LIVERMET_PASSWORD": PASSWORD}
+    assert runner.invoke(app, ["registry", "init", "--db", str(db)], env=env).exit_code == 0
+    assert db.is_file()
+    listed = runner.invoke(app, ["user", "list", "--db", str(db), "--user", "admin"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert "admin" in listed.stdout

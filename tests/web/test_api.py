@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 from fastapi.testclient import TestClient
+from jsonschema import Draft202012Validator
 
+from livermet.case.assess import assess
+from livermet.case.load import load_case
 from tests.web.conftest import SEED_CASE, WebRegistry
 
 
@@ -113,3 +117,55 @@ def test_openapi_document(client: TestClient) -> None:
     for path in ("/api/v1/cases", "/api/v1/assessments", "/api/v1/evidence/pool", "/api/v1/cohort"):
         assert path in doc["paths"]
     assert "HTTPBearer" in doc["components"]["securitySchemes"]
+
+
+def _example(name: str) -> dict[str, Any]:
+    text = (Path(SEED_CASE).parent / f"{name}.yaml").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(json.dumps(yaml.safe_load(text), default=str))
+    return data
+
+
+def test_assessments_match_the_documented_response_schema(
+    client: TestClient, web_registry: WebRegistry
+) -> None:
+    """Both assessment routes document the assessment model, and what they answer matches it
+    (every key, every null), by JSON Schema validation against the OpenAPI document."""
+    doc = client.get("/api/v1/openapi.json").json()
+    viewer = _auth(web_registry, "viewer_a")
+    routes = {
+        ("/api/v1/assessments", "post"),
+        ("/api/v1/cases/{case_id}/assessment", "get"),
+    }
+    for path, method in routes:
+        schema = doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]
+        assert schema["schema"] == {"$ref": "#/components/schemas/AssessmentModel"}
+    documented = doc["components"]["schemas"]["AssessmentModel"]
+    assert documented["properties"]["phase"]["enum"] == ["pre-operative", "post-operative"]
+    validator = Draft202012Validator(
+        {"$ref": "#/components/schemas/AssessmentModel", "components": doc["components"]},
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
+    answers = [client.get("/api/v1/cases/seed-case/assessment", headers=viewer)]
+    for name in (
+        "seed-case",
+        "preop-uterine-lms",
+        "preop-retroperitoneal-lms",
+        "preop-plan-misses-lesions",
+    ):
+        answers.append(client.post("/api/v1/assessments", json=_example(name), headers=viewer))
+    for answer in answers:
+        assert answer.status_code == 200
+        errors = [
+            f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(answer.json())
+        ]
+        assert errors == []
+    # the stored seed case and the posted one give the same assessment, the CLI's JSON
+    assert answers[0].json() == answers[1].json()
+    assert answers[1].json() == assess(load_case(SEED_CASE)).to_dict()
+    # the schema is not a blank cheque: a verdict outside the vocabulary is refused
+    wrong = answers[1].json()
+    wrong["options"][0]["verdict"] = "maybe"
+    assert any(
+        "verdict" in str(list(e.absolute_path)) or "maybe" in e.message
+        for e in validator.iter_errors(wrong)
+    )

@@ -204,3 +204,22 @@ def test_sign_out_ends_the_session(client: TestClient) -> None:
     token = csrf_of(client.get("/assess").text)
     client.post("/signout", data={"csrf_token": token})
     assert client.get("/assess", follow_redirects=False).status_code == 303
+
+
+def test_pre_operative_assessment_page(client: TestClient) -> None:
+    """Issue 10: the key cards show the phase, the board's date, the stage in its system and
+    whether the plan clears every lesion within the safe extent."""
+    sign_in(client, "viewer_a")
+    examples = SEED_CASE.parent
+    token = csrf_of(client.get("/assess").text)
+    text = (examples / "preop-uterine-lms.yaml").read_text(encoding="utf-8")
+    page = client.post("/assess", data={"case_text": text, "csrf_token": token}).text
+    assert '<dd id="phase">pre-operative</dd>' in page
+    assert '<dd id="assessed-on">2025-05-15</dd>' in page
+    assert '<dt>Stage at diagnosis (FIGO, uterine sarcoma)</dt><dd id="stage">IB</dd>' in page
+    assert '<dd id="recurrence">rIVB</dd>' in page
+    # central hepatectomy (segments 4, 5, 8) holds both lesions but exceeds the ICG-R15 12 % limit
+    assert '<dd id="plan-clears">yes, but beyond the safe extent</dd>' in page
+    text = (examples / "preop-plan-misses-lesions.yaml").read_text(encoding="utf-8")
+    page = client.post("/assess", data={"case_text": text, "csrf_token": token}).text
+    assert '<dd id="plan-clears">no: L1, L2 left outside</dd>' in page

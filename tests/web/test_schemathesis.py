@@ -1,5 +1,6 @@
 """Property-based run of the API from its OpenAPI document, authenticated, on SQLite and on
-PostgreSQL: no input may cause a server error, and every status answered is documented.
+PostgreSQL: no input may cause a server error, every status answered is documented, and every
+body answered matches its documented schema.
 
 PostgreSQL: ``LIVERMET_TEST_POSTGRES_URL`` (a throwaway database is made on that server, as in
 ``tests/registry/conftest.py``); without it the PostgreSQL half runs on the local default server
@@ -16,7 +17,10 @@ import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import status_code_conformance
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from livermet.case.load import load_case
 from livermet.registry import Database
@@ -68,7 +72,8 @@ def test_no_server_error_and_every_status_documented(api_app: tuple[FastAPI, str
         @given(case=operation.as_strategy())
         def run(case: schemathesis.Case) -> None:
             response = case.call(headers={"Authorization": f"Bearer {token}"})
-            case.validate_response(response, checks=[not_a_server_error, status_code_conformance])
+            checks = [not_a_server_error, status_code_conformance, response_schema_conformance]
+            case.validate_response(response, checks=checks)
 
         try:
             run()

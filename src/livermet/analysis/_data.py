@@ -25,6 +25,7 @@ BoolArray = npt.NDArray[np.bool_]
 __all__ = [
     "event_values",
     "group_values",
+    "integer_labels",
     "missing_mask",
     "numeric_values",
     "optional_times",
@@ -102,8 +103,8 @@ def refuse_missing(data: pd.DataFrame, columns: Iterable[str]) -> None:
         bad = np.flatnonzero(missing_mask(data, [col]))
         if bad.size:
             raise InputError(
-                f"{_rows_text(data, bad)}: missing value (drop incomplete rows explicitly "
-                "if that is intended)",
+                f"{_rows_text(data, bad)}: missing value (to leave incomplete rows out, "
+                "use --drop-missing on the command line, dropna=True in Python)",
                 col,
             )
 
@@ -176,6 +177,24 @@ def event_values(data: pd.DataFrame, column: str, rows: BoolArray | None = None)
     return e[use].astype(np.int64)
 
 
+def integer_labels(values: pd.Series) -> pd.Series:
+    """A float column whose values are all whole numbers as integers (pandas nullable Int64).
+
+    A CSV column of integers with a missing value is read as floats; its groups and factor
+    levels are still 0 and 1, not 0.0 and 1.0.
+    """
+    if not pd.api.types.is_float_dtype(values):
+        return values
+    present = values.dropna()
+    if (
+        present.empty
+        or not np.all(np.isfinite(present))
+        or not np.all(present == np.round(present))
+    ):
+        return values
+    return values.astype("Int64")
+
+
 def group_values(
     data: pd.DataFrame,
     column: str,
@@ -189,7 +208,7 @@ def group_values(
     Levels that no used row has are dropped.
     """
     use = _use(data, rows)
-    values = data[column][use]
+    values = integer_labels(data[column])[use]
     if levels is None:
         if isinstance(values.dtype, pd.CategoricalDtype):
             levels = list(values.cat.categories)

@@ -239,6 +239,15 @@ class CoxPH:
             index=pd.Index(self.terms_, name="term"),
         )
 
+    def term_label(self, term: str) -> str:
+        """A term in words: 'approach: open vs laparoscopic' (a factor level against its
+        reference level), 'age (per unit)' (a numeric covariate)."""
+        for cov, levels in self.factors_.items():
+            for level in levels[1:]:
+                if term == f"{cov}{level}":
+                    return f"{cov}: {level} vs {levels[0]}"
+        return f"{term} (per unit)"
+
     def to_dict(self) -> dict[str, Any]:
         """Plain numbers for JSON output."""
         return {
@@ -247,7 +256,11 @@ class CoxPH:
             "ties": self.ties,
             "conf_level": self.conf_level,
             "terms": [
-                {"term": term, **{k: float(v) for k, v in row.items()}}
+                {
+                    "term": term,
+                    "label": self.term_label(str(term)),
+                    **{k: float(v) for k, v in row.items()},
+                }
                 for term, row in self.summary_.iterrows()
             ],
             "reference_levels": {k: v[0] for k, v in self.factors_.items()},

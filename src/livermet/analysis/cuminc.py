@@ -273,6 +273,12 @@ def _outcome_codes(
     censor_set = {str(c) for c in censored}
     if event_types is None:
         event_types = sorted({v for v in text if v not in censor_set})
+        if not event_types:
+            raise InputError(
+                f"no first event among the {text.size} patients analysed (every one is "
+                "censored): nothing to estimate",
+                event,
+            )
     names = [str(v) for v in event_types]
     clash = censor_set & set(names)
     if clash:

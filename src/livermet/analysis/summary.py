@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from livermet.analysis._ci import ConfType
-from livermet.analysis._data import missing_mask, require_columns
+from livermet.analysis._data import integer_labels, require_columns
+from livermet.analysis.cohort import CohortSelection, select_complete, synthetic_label
 from livermet.analysis.cox import CoxPH, Ties
 from livermet.analysis.cuminc import CumulativeIncidence, cumulative_incidence
 from livermet.analysis.km import KaplanMeier, kaplan_meier, kaplan_meier_by_group
@@ -35,6 +36,17 @@ __all__ = [
 
 DEFAULT_TIMES: tuple[float, ...] = (12.0, 36.0, 60.0)
 """Months at which survival is reported unless told otherwise (1, 3 and 5 years)."""
+
+
+def _add_cohort_notes(
+    report: dict[str, Any], used: pd.DataFrame, selection: CohortSelection | None
+) -> None:
+    """The cases left out (and why) and whether the data are synthetic, into ``report``."""
+    if selection is not None:
+        report["excluded"] = selection.to_dict()
+    label = synthetic_label(used)
+    if label is not None:
+        report["synthetic"] = label
 
 
 def json_safe(value: Any) -> Any:
@@ -94,11 +106,15 @@ def km_analysis(
     """Survival, bounds and numbers at risk at ``times``, median with interval, RMST with SE;
     with ``by``, the same per group and the log-rank test."""
     times = _check_times(times)
+    selection = select_complete(data, [time, event, *([by] if by else [])]) if dropna else None
+    if selection is not None:
+        data = selection.data
     overall = kaplan_meier(
         data, time, event, conf_type=conf_type, conf_level=conf_level, dropna=dropna
     )
+    groups: dict[str, KaplanMeier] | None = None
+    test: LogRankResult | None = None
     if by is not None:
-        # the same rows overall and by group: drop rows missing the group too
         groups = kaplan_meier_by_group(
             data,
             time,
@@ -109,18 +125,8 @@ def km_analysis(
             conf_level=conf_level,
             dropna=dropna,
         )
-        if dropna:
-            overall = kaplan_meier(
-                data[~missing_mask(data, [by])],
-                time,
-                event,
-                conf_type=conf_type,
-                conf_level=conf_level,
-                dropna=True,
-            )
-        test = logrank_test(data, time, event, by, levels=levels, dropna=dropna)
-    else:
-        groups, test = None, None
+        if len(groups) > 1:
+            test = logrank_test(data, time, event, by, levels=levels, dropna=dropna)
     report: dict[str, Any] = {
         "time_column": time,
         "event_column": event,
@@ -129,12 +135,16 @@ def km_analysis(
         "rmst_horizon": float(rmst_horizon),
         "overall": _curve_dict(overall, times, rmst_horizon),
     }
-    if groups is not None and test is not None:
+    if groups is not None:
         report["by"] = by
         report["groups"] = {
             name: _curve_dict(km, times, rmst_horizon) for name, km in groups.items()
         }
-        report["logrank"] = test.to_dict()
+        if test is not None:
+            report["logrank"] = test.to_dict()
+        else:
+            report["logrank_note"] = f"one {by} group only ({next(iter(groups))}): no log-rank test"
+    _add_cohort_notes(report, data, selection)
     return KMAnalysis(overall, groups, test, json_safe(report))
 
 
@@ -162,6 +172,9 @@ def cox_analysis(
     """Cox model of ``covariates``; ``reference`` names a factor's reference level (the other
     levels follow in sorted order), ``levels`` gives a factor's full order."""
     require_columns(data, [time, event, *covariates])
+    selection = select_complete(data, [time, event, *covariates]) if dropna else None
+    if selection is not None:
+        data = selection.data
     order = {k: list(v) for k, v in (levels or {}).items()}
     for col, ref in (reference or {}).items():
         if col not in covariates:
@@ -169,7 +182,7 @@ def cox_analysis(
         if col in order:
             rest = [v for v in order[col] if str(v) != str(ref)]
         else:
-            present = data[col].dropna().unique()
+            present = integer_labels(data[col]).dropna().unique()
             if pd.api.types.is_numeric_dtype(data[col]):
                 present = np.sort(present)  # numerically, not as text
             values = [str(v) for v in present]
@@ -193,6 +206,7 @@ def cox_analysis(
         dropna=dropna,
     )
     report = {"time_column": time, "event_column": event, **model.to_dict()}
+    _add_cohort_notes(report, data, selection)
     return CoxAnalysis(model, json_safe(report))
 
 
@@ -220,6 +234,13 @@ def cuminc_analysis(
     """Aalen-Johansen cumulative incidence at ``times`` (see `cumulative_incidence` for the
     two codings of the outcome)."""
     times = _check_times(times)
+    selection = (
+        select_complete(data, [time, event, *([competing] if competing else [])])
+        if dropna
+        else None
+    )
+    if selection is not None:
+        data = selection.data
     fit = cumulative_incidence(
         data,
         time,
@@ -261,4 +282,5 @@ def cuminc_analysis(
         "variance": "infinitesimal jackknife (as R survfit)",
         "at": at,
     }
+    _add_cohort_notes(report, data, selection)
     return CumincAnalysis(fit, json_safe(report))

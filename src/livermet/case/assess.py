@@ -14,6 +14,8 @@ from typing import Any
 from livermet import __version__
 from livermet.case import liver_scores, prognosis, response, staging
 from livermet.case import plan as resection_plan
+from livermet.case.assessment_model import AssessmentModel
+from livermet.case.evidence_cache import evidence_summary
 from livermet.case.findings import Finding, detect_findings
 from livermet.case.fitness import fitness_section
 from livermet.case.model import Case, Procedure, duration_minutes, measure
@@ -34,7 +36,6 @@ from livermet.clinical import (
     volumetry,
 )
 from livermet.clinical.extent import ResectionExtent
-from livermet.evidence.summary import evidence_summary
 
 NOTICE = (
     "Decision support, not medical advice. livermet recomputes what the case data imply and shows "
@@ -54,8 +55,22 @@ class Assessment:
     findings: list[Finding] = field(default_factory=list)
     options: list[TreatmentOption] = field(default_factory=list)
 
+    def model(self) -> AssessmentModel:
+        """The typed assessment (:mod:`livermet.case.assessment_model`), validated from ``data``.
+
+        Raises pydantic's ``ValidationError`` when a section wrote a value its model does not
+        allow (a bug of the section or of the model, never of the case file)."""
+        return AssessmentModel.model_validate(self.data)
+
     def to_dict(self) -> dict[str, Any]:
-        return self.data
+        """The JSON output, generated from the typed model: the keys the sections wrote, in
+        their order, with their values (validating and dumping the seed case: ~0.2-0.3 ms)."""
+        return self.model().model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+    def to_json(self) -> str:
+        """The same output as compact JSON text, written by the model's serialiser (for the web
+        API: validating and writing cost ~0.1 ms more than ``json.dumps`` of the dict alone)."""
+        return self.model().model_dump_json(by_alias=True, exclude_unset=True)
 
 
 def _round(value: float | None, digits: int) -> float | int | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from livermet.case.date_checks import future_date_issues
 from livermet.case.model import Case
 from livermet.case.plan import plan_findings
 from livermet.case.staging import staging_issues
@@ -194,6 +195,7 @@ def detect_findings(case: Case, timeline: Timeline, data: dict[str, Any]) -> lis
         *_primary_size(case),
         *_observation_period(case, timeline),
         *(Finding(*issue) for issue in timing_issues(case, timeline)),
+        *(Finding(*issue) for issue in future_date_issues(case, timeline)),
         *(Finding(*issue) for issue in plan_findings(case, data)),
         *(Finding(*issue) for issue in staging_issues(data["staging"])),
         *_readmission(case, data),

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import codecs
+import difflib
 import json
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from livermet.case.limits import MAX_CASE_FILE_BYTES, MAX_DEPTH, check_document
 from livermet.case.model import Case
@@ -33,21 +35,98 @@ def field_path(loc: tuple[int | str, ...]) -> str:
     return path or "(case)"
 
 
+_DECIMAL_COMMA_NUMBER = re.compile(r"^\s*[-+]?\d+,\d+\s*$")
+_DATE_ERRORS = {
+    "date_from_datetime_parsing",
+    "date_parsing",
+    "date_type",
+    "date_from_datetime_inexact",
+}
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation may hold (through ``list``, ``| None``, ``Annotated``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models_in(arg)]
+
+
+def known_fields(loc: tuple[int | str, ...]) -> list[str]:
+    """The field names allowed beside the last part of ``loc`` (the mapping that holds it)."""
+    models: list[type[BaseModel]] = [Case]
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        found: list[type[BaseModel]] = []
+        for model in models:
+            if part == model.__name__:  # a union member named in the location
+                found.append(model)
+            elif part in model.model_fields:
+                found += _models_in(model.model_fields[part].annotation)
+        if found:
+            models = found
+    names = {name for model in models for name in model.model_fields}
+    return sorted(names)
+
+
+def _unknown_field_message(loc: tuple[int | str, ...]) -> str:
+    name = str(loc[-1]) if loc else ""
+    known = known_fields(loc)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if re.match(r"^\d", name):  # {diameter: 22,5 mm}: in a {...} mapping a comma ends a field
+        return (
+            f"unknown field '{name}': was a decimal comma meant? The decimal separator is a "
+            "point (e.g. 22.5 mm); in a {...} mapping a comma separates fields"
+        )
+    if close:
+        return f"unknown field '{name}'; did you mean '{close[0]}'?"
+    if known and len(known) <= 12:
+        return f"unknown field '{name}'; the fields here are: {', '.join(known)}"
+    return f"unknown field '{name}' (check the spelling)"
+
+
+def _message(error: Any) -> str:
+    """A user's message for one pydantic error: pydantic's own words only where they are clear."""
+    kind, value = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        return _unknown_field_message(tuple(error["loc"]))
+    if kind == "missing":
+        return "is required"
+    if isinstance(value, str) and _DECIMAL_COMMA_NUMBER.match(value):
+        return f"cannot read {value!r}: the decimal separator is a point (e.g. '1.5')"
+    if kind in _DATE_ERRORS:
+        reason = str(error.get("ctx", {}).get("error", "")).strip()
+        why = f" ({reason})" if reason else ""
+        return f"{value!r} is not a valid date{why}; write a date as YYYY-MM-DD, e.g. 2024-02-29"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
 def _from_validation_error(exc: ValidationError) -> InputError:
     errors = exc.errors(include_url=False)
+
     # A value that fits no member of a union yields one error per member; report the most telling.
-    # The member whose error lies deepest (or a validator's own message) is the one meant.
-    first = max(
-        errors, key=lambda e: (e["type"] == "value_error", len(field_path(tuple(e["loc"]))))
-    )
-    message = str(first["msg"]).removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        message = "is not a field of the case file (check the spelling)"
-    elif first["type"] == "missing":
-        message = "is required"
-    err = InputError(message, field_path(tuple(first["loc"])))
+    # The member whose error lies deepest (or a validator's own message) is the one meant; a date
+    # that is not a date is meant as a date, not as an offset mapping.
+    # A misspelt field (unknown) explains the required one it leaves missing: it comes first.
+    def rank(e: Any) -> tuple[bool, bool, bool, int]:
+        return (
+            e["type"] == "value_error",
+            e["type"] in _DATE_ERRORS,
+            e["type"] == "extra_forbidden",
+            len(field_path(tuple(e["loc"]))),
+        )
+
+    first = max(errors, key=rank)
+    err = InputError(_message(first), field_path(tuple(first["loc"])))
+    best: dict[str, Any] = {}
+    for e in errors:  # one line per field: the most telling error of each
+        path = field_path(tuple(e["loc"]))
+        if path not in best or rank(e) > rank(best[path]):
+            best[path] = e
+    first_path = field_path(tuple(first["loc"]))
     err.all_errors = [  # type: ignore[attr-defined]
-        (field_path(tuple(e["loc"])), str(e["msg"]).removeprefix("Value error, ")) for e in errors
+        (first_path, err.message),
+        *((path, _message(e)) for path, e in best.items() if path != first_path),
     ]
     return err
 
@@ -83,8 +162,21 @@ def read_text_file(path: Path, field: str, max_bytes: int | None = None) -> str:
             f"{path.name} is {path.stat().st_size:,} bytes; the limit is {max_bytes:,}", field
         )
     raw = path.read_bytes()
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    sample = raw[:4096]
+    zeros = sorted((sample[0::2].count(0), sample[1::2].count(0)))
+    half = max(len(sample) // 2, 1)
+    # UTF-16 without a byte-order mark: every other byte of ASCII text is zero, the others not.
+    utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+        zeros[1] > 0.4 * half and zeros[0] < 0.05 * half
+    )
+    if utf16:
         raise InputError(f"{path.name} is UTF-16 text; save it as UTF-8 and try again", field)
+    if b"\x00" in sample:
+        raise InputError(
+            f"{path.name} is a binary file, not a text file (YAML, JSON or CSV); "
+            "choose the case file itself, saved as text",
+            field,
+        )
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -107,7 +199,42 @@ def parse_error(exc: Exception) -> str:
 
 class CaseYamlLoader(yaml.SafeLoader):
     """YAML's safe loader, with dates left as text: the case model reads them, so that an
-    impossible date (2024-13-01) is an error naming its field, not a YAML parse error."""
+    impossible date (2024-13-01) is an error naming its field, not a YAML parse error.
+
+    A key given twice in one mapping is refused (YAML's safe loader keeps the last one silently,
+    so that ``ecog: 1`` followed by ``ecog: 3`` would assess ECOG 3 without a word): the error
+    names the field and both lines.
+    """
+
+    def construct_document(self, node: yaml.Node) -> Any:
+        check_duplicate_keys(node)
+        return super().construct_document(node)
+
+
+def check_duplicate_keys(node: yaml.Node, path: str = "") -> None:
+    """Raise InputError, naming the field and both lines, when a mapping repeats a key."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            if (
+                not isinstance(key_node, yaml.ScalarNode)
+                or key_node.tag == "tag:yaml.org,2002:merge"
+            ):
+                continue
+            key, line = key_node.value, key_node.start_mark.line + 1
+            where = f"{path}.{key}" if path else str(key)
+            if key in seen:
+                lines = f"lines {seen[key]} and {line}" if seen[key] != line else f"line {line}"
+                raise InputError(
+                    f"duplicate key '{key}' on {lines}: a field may be given "
+                    "only once; keep the right value and delete the other",
+                    where,
+                )
+            seen[key] = line
+            check_duplicate_keys(value_node, where)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            check_duplicate_keys(item, f"{path}[{i}]")
 
 
 CaseYamlLoader.yaml_implicit_resolvers = {
@@ -137,6 +264,8 @@ def parse_text(text: str, name: str, *, json_only: bool = False, field: str = "C
     """
     try:
         return json.loads(text) if json_only else load_yaml(text)
+    except InputError:  # a duplicate key: already names its field and lines
+        raise
     except PARSE_ERRORS as exc:
         raise InputError(f"cannot parse {name}: {parse_error(exc)}", field) from None
 

@@ -10,7 +10,9 @@ Columns are named on the command line. Coding:
   --competing death_first``; never both 1 in one row).
 
 Rows are numbered from 1 = the first line after the header; a missing value is an error unless
-``--drop-missing`` leaves those rows out.
+``--drop-missing`` leaves those rows out. The registry's cohort is analysed as
+``livermet.analysis.cohort`` says: cases lacking what the analysis needs (a pre-operative case
+has no follow-up yet) are left out, and how many and why is printed.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from rich.console import Console
 from rich.table import Table
 
 from livermet.analysis._data import optional_times
+from livermet.analysis.cohort import summary_text, with_endpoints
 from livermet.analysis.summary import cox_analysis, cuminc_analysis, km_analysis
 from livermet.cli.common import err_console, friendly_errors
 from livermet.cli.session import DbOption, TokenOption, UserOption, acting_registry
@@ -99,7 +102,7 @@ def cohort_data(
     if data is not None:
         return read_cohort_csv(data)
     registry = acting_registry(db, user, token)
-    return registry.cohort_frame(include_synthetic=synthetic)
+    return with_endpoints(registry.cohort_frame(include_synthetic=synthetic))
 
 
 def parse_times(text: str) -> list[float]:
@@ -126,6 +129,13 @@ def _check_output(output: Path | None) -> None:
 
 def _emit_json(report: dict[str, Any]) -> None:
     typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+def _print_notes(report: dict[str, Any]) -> None:
+    """The cases left out and why, and a synthetic-data note (stderr, also with --format json)."""
+    for note in (summary_text(report.get("excluded")), report.get("synthetic")):
+        if note:
+            err_console.print(note)
 
 
 def _num(x: Any, fmt: str = ".3f") -> str:
@@ -202,9 +212,10 @@ def km_command(
         rmst_horizon=rmst_horizon,
         conf_type=conf_type.value,
         conf_level=conf_level,
-        dropna=drop_missing,
+        dropna=drop_missing or data is None,
     )
     report = result.report
+    _print_notes(report)
     if fmt is TextOrJson.json:
         _emit_json(report)
     else:
@@ -216,6 +227,8 @@ def km_command(
         _print_curve_table(console, "all patients", report["overall"], conf_level)
         for name, curve in (report.get("groups") or {}).items():
             _print_curve_table(console, f"{by} = {name}", curve, conf_level)
+        if "logrank_note" in report:
+            console.print(report["logrank_note"])
         if "logrank" in report:
             lr = report["logrank"]
             console.print(
@@ -223,7 +236,9 @@ def km_command(
             )
     if output is not None:
         curves = result.groups if result.groups is not None else result.overall
-        save_figure(km_plot(curves, logrank=result.logrank), output)
+        save_figure(
+            km_plot(curves, logrank=result.logrank, synthetic=report.get("synthetic")), output
+        )
         err_console.print(f"wrote {output}")
 
 
@@ -273,9 +288,10 @@ def cox_command(
         categorical=categorical or [],
         ties=ties,  # type: ignore[arg-type]
         conf_level=conf_level,
-        dropna=drop_missing,
+        dropna=drop_missing or data is None,
     )
     report = result.report
+    _print_notes(report)
     if fmt is TextOrJson.json:
         _emit_json(report)
     else:
@@ -289,7 +305,7 @@ def cox_command(
             table.add_column(col, justify="right")
         for t in report["terms"]:
             table.add_row(
-                t["term"],
+                t["label"],
                 f"{t['coef']:.4f}",
                 f"{t['se']:.4f}",
                 f"{t['hr']:.3f}",
@@ -305,7 +321,7 @@ def cox_command(
             f"{report['concordance']:.4f}"
         )
     if output is not None:
-        save_figure(hr_forest_plot(result.model), output)
+        save_figure(hr_forest_plot(result.model, synthetic=report.get("synthetic")), output)
         err_console.print(f"wrote {output}")
 
 
@@ -370,9 +386,10 @@ def cuminc_command(
         times=parse_times(times),
         conf_type=conf_type.value,
         conf_level=conf_level,
-        dropna=drop_missing,
+        dropna=drop_missing or data is None,
     )
     report = result.report
+    _print_notes(report)
     if fmt is TextOrJson.json:
         _emit_json(report)
     else:
@@ -394,7 +411,7 @@ def cuminc_command(
             table.add_row(f"{row['time']:g}", str(row["n_risk"]), *cells)
         console.print(table)
     if output is not None:
-        save_figure(cuminc_plot(result.model), output)
+        save_figure(cuminc_plot(result.model, synthetic=report.get("synthetic")), output)
         err_console.print(f"wrote {output}")
 
 

@@ -1,38 +1,89 @@
-"""The ``livermet`` command: a thin shell that parses, calls the engine and renders."""
+"""The ``livermet`` command: a thin shell that parses, calls the engine and renders.
+
+Start-up time matters on the command line (``livermet --version`` should feel instant): this
+module imports only typer and the standard library at the top. Each command imports what it
+uses, and the command groups (``evidence``, ``cohort``, ``registry``, ``user``, ``site``) are
+imported only when one of them runs (:class:`LazyGroup`), so that ``assess`` never loads the
+registry's database layer, pandas' plotting or the survival-analysis libraries.
+``benchmarks/cli_startup.py`` measures it.
+"""
 
 from __future__ import annotations
 
-import json
+import importlib
 import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from typer import _click as click  # typer ships its own copy of click: its types are these
+from typer.core import TyperGroup
 
 from livermet import __version__
-from livermet.case.assess import assess
-from livermet.case.load import load_case
-from livermet.case.model import case_json_schema
-from livermet.cli import cohort, evidence, registry
 from livermet.cli.common import err_console, friendly_errors
-from livermet.errors import InputError
-from livermet.report.html import render_html
-from livermet.report.markdown import render_markdown
-from livermet.report.pdf import render_pdf
-from livermet.report.text import print_text
+
+LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
+    "evidence": (
+        "livermet.cli.evidence",
+        "app",
+        "Pool the published surgical series (the case report's Table 1).",
+    ),
+    "cohort": (
+        "livermet.cli.cohort",
+        "app",
+        "Survival analysis of a cohort CSV: Kaplan-Meier, Cox, cumulative incidence.",
+    ),
+    "registry": (
+        "livermet.cli.registry",
+        "app",
+        "The multi-site registry: add, import, export, list, show, edit, audit.",
+    ),
+    "user": ("livermet.cli.registry", "user_app", "Users, roles and API tokens."),
+    "site": ("livermet.cli.registry", "site_app", "Sites (hospitals)."),
+}
+"""Command groups loaded on first use: name -> (module, Typer attribute, one-line help)."""
+
+
+class LazyGroup(TyperGroup):
+    """The top-level group: the command groups of :data:`LAZY_GROUPS` are imported when run.
+
+    The help listing shows their one-line help without importing them.
+    """
+
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        loaded = super().list_commands(ctx)
+        return [*loaded, *(name for name in LAZY_GROUPS if name not in loaded)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in LAZY_GROUPS:
+            return command
+        module_name, attribute, short_help = LAZY_GROUPS[cmd_name]
+        if self._listing:  # the help page: name and summary, nothing imported
+            return TyperGroup(name=cmd_name, help=short_help)
+        sub_app = getattr(importlib.import_module(module_name), attribute)
+        group = typer.main.get_group(sub_app)
+        group.name = cmd_name
+        self.commands[cmd_name] = group
+        return group
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
 
 app = typer.Typer(
+    cls=LazyGroup,
     help="livermet: decision support and evidence for liver metastases of soft-tissue sarcoma.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-app.add_typer(evidence.app, name="evidence")
-app.add_typer(cohort.app, name="cohort")
-app.add_typer(registry.app, name="registry")
-app.add_typer(registry.user_app, name="user")
-app.add_typer(registry.site_app, name="site")
 
 
 class Format(StrEnum):
@@ -62,24 +113,44 @@ def assess_command(
     ] = None,
 ) -> None:
     """Assess a case: grading, staging, liver reserve, resection, outcomes, options, findings."""
+    from livermet.case.assess import assess
+    from livermet.case.load import load_case
+    from livermet.errors import InputError
+
     if fmt is Format.pdf and output is None:
         raise InputError("a PDF report needs a file: give --output REPORT.pdf", "--output")
     data = assess(load_case(case_file)).to_dict()
     if fmt is Format.pdf:
+        from livermet.report.pdf import render_pdf
+
         assert output is not None
         output.write_bytes(render_pdf(data))
         err_console.print(f"wrote {output}")
         return
     if fmt is Format.text and output is None:
+        from rich.console import Console
+
+        from livermet.report.text import print_text
+
         print_text(data, Console())
         return
     if fmt is Format.json:
+        import json
+
         text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     elif fmt is Format.md:
+        from livermet.report.markdown import render_markdown
+
         text = render_markdown(data)
     elif fmt is Format.html:
+        from livermet.report.html import render_html
+
         text = render_html(data)
     else:
+        from rich.console import Console
+
+        from livermet.report.text import print_text
+
         console = Console(record=True, width=110, file=open("/dev/null", "w"))  # noqa: SIM115
         print_text(data, console)
         text = console.export_text()
@@ -96,6 +167,8 @@ def validate_command(
     case_file: Annotated[Path, typer.Argument(metavar="CASE", help="Case file (YAML or JSON).")],
 ) -> None:
     """Check a case file against the schema, units and timeline; print 'valid' or the error."""
+    from livermet.case.load import load_case
+
     case = load_case(case_file)
     typer.echo(f"{case_file}: valid (case {case.id})")
 
@@ -129,6 +202,12 @@ def serve_command(
     workers: Annotated[
         int, typer.Option(min=1, help="Worker processes (one per CPU core for a team server).")
     ] = 1,
+    sign_in_hint: Annotated[
+        str | None,
+        typer.Option(
+            help="How to sign in, printed with the address (make run: the demo user and password)."
+        ),
+    ] = None,
 ) -> None:
     """Start the web application (tumour board, registry, evidence, cohort, administration)."""
     from livermet.cli.serve import serve
@@ -141,13 +220,28 @@ def serve_command(
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         workers=workers,
+        sign_in_hint=sign_in_hint,
     )
 
 
 @app.command("schema")
-def schema_command() -> None:
-    """Print the JSON Schema of the case file."""
-    typer.echo(json.dumps(case_json_schema(), indent=2, ensure_ascii=False))
+def schema_command(
+    assessment: Annotated[
+        bool,
+        typer.Option(
+            "--assessment",
+            help="Print the schema of the assessment (assess --format json) instead.",
+        ),
+    ] = False,
+) -> None:
+    """Print the JSON Schema of the case file (or, with --assessment, of the assessment)."""
+    import json
+
+    from livermet.case.assessment_model import assessment_json_schema
+    from livermet.case.model import case_json_schema
+
+    schema = assessment_json_schema() if assessment else case_json_schema()
+    typer.echo(json.dumps(schema, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":  # pragma: no cover

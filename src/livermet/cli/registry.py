@@ -183,7 +183,7 @@ def init_command(
     synthetic: Annotated[int, typer.Option(help="Add this many synthetic demo cases.")] = 0,
 ) -> None:
     """Create the registry (if needed) with its first admin; optionally a site and demo data."""
-    database = open_database(db)
+    database = open_database(db, create=True)
     user = database.bootstrap(admin, password_for(admin))
     registry = database.registry(user)
     err_console.print(f"registry ready; admin user {admin!r}")

@@ -87,6 +87,7 @@ def serve(
     proxy_headers: bool = False,
     forwarded_allow_ips: str | None = None,
     workers: int = 1,
+    sign_in_hint: str | None = None,
 ) -> None:
     """Run the web application with uvicorn until interrupted; prints the address to open.
 
@@ -114,6 +115,8 @@ def serve(
         sign-in rate limiter). With more than one, the registry and the session key reach the
         workers through ``LIVERMET_DATABASE_URL`` and ``LIVERMET_SECRET_KEY``; a random key is
         made for this run when none is given, so sessions then end when the server stops.
+    sign_in_hint
+        How to sign in, printed with the address (``make run``: the demo user and password).
     """
     import uvicorn
 
@@ -127,9 +130,12 @@ def serve(
         database_url, seed_case=seed_case, admin_user=admin_user, admin_password=admin_password
     )
     shown = "localhost" if host in {"127.0.0.1", "0.0.0.0", "::"} else host
-    print(f"livermet web: open http://{shown}:{port}/", flush=True)
+    banner = [f"livermet web: open http://{shown}:{port}/"]
     if password is not None:
-        print(f"new registry: sign in as {admin_user!r} with password {password!r}", flush=True)
+        banner.append(f"new registry: sign in as {admin_user!r} with password {password!r}")
+    if sign_in_hint:
+        banner.append(f"sign in: {sign_in_hint}")
+    print("\n".join(banner), flush=True)
     options: dict[str, Any] = {
         "host": host,
         "port": port,
@@ -139,7 +145,18 @@ def serve(
         "log_level": "info",
     }
     if workers == 1:
-        uvicorn.run(create_app(database_url, secret_key=secret_key), **options)
+
+        class Server(uvicorn.Server):
+            """uvicorn's server, repeating the banner after its start-up lines so that the
+            address and how to sign in are the last lines on the screen."""
+
+            async def startup(self, sockets: Any = None) -> None:
+                await super().startup(sockets=sockets)
+                if not self.should_exit:
+                    print("\n".join(banner), flush=True)
+
+        app = create_app(database_url, secret_key=secret_key)
+        Server(uvicorn.Config(app, **options)).run()
         return
     # Worker processes build the app from the environment: one registry, one signing key.
     os.environ[ENV_URL] = resolve_url(database_url)

@@ -30,8 +30,15 @@ TokenOption = Annotated[
 ]
 
 
-def open_database(db: str | None) -> Database:
-    return Database(db)
+def open_database(db: str | None, *, create: bool = False) -> Database:
+    """The registry at ``db`` (``--db``, else ``LIVERMET_DATABASE_URL``, else the default file).
+
+    Only ``create=True`` (``registry init``) may create one: elsewhere a path or URL that holds
+    no registry is an error naming ``--db``, so that a typo is not a new, empty registry.
+    """
+    from livermet.registry.db import require_registry
+
+    return Database(db if create else require_registry(db))
 
 
 def password_for(username: str) -> str:

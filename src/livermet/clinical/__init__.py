@@ -45,27 +45,44 @@ Shared helpers: ``extent`` (ordinal extent of resection), ``units`` (units at th
 
 from __future__ import annotations
 
-from livermet.clinical import (
-    ajcc,
-    albi,
-    anatomy,
-    batch,
-    child_pugh,
-    complications,
-    difficulty,
-    extent,
-    fnclcc,
-    gsa,
-    icg,
-    liver_failure,
-    makuuchi,
-    meld,
-    surveillance,
-    textbook_outcome,
-    units,
-    volumetry,
+from typing import Any
+
+_SUBMODULES = frozenset(
+    {
+        "ajcc",
+        "albi",
+        "anatomy",
+        "batch",
+        "child_pugh",
+        "complications",
+        "difficulty",
+        "extent",
+        "fnclcc",
+        "gsa",
+        "icg",
+        "liver_failure",
+        "makuuchi",
+        "meld",
+        "surveillance",
+        "textbook_outcome",
+        "units",
+        "volumetry",
+    }
 )
-from livermet.clinical.batch import score_cohort
+
+
+def __getattr__(name: str) -> Any:
+    """The score modules, and ``score_cohort``, are imported on first use: ``from
+    livermet.clinical import fnclcc`` works as before, and reading a case file (which needs the
+    segment and unit parsers only) does not load numpy or pandas (``batch``)."""
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    if name == "score_cohort":
+        return importlib.import_module(f"{__name__}.batch").score_cohort
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ajcc",

@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from livermet.errors import InputError
 
@@ -62,6 +61,8 @@ def as_label_array(value: Any, field: str, allowed: Sequence[str]) -> npt.NDArra
     arr = np.asarray(value, dtype=object)
     flat = arr.ravel()
     # Vectorised: a cohort's label column is checked without a Python loop over patients.
+    import pandas as pd  # here, not at the top: one patient's labels never load pandas
+
     unknown = pd.isna(flat)
     known = flat[~unknown]
     bad = ~np.isin(known, np.asarray(list(allowed), dtype=object))

@@ -19,9 +19,6 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import numpy as np
-
-from livermet.clinical._vector import as_float_array, check_range, is_scalar, scalar_or_array
 from livermet.errors import InputError
 
 CLAVIEN_DINDO_GRADES: tuple[str, ...] = ("I", "II", "IIIa", "IIIb", "IVa", "IVb", "V")
@@ -148,6 +145,12 @@ def cci_from_counts(
     float (None when unknown) for scalars, else a float array (NaN when unknown). A known
     grade V count > 0 gives 100 even when other counts are unknown.
     """
+    # numpy here, not at the top: the case model reads Clavien-Dindo grades with this module,
+    # and reading a case file should not load numpy.
+    import numpy as np
+
+    from livermet.clinical._vector import as_float_array, check_range, is_scalar, scalar_or_array
+
     values = {
         "I": grade_i,
         "II": grade_ii,

@@ -88,6 +88,8 @@ QUANTITIES: dict[str, QuantityKind] = {
     ]
 }
 
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d+,\d")
+"""A number written with a decimal comma (``0,9 mg/dL``), as many European systems print it."""
 _NUMBER_UNIT = re.compile(r"^\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 
 
@@ -124,6 +126,13 @@ def parse_quantity(value: Any, kind: str, field: str) -> Measurement:
     elif isinstance(value, (int, float)):
         number, unit = value, q.canonical
     elif isinstance(value, str):
+        if _DECIMAL_COMMA.match(value):
+            example = f"1.5 {q.canonical}".strip()
+            raise InputError(
+                f"cannot read {value!r}: the decimal separator is a point (e.g. '{example}'), "
+                "and a number has no thousands separator",
+                field,
+            )
         m = _NUMBER_UNIT.match(value)
         if not m:
             raise InputError(

@@ -193,3 +193,42 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
             command.upgrade(alembic_config(conn), revision)
+
+
+def require_registry(url: str | os.PathLike[str] | None = None) -> str:
+    """The resolved URL of an existing registry; a path or URL that holds none is an error.
+
+    Opening a :class:`~livermet.registry.Database` creates (or upgrades) a registry wherever it
+    points, which suits ``registry init``, ``serve`` and the tests; the command line's other
+    commands check first, so that a mistyped ``--db`` is reported instead of silently creating an
+    empty registry (that then answers "unknown user").
+
+    Raises
+    ------
+    NotFoundError
+        (field ``--db``) for a SQLite file that does not exist, or a database without a livermet
+        registry in it.
+    """
+    from livermet.errors import NotFoundError
+
+    resolved = resolve_url(url)
+    parsed = make_url(resolved)
+    shown = parsed.render_as_string(hide_password=True)
+    hint = f"create one with: livermet registry init --db {url or shown}"
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            return resolved
+        path = Path(parsed.database)
+        if not path.is_file():
+            raise NotFoundError(f"no registry at {path}; check the path, or {hint}", "--db")
+    engine = create_engine(resolved)
+    try:
+        revision = current_revision(engine)
+    except Exception as exc:  # sqlalchemy's errors name the reason (refused, no such database)
+        reason = str(exc).splitlines()[0]
+        raise NotFoundError(f"cannot open the registry at {shown}: {reason}", "--db") from None
+    finally:
+        engine.dispose()
+    if revision is None:
+        raise NotFoundError(f"{shown} holds no livermet registry; {hint}", "--db")
+    return resolved

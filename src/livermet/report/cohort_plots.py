@@ -69,6 +69,26 @@ def _as_curves(curves: KaplanMeier | Mapping[str, KaplanMeier]) -> dict[str, Kap
     return dict(curves)
 
 
+def _mark_synthetic(ax: Axes, synthetic: str | None) -> None:
+    """Say on the plot that its data are (partly) synthetic: a watermark and a title suffix."""
+    if not synthetic:
+        return
+    ax.text(
+        0.5,
+        0.5,
+        synthetic.split(" (")[0].upper(),
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        rotation=25,
+        fontsize=28,
+        color="#b03a2e",
+        alpha=0.15,
+        zorder=0,
+    )
+    ax.set_title(f"{ax.get_title(loc='left')}: {synthetic}", loc="left", fontsize=11)
+
+
 def _risk_table(
     ax: Axes, rows: Sequence[tuple[str, str, Sequence[int]]], ticks: np.ndarray
 ) -> None:
@@ -97,6 +117,7 @@ def km_plot(
     title: str | None = None,
     xlabel: str = "months",
     ylabel: str = "survival probability",
+    synthetic: str | None = None,
 ) -> Figure:
     """Kaplan-Meier curves (one per group) with pointwise bands and a numbers-at-risk table.
 
@@ -107,6 +128,8 @@ def km_plot(
     ci : draw the pointwise confidence bands of each curve.
     censor_marks : mark censoring times with "+".
     logrank : a log-rank result to print on the plot.
+    synthetic : a note that the data are synthetic (`livermet.analysis.cohort.synthetic_label`),
+        drawn as a watermark and added to the title.
     """
     fits = _as_curves(curves)
     tmax = max(float(k.time_.max()) for k in fits.values())
@@ -141,7 +164,7 @@ def km_plot(
     ax.set_xlabel(xlabel)
     ax.grid(alpha=0.3, lw=0.5)
     ax.spines[["top", "right"]].set_visible(False)
-    if len(fits) > 1 or logrank is not None:
+    if len(fits) > 1 or logrank is not None or next(iter(fits)) != "all":
         ax.legend(frameon=False, loc="upper right", fontsize=9)
     first = next(iter(fits.values()))
     note = f"{first.conf_level:.0%} CI ({first.conf_type})" if ci else ""
@@ -151,6 +174,7 @@ def km_plot(
     if note:
         ax.text(0.01, 0.02, note, transform=ax.transAxes, fontsize=8, color="#444")
     ax.set_title(title or "Kaplan-Meier survival", loc="left", fontsize=11)
+    _mark_synthetic(ax, synthetic)
     _risk_table(table, rows, ticks)
     return fig
 
@@ -164,6 +188,7 @@ def cuminc_plot(
     title: str | None = None,
     xlabel: str = "months",
     ylabel: str = "cumulative incidence",
+    synthetic: str | None = None,
 ) -> Figure:
     """Cumulative incidence curves of the competing events, with bands and numbers at risk.
 
@@ -215,20 +240,13 @@ def cuminc_plot(
             color="#444",
         )
     ax.set_title(title or "Cumulative incidence", loc="left", fontsize=11)
+    _mark_synthetic(ax, synthetic)
     at = np.append(fit.n_risk_, 0)[np.searchsorted(fit.time_, ticks, side="left")]
     _risk_table(table, [("event-free", "#333", [int(n) for n in at])], ticks)
     return fig
 
 
-def _term_label(cox: CoxPH, term: str) -> str:
-    for cov, levels in cox.factors_.items():
-        for level in levels[1:]:
-            if term == f"{cov}{level}":
-                return f"{cov}: {level} vs {levels[0]}"
-    return f"{term} (per unit)"
-
-
-def hr_forest_plot(cox: CoxPH, *, title: str | None = None) -> Figure:
+def hr_forest_plot(cox: CoxPH, *, title: str | None = None, synthetic: str | None = None) -> Figure:
     """Hazard ratios of a Cox model with their intervals on a log axis, one row per term."""
     k = len(cox.terms_)
     fig, ax = plt.subplots(figsize=(8.5, 0.45 * k + 1.6))
@@ -238,7 +256,7 @@ def hr_forest_plot(cox: CoxPH, *, title: str | None = None) -> Figure:
     ax.axvline(1.0, color="#888", lw=0.8, ls="--")
     ax.set_xscale("log")
     ax.set_yticks(rows)
-    ax.set_yticklabels([_term_label(cox, t) for t in cox.terms_])
+    ax.set_yticklabels([cox.term_label(t) for t in cox.terms_])
     right = ax.secondary_yaxis("right")
     right.set_yticks(rows)
     right.set_yticklabels(
@@ -260,11 +278,26 @@ def hr_forest_plot(cox: CoxPH, *, title: str | None = None) -> Figure:
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_title(
         (title or f"Cox model: {cox.n_} patients, {cox.events_} events, {cox.ties} ties")
+        + (f"; {synthetic}" if synthetic else "")
         + f"\nconcordance {cox.concordance_.concordance:.3f}; likelihood ratio χ² = "
         f"{cox.lr_test_.chisq:.2f}, df = {cox.lr_test_.df}, p = {cox.lr_test_.p:.3g}",
         loc="left",
         fontsize=10,
     )
+    if synthetic:
+        ax.text(
+            0.5,
+            0.5,
+            synthetic.split(" (")[0].upper(),
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            rotation=15,
+            fontsize=24,
+            color="#b03a2e",
+            alpha=0.15,
+            zorder=0,
+        )
     return fig
 
 

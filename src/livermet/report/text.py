@@ -9,7 +9,21 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from livermet.report.markdown import _v, map_strings, outcome_rows
+from livermet.case.liver_scores import child_pugh_label, meld_label
+from livermet.report.markdown import (
+    _v,
+    ablation_text,
+    clearing_rows,
+    coverage_text,
+    dfi_text,
+    factor_rows,
+    fitness_text,
+    lesion_rows,
+    map_strings,
+    outcome_rows,
+    phase_text,
+    response_text,
+)
 
 _VERDICT_STYLE = {"favoured": "bold green", "possible": "yellow", "not favoured": "red"}
 
@@ -34,7 +48,10 @@ def print_text(data: dict[str, Any], console: Console) -> None:
     console.print(
         Panel(
             f"[bold]Case {case['id']}[/]: {_v(case['age_years'])}-year-old {_v(case['sex'])}, "
-            f"{case['histology']} of the {case['primary_site']}\n[italic]{data['notice']}[/]",
+            f"{case['histology']} of the {case['primary_site']}\n"
+            f"[bold]Phase[/]: {phase_text(data)}\n"
+            f"[bold]Fitness[/]: {fitness_text(data.get('fitness'))}\n"
+            f"[italic]{data['notice']}[/]",
             title="livermet tumour-board assessment",
         )
     )
@@ -51,6 +68,7 @@ def print_text(data: dict[str, Any], console: Console) -> None:
                     f"grade {_v(fn['grade'])}",
                 ),
                 *_staging_rows(data["staging"], aj),
+                *_timing_rows(data["timeline"]),
                 (
                     "ICG",
                     f"R15 {_v(lf['icg']['r15_percent'], '%')}, "
@@ -62,6 +80,8 @@ def print_text(data: dict[str, Any], console: Console) -> None:
                     f"{_v(lf['gsa']['assessment'])}",
                 ),
                 ("Makuuchi", f"up to {_v(lf['makuuchi']['max_extent'])}"),
+                ("Child-Pugh", child_pugh_label(lf["child_pugh"])),
+                ("MELD", meld_label(lf["meld"])),
                 (
                     "Resection",
                     f"segments {_v(', '.join(map(str, rs['segments'] or [])) or None)}: "
@@ -75,9 +95,11 @@ def print_text(data: dict[str, Any], console: Console) -> None:
                         or (diff.get("grade") and f"{diff['system']} grade {diff['grade']}")
                     ),
                 ),
+                *_plan_rows(data),
             ],
         )
     )
+    _print_lesions(data, console)
     for label, rows in outcome_rows(data):
         console.print(_kv(f"Outcome: {label}", rows))
     options = Table(title="Treatment options", title_justify="left", title_style="bold")
@@ -134,3 +156,65 @@ def _staging_rows(staging: dict[str, Any], aj: dict[str, Any]) -> list[tuple[str
     if recurrence:
         rows.append(("Recurrence", str(recurrence["text"])))
     return rows
+
+
+def _timing_rows(tl: dict[str, Any]) -> list[tuple[str, str]]:
+    """Metastasis timing (category by the default definition) and the disease-free interval."""
+    timing = _v(tl.get("metastasis_timing"))
+    category = (tl.get("timing") or {}).get("category")
+    if category and category != tl.get("metastasis_timing"):
+        timing += f" ({category})"
+    rows = [("Metastasis timing", timing)]
+    if "disease_free_interval_months" in tl:
+        rows.append(("Disease-free interval", dfi_text(tl)))
+    return rows
+
+
+def _plan_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The plan against the lesions, the clearing resections, alternatives and ablation."""
+    rs = data["resection"]
+    if not data.get("liver_lesions") and not rs.get("clearing_resections"):
+        return []
+    rows = [("Plan vs lesions", coverage_text(data))]
+    clearing = [
+        f"{name}: segments {segs}; within safe extent: {within}"
+        for name, segs, within in clearing_rows(rs)
+    ]
+    if clearing:
+        rows.append(("Clearing resections", "\n".join(clearing)))
+    for alt in rs.get("alternatives") or []:
+        rows.append(
+            ("Alternative", f"{alt['option']}: {alt['reason']} [dim]\\[{alt['source']}][/]")
+        )
+    ablation = ablation_text(rs)
+    if ablation:
+        rows.append(("Ablation", ablation))
+    return rows
+
+
+def _print_lesions(data: dict[str, Any], console: Console) -> None:
+    """Liver lesions, RECIST response and the prognostic factor panel."""
+    rows = lesion_rows(data)
+    if rows:
+        table = Table(title="Liver lesions", title_justify="left", title_style="bold")
+        for column in ("lesion", "segments", "size", "timing", "covered by the plan"):
+            table.add_column(column)
+        for row in rows:
+            cover = row[4] if not row[4].startswith("no") else f"[red]{row[4]}[/]"
+            table.add_row(*row[:4], cover)
+        console.print(table)
+    recist = (data.get("response") or {}).get("recist")
+    if recist is not None:
+        console.print(f"[bold]Response (RECIST 1.1)[/]: {response_text(recist)}")
+    factors = factor_rows(data)
+    if factors:
+        table = Table(
+            title="Prognostic factors (published effects, not scored)",
+            title_justify="left",
+            title_style="bold",
+        )
+        for column in ("factor", "this patient", "direction", "source"):
+            table.add_column(column)
+        for factor, value, direction, _effect, source in factors:
+            table.add_row(factor, value, direction, f"[dim]{source}[/]")
+        console.print(table)

@@ -12,12 +12,13 @@ import pandas as pd
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
+from livermet.analysis.cohort import ENDPOINTS, summary_text, synthetic_label, with_endpoints
 from livermet.analysis.summary import cox_analysis, cuminc_analysis, km_analysis
 from livermet.errors import InputError, LivermetError
 from livermet.evidence.dataset import load_literature, load_series
 from livermet.evidence.pooling import MEASURES, METHODS, OUTCOMES, TESTS, pool_outcome
 from livermet.evidence.survival import check_consistency
-from livermet.registry import Registry
+from livermet.registry import Registry, User
 from livermet.report.cohort_plots import cuminc_plot, km_plot
 from livermet.report.evidence_plots import forest_plot
 from livermet.web.deps import page_user, registry_for, render
@@ -28,6 +29,7 @@ router = APIRouter(include_in_schema=False)
 
 SESSION_SERIES = "series"  # the user's own series (CSV text), kept in the signed session
 SERIES_FIELDS = ("id", "n_table", "mst_months", "os1", "os3", "os5")
+OWN_SERIES_FILE = "your-series.csv"  # the name the evidence engine's messages give the series
 COHORT_GROUPS = ("approach", "timing", "grade", "sex", "site", "stage")
 
 
@@ -37,7 +39,7 @@ def series_frame(extra_csv: str | None) -> pd.DataFrame:
     if not extra_csv:
         return df
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "your-series.csv"
+        path = Path(tmp) / OWN_SERIES_FILE
         path.write_text(extra_csv, encoding="utf-8")
         own = load_series(path)
     clash = sorted(set(own["id"]) & set(df["id"]))
@@ -72,14 +74,22 @@ def evidence_page(
     test: str = "z",
 ) -> Response:
     user = page_user(request)
+    choice = {"outcome": outcome, "method": method, "measure": measure, "test": test}
+    return _evidence_response(request, user, choice, request.session.pop("series_error", None))
+
+
+def _evidence_response(
+    request: Request, user: User, choice: dict[str, str], series_error: str | None
+) -> Response:
+    """The evidence page; 422 when a pooling choice or a series of one's own is refused."""
     context: dict[str, Any] = {
-        "choice": {"outcome": outcome, "method": method, "measure": measure, "test": test},
+        "choice": choice,
         "outcomes": list(OUTCOMES),
         "methods": [m for m in METHODS if m != "FE"],
         "measures": MEASURES,
         "tests": TESTS,
         "error": None,
-        "series_error": request.session.pop("series_error", None),
+        "series_error": series_error,
         "own": request.session.get(SESSION_SERIES),
     }
     try:
@@ -94,11 +104,12 @@ def evidence_page(
         for r in df.to_dict("records")
     ]
     try:
-        context.update(pooled_report(df, outcome, measure, method, test))
+        context.update(pooled_report(df, **choice))
     except LivermetError as exc:
-        context["error"] = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        context["error"] = _message(exc)
     context["curve"] = data_uri(lambda: pooled_curve(df))
-    return render(request, "evidence.html", context, user=user)
+    status = 422 if context["error"] or context["series_error"] else 200
+    return render(request, "evidence.html", context, status_code=status, user=user)
 
 
 def _flag(flags: pd.DataFrame, ident: str) -> str | None:
@@ -118,7 +129,7 @@ def add_series(
     clear: Annotated[str, Form()] = "",
 ) -> Response:
     """Add one series of your own to this session's pooling (checked like a series CSV)."""
-    page_user(request)
+    user = page_user(request)
     check_csrf(request, csrf_token)
     if clear:
         request.session.pop(SESSION_SERIES, None)
@@ -133,12 +144,17 @@ def add_series(
     try:
         series_frame(buf.getvalue())
     except InputError as exc:
-        request.session["series_error"] = (
-            f"{exc.field}: {exc.message}" if exc.field else exc.message
-        )
-    else:
-        request.session[SESSION_SERIES] = buf.getvalue()
+        choice = {"outcome": "os5", "method": "REML", "measure": "PLO", "test": "z"}
+        message = exc.message.replace(f"{OWN_SERIES_FILE}: ", "")
+        field = "your series" if exc.field in {None, OWN_SERIES_FILE} else exc.field
+        return _evidence_response(request, user, choice, f"{field}: {message}")
+    request.session[SESSION_SERIES] = buf.getvalue()
     return RedirectResponse("/evidence", status_code=303)
+
+
+MIN_REAL_CASES = 20
+"""Below this many real cases with follow-up, the cohort page opens with the synthetic cases
+included (and says so), so that its analyses have data to work on."""
 
 
 def cohort_report(
@@ -150,38 +166,73 @@ def cohort_report(
     *,
     plots: bool = True,
 ) -> dict[str, Any]:
-    """KM by a group, a Cox model and cumulative incidence of first events on the registry."""
+    """KM by a group, a Cox model and cumulative incidence of first events on the registry.
+
+    Cases lacking what an analysis needs are left out of it and counted with the reason
+    (``excluded`` of each analysis's report); an analysis that still cannot run gives its
+    message under ``errors`` and the others run.
+    """
     if by not in COHORT_GROUPS:
         raise InputError(f"group by one of {', '.join(COHORT_GROUPS)}", "by")
-    if endpoint not in {"os", "efs"}:
+    if endpoint not in ENDPOINTS:
         raise InputError("endpoint is os (overall) or efs (event-free)", "endpoint")
-    frame = reg.cohort_frame(include_synthetic=synthetic)
-    time = f"{endpoint}_months"
-    event = "death"
-    if endpoint == "efs":
-        frame = frame.assign(efs_event=(frame["first_event"] != "censored").astype(int))
-        event = "efs_event"
-    out: dict[str, Any] = {"n": len(frame), "errors": {}}
+    frame = with_endpoints(reg.cohort_frame(include_synthetic=synthetic))
+    _check_covariates(frame, covariates)
+    return _cohort_analyses(frame, by, endpoint, covariates, plots=plots)
+
+
+def _cohort_analyses(
+    frame: pd.DataFrame, by: str, endpoint: str, covariates: list[str], *, plots: bool
+) -> dict[str, Any]:
+    time, event = ENDPOINTS[endpoint]
+    out: dict[str, Any] = {"n": len(frame), "errors": {}, "synthetic": synthetic_label(frame)}
     try:
         km = km_analysis(frame, time, event, by=by, dropna=True)
         out["km"] = km.report
         curves = km.groups if km.groups is not None else km.overall
         if plots:
-            out["km_plot"] = data_uri(lambda: km_plot(curves, logrank=km.logrank))
+            out["km_plot"] = data_uri(
+                lambda: km_plot(
+                    curves,
+                    logrank=km.logrank,
+                    title=f"Kaplan-Meier by {by}",
+                    synthetic=km.report.get("synthetic"),
+                )
+            )
     except LivermetError as exc:
-        out["errors"]["km"] = exc.message
+        out["errors"]["km"] = _message(exc)
     try:
         out["cox"] = cox_analysis(frame, time, event, covariates, dropna=True).report
     except LivermetError as exc:
-        out["errors"]["cox"] = exc.message
+        out["errors"]["cox"] = _message(exc)
     try:
         ci = cuminc_analysis(frame, "efs_months", "first_event", dropna=True)
         out["cuminc"] = ci.report
         if plots:
-            out["cuminc_plot"] = data_uri(lambda: cuminc_plot(ci.model))
+            out["cuminc_plot"] = data_uri(
+                lambda: cuminc_plot(ci.model, synthetic=ci.report.get("synthetic"))
+            )
     except LivermetError as exc:
-        out["errors"]["cuminc"] = exc.message
+        out["errors"]["cuminc"] = _message(exc)
+    for name in ("km", "cox", "cuminc"):
+        if name in out:
+            out[name]["excluded_text"] = summary_text(out[name].get("excluded"))
     return out
+
+
+def _check_covariates(frame: pd.DataFrame, covariates: list[str]) -> None:
+    unknown = [c for c in covariates if c not in frame.columns]
+    if unknown or not covariates:
+        columns = ", ".join(c for c in frame.columns if c not in {"id", "synthetic"})
+        raise InputError(
+            f"{unknown[0] if unknown else 'none'} is not a column of the cohort; "
+            f"choose from {columns}",
+            "covariates",
+        )
+
+
+def _message(exc: LivermetError) -> str:
+    return f"{exc.field}: {exc.message}" if exc.field else exc.message
 
 
 @router.get("/cohort")
@@ -189,23 +240,47 @@ def cohort_page(
     request: Request,
     by: str = "approach",
     endpoint: str = "os",
-    synthetic: str = "",
+    synthetic: str | None = None,
     covariates: str = "approach,age",
 ) -> Response:
+    """The cohort analyses; without a choice of synthetic cases, they are included when the
+    registry holds fewer than :data:`MIN_REAL_CASES` real cases with follow-up."""
     user = page_user(request)
     reg = registry_for(request, user)
     chosen = [c.strip() for c in covariates.split(",") if c.strip()]
     context: dict[str, Any] = {
         "by": by,
         "endpoint": endpoint,
-        "synthetic": synthetic,
         "covariates": ",".join(chosen),
         "groups": COHORT_GROUPS,
         "error": None,
+        "auto_note": None,
     }
     try:
-        context["report"] = cohort_report(reg, by, endpoint, synthetic == "include", chosen)
+        if by not in COHORT_GROUPS:
+            raise InputError(f"group by one of {', '.join(COHORT_GROUPS)}", "by")
+        if endpoint not in ENDPOINTS:
+            raise InputError("endpoint is os (overall) or efs (event-free)", "endpoint")
+        if synthetic not in (None, "", "include", "exclude"):
+            raise InputError("synthetic is include or exclude", "synthetic")
+        frame = with_endpoints(reg.cohort_frame(include_synthetic=True))
+        real = frame[~frame["synthetic"]]
+        if synthetic is None:
+            n_real = int(real["os_months"].notna().sum())
+            synthetic = "include" if n_real < MIN_REAL_CASES and len(real) < len(frame) else ""
+            if synthetic:
+                context["auto_note"] = (
+                    f"The registry holds {n_real} real case{'s' * (n_real != 1)} with "
+                    'follow-up: the synthetic demonstration cases are included (choose "real '
+                    'cases only" to analyse the real cases alone).'
+                )
+        _check_covariates(frame, chosen)
+        used = frame if synthetic == "include" else real
+        context["report"] = _cohort_analyses(used, by, endpoint, chosen, plots=True)
     except LivermetError as exc:
-        context["error"] = f"{exc.field}: {exc.message}" if exc.field else exc.message
+        context["error"] = _message(exc)
         context["report"] = None
+        context["synthetic"] = synthetic
+        return render(request, "cohort.html", context, status_code=422, user=user)
+    context["synthetic"] = synthetic
     return render(request, "cohort.html", context, user=user)

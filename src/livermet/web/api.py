@@ -11,12 +11,13 @@ import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from livermet.analysis.summary import json_safe
 from livermet.case.assess import assess
+from livermet.case.assessment_model import AssessmentModel
 from livermet.case.load import case_from_data
 from livermet.errors import ForbiddenError, InputError
 from livermet.registry import Registry, StoredCase, User
@@ -220,23 +221,27 @@ def update_case(request: Request, user: UserDep, case_id: str, body: CaseUpdate)
 @router.get(
     "/cases/{case_id}/assessment",
     summary="Assessment of a stored case",
+    response_model=AssessmentModel,
     responses=errors(401, 403, 404, 422),
 )
-def case_assessment(request: Request, user: UserDep, case_id: str) -> dict[str, Any]:
-    return assess(_registry(request, user).get_case(case_id).case).to_dict()
+def case_assessment(request: Request, user: UserDep, case_id: str) -> Response:
+    # response_model documents the schema; the JSON is written directly (see assess_case).
+    assessment = assess(_registry(request, user).get_case(case_id).case)
+    return Response(assessment.to_json(), media_type="application/json")
 
 
 @router.post(
     "/assessments",
     summary="Assess a posted case (nothing is stored)",
-    response_model=dict[str, Any],
+    response_model=AssessmentModel,
     responses=errors(401, 403, 422),
 )
 async def assess_case(user: UserDep, case: dict[str, Any]) -> Response:
     # On the event loop, not the threadpool: ~1 ms of pure CPU, and a worker thread holding the
     # GIL made the loop wait for the switch interval at every socket read and write. The JSON is
-    # written directly: the assessment is already JSON-ready, validating it again costs time.
-    return JSONResponse(assess(case_from_data(case)).to_dict())
+    # written directly by the assessment's model, which validates it (response_model documents
+    # the schema; FastAPI does not validate or encode a Response again).
+    return Response(assess(case_from_data(case)).to_json(), media_type="application/json")
 
 
 @router.get(

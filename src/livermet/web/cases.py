@@ -13,9 +13,10 @@ from livermet.case.load import case_from_data
 from livermet.errors import ConflictError, ForbiddenError, InputError
 from livermet.registry import CaseSummary, Registry, User
 from livermet.web.caseform import (
-    FIELDS,
+    EXTRA_FIELD,
     case_yaml,
     document_from_form,
+    field_groups,
     form_errors,
     parse_case_text,
 )
@@ -86,7 +87,9 @@ def _new_form(
     status: int,
 ) -> Response:
     context = {
-        "fields": FIELDS,
+        "groups": field_groups(),
+        "extra_field": EXTRA_FIELD,
+        "mode": values.get("mode", "form"),
         "values": values,
         "errors": errors,
         "case_text": case_text,
@@ -116,26 +119,36 @@ def _add_case(request: Request, values: dict[str, str]) -> Response:
     case_text = values.get("case_text", "")
     hospital_number = values.get("hospital_number", "").strip() or None
     site = values.get("site", "").strip() or None
+    sites = _sites_for(reg, user)
+    if site is None and len(sites) == 1:  # one choice: it is the site
+        site = sites[0]
+    file_mode = values.get("mode") == "file"
     errors: dict[str, str]
     try:
-        if values.get("mode") == "file":
+        if site is None:
+            raise InputError(
+                "choose the site the case belongs to"
+                if sites
+                else "the registry has no site yet; an administrator adds one first",
+                "site",
+            )
+        if file_mode:
             case = parse_case_text(case_text)
         else:
             case = case_from_data(document_from_form(values))
         stored = reg.create_case(case, hospital_number=hospital_number, site=site)
     except InputError as exc:
-        errors = (
-            {"case_text": f"{exc.field}: {exc.message}"}
-            if values.get("mode") == "file"
-            else form_errors(exc)
-        )
         if exc.field in {"site", "hospital_number"}:
             errors = {exc.field: exc.message}
+        elif file_mode:
+            errors = {"case_text": f"{exc.field}: {exc.message}" if exc.field else exc.message}
+        else:
+            errors = form_errors(exc, values)
         return _new_form(request, user, reg, values, errors, case_text, status=422)
     except ConflictError as exc:
         errors = {exc.field or "_case": exc.message}
         if exc.field == "id":
-            errors = {"case_id": exc.message}
+            errors = {"case_id" if not file_mode else "case_text": exc.message}
         return _new_form(request, user, reg, values, errors, case_text, status=409)
     return RedirectResponse(f"/cases/{stored.case_id}", status_code=303)
 
