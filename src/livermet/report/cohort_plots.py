@@ -69,10 +69,8 @@ def _as_curves(curves: KaplanMeier | Mapping[str, KaplanMeier]) -> dict[str, Kap
     return dict(curves)
 
 
-def _mark_synthetic(ax: Axes, synthetic: str | None) -> None:
-    """Say on the plot that its data are (partly) synthetic: a watermark and a title suffix."""
-    if not synthetic:
-        return
+def _watermark(ax: Axes, synthetic: str, *, rotation: float, fontsize: float) -> None:
+    """A faint "SYNTHETIC DATA" across the plot area."""
     ax.text(
         0.5,
         0.5,
@@ -80,12 +78,19 @@ def _mark_synthetic(ax: Axes, synthetic: str | None) -> None:
         transform=ax.transAxes,
         ha="center",
         va="center",
-        rotation=25,
-        fontsize=28,
+        rotation=rotation,
+        fontsize=fontsize,
         color="#b03a2e",
         alpha=0.15,
         zorder=0,
     )
+
+
+def _mark_synthetic(ax: Axes, synthetic: str | None) -> None:
+    """Say on the plot that its data are (partly) synthetic: a watermark and a title suffix."""
+    if not synthetic:
+        return
+    _watermark(ax, synthetic, rotation=25, fontsize=28)
     ax.set_title(f"{ax.get_title(loc='left')}: {synthetic}", loc="left", fontsize=11)
 
 
@@ -284,20 +289,8 @@ def hr_forest_plot(cox: CoxPH, *, title: str | None = None, synthetic: str | Non
         loc="left",
         fontsize=10,
     )
-    if synthetic:
-        ax.text(
-            0.5,
-            0.5,
-            synthetic.split(" (")[0].upper(),
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            rotation=15,
-            fontsize=24,
-            color="#b03a2e",
-            alpha=0.15,
-            zorder=0,
-        )
+    if synthetic:  # the title already spans two lines: the watermark alone
+        _watermark(ax, synthetic, rotation=15, fontsize=24)
     return fig
 
 
