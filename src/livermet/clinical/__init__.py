@@ -84,24 +84,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = [
-    "ajcc",
-    "albi",
-    "anatomy",
-    "batch",
-    "child_pugh",
-    "complications",
-    "difficulty",
-    "extent",
-    "fnclcc",
-    "gsa",
-    "icg",
-    "liver_failure",
-    "makuuchi",
-    "meld",
-    "score_cohort",
-    "surveillance",
-    "textbook_outcome",
-    "units",
-    "volumetry",
-]
+__all__ = sorted([*_SUBMODULES, "score_cohort"])
