@@ -286,6 +286,13 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
                     "source": texts,
                     "id": st.one_of(st.sampled_from(["L1", "L2"]), texts),
                     "detected": any_when(),
+                    "peripheral": st.booleans(),
+                    "bile_duct_distance": st.one_of(
+                        st.integers(0, 300).map(float), st.sampled_from(["0 mm", "12 mm", "1.5 cm"])
+                    ),
+                    "abutting_vessel": st.one_of(
+                        st.integers(0, 100).map(float), st.sampled_from(["0 mm", "4 mm", "0.3 cm"])
+                    ),
                 },
             ),
             max_size=3,
@@ -476,6 +483,9 @@ def dated_si_case() -> Case:
                     "number": 2,
                     "timing": "metachronous",
                     "vascularity": "hypervascular",
+                    "peripheral": False,
+                    "bile_duct_distance": "8 mm",
+                    "abutting_vessel": "0 mm",
                 },
                 {"segments": [2], "timing": "metachronous"},
             ],

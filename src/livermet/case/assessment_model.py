@@ -424,6 +424,9 @@ class AblationRow(Section):
     criteria: list[AblationCriterion] = _f("each eligibility criterion")
     zone_needed_mm: list[AblationZone] = _f("ablation zone needed for each margin")
     overlapping_zones_likely: bool | None = _f("whether overlapping ablations would be needed")
+    heat_sink_risk: bool | None = _f(
+        "a vessel wider than 3 mm abuts the lesion (prefer microwave); null when not recorded"
+    )
 
 
 class ResectionAlternative(Section):

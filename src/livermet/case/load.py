@@ -92,6 +92,8 @@ def _message(error: Any) -> str:
         return _unknown_field_message(tuple(error["loc"]))
     if kind == "missing":
         return "is required"
+    if kind in {"bool_parsing", "bool_type"}:
+        return f"expected true or false, got {value!r}"
     if isinstance(value, str) and _DECIMAL_COMMA_NUMBER.match(value):
         return f"cannot read {value!r}: the decimal separator is a point (e.g. '1.5')"
     if kind in _DATE_ERRORS:

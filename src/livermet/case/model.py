@@ -115,6 +115,30 @@ Diameter = Annotated[Reported, AfterValidator(_check_diameter)]
 """A lesion diameter (RECIST): a size, or 0 mm for a lesion that has gone."""
 
 
+def _length_at_most(limit_mm: float) -> AfterValidator:
+    """A length in mm from 0 to ``limit_mm`` (the range the ablation rule accepts)."""
+
+    def check(value: Reported) -> Reported:
+        expected = f"expected a length from 0 to {limit_mm:g} mm, got {value!r}"
+        try:
+            mm = diameter_mm(value, "length")
+        except ValueError as exc:
+            message = _message_of(exc)
+            raise ValueError(expected if "range" in message else message) from None
+        if mm > limit_mm:
+            raise ValueError(expected)
+        return value
+
+    return AfterValidator(check)
+
+
+BileDuctDistance = Annotated[Reported, _length_at_most(300.0)]
+"""Distance from a lesion to the main or a segmental bile duct, 0-300 mm (the range of
+:func:`livermet.clinical.ablation.lesion_ablation`)."""
+VesselDiameter = Annotated[Reported, _length_at_most(100.0)]
+"""Diameter of a vessel abutting a lesion, 0-100 mm (0 mm: no vessel abuts it)."""
+
+
 def measure(value: Reported | None, kind: str) -> Measurement | None:
     """Canonical measurement of an already-validated reported value (None stays None)."""
     return None if value is None else parse_quantity(value, kind, kind)
@@ -256,6 +280,20 @@ class LiverLesion(_Model):
     vascularity: Literal["hypovascular", "hypervascular", "unknown"] | None = None
     detected: When | None = Field(
         default=None, description="when the lesion was first seen (a date or an offset)"
+    )
+    peripheral: bool | None = Field(
+        default=None,
+        description="the surgeon judges the lesion peripheral and small enough for a partial "
+        "(non-anatomical) resection",
+    )
+    bile_duct_distance: BileDuctDistance | None = Field(
+        default=None,
+        description="distance to the main or a segmental bile duct, e.g. '12 mm' (0-300 mm)",
+    )
+    abutting_vessel: VesselDiameter | None = Field(
+        default=None,
+        description="diameter of the largest vessel abutting the lesion, e.g. '4 mm'; '0 mm' when "
+        "no vessel abuts it (0-100 mm)",
     )
     source: str | None = None
 

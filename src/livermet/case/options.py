@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from livermet.case.model import Case
-from livermet.case.plan import LAPAROSCOPIC_APPROACHES
+from livermet.case.plan import LAPAROSCOPIC_APPROACHES, partial_clause
 from livermet.case.response import response_reasons
+from livermet.clinical import ablation
 
 Verdict = Literal["favoured", "possible", "not favoured"]
 
@@ -47,6 +48,7 @@ ABLATION_SIZE_SOURCE = (
 )
 ABLATION_ZONE_SOURCE = "Wang X, et al. Cardiovasc Intervent Radiol 2013 (margin)"
 ABLATION_SARCOMA_SOURCE = "Pawlik TM, et al. Arch Surg 2006"
+HEAT_SINK_SOURCE = "Lu DS, et al. AJR 2002;178:47"
 
 
 @dataclass(frozen=True)
@@ -186,10 +188,7 @@ def _plan_reasons(data: dict[str, Any]) -> list[Reason]:
     elif known and not anatomical and rs.get("clearing_resections"):
         text = "No anatomical resection within the safe extent clears every lesion"
         if partial:
-            text += (
-                f"; {partial[0]} would, if the surgeon judges every lesion peripheral and small "
-                "enough (no verified size threshold exists)"
-            )
+            text += f"; {partial_clause(rs)}"
         reasons.append(Reason(text + ".", f"{BRISBANE_SOURCE}; {MAKUUCHI_SOURCE}", bool(partial)))
     for alt in rs.get("alternatives", []):
         reasons.append(Reason(alt["reason"], alt["source"], True))
@@ -418,6 +417,16 @@ def _ablation(data: dict[str, Any], resection: TreatmentOption) -> TreatmentOpti
         reasons.append(
             Reason(text + " Limits derived from colorectal liver metastases.", source, not bad)
         )
+        if not bad and row.get("heat_sink_risk"):
+            reasons.append(
+                Reason(
+                    f"A vessel wider than {ablation.HEAT_SINK_VESSEL_MM:g} mm abuts "
+                    f"the {where[4:]}: blood flow cools a radiofrequency ablation next to it (heat "
+                    "sink); microwave ablation is preferred there.",
+                    HEAT_SINK_SOURCE,
+                    False,
+                )
+            )
         zones = row.get("zone_needed_mm") or []
         if not bad and row.get("overlapping_zones_likely"):
             listed = ", ".join(f"{z['zone_mm']} mm for a {z['margin_mm']}-mm margin" for z in zones)

@@ -23,6 +23,7 @@ from livermet.case.timeline import Timeline
 from livermet.case.timing import Issue, lesion_timings
 from livermet.clinical import ablation, anatomy, clearing
 from livermet.clinical.extent import ResectionExtent
+from livermet.clinical.recist import diameter_mm
 
 LAPAROSCOPIC_APPROACHES: Final = frozenset({"laparoscopic", "robotic", "hand-assisted", "hybrid"})
 """Approaches the laparoscopic difficulty grade applies to: pure laparoscopic, hand-assisted and
@@ -239,15 +240,23 @@ def _alternatives(
     return out
 
 
+def _length_mm(value: str | float | None) -> float | None:
+    """A lesion's distance or vessel diameter in mm (0 allowed; the case model checked it)."""
+    return None if value is None else diameter_mm(value, "length")
+
+
 def _ablation_rows(case: Case, coverage: list[LesionCoverage]) -> list[dict[str, Any]]:
     total = sum(c.number for c in coverage)
     extra = _extrahepatic(case)
     rows: list[dict[str, Any]] = []
     for cov in coverage:
+        lesion = case.liver_lesions[cov.index]
         res = ablation.lesion_ablation(
             diameter_mm=cov.size_mm,
             lesion_count=total or None,
             extrahepatic_disease=extra,
+            bile_duct_distance_mm=_length_mm(lesion.bile_duct_distance),
+            abutting_vessel_mm=_length_mm(lesion.abutting_vessel),
         )
         rows.append(
             {
@@ -265,9 +274,20 @@ def _ablation_rows(case: Case, coverage: list[LesionCoverage]) -> list[dict[str,
                     {"margin_mm": _num(m), "zone_mm": _num(z)} for m, z in res.zone_needed_mm
                 ],
                 "overlapping_zones_likely": res.overlapping_zones_likely,
+                "heat_sink_risk": res.heat_sink_risk,
             }
         )
     return rows
+
+
+def partial_feasible(case: Case) -> bool | None:
+    """The surgeon's judgement that a partial (non-anatomical) resection would do: True when every
+    lesion is marked ``peripheral``, False when one is marked not peripheral, else None (not
+    recorded; the partial resection is then listed with its condition)."""
+    marks = [lesion.peripheral for lesion in case.liver_lesions]
+    if not marks or None in marks:
+        return False if False in marks else None
+    return all(marks)
 
 
 def _difficulty_label(difficulty: dict[str, Any] | None, approach: str | None) -> None:
@@ -294,7 +314,9 @@ def plan_section(
     coverage = lesion_coverage(case)
     rank = _max_rank(liver_function)
     clear = clearing.clearing_resections(
-        [c.labels for c in coverage], None if rank is None else ResectionExtent(rank)
+        [c.labels for c in coverage],
+        None if rank is None else ResectionExtent(rank),
+        partial_feasible=partial_feasible(case),
     )
     anatomical_within = [r.name for r in clear if r.anatomical and r.within_safe_extent]
     partial_within = [r.name for r in clear if not r.anatomical and r.within_safe_extent]
@@ -379,12 +401,7 @@ def plan_findings(case: Case, data: dict[str, Any]) -> list[Issue]:
             what = f"Within the limit, {_or_list(within)} would clear every lesion."
         else:
             what = "No anatomical resection within the limit clears every lesion"
-            what += (
-                f" (a {partial[0]} would, if the surgeon judges every lesion peripheral and "
-                "small enough)"
-                if partial
-                else ""
-            )
+            what += f"; {partial_clause(rs)}" if partial else ""
             names = [a["option"] for a in rs.get("alternatives", [])]
             what += f"; options: {_or_list(names)}." if names else "."
         out.append(
@@ -396,6 +413,27 @@ def plan_findings(case: Case, data: dict[str, Any]) -> list[Issue]:
             )
         )
     return out
+
+
+def partial_clause(rs: dict[str, Any]) -> str:
+    """ "a partial resection would ..." for the findings and reasons: with the surgeon's condition
+    when the lesions are not marked peripheral, as a fact when every lesion is."""
+    partial = next(
+        (
+            r
+            for r in rs.get("clearing_resections", [])
+            if not r["anatomical"] and r["within_safe_extent"]
+        ),
+        None,
+    )
+    if partial is None:
+        return ""
+    if partial["condition"] is None:
+        return f"{partial['name']} would (the surgeon marks every lesion peripheral)"
+    return (
+        f"{partial['name']} would, if the surgeon judges every lesion peripheral and small "
+        "enough (no verified size threshold exists)"
+    )
 
 
 def _or_list(names: list[str]) -> str:

@@ -108,7 +108,7 @@ def _columns() -> tuple[_Column, ...]:
             ("liver_lesions",),
             "json",
             "JSON list of liver lesions {id, segments, size, size_method, number, timing, "
-            "vascularity, detected, source}",
+            "vascularity, detected, peripheral, bile_duct_distance, abutting_vessel, source}",
         ),
         _Column(
             ("extrahepatic_metastases",),

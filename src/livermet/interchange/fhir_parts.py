@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from livermet.case.model import Offset, Reported, When, duration_minutes
+from livermet.clinical.recist import diameter_mm
 from livermet.clinical.units import parse_quantity
 from livermet.errors import InputError
 from livermet.interchange import codes
@@ -50,6 +51,9 @@ EXTENSIONS: dict[str, str] = {
     "lesion-size-method": "LiverLesion.size_method",
     "metastasis-timing": "LiverLesion.timing (synchronous / metachronous)",
     "lesion-vascularity": "LiverLesion.vascularity",
+    "lesion-peripheral": "LiverLesion.peripheral (the surgeon's judgement, valueBoolean)",
+    "bile-duct-distance": "LiverLesion.bile_duct_distance (valueQuantity, mm)",
+    "abutting-vessel": "LiverLesion.abutting_vessel (valueQuantity, mm; 0 = none)",
     "finding-target": "Imaging.target / Biopsy.target ('primary', 'liver', or a site)",
     "procedure-kind": "Procedure.kind",
     "surgical-approach": "Procedure.approach (R4 Procedure has no approach element)",
@@ -157,6 +161,15 @@ def quantity(value: Reported, kind: str, path: str) -> Json:
         if ucum:
             q["system"] = UCUM
             q["code"] = ucum
+    if isinstance(value, str):
+        q["extension"] = [ext("reported-text", valueString=value)]
+    return q
+
+
+def length_quantity(value: Reported) -> Json:
+    """A lesion's distance or abutting-vessel diameter (0 mm allowed) as a Quantity in mm, the
+    reported text kept as :func:`quantity` keeps it."""
+    q: Json = {"value": diameter_mm(value, "length"), "unit": "mm", "system": UCUM, "code": "mm"}
     if isinstance(value, str):
         q["extension"] = [ext("reported-text", valueString=value)]
     return q

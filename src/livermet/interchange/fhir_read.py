@@ -332,6 +332,16 @@ class _Reader:
             value = ext_value(resource, name, "valueCode")
             if value is not None:
                 out[key] = value
+        peripheral = ext_value(resource, "lesion-peripheral", "valueBoolean")
+        if peripheral is not None:
+            out["peripheral"] = peripheral
+        for key, name in (
+            ("bile_duct_distance", "bile-duct-distance"),
+            ("abutting_vessel", "abutting-vessel"),
+        ):
+            q = ext_value(resource, name, "valueQuantity")
+            if q is not None:
+                out[key] = reported_of(q, f"{path}.{key}")
         size = self.get(f"{path}.size")
         if size is not None:
             out["size"] = _longest(size, f"{path}.size")

@@ -35,6 +35,7 @@ from livermet.interchange.fhir_parts import (
     category,
     discharge_ext,
     ext,
+    length_quantity,
     offset_parts,
     put_when,
     quantity,
@@ -309,6 +310,14 @@ class _Writer:
         ):
             if value is not None:
                 extension.append(ext(name, valueCode=value))
+        if lesion.peripheral is not None:
+            extension.append(ext("lesion-peripheral", valueBoolean=lesion.peripheral))
+        for name, length in (
+            ("bile-duct-distance", lesion.bile_duct_distance),
+            ("abutting-vessel", lesion.abutting_vessel),
+        ):
+            if length is not None:
+                extension.append(ext(name, valueQuantity=length_quantity(length)))
         where = ", ".join(str(s) for s in lesion.segments)
         resource: Json = {
             "resourceType": "Condition",
