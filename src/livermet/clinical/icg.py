@@ -109,7 +109,8 @@ def icg_clearance(r15_percent: Any) -> IcgResult:
     check_range(
         r15, _R15_FIELD, *ICG_R15_RANGE_PERCENT, "%", low_inclusive=False, high_inclusive=False
     )
-    k = np.log(100.0 / r15) / 15.0
+    # ln(100) - ln(R15) rather than ln(100/R15): the quotient overflows for a subnormal R15
+    k = (np.log(100.0) - np.log(r15)) / 15.0
     return IcgResult(
         r15_percent=scalar_or_array(r15, scalar),
         k_per_min=scalar_or_array(k, scalar),
