@@ -35,6 +35,7 @@ from livermet.errors import InputError
 
 from .control import Control, resolve_control
 from .estimators import canonical_method
+from .heterogeneity import i2_h2, typical_variance
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -331,14 +332,8 @@ def _fit_intercept(
     # heterogeneity
     qe = np.where(vpos, np.maximum(0.0, s0.q), np.nan)
     qe_p = special.chdtrc(kk - 1, qe)
-    vt = (kk - 1) / trP0
-    if meth == "EE":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            i2 = np.where(qe > 0, np.maximum(0.0, 100 * (qe - (kk - 1)) / qe), 0.0)
-        h2 = qe / (kk - 1)
-    else:
-        i2 = 100 * tau2 / (vt + tau2)
-        h2 = tau2 / vt + 1
+    vt = typical_variance(kk - 1, trP0)
+    i2, h2 = i2_h2(qe, kk - 1, tau2, vt, equal_effects=meth == "EE")
     bad = ~conv
     if np.any(bad):
         beta, se, zval, pval = (np.where(bad, np.nan, a) for a in (beta, se, zval, pval))
@@ -760,14 +755,8 @@ def _fit_general(
         crit = _t_isf((1 - lev) / 2, df)
     qe = np.where(vpos, np.maximum(0.0, _quad(P0, ymc)), np.nan)
     qe_p = special.chdtrc(kk - p, qe)
-    vt = (kk - p) / _trace(P0)
-    if meth == "EE":
-        with np.errstate(divide="ignore", invalid="ignore"):
-            i2 = np.where(qe > 0, np.maximum(0.0, 100 * (qe - (kk - p)) / qe), 0.0)
-        h2 = qe / (kk - p)
-    else:
-        i2 = 100 * tau2 / (vt + tau2)
-        h2 = tau2 / vt + 1
+    vt = typical_variance(kk - p, _trace(P0))
+    i2, h2 = i2_h2(qe, kk - p, tau2, vt, equal_effects=meth == "EE")
     bad = ~conv
     if np.any(bad):
         beta, se, zval, pval = (np.where(bad[:, None], np.nan, a) for a in (beta, se, zval, pval))

@@ -38,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from livermet.errors import InputError
+from livermet.evidence.design import as_vector
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -82,19 +83,6 @@ class EscalcResult:
 
     def __len__(self) -> int:
         return int(self.yi.size)
-
-
-def _vec(value: Any, field: str) -> FloatArray:
-    """A 1-D float array from a sequence; InputError naming ``field`` when it is not numeric."""
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError("expected numbers", field) from None
-    if arr.ndim == 0:
-        arr = arr.reshape(1)
-    if arr.ndim != 1:
-        raise InputError("expected a one-dimensional sequence", field)
-    return arr
 
 
 def _same_length(**arrays: FloatArray | None) -> int:
@@ -199,16 +187,16 @@ def escalc(
 def _generic(yi: Any, vi: Any, sei: Any, measure: str) -> EscalcResult:
     if yi is None:
         raise InputError("yi is required", "yi")
-    y = _vec(yi, "yi")
+    y = as_vector(yi, "yi")
     if vi is None:
         if sei is None:
             raise InputError("give vi or sei with yi", "vi")
-        s = _vec(sei, "sei")
+        s = as_vector(sei, "sei")
         if np.any(s < 0):
             raise InputError("standard errors must be >= 0", "sei")
         v = s**2
     else:
-        v = _vec(vi, "vi")
+        v = as_vector(vi, "vi")
     _same_length(yi=y, vi=v)
     if np.any(v < 0):
         raise InputError("sampling variances must be >= 0", "vi")
@@ -226,22 +214,22 @@ def _proportions(
     vtype: str,
     round_events: bool,
 ) -> EscalcResult:
-    n = None if ni is None else _vec(ni, "ni")
+    n = None if ni is None else as_vector(ni, "ni")
     if pi is not None:
         if xi is not None:
             raise InputError("give either xi or pi, not both", "pi")
         if n is None:
             raise InputError("pi needs ni", "ni")
-        p = _vec(pi, "pi")
+        p = as_vector(pi, "pi")
         _same_length(pi=p, ni=n)
         if np.any((p < 0) | (p > 1)):
             raise InputError("proportions must lie in [0, 1]", "pi")
         x = p * n
     elif xi is not None:
-        x = _vec(xi, "xi")
+        x = as_vector(xi, "xi")
     else:
         raise InputError("give xi (events) or pi (proportions)", "xi")
-    m = None if mi is None else _vec(mi, "mi")
+    m = None if mi is None else as_vector(mi, "mi")
     if n is None:
         if m is None:
             raise InputError("give ni (or mi)", "ni")
@@ -317,22 +305,22 @@ def _tables(
 ) -> EscalcResult:
     if ai is None or ci is None:
         raise InputError(f"{measure} needs ai and ci (with bi, di or n1i, n2i)", "ai")
-    a, c = _vec(ai, "ai"), _vec(ci, "ci")
+    a, c = as_vector(ai, "ai"), as_vector(ci, "ci")
     if bi is None:
         if n1i is None:
             raise InputError("give bi or n1i", "bi")
-        b = _vec(n1i, "n1i") - a
+        b = as_vector(n1i, "n1i") - a
     else:
-        b = _vec(bi, "bi")
-        if n1i is not None and np.any(np.abs(_vec(n1i, "n1i") - a - b) > 1e-9):
+        b = as_vector(bi, "bi")
+        if n1i is not None and np.any(np.abs(as_vector(n1i, "n1i") - a - b) > 1e-9):
             raise InputError("n1i must equal ai + bi", "n1i")
     if di is None:
         if n2i is None:
             raise InputError("give di or n2i", "di")
-        d = _vec(n2i, "n2i") - c
+        d = as_vector(n2i, "n2i") - c
     else:
-        d = _vec(di, "di")
-        if n2i is not None and np.any(np.abs(_vec(n2i, "n2i") - c - d) > 1e-9):
+        d = as_vector(di, "di")
+        if n2i is not None and np.any(np.abs(as_vector(n2i, "n2i") - c - d) > 1e-9):
             raise InputError("n2i must equal ci + di", "n2i")
     _same_length(ai=a, bi=b, ci=c, di=d)
     for name, arr in (("ai", a), ("bi", b), ("ci", c), ("di", d)):

@@ -30,6 +30,7 @@ from scipy import stats
 from livermet.errors import InputError
 
 from .batch import rma_batch
+from .heterogeneity import i2_h2
 
 if TYPE_CHECKING:
     from .rma import RMAResult
@@ -110,10 +111,10 @@ def _closed_form(y: FloatArray, v: FloatArray, M: FloatArray, dl: bool) -> tuple
     # Q = sum w y² - (sum w y)² / sum w, with y centred beforehand for accuracy
     q = np.maximum(0.0, M @ (w * y * y) - swy * mu)
     df = kk - 1
-    with np.errstate(divide="ignore", invalid="ignore"):
-        i2 = np.where(kk > 1, np.maximum(0.0, 100 * (q - df) / q), 0.0)
-        i2 = np.where(np.isnan(i2), 0.0, i2)
-        h2 = np.where(kk > 1, q / df, 1.0)
+    # for a DL fit, 100 tau² / (vt + tau²) reduces to the equal-effects max(0, 100 (Q - df) / Q)
+    i2, h2 = i2_h2(q, df, None, None, equal_effects=True)
+    i2 = np.where(kk > 1, np.nan_to_num(i2), 0.0)
+    h2 = np.where(kk > 1, h2, 1.0)
     q = np.where(kk > 1, q, 0.0)
     if not dl:
         return kk, q, i2, h2, np.zeros_like(q), mu

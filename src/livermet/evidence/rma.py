@@ -37,11 +37,14 @@ from .control import Control, resolve_control
 from .design import as_mods, as_vector, drop_missing, model_matrix
 from .escalc import EscalcResult
 from .estimators import Tau2Estimate, canonical_method, estimate_tau2, p_matrix
+from .heterogeneity import i2_h2, typical_variance
 from .inference import TESTS, Coefficients, critical_value, fixed_effects
 from .transforms import Transform, resolve_transform
+from .zeroin import R_UNIROOT_TOL
 
 if TYPE_CHECKING:
     from .bias import RegtestResult, TrimfillResult
+    from .confint import HeterogeneityCI
     from .diagnostics import CaseDeletion, InfluenceResult
     from .gosh import GoshResult
 
@@ -334,54 +337,103 @@ class RMAResult:
         return out
 
     # ------------------------------------------------------------------ delegated analyses
-    def confint_tau2(self, level: float | None = None, **kwargs: Any) -> tuple[float, float]:
+    def confint_tau2(
+        self,
+        level: float | None = None,
+        tol: float = R_UNIROOT_TOL,
+        maxiter: int = 1000,
+        tau2_min: float | None = None,
+        tau2_max: float | None = None,
+    ) -> tuple[float, float]:
         """Q-profile confidence interval of tau² (see :func:`.confint.confint_tau2`)."""
-        from .confint import confint_tau2
-
-        ci = confint_tau2(self, level=level, **kwargs)
+        ci = self.confint(level, tol=tol, maxiter=maxiter, tau2_min=tau2_min, tau2_max=tau2_max)
         return (ci.tau2_lb, ci.tau2_ub)
 
-    def confint(self, level: float | None = None, **kwargs: Any) -> Any:
-        """Q-profile intervals of tau², tau, I² and H² (a :class:`.confint.HeterogeneityCI`)."""
+    def confint(
+        self,
+        level: float | None = None,
+        tol: float = R_UNIROOT_TOL,
+        maxiter: int = 1000,
+        tau2_min: float | None = None,
+        tau2_max: float | None = None,
+    ) -> HeterogeneityCI:
+        """Q-profile intervals of tau², tau, I² and H² (see :func:`.confint.confint_tau2`)."""
         from .confint import confint_tau2
 
-        return confint_tau2(self, level=level, **kwargs)
+        return confint_tau2(
+            self,
+            level=level,
+            tol=tol,
+            maxiter=maxiter,
+            tau2_min=tau2_min,
+            tau2_max=tau2_max,
+        )
 
-    def leave1out(self, **kwargs: Any) -> CaseDeletion:
+    def leave1out(
+        self,
+        transf: str | Transform | None = None,
+        targs: Mapping[str, Any] | None = None,
+    ) -> CaseDeletion:
         """Leave-one-out refits (see :func:`.diagnostics.leave1out`)."""
         from .diagnostics import leave1out
 
-        return leave1out(self, **kwargs)
+        return leave1out(self, transf=transf, targs=targs)
 
-    def cumul(self, order: Sequence[int] | None = None, **kwargs: Any) -> CaseDeletion:
+    def cumul(
+        self,
+        order: Sequence[float] | None = None,
+        decreasing: bool = False,
+        transf: str | Transform | None = None,
+        targs: Mapping[str, Any] | None = None,
+    ) -> CaseDeletion:
         """Cumulative meta-analysis (see :func:`.diagnostics.cumul`)."""
         from .diagnostics import cumul
 
-        return cumul(self, order=order, **kwargs)
+        return cumul(self, order=order, decreasing=decreasing, transf=transf, targs=targs)
 
-    def influence(self, **kwargs: Any) -> InfluenceResult:
+    def influence(self) -> InfluenceResult:
         """Case-deletion influence diagnostics (see :func:`.diagnostics.influence`)."""
         from .diagnostics import influence
 
-        return influence(self, **kwargs)
+        return influence(self)
 
-    def regtest(self, **kwargs: Any) -> RegtestResult:
+    def regtest(self, model: str = "rma", predictor: str = "sei") -> RegtestResult:
         """Egger-type regression test (see :func:`.bias.regtest`)."""
         from .bias import regtest
 
-        return regtest(self, **kwargs)
+        return regtest(self, model=model, predictor=predictor)
 
-    def trimfill(self, **kwargs: Any) -> TrimfillResult:
+    def trimfill(
+        self,
+        side: str | None = None,
+        estimator: str = "L0",
+        maxiter: int = 100,
+        control: Control | str | None = "metafor",
+    ) -> TrimfillResult:
         """Trim-and-fill (see :func:`.bias.trimfill`)."""
         from .bias import trimfill
 
-        return trimfill(self, **kwargs)
+        return trimfill(self, side=side, estimator=estimator, maxiter=maxiter, control=control)
 
-    def gosh(self, **kwargs: Any) -> GoshResult:
+    def gosh(
+        self,
+        subsets: int | None = None,
+        max_subsets: int = 1_000_000,
+        seed: Any = None,
+        chunk_size: int = 1 << 14,
+        n_jobs: int | None = None,
+    ) -> GoshResult:
         """GOSH: fits to all (or sampled) subsets (see :func:`.gosh.gosh`)."""
         from .gosh import gosh
 
-        return gosh(self, **kwargs)
+        return gosh(
+            self,
+            subsets=subsets,
+            max_subsets=max_subsets,
+            seed=seed,
+            chunk_size=chunk_size,
+            n_jobs=n_jobs,
+        )
 
     def summary(self) -> str:
         """A short text summary in the spirit of metafor's print method."""
@@ -436,13 +488,8 @@ def heterogeneity(
     P = p_matrix(X, 1.0 / vi)
     qe = max(0.0, float(ymc @ P @ ymc))
     qe_p = float(stats.chi2.sf(qe, k - p))
-    vt = (k - p) / float(np.trace(P))
-    if is_ee:
-        i2 = max(0.0, 100.0 * (qe - (k - p)) / qe) if qe > 0 else 0.0
-        h2 = qe / (k - p)
-    else:
-        i2 = 100.0 * tau2 / (vt + tau2)
-        h2 = tau2 / vt + 1.0
+    vt = typical_variance(k - p, float(np.trace(P)))
+    i2, h2 = i2_h2(qe, k - p, tau2, vt, equal_effects=is_ee)
     return qe, qe_p, i2, h2, vt
 
 
