@@ -127,23 +127,56 @@ def survival_curve_plot(
     points: Sequence[tuple[float, float, str]] = (),
     median: tuple[float, float, float] | None = None,
     title: str | None = None,
+    prediction: Sequence[tuple[float, float, float]] = (),
+    follow_up: tuple[float, str] | None = None,
+    figsize: tuple[float, float] = (7.5, 5),
+    fontsize: float | None = None,
 ) -> Figure:
-    """Pooled survival curve with its band, the series' reported points and the pooled median."""
-    fig, ax = plt.subplots(figsize=(7.5, 5))
+    """Pooled survival curve with its band, the series' reported points and the pooled median.
+
+    ``prediction``: (months, lower, upper) of the pooled survival's prediction interval at
+    time points, drawn as bars (proportions). ``follow_up``: (months, label) of a patient's own
+    follow-up after hepatectomy, drawn as a vertical line; nothing is drawn without one.
+    The figure is made without pyplot's global state (safe in a server's threads).
+    """
+    fig = Figure(figsize=figsize)
+    ax = fig.add_subplot()
+    size = 10.0 if fontsize is None else fontsize
     t = np.asarray(times, dtype=float)
-    ax.fill_between(t, 100 * np.asarray(lower), 100 * np.asarray(upper), color="#d6e4f0")
+    ax.fill_between(
+        t, 100 * np.asarray(lower), 100 * np.asarray(upper), color="#d6e4f0", label="95 % CI"
+    )
     ax.plot(t, 100 * np.asarray(survival), color="#2b5d8a", linewidth=2, label="pooled (Weibull)")
     if points:
         px, py, _ = zip(*points, strict=True)
         ax.scatter(px, 100 * np.asarray(py), color="#333", s=18, zorder=3, label="reported series")
+    if prediction:
+        for i, (month, lo, hi) in enumerate(prediction):
+            ax.vlines(
+                month + 1.5,
+                100 * lo,
+                100 * hi,
+                color="#7a4f9a",
+                linewidth=2.5,
+                alpha=0.8,
+                label="95 % prediction interval" if i == 0 else "_nolegend_",
+            )
     if median is not None:
         m, m_lo, m_hi = median
         ax.hlines(50, m_lo, m_hi, color="#b03a2e", linewidth=3, label="pooled median (CI)")
         ax.plot([m], [50], "o", color="#b03a2e")
-    ax.set_xlabel("months after hepatectomy")
-    ax.set_ylabel("overall survival (%)")
+    if follow_up is not None:
+        month, label = follow_up
+        ax.axvline(month, color="#e07b00", linewidth=1.6, linestyle="--", label=label)
+    ax.set_xlabel("months after hepatectomy", fontsize=size)
+    ax.set_ylabel("overall survival (%)", fontsize=size)
+    ax.tick_params(labelsize=size)
     ax.set_ylim(0, 100)
     ax.set_xlim(0, t.max())
-    ax.legend(frameon=False)
-    ax.set_title(title or "Pooled survival after hepatectomy", loc="left", fontsize=11)
+    ax.legend(frameon=False, fontsize=size)
+    ax.set_title(
+        title or "Pooled survival after hepatectomy",
+        loc="left",
+        fontsize=11 if fontsize is None else fontsize + 1,
+    )
     return fig

@@ -1,17 +1,15 @@
-"""The assessment as a self-contained printable HTML page."""
+"""The assessment as HTML: the printable page (:mod:`livermet.report.printable`) and the report
+body the web assessment page shows (the Markdown report rendered)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from markdown_it import MarkdownIt
 
+from livermet.case.assessment_model import AssessmentModel
 from livermet.report.markdown import render_markdown
-
-_env = Environment(
-    loader=PackageLoader("livermet.report", "templates"), autoescape=select_autoescape()
-)
+from livermet.report.printable import render_printable
 
 _MARKDOWN = (
     MarkdownIt("commonmark", {"html": False})
@@ -34,6 +32,7 @@ def report_body(data: dict[str, Any]) -> str:
     return markdown_to_html(render_markdown(data))
 
 
-def render_html(data: dict[str, Any]) -> str:
-    """HTML report: the Markdown report rendered, with print styles and the notice on top."""
-    return _env.get_template("assessment.html").render(data=data, body=report_body(data))
+def render_html(data: dict[str, Any] | AssessmentModel) -> str:
+    """The printable report page (two-page A4 summary, appendix, numbered references) of an
+    assessment dict (``Assessment.to_dict()``) or of the typed model itself."""
+    return render_printable(data)

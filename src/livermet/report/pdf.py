@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from livermet.case.assessment_model import AssessmentModel
 from livermet.report.html import render_html
 
 PACKAGED_ASSETS = (
@@ -54,6 +55,7 @@ def html_to_pdf(html: str) -> bytes:
     return bytes(HTML(string=html, base_url=None, url_fetcher=_fetcher()).write_pdf())
 
 
-def render_pdf(data: dict[str, Any]) -> bytes:
-    """The printable report of an assessment dict (``Assessment.to_dict()``) as PDF."""
+def render_pdf(data: dict[str, Any] | AssessmentModel) -> bytes:
+    """The printable report of an assessment dict (``Assessment.to_dict()``) or of the typed
+    model as PDF: A4, a header, page numbers and the notice on every page."""
     return html_to_pdf(render_html(data))

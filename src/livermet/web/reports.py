@@ -31,13 +31,15 @@ def literature_curve() -> str:
 
 
 def printable_html(case: Case) -> str:
-    """The printable report page (notice on top, sources with every value)."""
-    return render_html(assess(case).to_dict())
+    """The printable report page (two-page summary, appendix, numbered references), rendered
+    from the typed assessment."""
+    return render_html(assess(case).model())
 
 
 def pdf_bytes(case: Case) -> bytes:
-    """The printable report as PDF (WeasyPrint; needs pango from the system)."""
-    return render_pdf(assess(case).to_dict())
+    """The printable report as PDF (WeasyPrint; needs pango from the system): A4, header, page
+    numbers and the notice on every page."""
+    return render_pdf(assess(case).model())
 
 
 def download_name(case_id: str, ext: str) -> str:
