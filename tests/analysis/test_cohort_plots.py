@@ -65,6 +65,17 @@ def test_cuminc_plot_draws_each_event_type(cohort: pd.DataFrame) -> None:
         cuminc_plot(fit, states=["relapse"])
 
 
+def test_cuminc_plot_event_free_curve_starts_at_one(cohort: pd.DataFrame) -> None:
+    fit = cumulative_incidence(
+        cohort, "efs_months", "first_event", event_types=["recurrence", "death"]
+    )
+    fig = cuminc_plot(fit, states=["event-free", "recurrence"])
+    event_free, recurrence = fig.axes[0].get_lines()[:2]
+    assert event_free.get_ydata()[0] == 1.0  # everyone is event-free at time 0
+    assert recurrence.get_ydata()[0] == 0.0
+    assert event_free.get_ydata()[1:] == pytest.approx(fit.pstate_[:, 0])
+
+
 def test_forest_plot_labels_carry_rs_hazard_ratios(cohort: pd.DataFrame) -> None:
     cox = CoxPH().fit(
         cohort,

@@ -145,7 +145,9 @@ class CumulativeIncidence:
         Probability of each state just after each time (event-free, then each type's
         cumulative incidence); rows sum to 1.
     std_err_, lower_, upper_ : ndarray, shape (times, K + 1)
-        Infinitesimal-jackknife standard errors and pointwise bounds.
+        Infinitesimal-jackknife standard errors and pointwise bounds; NaN where R gives NA
+        (p = 0 with ``"log"`` or ``"log-log"``, p = 1 with ``"log-log"``). A probability of 0
+        with standard error 0 has the plain interval [0, 0].
     """
 
     def __init__(self, conf_type: ConfType = "log", conf_level: float = 0.95) -> None:
@@ -191,6 +193,16 @@ class CumulativeIncidence:
         with np.errstate(divide="ignore", invalid="ignore"):
             se_log = np.where(std_err == 0, 0.0, std_err / pstate)  # R: logse = FALSE
         lower, upper = confint(pstate, se_log, self.conf_type, self.conf_level)
+        # R's survfit_confint at the extremes of an observed time: a plain interval of p = 0
+        # with standard error 0 is [0, 0]; log(-log(p)) is undefined at p = 0 and p = 1 (NA)
+        if self.conf_type == "plain":
+            certain_zero = (pstate <= 0.0) & (std_err == 0.0)
+            lower, upper = np.where(certain_zero, 0.0, lower), np.where(certain_zero, 0.0, upper)
+        elif self.conf_type == "log-log":
+            lower, upper = (
+                np.where(pstate >= 1.0, np.nan, lower),
+                np.where(pstate >= 1.0, np.nan, upper),
+            )
         self.states_ = [EVENT_FREE, *map(str, event_types)]
         self.time_: FloatArray = times
         self.n_risk_: IntArray = n_risk.astype(np.int64)
@@ -208,7 +220,9 @@ class CumulativeIncidence:
 
         As R's ``summary(fit, times=, extend=TRUE)``: one row per (time, state) with
         ``probability``, ``std_err``, ``lower``, ``upper`` and ``n_risk`` (still event-free and
-        followed at t).
+        followed at t). One deliberate difference: before the first observed time the state
+        is known (event-free with probability 1), and the bounds are [1, 1] for the event-free
+        state and [0, 0] for the others; R's ``survfit0`` fills [0, 0] for every state there.
         """
         req = np.sort(np.asarray(times, dtype=float).ravel())
         if req.size and (not np.all(np.isfinite(req)) or np.any(req < 0)):

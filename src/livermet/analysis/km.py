@@ -94,7 +94,9 @@ class KaplanMeier:
         Greenwood standard error of log S(t) (R's ``fit$std.err``); ``std_err_`` is that of
         S(t) (what R's ``summary`` prints).
     lower_, upper_ : ndarray
-        Pointwise confidence bounds.
+        Pointwise confidence bounds; NaN where R gives NA: S(t) = 0 (a log transform, or a
+        plain interval with an infinite standard error), and with ``"log-log"`` S(t) = 1 at an
+        observed time (censorings before the first event).
     n_, events_ : int
         Number of patients and of events.
     """
@@ -143,9 +145,14 @@ class KaplanMeier:
             self.std_err_: FloatArray = np.where(
                 self.survival_ > 0, self.se_log_ * self.survival_, np.nan
             )
-        self.lower_, self.upper_ = confint(
-            self.survival_, self.se_log_, self.conf_type, self.conf_level
-        )
+        lower, upper = confint(self.survival_, self.se_log_, self.conf_type, self.conf_level)
+        if self.conf_type == "log-log":
+            # R: log(-log(1)) is undefined, so NA where S(t) = 1 at an observed time (censorings
+            # before the first event); before the first observed time `at` reports [1, 1] as R
+            unknown = self.survival_ >= 1.0
+            lower, upper = np.where(unknown, np.nan, lower), np.where(unknown, np.nan, upper)
+        self.lower_: FloatArray = lower
+        self.upper_: FloatArray = upper
         self.n_ = int(t.size)
         self.events_ = int(e.sum())
         return self

@@ -112,17 +112,7 @@ def regtest(fit: RMAResult, model: str = "rma", predictor: str = "sei") -> Regte
     p = fit.p
     limit_ok = predictor in ("sei", "vi", "ninv", "sqrtninv") and fit.int_only
     if model == "rma":
-        reg = rma(
-            fit.yi,
-            fit.vi,
-            mods=X,
-            intercept=False,
-            method=fit.method,
-            test=fit.test,
-            level=fit.level,
-            control=fit.control,
-            tau2=fit.tau2 if fit.tau2_fixed else None,
-        )
+        reg = fit.refit(fit.yi, fit.vi, X)  # same method, test, level, control and fixed tau²
         c = reg.coefs
         return RegtestResult(
             zval=float(c.zval[p]),
@@ -167,7 +157,7 @@ class TrimfillResult:
     k0 : int
         Estimated number of missing studies.
     se_k0 : float
-        Its standard error.
+        Its standard error (NaN where the formula's variance is negative, as metafor).
     side : {"left", "right"}
         Side on which studies were imputed.
     estimator : str
@@ -218,6 +208,25 @@ class TrimfillResult:
         return self.fit.tau2
 
 
+def _q0_radicand(k: int, sr: float) -> float:
+    """``2k² - 4 S_r + 1/4``, the argument of the Q0 estimator's square root; refuse it < 0.
+
+    It is negative when the positive signed ranks sum to more than about k²/2 (most of the
+    large deviations on one side), and Q0 is then undefined; metafor 3.8-1 stops with "missing
+    value where TRUE/FALSE needed".
+    """
+    arg = 2.0 * k**2 - 4.0 * sr + 0.25
+    if arg < 0:
+        raise InputError(
+            "the Q0 estimator of the number of missing studies is undefined for these data: "
+            f"its square root has a negative argument (2k² - 4 S_r + 1/4 = {arg:g} with k = {k} "
+            f"studies and sum of positive signed ranks S_r = {sr:g}); metafor's trimfill stops "
+            "with an error here too. Use estimator 'L0' (the default) or 'R0'",
+            "estimator",
+        )
+    return arg
+
+
 def trimfill(
     fit: RMAResult,
     side: str | None = None,
@@ -240,6 +249,12 @@ def trimfill(
     control : Control, str or None
         Iteration settings of the refits; "metafor" (default) as metafor 3.8-1, None for the
         model's own.
+
+    Raises
+    ------
+    InputError
+        A model with moderators, an unknown estimator or side, no convergence, or Q0 undefined
+        for the data (its square root has a negative argument; metafor stops too).
     """
     if not fit.int_only:
         raise InputError("trim-and-fill is only available for models without moderators", "mods")
@@ -250,6 +265,8 @@ def trimfill(
     k = yi.size
 
     def fit_beta(y: FloatArray, v: FloatArray, mods: Any = None) -> FloatArray:
+        if y.size == 1 and mods is None:  # one study left untrimmed: metafor fits it (tau² = 0)
+            return np.array([y[0]])
         r = rma(y, v, mods=mods, method=fit.method, control=con)
         return r.coefs.beta
 
@@ -283,7 +300,7 @@ def trimfill(
             if estimator == "L0":
                 k0f = (4 * sr - k * (k + 1)) / (2 * k - 1)
             else:
-                k0f = k - 0.5 - math.sqrt(2 * k**2 - 4 * sr + 0.25)
+                k0f = k - 0.5 - math.sqrt(_q0_radicand(k, sr))
             var_sr = (
                 k * (k + 1) * (2 * k + 1)
                 + 10 * k0f**3
@@ -293,12 +310,15 @@ def trimfill(
                 - 18 * k * k0f
                 + 6 * k**2 * k0f
             ) / 24
-            if estimator == "L0":
-                se_k0 = 4 * math.sqrt(var_sr) / (2 * k - 1)
-            else:
-                se_k0 = 2 * math.sqrt(var_sr) / math.sqrt((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1))
+            # as R: the square root of a negative variance is NaN (metafor returns se.k0 = NaN)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                if estimator == "L0":
+                    se_k0 = float(4 * np.sqrt(var_sr) / (2 * k - 1))
+                else:
+                    den = np.sqrt(np.float64((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1)))
+                    se_k0 = float(2 * np.sqrt(var_sr) / den)
         k0 = max(0, int(np.round(k0f)))
-        se_k0 = max(0.0, se_k0)
+        se_k0 = se_k0 if math.isnan(se_k0) else max(0.0, se_k0)
     p_k0 = None
     if estimator == "R0":
         m = np.arange(-1, k0)

@@ -9,7 +9,9 @@ Q, df k - p); "typical" within-study variance ``vt = (k - p) / tr(P0)`` (Higgins
 for random-effects models ``I² = 100 tau² / (tau² + vt)`` and ``H² = (tau² + vt) / vt``; for the
 equal-effects model ``I² = max(0, 100 (QE - (k - p)) / QE)`` and ``H² = QE / (k - p)``.
 Meta-regression: pseudo ``R² = max(0, 100 (tau²_RE - tau²) / tau²_RE)`` from the intercept-only
-fit with the same estimator.
+fit with the same estimator; for the equal-effects model, as metafor 3.8-1, ``R² = max(0, 100
+adjusted R²)`` of the weighted least-squares regression of y on the moderators (weights 1/v_i;
+``summary(lm(yi ~ X, weights = 1/vi))$adj.r.squared``), 0 if all y_i are equal.
 
 References
 ----------
@@ -80,7 +82,8 @@ class RMAResult:
     Coefficient attributes (``beta se zval pval ci_lb ci_ub``) are floats for a model without
     moderators and arrays (intercept first) otherwise; ``vb`` is their covariance matrix.
     Heterogeneity: ``tau2 se_tau2 qe qe_p i2 h2``; omnibus test of the moderators:
-    ``qm qm_p qm_df`` (chi² for test="z", F otherwise); ``r2`` pseudo R² (meta-regression).
+    ``qm qm_p qm_df`` (chi² for test="z", F otherwise); ``r2`` R² in % (meta-regression
+    with an intercept; pseudo R² of tau², or for EE the weighted adjusted R², as metafor).
     """
 
     yi: FloatArray
@@ -493,6 +496,29 @@ def heterogeneity(
     return qe, qe_p, i2, h2, vt
 
 
+def _r2_equal_effects(
+    y: FloatArray, v: FloatArray, X: FloatArray, beta: FloatArray
+) -> float | None:
+    """metafor's R² of an equal-effects meta-regression: ``max(0, 100 adj. R²)`` of the WLS fit.
+
+    ``beta`` is the equal-effects estimate, i.e. the weighted least-squares fit of y on X with
+    weights 1/v. As R's ``summary.lm``: ``R² = MSS / (MSS + RSS)`` with the weighted sums of
+    squares about the weighted mean, adjusted by ``(k - 1) / (k - p)``. None when k = p (no
+    residual degrees of freedom: R's adjusted R² is then undefined).
+    """
+    k, p = X.shape
+    if bool(np.all(y == y[0])):  # metafor: identical(var(yi), 0)
+        return 0.0
+    if k <= p:
+        return None
+    w = 1.0 / v
+    fitted = X @ beta
+    mss = float(np.sum(w * (fitted - np.sum(w * fitted) / np.sum(w)) ** 2))
+    rss = float(np.sum(w * (y - fitted) ** 2))
+    adj = 1.0 - (1.0 - mss / (mss + rss)) * float(k - 1) / float(k - p)
+    return max(0.0, 100.0 * adj)
+
+
 def rma(
     yi: Any,
     vi: Any = None,
@@ -606,7 +632,9 @@ def rma(
     coefs = fixed_effects(y, v, X, t2, tst, lev, bt)
     qe, qe_p, i2, h2, vt = heterogeneity(y, v, X, t2, meth == "EE")
     r2 = None
-    if not int_only and meth != "EE" and has_int and not fixed:
+    if not int_only and meth == "EE" and has_int:
+        r2 = _r2_equal_effects(y, v, X, coefs.beta)
+    elif not int_only and has_int and not fixed:
         try:
             t2_re = estimate_tau2(y, v, np.ones((k, 1)), meth, con).tau2
         except InputError:

@@ -30,7 +30,7 @@ from livermet.analysis._data import (
     time_values,
 )
 from livermet.analysis.cox import CoxPH
-from livermet.analysis.cuminc import CumulativeIncidence
+from livermet.analysis.cuminc import EVENT_FREE, CumulativeIncidence
 from livermet.analysis.km import KaplanMeier
 from livermet.analysis.logrank import LogRankResult
 from livermet.errors import InputError
@@ -213,13 +213,14 @@ def cuminc_plot(
     for i, state in enumerate(chosen):
         col = fit.states_.index(state)
         colour = COLOURS[i % len(COLOURS)]
-        ax.step(x, np.r_[0.0, fit.pstate_[:, col]], where="post", color=colour, label=state)
+        start = 1.0 if state == EVENT_FREE else 0.0  # everyone is event-free at time 0
+        ax.step(x, np.r_[start, fit.pstate_[:, col]], where="post", color=colour, label=state)
         if ci:
             low = np.nan_to_num(fit.lower_[:, col], nan=0.0)
             ax.fill_between(
                 x,
-                np.r_[0.0, low],
-                np.r_[0.0, fit.upper_[:, col]],
+                np.r_[start, low],
+                np.r_[start, fit.upper_[:, col]],
                 step="post",
                 color=colour,
                 alpha=0.15,
