@@ -29,6 +29,7 @@ __all__ = [
     "CENSORED",
     "ENDPOINTS",
     "CohortSelection",
+    "efs_event_of",
     "missing_reason",
     "select_complete",
     "synthetic_label",
@@ -65,14 +66,27 @@ def missing_reason(column: str) -> str:
     return _REASONS.get(column, f"{column} missing")
 
 
+def efs_event_of(first_event: object) -> int | None:
+    """The event-free-survival event of one case: 1 when ``first_event`` is a recurrence or
+    death (anything but ``censored``), 0 when censored, None when ``first_event`` is missing
+    (None, NaN or blank: no follow-up after a liver resection yet)."""
+    if first_event is None or first_event is pd.NA:
+        return None
+    if isinstance(first_event, float) and np.isnan(first_event):
+        return None
+    label = str(first_event).strip()
+    if not label:
+        return None
+    return 0 if label == CENSORED else 1
+
+
 def with_endpoints(frame: pd.DataFrame) -> pd.DataFrame:
-    """The cohort table with ``efs_event`` added (missing where ``first_event`` is missing)."""
+    """The cohort table with ``efs_event`` added by :func:`efs_event_of` (missing where
+    ``first_event`` is missing)."""
     if "first_event" not in frame.columns or "efs_event" in frame.columns:
         return frame
-    first = frame["first_event"]
-    known = first.notna() & first.astype(str).str.strip().ne("")
-    event = (first.astype(str).str.strip() != CENSORED).astype("Int64")
-    return frame.assign(efs_event=event.where(known, pd.NA))
+    events = [efs_event_of(v) for v in frame["first_event"].tolist()]
+    return frame.assign(efs_event=pd.array(events, dtype="Int64"))
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,12 @@ import json
 import os
 import re
 import subprocess
+import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 import yaml
@@ -243,10 +244,85 @@ def import_command(
     import_with_progress(registry, entries, source=file.name, site=site, merge=merge)
 
 
+class ExportFormat(StrEnum):
+    csv = "csv"
+    redcap = "redcap"
+    fhir = "fhir"
+    case = "case"
+    analysis = "analysis"
+
+
+def _write_atomically(path: Path, write: Callable[[IO[str]], object]) -> None:
+    """Write ``path`` through a temporary file beside it: nothing is left behind on failure."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as handle:
+            write(handle)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _export_analysis(
+    registry: Registry,
+    output: Path | None,
+    dictionary: Path | None,
+    *,
+    sites: list[str] | None,
+    deidentified: bool,
+    synthetic: bool,
+) -> None:
+    from livermet.registry.analysis_export import (
+        dictionary_path_for,
+        export_analysis,
+        write_dictionary,
+    )
+
+    for path, option in ((output, "--output"), (dictionary, "--dictionary")):
+        if path is not None and not path.parent.is_dir():  # before the export is taken
+            raise InputError(f"no such directory: {path.parent}", option)
+    count = 0
+
+    def write(out: IO[str]) -> None:
+        nonlocal count
+        count = export_analysis(
+            registry, out, sites=sites, deidentified=deidentified, include_synthetic=synthetic
+        )
+
+    if output is None:
+        write(sys.stdout)
+        sys.stdout.flush()
+    else:
+        _write_atomically(output, write)
+        if dictionary is None:
+            dictionary = output.with_name(dictionary_path_for(output.name))
+    if dictionary is not None:
+        _write_atomically(dictionary, write_dictionary)
+    where = "" if output is None else f" to {output}"
+    err_console.print(
+        f"wrote {count} case(s){where}; "
+        + (
+            f"data dictionary: {dictionary}"
+            if dictionary is not None
+            else "the data dictionary: --dictionary FILE, or --dictionary-only"
+        ),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 @app.command("export")
 @friendly_errors
 def export_command(
-    fmt: Annotated[Interchange, typer.Option("--format", help="csv, redcap, fhir or case.")],
+    fmt: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format",
+            help="csv, redcap, fhir, case, or analysis (one row per case for statistics, "
+            "with a data dictionary; docs/analysis-export.md).",
+        ),
+    ],
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
     deidentified: Annotated[
         bool,
@@ -257,16 +333,55 @@ def export_command(
     ] = True,
     site: Annotated[list[str] | None, typer.Option(help="Only these sites.")] = None,
     synthetic: Annotated[bool, typer.Option(help="Include synthetic cases.")] = False,
+    dictionary: Annotated[
+        Path | None,
+        typer.Option(
+            "--dictionary",
+            help="analysis: write the data dictionary here (default with -o FILE.csv: "
+            "FILE.dictionary.csv beside it).",
+        ),
+    ] = None,
+    dictionary_only: Annotated[
+        bool,
+        typer.Option(
+            "--dictionary-only",
+            help="analysis: write only the data dictionary (to -o or stdout); reads no registry.",
+        ),
+    ] = False,
     db: DbOption = None,
     user: UserOption = None,
     token: TokenOption = None,
 ) -> None:
     """Export cases (audited)."""
+    if fmt is not ExportFormat.analysis and (dictionary is not None or dictionary_only):
+        option = "--dictionary-only" if dictionary_only else "--dictionary"
+        raise InputError(f"{option} goes with --format analysis", option)
+    if dictionary_only:
+        from livermet.registry.analysis_export import write_dictionary
+
+        if output is None:
+            write_dictionary(sys.stdout)
+        else:
+            _write_atomically(output, write_dictionary)
+            err_console.print(f"wrote the data dictionary to {output}", highlight=False)
+        return
     registry = acting_registry(db, user, token)
+    if fmt is ExportFormat.analysis:
+        _export_analysis(
+            registry,
+            output,
+            dictionary,
+            sites=site or None,
+            deidentified=deidentified,
+            synthetic=synthetic,
+        )
+        return
     exported = registry.export_cases(
         sites=site or None, deidentified=deidentified, include_synthetic=synthetic
     )
-    text = _cases_to_text([e.case for e in exported], fmt, [e.version for e in exported])
+    text = _cases_to_text(
+        [e.case for e in exported], Interchange(fmt.value), [e.version for e in exported]
+    )
     if output is None:
         typer.echo(text, nl=False)
     else:
