@@ -337,7 +337,8 @@ def _outcome(
         died = _died_within_90_days(case, timeline, proc)
         major = None if worst is None else worst in complications.MAJOR_COMPLICATION_GRADES
         # "No postoperative complications" rules out a bile leak, liver failure and an
-        # intraoperative incident of consequence, as the TOLS worked example reads it (spec §13).
+        # intraoperative incident of consequence, as the TOLS worked example reads it
+        # (docs/clinical.md#textbook-outcome).
         none_if_unknown = False if proc.no_complications else None
         tols = textbook_outcome.textbook_outcome(
             intraoperative_incident_grade2_or_more=_known(

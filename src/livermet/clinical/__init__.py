@@ -2,44 +2,64 @@
 
 Every score accepts Python scalars or numpy arrays (a whole cohort in one call), canonical units,
 None/NaN for unknown, and returns a frozen result dataclass (see ``_vector.py``). Definitions,
-thresholds and sources: ``clinical-scores.md``.
+thresholds and sources: ``docs/clinical.md``, one section per module below.
 
 Modules
 -------
 fnclcc
-    FNCLCC histologic grade of soft-tissue sarcoma (§1).
+    FNCLCC histologic grade of soft-tissue sarcoma (docs/clinical.md#fnclcc-grade).
 ajcc
-    AJCC 8th-edition T category and stage group, trunk and extremities (§2).
+    AJCC 8th-edition T category and stage group, trunk and extremities
+    (docs/clinical.md#ajcc-8-staging).
 child_pugh
-    Child-Pugh score and class (§3).
+    Child-Pugh score and class (docs/clinical.md#child-pugh).
 albi
-    ALBI score and grade, modified ALBI 2a/2b (§4).
+    ALBI score and grade, modified ALBI 2a/2b (docs/clinical.md#albi-and-malbi).
 meld
-    MELD (UNOS), MELD-Na and MELD 3.0 (§5).
+    MELD (UNOS), MELD-Na and MELD 3.0 (docs/clinical.md#meld).
 makuuchi
-    Makuuchi criteria: maximum safe extent of hepatectomy (§6).
+    Makuuchi criteria: maximum safe extent of hepatectomy (docs/clinical.md#makuuchi-criteria).
 icg
-    ICG-K / PDR from ICG-R15 and remnant ICG-K (§7).
+    ICG-K / PDR from ICG-R15 and remnant ICG-K (docs/clinical.md#icg-clearance).
 gsa
-    99mTc-GSA scintigraphy, HH15 and LHL15 (§8).
+    99mTc-GSA scintigraphy, HH15 and LHL15 (docs/clinical.md#gsa-scintigraphy).
 volumetry
-    Body surface area, standard liver volume, future liver remnant (§9).
+    Body surface area, standard liver volume, future liver remnant (docs/clinical.md#volumetry).
 anatomy
-    Couinaud segments, Brisbane 2000 / Tokyo 2020 resection names (§10).
+    Couinaud segments, Brisbane 2000 / Tokyo 2020 resection names
+    (docs/clinical.md#couinaud-anatomy-and-brisbane-2000).
 difficulty
-    Kawaguchi 2018 difficulty grade of laparoscopic liver resection (§11).
+    Kawaguchi 2018 difficulty grade of laparoscopic liver resection
+    (docs/clinical.md#laparoscopic-difficulty).
 complications
-    Clavien-Dindo grades and the Comprehensive Complication Index (§12).
+    Clavien-Dindo grades and the Comprehensive Complication Index
+    (docs/clinical.md#clavien-dindo-and-cci).
 textbook_outcome
-    Textbook outcome in liver surgery (TOLS) (§13).
+    Textbook outcome in liver surgery (TOLS) (docs/clinical.md#textbook-outcome).
 liver_failure
-    Post-hepatectomy liver failure: ISGLS, 50-50 criteria, Mullen (§14).
+    Post-hepatectomy liver failure: ISGLS, 50-50 criteria, Mullen
+    (docs/clinical.md#liver-failure-after-hepatectomy).
 surveillance
-    Follow-up plans after resection (§15).
+    Follow-up plans after resection (docs/clinical.md#surveillance).
+figo
+    FIGO stage of uterine leiomyosarcoma and endometrial stromal sarcoma
+    (docs/clinical.md#figo-uterine-sarcoma).
+timing
+    Synchronous or metachronous metastasis, disease-free interval
+    (docs/clinical.md#timing-and-disease-free-interval).
+clearing
+    Smallest resections that clear every lesion (docs/clinical.md#clearing-resections).
+ablation
+    Thermal ablation eligibility (docs/clinical.md#thermal-ablation).
+recist
+    RECIST 1.1 response (docs/clinical.md#recist-11).
+fitness
+    ECOG, ASA and age (docs/clinical.md#fitness).
 batch
     :func:`score_cohort`: every score of a cohort table at once, without a loop over rows.
 
-Shared helpers: ``extent`` (ordinal extent of resection), ``units`` (units at the boundary),
+Shared helpers: ``extent`` (ordinal extent of resection), ``units`` (units at the boundary,
+docs/clinical.md#units-and-plausibility-ranges),
 ``_vector`` (scalar/array plumbing).
 """
 

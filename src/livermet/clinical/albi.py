@@ -2,15 +2,15 @@
 
 Sources: Johnson PJ, Berhane S, Kagebayashi C, et al. Assessment of liver function in patients
 with hepatocellular carcinoma: a new evidence-based approach — the ALBI grade. J Clin Oncol
-2015;33:550-558 (formula and grade cut-offs, [V2]). Hiraoka A, et al. Liver Cancer
-2017;6:204-215 and 2017;6:325-336 (mALBI 2a/2b; the existence of the split is [V1], the exact
--2.270 cut-off is [UNV] — not seen in stored text, must be checked against the paper).
-Specified in clinical-scores.md §4.
+2015;33:550-558 (formula and grade cut-offs, [two sources]). Hiraoka A, et al. Liver Cancer
+2017;6:204-215 and 2017;6:325-336 (mALBI 2a/2b; the existence of the split is [one source], the
+exact -2.270 cut-off is [not verified] — not seen in any public text, must be checked against the
+paper). Specified in docs/clinical.md#albi-and-malbi.
 
 ALBI = 0.66 × log10(bilirubin µmol/L) + c × albumin g/L, with c = -0.085 by default. Canonical
-inputs (mg/dL, g/dL) are converted first (× 17.1 and × 10, clinical-scores.md Appendix A).
-Grades use the unrounded score; a score exactly on a cut-off belongs to the lower grade
-(grade 1 ≤ -2.60 < grade 2 ≤ -1.39 < grade 3).
+inputs (mg/dL, g/dL) are converted first (× 17.1 and × 10,
+docs/clinical.md#units-and-plausibility-ranges). Grades use the unrounded score; a score exactly on
+a cut-off belongs to the lower grade (grade 1 ≤ -2.60 < grade 2 ≤ -1.39 < grade 3).
 """
 
 from __future__ import annotations
@@ -31,24 +31,25 @@ from livermet.clinical._vector import (
 from livermet.clinical.units import ALBUMIN_G_L_PER_G_DL, BILIRUBIN_UMOL_PER_MG_DL
 
 ALBI_BILIRUBIN_COEFFICIENT = 0.66
-"""Coefficient of log10(bilirubin µmol/L) (Johnson 2015; [V2])."""
+"""Coefficient of log10(bilirubin µmol/L) (Johnson 2015; [two sources])."""
 ALBI_ALBUMIN_COEFFICIENT = -0.085
-"""Coefficient of albumin g/L: the rounded published formula (Johnson 2015; [V2]). Default."""
+"""Coefficient of albumin g/L: the rounded published formula (Johnson 2015; [two sources]).
+Default."""
 ALBI_ALBUMIN_COEFFICIENT_PRECISE = -0.0852
-"""Variant coefficient used by some implementations and reviews ([V2]). It lowers the score by
-0.0002 × albumin g/L (0.008 at 40 g/L, at most 0.012 at 60 g/L), so it can flip a grade only for
-scores within about 0.01 of a cut-off (clinical-scores.md §4)."""
+"""Variant coefficient used by some implementations and reviews ([two sources]). It lowers the score
+by 0.0002 × albumin g/L (0.008 at 40 g/L, at most 0.012 at 60 g/L), so it can flip a grade only for
+scores within about 0.01 of a cut-off (docs/clinical.md#albi-and-malbi)."""
 
 ALBI_GRADE_1_MAX = -2.60
-"""Grade 1: score ≤ -2.60 (Johnson 2015; [V2])."""
+"""Grade 1: score ≤ -2.60 (Johnson 2015; [two sources])."""
 ALBI_GRADE_2_MAX = -1.39
-"""Grade 2: -2.60 < score ≤ -1.39; grade 3 above (Johnson 2015; [V2])."""
+"""Grade 2: -2.60 < score ≤ -1.39; grade 3 above (Johnson 2015; [two sources])."""
 MALBI_GRADE_2A_MAX = -2.270
-"""mALBI 2a: -2.60 < score ≤ -2.270; 2b: -2.270 < score ≤ -1.39 (Hiraoka 2017; cut-off [UNV],
-said to correspond to ICG-R15 ≈ 30 %)."""
+"""mALBI 2a: -2.60 < score ≤ -2.270; 2b: -2.270 < score ≤ -1.39 (Hiraoka 2017; cut-off [not
+verified], said to correspond to ICG-R15 ≈ 30 %)."""
 
-# Plausibility (clinical-scores.md §4; engineering choice): bilirubin 1–850 µmol/L, albumin
-# 10–60 g/L, expressed in the canonical units the function takes.
+# Plausibility (docs/clinical.md#albi-and-malbi; engineering choice): bilirubin 1–850 µmol/L,
+# albumin 10–60 g/L, expressed in the canonical units the function takes.
 BILIRUBIN_RANGE_MG_DL = (1.0 / BILIRUBIN_UMOL_PER_MG_DL, 850.0 / BILIRUBIN_UMOL_PER_MG_DL)
 ALBUMIN_RANGE_G_DL = (10.0 / ALBUMIN_G_L_PER_G_DL, 60.0 / ALBUMIN_G_L_PER_G_DL)
 
@@ -64,7 +65,7 @@ class AlbiResult:
     grade : int | None (array: float, NaN = unknown)
         1, 2 or 3.
     malbi_grade : str | None (array: object)
-        "1", "2a", "2b" or "3" (the 2a/2b cut-off -2.270 is [UNV]).
+        "1", "2a", "2b" or "3" (the 2a/2b cut-off -2.270 is [not verified]).
     bilirubin_umol_l, albumin_g_l : float | None (array: float)
         The converted inputs entering the formula.
     albumin_coefficient : float
@@ -85,7 +86,7 @@ def albi(
     albumin_g_dl: Any,
     albumin_coefficient: float = ALBI_ALBUMIN_COEFFICIENT,
 ) -> AlbiResult:
-    """Compute the ALBI score, grade and mALBI grade (clinical-scores.md §4).
+    """Compute the ALBI score, grade and mALBI grade (docs/clinical.md#albi-and-malbi).
 
     Parameters
     ----------

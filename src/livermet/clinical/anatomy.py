@@ -1,17 +1,19 @@
-"""Couinaud segments and the names of liver resections (clinical-scores.md §10).
+"""Couinaud segments and the names of liver resections
+(docs/clinical.md#couinaud-anatomy-and-brisbane-2000).
 
-Sources and verification tags (clinical-scores.md §0):
+Sources and how far they were checked (docs/clinical.md#conventions):
 
-- Couinaud segments, sections and hemilivers: standard anatomy [UNV, textbook].
+- Couinaud segments, sections and hemilivers: standard anatomy [not verified, textbook].
 - Strasberg SM, et al. (IHPBA Terminology Committee). The Brisbane 2000 terminology of liver
-  anatomy and resections. HPB 2000;2:333-339. "Right hemihepatectomy = S5-8 (± S1)" [V1]; the other
-  rows [UNV, textbook, high confidence]; the vein-based "sector" alternatives on the left [UNV].
+  anatomy and resections. HPB 2000;2:333-339. "Right hemihepatectomy = S5-8 (± S1)" [one source];
+  the other rows [not verified, textbook, high confidence]; the vein-based "sector" alternatives on
+  the left [not verified].
 - Wakabayashi G, et al. The Tokyo 2020 terminology of liver anatomy and resections. J Hepatobiliary
-  Pancreat Sci 2022;29:6-15 [V1 for its existence and scope]; the qualifiers kept here
-  (anatomic / non-anatomic, "extended") [UNV wording].
-- "Major hepatectomy" = >= 3 contiguous Couinaud segments [UNV, convention].
+  Pancreat Sci 2022;29:6-15 [one source for its existence and scope]; the qualifiers kept here
+  (anatomic / non-anatomic, "extended") [not verified wording].
+- "Major hepatectomy" = >= 3 contiguous Couinaud segments [not verified, convention].
 - Louisville 2008 laparoscopy consensus: posterosuperior segments S4a, S7, S8 are "difficult"
-  (HBSN review) [V1].
+  (HBSN review) [one source].
 
 Segments are given as ints or strings ("S7", "7", "VII", "segment 4b"); 4a/4b are the superior and
 inferior halves of segment 4 and count as segment 4 wherever whole segments are counted.
@@ -32,10 +34,10 @@ from livermet.errors import InputError
 # --- Couinaud segments -------------------------------------------------------------------------
 
 SEGMENTS: Final[tuple[int, ...]] = (1, 2, 3, 4, 5, 6, 7, 8)
-"""Couinaud segments 1-8 [UNV, textbook anatomy]."""
+"""Couinaud segments 1-8 [not verified, textbook anatomy]."""
 
 SUBSEGMENTS: Final[tuple[str, ...]] = ("4a", "4b")
-"""The two halves of segment 4 (superior 4a, inferior 4b) [UNV, textbook anatomy]."""
+"""The two halves of segment 4 (superior 4a, inferior 4b) [not verified, textbook anatomy]."""
 
 SEGMENT_NAMES: Final[Mapping[int, str]] = {
     1: "caudate lobe",
@@ -47,13 +49,15 @@ SEGMENT_NAMES: Final[Mapping[int, str]] = {
     7: "right posterior superior",
     8: "right anterior superior",
 }
-"""Descriptive name of each Couinaud segment (clinical-scores.md §10) [UNV, textbook]."""
+"""Descriptive name of each Couinaud segment (docs/clinical.md#couinaud-anatomy-and-brisbane-2000)
+[not verified, textbook]."""
 
 SUBSEGMENT_NAMES: Final[Mapping[str, str]] = {
     "4a": "left medial superior",
     "4b": "left medial inferior",
 }
-"""Descriptive name of the halves of segment 4 (clinical-scores.md §10) [UNV, textbook]."""
+"""Descriptive name of the halves of segment 4 (docs/clinical.md#couinaud-anatomy-and-brisbane-2000)
+[not verified, textbook]."""
 
 SECTIONS: Final[Mapping[str, tuple[int, ...]]] = {
     "right posterior": (6, 7),
@@ -62,14 +66,14 @@ SECTIONS: Final[Mapping[str, tuple[int, ...]]] = {
     "left lateral": (2, 3),
 }
 """Brisbane 2000 second-order division (sections); the right hepatic vein separates the right
-sections and the umbilical fissure the left ones. Segment 1 belongs to no section [UNV]."""
+sections and the umbilical fissure the left ones. Segment 1 belongs to no section [not verified]."""
 
 HEMILIVERS: Final[Mapping[str, tuple[int, ...]]] = {
     "right": (5, 6, 7, 8),
     "left": (2, 3, 4),
 }
 """Brisbane 2000 first-order division, separated by the middle hepatic vein plane (Cantlie line).
-The caudate lobe (segment 1) is kept apart, as in the ± S1 Brisbane rows [UNV]."""
+The caudate lobe (segment 1) is kept apart, as in the ± S1 Brisbane rows [not verified]."""
 
 SEGMENT_ADJACENCY: Final[Mapping[int, frozenset[int]]] = {
     1: frozenset({2, 4, 6, 7, 8}),
@@ -82,16 +86,18 @@ SEGMENT_ADJACENCY: Final[Mapping[int, frozenset[int]]] = {
     8: frozenset({1, 4, 5, 7}),
 }
 """Which segments share a parenchymal boundary, used only to call a set of segments contiguous
-[UNV, textbook surface anatomy, an engineering table]. The caudate lobe touches S2 across the
-ligamentum venosum fissure, S4 across the hilar plate, and the right liver (S6/S7/S8) through the
-caudate process and paracaval portion; S4a meets S2 and S8, S4b meets S3 and S5."""
+[not verified, textbook surface anatomy, an engineering table]. The caudate lobe touches S2 across
+the ligamentum venosum fissure, S4 across the hilar plate, and the right liver (S6/S7/S8) through
+the caudate process and paracaval portion; S4a meets S2 and S8, S4b meets S3 and S5."""
 
 POSTEROSUPERIOR_LABELS: Final[frozenset[str]] = frozenset({"4a", "7", "8"})
 """Posterosuperior segments called "difficult" for laparoscopy by the Louisville 2008 consensus
-(clinical-scores.md §10) [V1]. A whole segment 4 includes 4a and so counts."""
+(docs/clinical.md#couinaud-anatomy-and-brisbane-2000) [one source]. A whole segment 4 includes 4a
+and so counts."""
 
 MAJOR_MIN_SEGMENTS: Final = 3
-"""Major hepatectomy = at least 3 contiguous Couinaud segments (clinical-scores.md §10) [UNV]."""
+"""Major hepatectomy = at least 3 contiguous Couinaud segments
+(docs/clinical.md#couinaud-anatomy-and-brisbane-2000) [not verified]."""
 
 _SEGMENT_RANGE_TEXT = "Couinaud segments are 1-8 (4a/4b allowed)"
 _ROMAN: Final[Mapping[str, int]] = {
@@ -249,7 +255,7 @@ def _connected(numbers: set[int]) -> bool:
 
 @dataclass(frozen=True)
 class BrisbaneResection:
-    """One row of the Brisbane 2000 table (clinical-scores.md §10)."""
+    """One row of the Brisbane 2000 table (docs/clinical.md#couinaud-anatomy-and-brisbane-2000)."""
 
     name: str
     segments: tuple[int, ...]
@@ -325,12 +331,13 @@ BRISBANE_RESECTIONS: Final[tuple[BrisbaneResection, ...]] = (
         "[UNV]",
     ),
 )
-"""Brisbane 2000 resections (Strasberg 2000, clinical-scores.md §10), with their extent on the
-Makuuchi ladder (§6): right hemihepatectomy and trisectionectomies are the ~two-thirds class;
-left hemihepatectomy and every sectionectomy the ~one-third class. Left medial sectionectomy is
-one Couinaud segment but one *section*; it sits on the section rung, as Makuuchi's tree (written in
-Japanese terminology, where S4 resection is a "medial segmentectomy" alongside the right
-"segmentectomies" = Brisbane sections) places it. "left lobectomy" is the old name kept for parsing.
+"""Brisbane 2000 resections (Strasberg 2000, docs/clinical.md#couinaud-anatomy-and-brisbane-2000),
+with their extent on the Makuuchi ladder (docs/clinical.md#makuuchi-criteria): right hemihepatectomy
+and trisectionectomies are the ~two-thirds class; left hemihepatectomy and every sectionectomy the
+~one-third class. Left medial sectionectomy is one Couinaud segment but one *section*; it sits on
+the section rung, as Makuuchi's tree (written in Japanese terminology, where S4 resection is a
+"medial segmentectomy" alongside the right "segmentectomies" = Brisbane sections) places it. "left
+lobectomy" is the old name kept for parsing.
 """
 
 SECTOR_SYNONYMS: Final[Mapping[tuple[int, ...], str]] = {
@@ -338,7 +345,7 @@ SECTOR_SYNONYMS: Final[Mapping[tuple[int, ...], str]] = {
     (2,): "left lateral sectorectomy",
 }
 """Brisbane's vein-based alternative on the left: left medial sector = S3 + S4, left lateral
-sector = S2 (clinical-scores.md §10) [UNV]."""
+sector = S2 (docs/clinical.md#couinaud-anatomy-and-brisbane-2000) [not verified]."""
 
 CENTRAL_HEPATECTOMY: Final = BrisbaneResection(
     "central hepatectomy",
@@ -349,8 +356,9 @@ CENTRAL_HEPATECTOMY: Final = BrisbaneResection(
     "[UNV]",
 )
 """Left medial + right anterior sections (S4, S5, S8): not a Brisbane 2000 row but a conventional
-name (used by Kawaguchi 2018, §11) [UNV]. Two sections are more than the one-third rung, so it is
-placed on the two-thirds rung: over- rather than under-stating the resection is the safe error."""
+name (used by Kawaguchi 2018, docs/clinical.md#laparoscopic-difficulty) [not verified]. Two sections
+are more than the one-third rung, so it is placed on the two-thirds rung: over- rather than
+under-stating the resection is the safe error."""
 
 PARTIAL_RESECTION_NAME: Final = "partial (non-anatomical) resection"
 PARTIAL_RESECTION_SYNONYMS: Final[tuple[str, ...]] = (
@@ -360,7 +368,8 @@ PARTIAL_RESECTION_SYNONYMS: Final[tuple[str, ...]] = (
     "non-anatomical resection",
 )
 """Names of a resection that follows the tumour, not a portal territory (Tokyo 2020
-"non-anatomic", clinical-scores.md §10) [UNV wording]; extent LIMITED on the Makuuchi ladder."""
+"non-anatomic", docs/clinical.md#couinaud-anatomy-and-brisbane-2000) [not verified wording]; extent
+LIMITED on the Makuuchi ladder."""
 
 
 @dataclass(frozen=True)
@@ -382,9 +391,9 @@ class ResectionName:
     anatomical
         Tokyo 2020 anatomic (portal-territory) resection; False for a partial resection.
     major
-        At least 3 contiguous Couinaud segments [UNV].
+        At least 3 contiguous Couinaud segments [not verified].
     posterosuperior
-        Includes S4a, S7 or S8 (Louisville 2008 "difficult" segments) [V1].
+        Includes S4a, S7 or S8 (Louisville 2008 "difficult" segments) [one source].
     contiguous
         The segments form one block (:data:`SEGMENT_ADJACENCY`).
     labels
@@ -393,7 +402,7 @@ class ResectionName:
         The set is a Brisbane 2000 row (± segment 1).
     extended
         Tokyo 2020 "extended" qualifier: anatomic resection plus an additional non-anatomic
-        resection [UNV wording]; the name is left unchanged.
+        resection [not verified wording]; the name is left unchanged.
     """
 
     name: str

@@ -3,15 +3,15 @@
 Sources: Child CG, Turcotte JG. Surgery and portal hypertension. In: The liver and portal
 hypertension. Saunders, 1964. Pugh RN, Murray-Lyon IM, Dawson JL, Pietroni MC, Williams R.
 Transection of the oesophagus for bleeding oesophageal varices. Br J Surg 1973;60:646-649.
-Specified in clinical-scores.md §3 (points table and classes [V2]).
+Specified in docs/clinical.md#child-pugh (points table and classes [two sources]).
 
-Default variant (clinical-scores.md §3): INR (not PT seconds) and the standard, non-cholestatic
-bilirubin bands. Boundary semantics: the middle band is closed (bilirubin 2.0 and 3.0 mg/dL,
-albumin 3.5 g/dL, INR 1.7 and 2.3 all score 2 points).
+Default variant (docs/clinical.md#child-pugh): INR (not PT seconds) and the standard,
+non-cholestatic bilirubin bands. Boundary semantics: the middle band is closed (bilirubin 2.0 and
+3.0 mg/dL, albumin 3.5 g/dL, INR 1.7 and 2.3 all score 2 points).
 
-Unit tables (clinical-scores.md §0): the published table gives bilirubin and albumin thresholds in
-both unit systems and the two are not exactly equivalent (2 mg/dL = 34.2 µmol/L, but the SI table
-says 34). The rule is to apply the thresholds of the unit system in which the value was
+Unit tables (docs/clinical.md#conventions): the published table gives bilirubin and albumin
+thresholds in both unit systems and the two are not exactly equivalent (2 mg/dL = 34.2 µmol/L, but
+the SI table says 34). The rule is to apply the thresholds of the unit system in which the value was
 *reported*. This function always takes canonical units (mg/dL, g/dL); a caller whose values were
 reported in µmol/L and g/L passes ``si_units=True``: the canonical values are converted back to
 µmol/L (× 17.1) and g/L (× 10) and compared with the SI thresholds (34/50 µmol/L, 28/35 g/L).
@@ -19,7 +19,7 @@ The table used is recorded in the result's ``thresholds`` field.
 
 Unknown components give a bounded result: each unknown component scores 1 to 3 points, so the
 total lies in [points_min, points_max]; the class is reported when both ends fall in the same class
-(the project's rule for missing input, clinical-scores.md §0).
+(the project's rule for missing input, docs/clinical.md#conventions).
 """
 
 from __future__ import annotations
@@ -39,28 +39,28 @@ from livermet.clinical._vector import (
 )
 from livermet.clinical.units import ALBUMIN_G_L_PER_G_DL, BILIRUBIN_UMOL_PER_MG_DL
 
-# --- thresholds (Pugh 1973 table as reproduced in clinical-scores.md §3, [V2]) -----------------
+# --- thresholds (Pugh 1973 table as reproduced in docs/clinical.md#child-pugh, [two sources]) -----
 BILIRUBIN_MG_DL_BANDS = (2.0, 3.0)
-"""Bilirubin mg/dL: < 2 → 1 point, 2–3 → 2, > 3 → 3 (Pugh 1973; [V2])."""
+"""Bilirubin mg/dL: < 2 → 1 point, 2–3 → 2, > 3 → 3 (Pugh 1973; [two sources])."""
 BILIRUBIN_UMOL_L_BANDS = (34.0, 50.0)
-"""Bilirubin µmol/L (SI table): < 34 → 1 point, 34–50 → 2, > 50 → 3 (Pugh 1973; [V2])."""
+"""Bilirubin µmol/L (SI table): < 34 → 1 point, 34–50 → 2, > 50 → 3 (Pugh 1973; [two sources])."""
 ALBUMIN_G_DL_BANDS = (2.8, 3.5)
-"""Albumin g/dL: > 3.5 → 1 point, 2.8–3.5 → 2, < 2.8 → 3 (Pugh 1973; [V2])."""
+"""Albumin g/dL: > 3.5 → 1 point, 2.8–3.5 → 2, < 2.8 → 3 (Pugh 1973; [two sources])."""
 ALBUMIN_G_L_BANDS = (28.0, 35.0)
-"""Albumin g/L (SI table): > 35 → 1 point, 28–35 → 2, < 28 → 3 (Pugh 1973; [V2])."""
+"""Albumin g/L (SI table): > 35 → 1 point, 28–35 → 2, < 28 → 3 (Pugh 1973; [two sources])."""
 INR_BANDS = (1.7, 2.3)
-"""INR: < 1.7 → 1 point, 1.7–2.3 → 2, > 2.3 → 3 (INR variant of Pugh 1973; [V2])."""
+"""INR: < 1.7 → 1 point, 1.7–2.3 → 2, > 2.3 → 3 (INR variant of Pugh 1973; [two sources])."""
 
 ASCITES_POINTS = {"none": 1, "mild": 2, "moderate-severe": 3}
-"""Ascites: none 1, slight/mild (controlled) 2, moderate–severe (refractory) 3 ([V2])."""
+"""Ascites: none 1, slight/mild (controlled) 2, moderate–severe (refractory) 3 ([two sources])."""
 ENCEPHALOPATHY_POINTS = {"none": 1, "grade 1-2": 2, "grade 3-4": 3}
 """Hepatic encephalopathy: none 1, grade 1–2 (or controlled) 2, grade 3–4 (or refractory) 3
-([V2])."""
+([two sources])."""
 
 CLASS_LOWER_POINTS = {"A": 5, "B": 7, "C": 10}
-"""Classes: A = 5–6, B = 7–9, C = 10–15 points (Pugh 1973; [V2])."""
+"""Classes: A = 5–6, B = 7–9, C = 10–15 points (Pugh 1973; [two sources])."""
 
-# --- plausibility (engineering choice, clinical-scores.md §3; not published limits) ----------
+# --- plausibility (engineering choice, docs/clinical.md#child-pugh; not published limits) ---------
 BILIRUBIN_RANGE_MG_DL = (0.1, 50.0)
 ALBUMIN_RANGE_G_DL = (1.0, 6.0)
 INR_RANGE = (0.8, 10.0)
@@ -112,7 +112,7 @@ def child_pugh(
     encephalopathy: Any,
     si_units: bool = False,
 ) -> ChildPughResult:
-    """Compute the Child-Pugh score and class (clinical-scores.md §3).
+    """Compute the Child-Pugh score and class (docs/clinical.md#child-pugh).
 
     Parameters
     ----------
@@ -191,7 +191,7 @@ def child_pugh(
 
 
 def child_pugh_class(points: int) -> str:
-    """Class for a total of 5–15 points: A 5–6, B 7–9, C 10–15 (Pugh 1973; [V2])."""
+    """Class for a total of 5–15 points: A 5–6, B 7–9, C 10–15 (Pugh 1973; [two sources])."""
     if not 5 <= points <= 15:
         raise ValueError(f"Child-Pugh points must be 5-15, got {points}")
     return str(_class_of(np.array(float(points))).item())

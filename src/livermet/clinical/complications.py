@@ -1,9 +1,11 @@
-"""Clavien-Dindo classification and Comprehensive Complication Index (spec §12).
+"""Clavien-Dindo classification and Comprehensive Complication Index
+(docs/clinical.md#clavien-dindo-and-cci).
 
 Sources: Dindo D, Demartines N, Clavien PA. Ann Surg 2004;240:205-213 (grades I-V, suffix "d";
-grade wording paraphrased, [UNV] as to exact text); Clavien PA, et al. Ann Surg 2009;250:187-196;
-Slankamenac K, Graf R, Barkun J, Puhan MA, Clavien PA. The comprehensive complication index.
-Ann Surg 2013;258:1-7 [V1] (CCI = sqrt(sum of weights) / 2, capped at 100).
+grade wording paraphrased, [not verified] as to exact text); Clavien PA, et al. Ann Surg
+2009;250:187-196; Slankamenac K, Graf R, Barkun J, Puhan MA, Clavien PA. The comprehensive
+complication index. Ann Surg 2013;258:1-7 [one source] (CCI = sqrt(sum of weights) / 2, capped at
+100).
 
 Grades: I deviation without specific treatment (antiemetics, antipyretics, analgesics, diuretics,
 electrolytes, physiotherapy, wound opened at the bedside allowed); II other drugs (e.g.
@@ -22,27 +24,31 @@ from typing import Any
 from livermet.errors import InputError
 
 CLAVIEN_DINDO_GRADES: tuple[str, ...] = ("I", "II", "IIIa", "IIIb", "IVa", "IVb", "V")
-"""Clavien-Dindo grades, least to most severe (Dindo 2004; spec §12)."""
+"""Clavien-Dindo grades, least to most severe (Dindo 2004;
+docs/clinical.md#clavien-dindo-and-cci)."""
 
 MAJOR_COMPLICATION_GRADES = frozenset({"IIIa", "IIIb", "IVa", "IVb", "V"})
-"""Clavien-Dindo >= III, the "major complication" of TOLS (spec §13)."""
+"""Clavien-Dindo >= III, the "major complication" of TOLS (docs/clinical.md#textbook-outcome)."""
 
 CCI_WEIGHTS: dict[str, int] = {
-    "I": 300,  # Slankamenac 2013 [V1]
-    "II": 1750,  # Slankamenac 2013 [V1]
-    "IIIa": 2750,  # [UNV]: reproduces single-complication CCI 26.2 (spec §12)
-    "IIIb": 4550,  # [UNV]: reproduces 33.7
-    "IVa": 7200,  # [UNV]: reproduces 42.4
-    "IVb": 8550,  # [UNV]: reproduces 46.2
+    "I": 300,  # Slankamenac 2013 [one source]
+    "II": 1750,  # Slankamenac 2013 [one source]
+    "IIIa": 2750,  # [not verified]: reproduces single-complication CCI 26.2
+    # (docs/clinical.md#clavien-dindo-and-cci)
+    "IIIb": 4550,  # [not verified]: reproduces 33.7
+    "IVa": 7200,  # [not verified]: reproduces 42.4
+    "IVb": 8550,  # [not verified]: reproduces 46.2
 }
-"""CCI weight per complication by grade (Slankamenac 2013, Ann Surg 258:1-7; spec §12). Grade V
-has no weight: any death sets the CCI to 100."""
+"""CCI weight per complication by grade (Slankamenac 2013, Ann Surg 258:1-7;
+docs/clinical.md#clavien-dindo-and-cci). Grade V has no weight: any death sets the CCI to 100."""
 
 CCI_MAX = 100.0
-"""Upper cap of the CCI, also the value for any grade V (Slankamenac 2013; spec §12)."""
+"""Upper cap of the CCI, also the value for any grade V (Slankamenac 2013;
+docs/clinical.md#clavien-dindo-and-cci)."""
 
 CCI_DECIMALS = 1
-"""CCI is reported to one decimal (spec §12; the official calculator's display [UNV])."""
+"""CCI is reported to one decimal (docs/clinical.md#clavien-dindo-and-cci; the official calculator's
+display [not verified])."""
 
 COMPLICATION_COUNT_RANGE = (0.0, 100.0)
 """Plausibility range of a number of complications of one grade (engineering choice)."""
@@ -107,7 +113,7 @@ def comprehensive_complication_index(grades: Sequence[str]) -> float:
     """CCI of one patient from the grades of all complications in the stated window.
 
     CCI = sqrt(sum of weights) / 2, capped at 100; any grade V -> 100; none -> 0.0;
-    rounded to one decimal (Slankamenac 2013; spec §12).
+    rounded to one decimal (Slankamenac 2013; docs/clinical.md#clavien-dindo-and-cci).
 
     Examples
     --------

@@ -2,7 +2,7 @@
 
 The ladder is the output of the Makuuchi decision tree (Makuuchi M, et al. Semin Surg Oncol
 1993;9:298-304; Imamura H, et al. Arch Surg 2003;138:1198-1206), as specified in
-clinical-scores.md §6: none < enucleation < limited < segmentectomy
+docs/clinical.md#makuuchi-criteria: none < enucleation < limited < segmentectomy
 < sectionectomy / left hemihepatectomy < right hemihepatectomy / trisectionectomy.
 """
 

@@ -1,15 +1,15 @@
-"""FNCLCC histologic grade of soft-tissue sarcoma (clinical-scores.md §1).
+"""FNCLCC histologic grade of soft-tissue sarcoma (docs/clinical.md#fnclcc-grade).
 
 Sources: Trojani M, et al. Int J Cancer 1984;33:37-42 (grading system); Coindre JM, et al.
 Cancer 1986;58:306-309 (reproducibility); Guillou L, et al. J Clin Oncol 1997;15:350-362
 (differentiation score by histologic type); review Coindre JM, Arch Pathol Lab Med
 2006;130:1448-1453. Component scores, total -> grade table and the LMS differentiation scores
-are [V2] in the spec.
+were seen in two sources (docs/clinical.md#fnclcc-grade).
 
 Grade = differentiation (1-3) + mitotic count (1-3) + tumour necrosis (0-2), total 2-8:
 2-3 grade 1, 4-5 grade 2, 6-8 grade 3. When a component is unknown the result is bounded over
 that component's range, and the grade is returned when both bounds give the same grade
-(spec rule, e.g. mitosis 3 + necrosis 2 => total >= 6 => grade 3).
+(docs/clinical.md#conventions, e.g. mitosis 3 + necrosis 2 => total >= 6 => grade 3).
 """
 
 from __future__ import annotations
@@ -35,46 +35,51 @@ from livermet.errors import InputError
 # --- constants -----------------------------------------------------------------------------
 
 MITOSIS_SCORE_LOWER_BOUNDS = (10.0, 20.0)
-"""Mitoses per 10 HPF: 0-9 -> 1, 10-19 -> 2, >= 20 -> 3 (Trojani 1984; spec §1 [V2]).
-Exactly 10 scores 2 and exactly 20 scores 3."""
+"""Mitoses per 10 HPF: 0-9 -> 1, 10-19 -> 2, >= 20 -> 3 (Trojani 1984; docs/clinical.md#fnclcc-grade
+[two sources]). Exactly 10 scores 2 and exactly 20 scores 3."""
 
 MITOTIC_COUNT_RANGE = (0.0, 500.0)
-"""Plausibility range of the mitotic count per 10 HPF (engineering choice, spec §1)."""
+"""Plausibility range of the mitotic count per 10 HPF (engineering choice,
+docs/clinical.md#fnclcc-grade)."""
 
 NECROSIS_1_UPPER_PERCENT = 50.0
-"""Necrosis: none -> 0, < 50 % -> 1, >= 50 % -> 2; exactly 50 % scores 2 (Trojani 1984; spec §1
-[V2])."""
+"""Necrosis: none -> 0, < 50 % -> 1, >= 50 % -> 2; exactly 50 % scores 2 (Trojani 1984;
+docs/clinical.md#fnclcc-grade [two sources])."""
 
 NECROSIS_CATEGORY_SCORES: dict[str, int] = {"none": 0, "<50%": 1, ">=50%": 2}
-"""Necrosis category -> score (Trojani 1984; spec §1 [V2])."""
+"""Necrosis category -> score (Trojani 1984; docs/clinical.md#fnclcc-grade [two sources])."""
 
 _NECROSIS_CATEGORY_ALIASES = {"≥50%": ">=50%", "0%": "none", "absent": "none"}
 
 DIFFERENTIATION_SCORE_RANGE = (1, 3)
 """Differentiation score: 1 well differentiated, 2 histologic type certain (conventional),
-3 embryonal / undifferentiated / synovial / doubtful type (Guillou 1997; spec §1 [V2])."""
+3 embryonal / undifferentiated / synovial / doubtful type (Guillou 1997;
+docs/clinical.md#fnclcc-grade [two sources])."""
 
 MITOSIS_SCORE_RANGE = (1, 3)
 NECROSIS_SCORE_RANGE = (0, 2)
 
 GRADE_LOWER_BOUNDS = (4, 6)
-"""Total 2-3 -> grade 1, 4-5 -> grade 2, 6-8 -> grade 3 (Trojani 1984; spec §1 [V2])."""
+"""Total 2-3 -> grade 1, 4-5 -> grade 2, 6-8 -> grade 3 (Trojani 1984; docs/clinical.md#fnclcc-grade
+[two sources])."""
 
 REFERENCE_HPF_AREA_MM2 = 0.1734
-"""Area of one high-power field of the original FNCLCC microscope, mm² (spec §1 [UNV]: from
-domain knowledge only, to be checked against the primary paper / CAP-WHO guidance)."""
+"""Area of one high-power field of the original FNCLCC microscope, mm²
+(docs/clinical.md#fnclcc-grade [not verified]: from domain knowledge only, to be checked against the
+primary paper / CAP-WHO guidance)."""
 
 HPF_AREA_RANGE_MM2 = (0.05, 1.0)
 """Plausibility range of a reported HPF area, mm² (engineering choice)."""
 
 DIFFERENTIATION_SCORES: dict[str, int] = {
-    # Leiomyosarcoma (Guillou 1997, spec §1 [V2]).
+    # Leiomyosarcoma (Guillou 1997, docs/clinical.md#fnclcc-grade [two sources]).
     "well differentiated leiomyosarcoma": 1,
     "conventional leiomyosarcoma": 2,
     "poorly differentiated leiomyosarcoma": 3,
     "pleomorphic leiomyosarcoma": 3,
     "epithelioid leiomyosarcoma": 3,
-    # Other frequent entries of the same table (Guillou 1997, spec §1 [V2]).
+    # Other frequent entries of the same table (Guillou 1997, docs/clinical.md#fnclcc-grade [two
+    # sources]).
     "well differentiated liposarcoma": 1,
     "myxoid liposarcoma": 2,
     "round cell liposarcoma": 3,
@@ -101,16 +106,17 @@ DIFFERENTIATION_SCORES: dict[str, int] = {
     "extraskeletal myxoid chondrosarcoma": 2,
 }
 """Differentiation score by histologic type, keyed by normalised name (Guillou 1997 table as
-reproduced in spec §1 [V2]). Implementation default (not in the table): a name given without a
-variant ("leiomyosarcoma", "angiosarcoma", "fibrosarcoma", "MPNST") is read as the conventional
-variant when the table has one; other unqualified names (e.g. "liposarcoma") are unknown."""
+reproduced in docs/clinical.md#fnclcc-grade [two sources]). Implementation default (not in the
+table): a name given without a variant ("leiomyosarcoma", "angiosarcoma", "fibrosarcoma", "MPNST")
+is read as the conventional variant when the table has one; other unqualified names (e.g.
+"liposarcoma") are unknown."""
 
 GRADING_NOT_APPLICABLE = frozenset(
     {"alveolar soft part sarcoma", "clear cell sarcoma", "epithelioid sarcoma"}
 )
-"""Entities for which FNCLCC grading is not recommended (spec §1 [UNV]: the list varies between
-CAP/WHO versions). MPNST, named "in some protocols", is not blocked here because the §1 table
-gives it scores."""
+"""Entities for which FNCLCC grading is not recommended (docs/clinical.md#fnclcc-grade [not
+verified]: the list varies between CAP/WHO versions). MPNST, named "in some protocols", is not
+blocked here because the docs/clinical.md#fnclcc-grade table gives it scores."""
 
 _ABBREVIATIONS = {
     "lms": "leiomyosarcoma",
@@ -232,7 +238,8 @@ def normalise_histology(histology: str) -> str:
 
 
 def differentiation_score_for(histology: str) -> int | None:
-    """Differentiation score of a histologic type (Guillou 1997 table, spec §1 [V2]).
+    """Differentiation score of a histologic type (Guillou 1997 table, docs/clinical.md#fnclcc-grade
+    [two sources]).
 
     Parameters
     ----------
@@ -258,7 +265,7 @@ def grading_not_applicable_reason(
     """Why FNCLCC grading should not be applied, or None when it applies.
 
     Grading is not meant for post-neoadjuvant specimens and not recommended for some entities
-    (spec §1; entity list [UNV], see :data:`GRADING_NOT_APPLICABLE`).
+    (docs/clinical.md#fnclcc-grade; entity list [not verified], see :data:`GRADING_NOT_APPLICABLE`).
     """
     if post_neoadjuvant:
         return "FNCLCC grading is not meant for specimens after neoadjuvant treatment"
@@ -270,7 +277,7 @@ def grading_not_applicable_reason(
 def mitoses_per_reference_10hpf(mitoses_per_10hpf: Any, hpf_area_mm2: Any) -> Any:
     """Normalise a count over 10 HPF of ``hpf_area_mm2`` to 10 reference HPF (10 x 0.1734 mm²).
 
-    The reference area 0.1734 mm² is [UNV] in the spec (domain knowledge only); the result is
+    The reference area 0.1734 mm² is [not verified] (domain knowledge only); the result is
     count x 0.1734 / area. Returns a float (None if unknown) or a float array.
     """
     count = as_float_array(mitoses_per_10hpf, "mitoses_per_10hpf")

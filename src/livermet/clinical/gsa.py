@@ -1,25 +1,25 @@
 """99mTc-GSA scintigraphy indices HH15 and LHL15: liver-reserve assessment.
 
-Specified in clinical-scores.md §8.
+Specified in docs/clinical.md#gsa-scintigraphy.
 
-Definitions ([V2]: Ha-Kawa 1993, Kudo 1992 abstracts and the case report):
+Definitions ([two sources]: Ha-Kawa 1993, Kudo 1992 abstracts and the case report):
 HH15 = heart counts at 15 min / heart counts at 3 min (lower is better);
 LHL15 = liver counts at 15 min / (liver + heart counts at 15 min) (higher is better).
 
 Reference values: LHL15 in controls 0.936 ± 0.015 (Kudo M, Todo A, Ikekubo K, Hino M. Am J
-Gastroenterol 1992; [V1]); HH15 0.537 ± 0.037 and LHL15 0.942 ± 0.017 from the Japanese phase-III
-99mTc-GSA study (Torizuka K, et al. Kaku Igaku 1992; [UNV]).
+Gastroenterol 1992; [one source]); HH15 0.537 ± 0.037 and LHL15 0.942 ± 0.017 from the Japanese
+phase-III 99mTc-GSA study (Torizuka K, et al. Kaku Igaku 1992; [not verified]).
 
 Cut-offs: LHL15 ≥ 0.90 and HH15 ≤ 0.60 = normal/good reserve are "commonly used in Japanese
-surgical practice" — **[UNV]: no stored source was seen** (clinical-scores.md §8 and open
-question 3).
+surgical practice" — **[not verified]: no public source confirmed them**
+(docs/clinical.md#gsa-scintigraphy).
 They are therefore named constants and keyword arguments, and every result states the cut-offs
 it used.
 
 Categories: both indices within their normal limit → "normal"; both outside → "impaired"; exactly
-one outside → "indeterminate" (clinical-scores.md §8). When one index is unknown the category
-cannot be decided either → "indeterminate", with a reason naming the missing index (documented
-default; the spec does not cover this case). Both unknown → None.
+one outside → "indeterminate" (docs/clinical.md#gsa-scintigraphy). When one index is unknown the
+category cannot be decided either → "indeterminate", with a reason naming the missing index
+(documented default of livermet; no source covers this case). Both unknown → None.
 """
 
 from __future__ import annotations
@@ -32,14 +32,14 @@ import numpy as np
 from livermet.clinical._vector import as_float_array, check_range, is_scalar, scalar_or_array
 
 HH15_UPPER_NORMAL = 0.60
-"""HH15 ≤ 0.60 = normal (Japanese surgical practice; [UNV], configurable)."""
+"""HH15 ≤ 0.60 = normal (Japanese surgical practice; [not verified], configurable)."""
 LHL15_LOWER_NORMAL = 0.90
-"""LHL15 ≥ 0.90 = normal (Japanese surgical practice; [UNV], configurable)."""
+"""LHL15 ≥ 0.90 = normal (Japanese surgical practice; [not verified], configurable)."""
 HH15_REFERENCE_MEAN_SD = (0.537, 0.037)
-"""HH15 in normal subjects (Torizuka 1992 phase-III study; [UNV])."""
+"""HH15 in normal subjects (Torizuka 1992 phase-III study; [not verified])."""
 LHL15_REFERENCE_MEAN_SD = (0.942, 0.017)
-"""LHL15 in normal subjects (Torizuka 1992 phase-III study; [UNV]); Kudo 1992 controls
-0.936 ± 0.015 [V1]."""
+"""LHL15 in normal subjects (Torizuka 1992 phase-III study; [not verified]); Kudo 1992 controls
+0.936 ± 0.015 [one source]."""
 
 NORMAL = "normal"
 IMPAIRED = "impaired"
@@ -78,7 +78,7 @@ def gsa_assessment(
     hh15_upper_normal: float = HH15_UPPER_NORMAL,
     lhl15_lower_normal: float = LHL15_LOWER_NORMAL,
 ) -> GsaResult:
-    """Classify liver reserve from HH15 and LHL15 (clinical-scores.md §8).
+    """Classify liver reserve from HH15 and LHL15 (docs/clinical.md#gsa-scintigraphy).
 
     Parameters
     ----------
@@ -87,9 +87,9 @@ def gsa_assessment(
     lhl15 : float | array | None
         Receptor index, ratio in (0, 1).
     hh15_upper_normal : float
-        HH15 at or below this is normal (default 0.60, [UNV]).
+        HH15 at or below this is normal (default 0.60, [not verified]).
     lhl15_lower_normal : float
-        LHL15 at or above this is normal (default 0.90, [UNV]).
+        LHL15 at or above this is normal (default 0.90, [not verified]).
 
     Returns
     -------

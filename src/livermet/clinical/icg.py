@@ -1,19 +1,19 @@
 """Indocyanine green clearance: ICG-K (plasma disappearance rate) and remnant ICG-K (ICG-Kf).
 
-Specified in clinical-scores.md §7.
+Specified in docs/clinical.md#icg-clearance.
 
 ICG-K: assuming mono-exponential clearance, R15 = 100 · exp(−15 K), hence
-K (min⁻¹) = ln(100 / R15) / 15 and PDR (%/min) = 100 · K ([V1]: the same conversion is used in an
-open-source Japanese calculator; clinical-scores.md Appendix A).
+K (min⁻¹) = ln(100 / R15) / 15 and PDR (%/min) = 100 · K ([one source]: the same conversion is used
+in an open-source Japanese calculator; docs/clinical.md#units-and-plausibility-ranges).
 
 ICG-Kf (remnant ICG-K): Yokoyama Y, Nishio H, Ebata T, Igami T, Sugawara G, Nagino M. Value of
 indocyanine green clearance of the future liver remnant in predicting outcome after resection for
-biliary cancer. Br J Surg 2010;97:1260-1268 (abstract seen, [V1]):
+biliary cancer. Br J Surg 2010;97:1260-1268 (abstract seen, [one source]):
 ICG-Kf = ICG-K × (FLR volume / total functional liver volume); ICG-Kf ≥ 0.05 = acceptable.
 Experienced centres may accept lower values, and other thresholds exist (0.04 normal liver /
-0.05 diseased liver, J Gastrointest Surg 2015; 0.075 with bile-duct resection, BJS Open) [V1] —
-hence the threshold is a keyword argument. The caller states which denominator (CT total liver
-volume minus tumour, or standard liver volume) produced ``flr_fraction``.
+0.05 diseased liver, J Gastrointest Surg 2015; 0.075 with bile-duct resection, BJS Open) [one
+source] — hence the threshold is a keyword argument. The caller states which denominator (CT total
+liver volume minus tumour, or standard liver volume) produced ``flr_fraction``.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ from livermet.clinical._vector import (
 )
 
 ICG_R15_RANGE_PERCENT = (0.0, 100.0)
-"""ICG-R15 must lie strictly between 0 and 100 % (clinical-scores.md §7): ln(100/R15) needs
+"""ICG-R15 must lie strictly between 0 and 100 % (docs/clinical.md#icg-clearance): ln(100/R15) needs
 R15 > 0, and R15 = 100 % would mean no clearance at all."""
 ICG_KF_MIN_ACCEPTABLE = 0.05
-"""ICG-Kf ≥ 0.05 = acceptable remnant function (Yokoyama 2010; [V1])."""
+"""ICG-Kf ≥ 0.05 = acceptable remnant function (Yokoyama 2010; [one source])."""
 ICG_K_RANGE_PER_MIN = (0.0, 1.0)
 """Accepted K in (0, 1] min⁻¹ — an engineering plausibility bound (K = 1 means R15 ≈ 3e-5 %),
 not a published limit."""
@@ -83,7 +83,7 @@ class IcgKfResult:
 
 
 def icg_k(r15_percent: Any) -> Any:
-    """ICG-K (min⁻¹) = ln(100 / R15) / 15 for R15 in % (clinical-scores.md §7).
+    """ICG-K (min⁻¹) = ln(100 / R15) / 15 for R15 in % (docs/clinical.md#icg-clearance).
 
     Parameters
     ----------

@@ -1,19 +1,21 @@
 """Post-hepatectomy liver failure: ISGLS definition and grade, 50-50 criteria, Mullen peak
-bilirubin (spec §14).
+bilirubin (docs/clinical.md#liver-failure-after-hepatectomy).
 
 Sources:
 - Rahbari NN, Garden OJ, Padbury R, et al. Posthepatectomy liver failure: a definition and grading
   by the International Study Group of Liver Surgery (ISGLS). Surgery 2011;149:713-724.
   Definition (increased INR and concomitant hyperbilirubinaemia above the local upper limits on
-  or after POD 5) [V2]; grades A-C by clinical management [V1]; management examples and the rule
-  for preoperatively raised values [UNV].
+  or after POD 5) [two sources]; grades A-C by clinical management [one source]; management examples
+  and the rule for preoperatively raised values [not verified].
 - Balzan S, Belghiti J, Farges O, et al. The "50-50 criteria" on postoperative day 5. Ann Surg
-  2005;242:824-828 [V2]: PT < 50 % and serum bilirubin > 50 µmol/L on POD 5. Kept in the original
-  units (PT %, µmol/L); "INR > 1.7" and "2.9 mg/dL" are later conversions [V1] not used here.
-- Mullen JT, et al. J Am Coll Surg 2007: peak bilirubin > 7.0 mg/dL within POD 1-7 [V2].
+  2005;242:824-828 [two sources]: PT < 50 % and serum bilirubin > 50 µmol/L on POD 5. Kept in the
+  original units (PT %, µmol/L); "INR > 1.7" and "2.9 mg/dL" are later conversions [one source] not
+  used here.
+- Mullen JT, et al. J Am Coll Surg 2007: peak bilirubin > 7.0 mg/dL within POD 1-7 [two sources].
 
-Default (spec §14): ISGLS for grading; 50-50 as a POD-5 alarm flag. Other causes of raised INR and
-bilirubin (e.g. biliary obstruction) must be excluded by the caller before calling PHLF.
+Default (docs/clinical.md#liver-failure-after-hepatectomy): ISGLS for grading; 50-50 as a POD-5
+alarm flag. Other causes of raised INR and bilirubin (e.g. biliary obstruction) must be excluded by
+the caller before calling PHLF.
 """
 
 from __future__ import annotations
@@ -40,10 +42,12 @@ ObjectArray = npt.NDArray[np.object_]
 # --- 50-50 criteria ------------------------------------------------------------------------
 
 FIFTY_FIFTY_PT_PERCENT = 50.0
-"""Prothrombin time activity below this % on POD 5 (Balzan 2005; spec §14 [V2]); strict <."""
+"""Prothrombin time activity below this % on POD 5 (Balzan 2005;
+docs/clinical.md#liver-failure-after-hepatectomy [two sources]); strict <."""
 
 FIFTY_FIFTY_BILIRUBIN_UMOL_L = 50.0
-"""Serum bilirubin above this µmol/L on POD 5 (Balzan 2005; spec §14 [V2]); strict >."""
+"""Serum bilirubin above this µmol/L on POD 5 (Balzan 2005;
+docs/clinical.md#liver-failure-after-hepatectomy [two sources]); strict >."""
 
 PT_PERCENT_RANGE = (QUANTITIES["pt_activity"].low, QUANTITIES["pt_activity"].high)
 """Plausibility of PT activity, % (units.py, engineering choice)."""
@@ -56,7 +60,8 @@ BILIRUBIN_UMOL_L_RANGE = (
     round(BILIRUBIN_MG_DL_RANGE[0] * BILIRUBIN_UMOL_PER_MG_DL, 9),
     round(BILIRUBIN_MG_DL_RANGE[1] * BILIRUBIN_UMOL_PER_MG_DL, 9),
 )
-"""The same plausibility range in µmol/L (x 17.1, Appendix A)."""
+"""The same plausibility range in µmol/L (x 17.1,
+docs/clinical.md#units-and-plausibility-ranges)."""
 
 INR_RANGE = (QUANTITIES["inr"].low, QUANTITIES["inr"].high)
 """Plausibility of INR (units.py, engineering choice)."""
@@ -71,18 +76,21 @@ POD_RANGE = (0.0, 365.0)
 """Plausibility of the postoperative day (engineering choice)."""
 
 ISGLS_FIRST_POD = 5
-"""PHLF is defined on or after postoperative day 5 (Rahbari 2011; spec §14 [V2])."""
+"""PHLF is defined on or after postoperative day 5 (Rahbari 2011;
+docs/clinical.md#liver-failure-after-hepatectomy [two sources])."""
 
 MANAGEMENT_LEVELS = ("none", "non-invasive", "invasive")
 ISGLS_GRADE_BY_MANAGEMENT: dict[str, str] = {"none": "A", "non-invasive": "B", "invasive": "C"}
-"""ISGLS grade by impact on management (Rahbari 2011; spec §14 [V1]): A no change in clinical
-management; B deviation manageable without invasive treatment (e.g. FFP, albumin, daily
-diuretics, non-invasive ventilation, IMC/ICU transfer [UNV examples]); C invasive treatment
-(e.g. vasopressors, intubation, haemodialysis, extracorporeal liver support, rescue hepatectomy,
-transplantation [UNV examples])."""
+"""ISGLS grade by impact on management (Rahbari 2011;
+docs/clinical.md#liver-failure-after-hepatectomy [one source]): A no change in clinical management;
+B deviation manageable without invasive treatment (e.g. FFP, albumin, daily diuretics, non-invasive
+ventilation, IMC/ICU transfer [not verified examples]); C invasive treatment (e.g. vasopressors,
+intubation, haemodialysis, extracorporeal liver support, rescue hepatectomy, transplantation [not
+verified examples])."""
 
 MULLEN_PEAK_BILIRUBIN_MG_DL = 7.0
-"""Peak bilirubin above this mg/dL within POD 1-7 (Mullen 2007; spec §14 [V2]); strict >."""
+"""Peak bilirubin above this mg/dL within POD 1-7 (Mullen 2007;
+docs/clinical.md#liver-failure-after-hepatectomy [two sources]); strict >."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +175,7 @@ def fifty_fifty_criteria(*, pt_percent_pod5: Any, bilirubin_umol_l_pod5: Any) ->
 
     Examples
     --------
-    PT 45 % and bilirubin 60 µmol/L -> met (spec §14).
+    PT 45 % and bilirubin 60 µmol/L -> met (docs/clinical.md#liver-failure-after-hepatectomy).
     """
     scalar = is_scalar(pt_percent_pod5, bilirubin_umol_l_pod5)
     pt = as_float_array(pt_percent_pod5, "pt_percent_pod5")
@@ -194,8 +202,9 @@ def _raised(
     value: FloatArray, uln: FloatArray, preop: FloatArray, previous_day: FloatArray
 ) -> FloatArray:
     """Laboratory criterion for one parameter: above the ULN; if the preoperative value was
-    already above the ULN, it must also exceed the preceding day's value (spec §14 [UNV]).
-    Unknown preoperative value = assumed normal (implementation default)."""
+    already above the ULN, it must also exceed the preceding day's value
+    (docs/clinical.md#liver-failure-after-hepatectomy [not verified]). Unknown preoperative value =
+    assumed normal (implementation default)."""
     above_uln = _strict(value > uln, value, uln)
     preop_raised = ~np.isnan(preop) & ~np.isnan(uln) & (preop > uln)
     rising = _strict(value > previous_day, value, previous_day)
@@ -239,7 +248,8 @@ def isgls_phlf(
         "none", "non-invasive", "invasive" (impact on clinical management); None = unknown.
     preop_inr, preop_bilirubin_mg_dl
         Preoperative values. When one was already above its ULN, that parameter must also have
-        risen versus the preceding day (spec §14 [UNV]); None = assumed normal (default).
+        risen versus the preceding day (docs/clinical.md#liver-failure-after-hepatectomy [not
+        verified]); None = assumed normal (default).
     previous_day_inr, previous_day_bilirubin_mg_dl
         Values of the preceding day, used only for a preoperatively raised parameter.
 
@@ -252,7 +262,7 @@ def isgls_phlf(
     Examples
     --------
     POD 5, INR 1.6, bilirubin 3.5 mg/dL, ULN 1.2 / 1.2, FFP on the ward ("non-invasive")
-    -> PHLF grade B (spec §14).
+    -> PHLF grade B (docs/clinical.md#liver-failure-after-hepatectomy).
     """
     scalar = is_scalar(
         pod,
@@ -360,7 +370,8 @@ def isgls_phlf(
 
 
 def mullen_peak_bilirubin(*, peak_bilirubin_mg_dl: Any) -> MullenResult:
-    """Mullen 2007: peak serum bilirubin > 7.0 mg/dL within POD 1-7 (spec §14 variant).
+    """Mullen 2007: peak serum bilirubin > 7.0 mg/dL within POD 1-7
+    (docs/clinical.md#liver-failure-after-hepatectomy variant).
 
     Parameters
     ----------

@@ -2,12 +2,13 @@
 
 Sources: Makuuchi M, Kosuge T, Takayama T, et al. Surgery for small liver cancers. Semin Surg
 Oncol 1993;9:298-304. Imamura H, Seyama Y, Kokudo N, et al. One thousand fifty-six hepatectomies
-without mortality in 8 years. Arch Surg 2003;138:1198-1206. Specified in clinical-scores.md §6:
-the full tree is [V1] (two open-source calculators by one author), the branch "right hepatectomy
-only if bilirubin < 1.0 mg/dL and ICG-R15 < 10 %" is [V1] (Springer chapter), the rest matches the
-published figure from memory [UNV against the 1993 paper itself].
+without mortality in 8 years. Arch Surg 2003;138:1198-1206. Specified in
+docs/clinical.md#makuuchi-criteria: the full tree is [one source] (two open-source calculators by
+one author), the branch "right hepatectomy only if bilirubin < 1.0 mg/dL and ICG-R15 < 10 %" is [one
+source] (Springer chapter), the rest matches the published figure from memory [not verified against
+the 1993 paper itself].
 
-Tree (clinical-scores.md §6):
+Tree (docs/clinical.md#makuuchi-criteria):
 1. uncontrollable ascites → no hepatectomy;
 2. ascites absent or controlled with diuretics → bilirubin, rounded to 0.1 mg/dL first
    (round half up, so 1.05 → 1.1 and 1.95 → 2.0):
@@ -17,7 +18,7 @@ Tree (clinical-scores.md §6):
    [30, 40) → limited resection; [40, 100] → enucleation.
 
 The tree was built for HCC in chronic liver disease; in a normal liver most Western centres rely
-on the future-liver-remnant volume (clinical-scores.md §9) instead.
+on the future-liver-remnant volume (docs/clinical.md#volumetry) instead.
 
 Unknown inputs: the result carries the range ``[lower_bound, upper_bound]`` that the maximum
 extent can take over every value of the unknown inputs; ``max_extent`` is given only when the two
@@ -52,11 +53,12 @@ ASCITES_STATES = ("none", "controlled", "uncontrollable")
 """Ascites: absent, controllable with diuretics, uncontrollable (Makuuchi 1993)."""
 
 BILIRUBIN_NORMAL_MAX_TENTHS = 10
-"""Rounded bilirubin ≤ 1.0 mg/dL: normal → decide on ICG-R15 (Makuuchi 1993; [V1])."""
+"""Rounded bilirubin ≤ 1.0 mg/dL: normal → decide on ICG-R15 (Makuuchi 1993; [one source])."""
 BILIRUBIN_LIMITED_MAX_TENTHS = 15
-"""Rounded bilirubin 1.1–1.5 mg/dL → limited resection (Makuuchi 1993; [V1])."""
+"""Rounded bilirubin 1.1–1.5 mg/dL → limited resection (Makuuchi 1993; [one source])."""
 BILIRUBIN_ENUCLEATION_MAX_TENTHS = 19
-"""Rounded bilirubin 1.6–1.9 mg/dL → enucleation; ≥ 2.0 → no hepatectomy (Makuuchi 1993; [V1])."""
+"""Rounded bilirubin 1.6–1.9 mg/dL → enucleation; ≥ 2.0 → no hepatectomy (Makuuchi 1993; [one
+source])."""
 
 ICG_R15_BANDS = (
     (10.0, E.RIGHT_HEMIHEPATECTOMY),
@@ -65,11 +67,13 @@ ICG_R15_BANDS = (
     (40.0, E.LIMITED),
 )
 """ICG-R15 upper limits (exclusive, %) and the extent they allow; ≥ 40 % → enucleation
-(Makuuchi 1993; < 10 % → right hepatectomy [V1], other bands [V1]/[UNV])."""
+(Makuuchi 1993; < 10 % → right hepatectomy [one source], other bands [one source]/[not
+verified])."""
 ICG_R15_RANGE_PERCENT = (0.0, 100.0)
-"""ICG-R15 accepted in [0, 100] %, the span of the tree's bands (clinical-scores.md §6)."""
+"""ICG-R15 accepted in [0, 100] %, the span of the tree's bands
+(docs/clinical.md#makuuchi-criteria)."""
 BILIRUBIN_RANGE_MG_DL = (0.1, 50.0)
-"""Plausibility (engineering choice, clinical-scores.md §3)."""
+"""Plausibility (engineering choice, docs/clinical.md#units-and-plausibility-ranges)."""
 
 _SNAP_DECIMALS = 9
 
@@ -121,7 +125,7 @@ class MakuuchiResult:
 def makuuchi_max_extent(
     *, ascites: Any, bilirubin_mg_dl: Any, icg_r15_percent: Any
 ) -> MakuuchiResult:
-    """Apply the Makuuchi decision tree (clinical-scores.md §6).
+    """Apply the Makuuchi decision tree (docs/clinical.md#makuuchi-criteria).
 
     Parameters
     ----------

@@ -1,11 +1,11 @@
 """MELD (UNOS/OPTN), MELD-Na (OPTN 2016) and MELD 3.0 (OPTN 2023).
 
-Sources (clinical-scores.md §5, formulas and bounds [V2]):
+Sources (docs/clinical.md#meld, formulas and bounds [two sources]):
 Malinchoc M, et al. Hepatology 2000;31:864-871. Kamath PS, et al. Hepatology 2001;33:464-470.
 Wiesner R, et al. Gastroenterology 2003;124:91-96 (UNOS adoption). Kim WR, et al. N Engl J Med
 2008;359:1018-1026 and OPTN policy 9.1 (Jan 2016) (MELD-Na). Kim WR, Mannalithara A, Heimbach JK,
-et al. Gastroenterology 2021;161:1887-1895 (MELD 3.0; formula and bounds [V2] from two
-implementations, [V1] for the paper via its abstract).
+et al. Gastroenterology 2021;161:1887-1895 (MELD 3.0; formula and bounds [two sources] from two
+implementations, [one source] for the paper via its abstract).
 
 MELD is a cirrhosis/transplant score; in a non-cirrhotic hepatectomy candidate it is context only.
 The UNOS age condition (≥ 12 years) is not an input here.
@@ -37,34 +37,34 @@ from livermet.clinical._vector import (
 from livermet.clinical.units import QUANTITIES
 from livermet.errors import InputError
 
-# --- UNOS MELD (OPTN policy 9.1; Kamath 2001 / Wiesner 2003; [V2]) -----------------------------
+# --- UNOS MELD (OPTN policy 9.1; Kamath 2001 / Wiesner 2003; [two sources]) -----------------------
 MELD_LAB_FLOOR = 1.0
-"""Creatinine, bilirubin and INR below 1.0 are set to 1.0 ([V2])."""
+"""Creatinine, bilirubin and INR below 1.0 are set to 1.0 ([two sources])."""
 MELD_CREATININE_CAP_MG_DL = 4.0
-"""Creatinine above 4.0 mg/dL, or dialysis, → 4.0 mg/dL ([V2])."""
+"""Creatinine above 4.0 mg/dL, or dialysis, → 4.0 mg/dL ([two sources])."""
 MELD_COEF_CREATININE = 0.957
 MELD_COEF_BILIRUBIN = 0.378
 MELD_COEF_INR = 1.120
 MELD_INTERCEPT = 0.643
-"""MELD(i) = 0.957 ln Cr + 0.378 ln bili + 1.120 ln INR + 0.643 (UNOS form; [V2])."""
+"""MELD(i) = 0.957 ln Cr + 0.378 ln bili + 1.120 ln INR + 0.643 (UNOS form; [two sources])."""
 MELD_MAX = 40
-"""Scores are capped at 40 ([V2]); the minimum achievable is 6."""
+"""Scores are capped at 40 ([two sources]); the minimum achievable is 6."""
 
-# --- MELD-Na (Kim 2008; OPTN 2016; [V2]) -------------------------------------------------------
+# --- MELD-Na (Kim 2008; OPTN 2016; [two sources]) -------------------------------------------------
 MELD_NA_SODIUM_RANGE = (125.0, 137.0)
-"""Sodium is clamped to 125–137 mmol/L ([V2])."""
+"""Sodium is clamped to 125–137 mmol/L ([two sources])."""
 MELD_NA_APPLIES_ABOVE = 11
-"""The sodium correction applies only when MELD > 11 ([V2])."""
+"""The sodium correction applies only when MELD > 11 ([two sources])."""
 
-# --- MELD 3.0 (Kim 2021; [V2]) -----------------------------------------------------------------
+# --- MELD 3.0 (Kim 2021; [two sources]) -----------------------------------------------------------
 MELD3_CREATININE_CAP_MG_DL = 3.0
-"""MELD 3.0 caps creatinine at 3.0 mg/dL (dialysis → 3.0) ([V2])."""
+"""MELD 3.0 caps creatinine at 3.0 mg/dL (dialysis → 3.0) ([two sources])."""
 MELD3_ALBUMIN_RANGE_G_DL = (1.5, 3.5)
-"""Albumin clamped to 1.5–3.5 g/dL ([V2])."""
+"""Albumin clamped to 1.5–3.5 g/dL ([two sources])."""
 MELD3_SODIUM_RANGE = (125.0, 137.0)
-"""Sodium clamped to 125–137 mmol/L ([V2])."""
+"""Sodium clamped to 125–137 mmol/L ([two sources])."""
 MELD3_MIN, MELD3_MAX = 6, 40
-"""MELD 3.0 range after rounding ([V2])."""
+"""MELD 3.0 range after rounding ([two sources])."""
 
 _SNAP_DECIMALS = 9
 
@@ -140,7 +140,7 @@ class Meld3Result:
 def meld(
     *, creatinine_mg_dl: Any, bilirubin_mg_dl: Any, inr: Any, dialysis: Any = False
 ) -> MeldResult:
-    """UNOS MELD (clinical-scores.md §5, steps 1–5).
+    """UNOS MELD (docs/clinical.md#meld, steps 1–5).
 
     Parameters
     ----------
@@ -194,7 +194,7 @@ def meld_na(
     sodium_mmol_l: Any,
     dialysis: Any = False,
 ) -> MeldNaResult:
-    """MELD-Na as in OPTN policy 9.1 (2016) (clinical-scores.md §5).
+    """MELD-Na as in OPTN policy 9.1 (2016) (docs/clinical.md#meld).
 
     If MELD > 11: MELD + 1.32 (137 − Na) − 0.033 MELD (137 − Na), with Na clamped to
     125–137 mmol/L; otherwise MELD. Rounded half up to an integer, capped at 40. When MELD ≤ 11
@@ -245,7 +245,7 @@ def meld_3(
     female: Any,
     dialysis: Any = False,
 ) -> Meld3Result:
-    """MELD 3.0 (Kim 2021) (clinical-scores.md §5).
+    """MELD 3.0 (Kim 2021) (docs/clinical.md#meld).
 
     1.33·female + 4.56·ln(bili) + 0.82·(137 − Na) − 0.24·(137 − Na)·ln(bili) + 9.09·ln(INR)
     + 11.14·ln(Cr) + 1.85·(3.5 − Alb) − 1.83·(3.5 − Alb)·ln(Cr) + 6, with bili, INR, Cr ≥ 1.0;

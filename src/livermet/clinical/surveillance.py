@@ -1,20 +1,22 @@
-"""Follow-up after resection of soft-tissue sarcoma or its metastases (clinical-scores.md §15).
+"""Follow-up after resection of soft-tissue sarcoma or its metastases
+(docs/clinical.md#surveillance).
 
-Sources and verification tags (clinical-scores.md §0):
+Sources and how far they were checked (docs/clinical.md#conventions):
 
 - ESMO: Gronchi A, Miah AB, Dei Tos AP, et al. Soft tissue and visceral sarcomas:
   ESMO-EURACAN-GENTURIS Clinical Practice Guidelines. Ann Oncol 2021;32:1348-1365. Wording seen in
-  the 2010 version (Casali PG, Blay JY), assumed unchanged in 2021 [V1 wording, UNV for 2021]:
-  intermediate/high grade every 3-4 months in years 1-2/3, every 6 months to year 5, then yearly;
-  low grade local checks every 4-6 months, chest imaging at longer intervals for 3-5 years, then
-  yearly; MRI (or US) of the primary site, chest CT (or X-ray).
-- NCCN Soft Tissue Sarcoma guideline (patient version 1.2014 seen) [V1]: stage IV, including after
-  metastasectomy, history/physical, chest imaging and imaging of metastatic sites every 3-6
-  months for 2-3 years, then every 6 months for 2 years, then yearly; stage I/II-III details [UNV].
+  the 2010 version (Casali PG, Blay JY), assumed unchanged in 2021 [one source for the wording, not
+  verified for 2021]: intermediate/high grade every 3-4 months in years 1-2/3, every 6 months to
+  year 5, then yearly; low grade local checks every 4-6 months, chest imaging at longer intervals
+  for 3-5 years, then yearly; MRI (or US) of the primary site, chest CT (or X-ray).
+- NCCN Soft Tissue Sarcoma guideline (patient version 1.2014 seen) [one source]: stage IV, including
+  after metastasectomy, history/physical, chest imaging and imaging of metastatic sites every 3-6
+  months for 2-3 years, then every 6 months for 2 years, then yearly; stage I/II-III details [not
+  verified].
 
-Toolkit default (§15) for a resected liver metastasis (stage IV, high grade): CT chest +
-abdomen/pelvis every 3-4 months in years 1-2, every 6 months in years 3-5, then yearly; MRI or US
-of the primary site at the same visits in years 1-3.
+Toolkit default (docs/clinical.md#surveillance) for a resected liver metastasis (stage IV, high
+grade): CT chest + abdomen/pelvis every 3-4 months in years 1-2, every 6 months in years 3-5, then
+yearly; MRI or US of the primary site at the same visits in years 1-3.
 
 Engineering choices (not published rules), stated where they are made: an unknown grade and stage
 get the intermediate/high-grade plan (the more intensive one); the low-grade 4-6-monthly phase
@@ -46,8 +48,8 @@ HIGH_GRADE_INTERVALS: Final[tuple[tuple[float, float | None, tuple[float, float]
     (5.0, None, (12.0, 12.0)),
 )
 """Intermediate/high grade: (from year, to year, interval months) — ESMO 3-4 months in years
-1-2 (the "/3" of "1-2/3" is taken as 2, per the §15 default), 6-monthly to year 5, then yearly
-[V1 wording]."""
+1-2 (the "/3" of "1-2/3" is taken as 2, per the docs/clinical.md#surveillance default), 6-monthly to
+year 5, then yearly [one source for the wording]."""
 
 NCCN_STAGE_IV_TEXT: Final = (
     "NCCN stage IV: every 3-6 months for 2-3 years, then every 6 months for 2 years, then yearly"
@@ -58,13 +60,14 @@ LOW_GRADE_INTERVALS: Final[tuple[tuple[float, float | None, tuple[float, float]]
     (5.0, None, (12.0, 12.0)),
 )
 """Low grade: local checks every 4-6 months for 3-5 years (taken to year 5), then yearly (ESMO)
-[V1 wording]."""
+[one source for the wording]."""
 
 PRIMARY_SITE_IMAGING_YEARS: Final = 3.0
-"""Stage IV default: MRI/US of the primary site in years 1-3 only (§15 toolkit default)."""
+"""Stage IV default: MRI/US of the primary site in years 1-3 only (docs/clinical.md#surveillance
+toolkit default)."""
 
 STAGES: Final[tuple[str, ...]] = ("I", "IA", "IB", "II", "III", "IIIA", "IIIB", "IV")
-"""AJCC 8th edition stage groups for trunk/extremity STS (clinical-scores.md §2), plus the
+"""AJCC 8th edition stage groups for trunk/extremity STS (docs/clinical.md#ajcc-8-staging), plus the
 ungrouped I and III."""
 
 RiskGroup = Literal["high", "low"]
@@ -211,7 +214,7 @@ def _site(primary_site: str | None) -> str:
 
 
 def _metastatic_rows(primary_site: str | None) -> tuple[SurveillanceRow, ...]:
-    """Stage IV / after metastasectomy: the §15 toolkit default."""
+    """Stage IV / after metastasectomy: the docs/clinical.md#surveillance toolkit default."""
     ct = "CT chest + abdomen/pelvis with contrast"
     exam = "history and physical examination"
     primary = f"MRI or US of the primary site{_site(primary_site)}"
@@ -307,10 +310,11 @@ def surveillance_plan(
     Returns
     -------
     SurveillancePlan
-        Stage IV or after metastasectomy: the §15 toolkit default (CT chest + abdomen/pelvis
-        3-4-monthly in years 1-2, 6-monthly in years 3-5, then yearly; primary-site MRI/US in years
-        1-3). Intermediate/high grade or stage II-III: ESMO, chest CT and primary-site imaging.
-        Grade 1 / stage I: ESMO low grade. Unknown grade and stage: the intermediate/high plan.
+        Stage IV or after metastasectomy: the docs/clinical.md#surveillance toolkit default (CT
+        chest + abdomen/pelvis 3-4-monthly in years 1-2, 6-monthly in years 3-5, then yearly;
+        primary-site MRI/US in years 1-3). Intermediate/high grade or stage II-III: ESMO, chest CT
+        and primary-site imaging. Grade 1 / stage I: ESMO low grade. Unknown grade and stage: the
+        intermediate/high plan.
 
     Raises
     ------

@@ -1,12 +1,13 @@
 """Units at the boundary: lab and body values with their unit, converted to one canonical unit.
 
-Canonical units (clinical-scores.md §0): bilirubin mg/dL, albumin g/dL, creatinine mg/dL,
-sodium mmol/L, INR dimensionless, ICG-R15 %, volumes mL, height cm, weight kg, sizes mm.
+Canonical units (docs/clinical.md#units-and-plausibility-ranges): bilirubin mg/dL, albumin g/dL,
+creatinine mg/dL, sodium mmol/L, INR dimensionless, ICG-R15 %, volumes mL, height cm, weight kg,
+sizes mm.
 
-Conversion factors (clinical-scores.md Appendix A): bilirubin 1 mg/dL = 17.1 µmol/L;
-albumin 1 g/dL = 10 g/L; creatinine 1 mg/dL = 88.4 µmol/L; sodium mmol/L = mEq/L.
+Conversion factors (docs/clinical.md#units-and-plausibility-ranges): bilirubin 1 mg/dL = 17.1
+µmol/L; albumin 1 g/dL = 10 g/L; creatinine 1 mg/dL = 88.4 µmol/L; sodium mmol/L = mEq/L.
 
-Plausibility ranges are engineering choices (clinical-scores.md §0: "not published limits"):
+Plausibility ranges are engineering choices (docs/clinical.md#units-and-plausibility-ranges):
 values outside them are refused as probable entry errors, with the field, value and range named.
 """
 
@@ -19,11 +20,12 @@ from typing import Any
 from livermet.errors import InputError
 
 BILIRUBIN_UMOL_PER_MG_DL = 17.1
-"""µmol/L per mg/dL of bilirubin (clinical-scores.md Appendix A; some software uses 17.104)."""
+"""µmol/L per mg/dL of bilirubin (docs/clinical.md#units-and-plausibility-ranges; some software uses
+17.104)."""
 ALBUMIN_G_L_PER_G_DL = 10.0
-"""g/L per g/dL of albumin (clinical-scores.md Appendix A)."""
+"""g/L per g/dL of albumin (docs/clinical.md#units-and-plausibility-ranges)."""
 CREATININE_UMOL_PER_MG_DL = 88.4
-"""µmol/L per mg/dL of creatinine (clinical-scores.md Appendix A)."""
+"""µmol/L per mg/dL of creatinine (docs/clinical.md#units-and-plausibility-ranges)."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,7 @@ def _normalise_unit(unit: str) -> str:
 QUANTITIES: dict[str, QuantityKind] = {
     q.name: q
     for q in [
-        # Child-Pugh plausibility 0.1-50 mg/dL (clinical-scores.md §3).
+        # Child-Pugh plausibility 0.1-50 mg/dL (docs/clinical.md#units-and-plausibility-ranges).
         QuantityKind(
             "bilirubin",
             "mg/dL",
@@ -62,7 +64,7 @@ QUANTITIES: dict[str, QuantityKind] = {
             0.1,
             50.0,
         ),
-        # Child-Pugh plausibility 1.0-6.0 g/dL (clinical-scores.md §3).
+        # Child-Pugh plausibility 1.0-6.0 g/dL (docs/clinical.md#units-and-plausibility-ranges).
         QuantityKind("albumin", "g/dL", _units(g__dL=1.0, g__L=1 / ALBUMIN_G_L_PER_G_DL), 1.0, 6.0),
         QuantityKind(
             "creatinine",
@@ -72,11 +74,11 @@ QUANTITIES: dict[str, QuantityKind] = {
             25.0,
         ),
         QuantityKind("sodium", "mmol/L", _units(mmol__L=1.0, meq__L=1.0), 100.0, 180.0),
-        # Child-Pugh plausibility 0.8-10 (clinical-scores.md §3).
+        # Child-Pugh plausibility 0.8-10 (docs/clinical.md#units-and-plausibility-ranges).
         QuantityKind("inr", "", {"": 1.0}, 0.8, 10.0, "INR"),
         QuantityKind("pt_activity", "%", {"%": 1.0}, 1.0, 150.0),
         QuantityKind("platelets", "10^9/L", _units(**{"10^9__L": 1.0, "10^3__uL": 1.0}), 1, 2000),
-        # ICG-R15 is a percentage strictly between 0 and 100 (clinical-scores.md §7).
+        # ICG-R15 is a percentage strictly between 0 and 100 (docs/clinical.md#icg-clearance).
         QuantityKind("icg_r15", "%", {"%": 1.0}, 0.0, 100.0, "ICG-R15"),
         QuantityKind("height", "cm", _units(cm=1.0, m=100.0), 100.0, 230.0),
         QuantityKind("weight", "kg", _units(kg=1.0, g=0.001), 25.0, 250.0),

@@ -1,12 +1,12 @@
 """Body surface area, standard liver volume, future liver remnant (FLR) % and minimum FLR.
 
-Specified in clinical-scores.md §9.
+Specified in docs/clinical.md#volumetry.
 
-BSA ([V2]): Mosteller RD. Simplified calculation of body-surface area. N Engl J Med
+BSA ([two sources]): Mosteller RD. Simplified calculation of body-surface area. N Engl J Med
 1987;317:1098 (default); DuBois D, DuBois EF. A formula to estimate the approximate surface area
 if height and weight be known. Arch Intern Med 1916;17:863-871.
 
-Standard liver volume ([V2], both formulas listed in J Surg Oncol 2019, PMC6422720):
+Standard liver volume ([two sources], both formulas listed in J Surg Oncol 2019, PMC6422720):
 Urata K, et al. Hepatology 1995;21:1317-1321 (Japanese donors/children);
 Vauthey JN, et al. Liver Transpl 2002;8:233-240 (Western adults). Default: Vauthey for Western
 registries, Urata for Japanese patients — the caller chooses and records which.
@@ -17,11 +17,11 @@ FLR / standard liver volume × 100.
 Minimum FLR by liver condition: normal ≥ 20 % (Kishi Y, et al. Ann Surg 2009; 25 % in Vauthey
 2000 / Shoup 2003), after extensive chemotherapy / steatosis / cholestasis ≥ 30 % (Shindoh J, et
 al. J Am Coll Surg 2013; Abdalla EK, et al. Ann Surg Oncol 2006 consensus), cirrhosis / fibrosis
-≥ 40 % (Azoulay; Kubota; consensus). [V1] for the individual studies via the PMC6422720 table;
-the 20/30/40 consensus summary is [UNV] as to exact wording (clinical-scores.md open question 9).
+≥ 40 % (Azoulay; Kubota; consensus). [one source] for the individual studies via the PMC6422720
+table; the 20/30/40 consensus summary is [not verified] as to exact wording.
 
 Plausibility ranges (height 100–230 cm, weight 25–250 kg, volumes 0–10 000 mL) are engineering
-choices from clinical-scores.md §9 and the unit parser, not published limits.
+choices from docs/clinical.md#volumetry and the unit parser, not published limits.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ from livermet.clinical._vector import (
 from livermet.errors import InputError
 
 HEIGHT_RANGE_CM = (100.0, 230.0)
-"""Height plausibility (clinical-scores.md §9; engineering choice)."""
+"""Height plausibility (docs/clinical.md#volumetry; engineering choice)."""
 WEIGHT_RANGE_KG = (25.0, 250.0)
-"""Weight plausibility (clinical-scores.md §9; engineering choice)."""
+"""Weight plausibility (docs/clinical.md#volumetry; engineering choice)."""
 BSA_RANGE_M2 = (0.7, 4.5)
 """BSA plausibility: the span of both BSA formulas over the height/weight box (about 0.8–4.0 m²),
 widened outward (engineering choice; keeps the Vauthey volume positive, which needs BSA > 0.63)."""
@@ -52,15 +52,15 @@ VOLUME_RANGE_ML = (0.0, 10000.0)
 """Liver and FLR volume plausibility (engineering choice, shared with the unit parser)."""
 
 MOSTELLER_DIVISOR = 3600.0
-"""BSA = √(height cm × weight kg / 3600) (Mosteller 1987; [V2])."""
+"""BSA = √(height cm × weight kg / 3600) (Mosteller 1987; [two sources])."""
 DUBOIS_COEFFICIENT = 0.007184
 DUBOIS_WEIGHT_EXPONENT = 0.425
 DUBOIS_HEIGHT_EXPONENT = 0.725
-"""BSA = 0.007184 × weight^0.425 × height^0.725 (DuBois 1916; [V2])."""
+"""BSA = 0.007184 × weight^0.425 × height^0.725 (DuBois 1916; [two sources])."""
 URATA_SLOPE, URATA_INTERCEPT = 706.2, 2.4
-"""SLV (mL) = 706.2 × BSA + 2.4 (Urata 1995; [V2])."""
+"""SLV (mL) = 706.2 × BSA + 2.4 (Urata 1995; [two sources])."""
 VAUTHEY_SLOPE, VAUTHEY_INTERCEPT = 1267.28, -794.41
-"""TLV (mL) = −794.41 + 1267.28 × BSA (Vauthey 2002; [V2])."""
+"""TLV (mL) = −794.41 + 1267.28 × BSA (Vauthey 2002; [two sources])."""
 
 MINIMUM_FLR_PERCENT: dict[str, float] = {
     "normal": 20.0,  # Kishi 2009 (20 %); some series 25 % (Vauthey 2000, Shoup 2003)
@@ -70,8 +70,8 @@ MINIMUM_FLR_PERCENT: dict[str, float] = {
     "cirrhosis": 40.0,  # Azoulay; Kubota; consensus
     "fibrosis": 40.0,  # grouped with cirrhosis in the consensus summary
 }
-"""Minimum standardised FLR % by liver condition (clinical-scores.md §9; individual studies [V1],
-20/30/40 consensus wording [UNV])."""
+"""Minimum standardised FLR % by liver condition (docs/clinical.md#volumetry; individual studies
+[one source], 20/30/40 consensus wording [not verified])."""
 
 _SNAP_DECIMALS = 9
 
@@ -173,7 +173,7 @@ def minimum_flr_percent(liver_condition: Any) -> Any:
 
 
 def flr_assessment(*, flr_percent: Any, liver_condition: Any) -> FlrResult:
-    """Is the FLR % at least the minimum for the liver condition? (clinical-scores.md §9).
+    """Is the FLR % at least the minimum for the liver condition? (docs/clinical.md#volumetry).
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """Survival synthesis from published summary points (n, median, S at 1/3/5 years).
 
-Four tools (evidence.md, "Survival synthesis from summary points"; evidence-research.md §5):
+Four tools (docs/evidence.md#survival-synthesis-from-summary-points):
 
 - `check_consistency` — does a series' reported median contradict its own survival
   percentages? Under one non-increasing survival curve S(t) >= 0.5 before the median and
@@ -105,7 +105,7 @@ def check_consistency(df: pd.DataFrame) -> pd.DataFrame:
 
     A survival curve is non-increasing and the median m is where it crosses 0.5, so the
     series' own numbers are contradictory when S(t) > 0.5 at a time t > m, or S(t) < 0.5 at a
-    time t < m (t = 12, 36, 60 months for ``os1``/``os3``/``os5``; evidence.md). S(t) exactly
+    time t < m (t = 12, 36, 60 months for ``os1``/``os3``/``os5``; docs/evidence.md). S(t) exactly
     0.5 and t exactly m are not flagged (the printed percentages are rounded), but
     S(t) = 0.5 at t != m is reported in ``note`` as a boundary case.
 
@@ -187,7 +187,7 @@ def pool_time_points(
     ``escalc(measure, xi=x, ni=n)`` and ``rma(yi, vi, method=method, test=test)`` — metafor
     parity (Viechtbauer 2010, JSS 36(3)); the pooled value, its confidence interval and the
     prediction interval for a new series are back-transformed (logit -> ``ilogit`` for PLO).
-    The binomial variance ignores censoring before t (evidence-research.md §5.1).
+    The binomial variance ignores censoring before t (docs/evidence.md#pooling-each-time-point).
 
     Parameters
     ----------
@@ -429,7 +429,7 @@ def weibull_synthesis(
     r"""Weibull model on the complementary log-log scale with a random intercept per series.
 
     Model (Dear 1994; Arends, Hunink & Stijnen 2008, Stat Med 27:4381 — one-stage, random
-    effects; evidence-research.md §5.1). For series i and time t_ij with reported survival
+    effects; docs/evidence.md#weibull-synthesis). For series i and time t_ij with reported survival
     Ŝ_ij::
 
         y_ij = log(-log Ŝ_ij) = a_i + γ·log t_ij + e_ij,
@@ -451,7 +451,7 @@ def weibull_synthesis(
     ``"multinomial"`` uses the covariance of one Kaplan-Meier curve without censoring between
     the S points of a series, Cov(Ŝ_s, Ŝ_t) = S_t(1-S_s)/n for s < t, divided by
     (S_s log S_s)(S_t log S_t) (Arends 2008); medians stay independent (putting them in the
-    multinomial covariance makes it singular for these data, evidence-research.md §7).
+    multinomial covariance makes it singular for these data, docs/evidence.md#weibull-synthesis).
 
     Fit: τ² by restricted (``REML``, default) or full (``ML``) maximum likelihood of the linear
     mixed model with known V, Σ = V + τ²ZZ' (Z the series indicator), maximised over τ² >= 0
@@ -468,8 +468,8 @@ def weibull_synthesis(
     metafor does for the coefficients); ``curve(..., prediction=True)`` adds τ̂².
 
     Validation: on Table 1 with ``within="multinomial"`` the fit reproduces metafor
-    ``rma.mv`` (evidence-research.md §7: S points only, shape 1.1405, se 0.1076, median 43.1
-    months; with all nine medians, shape 0.968, median 41.3, Q_E 67.2 on 29 df). The
+    ``rma.mv`` (docs/evidence.md#weibull-synthesis; S points only, shape 1.1405, se 0.1076,
+    median 43.1 months; with all nine medians, shape 0.968, median 41.3, Q_E 67.2 on 29 df). The
     distribution-free alternative of Combescure, Foucher & Jackson (2014, Stat Med
     33:2521-2537; multivariate pooling of conditional survival on the arcsine scale) needs the
     numbers at risk and a full time grid per series, which these summary points do not give;

@@ -1,9 +1,10 @@
 """Code systems and the few clinical codes livermet writes into FHIR.
 
-Only codes that ``shared/spec/registry-research.md`` §2-§3 gives are used; every concept without a
-verified code is written as a text-only CodeableConcept (``{"text": ...}``), never with an invented
-code. Displays are left out on purpose: a wrong display is worse than none, and the research note
-gives the meanings, not the official display strings. Each constant names its section of the note.
+Only codes found in a public source are used (docs/registry.md#clinical-codes-in-fhir-export); every
+concept without a verified code is written as a text-only CodeableConcept (``{"text": ...}``), never
+with an invented code. Displays are left out on purpose: a wrong display is worse than none, and the
+sources give the meanings, not the official display strings. Each group of constants names its
+source.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# --- code-system URIs (research note §2.1, from mCODE input/fsh/AL_CodeSystems.fsh) -------------
+# --- code-system URIs (mCODE input/fsh/AL_CodeSystems.fsh) ----------------------------------------
 
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
@@ -23,7 +24,7 @@ NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
 # FHIR's own infrastructure vocabulary (not clinical codes): observation categories.
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 
-# --- livermet's namespace: extensions, identifiers, local code systems --------------------------
+# --- livermet's namespace: extensions, identifiers, local code systems ----------------------------
 
 LIVERMET_BASE = "https://livermet.example/fhir"
 STRUCTURE_DEFINITION = f"{LIVERMET_BASE}/StructureDefinition/"
@@ -33,9 +34,9 @@ PROCEDURE_ID_SYSTEM = f"{LIVERMET_BASE}/NamingSystem/procedure-id"
 LESION_LABEL_SYSTEM = f"{LIVERMET_BASE}/NamingSystem/lesion-label"
 """The label of a liver lesion (``L1``) that imaging measurements refer to, unique per case."""
 CLAVIEN_DINDO_SYSTEM = f"{LIVERMET_BASE}/CodeSystem/clavien-dindo"
-"""Local code system (research note §2.2: Clavien-Dindo has no standard code system)."""
+"""Local code system (Clavien-Dindo has no standard code system; docs/registry.md)."""
 
-# --- mCODE STU4 and core extensions (research note §2.2; mCODE input/fsh/SD_*.fsh) -------------
+# --- mCODE STU4 and core extensions (mCODE input/fsh/SD_*.fsh) ------------------------------------
 
 MCODE_BASE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
 HISTOLOGY_MORPHOLOGY_BEHAVIOR = MCODE_BASE + "mcode-histology-morphology-behavior"
@@ -44,8 +45,8 @@ RELATED_CONDITION = MCODE_BASE + "mcode-related-condition"
 CONDITION_RELATED = "http://hl7.org/fhir/StructureDefinition/condition-related"
 """Core extension mCODE uses for SecondaryCancerCondition.relatedPrimaryCancerCondition."""
 CONDITION_ASSERTED_DATE = "http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
-"""Core extension mCODE PrimaryCancerCondition carries the date of diagnosis in (research note
-§2.2: ``assertedDate`` extension)."""
+"""Core extension mCODE PrimaryCancerCondition carries the date of diagnosis in (the
+``assertedDate`` extension)."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def concept(text: str, *codes: Code | None) -> dict[str, Any]:
     return {"coding": codings, "text": text} if codings else {"text": text}
 
 
-# --- LOINC (research note §3.4) ------------------------------------------------------------------
+# --- LOINC (docs/registry.md#clinical-codes-in-fhir-export) ---------------------------------------
 
 LOINC_BILIRUBIN_MASS = Code(LOINC, "1975-2")  # bilirubin total, mass/volume (mg/dL)
 LOINC_BILIRUBIN_SUBSTANCE = Code(LOINC, "14631-6")  # bilirubin total, substance/volume (umol/L)
@@ -89,26 +90,26 @@ LOINC_CODES_USED = frozenset(
         LOINC_DISEASE_STATUS,
     )
 )
-"""Every LOINC code this package can write (tests check it against the research note)."""
+"""Every LOINC code this package can write (tests check it against an independent list)."""
 
-# Creatinine and sodium have no LOINC code in the research note: text-only concepts.
+# Creatinine and sodium have no LOINC code found in a public source: text-only concepts.
 
 
 def bilirubin_loinc(reported_unit: str) -> Code:
     """1975-2 for mass concentration (mg/dL, mg/L), 14631-6 for substance concentration (umol/L).
 
-    The note (§3.4) says to keep both rather than convert silently: the code follows the unit the
-    value was reported in.
+    Both are kept rather than converting silently: the code follows the unit the value was
+    reported in (docs/registry.md#clinical-codes-in-fhir-export).
     """
     unit = reported_unit.replace("µ", "u").replace("μ", "u").replace(" ", "").lower()
     return LOINC_BILIRUBIN_SUBSTANCE if unit == "umol/l" else LOINC_BILIRUBIN_MASS
 
 
-# --- NCIt (research note §2.2: HistologicGrade.code) -------------------------------------------
+# --- NCIt (mCODE HistologicGrade.code) ------------------------------------------------------------
 
 NCIT_HISTOLOGIC_GRADE = Code(NCIT, "C18000")
 
-# --- SNOMED CT (research note §2.2 and §3.3) ---------------------------------------------------
+# --- SNOMED CT (docs/registry.md#clinical-codes-in-fhir-export) -----------------------------------
 
 SNOMED_LIVER_METASTASIS = Code(SNOMED, "94381002")  # secondary malignant neoplasm of liver
 SNOMED_SECONDARY_MALIGNANT = Code(SNOMED, "128462008")  # secondary malignant neoplastic disease
@@ -119,15 +120,15 @@ LATERALITY: dict[str, Code] = {
     "bilateral": Code(SNOMED, "51440002"),
     "midline": Code(SNOMED, "399488007"),
 }
-"""mCODE laterality qualifier value set (§2.2)."""
+"""mCODE laterality qualifier value set."""
 
 FNCLCC_GRADE: dict[int, Code] = {
     1: Code(SNOMED, "1155708003"),  # low grade
     2: Code(SNOMED, "1286893008"),  # intermediate grade
     3: Code(SNOMED, "1155707008"),  # high grade
 }
-"""HistologicGradeVS codes (§2.2). FNCLCC 1/2/3 -> low/intermediate/high is a project mapping
-decision, as the note says; the FNCLCC grading-system concept itself is not verified, so the
+"""mCODE HistologicGradeVS codes. FNCLCC 1/2/3 -> low/intermediate/high is a project mapping
+decision; the FNCLCC grading-system concept itself is not verified, so the
 method is text-only."""
 
 SIZE_METHOD: dict[str, Code] = {
@@ -138,7 +139,7 @@ SIZE_METHOD: dict[str, Code] = {
     "pet": Code(SNOMED, "82918005"),
     "pathology": Code(SNOMED, "787377000"),  # gross examination of the specimen
 }
-"""TumorSizeMethodVS codes (§2.2); "other" has no code."""
+"""mCODE TumorSizeMethodVS codes; "other" has no code."""
 
 IMAGING_MODALITY: dict[str, Code] = {
     "ct": SIZE_METHOD["ct"],
@@ -147,9 +148,9 @@ IMAGING_MODALITY: dict[str, Code] = {
     "fdg-pet": SIZE_METHOD["pet"],
     "ultrasound": SIZE_METHOD["ultrasound"],
 }
-"""Imaging procedures, with the same SNOMED concepts as the size methods (§2.2)."""
+"""Imaging procedures, with the same SNOMED concepts as the size methods."""
 
-# --- ICD-O-3 (research note §3.1) ----------------------------------------------------------------
+# --- ICD-O-3 (docs/registry.md#clinical-codes-in-fhir-export) -------------------------------------
 
 _ICDO3_MORPHOLOGY: dict[tuple[str, str | None], str] = {
     ("leiomyosarcoma", None): "8890",
@@ -168,7 +169,7 @@ written as text only."""
 def histology_morphology(histology: str, variant: str | None, *, metastatic: bool) -> Code | None:
     """ICD-O-3 morphology with behaviour /3 (primary) or /6 (metastatic site), when verified.
 
-    Only leiomyosarcoma NOS, epithelioid and myxoid leiomyosarcoma have verified codes (§3.1);
+    Only leiomyosarcoma NOS, epithelioid and myxoid leiomyosarcoma have verified codes;
     any other histology or variant gives None (text only).
     """
     key = (histology.strip().lower(), variant.strip().lower() if variant else None)
@@ -181,13 +182,13 @@ def histology_morphology(histology: str, variant: str | None, *, metastatic: boo
 
 
 def primary_site_topography(site: str, site_group: str) -> Code | None:
-    """ICD-O-3 topography of the primary's site when it is a verified one (§3.1)."""
+    """ICD-O-3 topography of the primary's site when it is a verified one."""
     if site_group == "extremity" and site.strip().lower() in LOWER_LIMB_SITES:
         return ICDO3_TOPOGRAPHY_LOWER_LIMB
     return None
 
 
-# --- ICD-10-CM (research note §3.2) ---------------------------------------------------------------
+# --- ICD-10-CM (docs/registry.md#clinical-codes-in-fhir-export) -----------------------------------
 
 ICD10CM_LIVER_METASTASIS = Code(ICD10CM, "C78.7")
 _ICD10CM_LOWER_LIMB = {"right": "C49.21", "left": "C49.22"}
@@ -195,13 +196,13 @@ _ICD10CM_LOWER_LIMB = {"right": "C49.21", "left": "C49.22"}
 
 def primary_disorder_code(site: str, site_group: str, laterality: str | None) -> Code | None:
     """ICD-10-CM C49.21 (right) / C49.22 (left) / C49.20 (unspecified) for a soft-tissue sarcoma
-    of the lower limb (§3.2: C49.2 itself is a non-billable header); None for other sites."""
+    of the lower limb (C49.2 itself is a non-billable header); None for other sites."""
     if primary_site_topography(site, site_group) is None:
         return None
     return Code(ICD10CM, _ICD10CM_LOWER_LIMB.get(laterality or "", "C49.20"))
 
 
-# --- UCUM units (research note §2.2: "keep UCUM units") -----------------------------------------
+# --- UCUM units (mCODE: "keep UCUM units") --------------------------------------------------------
 
 UCUM_UNITS: dict[str, str] = {
     "mg/dl": "mg/dL",

@@ -2,8 +2,8 @@
 
 The matrix is data (:data:`ACCESS_MATRIX`): for each role and action, the scope the role is
 granted — ``"own"`` (the user's own site only), ``"all"`` (every site) or nothing. Sites are
-REDCap's data access groups (registry-research §1.7): a site-bound user sees only their site's
-cases; the coordinating centre and the administrators stand outside the sites.
+REDCap's data access groups (docs/registry.md#sites-roles-and-access): a site-bound user sees only
+their site's cases; the coordinating centre and the administrators stand outside the sites.
 
 ===========  ====  =====  ====================  ===========  ============  ============  =====
 role         read  write  export de-identified  export full  manage users  manage sites  audit
@@ -15,7 +15,7 @@ coordinator  all   -      all                   -            -             -    
 admin        all   all    all                   all          all           all           all
 ===========  ====  =====  ====================  ===========  ============  ============  =====
 
-Decisions (following REDCap's export-right levels, registry-research §1.6):
+Decisions (following REDCap's export-right levels, docs/registry.md#sites-roles-and-access):
 
 - *Export* writes cases out of the registry (files, other systems) and is audited; *read* is
   looking at cases through a face. Viewers and editors enter and consult data but do not take it

@@ -16,7 +16,8 @@ taken as a time the patient was known alive.
 - ``efs_months`` and ``first_event``: to the first of recurrence and death after time zero
   (``"recurrence"`` when a recurrence is recorded on or before the death, ``"death"``), else
   censored at the last follow-up (``"censored"``) — the event-free survival of the cohort table
-  (``refs/cohort.csv``) and the competing-risks input (recurrence vs death without recurrence).
+  (``tests/analysis/data/cohort.csv``; docs/registry.md#storage) and the competing-risks input
+  (recurrence vs death without recurrence).
 - ``grade``: the FNCLCC grade computed from its components (as the assessment does), the grade
   stated in the case when the components do not decide it.
 """

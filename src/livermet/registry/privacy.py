@@ -16,7 +16,7 @@ Pseudonyms
     registry. A case given without a hospital number is pseudonymised by its case id, so that
     importing the same case file twice is still recognised as a duplicate.
 
-De-identified export and views (REDCap's "de-identified" export right, registry-research §1.6)
+De-identified export and views (as REDCap's "de-identified" export; docs/registry.md)
     - the case id is replaced by a stable keyed hash (``DEID-`` + 16 hex digits), the pseudonym
       is dropped;
     - every calendar date of a patient (every field of the case model typed as a date, wherever

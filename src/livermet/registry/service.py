@@ -94,7 +94,8 @@ COHORT_COLUMNS = (
     "stage",
     "synthetic",
 )
-"""Columns of :meth:`Registry.cohort_frame`: those of ``refs/cohort.csv`` (id, approach, timing,
+"""Columns of :meth:`Registry.cohort_frame`: those of the reference cohort
+(``tests/analysis/data/cohort.csv``; docs/registry.md#cohort-analyses) (id, approach, timing,
 age, grade, os_months, death, efs_months, first_event) plus site, sex, histology, stage and the
 synthetic flag."""
 

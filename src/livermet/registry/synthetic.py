@@ -4,7 +4,8 @@ Every synthetic case is flagged: its id starts ``SYN-`` and its ``source`` is ``
 registry stores the flag in its own column and leaves synthetic cases out of cohorts unless
 asked (``Registry.cohort_frame(only_synthetic=True)``). Nothing here is a clinical estimate.
 
-The distributions are set to resemble the registry's reference cohort (``refs/cohort.csv``:
+The distributions are set to resemble the registry's reference cohort
+(``tests/analysis/data/cohort.csv``, docs/registry.md#synthetic-cohort:
 300 patients; age 58 ± 12; open 72 %; metachronous 66 %; FNCLCC grade 1/2/3 16/38/46 %) and
 published series of liver resection for sarcoma metastases (leiomyosarcoma most often, primary
 in the retroperitoneum, uterus or extremity; median overall survival around 3 years, most
