@@ -2,9 +2,9 @@
 
 Every refit uses the model's own estimator, test and control, as metafor's ``leave1out``,
 ``cumul`` and ``influence.rma.uni`` do, and all refits are done at once by
-:func:`.batch.rma_batch` (which replays metafor's Fisher scoring exactly, early stopping
-included). Two cases are refitted one by one instead: a fixed tau², and Paule-Mandel with a
-loose root-finding tolerance (metafor's ``uniroot`` stop is reproduced only by the single fit).
+:func:`.batch.rma_batch` (the same kernel as :func:`.rma.rma`, so it replays metafor's Fisher
+scoring and ``uniroot`` iterations exactly, early stopping included). A fixed tau² is refitted
+one by one instead.
 
 Influence measures (Viechtbauer & Cheung 2010), with ``(-i)`` the fit without study i and
 ``s²_(-i)`` its Knapp-Hartung factor (1 for z tests):
@@ -111,7 +111,7 @@ def hatvalues(fit: RMAResult) -> FloatArray:
 
 def _needs_loop(fit: RMAResult) -> bool:
     """Refit one by one when batch fits would not reproduce the single fits exactly."""
-    return fit.tau2_fixed or (fit.method == "PM" and fit.control.tol > 1e-10)
+    return fit.tau2_fixed
 
 
 def refits(fit: RMAResult, masks: BoolArray) -> BatchResult:

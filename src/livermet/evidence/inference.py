@@ -15,6 +15,9 @@ References
 Hartung, J. & Knapp, G. (2001). A refined method for the meta-analysis of controlled clinical
 trials with binary outcome. *Stat. Med.* 20, 3875-3889. Sidik, K. & Jonkman, J. N. (2002). A
 simple confidence interval for meta-analysis. *Stat. Med.* 21, 3153-3159. metafor ``?rma.uni``.
+
+The tests are written once in :func:`.kernel.fixed_effects` (vectorised over many fits);
+:func:`fixed_effects` is its one-fit case plus the omnibus test of the coefficients ``btt``.
 """
 
 from __future__ import annotations
@@ -25,10 +28,12 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
-from .estimators import inv_xwx
+from . import kernel
+from .kernel import critical_value
 
 FloatArray = npt.NDArray[np.float64]
 TESTS = ("z", "t", "knha", "adhoc")
+__all__ = ["TESTS", "Coefficients", "critical_value", "fixed_effects"]
 
 
 @dataclass(frozen=True)
@@ -50,13 +55,18 @@ class Coefficients:
     crit: float
 
 
-def critical_value(test: str, level: float, ddf: int | None) -> float:
-    """Two-sided critical value: normal for ``"z"``, t_{ddf} otherwise."""
-    if test == "z" or ddf is None:
-        return float(stats.norm.isf((1 - level) / 2))
-    if ddf <= 0:
-        return float("nan")
-    return float(stats.t.isf((1 - level) / 2, ddf))
+def _omnibus(
+    beta: FloatArray, vb: FloatArray, btt: list[int], ddf: int | None
+) -> tuple[float, float]:
+    """``QM = b' V^-1 b`` over ``btt`` (chi²_m), or ``QM/m`` with F(m, ddf) for t-type tests."""
+    m = len(btt)
+    try:
+        qm = float(beta[btt] @ np.linalg.solve(vb[np.ix_(btt, btt)], beta[btt]))
+    except np.linalg.LinAlgError:
+        qm = float("nan")
+    if ddf is None:
+        return qm, float(stats.chi2.sf(qm, m))
+    return qm / m, float(stats.f.sf(qm / m, m, ddf)) if ddf > 0 else float("nan")
 
 
 def fixed_effects(
@@ -70,46 +80,21 @@ def fixed_effects(
 ) -> Coefficients:
     """Weighted least-squares estimates at ``tau²`` with the chosen test (see module docstring)."""
     k, p = X.shape
-    w = 1.0 / (vi + tau2)
-    vb = inv_xwx(X, w)
-    beta = vb @ ((X * w[:, None]).T @ yi)
-    s2w = 1.0
-    if test in ("knha", "adhoc"):
-        rss = float(np.sum(w * (yi - X @ beta) ** 2))
-        s2w = 0.0 if rss <= np.finfo(float).eps else rss / (k - p)
-        if test == "adhoc":
-            s2w = max(1.0, s2w)
-        vb = s2w * vb
-    se = np.sqrt(np.diag(vb))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zval = beta / se
+    fe = kernel.fixed_effects(kernel.design(yi, vi, X=X), np.array([float(tau2)]), test, level)
     ddf = None if test == "z" else k - p
-    m = len(btt)
-    sub = vb[np.ix_(btt, btt)]
-    try:
-        qm = float(beta[btt] @ np.linalg.solve(sub, beta[btt]))
-    except np.linalg.LinAlgError:
-        qm = float("nan")
-    if ddf is None:
-        pval = 2 * stats.norm.sf(np.abs(zval))
-        qm_p = float(stats.chi2.sf(qm, m))
-    else:
-        qm = qm / m
-        pval = 2 * stats.t.sf(np.abs(zval), ddf) if ddf > 0 else np.full(p, np.nan)
-        qm_p = float(stats.f.sf(qm, m, ddf)) if ddf > 0 else float("nan")
-    crit = critical_value(test, level, ddf)
+    qm, qm_p = _omnibus(fe.beta[0], fe.vb[0], btt, ddf)
     return Coefficients(
-        beta=beta,
-        vb=vb,
-        se=se,
-        zval=zval,
-        pval=np.asarray(pval, float),
-        ci_lb=beta - crit * se,
-        ci_ub=beta + crit * se,
-        s2w=s2w,
+        beta=fe.beta[0],
+        vb=fe.vb[0],
+        se=fe.se[0],
+        zval=fe.zval[0],
+        pval=fe.pval[0],
+        ci_lb=fe.ci_lb[0],
+        ci_ub=fe.ci_ub[0],
+        s2w=float(fe.s2w[0]),
         ddf=ddf,
         qm=qm,
         qm_p=qm_p,
-        qm_df=(m, ddf),
-        crit=crit,
+        qm_df=(len(btt), ddf),
+        crit=float(fe.crit[0]),
     )

@@ -35,11 +35,11 @@ from scipy import stats
 
 from livermet.errors import InputError
 
+from . import kernel
 from .control import Control, resolve_control
 from .design import as_mods, as_vector, drop_missing, model_matrix
 from .escalc import EscalcResult
-from .estimators import Tau2Estimate, canonical_method, estimate_tau2, p_matrix
-from .heterogeneity import i2_h2, typical_variance
+from .estimators import Tau2Estimate, canonical_method, estimate_tau2
 from .inference import TESTS, Coefficients, critical_value, fixed_effects
 from .transforms import Transform, resolve_transform
 from .zeroin import R_UNIROOT_TOL
@@ -482,18 +482,14 @@ def heterogeneity(
     yi: FloatArray, vi: FloatArray, X: FloatArray, tau2: float, is_ee: bool
 ) -> tuple[float, float, float, float, float]:
     """``(QE, QE p-value, I², H², vt)`` as metafor (see module docstring)."""
-    k, p = X.shape
-    if np.any(vi <= 0):
-        return (math.nan,) * 5
-    if k <= p:
-        return 0.0, 1.0, 0.0, 1.0, 0.0
-    ymc = yi - yi.mean()
-    P = p_matrix(X, 1.0 / vi)
-    qe = max(0.0, float(ymc @ P @ ymc))
-    qe_p = float(stats.chi2.sf(qe, k - p))
-    vt = typical_variance(k - p, float(np.trace(P)))
-    i2, h2 = i2_h2(qe, k - p, tau2, vt, equal_effects=is_ee)
-    return qe, qe_p, i2, h2, vt
+    het = kernel.heterogeneity(kernel.design(yi, vi, X=X), np.array([float(tau2)]), is_ee)
+    return (
+        float(het.qe[0]),
+        float(het.qe_p[0]),
+        float(het.i2[0]),
+        float(het.h2[0]),
+        float(het.vt[0]),
+    )
 
 
 def _r2_equal_effects(
