@@ -38,11 +38,12 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, String, Table, Text, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from livermet.errors import InputError
@@ -56,6 +57,10 @@ _HEAD_ID = 1
 _INSERT_CHUNK = 1000
 _COLUMNS = ("seq", "at", "actor", "action", "entity", "entity_id", "site", "before", "after")
 """The hashed content of a record (with ``prev_hash``)."""
+_ROW_COLUMNS = (*_COLUMNS, "prev_hash", "hash")
+COPY_MIN_ROWS = 100
+"""A flush of at least this many records (the bulk import's) is written by :func:`insert_rows`;
+smaller flushes (every ordinary write) keep SQLAlchemy's ``INSERT``."""
 
 
 def canonical_json(value: Any) -> str:
@@ -109,6 +114,27 @@ class AuditWriter:
         after: Any = None,
     ) -> None:
         """Buffer one record (``before``/``after``: JSON-ready values or None)."""
+        self.append_json(
+            action,
+            entity,
+            entity_id,
+            site=site,
+            before=None if before is None else canonical_json(before),
+            after=None if after is None else canonical_json(after),
+        )
+
+    def append_json(
+        self,
+        action: str,
+        entity: str,
+        entity_id: str,
+        *,
+        site: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
+    ) -> None:
+        """:meth:`append` with ``before``/``after`` already encoded by :func:`canonical_json`
+        (the bulk import encodes each document once, for the record and for PostgreSQL)."""
         self._seq += 1
         row: dict[str, Any] = {
             "seq": self._seq,
@@ -118,11 +144,13 @@ class AuditWriter:
             "entity": entity,
             "entity_id": entity_id,
             "site": site,
-            "before": None if before is None else canonical_json(before),
-            "after": None if after is None else canonical_json(after),
+            "before": before,
+            "after": after,
         }
+        # the content is the row so far: exactly the keys of _COLUMNS
+        row["hash"] = record_hash(self._hash, row)
         row["prev_hash"] = self._hash
-        row["hash"] = self._hash = record_hash(self._hash, _content(row))
+        self._hash = row["hash"]
         self._pending.append(row)
         if len(self._pending) >= _INSERT_CHUNK:
             self.flush()
@@ -130,13 +158,106 @@ class AuditWriter:
     def flush(self) -> None:
         if not self._pending:
             return
-        self._session.execute(insert(AuditRow), self._pending)
+        if len(self._pending) >= COPY_MIN_ROWS:
+            insert_rows(
+                self._session.connection(),
+                AuditRow.metadata.tables[AuditRow.__tablename__],
+                _ROW_COLUMNS,
+                [tuple(row[name] for name in _ROW_COLUMNS) for row in self._pending],
+            )
+        else:
+            self._session.execute(insert(AuditRow), self._pending)
         self._session.execute(
             update(AuditHeadRow)
             .where(AuditHeadRow.id == _HEAD_ID)
             .values(seq=self._seq, hash=self._hash)
         )
         self._pending = []
+
+
+def insert_rows(
+    connection: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+) -> None:
+    """Insert many rows (values in the order of ``columns``) in the connection's transaction.
+
+    PostgreSQL: one ``COPY`` (:func:`copy_rows`; a JSON column takes its JSON text). SQLite: one
+    ``executemany`` of the sqlite3 driver, each value passed through its column's SQLAlchemy
+    bind processor first (dates, JSON documents), as SQLAlchemy's ``INSERT`` would, without its
+    per-row statement bookkeeping. A text holding a NUL character is refused as every other
+    statement refuses it (``livermet.registry.db``).
+    """
+    if not rows:
+        return
+    dialect = connection.dialect
+    if dialect.name == "postgresql":
+        copy_rows(connection, table.name, columns, rows)
+        return
+    if dialect.name != "sqlite":
+        connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
+        return
+    convert = [
+        (i, processor)
+        for i, name in enumerate(columns)
+        if (processor := table.c[name].type.bind_processor(dialect)) is not None
+    ]
+    if convert:
+        converted: list[tuple[Any, ...]] = []
+        for row in rows:
+            values = list(row)
+            for i, processor in convert:
+                values[i] = processor(values[i])
+            converted.append(tuple(values))
+        rows = converted
+    for i, name in enumerate(columns):
+        if isinstance(table.c[name].type, (String, Text)):
+            texts = [row[i] for row in rows if isinstance(row[i], str)]
+            if "\x00" in "".join(texts):
+                raise InputError("contains a NUL character (\\x00), which cannot be stored", name)
+    names = ", ".join(f'"{name}"' for name in columns)
+    statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})'
+    import sqlite3
+
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, sqlite3.Connection)
+    cursor = raw.cursor()
+    try:
+        cursor.executemany(statement, rows)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(statement, None, exc, sqlite3.Error) from exc
+    finally:
+        cursor.close()
+
+
+def copy_rows(
+    connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Write ``rows`` (values in the order of ``columns``) into ``table`` with PostgreSQL's
+    ``COPY ... FROM STDIN``, in the connection's open transaction (psycopg 3).
+
+    A failure aborts the transaction, as a failed ``INSERT`` would. A text holding a NUL
+    character is refused with the same ``InputError`` as every other statement
+    (``livermet.registry.db``): ``COPY`` does not pass through SQLAlchemy's statement events.
+    Other database errors are raised as SQLAlchemy's (``IntegrityError``, ...).
+    """
+    import psycopg  # only PostgreSQL registries come here
+
+    names = ", ".join(f'"{name}"' for name in columns)
+    statement = f'COPY "{table}" ({names}) FROM STDIN'
+    raw = connection.connection.driver_connection
+    assert isinstance(raw, psycopg.Connection)
+    last: Sequence[Any] = ()
+    try:
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for last in rows:
+                copy.write_row(last)
+    except psycopg.Error as exc:
+        if isinstance(exc, psycopg.DataError):  # psycopg refuses NUL before sending the row
+            for name, value in zip(columns, last, strict=False):
+                if isinstance(value, str) and "\x00" in value:
+                    raise InputError(
+                        "contains a NUL character (\\x00), which cannot be stored", name
+                    ) from None
+        raise DBAPIError.instance(statement, None, exc, psycopg.Error) from exc
 
 
 _ANCHOR = re.compile(r"^\s*(?:(\d+)\s*[: ]\s*)?([0-9a-fA-F]{64})\s*$")
