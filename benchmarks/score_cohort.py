@@ -3,11 +3,15 @@
 Usage::
 
     .venv/bin/python benchmarks/score_cohort.py              # 1,000,000 patients, loop on 10,000
-    .venv/bin/python benchmarks/score_cohort.py --n 100000 --loop-n 2000 --seed 7
+    .venv/bin/python benchmarks/score_cohort.py --n 100000 --loop-n 2000 --seed 7 --repeat 5
 
 The cohort is seeded and synthetic (no real patients): plausible distributions of every input of
-``livermet.clinical.batch.BATCH_COLUMNS``, with about 5 % of each column unknown. The loop is
+``livermet.clinical.batch.BATCH_COLUMNS``, with about 5 % of each column unknown; flags and labels
+are object columns with None, as a CSV with blanks gives them. The batch is timed ``--repeat``
+times and the fastest run is reported (a busy machine only ever slows a run down). The loop is
 timed on the first ``--loop-n`` patients and extrapolated; the two results must agree on them.
+Goal: 1,000,000 patients per second for the batch. The exit status is 1 when the goal is missed
+or batch and loop disagree.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from livermet.clinical.batch import (
 )
 
 MISSING_FRACTION = 0.05
+GOAL_PATIENTS_PER_S = 1_000_000
 
 PROCEDURES = (
     "wedge resection",
@@ -147,15 +152,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1_000_000, help="cohort size (batch)")
     parser.add_argument("--loop-n", type=int, default=10_000, help="subsample for the loop")
     parser.add_argument("--seed", type=int, default=20240501)
+    parser.add_argument("--repeat", type=int, default=3, help="batch runs; the fastest counts")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
     cohort = synthetic_cohort(args.n, args.seed)
     t_build = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    scored = score_cohort(cohort)
-    t_batch = time.perf_counter() - t0
+    batch_times = []
+    for _ in range(max(args.repeat, 1)):
+        t0 = time.perf_counter()
+        scored = score_cohort(cohort)
+        batch_times.append(time.perf_counter() - t0)
+    t_batch = min(batch_times)
 
     loop_n = min(args.loop_n, args.n)
     sample = cohort.iloc[:loop_n]
@@ -172,21 +181,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"cohort of {args.n:,} built in {t_build:.1f} s; {len(result_columns)} result columns "
         f"from {len(scored.attrs['scores_computed'])} scores"
     )
+    goal_seconds = args.n / GOAL_PATIENTS_PER_S
+    batch_label = f"batch (score_cohort), best of {len(batch_times)}"
     _table(
         [
-            ("batch (score_cohort)", f"{args.n:,}", f"{t_batch:.2f}", _rate(args.n, t_batch)),
+            (batch_label, f"{args.n:,}", f"{t_batch:.2f}", _rate(args.n, t_batch)),
             ("loop (score_cohort_loop)", f"{loop_n:,}", f"{t_loop:.2f}", _rate(loop_n, t_loop)),
             ("loop, extrapolated", f"{args.n:,}", f"{loop_full:.0f}", _rate(loop_n, t_loop)),
+            ("goal (batch)", f"{args.n:,}", f"{goal_seconds:.2f}", f"{GOAL_PATIENTS_PER_S:,}"),
         ]
     )
+    print(f"batch runs: {', '.join(f'{t:.2f}' for t in batch_times)} s")
     print(f"speed-up batch / loop: {loop_full / t_batch:,.0f}x")
+    met = args.n / t_batch >= GOAL_PATIENTS_PER_S
+    print(
+        f"goal {GOAL_PATIENTS_PER_S:,} patients/s: {'met' if met else 'MISSED'} "
+        f"({args.n / t_batch / GOAL_PATIENTS_PER_S:.0%} of the goal)"
+    )
     if mismatched:
         print(f"DISAGREEMENT on {loop_n:,} patients: {', '.join(mismatched)}")
         return 1
     print(
         f"batch and loop agree on all {len(result_columns)} result columns of {loop_n:,} patients"
     )
-    return 0
+    return 0 if met else 1
 
 
 if __name__ == "__main__":

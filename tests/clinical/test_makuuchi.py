@@ -192,15 +192,29 @@ bilis = st.floats(0.1, 50.0)
 icgs = st.floats(0.0, 100.0)
 
 
-@given(asc_labels, bilis, bilis, icgs, icgs)
-def test_worse_labs_never_allow_more(asc: str, b1: float, b2: float, i1: float, i2: float) -> None:
-    better = makuuchi_max_extent(
-        ascites=asc, bilirubin_mg_dl=min(b1, b2), icg_r15_percent=min(i1, i2)
-    )
-    worse = makuuchi_max_extent(
-        ascites=asc, bilirubin_mg_dl=max(b1, b2), icg_r15_percent=max(i1, i2)
-    )
+@given(asc_labels, bilis, icgs, icgs)
+def test_worse_icg_never_allows_more(asc: str, bili: float, i1: float, i2: float) -> None:
+    better = makuuchi_max_extent(ascites=asc, bilirubin_mg_dl=bili, icg_r15_percent=min(i1, i2))
+    worse = makuuchi_max_extent(ascites=asc, bilirubin_mg_dl=bili, icg_r15_percent=max(i1, i2))
     assert worse.max_extent <= better.max_extent
+
+
+@given(asc_labels, bilis, bilis, st.floats(0.0, 39.9))
+def test_worse_bilirubin_never_allows_more_below_icg_40(
+    asc: str, b1: float, b2: float, icg: float
+) -> None:
+    better = makuuchi_max_extent(ascites=asc, bilirubin_mg_dl=min(b1, b2), icg_r15_percent=icg)
+    worse = makuuchi_max_extent(ascites=asc, bilirubin_mg_dl=max(b1, b2), icg_r15_percent=icg)
+    assert worse.max_extent <= better.max_extent
+
+
+def test_the_tree_reads_icg_only_when_bilirubin_is_normal() -> None:
+    # Makuuchi's tree: ICG-R15 decides only with a normal bilirubin; a bilirubin of 1.1-1.5 mg/dL
+    # allows a limited resection whatever the ICG-R15. So the tree is not monotone across the two
+    # branches: bilirubin 1.0 with ICG-R15 40 % allows less (enucleation) than bilirubin 1.5.
+    normal = makuuchi_max_extent(ascites="none", bilirubin_mg_dl=1.0, icg_r15_percent=40.0)
+    raised = makuuchi_max_extent(ascites="none", bilirubin_mg_dl=1.5, icg_r15_percent=40.0)
+    assert normal.max_extent < raised.max_extent
 
 
 @given(

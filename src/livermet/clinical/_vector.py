@@ -60,18 +60,96 @@ def as_label_array(value: Any, field: str, allowed: Sequence[str]) -> npt.NDArra
         return np.array(value, dtype=object)
     arr = np.asarray(value, dtype=object)
     flat = arr.ravel()
-    # Vectorised: a cohort's label column is checked without a Python loop over patients.
+    # Vectorised: a cohort's label column has few distinct values; they are checked, not the
+    # patients. Distinct values keep the order of first appearance, so the value named in the
+    # error is the first bad one of the column, as an element-by-element check would name.
     import pandas as pd  # here, not at the top: one patient's labels never load pandas
 
-    unknown = pd.isna(flat)
-    known = flat[~unknown]
+    distinct = distinct_values(flat)
+    candidates = flat if distinct is None else distinct  # unhashable: element by element
+    unknown = pd.isna(candidates)
+    known = candidates[~unknown]
     bad = ~np.isin(known, np.asarray(list(allowed), dtype=object))
     if bad.any():
         item = known[bad][0]
         raise InputError(f"expected one of {', '.join(allowed)}; got {item!r}", field)
     out = flat.copy()
-    out[unknown] = None
+    if distinct is None or any(v is not None for v in distinct[unknown]):
+        out[pd.isna(flat)] = None  # NaN, pd.NA -> None (a column whose unknowns are None: no pass)
     return out.reshape(arr.shape)
+
+
+def label_codes(value: Any, field: str, allowed: Sequence[str]) -> npt.NDArray[np.intp]:
+    """Labels as codes: the index of each label in ``allowed``, -1 for unknown (None, NaN).
+
+    Same accepted labels and errors as :func:`as_label_array`; for a cohort, one hash pass in C
+    and a look-up (per distinct value), instead of one comparison pass per allowed label.
+    """
+    if value is None or isinstance(value, str):  # one patient
+        as_label_array(value, field, allowed)  # the check and its error
+        return np.array(-1 if value is None else list(allowed).index(value), dtype=np.intp)
+    arr = np.asarray(value, dtype=object)
+    try:
+        codes, distinct = factorize(arr.ravel())
+    except TypeError:  # an unhashable value: element by element, as as_label_array checks
+        labels = as_label_array(arr, field, allowed)
+        out = np.full(labels.shape, -1, dtype=np.intp)
+        for index, label in enumerate(allowed):
+            out[labels == label] = index
+        return out
+    allowed_array = np.asarray(list(allowed), dtype=object)
+    bad = ~np.isin(distinct, allowed_array)
+    if bad.any():  # distinct values in order of first appearance: the column's first bad one
+        item = distinct[bad][0]
+        raise InputError(f"expected one of {', '.join(allowed)}; got {item!r}", field)
+    table = np.array([*(int(np.argmax(allowed_array == v)) for v in distinct), -1], np.intp)
+    return lookup(table, codes).reshape(arr.shape)  # code -1 (unknown) -> the last entry, -1
+
+
+def tri_state(condition: npt.ArrayLike, unknown: npt.ArrayLike) -> npt.NDArray[np.object_]:
+    """Object array of True / False from ``condition``, None where ``unknown``."""
+    return lookup(_TRI_STATE, np.where(unknown, 2, condition))
+
+
+_TRI_STATE = np.array([False, True, None], dtype=object)
+
+
+def distinct_values(flat: npt.NDArray[np.object_]) -> npt.NDArray[np.object_] | None:
+    """Distinct values of a 1-d object array in order of first appearance; None if unhashable.
+
+    One hash pass in C (pandas), so the Python work that follows is per distinct value, not per
+    patient. Values equal to each other (``1``, ``1.0``, ``True``) count once, as the first of
+    them. Unknowns (None, NaN, pd.NA) are kept, each kind once.
+    """
+    import pandas as pd  # array paths only
+
+    try:
+        return np.asarray(pd.unique(flat), dtype=object)
+    except TypeError:  # e.g. a list inside the array
+        return None
+
+
+def factorize(
+    flat: npt.NDArray[np.object_],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """Integer codes and distinct values of a 1-d object array, ``flat[i] == distinct[codes[i]]``.
+
+    Code -1 marks an unknown (None, NaN, pd.NA). Distinct values are in order of first appearance;
+    values equal to each other (``1``, ``1.0``, ``True``) count once. One hash pass in C, so a
+    cohort column is then handled per distinct value. Raises TypeError for an unhashable value.
+    """
+    import pandas as pd  # array paths only
+
+    codes, distinct = pd.factorize(flat)
+    return np.asarray(codes, dtype=np.intp), np.asarray(distinct, dtype=object)
+
+
+def lookup(table: npt.NDArray[Any], codes: npt.ArrayLike) -> npt.NDArray[Any]:
+    """``table[codes]`` keeping the shape of ``codes``, 0-d included: a look-up table (labels,
+    results) applied to a cohort's integer codes in one step."""
+    index = np.asarray(codes)
+    out: npt.NDArray[Any] = table[index.ravel()]
+    return out if index.ndim == 1 else out.reshape(index.shape)  # 1-d: the array itself
 
 
 def check_range(
@@ -85,6 +163,12 @@ def check_range(
     high_inclusive: bool = True,
 ) -> None:
     """Raise InputError if a known (non-NaN) value lies outside [low, high] (or open ends)."""
+    if values.size:  # a cohort: two reductions (NaN ignored) settle the common case, all valid
+        lowest, highest = np.fmin.reduce(values, axis=None), np.fmax.reduce(values, axis=None)
+        low_ok = lowest >= low if low_inclusive else lowest > low
+        high_ok = highest <= high if high_inclusive else highest < high
+        if np.isnan(lowest) or (low_ok and high_ok):  # all unknown, or all within the range
+            return
     known = values.reshape(1) if values.ndim == 0 else values
     known = known[~np.isnan(known)]
     if known.size == 0:
@@ -106,9 +190,10 @@ def first_not_in(values: FloatArray, allowed: tuple[float, ...]) -> float | None
     if values.ndim == 0:  # one patient: no set machinery
         value = float(values)
         return None if np.isnan(value) or value in allowed else value
-    known = values[~np.isnan(values)]
-    bad = known[~np.isin(known, allowed)]
-    return float(bad[0]) if bad.size else None
+    bad = ~np.isnan(values)
+    for value in allowed:  # few allowed values: boolean algebra, no sort
+        bad &= values != value
+    return float(values[bad][0]) if bad.any() else None
 
 
 def scalar_or_array(values: Any, scalar: bool) -> Any:

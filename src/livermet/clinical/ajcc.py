@@ -33,8 +33,9 @@ from livermet.clinical._vector import (
     check_range,
     first_not_in,
     is_scalar,
+    label_codes,
+    lookup,
     scalar_or_array,
-    select,
 )
 from livermet.errors import InputError
 
@@ -56,8 +57,6 @@ N_CATEGORIES = ("N0", "N1", "NX")
 M_CATEGORIES = ("M0", "M1")
 
 GRADE_LABELS = ("G1", "G2", "G3", "GX")
-
-_NONE = np.array(None, dtype=object)
 
 STAGE_TABLE: dict[tuple[str, str], str] = {
     ("T1", "low"): "IA",
@@ -110,11 +109,18 @@ class Ajcc8Result:
     stage: Any
 
 
-def _t_category_array(size_cm: FloatArray) -> ObjectArray:
+_T_LABELS = np.array([*T_CATEGORIES, None], dtype=object)
+"""T label by T code: 0-3 = T1-T4, 4 = size unknown."""
+
+
+def _t_codes(size_cm: FloatArray) -> npt.NDArray[np.intp]:
     check_range(size_cm, "size_cm", *SIZE_RANGE_CM, "cm", low_inclusive=False)
-    index = np.digitize(size_cm, T_UPPER_BOUNDS_CM, right=True)
-    labels = np.array(T_CATEGORIES, dtype=object)[np.minimum(index, 3)]
-    return np.where(np.isnan(size_cm), _NONE, labels)
+    index = np.minimum(np.digitize(size_cm, T_UPPER_BOUNDS_CM, right=True), 3)
+    return np.where(np.isnan(size_cm), 4, index)
+
+
+def _t_category_array(size_cm: FloatArray) -> ObjectArray:
+    return lookup(_T_LABELS, _t_codes(size_cm))
 
 
 def ajcc8_t_category(size_cm: Any) -> Any:
@@ -134,20 +140,31 @@ def ajcc8_t_category(size_cm: Any) -> Any:
     return scalar_or_array(labels, is_scalar(size_cm))
 
 
-def _grade_labels(grade: Any) -> ObjectArray:
-    """Grade 1/2/3 (or "G1".."G3"/"GX"), None/NaN = unknown -> labels "G1".."GX"."""
-    raw = np.asarray(grade, dtype=object)
-    if raw.dtype == object and any(isinstance(v, str) for v in raw.ravel()):
+_N_LABELS = np.array([*N_CATEGORIES, "NX"], dtype=object)
+"""N label by N code; the last entry (code -1, not stated) is NX."""
+
+_M_LABELS = np.array([*M_CATEGORIES, None], dtype=object)
+"""M label by M code; the last entry (code -1) is None, unknown."""
+
+_GRADES = np.array(GRADE_LABELS, dtype=object)
+"""Grade label by grade code: 0-3 = G1, G2, G3, GX (unknown)."""
+
+
+def _grade_codes(grade: Any) -> npt.NDArray[np.intp]:
+    """Grade 1/2/3 (or "G1".."G3"/"GX"), None/NaN = unknown -> grade codes (see ``_GRADES``)."""
+    numbers = isinstance(grade, np.ndarray) and grade.dtype.kind in "fiub"  # a cohort's column
+    raw = None if numbers else np.asarray(grade, dtype=object)
+    if raw is not None and any(isinstance(v, str) for v in raw.ravel()):
         labels = as_label_array(raw, "grade", GRADE_LABELS)
-        return np.where(labels == None, "GX", labels)  # noqa: E711 (elementwise)
+        codes = np.full(labels.shape, 3, dtype=np.intp)  # GX, also for None
+        for code, label in enumerate(GRADE_LABELS[:3]):
+            codes[labels == label] = code
+        return codes
     numeric = as_float_array(grade, "grade")
     bad = first_not_in(numeric, (1.0, 2.0, 3.0))
     if bad is not None:
         raise InputError(f"grade {bad:g} is not one of 1, 2, 3 (FNCLCC)", "grade")
-    out = np.full(numeric.shape, "GX", dtype=object)
-    for value, label in ((1.0, "G1"), (2.0, "G2"), (3.0, "G3")):
-        out[numeric == value] = label
-    return out
+    return np.where(np.isnan(numeric), 3.0, numeric - 1.0).astype(np.intp)
 
 
 def ajcc8_stage(
@@ -187,38 +204,37 @@ def ajcc8_stage(
     if site not in SITES:
         raise InputError(f"expected one of {', '.join(SITES)}; got {site!r}", "site")
     scalar = is_scalar(size_cm, n, m, grade)
-    t_labels = _t_category_array(as_float_array(size_cm, "size_cm"))
-    n_labels = as_label_array(n, "n", N_CATEGORIES)
-    n_labels = np.where(n_labels == None, "NX", n_labels)  # noqa: E711 (elementwise)
-    m_labels = as_label_array(m, "m", M_CATEGORIES)
-    g_labels = _grade_labels(grade)
-    t_labels, n_labels, m_labels, g_labels = np.broadcast_arrays(
-        t_labels, n_labels, m_labels, g_labels
-    )
+    t_codes = _t_codes(as_float_array(size_cm, "size_cm"))
+    n_codes = label_codes(n, "n", N_CATEGORIES)  # index in N_CATEGORIES, -1 unknown (= NX)
+    m_codes = label_codes(m, "m", M_CATEGORIES)  # index in M_CATEGORIES, -1 unknown
+    g_codes = _grade_codes(grade)
+    t_codes, n_codes, m_codes, g_codes = np.broadcast_arrays(t_codes, n_codes, m_codes, g_codes)
 
-    grade_group = np.where(np.isin(g_labels, ("G1", "GX")), "low", "high")
-    local_stage = np.full(t_labels.shape, None, dtype=object)
-    for (t_cat, group), group_stage in STAGE_TABLE.items():
-        local_stage[(t_labels == t_cat) & (grade_group == group)] = group_stage
-
+    # Stage code, then one look-up: 0-9 the N0/NX M0 table by 2 x T code + grade group (low = G1
+    # or GX, high = G2 or G3; T unknown -> 8-9, undetermined), 10 stage IV, 11 N1 M0, 12 M unknown.
     n1_stage = N1_M0_STAGE[site]
-    distant = m_labels == "M1"
-    if n1_stage == "IV":  # N1 is stage IV whatever M is
-        distant = distant | (n_labels == "N1")
-    nodal = (m_labels == "M0") & (n_labels == "N1")
-    local = (m_labels == "M0") & np.isin(n_labels, ("N0", "NX"))
-    stage = select(
-        [distant, nodal, local],
-        [np.array("IV", dtype=object), np.array(n1_stage, dtype=object), local_stage],
-        _NONE,
+    stages = np.array(
+        [
+            *(STAGE_TABLE[t, group] for t in T_CATEGORIES for group in ("low", "high")),
+            *(None, None, "IV", n1_stage, None),
+        ],
+        dtype=object,
     )
+    n1 = n_codes == N_CATEGORIES.index("N1")
+    m0 = m_codes == M_CATEGORIES.index("M0")
+    distant = m_codes == M_CATEGORIES.index("M1")
+    if n1_stage == "IV":  # N1 is stage IV whatever M is
+        distant = distant | n1
+    high_grade = (g_codes == 1) | (g_codes == 2)
+    local = 2 * t_codes + high_grade  # N0 or NX (None is NX): every N but N1
+    stage = lookup(stages, np.where(distant, 10, np.where(m0, np.where(n1, 11, local), 12)))
 
     return Ajcc8Result(
-        t=scalar_or_array(t_labels, scalar),
-        n=scalar_or_array(n_labels, scalar),
-        m=scalar_or_array(m_labels, scalar),
-        grade=scalar_or_array(g_labels, scalar),
-        stage=scalar_or_array(np.asarray(stage, dtype=object), scalar),
+        t=scalar_or_array(lookup(_T_LABELS, t_codes), scalar),
+        n=scalar_or_array(lookup(_N_LABELS, n_codes), scalar),
+        m=scalar_or_array(lookup(_M_LABELS, m_codes), scalar),
+        grade=scalar_or_array(lookup(_GRADES, g_codes), scalar),
+        stage=scalar_or_array(stage, scalar),
     )
 
 

@@ -38,7 +38,7 @@ but not for ALBI, 1-850 µmol/L); the input columns of the result are always the
 
 from __future__ import annotations
 
-import warnings
+import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -62,6 +62,7 @@ from livermet.clinical import (
     textbook_outcome,
     volumetry,
 )
+from livermet.clinical._vector import distinct_values
 from livermet.clinical.units import QUANTITIES
 from livermet.errors import InputError
 
@@ -82,7 +83,7 @@ class _Column:
 
 
 _COLUMNS: dict[str, _Column] = {
-    # FNCLCC grade and AJCC 8 stage (clinical-scores.md §1-2)
+    # FNCLCC grade and AJCC 8 stage (docs/clinical.md#fnclcc-grade, #ajcc-8-staging)
     "mitoses_per_10hpf": _Column("number", "mitoses per 10 HPF, 0-500"),
     "necrosis_percent": _Column("number", "tumour necrosis, % of the tumour, 0-100"),
     "differentiation_score": _Column("number", "FNCLCC differentiation score 1, 2 or 3"),
@@ -92,7 +93,7 @@ _COLUMNS: dict[str, _Column] = {
     "grade": _Column(
         "number", "reported FNCLCC grade 1-3 for AJCC; where unknown, fnclcc_grade is used"
     ),
-    # Child-Pugh, ALBI, MELD (§3-5)
+    # Child-Pugh, ALBI, MELD (docs/clinical.md#child-pugh, #albi-and-malbi, #meld)
     "bilirubin_mg_dl": _Column("number", "total bilirubin, mg/dL"),
     "albumin_g_dl": _Column("number", "serum albumin, g/dL"),
     "inr": _Column("number", "INR"),
@@ -102,14 +103,14 @@ _COLUMNS: dict[str, _Column] = {
     "sodium_mmol_l": _Column("number", "serum sodium, mmol/L"),
     "dialysis": _Column("flag", ">= 2 dialyses or >= 24 h CVVHD in the past 7 days (True/False)"),
     "female": _Column("flag", "sex is female (True/False), for MELD 3.0"),
-    # ICG, GSA, Makuuchi (§6-8)
+    # ICG, GSA, Makuuchi (docs/clinical.md#makuuchi-criteria, #icg-clearance, #gsa-scintigraphy)
     "icg_r15_percent": _Column("number", "ICG retention at 15 min, %"),
     "hh15": _Column("number", "99mTc-GSA HH15 ratio, (0, 1)"),
     "lhl15": _Column("number", "99mTc-GSA LHL15 ratio, (0, 1)"),
     "ascites_control": _Column(
         "label", 'Makuuchi ascites: "none", "controlled" (diuretics), "uncontrollable"'
     ),
-    # Volumetry (§9)
+    # Volumetry (docs/clinical.md#volumetry)
     "height_cm": _Column("number", "height, cm, 100-230"),
     "weight_kg": _Column("number", "weight, kg, 25-250"),
     "flr_ml": _Column("number", "future liver remnant volume (CT), mL"),
@@ -120,11 +121,12 @@ _COLUMNS: dict[str, _Column] = {
         'liver for the minimum FLR: "normal", "chemotherapy", "steatosis", "cholestasis", '
         '"cirrhosis", "fibrosis"',
     ),
-    # Difficulty (§11)
+    # Difficulty (docs/clinical.md#laparoscopic-difficulty)
     "procedure": _Column(
         "label", 'planned/performed liver resection, e.g. "right posterior sectionectomy"'
     ),
-    # Complications and outcome (§12-14)
+    # Complications and outcome (docs/clinical.md#clavien-dindo-and-cci, #textbook-outcome,
+    # #liver-failure-after-hepatectomy)
     **{
         f"cd_grade_{g.lower()}": _Column(
             "number", f"number of Clavien-Dindo grade {g} complications (absent = 0)"
@@ -755,15 +757,33 @@ BATCH_SCORES: dict[str, tuple[str, ...]] = {s.name: s.required for s in _SCORES}
 # --- input conversion --------------------------------------------------------------------------
 
 
+_PLAIN_NUMBERS = frozenset({"boolean", "integer", "floating", "mixed-integer-float", "empty"})
+"""``pandas.api.types.infer_dtype`` kinds of an object column that numpy converts to float as
+``pd.to_numeric`` would (bool, int, float, None/NaN): a flag column with unknowns, typically."""
+
+
 def _column(series: pd.Series[Any], name: str, errors: Errors) -> npt.NDArray[Any]:
-    """A DataFrame column as a float array (numbers, flags) or an object array with None."""
+    """A DataFrame column as a float array (numbers, flags) or an object array with None.
+
+    Vectorised: the checks run on the column's few distinct values or in C, not per patient.
+    """
     kind = _COLUMNS[name].kind
     if kind == "label":
-        labels = series.to_numpy(dtype=object, copy=True)
-        labels[pd.isna(labels)] = None
+        labels = series.to_numpy(dtype=object)
+        distinct = distinct_values(labels)
+        if distinct is None or any(v is not None for v in distinct[pd.isna(distinct)]):
+            labels = labels.copy()  # NaN, pd.NA -> None (None alone needs no pass)
+            labels[pd.isna(labels)] = None
         return labels
+    if series.dtype == np.float64:  # NaN is its only unknown: the column as is, no copy
+        return series.to_numpy()
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in _PLAIN_NUMBERS:
+        try:
+            return series.to_numpy(dtype=object).astype(np.float64)
+        except (TypeError, ValueError, OverflowError):
+            pass  # e.g. pd.NA among them: pandas' conversion below
     try:
         numbers = pd.to_numeric(series, errors=errors)
     except (TypeError, ValueError) as exc:
@@ -859,23 +879,41 @@ def _object_column(values: Any, n: int) -> npt.NDArray[np.object_]:
     return out
 
 
+def _takes_as_is(values: Any, dtype: type[np.generic], n: int, taken: set[int]) -> bool:
+    """Whether a result array can become a column without a copy: right dtype and length, owns
+    its memory (no view of an input) and no other result column holds it."""
+    if not isinstance(values, np.ndarray):
+        return False
+    fresh = values.dtype == dtype and values.shape == (n,) and values.flags.owndata
+    fresh = fresh and id(values) not in taken
+    taken.add(id(values))
+    return bool(fresh)
+
+
 def _frame(df: pd.DataFrame, run: list[_Score], results: Mapping[str, Any]) -> pd.DataFrame:
     """Input columns followed by the result columns, with the documented dtypes.
 
-    Columns are added one by one to a shallow copy (copy-on-write leaves ``df`` untouched): this
-    avoids consolidating a million-row frame, at the price of a fragmentation warning we silence.
+    One DataFrame is built from all the columns without copying them (``copy=False``, no block
+    consolidation): input columns as in ``df`` (shared, as a shallow copy shares them), result
+    arrays as computed. Adding a million-row column to a frame one by one would copy each.
     """
-    n = len(df)
-    out = df.copy(deep=False)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
-        for score in run:
-            for name, (kind, _) in score.outputs.items():
-                if kind == "number":
-                    out[name] = pd.Series(_number_column(results[name], n), index=df.index)
-                else:
-                    values = _object_column(results[name], n)
-                    out[name] = pd.Series(values, index=df.index, dtype=object)
+    n, k = df.shape
+    data: dict[int, Any] = {i: df.iloc[:, i] for i in range(k)}  # by position: labels may repeat
+    names: list[str] = []
+    taken: set[int] = set()
+    for score in run:
+        for name, (kind, _) in score.outputs.items():
+            values = results[name]
+            dtype = np.float64 if kind == "number" else np.object_
+            if not _takes_as_is(values, dtype, n, taken):
+                make = _number_column if kind == "number" else _object_column
+                values = make(values, n)
+            data[k + len(names)] = values
+            names.append(name)
+    out = pd.DataFrame(data, index=df.index, copy=False)
+    out.columns = df.columns.append(pd.Index(names, dtype=object))
+    out.attrs = copy.deepcopy(df.attrs)  # as df.copy() keeps them
+    out.flags.allows_duplicate_labels = df.flags.allows_duplicate_labels  # type: ignore[attr-defined]
     return out
 
 

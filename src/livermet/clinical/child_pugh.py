@@ -32,9 +32,10 @@ import numpy as np
 from livermet.clinical._vector import (
     FloatArray,
     as_float_array,
-    as_label_array,
     check_range,
     is_scalar,
+    label_codes,
+    lookup,
     scalar_or_array,
 )
 from livermet.clinical.units import ALBUMIN_G_L_PER_G_DL, BILIRUBIN_UMOL_PER_MG_DL
@@ -146,8 +147,8 @@ def child_pugh(
     check_range(bili, "bilirubin_mg_dl", *BILIRUBIN_RANGE_MG_DL, "mg/dL")
     check_range(alb, "albumin_g_dl", *ALBUMIN_RANGE_G_DL, "g/dL")
     check_range(inr_v, "inr", *INR_RANGE, "(INR)")
-    asc = as_label_array(ascites, "ascites", tuple(ASCITES_POINTS))
-    enc = as_label_array(encephalopathy, "encephalopathy", tuple(ENCEPHALOPATHY_POINTS))
+    asc = label_codes(ascites, "ascites", tuple(ASCITES_POINTS))
+    enc = label_codes(encephalopathy, "encephalopathy", tuple(ENCEPHALOPATHY_POINTS))
 
     if si_units:
         bili_pts = _rising_points(bili * BILIRUBIN_UMOL_PER_MG_DL, BILIRUBIN_UMOL_L_BANDS)
@@ -172,9 +173,9 @@ def child_pugh(
     points_max = known_sum + 3.0 * n_unknown
     points = np.where(n_unknown == 0, known_sum, np.nan)
 
-    low_class, high_class = _class_of(points_min), _class_of(points_max)
-    child_class = low_class.copy()
-    child_class[low_class != high_class] = None  # the bounds straddle a class limit
+    low_class, high_class = _class_codes(points_min), _class_codes(points_max)
+    # None where the bounds straddle a class limit
+    child_class = lookup(_CLASSES, np.where(low_class == high_class, low_class, -1))
 
     components = {
         name: _int_or_array(part, scalar)
@@ -213,19 +214,26 @@ def _falling_points(values: FloatArray, bands: tuple[float, float]) -> FloatArra
     return out
 
 
-def _label_points(labels: Any, table: dict[str, int]) -> FloatArray:
-    out: FloatArray = np.full(np.shape(labels), np.nan)
-    for label, pts in table.items():
-        out[labels == label] = pts
+def _label_points(codes: Any, table: dict[str, int]) -> FloatArray:
+    """Points of each label code (index in ``table``; -1 unknown -> NaN)."""
+    out: FloatArray = lookup(np.array([*table.values(), np.nan]), codes)
     return out
+
+
+_CLASSES = np.array([*CLASS_LOWER_POINTS, None], dtype=object)
+_CLASS_LOWER = np.array(list(CLASS_LOWER_POINTS.values()), dtype=np.float64)
+
+
+def _class_codes(points: FloatArray) -> Any:
+    """Index in ``_CLASSES`` of the class of each total: the last class whose lower limit is at
+    most the points (limits ascending); -1 (None) below them all or where points is NaN."""
+    index = np.searchsorted(_CLASS_LOWER, points, side="right") - 1
+    return np.where(np.isnan(points), -1, index)
 
 
 def _class_of(points: FloatArray) -> Any:
     """Object array of "A"/"B"/"C" (None where points is NaN)."""
-    out = np.full(np.shape(points), None, dtype=object)
-    for name, lower in CLASS_LOWER_POINTS.items():  # ascending, so the last match wins
-        out[points >= lower] = name
-    return out
+    return lookup(_CLASSES, _class_codes(points))
 
 
 def _int_or_array(values: Any, scalar: bool) -> Any:

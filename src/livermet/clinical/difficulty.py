@@ -1,7 +1,8 @@
-"""Difficulty of laparoscopic liver resection: Kawaguchi 2018 grade (clinical-scores.md §11).
+"""Difficulty of laparoscopic liver resection: Kawaguchi 2018 grade
+(docs/clinical.md#laparoscopic-difficulty).
 
 Source: Kawaguchi Y, Fuks D, Kokudo N, Gayet B. Difficulty of laparoscopic liver resection:
-proposal for a new classification. Ann Surg 2018;267:13-17 (abstract seen) [V1]:
+proposal for a new classification. Ann Surg 2018;267:13-17 (abstract seen) [one source]:
 
 - grade I (0 points): wedge resection, left lateral sectionectomy;
 - grade II (2 points): anterolateral segmentectomy, left hepatectomy;
@@ -10,9 +11,9 @@ proposal for a new classification. Ann Surg 2018;267:13-17 (abstract seen) [V1]:
 
 Which segments are "anterolateral" and "posterosuperior" is not in the abstract. This module reads
 them as Kazaryan AM, et al. Surg Endosc 2011;25:3881-3889 (PMC3213339, abstract) defines them:
-posterosuperior = S1, S4a, S7, S8; anterolateral = S2, S3, S4b, S5, S6 [V1]. So segmentectomy 2
-is grade II. A whole segment 4 (left medial sectionectomy) contains S4a and is read as a
-posterosuperior segmentectomy, grade III (inference, flagged ``inferred``).
+posterosuperior = S1, S4a, S7, S8; anterolateral = S2, S3, S4b, S5, S6 [one source]. So
+segmentectomy 2 is grade II. A whole segment 4 (left medial sectionectomy) contains S4a and is read
+as a posterosuperior segmentectomy, grade III (inference, flagged ``inferred``).
 
 Resections that are none of these types (right anterior sectionectomy, other bisegmentectomies,
 non-contiguous sets) get no grade rather than a guessed one: harder procedures do not contain
@@ -20,7 +21,7 @@ easier ones in this classification (a left lateral sectionectomy, grade I, conta
 segmentectomies 2 and 3), so no containment rule can be derived.
 
 The Ban 2014 difficulty scoring system and the IWATE criteria are not implemented: their point
-tables are not verified (clinical-scores.md §11, open question 1; see docs/ban-iwate.md).
+tables are not verified (docs/clinical.md#laparoscopic-difficulty; see docs/ban-iwate.md).
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
+import numpy.typing as npt
 
-from livermet.clinical._vector import is_scalar, scalar_or_array
+from livermet.clinical._vector import factorize, is_scalar, lookup, scalar_or_array
 from livermet.clinical.anatomy import (
     PARTIAL_RESECTION_NAME,
     PARTIAL_RESECTION_SYNONYMS,
@@ -44,7 +46,8 @@ from livermet.clinical.anatomy import (
 from livermet.errors import InputError
 
 KAWAGUCHI_POINTS: Final[Mapping[str, int]] = {"I": 0, "II": 2, "III": 3}
-"""Points of each Kawaguchi grade (Kawaguchi 2018, clinical-scores.md §11) [V1]."""
+"""Points of each Kawaguchi grade (Kawaguchi 2018, docs/clinical.md#laparoscopic-difficulty) [one
+source]."""
 
 KAWAGUCHI_PROCEDURE_GRADES: Final[Mapping[str, str]] = {
     "wedge resection": "I",
@@ -58,13 +61,14 @@ KAWAGUCHI_PROCEDURE_GRADES: Final[Mapping[str, str]] = {
     "extended left hepatectomy": "III",
     "extended right hepatectomy": "III",
 }
-"""Kawaguchi 2018 procedure types and their grade (clinical-scores.md §11) [V1]."""
+"""Kawaguchi 2018 procedure types and their grade (docs/clinical.md#laparoscopic-difficulty) [one
+source]."""
 
 ANTEROLATERAL_LABELS: Final[frozenset[str]] = frozenset({"2", "3", "4b", "5", "6"})
-"""Anterolateral segments (Kazaryan 2011, PMC3213339 abstract) [V1]."""
+"""Anterolateral segments (Kazaryan 2011, PMC3213339 abstract) [one source]."""
 
 POSTEROSUPERIOR_LABELS: Final[frozenset[str]] = frozenset({"1", "4a", "7", "8"})
-"""Posterosuperior segments (Kazaryan 2011, PMC3213339 abstract) [V1]."""
+"""Posterosuperior segments (Kazaryan 2011, PMC3213339 abstract) [one source]."""
 
 _TYPE_ALIASES: Final[Mapping[str, str]] = {
     **{name: "wedge resection" for name in (PARTIAL_RESECTION_NAME, *PARTIAL_RESECTION_SYNONYMS)},
@@ -208,6 +212,31 @@ def _grade_one(procedure: Any, segments: Any) -> _Grading:
     return grading
 
 
+_FACTORIZE_FROM = 4096
+"""Arrays from this size are split into distinct values by pandas (one hash pass in C); smaller
+ones by a dict, so that grading a few procedures does not load pandas."""
+
+
+def _grade_distinct(flat: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.intp], list[_Grading]]:
+    """Grade each distinct value of ``flat`` once, exactly as one patient's procedure (a value
+    that is no name is refused as it would be alone); ``gradings[codes[i]]`` is patient i's."""
+    try:
+        if flat.size < _FACTORIZE_FROM:
+            index: dict[Any, int] = {}
+            codes = np.array([index.setdefault(v, len(index)) for v in flat.tolist()], np.intp)
+            return codes, [_grade_one(value, None) for value in index]
+        import pandas as pd  # large arrays only
+
+        codes, distinct = factorize(flat)  # code -1: None, NaN, pd.NA, ...
+    except TypeError:  # an unhashable value is no procedure name: the first bad one raises
+        for value in flat.tolist():
+            _grade_one(value, None)
+        raise
+    for value in pd.unique(flat[codes < 0]):  # each kind of unknown, as one patient's
+        _grade_one(value, None)
+    return codes, [*(_grade_one(value, None) for value in distinct), _grade_one(None, None)]
+
+
 def kawaguchi_grade(*, procedure: Any = None, segments: Any = None) -> KawaguchiResult:
     """Kawaguchi 2018 difficulty grade (I/II/III) of a laparoscopic liver resection.
 
@@ -253,16 +282,12 @@ def kawaguchi_grade(*, procedure: Any = None, segments: Any = None) -> Kawaguchi
     if segments is not None:
         raise InputError("segments can only be given with a single procedure", "segments")
     names = np.asarray(procedure, dtype=object)
-    unknown = np.frompyfunc(_is_unknown, 1, 1)(names).astype(bool)
-    keys = np.where(unknown, "", names).astype(str)
-    distinct, inverse = np.unique(keys, return_inverse=True)
-    # Grade each distinct procedure name once, then spread the results over the cohort.
-    gradings = [_grade_one(key or None, None) for key in distinct.tolist()]
+    codes, gradings = _grade_distinct(names.ravel())
 
     def column(values: list[Any]) -> Any:
         table = np.empty(len(values), dtype=object)
         table[:] = values
-        return scalar_or_array(table[inverse.ravel()].reshape(names.shape), False)
+        return scalar_or_array(lookup(table, codes.reshape(names.shape)), False)
 
     return KawaguchiResult(
         grade=column([g.grade for g in gradings]),

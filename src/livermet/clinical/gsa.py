@@ -107,30 +107,31 @@ def gsa_assessment(
         check_range(values, field, 0.0, 1.0, "(ratio)", low_inclusive=False, high_inclusive=False)
     hh, lhl = np.broadcast_arrays(hh, lhl)
 
-    # status per index: 0 normal, 1 abnormal, NaN unknown. Snapping to 9 decimals keeps a ratio
-    # computed from counts (0.6000000000000001) on the cut-off it equals.
+    # Status code per index: 0 normal, 1 abnormal, 2 unknown. Snapping to 9 decimals keeps a
+    # ratio computed from counts (0.6000000000000001) on the cut-off it equals.
     hh_s, lhl_s = np.round(hh, _SNAP_DECIMALS), np.round(lhl, _SNAP_DECIMALS)
-    hh_bad = np.where(np.isnan(hh), np.nan, (hh_s > hh15_upper_normal).astype(float))
-    lhl_bad = np.where(np.isnan(lhl), np.nan, (lhl_s < lhl15_lower_normal).astype(float))
-    n_bad = hh_bad + lhl_bad  # NaN when either is unknown
-    assessment = np.full(hh.shape, INDETERMINATE, dtype=object)
-    assessment[n_bad == 0] = NORMAL
-    assessment[n_bad == 2] = IMPAIRED
-    assessment[np.isnan(hh) & np.isnan(lhl)] = None
+    hh_code = np.where(np.isnan(hh), 2, hh_s > hh15_upper_normal)
+    lhl_code = np.where(np.isnan(lhl), 2, lhl_s < lhl15_lower_normal)
+    pair = (3 * hh_code + lhl_code).ravel()  # one code per (HH15, LHL15) status pair
 
-    hh_text = _reason_texts(
-        hh_bad,
+    hh_texts = (
         f"HH15 ≤ {hh15_upper_normal:.2f} (normal)",
         f"HH15 > {hh15_upper_normal:.2f} (abnormal)",
         "HH15 unknown",
     )
-    lhl_text = _reason_texts(
-        lhl_bad,
+    lhl_texts = (
         f"LHL15 ≥ {lhl15_lower_normal:.2f} (normal)",
         f"LHL15 < {lhl15_lower_normal:.2f} (abnormal)",
         "LHL15 unknown",
     )
-    reasons = _pair(hh_text, lhl_text)
+    # Look-up tables over the 9 pairs: both normal -> normal, both abnormal -> impaired, both
+    # unknown -> None, any other mix -> indeterminate; reasons are (HH15, LHL15) text tuples.
+    assessments = np.full(9, INDETERMINATE, dtype=object)
+    assessments[[0, 4, 8]] = [NORMAL, IMPAIRED, None]
+    texts = np.empty(9, dtype=object)
+    texts[:] = [(h, g) for h in hh_texts for g in lhl_texts]
+    assessment = assessments[pair].reshape(hh.shape)
+    reasons = texts[pair].reshape(hh.shape)
     reference = (
         f"normal if HH15 ≤ {hh15_upper_normal:.2f} and LHL15 ≥ {lhl15_lower_normal:.2f} "
         "(cut-offs used in Japanese surgical practice, not verified against a publication); "
@@ -144,14 +145,3 @@ def gsa_assessment(
         reasons=scalar_or_array(reasons, scalar),
         reference=reference,
     )
-
-
-_pair = np.frompyfunc(lambda a, b: (a, b), 2, 1)
-"""Element-wise (hh15 reason, lhl15 reason) tuples in an object array."""
-
-
-def _reason_texts(status: Any, normal: str, abnormal: str, unknown: str) -> Any:
-    out = np.full(np.shape(status), unknown, dtype=object)
-    out[status == 0] = normal
-    out[status == 1] = abnormal
-    return out

@@ -29,6 +29,7 @@ from livermet.clinical._vector import (
     check_range,
     is_scalar,
     scalar_or_array,
+    tri_state,
 )
 
 ICG_R15_RANGE_PERCENT = (0.0, 100.0)
@@ -158,7 +159,4 @@ def icg_kf(
 
 def _at_least(values: FloatArray, threshold: float) -> Any:
     """Object array of True/False (None where the value is NaN)."""
-    out = np.full(np.shape(values), None, dtype=object)
-    known = ~np.isnan(values)
-    out[known] = (np.round(values[known], _SNAP_DECIMALS) >= threshold).tolist()
-    return out
+    return tri_state(np.round(values, _SNAP_DECIMALS) >= threshold, np.isnan(values))

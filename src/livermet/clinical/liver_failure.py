@@ -34,6 +34,7 @@ from livermet.clinical._vector import (
     is_scalar,
     scalar_or_array,
     select,
+    tri_state,
 )
 from livermet.clinical.units import BILIRUBIN_UMOL_PER_MG_DL, QUANTITIES
 
@@ -147,11 +148,7 @@ class MullenResult:
 
 def _tri_state(values: FloatArray, scalar: bool) -> Any:
     """1.0/0.0/NaN -> True/False/None (scalar) or an object array of them."""
-    out = select(
-        [np.isnan(values), values > 0.5],
-        [np.array(None, dtype=object), np.array(True, dtype=object)],
-        np.array(False, dtype=object),
-    ).astype(object)
+    out = tri_state(values > 0.5, np.isnan(values))
     return out.item() if scalar else out
 
 

@@ -39,9 +39,10 @@ import numpy as np
 from livermet.clinical._vector import (
     FloatArray,
     as_float_array,
-    as_label_array,
     check_range,
     is_scalar,
+    label_codes,
+    lookup,
     scalar_or_array,
     select,
 )
@@ -146,7 +147,7 @@ def makuuchi_max_extent(
         When a value is out of range or the ascites label is not recognised.
     """
     scalar = is_scalar(ascites, bilirubin_mg_dl, icg_r15_percent)
-    asc = as_label_array(ascites, "ascites", ASCITES_STATES)
+    asc = label_codes(ascites, "ascites", ASCITES_STATES)  # index in ASCITES_STATES, -1 unknown
     bili = as_float_array(bilirubin_mg_dl, "bilirubin_mg_dl")
     icg = as_float_array(icg_r15_percent, "icg_r15_percent")
     check_range(bili, "bilirubin_mg_dl", *BILIRUBIN_RANGE_MG_DL, "mg/dL")
@@ -156,9 +157,9 @@ def makuuchi_max_extent(
     tenths = np.floor(np.round(bili * 10.0, _SNAP_DECIMALS) + 0.5)
     r15 = np.round(icg, _SNAP_DECIMALS)
 
-    asc_stop = asc == "uncontrollable"
-    asc_ok = (asc == "none") | (asc == "controlled")
-    asc_unknown = ~(asc_stop | asc_ok)
+    asc_stop = asc == ASCITES_STATES.index("uncontrollable")
+    asc_ok = (asc == ASCITES_STATES.index("none")) | (asc == ASCITES_STATES.index("controlled"))
+    asc_unknown = asc == -1
     bili_unknown = np.isnan(tenths)
     bili_normal = tenths <= BILIRUBIN_NORMAL_MAX_TENTHS
     bili_limited = (tenths > BILIRUBIN_NORMAL_MAX_TENTHS) & (tenths <= BILIRUBIN_LIMITED_MAX_TENTHS)
@@ -203,9 +204,7 @@ def makuuchi_max_extent(
         11,
     )
     branch = np.asarray(_PATH_TEXT, dtype=object)[path]
-    labels = np.full(max_extent.shape, None, dtype=object)
-    for extent in E:
-        labels[max_extent == extent] = extent.label
+    labels = lookup(_EXTENT_LABELS, np.where(np.isnan(max_extent), -1, max_extent).astype(np.intp))
 
     return MakuuchiResult(
         max_extent=_extent_or_array(max_extent, scalar),
@@ -215,6 +214,10 @@ def makuuchi_max_extent(
         upper_bound=_extent_or_array(upper, scalar),
         bilirubin_rounded_mg_dl=scalar_or_array(tenths / 10.0, scalar),
     )
+
+
+_EXTENT_LABELS = np.array([*(E(value).label for value in range(max(E) + 1)), None], dtype=object)
+"""Label of each extent by its ordinal; the last entry (index -1) is None, extent unknown."""
 
 
 def within_extent(planned: ResectionExtent, maximum: ResectionExtent) -> bool:

@@ -1,15 +1,16 @@
-"""Textbook outcome in liver surgery (TOLS), 2022 Delphi consensus (spec §13).
+"""Textbook outcome in liver surgery (TOLS), 2022 Delphi consensus
+(docs/clinical.md#textbook-outcome).
 
 Source: Görgec B, Benedetti Cacciaguerra A, Pawlik TM, et al. An international expert Delphi
 consensus on defining textbook outcome in liver surgery (TOLS). Ann Surg 2023;277:821-828
-(PMC10082050) [V1 abstract]; criteria list as applied in Dig Dis 2025 (PubMed 39778550) [V1].
-Predecessor: Görgec B, et al. JAMA Surg 2021 (not implemented: 30-day readmission, in-hospital
-mortality). TOLS+ (length of stay <= cohort 50th percentile, [UNV]) needs a cohort and is not
-computed here.
+(PMC10082050) [one source: abstract]; criteria list as applied in Dig Dis 2025 (PubMed 39778550)
+[one source]. Predecessor: Görgec B, et al. JAMA Surg 2021 (not implemented: 30-day readmission,
+in-hospital mortality). TOLS+ (length of stay <= cohort 50th percentile, [not verified]) needs a
+cohort and is not computed here.
 
-TOLS is achieved only if all seven criteria hold. Tri-state result (spec §13): "not achieved"
-when any criterion failed, "not assessable" when some are unknown and none failed, else
-"achieved".
+TOLS is achieved only if all seven criteria hold. Tri-state result
+(docs/clinical.md#textbook-outcome): "not achieved" when any criterion failed, "not assessable" when
+some are unknown and none failed, else "achieved".
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from livermet.clinical._vector import (
     as_float_array,
     first_not_in,
     is_scalar,
-    select,
 )
 from livermet.errors import InputError
 
@@ -88,9 +88,21 @@ TOLS_CRITERIA: tuple[TolsCriterion, ...] = (
         true_is_good=True,
     ),
 )
-"""The seven TOLS criteria in the consensus order (Görgec 2023; spec §13)."""
+"""The seven TOLS criteria in the consensus order (Görgec 2023;
+docs/clinical.md#textbook-outcome)."""
 
 _CRITERIA_BY_NAME = {c.name: c for c in TOLS_CRITERIA}
+
+# Look-up tables of the array path, indexed by integer codes (no Python loop over patients).
+_CRITERION_STATUS = np.array([MET, FAILED, NOT_ASSESSABLE], dtype=object)  # 0 met, 1, 2 unknown
+_STATUS = np.array([ACHIEVED, NOT_ACHIEVED, NOT_ASSESSABLE], dtype=object)  # 0, 1 failed, 2
+_ACHIEVED = np.array([True, False, None], dtype=object)
+_MISSING = np.empty(2 ** len(TOLS_CRITERIA), dtype=object)
+"""Bit i of the index set = criterion i unknown -> the tuple of the unknown criteria's names."""
+_MISSING[:] = [
+    tuple(c.name for i, c in enumerate(TOLS_CRITERIA) if pattern >> i & 1)
+    for pattern in range(len(_MISSING))
+]
 
 
 @dataclass(frozen=True)
@@ -107,7 +119,8 @@ class TextbookOutcomeResult:
         criterion name -> "met" | "failed" | "not assessable" (values are object arrays in
         array mode), in the order of :data:`TOLS_CRITERIA`.
     missing
-        Names of the criteria not assessable (array mode: object array of lists).
+        Names of the criteria not assessable: a list; in array mode an object array of tuples
+        (immutable, so patients with the same unknown criteria share one).
     """
 
     status: Any
@@ -151,8 +164,8 @@ def textbook_outcome(
 
     Examples
     --------
-    The case (spec §13): every criterion good but readmission unknown -> "not assessable";
-    with ``readmission_90d=False`` -> "achieved".
+    The case (docs/clinical.md#textbook-outcome): every criterion good but readmission unknown ->
+    "not assessable"; with ``readmission_90d=False`` -> "achieved".
     """
     inputs = {
         "intraoperative_incident_grade2_or_more": intraoperative_incident_grade2_or_more,
@@ -166,41 +179,34 @@ def textbook_outcome(
     scalar = is_scalar(*inputs.values())
     flags = np.broadcast_arrays(*(_criterion_flags(v, k) for k, v in inputs.items()))
 
-    statuses: dict[str, ObjectArray] = {}
-    for criterion, flag in zip(TOLS_CRITERIA, flags, strict=True):
-        good = 1.0 if criterion.true_is_good else 0.0
-        statuses[criterion.name] = select(
-            [np.isnan(flag), flag == good],
-            [np.array(NOT_ASSESSABLE, dtype=object), np.array(MET, dtype=object)],
-            np.array(FAILED, dtype=object),
-        ).astype(object)
-
-    stacked = np.stack(list(statuses.values()))
-    any_failed = np.any(stacked == FAILED, axis=0)
-    any_unknown = np.any(stacked == NOT_ASSESSABLE, axis=0)
-    status = select(
-        [any_failed, any_unknown],
-        [np.array(NOT_ACHIEVED, dtype=object), np.array(NOT_ASSESSABLE, dtype=object)],
-        np.array(ACHIEVED, dtype=object),
-    ).astype(object)
-    achieved = select(
-        [any_failed, any_unknown],
-        [np.array(False, dtype=object), np.array(None, dtype=object)],
-        np.array(True, dtype=object),
-    ).astype(object)
+    # Integer codes, then look-up tables: per criterion 0 met / 1 failed / 2 not assessable;
+    # overall 0 achieved / 1 not achieved (any failed) / 2 not assessable (else any unknown).
+    # Flags are 1/0/NaN here (checked above), so "failed" is the bad value and never NaN. Codes
+    # are bytes (uint8): seven criteria fit the unknown-criteria bit pattern.
+    shape = flags[0].shape
+    any_failed = np.zeros(shape, dtype=bool)
+    unknown_bits = np.zeros(shape, dtype=np.uint8)
+    codes: dict[str, npt.NDArray[np.uint8]] = {}
+    for bit, (criterion, flag) in enumerate(zip(TOLS_CRITERIA, flags, strict=True)):
+        failed = flag == (0.0 if criterion.true_is_good else 1.0)
+        unknown = np.isnan(flag).view(np.uint8)
+        any_failed |= failed
+        unknown_bits |= unknown << np.uint8(bit)
+        codes[criterion.name] = failed.view(np.uint8) | (unknown << np.uint8(1))
+    overall = np.where(any_failed, 1, np.where(unknown_bits != 0, 2, 0))
 
     if scalar:
         return TextbookOutcomeResult(
-            status=str(status.item()),
-            achieved=achieved.item(),
-            criteria={name: str(s.item()) for name, s in statuses.items()},
-            missing=[name for name, s in statuses.items() if s.item() == NOT_ASSESSABLE],
+            status=str(_STATUS[overall.item()]),
+            achieved=_ACHIEVED[overall.item()],
+            criteria={name: str(_CRITERION_STATUS[c.item()]) for name, c in codes.items()},
+            missing=list(_MISSING[unknown_bits.item()]),
         )
-    missing = np.empty(status.shape, dtype=object)
-    for index in np.ndindex(status.shape):
-        missing[index] = [name for name, s in statuses.items() if s[index] == NOT_ASSESSABLE]
     return TextbookOutcomeResult(
-        status=status, achieved=achieved, criteria=statuses, missing=missing
+        status=_STATUS[overall],
+        achieved=_ACHIEVED[overall],
+        criteria={name: _CRITERION_STATUS[c] for name, c in codes.items()},
+        missing=_MISSING[unknown_bits],
     )
 
 

@@ -34,10 +34,12 @@ import numpy as np
 from livermet.clinical._vector import (
     FloatArray,
     as_float_array,
-    as_label_array,
     check_range,
     is_scalar,
+    label_codes,
+    lookup,
     scalar_or_array,
+    tri_state,
 )
 from livermet.errors import InputError
 
@@ -192,9 +194,8 @@ def flr_assessment(*, flr_percent: Any, liver_condition: Any) -> FlrResult:
     check_range(flr, "flr_percent", 0.0, np.inf, "%")
     minimum = _minimum(liver_condition)
     flr, minimum = np.broadcast_arrays(flr, minimum)
-    adequate = np.full(flr.shape, None, dtype=object)
-    known = ~(np.isnan(flr) | np.isnan(minimum))
-    adequate[known] = (np.round(flr[known], _SNAP_DECIMALS) >= minimum[known]).tolist()
+    unknown = np.isnan(flr) | np.isnan(minimum)
+    adequate = tri_state(np.round(flr, _SNAP_DECIMALS) >= minimum, unknown)
     return FlrResult(
         flr_percent=scalar_or_array(flr, scalar),
         minimum_percent=scalar_or_array(minimum, scalar),
@@ -203,10 +204,8 @@ def flr_assessment(*, flr_percent: Any, liver_condition: Any) -> FlrResult:
 
 
 def _minimum(liver_condition: Any) -> FloatArray:
-    labels = as_label_array(liver_condition, "liver_condition", tuple(MINIMUM_FLR_PERCENT))
-    out: FloatArray = np.full(labels.shape, np.nan)
-    for condition, minimum in MINIMUM_FLR_PERCENT.items():
-        out[labels == condition] = minimum
+    codes = label_codes(liver_condition, "liver_condition", tuple(MINIMUM_FLR_PERCENT))
+    out: FloatArray = lookup(np.array([*MINIMUM_FLR_PERCENT.values(), np.nan]), codes)
     return out
 
 
