@@ -43,13 +43,8 @@ OUTSIDE = (
 # Each entry is a debt: empty this set once the file points into docs/ (this test then guards it).
 NOT_YET_CONVERTED = frozenset(
     {
-        # the reference-list builder: its patterns strip such citations from report text
+        # permanent: the reference-list builder's patterns strip such citations from report text
         "report/references.py",
-        # being refactored: "literature-research.md" (curation notes) -> docs/evidence.md#dataset
-        "evidence/dataset.py",
-        # code strings (shown in reports), not docstrings: "(spec §14)", "(spec §12)" in
-        # TOLS_CRITERIA sources -> "(docs/clinical.md#liver-failure-after-hepatectomy)" etc.
-        "clinical/textbook_outcome.py",
     }
 )
 

@@ -742,6 +742,7 @@ class PooledSurvival(Section):
 
 class ExcludedMedian(Section):
     id: str = _f("series identifier")
+    label: str | None = _f("series name for readers (first author and year)")
     reason: str = _f("why its median is left out")
 
 

@@ -21,27 +21,22 @@ import json
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from livermet.analysis._data import optional_times
-from livermet.analysis.cohort import summary_text, with_endpoints
-from livermet.analysis.summary import cox_analysis, cuminc_analysis, km_analysis
 from livermet.cli.common import err_console, friendly_errors
-from livermet.cli.session import DbOption, TokenOption, UserOption, acting_registry
+from livermet.cli.session import DbOption, TokenOption, UserOption
 from livermet.errors import InputError
-from livermet.report.cohort_plots import (
-    FORMATS,
-    cuminc_plot,
-    hr_forest_plot,
-    km_plot,
-    save_figure,
-    swimmer_plot,
-)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Start-up: ``livermet cohort ... --help`` imports only typer and rich (see cli/main.py). Each
+# command imports what it uses when it runs: pandas and the analysis on a run, the registry's
+# database layer only when the registry is read (no --data), matplotlib only when --output
+# asks for a plot.
 
 app = typer.Typer(
     help="Survival analysis of a cohort CSV: Kaplan-Meier, Cox, cumulative incidence."
@@ -87,6 +82,8 @@ LevelOption = Annotated[float, typer.Option("--conf-level", help="Confidence lev
 
 def read_cohort_csv(path: Path) -> pd.DataFrame:
     """Read a cohort CSV; an unreadable file is an InputError naming it."""
+    import pandas as pd
+
     if not path.exists():
         raise InputError(f"file not found: {path}", "data")
     try:
@@ -101,6 +98,9 @@ def cohort_data(
     """The cohort from a CSV file, or from the registry as the acting user may see it."""
     if data is not None:
         return read_cohort_csv(data)
+    from livermet.analysis.cohort import with_endpoints
+    from livermet.cli.session import acting_registry
+
     registry = acting_registry(db, user, token)
     return with_endpoints(registry.cohort_frame(include_synthetic=synthetic))
 
@@ -121,7 +121,11 @@ def _split(text: str | None) -> list[str] | None:
 
 
 def _check_output(output: Path | None) -> None:
-    if output is not None and output.suffix.lower() not in FORMATS:
+    if output is None:
+        return
+    from livermet.report.figures import FORMATS  # matplotlib: only when a plot is asked for
+
+    if output.suffix.lower() not in FORMATS:
         raise InputError(
             f"unsupported image format {output.suffix!r}; use .png, .svg or .pdf", "output"
         )
@@ -133,6 +137,8 @@ def _emit_json(report: dict[str, Any]) -> None:
 
 def _print_notes(report: dict[str, Any]) -> None:
     """The cases left out and why, and a synthetic-data note (stderr, also with --format json)."""
+    from livermet.analysis.cohort import summary_text
+
     for note in (summary_text(report.get("excluded")), report.get("synthetic")):
         if note:
             err_console.print(note)
@@ -143,6 +149,8 @@ def _num(x: Any, fmt: str = ".3f") -> str:
 
 
 def _print_curve_table(console: Console, name: str, curve: dict[str, Any], level: float) -> None:
+    from rich.table import Table
+
     med = curve["median"]
     rm = curve["rmst"]
     console.print(
@@ -202,6 +210,8 @@ def km_command(
     _check_output(output)
     if levels is not None and by is None:
         raise InputError("--levels needs --by", "levels")
+    from livermet.analysis.summary import km_analysis
+
     result = km_analysis(
         cohort_data(data, db, user, token, synthetic),
         time,
@@ -235,6 +245,8 @@ def km_command(
                 f"log-rank test: χ² = {lr['chisq']:.3f}, df = {lr['df']}, p = {lr['p']:.4g}"
             )
     if output is not None:
+        from livermet.report.cohort_plots import km_plot, save_figure
+
         curves = result.groups if result.groups is not None else result.overall
         save_figure(
             km_plot(curves, logrank=result.logrank, synthetic=report.get("synthetic")), output
@@ -279,6 +291,8 @@ def cox_command(
         refs[col.strip()] = level.strip()
     if ties not in ("efron", "breslow"):
         raise InputError(f"unknown {ties!r}; use efron or breslow", "ties")
+    from livermet.analysis.summary import cox_analysis
+
     result = cox_analysis(
         cohort_data(data, db, user, token, synthetic),
         time,
@@ -295,6 +309,8 @@ def cox_command(
     if fmt is TextOrJson.json:
         _emit_json(report)
     else:
+        from rich.table import Table
+
         console = Console()
         console.print(
             f"Cox model of {time} (event {event}): n = {report['n']}, events = "
@@ -321,6 +337,8 @@ def cox_command(
             f"{report['concordance']:.4f}"
         )
     if output is not None:
+        from livermet.report.cohort_plots import hr_forest_plot, save_figure
+
         save_figure(hr_forest_plot(result.model, synthetic=report.get("synthetic")), output)
         err_console.print(f"wrote {output}")
 
@@ -376,6 +394,8 @@ def cuminc_command(
         raise InputError(
             "--censored and --types apply to a label column, not to --competing", "competing"
         )
+    from livermet.analysis.summary import cuminc_analysis
+
     result = cuminc_analysis(
         cohort_data(data, db, user, token, synthetic),
         time,
@@ -393,6 +413,8 @@ def cuminc_command(
     if fmt is TextOrJson.json:
         _emit_json(report)
     else:
+        from rich.table import Table
+
         console = Console()
         console.print(
             f"Cumulative incidence of first events in {time}: n = {report['n']}, events "
@@ -411,6 +433,8 @@ def cuminc_command(
             table.add_row(f"{row['time']:g}", str(row["n_risk"]), *cells)
         console.print(table)
     if output is not None:
+        from livermet.report.cohort_plots import cuminc_plot, save_figure
+
         save_figure(cuminc_plot(result.model, synthetic=report.get("synthetic")), output)
         err_console.print(f"wrote {output}")
 
@@ -446,6 +470,11 @@ def swimmer_command(
 ) -> None:
     """Swimmer plot: one bar per patient to the last follow-up, with event markers."""
     _check_output(output)
+    import pandas as pd
+
+    from livermet.analysis._data import optional_times
+    from livermet.report.cohort_plots import save_figure, swimmer_plot
+
     df = cohort_data(data, db, user, token, synthetic)
     marks: dict[str, str] = {}
     for spec in mark or []:
@@ -511,6 +540,8 @@ def synth_command(
         output.write_text(cases_to_csv(cases), encoding="utf-8")
         err_console.print(f"wrote {n} synthetic cases to {output}")
         return
+    from livermet.cli.session import acting_registry
+
     registry = acting_registry(db, user, token)
     import_with_progress(
         registry,

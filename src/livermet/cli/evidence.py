@@ -1,4 +1,9 @@
-"""``livermet evidence``: the surgical series, pooled, with plots. A thin shell over the engine."""
+"""``livermet evidence``: the surgical series, pooled, with plots. A thin shell over the engine.
+
+Start-up: ``livermet evidence ... --help`` imports only typer and rich (see cli/main.py). A
+command imports the evidence engine (pandas, SciPy) when it runs, and matplotlib only when it
+draws a plot.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,15 @@ import json
 import math
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from livermet.analysis.summary import json_safe
 from livermet.cli.common import err_console, friendly_errors
-from livermet.evidence.dataset import load_literature, load_series, subset
-from livermet.evidence.pooling import OUTCOMES, pool_outcome
-from livermet.evidence.survival import check_consistency, pool_time_points, weibull_synthesis
-from livermet.evidence.transforms import back_transform_of
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(help="Pool the published surgical series (the case report's Table 1).")
 
@@ -55,7 +55,32 @@ OutputOption = Annotated[
 
 
 def _series(path: Path | None) -> pd.DataFrame:
+    from livermet.evidence.dataset import load_literature, load_series
+
     return load_literature() if path is None else load_series(path)
+
+
+def _labels(df: pd.DataFrame, ids: list[str]) -> list[str]:
+    """The readers' names of the series ``ids`` (author and year; `series_label`), for a plot."""
+    from livermet.evidence.dataset import series_label
+
+    by_id = {str(r["id"]): series_label(r, short=True) for r in df.to_dict("records")}
+    return [by_id.get(i, i) for i in ids]
+
+
+def _named(df: pd.DataFrame, ident: object) -> str:
+    """A series in a message: its name and the id that ``--exclude`` takes, "Foster 1978
+    (foster1978)", escaped for Rich (a user's CSV is text, never markup)."""
+    from rich.markup import escape
+
+    label = _labels(df, [str(ident)])[0]
+    return escape(label if str(ident) in label else f"{label} ({ident})")
+
+
+def _json(data: Any) -> str:
+    from livermet.analysis.summary import json_safe
+
+    return json.dumps(json_safe(data), indent=2)
 
 
 def _pct(x: float) -> str:
@@ -69,32 +94,45 @@ def table_command(
     fmt: Annotated[TextOrJson, typer.Option("--format")] = TextOrJson.text,
 ) -> None:
     """List the series with their survival figures and consistency flags."""
+    import pandas as pd
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    from livermet.evidence.dataset import series_label
+    from livermet.evidence.survival import check_consistency
+
     df = _series(series)
     flags = check_consistency(df).set_index("id")
     if fmt is TextOrJson.json:
         records = json.loads(df.to_json(orient="records"))
         for r in records:
+            r["label"] = series_label(r)
             r["flag"] = flags.loc[r["id"], "reason"] if flags.loc[r["id"], "flagged"] else None
         typer.echo(json.dumps(records, indent=2, ensure_ascii=False))
         return
-    table = Table(title="Survival after hepatectomy for LMS liver metastases (MST months, OS %)")
-    for col in ("id", "period", "n", "MST", "OS 1y", "OS 3y", "OS 5y", "ident."):
-        table.add_column(col, no_wrap=True)
+    table = Table(
+        title="Survival after hepatectomy for LMS liver metastases (MST months, OS %)",
+        box=box.SIMPLE_HEAD,  # fits an 80-column terminal
+        pad_edge=False,
+    )
+    for col in ("series (id)", "period", "n", "MST", "OS 1y", "OS 3y", "OS 5y", "ident."):
+        table.add_column(col, no_wrap=col != "series (id)")
     for _, r in df.iterrows():
         cells = [r["mst_months"], r["os1"], r["os3"], r["os5"]]
         flagged = bool(flags.loc[r["id"], "flagged"])
         table.add_row(  # flagged series in yellow, reasons listed below the table
-            str(r["id"]),
-            str(r.get("period", "")),
+            f"{escape(series_label(r, short=True))}\n[dim]{escape(str(r['id']))}[/]",
+            "" if pd.isna(r.get("period")) else str(r["period"]),
             str(r["n_table"]),
             *["NA" if pd.isna(c) else f"{c:g}" for c in cells],
-            str(r.get("identification", "")),
+            "" if pd.isna(r.get("identification")) else str(r["identification"]),
             style="yellow" if flagged else None,
         )
     console = Console()
     console.print(table)
     for ident, row in flags[flags["flagged"]].iterrows():
-        console.print(f"[yellow]flagged[/] {ident}: {row['reason']}")
+        console.print(f"[yellow]flagged[/] {_named(df, ident)}: {row['reason']}")
 
 
 @app.command("pool")
@@ -120,6 +158,9 @@ def pool_command(
     fmt: Annotated[TextOrJson, typer.Option("--format")] = TextOrJson.text,
 ) -> None:
     """Pool one survival outcome: estimate, CI, prediction interval, heterogeneity, flags."""
+    from livermet.evidence.dataset import subset
+    from livermet.evidence.pooling import pool_outcome
+
     df = subset(
         _series(series),
         lms_only=lms_only,
@@ -137,7 +178,7 @@ def pool_command(
     )
     data = pooled.to_dict()
     if fmt is TextOrJson.json:
-        typer.echo(json.dumps(json_safe(data), indent=2))
+        typer.echo(_json(data))
         return
     c = Console()
     c.print(
@@ -153,7 +194,7 @@ def pool_command(
         f"Q = {data['qe']:.2f} (p = {data['qe_p']:.3g})"
     )
     for f in data["flagged"]:
-        c.print(f"[yellow]flagged[/] {f['id']}: {f['reason']}")
+        c.print(f"[yellow]flagged[/] {_named(df, f['id'])}: {f['reason']}")
 
 
 @app.command("forest")
@@ -168,16 +209,18 @@ def forest_command(
     exclude: ExcludeOption = None,
 ) -> None:
     """Forest plot of one outcome (PNG, SVG or PDF)."""
+    from livermet.evidence.pooling import OUTCOMES, pool_outcome
     from livermet.report.evidence_plots import forest_plot
     from livermet.report.figures import save_figure
 
+    df = _series(series)
     pooled = pool_outcome(
-        _series(series), outcome, measure=measure, method=method, test=test, exclude=exclude or []
+        df, outcome, measure=measure, method=method, test=test, exclude=exclude or []
     )
     years = OUTCOMES[outcome] // 12
     fig = forest_plot(
         pooled.fit,
-        pooled.ids,
+        _labels(df, pooled.ids),
         percent=True,
         xlabel=f"{years}-year overall survival (%)",
         title=f"{years}-year survival after hepatectomy ({pooled.fit.method}, {measure})",
@@ -195,6 +238,7 @@ def funnel_command(
     series: SeriesOption = None,
 ) -> None:
     """Funnel plot of one outcome on the model's scale."""
+    from livermet.evidence.pooling import pool_outcome
     from livermet.report.evidence_plots import funnel_plot
     from livermet.report.figures import save_figure
 
@@ -211,6 +255,9 @@ def curve_command(
     horizon: Annotated[int, typer.Option(help="Months to draw.")] = 120,
 ) -> None:
     """Pooled survival curve (Weibull synthesis) with the series' reported points."""
+    import numpy as np
+
+    from livermet.evidence.survival import weibull_synthesis
     from livermet.report.evidence_plots import survival_curve_plot
     from livermet.report.figures import save_figure
 
@@ -219,12 +266,13 @@ def curve_command(
     t = np.linspace(0, horizon, 241)
     s, lo, hi = model.curve(t)
     points = [
-        (float(r["time_months"]), float(r["s"]), str(r["id"])) for _, r in model.points.iterrows()
+        (float(r["time_months"]), float(r["s"]), _labels(df, [str(r["id"])])[0])
+        for _, r in model.points.iterrows()
     ]
     fig = survival_curve_plot(t, s, lo, hi, points=points, median=(model.median, *model.median_ci))
     err_console.print(f"wrote {save_figure(fig, output)}")
     for ident, reason in model.excluded:
-        err_console.print(f"[yellow]{ident}[/]: {reason}")
+        err_console.print(f"[yellow]{_named(df, ident)}[/]: {reason}")
 
 
 @app.command("survival")
@@ -235,6 +283,8 @@ def survival_command(
     fmt: Annotated[TextOrJson, typer.Option("--format")] = TextOrJson.text,
 ) -> None:
     """Survival synthesis: pooled S(t) at 1, 3, 5 years and the Weibull pooled median."""
+    from livermet.evidence.survival import pool_time_points, weibull_synthesis
+
     df = _series(series)
     points = pool_time_points(df, method=method)
     model = weibull_synthesis(df)
@@ -249,7 +299,7 @@ def survival_command(
         },
     }
     if fmt is TextOrJson.json:
-        typer.echo(json.dumps(json_safe(data), indent=2))
+        typer.echo(_json(data))
         return
     c = Console()
     for row in data["time_points"]:
@@ -260,7 +310,7 @@ def survival_command(
     lo, hi = model.median_ci
     c.print(f"pooled median (Weibull): {model.median:.1f} months ({lo:.1f} to {hi:.1f})")
     for ident, reason in model.excluded:
-        c.print(f"[yellow]{ident}[/]: {reason}")
+        c.print(f"[yellow]{_named(df, ident)}[/]: {reason}")
 
 
 @app.command("gosh")
@@ -278,6 +328,8 @@ def gosh_command(
     seed: Annotated[int, typer.Option(help="Seed of the random sample.")] = 1,
 ) -> None:
     """GOSH plot: the pooled estimate and I² of every subset of the series."""
+    from livermet.evidence.pooling import OUTCOMES, pool_outcome
+    from livermet.evidence.transforms import back_transform_of
     from livermet.report.evidence_plots import gosh_plot
     from livermet.report.figures import save_figure
 

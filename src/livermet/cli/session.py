@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from livermet.errors import InputError
-from livermet.registry import Database, Registry
+
+if TYPE_CHECKING:  # the database layer (SQLAlchemy) is imported when a registry is opened
+    from livermet.registry import Database, Registry
 
 DbOption = Annotated[
     str | None,
@@ -36,6 +38,7 @@ def open_database(db: str | None, *, create: bool = False) -> Database:
     Only ``create=True`` (``registry init``) may create one: elsewhere a path or URL that holds
     no registry is an error naming ``--db``, so that a typo is not a new, empty registry.
     """
+    from livermet.registry import Database
     from livermet.registry.db import require_registry
 
     return Database(db if create else require_registry(db))

@@ -42,7 +42,7 @@ NOT_ACHIEVED = "not achieved"
 @dataclass(frozen=True)
 class TolsCriterion:
     """One TOLS criterion: its name (= the keyword of :func:`textbook_outcome`), the condition
-    that must hold, its source and verification tag, and whether ``True`` is the good value."""
+    that must hold, its source, and whether ``True`` is the good value."""
 
     name: str
     description: str
@@ -54,37 +54,38 @@ TOLS_CRITERIA: tuple[TolsCriterion, ...] = (
     TolsCriterion(
         "intraoperative_incident_grade2_or_more",
         "no intraoperative incident grade >= 2",
-        "Görgec 2023 Delphi [V1]; Oslo classification of intraoperative adverse events [name UNV]",
+        "Görgec AS, et al. 2023 (Delphi consensus); Oslo classification of intraoperative adverse "
+        "events (name not verified against the full text)",
     ),
     TolsCriterion(
         "bile_leak_grade_b_or_c",
         "no postoperative bile leak grade B or C",
-        "Görgec 2023 [V1]; ISGLS bile leakage, Koch M, et al. Surgery 2011;149:680-688",
+        "Görgec AS, et al. 2023; ISGLS bile leakage, Koch M, et al. Surgery 2011;149:680-688",
     ),
     TolsCriterion(
         "liver_failure_grade_b_or_c",
         "no post-hepatectomy liver failure grade B or C",
-        "Görgec 2023 [V1]; ISGLS PHLF, Rahbari NN, et al. Surgery 2011;149:713-724 (spec §14)",
+        "Görgec AS, et al. 2023; ISGLS PHLF, Rahbari NN, et al. Surgery 2011;149:713-724",
     ),
     TolsCriterion(
         "major_complication",
         "no major postoperative complication (Clavien-Dindo >= III) within 90 days",
-        "Görgec 2023 [V1]; Dindo 2004 (spec §12)",
+        "Görgec AS, et al. 2023; Dindo D, et al. Ann Surg 2004",
     ),
     TolsCriterion(
         "readmission_90d",
         "no readmission within 90 days after discharge due to a surgery-related major complication",
-        "Görgec 2023 [V1]",
+        "Görgec AS, et al. 2023",
     ),
     TolsCriterion(
         "mortality_90d",
         "no in-hospital or 90-day mortality",
-        "Görgec 2023 [V1]",
+        "Görgec AS, et al. 2023",
     ),
     TolsCriterion(
         "r0_resection",
-        "R0 resection (malignancy; margin >= 1 mm [UNV])",
-        "Görgec 2023 [V1]",
+        "R0 resection (malignancy; margin >= 1 mm, not verified against the full text)",
+        "Görgec AS, et al. 2023",
         true_is_good=True,
     ),
 )

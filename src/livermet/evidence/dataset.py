@@ -3,14 +3,14 @@
 The shipped file ``evidence/data/literature.csv`` holds the ten series of the case report's
 Table 1 (Tsuzaka S et al., Surg Case Rep 2022, DOI 10.1186/s40792-022-01400-1) with the
 publication each row most likely comes from, identified from abstracts only
-(``evidence/data/PROVENANCE.md``; the project's research note ``literature-research.md``).
+(``evidence/data/PROVENANCE.md``; docs/evidence.md#dataset).
 Survival columns are percentages exactly as printed; blank means "not available".
 
 `load_series` reads a user's own CSV in the same columns and validates every cell, collecting
 all problems before raising one `SeriesInputError` (an `InputError`) whose message names the
 data row, the CSV line and the column of each problem.
 
-`subset` gives the sensitivity analyses the dataset invites (evidence.md, "Dataset"):
+`subset` gives the sensitivity analyses the dataset invites (docs/evidence.md#dataset):
 leiomyosarcoma-only rows, verified rows, ``n_source`` instead of ``n_table``, one row per
 institution.
 """
@@ -43,6 +43,7 @@ __all__ = [
     "load_literature",
     "load_series",
     "resolve_n",
+    "series_label",
     "subset",
 ]
 
@@ -107,7 +108,7 @@ INSTITUTIONS: dict[str, str] = {
     "goumard2018": "MD Anderson",
     "jain2023": "MD Anderson",
 }
-"""Institution of the series known to share patients (literature-research.md, curation note 5).
+"""Institution of the series known to share patients (docs/evidence.md#dataset).
 
 MSKCC: Jaques 1995 and DeMatteo 2001. MD Anderson: Pawlik 2006 (1996-2005), Brudvik 2015
 (1998-2013), Goumard 2018 and Jain 2023 (1999-2020). Keys are series ids (matched
@@ -182,6 +183,42 @@ def load_literature() -> pd.DataFrame:
     """
     resource = files("livermet").joinpath("evidence", "data", "literature.csv")
     return _parse_text(resource.read_text(encoding="utf-8"), "literature.csv")
+
+
+def _given(value: Any) -> bool:
+    """A cell that holds a value (not None, NaN, ``<NA>`` or blank text)."""
+    if value is None or value is pd.NA:
+        return False
+    if isinstance(value, float) and math.isnan(value):
+        return False
+    return not (isinstance(value, str) and not value.strip())
+
+
+def series_label(row: Mapping[Any, Any] | pd.Series[Any], *, short: bool = False) -> str:
+    """How a series is named to a reader: in tables, forest plots and the CLI.
+
+    - A series with a known publication: first author and year, "Foster 1978".
+    - A row of the case report's Table 1 whose publication was not identified
+      (``identification`` = ``unknown``, ``seed_table_ref`` set; PROVENANCE.md): a published
+      series of uncertain source, named by the case report's reference number: "Series of
+      uncertain source (case report ref. 19)", or with ``short=True`` (a plot's axis)
+      "Uncertain source (ref. 19)".
+    - Anything else is a user's own series (no author, no reference of the case report):
+      "<id> (your series)".
+
+    ``row`` is a mapping of the dataset's columns (a ``DataFrame`` row, a record dict); missing
+    cells may be None, NaN or ``<NA>``.
+    """
+    author: Any = row.get("first_author")
+    year: Any = row.get("year")
+    if _given(author):
+        return f"{str(author).strip()} {int(year)}" if _given(year) else str(author).strip()
+    ref: Any = row.get("seed_table_ref")
+    if _given(ref):
+        if short:
+            return f"Uncertain source (ref. {int(ref)})"
+        return f"Series of uncertain source (case report ref. {int(ref)})"
+    return f"{row.get('id')} (your series)"
 
 
 def load_series(path: str | Path) -> pd.DataFrame:
@@ -498,7 +535,7 @@ def subset(
     keep: Literal["largest", "most_recent"] = "largest",
     institutions: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Sensitivity subsets of a series table (evidence.md, "Dataset").
+    """Sensitivity subsets of a series table (docs/evidence.md#dataset).
 
     Always adds the columns ``n`` (the n analyses use, see `resolve_n`) and ``n_from``; the
     survival functions use ``n`` when present and ``n_table`` otherwise.
@@ -512,7 +549,7 @@ def subset(
         (case-insensitive): ``LMS``, ``LMS subgroup``. All-sarcoma cohorts with an LMS share
         (``all STS (LMS 54%)``), sarcoma subgroups of mixed series and blank (unknown)
         populations are dropped. In Table 1: Lang 2000 and Brudvik 2015. Pre-KIT "LMS" series
-        (Lang 2000) may still contain GIST (literature-research.md, note 2).
+        (Lang 2000) may still contain GIST (docs/evidence.md#dataset).
     verified_only : bool
         Keep rows with ``identification == "verified"``.
     n_column : {"n_table", "n_source"}

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from livermet.evidence.dataset import load_literature
+from livermet.evidence.dataset import load_literature, series_label
 from livermet.evidence.survival import pool_time_points, weibull_synthesis
 
 REPORT = "seed case report (Tsuzaka et al., Surg Case Rep 2022), Discussion"
@@ -86,7 +86,10 @@ def _summary(series: pd.DataFrame) -> dict[str, Any]:
         }
         for row in points.to_dict("records")
     ]
-    ids = ", ".join(str(i) for i in series["id"])
+    # readers see the series' names (series_label: "Foster 1978"), never the dataset's keys
+    records = series.to_dict("records")
+    labels = {str(r["id"]): series_label(r) for r in records}
+    names = ", ".join(series_label(r, short=True) for r in records)
     return {
         "pooled_survival": pooled,
         "pooled_survival_method": "random-effects (REML) pooling of logit S(t), events = S*n",
@@ -95,7 +98,9 @@ def _summary(series: pd.DataFrame) -> dict[str, Any]:
             "ci_lb": _num(model.median_ci[0]),
             "ci_ub": _num(model.median_ci[1]),
             "method": "Weibull synthesis on the cloglog scale, random intercept, common shape",
-            "excluded_medians": [{"id": i, "reason": r} for i, r in model.excluded],
+            "excluded_medians": [
+                {"id": i, "label": labels.get(i, i), "reason": r} for i, r in model.excluded
+            ],
         },
         "range_across_series": {
             "os5_percent": _range(series["os5"]),
@@ -103,6 +108,6 @@ def _summary(series: pd.DataFrame) -> dict[str, Any]:
             "patients": int(series["n_table"].sum()),
         },
         "quoted": [dict(q) for q in QUOTED_FIGURES],
-        "sources": f"surgical series of the case report's Table 1 ({ids}); Tsuzaka et al., "
+        "sources": f"surgical series of the case report's Table 1: {names}; Tsuzaka et al., "
         "Surg Case Rep 2022",
     }

@@ -326,10 +326,15 @@ def evidence_lines(ev: dict[str, Any] | None) -> list[str]:
         f"{rng['patients']} patients.",
         "",
     ]
-    lines += [f"- {e['id']}: {e['reason']}" for e in med["excluded_medians"]]
+    # the series' names for readers ("Foster 1978"), never the dataset's keys ("foster1978")
+    lines += [f"- {e.get('label', e['id'])}: {e['reason']}" for e in med["excluded_medians"]]
     lines += [f"- {q['text']} *[{q['source']}]*" for q in ev["quoted"]]
     lines += ["", f"Method: {ev['pooled_survival_method']}. Sources: {ev['sources']}.", ""]
     return lines
+
+
+AFTER_EVIDENCE = "Surveillance"
+"""The heading of the report's section after the evidence section."""
 
 
 def _table(rows: list[tuple[str, str]]) -> list[str]:
@@ -342,7 +347,9 @@ def render_markdown(data: dict[str, Any]) -> str:
     """Markdown report of an assessment dict (``Assessment.to_dict()``).
 
     Every string of ``data`` is written as literal text (:func:`markdown_text`): only the
-    report's own layout is Markdown.
+    report's own layout is Markdown. The notice (decision support, not medical advice) is
+    stated once, at the top. The evidence section ends where :data:`AFTER_EVIDENCE` begins (the
+    web page puts its pooled-survival plot there).
     """
     raw, data = data, map_strings(data, markdown_text)
     case = data["case"]
@@ -458,7 +465,7 @@ def render_markdown(data: dict[str, Any]) -> str:
             lines.append(f"- ({sign}) {r['text']} *[{r['source']}]*")
         lines.append("")
     lines += evidence_lines(data.get("evidence"))
-    lines += ["## Surveillance", ""]
+    lines += [f"## {AFTER_EVIDENCE}", ""]
     lines += ["| years | every (months) | modalities | source |", "|---|---|---|---|"]
     for row in data["surveillance"]["rows"]:
         lo, hi = row["interval_months"]
@@ -472,7 +479,7 @@ def render_markdown(data: dict[str, Any]) -> str:
         lines += ["## Assumptions", ""]
         lines += [f"- {a}" for a in data["assumptions"]]
         lines.append("")
-    lines += ["---", "", f"livermet {data['livermet_version']}. {data['notice']}", ""]
+    lines += ["---", "", f"livermet {data['livermet_version']}", ""]  # the notice is at the top
     return "\n".join(lines)
 
 

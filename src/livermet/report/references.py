@@ -115,6 +115,7 @@ BIBLIOGRAPHY: tuple[Entry, ...] = (
         "Published series cited as reference 19 of Tsuzaka et al., Surg Case Rep 2022 (Table 1: "
         "2000-2009, 27 patients); source uncertain: the publication was not identified.",
         r"\bunknown19\b",
+        r"\buncertain source \((?:case report )?ref\. 19\)",  # series_label's wording
     ),
     _e(
         "grimme2019",
@@ -135,6 +136,7 @@ BIBLIOGRAPHY: tuple[Entry, ...] = (
         "Published series cited as reference 20 of Tsuzaka et al., Surg Case Rep 2022 (Table 1: "
         "1998-2015, 62 patients); source uncertain: the publication was not identified.",
         r"\bunknown20\b",
+        r"\buncertain source \((?:case report )?ref\. 20\)",  # series_label's wording
     ),
     # Further series and reviews of liver metastases.
     _e(

@@ -15,7 +15,7 @@ from starlette.responses import RedirectResponse, Response
 from livermet.analysis.cohort import ENDPOINTS, summary_text, synthetic_label, with_endpoints
 from livermet.analysis.summary import cox_analysis, cuminc_analysis, km_analysis
 from livermet.errors import InputError, LivermetError
-from livermet.evidence.dataset import load_literature, load_series
+from livermet.evidence.dataset import load_literature, load_series, series_label
 from livermet.evidence.pooling import MEASURES, METHODS, OUTCOMES, TESTS, pool_outcome
 from livermet.evidence.survival import check_consistency
 from livermet.registry import Registry, User
@@ -53,10 +53,11 @@ def pooled_report(
 ) -> dict[str, Any]:
     pooled = pool_outcome(df, outcome, measure=measure, method=method, test=test)
     years = OUTCOMES[outcome] // 12
+    names = {str(r["id"]): series_label(r, short=True) for r in df.to_dict("records")}
     forest = data_uri(
         lambda: forest_plot(
             pooled.fit,
-            pooled.ids,
+            [names.get(i, i) for i in pooled.ids],
             percent=True,
             xlabel=f"{years}-year overall survival (%)",
             title=f"{years}-year survival after hepatectomy ({pooled.fit.method}, {measure})",
@@ -100,7 +101,11 @@ def _evidence_response(
         context["series_error"] = exc.message
     flags = check_consistency(df).set_index("id")
     context["series"] = [
-        {**{k: (None if pd.isna(v) else v) for k, v in r.items()}, "flag": _flag(flags, r["id"])}
+        {
+            **{k: (None if pd.isna(v) else v) for k, v in r.items()},
+            "flag": _flag(flags, r["id"]),
+            "label": series_label(r),
+        }
         for r in df.to_dict("records")
     ]
     try:
