@@ -13,6 +13,7 @@ from typing import Any, Literal
 from livermet.case.date_checks import future_date_issues
 from livermet.case.model import Case
 from livermet.case.plan import plan_findings
+from livermet.case.size_checks import lesion_size_issues
 from livermet.case.staging import staging_issues
 from livermet.case.timeline import DAYS_PER_MONTH, Timeline
 from livermet.case.timing import timing_issues
@@ -196,6 +197,7 @@ def detect_findings(case: Case, timeline: Timeline, data: dict[str, Any]) -> lis
         *_observation_period(case, timeline),
         *(Finding(*issue) for issue in timing_issues(case, timeline)),
         *(Finding(*issue) for issue in future_date_issues(case, timeline)),
+        *(Finding(*issue) for issue in lesion_size_issues(case)),
         *(Finding(*issue) for issue in plan_findings(case, data)),
         *(Finding(*issue) for issue in staging_issues(data["staging"])),
         *_readmission(case, data),
