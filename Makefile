@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test setup lint typecheck unit clean
+.PHONY: run test test-fast setup lint typecheck unit clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,13 +43,18 @@ lint: setup
 	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: setup
-	$(BIN)/mypy src/livermet
+	$(BIN)/mypy src/livermet tests
 
 unit: setup
 	$(BIN)/pytest
 
 ## Every check the project lives by: lint, types, tests.
 test: lint typecheck unit
+
+## The quick loop while working: every test but the browser, PostgreSQL and slow ones
+## (markers set in tests/conftest.py); `make test` still runs them all.
+test-fast: setup
+	$(BIN)/pytest -m "not browser and not postgres and not slow"
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import pytest
@@ -25,4 +25,4 @@ def cohort() -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def ref() -> dict[str, Any]:
-    return json.loads(REF_JSON.read_text())
+    return cast(dict[str, Any], json.loads(REF_JSON.read_text()))

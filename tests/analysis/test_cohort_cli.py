@@ -123,7 +123,7 @@ def test_swimmer_writes_a_plot(tmp_path: Path) -> None:
     assert out.read_bytes().startswith(b"\x89PNG")
 
 
-def _bad_csv(cohort: pd.DataFrame, tmp_path: Path, column: str, value: object) -> Path:
+def _bad_csv(cohort: pd.DataFrame, tmp_path: Path, column: str, value: Any) -> Path:
     data = cohort.copy().astype({column: object})
     data.loc[2, column] = value  # the third data row = row 3
     path = tmp_path / "bad.csv"

@@ -60,7 +60,7 @@ def test_cuminc_plot_draws_each_event_type(cohort: pd.DataFrame) -> None:
     fig = cuminc_plot(fit)
     lines = fig.axes[0].get_lines()
     assert [line.get_label() for line in lines] == ["recurrence", "death"]
-    assert lines[0].get_ydata()[-1] == pytest.approx(fit.pstate_[-1, 1])
+    assert np.asarray(lines[0].get_ydata())[-1] == pytest.approx(fit.pstate_[-1, 1])
     with pytest.raises(InputError):
         cuminc_plot(fit, states=["relapse"])
 
@@ -71,9 +71,9 @@ def test_cuminc_plot_event_free_curve_starts_at_one(cohort: pd.DataFrame) -> Non
     )
     fig = cuminc_plot(fit, states=["event-free", "recurrence"])
     event_free, recurrence = fig.axes[0].get_lines()[:2]
-    assert event_free.get_ydata()[0] == 1.0  # everyone is event-free at time 0
-    assert recurrence.get_ydata()[0] == 0.0
-    assert event_free.get_ydata()[1:] == pytest.approx(fit.pstate_[:, 0])
+    assert np.asarray(event_free.get_ydata())[0] == 1.0  # everyone is event-free at time 0
+    assert np.asarray(recurrence.get_ydata())[0] == 0.0
+    assert np.asarray(event_free.get_ydata())[1:] == pytest.approx(fit.pstate_[:, 0])
 
 
 def test_forest_plot_labels_carry_rs_hazard_ratios(cohort: pd.DataFrame) -> None:
@@ -104,7 +104,7 @@ def test_swimmer_plot_samples_and_marks(cohort: pd.DataFrame) -> None:
     assert "100 of 300" in ax.get_title(loc="left")
     full = swimmer_plot(data, "os_months", "death", max_patients=None)
     assert len(full.axes[0].patches) == 300
-    events = full.axes[0].collections[0].get_offsets()
+    events = np.asarray(full.axes[0].collections[0].get_offsets())
     assert len(events) == int(cohort["death"].sum())
 
 

@@ -32,7 +32,7 @@ def test_values_between_before_and_after_observed_times() -> None:
     assert table["n_risk"].tolist() == [5, 5, 5, 2, 0]
     # events in (previous requested time, t]
     assert table["n_event"].tolist() == [0, 0, 1, 1, 1]
-    assert table.loc[0, ["lower", "upper"]].tolist() == [1.0, 1.0]
+    assert table.loc[0, ["lower", "upper"]].to_numpy().tolist() == [1.0, 1.0]
 
 
 def test_greenwood_standard_error_by_hand() -> None:

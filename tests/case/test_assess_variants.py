@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -18,18 +19,18 @@ from tests.conftest import SEED_CASE
 SEED = yaml.safe_load(SEED_CASE.read_text())
 
 
-def _assess(mutate: Callable[[dict], None]) -> dict:
+def _assess(mutate: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     data = copy.deepcopy(SEED)
     mutate(data)
     return assess(case_from_data(data)).to_dict()
 
 
-def _verdicts(result: dict) -> dict[str, str]:
+def _verdicts(result: dict[str, Any]) -> dict[str, str]:
     return {o["option"]: o["verdict"] for o in result["options"]}
 
 
 def test_labs_in_si_units_give_child_pugh_albi_meld() -> None:
-    def labs(d: dict) -> None:
+    def labs(d: dict[str, Any]) -> None:
         d["labs"] = {
             "bilirubin": "8.55 umol/L",  # 0.5 mg/dL
             "albumin": "42 g/L",  # 4.2 g/dL
@@ -48,7 +49,7 @@ def test_labs_in_si_units_give_child_pugh_albi_meld() -> None:
 
 
 def test_poor_icg_makes_the_sectionectomy_unsafe() -> None:
-    def icg(d: dict) -> None:
+    def icg(d: dict[str, Any]) -> None:
         d["liver_function"]["icg_r15"] = "25 %"  # Makuuchi: segmentectomy at most (spec §6)
 
     r = _assess(icg)
@@ -75,14 +76,14 @@ def test_unknown_extrahepatic_staging_makes_resection_only_possible() -> None:
 
 
 def test_hypervascular_lesion_keeps_chemoembolisation_possible() -> None:
-    def hyper(d: dict) -> None:
+    def hyper(d: dict[str, Any]) -> None:
         d["liver_lesions"][0]["vascularity"] = "hypervascular"
 
     assert _verdicts(_assess(hyper))["chemoembolisation"] == "possible"
 
 
 def test_known_variant_completes_the_fnclcc_total() -> None:
-    def variant(d: dict) -> None:
+    def variant(d: dict[str, Any]) -> None:
         d["primary_tumour"]["histology_variant"] = "conventional"
 
     fn = _assess(variant)["grading"]["fnclcc"]
@@ -90,7 +91,7 @@ def test_known_variant_completes_the_fnclcc_total() -> None:
 
 
 def test_reported_grade_that_disagrees_is_a_finding() -> None:
-    def graded(d: dict) -> None:
+    def graded(d: dict[str, Any]) -> None:
         d["primary_tumour"]["reported_grade"] = 2
 
     codes = {f["code"] for f in _assess(graded)["findings"]}
@@ -98,7 +99,7 @@ def test_reported_grade_that_disagrees_is_a_finding() -> None:
 
 
 def test_readmission_stated_gives_textbook_outcome() -> None:
-    def stated(d: dict) -> None:
+    def stated(d: dict[str, Any]) -> None:
         d["procedures"][1]["readmission_90d"] = False
 
     r = _assess(stated)
@@ -107,7 +108,7 @@ def test_readmission_stated_gives_textbook_outcome() -> None:
 
 
 def test_major_complication_fails_textbook_outcome() -> None:
-    def major(d: dict) -> None:
+    def major(d: dict[str, Any]) -> None:
         proc = d["procedures"][1]
         proc.pop("no_complications")
         proc["readmission_90d"] = False
@@ -126,7 +127,7 @@ def test_major_complication_fails_textbook_outcome() -> None:
 
 
 def test_grade_suggested_from_treatment_when_not_given() -> None:
-    def ungraded(d: dict) -> None:
+    def ungraded(d: dict[str, Any]) -> None:
         d["procedures"][0]["complications"][0].pop("clavien_dindo")
 
     o = _assess(ungraded)["outcomes"]["primary_resection"]
@@ -135,7 +136,7 @@ def test_grade_suggested_from_treatment_when_not_given() -> None:
 
 
 def test_volumetry_and_remnant_icg() -> None:
-    def volumes(d: dict) -> None:
+    def volumes(d: dict[str, Any]) -> None:
         d["liver_function"].update(
             total_liver_volume="1200 mL", future_liver_remnant_volume="900 mL"
         )
@@ -149,7 +150,7 @@ def test_volumetry_and_remnant_icg() -> None:
 
 
 def test_resection_name_that_contradicts_segments() -> None:
-    def wrong(d: dict) -> None:
+    def wrong(d: dict[str, Any]) -> None:
         d["procedures"][1]["segments_resected"] = [7]
 
     r = _assess(wrong)
@@ -158,7 +159,7 @@ def test_resection_name_that_contradicts_segments() -> None:
 
 
 def test_retroperitoneal_site_is_staged_by_its_own_chapter() -> None:
-    def retro(d: dict) -> None:
+    def retro(d: dict[str, Any]) -> None:
         d["primary_tumour"]["site_group"] = "retroperitoneum"
 
     staging = _assess(retro)["staging"]
@@ -172,7 +173,7 @@ def test_retroperitoneal_site_is_staged_by_its_own_chapter() -> None:
 
 
 def test_head_and_neck_site_names_its_chapter_without_stage_groups() -> None:
-    def neck(d: dict) -> None:
+    def neck(d: dict[str, Any]) -> None:
         d["primary_tumour"]["site_group"] = "head_neck"
 
     staging = _assess(neck)["staging"]

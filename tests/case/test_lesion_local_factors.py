@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -26,28 +27,28 @@ from tests.conftest import ROOT
 UTERINE = ROOT / "examples" / "preop-uterine-lms.yaml"
 
 
-def _variant(mutate: Callable[[dict], None]) -> dict:
+def _variant(mutate: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     data = yaml.safe_load(UTERINE.read_text())
     mutate(data)
     return assess(case_from_data(data)).to_dict()
 
 
-def _lesion(index: int, **fields: object) -> Callable[[dict], None]:
-    def mutate(d: dict) -> None:
+def _lesion(index: int, **fields: object) -> Callable[[dict[str, Any]], None]:
+    def mutate(d: dict[str, Any]) -> None:
         d["liver_lesions"][index].update(fields)
 
     return mutate
 
 
-def _both(**fields: object) -> Callable[[dict], None]:
-    def mutate(d: dict) -> None:
+def _both(**fields: object) -> Callable[[dict[str, Any]], None]:
+    def mutate(d: dict[str, Any]) -> None:
         for lesion in d["liver_lesions"]:
             lesion.update(fields)
 
     return mutate
 
 
-def _criterion(row: dict, name: str) -> dict:
+def _criterion(row: dict[str, Any], name: str) -> dict[str, Any]:
     return next(c for c in row["criteria"] if c["criterion"] == name)
 
 
@@ -116,8 +117,8 @@ def test_heat_sink_threshold(vessel: str | None, risk: bool | None) -> None:
     assert worded is bool(risk)
 
 
-def _both_steps(*steps: Callable[[dict], None]) -> Callable[[dict], None]:
-    def mutate(d: dict) -> None:
+def _both_steps(*steps: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
+    def mutate(d: dict[str, Any]) -> None:
         for step in steps:
             step(d)
 
@@ -161,14 +162,14 @@ def test_unmarked_lesion_keeps_the_condition() -> None:
     assert partial["condition"] is not None and "peripheral" in partial["condition"]
 
 
-def _icg(d: dict, value: str) -> None:
+def _icg(d: dict[str, Any], value: str) -> None:
     d["liver_function"]["icg_r15"] = value
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(marks=st.lists(st.sampled_from([True, False, None]), min_size=2, max_size=2))
 def test_partial_resection_follows_the_marks(marks: list[bool | None]) -> None:
-    def mutate(d: dict) -> None:
+    def mutate(d: dict[str, Any]) -> None:
         for lesion, mark in zip(d["liver_lesions"], marks, strict=True):
             if mark is not None:
                 lesion["peripheral"] = mark

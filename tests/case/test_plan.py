@@ -11,6 +11,7 @@ import copy
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -26,25 +27,25 @@ MISSES = ROOT / "examples" / "preop-plan-misses-lesions.yaml"
 RETRO = ROOT / "examples" / "preop-retroperitoneal-lms.yaml"
 
 
-def _run(path: Path) -> dict:
+def _run(path: Path) -> dict[str, Any]:
     return assess(load_case(path)).to_dict()
 
 
-def _variant(path: Path, mutate: Callable[[dict], None]) -> dict:
+def _variant(path: Path, mutate: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     data = yaml.safe_load(path.read_text())
     mutate(data)
     return assess(case_from_data(data)).to_dict()
 
 
-def _verdicts(result: dict) -> dict[str, str]:
+def _verdicts(result: dict[str, Any]) -> dict[str, str]:
     return {o["option"]: o["verdict"] for o in result["options"]}
 
 
-def _codes(result: dict) -> list[str]:
+def _codes(result: dict[str, Any]) -> list[str]:
     return [f["code"] for f in result["findings"]]
 
 
-def _reasons(result: dict, option: str) -> str:
+def _reasons(result: dict[str, Any], option: str) -> str:
     return " ".join(
         r["text"] for o in result["options"] if o["option"] == option for r in o["reasons"]
     )
@@ -54,11 +55,11 @@ def _reasons(result: dict, option: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def uterine() -> dict:
+def uterine() -> dict[str, Any]:
     return _run(UTERINE)
 
 
-def test_uterine_plan_covers_both_lesions(uterine: dict) -> None:
+def test_uterine_plan_covers_both_lesions(uterine: dict[str, Any]) -> None:
     rs = uterine["resection"]
     assert rs["procedure_name"] == "central hepatectomy"  # S4+S5+S8 ("central bisectionectomy")
     assert [(c["segments"], c["size_mm"], c["covered_by_plan"]) for c in rs["coverage"]] == [
@@ -76,7 +77,7 @@ def test_uterine_plan_covers_both_lesions(uterine: dict) -> None:
     assert "lesion-not-in-plan" not in _codes(uterine)
 
 
-def test_uterine_plan_is_beyond_the_makuuchi_limit(uterine: dict) -> None:
+def test_uterine_plan_is_beyond_the_makuuchi_limit(uterine: dict[str, Any]) -> None:
     # bilirubin 0.9 <= 1.0 -> ICG-R15 decides; 12 % is in [10, 20) -> up to sectionectomy or left
     # hemihepatectomy (rung 4). Central hepatectomy (three segments, two sections) is rung 5.
     mk = uterine["liver_function"]["makuuchi"]
@@ -104,7 +105,7 @@ def test_uterine_plan_is_beyond_the_makuuchi_limit(uterine: dict) -> None:
     assert _verdicts(uterine)["liver resection"] == "possible"
 
 
-def test_uterine_open_plan_does_not_argue_laparoscopy(uterine: dict) -> None:
+def test_uterine_open_plan_does_not_argue_laparoscopy(uterine: dict[str, Any]) -> None:
     rs = uterine["resection"]
     assert rs["approach"] == "open"
     assert rs["difficulty"]["grade"] == "III"
@@ -115,7 +116,7 @@ def test_uterine_open_plan_does_not_argue_laparoscopy(uterine: dict) -> None:
     assert "re-resection" in text
 
 
-def test_uterine_ablation(uterine: dict) -> None:
+def test_uterine_ablation(uterine: dict[str, Any]) -> None:
     rows = uterine["resection"]["ablation"]
     # 28 mm <= 30 but bile-duct distance unknown -> not assessable; 34 mm > 30 -> not eligible
     assert [r["status"] for r in rows] == ["not assessable", "not eligible"]
@@ -131,11 +132,11 @@ def test_uterine_ablation(uterine: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def misses() -> dict:
+def misses() -> dict[str, Any]:
     return _run(MISSES)
 
 
-def test_plan_missing_lesions_gives_two_warnings(misses: dict) -> None:
+def test_plan_missing_lesions_gives_two_warnings(misses: dict[str, Any]) -> None:
     found = [f for f in misses["findings"] if f["code"] == "lesion-not-in-plan"]
     assert [f["severity"] for f in found] == ["warning", "warning"]
     messages = " ".join(f["message"] for f in found).lower()
@@ -151,7 +152,7 @@ def test_plan_missing_lesions_gives_two_warnings(misses: dict) -> None:
     assert [ll["covered_by_plan"] for ll in misses["liver_lesions"]] == [False, False]
 
 
-def test_plan_missing_lesions_is_not_favoured(misses: dict) -> None:
+def test_plan_missing_lesions_is_not_favoured(misses: dict[str, Any]) -> None:
     rs = misses["resection"]
     assert rs["procedure_name"] == "left lateral sectionectomy"
     assert rs["within_safe_extent"] is True  # rung 4 <= rung 4: within, yet it leaves the disease
@@ -161,7 +162,7 @@ def test_plan_missing_lesions_is_not_favoured(misses: dict) -> None:
 
 
 def test_ablation_planned_for_the_missed_lesion_covers_it() -> None:
-    def ablate(d: dict) -> None:
+    def ablate(d: dict[str, Any]) -> None:
         d["procedures"][1]["segments_resected"] = [4]
         d["procedures"].append(
             {
@@ -247,7 +248,7 @@ def test_central_hepatectomy_at_the_icg_10_percent_boundary(icg: str, within: bo
 
 
 def test_no_liver_lesion_no_liver_options() -> None:
-    def none(d: dict) -> None:
+    def none(d: dict[str, Any]) -> None:
         d["liver_lesions"] = []
         d["procedures"] = [p for p in d["procedures"] if p["kind"] != "liver_resection"]
 
@@ -294,7 +295,7 @@ lesion_segments = st.lists(
 )
 
 
-def _case_with(lesions: list[list[int]], plan: list[int]) -> dict:
+def _case_with(lesions: list[list[int]], plan: list[int]) -> dict[str, Any]:
     data = copy.deepcopy(BASE)
     data["liver_lesions"] = [
         {"id": f"L{i + 1}", "segments": segs, "size": f"{10 + i} mm"}
@@ -319,7 +320,9 @@ def test_a_plan_with_every_lesion_segment_always_covers(
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lesion_segments, st.data())
-def test_removing_a_lesion_segment_always_gives_the_finding(lesions: list[list[int]], data) -> None:
+def test_removing_a_lesion_segment_always_gives_the_finding(
+    lesions: list[list[int]], data: st.DataObject
+) -> None:
     union = sorted({s for segs in lesions for s in segs})
     removed = data.draw(st.sampled_from(union))
     plan = [s for s in range(1, 9) if s != removed]  # everything else stays in the plan

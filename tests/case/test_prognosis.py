@@ -22,14 +22,16 @@ EXAMPLES = ROOT / "examples"
 UTERINE = yaml.safe_load((EXAMPLES / "preop-uterine-lms.yaml").read_text())
 
 
-def _panel(case_data: dict[str, Any], data: dict[str, Any] | None = None) -> dict[str, dict]:
+def _panel(
+    case_data: dict[str, Any], data: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
     case = case_from_data(case_data)
     rows = prognostic_factors(case, data if data is not None else assess(case).to_dict())
     return {row["factor"]: row for row in rows}
 
 
 def _with(**changes: Any) -> dict[str, Any]:
-    d = copy.deepcopy(UTERINE)
+    d: dict[str, Any] = copy.deepcopy(UTERINE)
     d.update(changes)
     return d
 

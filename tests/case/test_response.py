@@ -65,7 +65,9 @@ def test_uterine_response_reaches_the_resection_option(uterine: dict[str, Any]) 
     assert "Tirotta" in hits[0]["source"]
 
 
-def _second_scan(diameters: tuple[str, str], new: bool | None = False) -> Callable[[dict], None]:
+def _second_scan(
+    diameters: tuple[str, str], new: bool | None = False
+) -> Callable[[dict[str, Any]], None]:
     def mutate(d: dict[str, Any]) -> None:
         scan = d["imaging"][1]
         scan["measurements"] = [

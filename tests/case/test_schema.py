@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from importlib import resources
+from typing import Any, cast
 
 import jsonschema
 import yaml
@@ -12,9 +13,9 @@ from livermet.case.model import case_json_schema
 from tests.conftest import SEED_CASE
 
 
-def _shipped() -> dict:
+def _shipped() -> dict[str, Any]:
     text = resources.files("livermet.case").joinpath("schema/case.schema.json").read_text()
-    return json.loads(text)
+    return cast(dict[str, Any], json.loads(text))
 
 
 def test_shipped_schema_is_up_to_date() -> None:

@@ -7,6 +7,7 @@ shared/spec/clinical-scores.md, not from livermet's own output.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -16,11 +17,11 @@ from tests.conftest import SEED_CASE
 
 
 @pytest.fixture(scope="module")
-def result() -> dict:
+def result() -> dict[str, Any]:
     return assess(load_case(SEED_CASE)).to_dict()
 
 
-def test_fnclcc_grade_3_with_differentiation_unknown(result: dict) -> None:
+def test_fnclcc_grade_3_with_differentiation_unknown(result: dict[str, Any]) -> None:
     fn = result["grading"]["fnclcc"]
     # 42 mitoses/10 HPF -> 3; necrosis > 50 % -> 2 (spec §1 worked example).
     assert (fn["mitosis_score"], fn["necrosis_score"]) == (3, 2)
@@ -29,7 +30,7 @@ def test_fnclcc_grade_3_with_differentiation_unknown(result: dict) -> None:
     assert fn["grade"] == 3  # = the report's "FNCLCC grade III"
 
 
-def test_ajcc_stage_iv_t3_from_the_specimen(result: dict) -> None:
+def test_ajcc_stage_iv_t3_from_the_specimen(result: dict[str, Any]) -> None:
     aj = result["staging"]["ajcc8"]
     assert aj["t"] == "T3"  # 15 cm pathology specimen, T3 is "> 10 and <= 15 cm"
     assert aj["m"] == "M1"
@@ -37,7 +38,7 @@ def test_ajcc_stage_iv_t3_from_the_specimen(result: dict) -> None:
     assert aj["size_method"] == "pathology"
 
 
-def test_liver_function(result: dict) -> None:
+def test_liver_function(result: dict[str, Any]) -> None:
     lf = result["liver_function"]
     assert lf["icg"]["r15_percent"] == 4.3
     # ln(100/4.3)/15 = 0.20978... (spec §7 worked example 0.2098)
@@ -47,7 +48,7 @@ def test_liver_function(result: dict) -> None:
     assert lf["child_pugh"]["status"] == "not assessable"  # no lab values in the report
 
 
-def test_resection(result: dict) -> None:
+def test_resection(result: dict[str, Any]) -> None:
     rs = result["resection"]
     assert rs["segments"] == [6, 7]
     assert rs["procedure_name"] == "right posterior sectionectomy"
@@ -58,7 +59,7 @@ def test_resection(result: dict) -> None:
     assert "right posterior sectionectomy" in rs["candidates"]
 
 
-def test_liver_resection_outcome(result: dict) -> None:
+def test_liver_resection_outcome(result: dict[str, Any]) -> None:
     o = result["outcomes"]["liver_resection"]
     assert o["clavien_dindo"] == "none"
     assert o["cci"] == 0
@@ -70,14 +71,14 @@ def test_liver_resection_outcome(result: dict) -> None:
     assert o["textbook_outcome"]["missing"] == ["readmission_90d"]
 
 
-def test_primary_resection_outcome(result: dict) -> None:
+def test_primary_resection_outcome(result: dict[str, Any]) -> None:
     o = result["outcomes"]["primary_resection"]
     assert o["clavien_dindo"] == "II"  # antibiotics (Dindo 2004)
     assert o["cci"] == 20.9  # sqrt(1750)/2 (spec §12)
     assert o["length_of_stay_days"] == 25
 
 
-def test_timeline(result: dict) -> None:
+def test_timeline(result: dict[str, Any]) -> None:
     tl = result["timeline"]
     assert tl["metastasis_timing"] == "synchronous"
     assert tl["liver_resection_after_primary_months"] == 4
@@ -85,7 +86,7 @@ def test_timeline(result: dict) -> None:
     assert tl["follow_up_after_primary_months"] == 9
 
 
-def test_the_three_findings(result: dict) -> None:
+def test_the_three_findings(result: dict[str, Any]) -> None:
     codes = {f["code"]: f for f in result["findings"]}
     size = codes["primary-size-discordant"]["message"]
     assert "18 cm" in size and "25 mm" in size and "15 cm" in size
@@ -95,7 +96,7 @@ def test_the_three_findings(result: dict) -> None:
     assert all(set(f) == {"severity", "code", "message"} for f in result["findings"])
 
 
-def test_options_follow_the_report(result: dict) -> None:
+def test_options_follow_the_report(result: dict[str, Any]) -> None:
     verdicts = {o["option"]: o["verdict"] for o in result["options"]}
     assert verdicts == {
         "liver resection": "favoured",
@@ -112,17 +113,17 @@ def test_options_follow_the_report(result: dict) -> None:
     assert all(r["source"] for o in result["options"] for r in o["reasons"])
 
 
-def test_surveillance_plan_present(result: dict) -> None:
+def test_surveillance_plan_present(result: dict[str, Any]) -> None:
     sv = result["surveillance"]
     assert sv["rows"] and sv["visits_months"]
     assert sv["visits_months"] == sorted(sv["visits_months"])
 
 
-def test_notice(result: dict) -> None:
+def test_notice(result: dict[str, Any]) -> None:
     assert "not medical advice" in result["notice"]
 
 
-def test_evidence_section(result: dict) -> None:
+def test_evidence_section(result: dict[str, Any]) -> None:
     ev = result["evidence"]
     five = next(p for p in ev["pooled_survival"] if p["months"] == 60)
     # metafor 3.8-1, PLO/REML/z on Table 1's 5-year column (shared/refs, tight file)

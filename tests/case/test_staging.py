@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -31,10 +31,10 @@ RETRO = EXAMPLES / "preop-retroperitoneal-lms.yaml"
 
 
 def _data(path: Path) -> dict[str, Any]:
-    return yaml.safe_load(path.read_text())
+    return cast(dict[str, Any], yaml.safe_load(path.read_text()))
 
 
-def _staging(data: dict[str, Any], grade: int | None = None, timing: Any = None) -> dict:
+def _staging(data: dict[str, Any], grade: int | None = None, timing: Any = None) -> dict[str, Any]:
     return staging_section(case_from_data(data), grade, timing)
 
 
@@ -43,15 +43,15 @@ def _staging(data: dict[str, Any], grade: int | None = None, timing: Any = None)
 
 @pytest.fixture(scope="module")
 def uterine() -> dict[str, Any]:
-    return assess(load_case(UTERINE)).to_dict()["staging"]
+    return cast(dict[str, Any], assess(load_case(UTERINE)).to_dict()["staging"])
 
 
 @pytest.fixture(scope="module")
 def retro() -> dict[str, Any]:
-    return assess(load_case(RETRO)).to_dict()["staging"]
+    return cast(dict[str, Any], assess(load_case(RETRO)).to_dict()["staging"])
 
 
-def test_uterine_example_is_figo_ib_at_diagnosis(uterine: dict) -> None:
+def test_uterine_example_is_figo_ib_at_diagnosis(uterine: dict[str, Any]) -> None:
     # 9 cm pathology, confined to the uterus: 9 > 5 cm -> T1b; N0; liver lesions detected
     # 2024-12-02, 2 years 3 months after the diagnosis (2022-09-10): metachronous, so M0 at
     # diagnosis -> FIGO IB (T1b N0 M0).
@@ -65,7 +65,7 @@ def test_uterine_example_is_figo_ib_at_diagnosis(uterine: dict) -> None:
     assert uterine["distant_timing"] == "metachronous"
 
 
-def test_uterine_example_recurrence_is_rm1_rivb(uterine: dict) -> None:
+def test_uterine_example_recurrence_is_rm1_rivb(uterine: dict[str, Any]) -> None:
     rec = uterine["recurrence"]
     assert rec["classification"] == "rM1" and rec["m"] == "M1"
     assert rec["stage"] == "rIVB"
@@ -75,7 +75,7 @@ def test_uterine_example_recurrence_is_rm1_rivb(uterine: dict) -> None:
     assert rec["interpretations"] == [LIVER_M1_INTERPRETATION]
 
 
-def test_retroperitoneal_example_is_t3_n1_m1_stage_iv(retro: dict) -> None:
+def test_retroperitoneal_example_is_t3_n1_m1_stage_iv(retro: dict[str, Any]) -> None:
     # 12.5 cm pathology (preferred to the 12 cm CT): 10 < 12.5 <= 15 -> T3; N1; the liver lesion
     # was seen on the day of diagnosis (2025-02-14): synchronous -> M1 -> stage IV. (N1 M0 would
     # have been IIIB in this chapter.)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 import yaml
 
 from livermet.case.load import case_from_data, field_path
+from livermet.case.model import Case
 from livermet.case.timeline import DAYS_PER_MONTH, build_timeline
 from livermet.errors import InputError
 from tests.conftest import SEED_CASE
@@ -16,7 +19,7 @@ from tests.conftest import SEED_CASE
 SEED = yaml.safe_load(SEED_CASE.read_text())
 
 
-def _case(mutate=None):
+def _case(mutate: Callable[[dict[str, Any]], None] | None = None) -> Case:
     data = copy.deepcopy(SEED)
     if mutate:
         mutate(data)
@@ -33,7 +36,7 @@ def test_offsets_resolve_from_the_index_event() -> None:
 
 
 def test_real_dates() -> None:
-    def dated(d: dict) -> None:
+    def dated(d: dict[str, Any]) -> None:
         d["procedures"][0]["when"] = dt.date(2021, 1, 10)
         d["procedures"][1]["when"] = dt.date(2021, 5, 10)
         d["procedures"][1]["discharge"] = dt.date(2021, 5, 21)
@@ -45,7 +48,7 @@ def test_real_dates() -> None:
 
 
 def test_a_date_needs_a_dated_index() -> None:
-    def mixed(d: dict) -> None:
+    def mixed(d: dict[str, Any]) -> None:
         d["procedures"][1]["when"] = "2021-05-10"
 
     with pytest.raises(InputError) as info:
@@ -54,14 +57,14 @@ def test_a_date_needs_a_dated_index() -> None:
 
 
 def test_circular_reference() -> None:
-    def loop(d: dict) -> None:
+    def loop(d: dict[str, Any]) -> None:
         d["index_event"] = "liver-resection"
         d["procedures"][0]["when"] = {"after": "liver-resection", "months": -1}
 
     with pytest.raises(InputError):
         _case(loop)  # negative offsets are refused by the model first
 
-    def cycle(d: dict) -> None:
+    def cycle(d: dict[str, Any]) -> None:
         d["procedures"].append({"id": "a", "kind": "other", "when": {"after": "b", "days": 1}})
         d["procedures"].append({"id": "b", "kind": "other", "when": {"after": "a", "days": 1}})
 
@@ -71,7 +74,7 @@ def test_circular_reference() -> None:
 
 
 def test_discharge_before_operation_names_the_path() -> None:
-    def early(d: dict) -> None:
+    def early(d: dict[str, Any]) -> None:
         d["procedures"][1]["discharge"] = {"after": "primary-resection", "months": 3}
 
     with pytest.raises(InputError) as info:
@@ -81,7 +84,7 @@ def test_discharge_before_operation_names_the_path() -> None:
 
 
 def test_offset_needs_exactly_one_amount() -> None:
-    def two(d: dict) -> None:
+    def two(d: dict[str, Any]) -> None:
         d["procedures"][1]["when"] = {"after": "primary-resection", "months": 4, "days": 2}
 
     with pytest.raises(InputError) as info:
@@ -96,7 +99,7 @@ def test_unknown_index_event() -> None:
 
 
 def test_duplicate_procedure_ids() -> None:
-    def dup(d: dict) -> None:
+    def dup(d: dict[str, Any]) -> None:
         d["procedures"][1]["id"] = "primary-resection"
 
     with pytest.raises(InputError) as info:
@@ -113,7 +116,7 @@ def test_duplicate_procedure_ids() -> None:
         ((), "(case)"),
     ],
 )
-def test_field_paths(loc: tuple, path: str) -> None:
+def test_field_paths(loc: tuple[Any, ...], path: str) -> None:
     assert field_path(loc) == path
 
 
@@ -127,7 +130,7 @@ def test_model_dump_round_trips() -> None:
 
 
 def test_zero_size_is_refused() -> None:
-    def zero(d: dict) -> None:
+    def zero(d: dict[str, Any]) -> None:
         d["primary_tumour"]["sizes"][0]["greatest_dimension"] = "0 mm"
 
     with pytest.raises(InputError) as info:
@@ -140,7 +143,7 @@ def test_zero_size_is_refused() -> None:
 UTERINE = yaml.safe_load((SEED_CASE.parent / "preop-uterine-lms.yaml").read_text())
 
 
-def _uterine(mutate=None):
+def _uterine(mutate: Callable[[dict[str, Any]], None] | None = None) -> Case:
     data = copy.deepcopy(UTERINE)
     if mutate:
         mutate(data)
@@ -164,7 +167,7 @@ def test_every_time_of_the_uterine_example_resolves() -> None:
 
 
 def test_offsets_from_a_procedure_resolve_for_the_new_times() -> None:
-    def offsets(d: dict) -> None:
+    def offsets(d: dict[str, Any]) -> None:
         d["primary_tumour"]["diagnosed"] = {"after": "hysterectomy", "days": 0}
         d["liver_lesions"][0]["detected"] = {"after": "hysterectomy", "months": 26}
         d["systemic_therapy"][0]["started"] = {"after": "hysterectomy", "weeks": 118}
@@ -177,7 +180,7 @@ def test_offsets_from_a_procedure_resolve_for_the_new_times() -> None:
 
 
 def test_a_therapy_that_ends_before_it_starts() -> None:
-    def backwards(d: dict) -> None:
+    def backwards(d: dict[str, Any]) -> None:
         d["systemic_therapy"][0]["ended"] = dt.date(2025, 1, 1)
 
     with pytest.raises(InputError) as info:
@@ -187,7 +190,7 @@ def test_a_therapy_that_ends_before_it_starts() -> None:
 
 
 def test_a_planned_operation_has_no_discharge() -> None:
-    def discharged(d: dict) -> None:
+    def discharged(d: dict[str, Any]) -> None:
         d["procedures"][1]["discharge"] = dt.date(2025, 6, 12)
 
     with pytest.raises(InputError) as info:
@@ -196,7 +199,7 @@ def test_a_planned_operation_has_no_discharge() -> None:
 
 
 def test_unknown_event_in_a_new_time_names_its_path() -> None:
-    def unknown(d: dict) -> None:
+    def unknown(d: dict[str, Any]) -> None:
         d["imaging"][1]["when"] = {"after": "chemotherapy", "weeks": 2}
 
     with pytest.raises(InputError) as info:
@@ -205,7 +208,7 @@ def test_unknown_event_in_a_new_time_names_its_path() -> None:
 
 
 def test_a_date_in_an_undated_case_is_refused_for_the_new_times() -> None:
-    def dated_diagnosis(d: dict) -> None:
+    def dated_diagnosis(d: dict[str, Any]) -> None:
         d["primary_tumour"]["diagnosed"] = "2020-01-01"
 
     with pytest.raises(InputError) as info:

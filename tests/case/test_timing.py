@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -21,7 +22,7 @@ from hypothesis import strategies as st
 from livermet.case.assess import assess
 from livermet.case.load import case_from_data
 from livermet.case.timeline import build_timeline
-from livermet.case.timing import lesion_timings, phase, timing_section
+from livermet.case.timing import LesionTiming, lesion_timings, phase, timing_section
 from livermet.clinical.timing import (
     DEFAULT_SCHEME,
     E_AHPBA_2023,
@@ -36,8 +37,8 @@ M = 30.4375  # days per mean Gregorian month
 EXAMPLES = ROOT / "examples"
 
 
-def _data(path: Path) -> dict:
-    return yaml.safe_load(path.read_text())
+def _data(path: Path) -> dict[str, Any]:
+    return cast(dict[str, Any], yaml.safe_load(path.read_text()))
 
 
 UTERINE = _data(EXAMPLES / "preop-uterine-lms.yaml")
@@ -45,14 +46,16 @@ RETRO = _data(EXAMPLES / "preop-retroperitoneal-lms.yaml")
 SEED = _data(SEED_CASE)
 
 
-def _assess(base: dict, mutate: Callable[[dict], None] | None = None, **kw: object) -> dict:
+def _assess(
+    base: dict[str, Any], mutate: Callable[[dict[str, Any]], None] | None = None, **kw: object
+) -> dict[str, Any]:
     data = copy.deepcopy(base)
     if mutate:
         mutate(data)
     return assess(case_from_data(data), **kw).to_dict()  # type: ignore[arg-type]
 
 
-def _codes(result: dict) -> dict[str, dict]:
+def _codes(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f["code"]: f for f in result["findings"]}
 
 
@@ -157,11 +160,11 @@ def test_disease_free_interval_rules() -> None:
 
 
 @pytest.fixture(scope="module")
-def uterine() -> dict:
+def uterine() -> dict[str, Any]:
     return _assess(UTERINE)
 
 
-def test_uterine_is_late_metachronous_from_the_dates(uterine: dict) -> None:
+def test_uterine_is_late_metachronous_from_the_dates(uterine: dict[str, Any]) -> None:
     tl = uterine["timeline"]
     assert tl["metastasis_timing"] == "metachronous"
     assert tl["metastasis_timing_basis"] == "dates"
@@ -178,7 +181,7 @@ def test_uterine_is_late_metachronous_from_the_dates(uterine: dict) -> None:
     assert [le["detected_basis"] for le in t["lesions"]] == ["detected", "detected"]
 
 
-def test_uterine_disease_free_interval(uterine: dict) -> None:
+def test_uterine_disease_free_interval(uterine: dict[str, Any]) -> None:
     tl = uterine["timeline"]
     # hysterectomy 2022-10-03 -> 2024-12-02: 814 - 23 (Sep 10 -> Oct 3) = 791 days;
     # 791 / 30.4375 = 25.9877 -> 25.99 months
@@ -188,7 +191,7 @@ def test_uterine_disease_free_interval(uterine: dict) -> None:
     assert tl["timing"]["months_from_primary_resection"] == 25.99
 
 
-def test_uterine_is_pre_operative_without_outcomes(uterine: dict) -> None:
+def test_uterine_is_pre_operative_without_outcomes(uterine: dict[str, Any]) -> None:
     assert uterine["phase"] == "pre-operative"
     assert uterine["assessed_on"] == "2025-05-15"
     assert uterine["outcomes"]["liver_resection"] is None
@@ -201,7 +204,7 @@ def test_uterine_is_pre_operative_without_outcomes(uterine: dict) -> None:
     assert all(m > 0 for m in sv["visits_months"])
 
 
-def test_uterine_events_include_imaging_therapy_and_the_plan(uterine: dict) -> None:
+def test_uterine_events_include_imaging_therapy_and_the_plan(uterine: dict[str, Any]) -> None:
     events = {e["event"]: e for e in uterine["timeline"]["events"]}
     assert events["diagnosis of the primary tumour"]["day"] == -23
     mri = next(e for k, e in events.items() if k.startswith("MRI of the liver: both"))
@@ -254,7 +257,7 @@ def test_without_any_date_the_assessment_is_dated_today() -> None:
 
 
 def test_a_stated_timing_the_dates_contradict_is_a_warning() -> None:
-    def stated(d: dict) -> None:
+    def stated(d: dict[str, Any]) -> None:
         d["liver_lesions"][0]["timing"] = "synchronous"
 
     result = _assess(UTERINE, stated)
@@ -268,7 +271,7 @@ def test_a_stated_timing_the_dates_contradict_is_a_warning() -> None:
 
 
 def test_stated_agreeing_with_the_dates_is_no_finding() -> None:
-    def stated(d: dict) -> None:
+    def stated(d: dict[str, Any]) -> None:
         for lesion in d["liver_lesions"]:
             lesion["timing"] = "metachronous"
 
@@ -276,7 +279,7 @@ def test_stated_agreeing_with_the_dates_is_no_finding() -> None:
 
 
 def test_discordance_names_the_leiomyosarcoma_window_when_it_agrees() -> None:
-    def early(d: dict) -> None:
+    def early(d: dict[str, Any]) -> None:
         d["primary_tumour"]["diagnosed"] = dt.date(2024, 7, 5)  # 150 d before 2024-12-02
         d["procedures"][0]["when"] = dt.date(2024, 7, 20)
         d["liver_lesions"][0]["timing"] = "synchronous"
@@ -286,7 +289,7 @@ def test_discordance_names_the_leiomyosarcoma_window_when_it_agrees() -> None:
 
 
 def test_liver_resection_before_the_diagnosis_is_a_warning() -> None:
-    def early(d: dict) -> None:
+    def early(d: dict[str, Any]) -> None:
         d["procedures"][1].update(status="performed", when=dt.date(2022, 8, 1))
 
     f = _codes(_assess(UTERINE, early))["liver-resection-before-primary"]
@@ -294,19 +297,19 @@ def test_liver_resection_before_the_diagnosis_is_a_warning() -> None:
 
 
 def test_liver_first_sequence_is_an_info() -> None:
-    def liver_first(d: dict) -> None:
+    def liver_first(d: dict[str, Any]) -> None:
         d["procedures"][1].update(status="performed", when=dt.date(2022, 9, 20))
 
     f = _codes(_assess(UTERINE, liver_first))["liver-resection-before-primary"]
     assert f["severity"] == "info" and "liver-first" in f["message"]
 
 
-def test_liver_resection_after_the_primary_is_no_finding(uterine: dict) -> None:
+def test_liver_resection_after_the_primary_is_no_finding(uterine: dict[str, Any]) -> None:
     assert "liver-resection-before-primary" not in _codes(uterine)
 
 
 def test_planned_operation_dated_before_the_board() -> None:
-    def later_board(d: dict) -> None:
+    def later_board(d: dict[str, Any]) -> None:
         d["assessed_on"] = dt.date(2025, 6, 3)  # the plan said 2025-06-02
 
     assert "planned-procedure-in-the-past" in _codes(_assess(UTERINE, later_board))
@@ -315,7 +318,7 @@ def test_planned_operation_dated_before_the_board() -> None:
 
 
 def test_performed_operation_dated_after_the_board() -> None:
-    def performed(d: dict) -> None:
+    def performed(d: dict[str, Any]) -> None:
         d["procedures"][1]["status"] = "performed"  # 2025-06-02, board 2025-05-15
 
     result = _assess(UTERINE, performed)
@@ -324,7 +327,7 @@ def test_performed_operation_dated_after_the_board() -> None:
 
 
 def test_performed_liver_resection_has_outcomes_and_follow_up() -> None:
-    def done(d: dict) -> None:
+    def done(d: dict[str, Any]) -> None:
         d["procedures"][1].update(status="performed", when=dt.date(2025, 3, 3))
         d["follow_up"] = [{"kind": "last_contact", "when": dt.date(2025, 5, 2)}]
 
@@ -340,7 +343,7 @@ def test_performed_liver_resection_has_outcomes_and_follow_up() -> None:
 # --- where the detection date comes from -------------------------------------------------------
 
 
-def _timings(base: dict, mutate: Callable[[dict], None]) -> list:
+def _timings(base: dict[str, Any], mutate: Callable[[dict[str, Any]], None]) -> list[LesionTiming]:
     data = copy.deepcopy(base)
     mutate(data)
     case = case_from_data(data)
@@ -348,7 +351,7 @@ def _timings(base: dict, mutate: Callable[[dict], None]) -> list:
 
 
 def test_detection_falls_back_to_the_first_liver_imaging() -> None:
-    def no_detected(d: dict) -> None:
+    def no_detected(d: dict[str, Any]) -> None:
         for lesion in d["liver_lesions"]:
             del lesion["detected"]
 
@@ -358,7 +361,7 @@ def test_detection_falls_back_to_the_first_liver_imaging() -> None:
 
 
 def test_imaging_of_other_segments_does_not_date_a_lesion() -> None:
-    def elsewhere(d: dict) -> None:
+    def elsewhere(d: dict[str, Any]) -> None:
         for lesion in d["liver_lesions"]:
             del lesion["detected"]
         d["imaging"] = [{**d["imaging"][0], "segments": [2]}]
@@ -368,7 +371,7 @@ def test_imaging_of_other_segments_does_not_date_a_lesion() -> None:
 
 def test_a_liver_imaging_without_segments_dates_every_lesion() -> None:
     # The model allows imaging of the liver that names no segment: it saw the whole liver.
-    def whole_liver(d: dict) -> None:
+    def whole_liver(d: dict[str, Any]) -> None:
         for lesion in d["liver_lesions"]:
             del lesion["detected"]
         d["imaging"] = [{**d["imaging"][0], "segments": []}]
@@ -379,7 +382,7 @@ def test_a_liver_imaging_without_segments_dates_every_lesion() -> None:
 
 
 def test_detection_falls_back_to_a_liver_biopsy() -> None:
-    def biopsy(d: dict) -> None:
+    def biopsy(d: dict[str, Any]) -> None:
         for lesion in d["liver_lesions"]:
             del lesion["detected"]
         d["imaging"] = []
@@ -393,7 +396,7 @@ def test_detection_falls_back_to_a_liver_biopsy() -> None:
 
 
 def test_without_a_diagnosis_date_the_resection_is_the_anchor() -> None:
-    def no_dx(d: dict) -> None:
+    def no_dx(d: dict[str, Any]) -> None:
         del d["primary_tumour"]["diagnosed"]
 
     data = copy.deepcopy(UTERINE)
@@ -406,7 +409,7 @@ def test_without_a_diagnosis_date_the_resection_is_the_anchor() -> None:
 
 
 def test_a_planned_primary_resection_gives_no_anchor_and_no_dfi() -> None:
-    def planned(d: dict) -> None:
+    def planned(d: dict[str, Any]) -> None:
         del d["primary_tumour"]["diagnosed"]
         d["procedures"][0]["status"] = "planned"
 
@@ -428,7 +431,7 @@ def test_moving_detection_later_never_turns_metachronous_into_synchronous(
         for lesion in data["liver_lesions"]:
             lesion["detected"] = diagnosed + dt.timedelta(days=days)
         case = case_from_data(data)
-        return timing_section(case, build_timeline(case))["metastasis_timing"]
+        return str(timing_section(case, build_timeline(case))["metastasis_timing"])
 
     if at(offset) == "metachronous":
         assert at(offset + later) == "metachronous"

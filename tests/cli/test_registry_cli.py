@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from livermet.cli.main import app
 from tests.conftest import SEED_CASE
@@ -57,7 +57,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
-def _as(registry: dict[str, str], user: str, *args: str):
+def _as(registry: dict[str, str], user: str, *args: str) -> Result:
     return runner.invoke(app, [*args, "--user", user], env=registry)
 
 

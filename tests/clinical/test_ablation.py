@@ -6,6 +6,8 @@ Limits: <= 30 mm and <= 10 lesions (COLLISION protocol, Puijk 2018), >= 10 mm fr
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,18 +15,19 @@ from hypothesis import strategies as st
 from livermet.clinical.ablation import (
     ABLATION_MAX_COUNT,
     ABLATION_MAX_DIAMETER_MM,
+    LesionAblation,
     ablation_candidates,
     lesion_ablation,
 )
 from livermet.errors import InputError
 
 
-def _status(result, name: str) -> str:
-    return next(c.status for c in result.criteria if c.name == name)
+def _status(result: LesionAblation, name: str) -> str:
+    return str(next(c.status for c in result.criteria if c.name == name))
 
 
-def _ok(**kw):
-    args = {
+def _ok(**kw: Any) -> LesionAblation:
+    args: dict[str, Any] = {
         "diameter_mm": 20.0,
         "lesion_count": 1,
         "extrahepatic_disease": False,
@@ -117,7 +120,7 @@ def test_candidates_count_the_lesions() -> None:
         ({"abutting_vessel_mm": True}, "abutting_vessel_mm"),
     ],
 )
-def test_bad_input_names_the_field(kwargs: dict, field: str) -> None:
+def test_bad_input_names_the_field(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(InputError) as err:
         _ok(**kwargs)
     assert err.value.field == field

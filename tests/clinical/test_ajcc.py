@@ -4,6 +4,7 @@ difference, bounded stages, chapters without stage groups."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -139,7 +140,7 @@ def test_grade_as_label() -> None:
         ({"size_cm": 5, "grade": "G4"}, "grade"),
     ],
 )
-def test_input_errors_name_the_field(kwargs: dict[str, object], field: str) -> None:
+def test_input_errors_name_the_field(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(InputError) as info:
         ajcc8_stage(**kwargs)
     assert info.value.field == field
@@ -237,7 +238,7 @@ def test_retroperitoneum_n0_m0_table_is_the_trunk_table(
 @pytest.mark.parametrize("size", [3.0, 8.0, 12.0, 20.0, None])
 @pytest.mark.parametrize("grade", [1, 2, 3, None])
 def test_retroperitoneum_n1_m0_is_iiib_and_m1_is_iv(size: float | None, grade: int | None) -> None:
-    kw = {"size_cm": size, "grade": grade, "site": "retroperitoneum"}
+    kw: dict[str, Any] = {"size_cm": size, "grade": grade, "site": "retroperitoneum"}
     assert ajcc8_stage(n="N1", m="M0", **kw).stage == "IIIB"
     assert ajcc8_stage(n="N1", m="M1", **kw).stage == "IV"
     assert ajcc8_stage(n="N0", m="M1", **kw).stage == "IV"

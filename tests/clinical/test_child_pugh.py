@@ -375,9 +375,10 @@ _ITEMS = ("bilirubin_mg_dl", "albumin_g_dl", "inr", "ascites", "encephalopathy")
 def test_range_always_contains_the_complete_data_points(
     bili: float, alb: float, inr: float, asc: str, enc: str, hidden: set[str]
 ) -> None:
-    full = dict(zip(_ITEMS, (bili, alb, inr, asc, enc), strict=True))
+    full: dict[str, Any] = dict(zip(_ITEMS, (bili, alb, inr, asc, enc), strict=True))
     complete = child_pugh(**full)
-    partial = child_pugh(**{k: (None if k in hidden else v) for k, v in full.items()})
+    kwargs: dict[str, Any] = {k: (None if k in hidden else v) for k, v in full.items()}
+    partial = child_pugh(**kwargs)
     assert partial.points_min <= complete.points <= partial.points_max
     if partial.child_class is not None:  # a decided class is the class of the complete data
         assert partial.child_class == complete.child_class

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from livermet.clinical.clearing import clearing_resections, within_limit
+from livermet.clinical.clearing import ClearingResection, clearing_resections, within_limit
 from livermet.clinical.extent import ResectionExtent as E
 from livermet.errors import InputError
 
 
-def _names(rows) -> list[str]:
+def _names(rows: list[ClearingResection]) -> list[str]:
     return [r.name for r in rows]
 
 
@@ -102,7 +102,7 @@ def test_no_lesion_no_resection() -> None:
 
 
 @pytest.mark.parametrize("bad", [[0], [9], ["S10"]])
-def test_bad_segment(bad: list) -> None:
+def test_bad_segment(bad: list[object]) -> None:
     with pytest.raises(InputError) as err:
         clearing_resections([bad], None)
     assert err.value.field == "liver_lesions[0].segments"

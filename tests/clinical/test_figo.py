@@ -9,6 +9,7 @@ examples of the staging notes, not livermet's output.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -237,7 +238,7 @@ def test_scheme_applies_to_lms_and_ess_only(histology: str, applies: bool) -> No
         ({"m": "MX"}, "m"),
     ],
 )
-def test_bad_input_names_the_field(kwargs: dict, field: str) -> None:
+def test_bad_input_names_the_field(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(InputError) as err:
         figo_stage(**kwargs)
     assert err.value.field == field

@@ -40,7 +40,9 @@ UTERINE = yaml.safe_load((ROOT / "examples" / "preop-uterine-lms.yaml").read_tex
         (95, 80, 1.7, 2.4),
     ],
 )
-def test_age_groups_of_the_meta_analysis(age: int, group, d30, d90) -> None:
+def test_age_groups_of_the_meta_analysis(
+    age: int, group: int | None, d30: float | None, d90: float | None
+) -> None:
     result = fitness.age_mortality(age)
     if group is None:
         assert result is None

@@ -58,6 +58,7 @@ def test_uterine_example_minus_21_percent_is_sd() -> None:
     cur = r.current
     assert (r.baseline_mm, cur.sum_mm) == (62, 49)
     assert cur.percent_change_from_baseline == pytest.approx(-13 / 62 * 100)
+    assert cur.percent_change_from_baseline is not None
     assert round(cur.percent_change_from_baseline, 1) == -21.0
     assert cur.category == "SD"
     assert cur.nadir_mm == 62  # only the baseline precedes the current time point

@@ -185,6 +185,7 @@ def test_every_broken_row_is_reported(tmp_path: Path) -> None:
     ]
     assert f"{len(found)} problems" in str(err)
     for problem in err.errors:
+        assert problem.row is not None
         assert f"row {problem.row} (CSV line {problem.row + 1})" in str(err)
 
 
@@ -240,8 +241,8 @@ def test_n_source_falls_back_to_n_table() -> None:
     assert out.loc[out["id"] == "dematteo2001", "n_from"].item() == "n_source"
     table = subset(df)
     assert list(table["n"]) == [float(v[0]) for v in TABLE1.values()]
-    n, _ = resolve_n(df.drop(columns="n_source"), "n_source")
-    assert list(n) == list(table["n"])
+    resolved, _ = resolve_n(df.drop(columns="n_source"), "n_source")
+    assert list(resolved) == list(table["n"])
     with pytest.raises(InputError):
         subset(df, n_column="n_total")
 

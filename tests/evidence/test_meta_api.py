@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from livermet.errors import InputError
-from livermet.evidence import escalc, rma
+from livermet.evidence import RMAResult, escalc, rma
 from livermet.evidence.gosh import gosh
 
 N = np.array([12, 15, 42, 27, 98, 31, 27, 21, 47, 62], float)
@@ -17,11 +17,11 @@ S = np.array([12, 20, 30, 49, 32, 31.8, 46, 42, 48.4, 51.8]) / 100
 
 
 @pytest.fixture
-def fit():
+def fit() -> RMAResult:
     return rma(escalc("PLO", pi=S, ni=N), method="REML")
 
 
-def test_documented_attributes_are_floats_without_moderators(fit) -> None:
+def test_documented_attributes_are_floats_without_moderators(fit: RMAResult) -> None:
     for name in (
         "beta",
         "se",
@@ -44,7 +44,7 @@ def test_documented_attributes_are_floats_without_moderators(fit) -> None:
     assert "tau^2" in fit.summary()
 
 
-def test_predict_back_transforms(fit) -> None:
+def test_predict_back_transforms(fit: RMAResult) -> None:
     p = fit.predict(transf="ilogit")
     assert 0.32 < p.ci_lb < p.pred < p.ci_ub < 0.47
     assert p.pi_lb < p.ci_lb and p.pi_ub > p.ci_ub
@@ -91,14 +91,15 @@ def test_meta_regression_arrays_and_omnibus() -> None:
     year = np.array([1978, 1996, 2000, 2003, 2009, 2009, 2009, 2013, 2014, 2015], float)
     f = rma(es, mods=year)
     assert isinstance(f.beta, np.ndarray) and f.beta.shape == (2,)
+    assert isinstance(f.se, np.ndarray) and isinstance(f.pval, np.ndarray)
     assert f.se.shape == f.pval.shape == (2,)
     assert f.qm == pytest.approx((f.beta[1] / f.se[1]) ** 2)
     assert f.qm_df == (1, None)
     assert f.r2 is not None and 0 <= f.r2 <= 100
     p = f.predict(newmods=[2000, 2010])
-    assert p.pred.shape == (2,)
+    assert np.shape(p.pred) == (2,)
     one = f.predict(newmods=2005)
-    assert np.ndim(one.pred) == 0 or one.pred.shape == (1,)
+    assert np.ndim(one.pred) == 0 or np.shape(one.pred) == (1,)
     kh = rma(es, mods=year, test="knha")
     assert kh.qm_df == (1, 8)
     with pytest.warns(UserWarning, match="redundant"):
@@ -139,7 +140,7 @@ def test_fixed_tau2_and_sei() -> None:
     assert f.beta == pytest.approx(np.sum(w * [0.1, 0.4, 0.3]) / w.sum())
 
 
-def test_confint_variants(fit) -> None:
+def test_confint_variants(fit: RMAResult) -> None:
     lo, hi = fit.confint_tau2()
     ci = fit.confint()
     assert (ci.tau2_lb, ci.tau2_ub) == (lo, hi)
@@ -153,11 +154,11 @@ def test_confint_variants(fit) -> None:
         rma(escalc("PLO", pi=S, ni=N), method="EE").confint_tau2()
 
 
-def test_diagnostics_shapes(fit) -> None:
+def test_diagnostics_shapes(fit: RMAResult) -> None:
     l1 = fit.leave1out()
     assert len(l1) == 10 and l1.I2 is l1.i2
     assert np.all(fit.leave1out(transf="ilogit").estimate < 1)
-    cu = fit.cumul(order=np.arange(10)[::-1])
+    cu = fit.cumul(order=np.arange(10)[::-1])  # type: ignore[arg-type]  # any array_like works
     assert cu.study[0] == 9 and cu.tau2[0] == 0
     assert cu.estimate[-1] == pytest.approx(fit.beta)
     inf = fit.influence()
@@ -177,7 +178,7 @@ def test_diagnostics_shapes(fit) -> None:
     assert mr.influence().dfbetas.shape == (10, 2)
 
 
-def test_metafor_control_presets(fit) -> None:
+def test_metafor_control_presets(fit: RMAResult) -> None:
     es = escalc("PLO", pi=S, ni=N)
     mf = rma(es, method="PM", control="metafor")
     tight = rma(es, method="PM")
@@ -189,7 +190,7 @@ def test_metafor_control_presets(fit) -> None:
     assert rma(es, control={"tau2.init": 0.5}).tau2 == pytest.approx(fit.tau2, abs=1e-10)
 
 
-def test_gosh_api(fit) -> None:
+def test_gosh_api(fit: RMAResult) -> None:
     g = gosh(fit)
     assert g.exact and g.n == 1023 and g.incl.shape == (1023, 10)
     assert g.estimate[-1] == pytest.approx(fit.beta)

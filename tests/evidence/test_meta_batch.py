@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from livermet.evidence import rma
+from livermet.evidence import BatchResult, RMAResult, rma
 from livermet.evidence.batch import rma_batch
 
 METHODS = ["EE", "DL", "HE", "HS", "HSk", "SJ", "ML", "REML", "EB", "PM"]
@@ -34,13 +34,15 @@ def datasets(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return yi, vi, mask
 
 
-def _single(yi: np.ndarray, vi: np.ndarray, method: str, test: str, mods: np.ndarray | None = None):
+def _single(
+    yi: np.ndarray, vi: np.ndarray, method: str, test: str, mods: np.ndarray | None = None
+) -> RMAResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return rma(yi, vi, mods=mods, method=method, test=test)
 
 
-def _compare(b, i: int, f, p: int | None = None) -> None:
+def _compare(b: BatchResult, i: int, f: RMAResult, p: int | None = None) -> None:
     for key in KEYS:
         got = getattr(b, key)[i]
         want = (

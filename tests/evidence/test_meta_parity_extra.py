@@ -116,7 +116,9 @@ def test_fit(case: dict[str, Any]) -> None:
         p = fit.predict()
         assert_close([p.pi_lb, p.pi_ub], [case["pi_lb"], case["pi_ub"]])
     if "back" in case:
-        tr = {"PFT": "ipft_hm", "PAS": "iarcsin", "PLO": "ilogit"}.get(case.get("measure"), "exp")
+        tr = {"PFT": "ipft_hm", "PAS": "iarcsin", "PLO": "ilogit"}.get(
+            case.get("measure", ""), "exp"
+        )
         p = fit.predict(transf=tr)
         keys = (
             ("pred", "ci_lb", "ci_ub")

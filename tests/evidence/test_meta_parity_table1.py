@@ -27,7 +27,7 @@ import csv
 import json
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -56,7 +56,7 @@ FIT_KEYS = {
 
 
 def _load(name: str) -> list[dict[str, Any]]:
-    return json.loads((DATA / name).read_text())
+    return cast(list[dict[str, Any]], json.loads((DATA / name).read_text()))
 
 
 def _table1() -> tuple[np.ndarray, np.ndarray]:
@@ -192,4 +192,5 @@ def test_events_from_proportions_match_counts() -> None:
     b = escalc("PLO", xi=s * n, ni=n)
     assert_close(a.yi, b.yi, rtol=0, atol=0)
     r = escalc("PLO", pi=s, ni=n, round_events=True)
+    assert r.xi is not None
     assert np.array_equal(r.xi, [1, 3, 13, 13, 31, 10, 12, 9, 23, 32])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -18,7 +19,7 @@ BAD = Path(__file__).parent / "bad_series"
 runner = CliRunner()
 
 
-def _reference(measure: str, method: str, test: str) -> dict:
+def _reference(measure: str, method: str, test: str) -> dict[str, Any]:
     cases = json.loads((DATA / "metafor-3.8-1-table1-os5-tight.json").read_text())
     return next(
         c for c in cases if (c["measure"], c["method"], c["test"]) == (measure, method, test)
@@ -92,7 +93,7 @@ def test_bad_series_file_is_refused_naming_row_and_column(name: str, row: str, c
         ({"exclude": ["nobody"]}, "exclude"),
     ],
 )
-def test_bad_options_name_the_field(kwargs: dict, field: str) -> None:
+def test_bad_options_name_the_field(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(InputError) as info:
         pool_outcome(load_literature(), **kwargs)
     assert info.value.field == field

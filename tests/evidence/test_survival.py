@@ -306,7 +306,9 @@ def test_reml_optimum_against_brute_force_likelihood() -> None:
         info = x.T @ inv @ x
         b = np.linalg.solve(info, x.T @ inv @ y)
         r = y - x @ b
-        return -0.5 * (np.linalg.slogdet(sigma)[1] + np.linalg.slogdet(info)[1] + r @ inv @ r)
+        return float(
+            -0.5 * (np.linalg.slogdet(sigma)[1] + np.linalg.slogdet(info)[1] + r @ inv @ r)
+        )
 
     grid = np.linspace(max(fit.tau2 - 0.02, 0), fit.tau2 + 0.02, 401)
     best = grid[np.argmax([restricted_loglik(g) for g in grid])]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
@@ -87,6 +88,14 @@ FLOATS = st.floats(allow_nan=False, allow_infinity=False)
 
 def opt(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     return st.one_of(st.none(), strategy)
+
+
+def _days_after(start: dt.date) -> Callable[[int], dt.date]:
+    return lambda days: start + dt.timedelta(days)
+
+
+def _longer_offset(start: dict[str, Any], unit: str) -> Callable[[float], dict[str, Any]]:
+    return lambda amount: start | {unit: start[unit] + amount}
 
 
 def offset(after: str) -> st.SearchStrategy[dict[str, Any]]:
@@ -230,10 +239,10 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
     for _ in range(draw(st.integers(0, 2))):
         started = draw(opt(any_when()))
         if isinstance(started, dt.date):
-            ended = draw(opt(st.integers(0, 900).map(lambda d, s=started: s + dt.timedelta(d))))
+            ended = draw(opt(st.integers(0, 900).map(_days_after(started))))
         elif isinstance(started, dict):  # the same offset, later (or ongoing)
             unit = next(k for k in started if k != "after")
-            ended = draw(opt(AMOUNTS.map(lambda a, s=started, u=unit: s | {u: s[u] + a})))
+            ended = draw(opt(AMOUNTS.map(_longer_offset(started, unit))))
         else:
             ended = draw(opt(any_when()))
         line = {

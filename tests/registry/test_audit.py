@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from typing import cast
 
 import pytest
 from sqlalchemy import delete, insert, select, text, update
@@ -237,7 +238,7 @@ def test_a_case_document_edited_in_sql_is_reported(world: World, seed_case: Case
     found = _differences(world)
     assert ("case", "seed-case", "document.patient.age_years", age, age + 7) in found
     result = world.db.verify_audit()
-    last = max(r["seq"] for r in _rows(world) if r["entity_id"] == "seed-case")
+    last = max(cast(int, r["seq"]) for r in _rows(world) if r["entity_id"] == "seed-case")
     assert result.first_broken == last  # the record whose after-image the row contradicts
 
 

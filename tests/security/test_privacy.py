@@ -125,9 +125,9 @@ def test_every_read_of_case_data_is_audited(live: LiveServer) -> None:
         assert "leiomyosarcoma" not in (record["after"] or "")  # never the case's content
     with live.browser("viewer_a") as browser:
         for path in ("/cases", "/cases/seed-case", "/cases/seed-case/assessment"):
-            before = len(_audit(live))
+            n_before = len(_audit(live))
             assert browser.get(path).status_code == 200
-            actions = [r["action"] for r in _audit(live)[before:]]
+            actions = [r["action"] for r in _audit(live)[n_before:]]
             assert actions and all(a.startswith("case.") for a in actions), (path, actions)
     listed = [r for r in _audit(live) if r["action"] == "case.list" and r["actor"] == "admin"]
     assert json.loads(listed[-1]["after"])["sites"] == ["beta"]  # the filters, and the count

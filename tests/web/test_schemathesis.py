@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
+from schemathesis.core.result import Err
 from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
@@ -60,6 +62,8 @@ def test_no_server_error_and_every_status_documented(api_app: tuple[FastAPI, str
     schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
     failures: list[str] = []
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()
         operation = result.ok()
 
         @settings(
@@ -70,7 +74,7 @@ def test_no_server_error_and_every_status_documented(api_app: tuple[FastAPI, str
             derandomize=True,  # the same examples every run: a failure is reproducible
         )
         @given(case=operation.as_strategy())
-        def run(case: schemathesis.Case) -> None:
+        def run(case: schemathesis.Case[Any]) -> None:
             response = case.call(headers={"Authorization": f"Bearer {token}"})
             checks = [not_a_server_error, status_code_conformance, response_schema_conformance]
             case.validate_response(response, checks=checks)
