@@ -33,10 +33,12 @@ import yaml
 from rich.console import Console
 
 from livermet.case.assess import assess
+from livermet.case.assessment_model import DfiValue, Fitness, GradeRange
 from livermet.case.load import case_from_data
 from livermet.report.markdown import (
     _factor_value,
     _signed,
+    as_model,
     coverage_text,
     dfi_text,
     fitness_text,
@@ -168,21 +170,46 @@ def test_helpers() -> None:
     assert _signed(20) == "+20.0 %"
     assert _signed(None) == "not known"
     assert _factor_value(None) == "not known"
-    assert _factor_value({"months": 26.0}) == "26 months"
-    assert _factor_value({"grade_min": 2, "grade_max": 3}) == "grade 2-3 (undecided)"
-    assert _factor_value({"unknown": "a", "other": 2}) == "a; 2"  # keys are never printed
-    assert _factor_value([]) == "none"
-    assert coverage_text({"liver_lesions": []}) == "no liver lesion recorded"
-    no_plan = {"liver_lesions": [{"id": "L1", "covered_by_plan": None}], "resection": {}}
+    votes = {"DeMatteo": "favourable", "Adam": "favourable", "Jain": "favourable"}
+    assert _factor_value(DfiValue(months=26.0, by_cut_off=votes)) == "26 months"
+    assert _factor_value(GradeRange(grade_min=2, grade_max=3)) == "grade 2-3 (undecided)"
+    model = as_model(_data(SEED))
+    assert coverage_text(model.model_copy(update={"liver_lesions": []})) == (
+        "no liver lesion recorded"
+    )
+    lesion = model.liver_lesions[0].model_copy(update={"covered_by_plan": None})
+    no_plan = model.model_copy(update={"liver_lesions": [lesion]})
     assert coverage_text(no_plan) == "no liver resection or ablation planned in the case"
-    assert dfi_text(
-        {
+    timeline = model.timeline.model_copy(
+        update={
             "disease_free_interval_months": None,
             "disease_free_interval_status": "not assessable",
             "disease_free_interval_reason": "the primary was not resected",
         }
-    ) == ("not assessable (the primary was not resected)")
-    assert fitness_text(None) == "not known"
-    assert fitness_text({"ecog": {"grade": 0}, "asa": {"class": 3}, "age": {"years": 70}}) == (
-        "ECOG 0; ASA III; age 70 years"
     )
+    assert dfi_text(timeline) == "not assessable (the primary was not resected)"
+    assert fitness_text(None) == "not known"
+    fitness = Fitness.model_validate(
+        {
+            "age": {"years": 70},
+            "ecog": {
+                "grade": 0,
+                "status": "recorded",
+                "description": None,
+                "reported": None,
+                "source": "Oken 1982",
+            },
+            "asa": {
+                "class": 3,
+                "label": None,
+                "description": None,
+                "status": "recorded",
+                "range": None,
+                "basis": "stated",
+                "comorbidities": [],
+                "source": "ASA",
+            },
+            "trial_context": {"within_collision_criteria": None, "text": "t", "source": "s"},
+        }
+    )
+    assert fitness_text(fitness) == "ECOG 0; ASA III; age 70 years"

@@ -120,25 +120,3 @@ def meld_section(case: Case, assumptions: list[str]) -> dict[str, Any]:
     out["context"] = "MELD is a cirrhosis score; in a non-cirrhotic liver it is context only"
     out["source"] = MELD_SOURCE
     return out
-
-
-def child_pugh_label(cp: dict[str, Any]) -> str:
-    """One line for reports: "A (5 points)", "B (7-9 points; not known: encephalopathy)",
-    "not assessable (5-9 points; not known: ascites, encephalopathy)"."""
-    points = cp.get("points_range") or "not known"
-    missing = cp.get("missing") or []
-    detail = f"{points} points" + (f"; not known: {', '.join(missing)}" if missing else "")
-    return f"{cp.get('class') or 'not assessable'} ({detail})"
-
-
-def meld_label(m: dict[str, Any]) -> str:
-    """One line for reports: "MELD 6, MELD-Na 6, MELD 3.0 7" (each "not assessable" when it
-    cannot be computed), or "not assessable (not known: creatinine)"."""
-    if m.get("status") == "not assessable":
-        return f"not assessable (not known: {', '.join(m.get('missing') or [])})"
-    parts = []
-    for key, name in (("meld", "MELD"), ("meld_na", "MELD-Na"), ("meld_3", "MELD 3.0")):
-        value = m.get(key)
-        parts.append(f"{name} {value if value is not None else 'not assessable'}")
-    missing = m.get("missing") or []
-    return ", ".join(parts) + (f" (not known: {', '.join(missing)})" if missing else "")

@@ -1,16 +1,41 @@
-"""The assessment as a printable Markdown report (also the body of the HTML report)."""
+"""The assessment as a printable Markdown report (also the body of the HTML report).
+
+The report reads the typed assessment (:class:`~livermet.case.assessment_model.AssessmentModel`):
+an assessment dict (``Assessment.to_dict()``) is validated into it once, by :func:`as_model`.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from livermet.case.liver_scores import child_pugh_label, meld_label
+from pydantic import BaseModel
+
+from livermet.case.assessment_model import (
+    AssessmentModel,
+    ChildPugh,
+    DfiValue,
+    Evidence,
+    Fitness,
+    GradeRange,
+    LiverResectionOutcome,
+    Meld,
+    NotAssessable,
+    RecistAssessed,
+    RecistNotAssessable,
+    Resection,
+    ResponseValue,
+    SizeValue,
+    Staging,
+    TimelineSection,
+)
 
 _MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]<>!|&#~{}])")
 """Characters that can start Markdown markup inside a line: emphasis, code, links and images,
 raw HTML and autolinks, entities, table cells. CommonMark lets any of them be backslash-escaped."""
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 def markdown_text(value: str) -> str:
@@ -23,15 +48,34 @@ def markdown_text(value: str) -> str:
     return _MARKDOWN_SYNTAX.sub(r"\\\1", " ".join(value.splitlines()))
 
 
+def as_model(data: dict[str, Any] | AssessmentModel) -> AssessmentModel:
+    """The typed assessment of ``data`` (``Assessment.to_dict()`` or the model itself)."""
+    if isinstance(data, AssessmentModel):
+        return data
+    return AssessmentModel.model_validate(data)
+
+
 def map_strings(value: Any, convert: Callable[[str], str]) -> Any:
-    """``value`` (an assessment dict) with ``convert`` applied to every string in it."""
+    """``value`` (an assessment dict or model) with ``convert`` applied to every string in it."""
     if isinstance(value, str):
         return convert(value)
+    if isinstance(value, BaseModel):
+        return map_model_strings(value, convert)
     if isinstance(value, dict):
         return {k: map_strings(v, convert) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [map_strings(v, convert) for v in value]
     return value
+
+
+def map_model_strings(model: _Model, convert: Callable[[str], str]) -> _Model:
+    """A copy of ``model`` with ``convert`` applied to every string in it: every field, nested
+    model, list item and extra key (the reports escape the whole assessment once, so that no
+    string from the case file can reach a report unescaped)."""
+    values = {name: map_strings(getattr(model, name), convert) for name in type(model).model_fields}
+    values |= {k: map_strings(v, convert) for k, v in (model.model_extra or {}).items()}
+    # the values are the model's own (already validated); the keys set stay the same
+    return type(model).model_construct(_fields_set=model.model_fields_set, **values)
 
 
 def _v(value: Any, unit: str = "") -> str:
@@ -44,26 +88,60 @@ def _v(value: Any, unit: str = "") -> str:
     return f"{value} {unit}".strip()
 
 
-def outcome_rows(data: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
+def child_pugh_text(cp: ChildPugh) -> str:
+    """One line for reports: "A (5 points)", "B (7-9 points; not known: encephalopathy)",
+    "not assessable (5-9 points; not known: ascites, encephalopathy)"."""
+    points = cp.points_range or "not known"
+    detail = f"{points} points" + (f"; not known: {', '.join(cp.missing)}" if cp.missing else "")
+    return f"{cp.child_class or 'not assessable'} ({detail})"
+
+
+def meld_text(meld: Meld | NotAssessable) -> str:
+    """One line for reports: "MELD 6, MELD-Na 6, MELD 3.0 7" (each "not assessable" when it
+    cannot be computed), or "not assessable (not known: creatinine)"."""
+    if isinstance(meld, NotAssessable):
+        return f"not assessable (not known: {', '.join(meld.missing)})"
+    parts = [
+        f"{name} {value if value is not None else 'not assessable'}"
+        for value, name in (
+            (meld.meld, "MELD"),
+            (meld.meld_na, "MELD-Na"),
+            (meld.meld_3, "MELD 3.0"),
+        )
+    ]
+    missing = meld.missing
+    return ", ".join(parts) + (f" (not known: {', '.join(missing)})" if missing else "")
+
+
+def difficulty_text(rs: Resection) -> str:
+    """The laparoscopic difficulty grade for reports ("not known" without one)."""
+    diff = rs.difficulty
+    if diff is None:
+        return _v(None)
+    if diff.label:
+        return _v(diff.label)
+    return _v(f"{diff.system} grade {diff.grade}" if diff.grade else None)
+
+
+def outcome_rows(m: AssessmentModel) -> list[tuple[str, list[tuple[str, str]]]]:
     """(label, rows) of each operation's outcome, shared by the text and Markdown reports."""
     out = []
-    for key, label in (
-        ("liver_resection", "Liver resection"),
-        ("primary_resection", "Primary resection"),
+    for o, label in (
+        (m.outcomes.liver_resection, "Liver resection"),
+        (m.outcomes.primary_resection, "Primary resection"),
     ):
-        o = data["outcomes"][key]
         if o is None:
             continue
         rows = [
-            ("Clavien-Dindo (worst)", _v(o["clavien_dindo"])),
-            ("Comprehensive Complication Index", _v(o["cci"])),
-            ("Length of stay", _v(o["length_of_stay_days"], "days")),
+            ("Clavien-Dindo (worst)", _v(o.clavien_dindo)),
+            ("Comprehensive Complication Index", _v(o.cci)),
+            ("Length of stay", _v(o.length_of_stay_days, "days")),
         ]
-        if "operative_minutes" in o:
+        if isinstance(o, LiverResectionOutcome):
             rows += [
-                ("Operative time", _v(o["operative_minutes"], "min")),
-                ("Blood loss", _v(o["blood_loss_ml"], "mL")),
-                ("Textbook outcome", _v(o["textbook_outcome"]["status"])),
+                ("Operative time", _v(o.operative_minutes, "min")),
+                ("Blood loss", _v(o.blood_loss_ml, "mL")),
+                ("Textbook outcome", _v(o.textbook_outcome.status)),
             ]
         out.append((label, rows))
     return out
@@ -76,7 +154,11 @@ def _pct(x: float | None) -> str:
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV", 5: "V", 6: "VI"}
 
 
-def _segments(segments: Any) -> str:
+def _roman(n: int) -> str:
+    return _ROMAN.get(n, str(n))
+
+
+def _segments(segments: list[int] | list[str] | None) -> str:
     return ", ".join(map(str, segments or [])) or "not known"
 
 
@@ -87,77 +169,69 @@ def _signed(value: float | None, unit: str = "%") -> str:
     return f"{value:+.1f} {unit}".replace("-", "\u2212")
 
 
-def phase_text(data: dict[str, Any]) -> str:
+def phase_text(m: AssessmentModel) -> str:
     """The phase and the board's date: "pre-operative, assessed on 2025-05-15"."""
-    return f"{_v(data.get('phase'))}, assessed on {_v(data.get('assessed_on'))}"
+    return f"{_v(m.phase)}, assessed on {_v(m.assessed_on)}"
 
 
-def fitness_text(fitness: dict[str, Any] | None) -> str:
+def fitness_text(fitness: Fitness | None) -> str:
     """ECOG, ASA and age in one line: "ECOG 1 (…); ASA II (…); age 55 years"."""
-    if not fitness:
+    if fitness is None:
         return "not known"
-    ecog = fitness.get("ecog") or {}
-    if ecog.get("grade") is not None:
-        text = f"ECOG {ecog['grade']}"
-        if ecog.get("description"):
-            text += f" ({ecog['description']})"
+    ecog = fitness.ecog
+    if ecog.grade is not None:
+        text = f"ECOG {ecog.grade}"
+        if ecog.description:
+            text += f" ({ecog.description})"
     else:
-        text = f"ECOG {_v(None) if not ecog.get('status') else ecog['status']}"
-        if ecog.get("reported"):
-            text += f" (reported: {ecog['reported']})"
+        text = f"ECOG {ecog.status or _v(None)}"
+        if ecog.reported:
+            text += f" (reported: {ecog.reported})"
     parts = [text]
-    asa = fitness.get("asa") or {}
-    if asa.get("class") is not None:
-        text = f"ASA {asa.get('label') or _ROMAN.get(asa['class'], asa['class'])}"
-        if asa.get("description"):
-            text += f" ({asa['description']})"
+    asa = fitness.asa
+    if asa.asa_class is not None:
+        text = f"ASA {asa.label or _roman(asa.asa_class)}"
+        if asa.description:
+            text += f" ({asa.description})"
     else:
-        lo, hi = (asa.get("range") or [None, None])[:2]
         text = "ASA not known"
-        if lo is not None and hi is not None:
-            span = _ROMAN.get(lo, lo) if lo == hi else f"{_ROMAN.get(lo, lo)}-{_ROMAN.get(hi, hi)}"
+        if asa.range and len(asa.range) >= 2:
+            lo, hi = asa.range[0], asa.range[1]
+            span = _roman(lo) if lo == hi else f"{_roman(lo)}-{_roman(hi)}"
             text = f"ASA {span} (undecided"
-            text += f": {asa['basis']})" if asa.get("basis") else ")"
+            text += f": {asa.basis})" if asa.basis else ")"
     parts.append(text)
-    age = fitness.get("age") or {}
-    text = f"age {_v(age.get('years'), 'years')}"
-    if age.get("note"):
-        text += f" ({age['note']})"
+    text = f"age {_v(fitness.age.years, 'years')}"
+    if fitness.age.note:
+        text += f" ({fitness.age.note})"
     parts.append(text)
     return "; ".join(parts)
 
 
-def fitness_sources(fitness: dict[str, Any] | None) -> list[str]:
+def fitness_sources(fitness: Fitness) -> list[str]:
     """The sources of the fitness line, in order, without repeats."""
     out: list[str] = []
-    for key in ("ecog", "asa", "age"):
-        source = ((fitness or {}).get(key) or {}).get("source")
+    for source in (fitness.ecog.source, fitness.asa.source, fitness.age.source):
         if source and source not in out:
             out.append(source)
     return out
 
 
-def lesion_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+def lesion_rows(m: AssessmentModel) -> list[tuple[str, str, str, str, str]]:
     """(lesion, segments, size, timing, covered by the plan) of every liver lesion."""
-    rs = data.get("resection") or {}
-    planned = bool(rs.get("segments")) or any(
-        c.get("covered_by") == "ablation" for c in rs.get("coverage") or []
-    )
-    outside = {
-        i: c.get("outside_plan_segments") or [] for i, c in enumerate(rs.get("coverage") or [])
-    }
+    rs = m.resection
+    planned = bool(rs.segments) or any(c.covered_by == "ablation" for c in rs.coverage)
+    outside = {i: c.outside_plan_segments for i, c in enumerate(rs.coverage)}
     rows = []
-    for i, lesion in enumerate(data.get("liver_lesions") or []):
-        size = lesion.get("size_mm")
-        timing = _v(lesion.get("timing"))
-        basis = {"dates": "from the dates", "stated": "as stated"}.get(
-            lesion.get("timing_source") or ""
-        )
-        if lesion.get("timing") and basis:
+    for i, lesion in enumerate(m.liver_lesions):
+        size = lesion.size_mm
+        timing = _v(lesion.timing)
+        basis = {"dates": "from the dates", "stated": "as stated"}.get(lesion.timing_source or "")
+        if lesion.timing and basis:
             timing += f" ({basis})"
-        covered = lesion.get("covered_by_plan")
+        covered = lesion.covered_by_plan
         if covered:
-            cover = f"yes ({lesion['covered_by']})" if lesion.get("covered_by") else "yes"
+            cover = f"yes ({lesion.covered_by})" if lesion.covered_by else "yes"
         elif covered is False:
             segs = outside.get(i)
             cover = "no" + (f": segment {_segments(segs)} outside the plan" if segs else "")
@@ -165,8 +239,8 @@ def lesion_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             cover = "not known" if planned else "no plan"
         rows.append(
             (
-                str(lesion.get("id") or i + 1),
-                _segments(lesion.get("segments")),
+                str(lesion.id or i + 1),
+                _segments(lesion.segments),
                 "not known" if size is None else f"{size:g} mm",
                 timing,
                 cover,
@@ -175,125 +249,114 @@ def lesion_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
-def coverage_text(data: dict[str, Any]) -> str:
+def coverage_text(m: AssessmentModel) -> str:
     """The plan against the lesions: whether it removes (or ablates) every lesion."""
-    lesions = data.get("liver_lesions") or []
+    lesions = m.liver_lesions
     if not lesions:
         return "no liver lesion recorded"
-    rs = data.get("resection") or {}
-    if all(x.get("covered_by_plan") is None for x in lesions):
+    rs = m.resection
+    if all(x.covered_by_plan is None for x in lesions):
         return "no liver resection or ablation planned in the case"
-    missed = [
-        str(x.get("id") or i + 1)
-        for i, x in enumerate(lesions)
-        if x.get("covered_by_plan") is False
-    ]
-    unknown = [x for x in lesions if x.get("covered_by_plan") is None]
+    missed = [str(x.id or i + 1) for i, x in enumerate(lesions) if x.covered_by_plan is False]
+    unknown = [x for x in lesions if x.covered_by_plan is None]
     if missed:
         noun = "lesion" if len(missed) == 1 else "lesions"
         return f"leaves {noun} {', '.join(missed)} outside the resection (not ablated either)"
     if unknown:
         return "not known for every lesion"
-    if not rs.get("segments"):
+    if not rs.segments:
         return "every lesion is to be ablated"
-    within = rs.get("within_safe_extent")
+    within = rs.within_safe_extent
     extent = "safe extent not known"
     if within is not None:
         extent = "within the safe extent" if within else "beyond the safe extent"
     return f"clears every lesion; {extent}"
 
 
-def clearing_rows(rs: dict[str, Any]) -> list[tuple[str, str, str]]:
+def clearing_rows(rs: Resection) -> list[tuple[str, str, str]]:
     """(resection, segments, within the safe extent) of each clearing resection, smallest first;
     a conditional one (partial resection) carries its condition."""
     rows = []
-    for c in rs.get("clearing_resections") or []:
-        name = c["name"] + (f" ({c['condition']})" if c.get("condition") else "")
-        rows.append((name, _segments(c.get("segments")), _v(c.get("within_safe_extent"))))
+    for c in rs.clearing_resections:
+        name = c.name + (f" ({c.condition})" if c.condition else "")
+        rows.append((name, _segments(c.segments), _v(c.within_safe_extent)))
     return rows
 
 
-def ablation_text(rs: dict[str, Any]) -> str:
+def ablation_text(rs: Resection) -> str:
     """Ablation eligibility per lesion: "4 (28 mm): not assessable (…); …"."""
     parts = []
-    for i, a in enumerate(rs.get("ablation") or []):
-        size = a.get("size_mm")
-        where = f"lesion {a.get('id') or i + 1} (segment {_segments(a.get('segments'))}"
+    for i, a in enumerate(rs.ablation):
+        size = a.size_mm
+        where = f"lesion {a.id or i + 1} (segment {_segments(a.segments)}"
         where += f", {size:g} mm)" if size is not None else ")"
-        why = [c["text"] for c in a.get("criteria") or [] if c.get("status") != "met"]
-        parts.append(f"{where}: {a.get('status')}" + (f" ({'; '.join(why)})" if why else ""))
+        why = [c.text for c in a.criteria if c.status != "met"]
+        parts.append(f"{where}: {a.status}" + (f" ({'; '.join(why)})" if why else ""))
     return "; ".join(parts)
 
 
-def response_text(recist: dict[str, Any] | None) -> str:
+def response_text(recist: RecistAssessed | RecistNotAssessable | None) -> str:
     """RECIST 1.1 in one line: category, sums, % change, dates, new lesions, therapy."""
-    if not recist:
+    if recist is None:
         return "not assessable"
-    if recist.get("category") is None:
-        missing = recist.get("missing") or []
-        return f"{_v(recist.get('status'))}" + (
-            f" (not known: {', '.join(missing)})" if missing else ""
-        )
-    base, nadir, cur = recist.get("baseline") or {}, recist.get("nadir") or {}, recist["current"]
+    if isinstance(recist, RecistNotAssessable):
+        missing = recist.missing
+        return f"{_v(recist.status)}" + (f" (not known: {', '.join(missing)})" if missing else "")
+    base, nadir, cur = recist.baseline, recist.nadir, recist.current
     text = (
-        f"{recist['category']}: sum of diameters {_v(base.get('sum_mm'), 'mm')} at the baseline "
-        f"({_v(base.get('date'))}), {_v(cur.get('sum_mm'), 'mm')} on {_v(cur.get('date'))}, "
-        f"{_signed(recist.get('percent_change_from_baseline'))} from the baseline"
+        f"{recist.category}: sum of diameters {_v(base.sum_mm, 'mm')} at the baseline "
+        f"({_v(base.date)}), {_v(cur.sum_mm, 'mm')} on {_v(cur.date)}, "
+        f"{_signed(recist.percent_change_from_baseline)} from the baseline"
     )
-    if nadir and nadir.get("date") != base.get("date"):
+    if nadir.date != base.date:
         text += (
-            f"; nadir {_v(nadir.get('sum_mm'), 'mm')} ({_v(nadir.get('date'))}), "
-            f"{_signed(recist.get('percent_change_from_nadir'))} from the nadir"
+            f"; nadir {_v(nadir.sum_mm, 'mm')} ({_v(nadir.date)}), "
+            f"{_signed(recist.percent_change_from_nadir)} from the nadir"
         )
-    text += f"; new lesions: {_v(recist.get('new_lesions'))}"
-    therapy = recist.get("systemic_therapy_between") or []
+    text += f"; new lesions: {_v(recist.new_lesions)}"
+    therapy = recist.systemic_therapy_between
     if therapy:
-        text += f"; on {', '.join(therapy)}: {_v(recist.get('response_to_chemotherapy'))}"
+        text += f"; on {', '.join(therapy)}: {_v(recist.response_to_chemotherapy)}"
     return text
 
 
-def _factor_value(value: Any) -> str:
+def _factor_value(
+    value: DfiValue | SizeValue | ResponseValue | GradeRange | float | str | None,
+) -> str:
     """A prognostic factor's value for this patient (the known shapes written out)."""
-    if isinstance(value, dict):
-        if "months" in value:
-            return _v(value["months"], "months")
-        if "size_mm" in value:
-            return _v(value["size_mm"], "mm")
-        if "grade_min" in value:
-            return f"grade {value['grade_min']}-{value['grade_max']} (undecided)"
-        if "recist" in value:
-            text = f"RECIST {_v(value['recist'])}"
-            if value.get("percent_change_from_baseline") is not None:
-                text += f", {_signed(value['percent_change_from_baseline'])}"
-            if value.get("systemic_therapy"):
-                text += f" on {', '.join(value['systemic_therapy'])}"
-            return text
-        return "; ".join(_factor_value(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return ", ".join(_factor_value(v) for v in value) or "none"
+    if isinstance(value, DfiValue):
+        return _v(value.months, "months")
+    if isinstance(value, SizeValue):
+        return _v(value.size_mm, "mm")
+    if isinstance(value, GradeRange):
+        return f"grade {value.grade_min}-{value.grade_max} (undecided)"
+    if isinstance(value, ResponseValue):
+        text = f"RECIST {_v(value.recist)}"
+        if value.percent_change_from_baseline is not None:
+            text += f", {_signed(value.percent_change_from_baseline)}"
+        if value.systemic_therapy:
+            text += f" on {', '.join(value.systemic_therapy)}"
+        return text
     return _v(value)
 
 
-def factor_rows(data: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+def factor_rows(m: AssessmentModel) -> list[tuple[str, str, str, str, str]]:
     """(factor, this patient, direction, published effect, source) of each prognostic factor."""
     rows = []
-    for f in data.get("prognostic_factors") or []:
-        value = _factor_value(f.get("value"))
-        missing = f.get("missing") or []
-        if missing and f.get("value") is None:
-            value += f" ({', '.join(missing)})"
-        rows.append(
-            (f["factor"], value, _v(f.get("direction")), _v(f.get("effect")), _v(f.get("source")))
-        )
+    for f in m.prognostic_factors:
+        value = _factor_value(f.value)
+        if f.missing and f.value is None:
+            value += f" ({', '.join(f.missing)})"
+        rows.append((f.factor, value, _v(f.direction), _v(f.effect), _v(f.source)))
     return rows
 
 
-def dfi_text(tl: dict[str, Any]) -> str:
+def dfi_text(tl: TimelineSection) -> str:
     """The disease-free interval: "26.0 months (from … to …)" or "0 months (never disease-free:
     …)" or "not assessable (…)"."""
-    months = tl.get("disease_free_interval_months")
-    status = tl.get("disease_free_interval_status")
-    reason = tl.get("disease_free_interval_reason")
+    months = tl.disease_free_interval_months
+    status = tl.disease_free_interval_status
+    reason = tl.disease_free_interval_reason
     head = _v(months, "months") if months is not None else _v(status)
     if isinstance(months, int | float) and months and not isinstance(months, bool):
         head = f"{months:.1f} months"
@@ -303,33 +366,33 @@ def dfi_text(tl: dict[str, Any]) -> str:
     return f"{head} ({detail})" if detail else head
 
 
-def evidence_lines(ev: dict[str, Any] | None) -> list[str]:
+def evidence_lines(ev: Evidence | None) -> list[str]:
     """The evidence section: pooled survival after hepatectomy, median, range, quoted figures."""
-    if not ev:
+    if ev is None:
         return []
     lines = ["## Evidence: survival after hepatectomy in published series", ""]
     lines += ["| time | pooled survival | 95 % CI | 95 % prediction interval | series |"]
     lines += ["|---|---|---|---|---|"]
-    for p in ev["pooled_survival"]:
+    for p in ev.pooled_survival:
         lines.append(
-            f"| {p['months'] // 12} y | {_pct(p['estimate'])} | {_pct(p['ci_lb'])} to "
-            f"{_pct(p['ci_ub'])} | {_pct(p['pi_lb'])} to {_pct(p['pi_ub'])} | {p['k']} |"
+            f"| {p.months // 12} y | {_pct(p.estimate)} | {_pct(p.ci_lb)} to "
+            f"{_pct(p.ci_ub)} | {_pct(p.pi_lb)} to {_pct(p.pi_ub)} | {p.k} |"
         )
-    med = ev["pooled_median_months"]
-    rng = ev["range_across_series"]
+    med = ev.pooled_median_months
+    rng = ev.range_across_series
     lines += [
         "",
-        f"Pooled median survival: {med['estimate']:.1f} months (95 % CI {med['ci_lb']:.1f} to "
-        f"{med['ci_ub']:.1f}; {med['method']}). Across series: 5-year survival "
-        f"{rng['os5_percent']['min']:g}-{rng['os5_percent']['max']:g} %, median "
-        f"{rng['median_months']['min']:g}-{rng['median_months']['max']:g} months, "
-        f"{rng['patients']} patients.",
+        f"Pooled median survival: {med.estimate:.1f} months (95 % CI {med.ci_lb:.1f} to "
+        f"{med.ci_ub:.1f}; {med.method}). Across series: 5-year survival "
+        f"{rng.os5_percent.min:g}-{rng.os5_percent.max:g} %, median "
+        f"{rng.median_months.min:g}-{rng.median_months.max:g} months, "
+        f"{rng.patients} patients.",
         "",
     ]
     # the series' names for readers ("Foster 1978"), never the dataset's keys ("foster1978")
-    lines += [f"- {e.get('label', e['id'])}: {e['reason']}" for e in med["excluded_medians"]]
-    lines += [f"- {q['text']} *[{q['source']}]*" for q in ev["quoted"]]
-    lines += ["", f"Method: {ev['pooled_survival_method']}. Sources: {ev['sources']}.", ""]
+    lines += [f"- {e.label or e.id}: {e.reason}" for e in med.excluded_medians]
+    lines += [f"- {q.text} *[{q.source}]*" for q in ev.quoted]
+    lines += ["", f"Method: {ev.pooled_survival_method}. Sources: {ev.sources}.", ""]
     return lines
 
 
@@ -343,150 +406,142 @@ def _table(rows: list[tuple[str, str]]) -> list[str]:
     return [*out, ""]
 
 
-def render_markdown(data: dict[str, Any]) -> str:
-    """Markdown report of an assessment dict (``Assessment.to_dict()``).
+def render_markdown(data: dict[str, Any] | AssessmentModel) -> str:
+    """Markdown report of an assessment (``Assessment.to_dict()`` or its typed model).
 
-    Every string of ``data`` is written as literal text (:func:`markdown_text`): only the
+    Every string of the assessment is written as literal text (:func:`markdown_text`): only the
     report's own layout is Markdown. The notice (decision support, not medical advice) is
     stated once, at the top. The evidence section ends where :data:`AFTER_EVIDENCE` begins (the
     web page puts its pooled-survival plot there).
     """
-    raw, data = data, map_strings(data, markdown_text)
-    case = data["case"]
-    fn = data["grading"]["fnclcc"]
-    aj = data["staging"]["ajcc8"]
-    lf = data["liver_function"]
-    rs = data["resection"]
+    raw = as_model(data)
+    m = map_model_strings(raw, markdown_text)
+    case = m.case
+    fn = m.grading.fnclcc
+    lf = m.liver_function
+    rs = m.resection
     lines = [
-        f"# Tumour-board assessment — case {case['id']}",
+        f"# Tumour-board assessment — case {case.id}",
         "",
-        f"> **{data['notice']}**",
+        f"> **{m.notice}**",
         "",
-        f"{_v(case['age_years'])}-year-old {_v(case['sex'])}; {case['histology']} of the "
-        f"{case['primary_site']}.",
+        f"{_v(case.age_years)}-year-old {_v(case.sex)}; {case.histology} of the "
+        f"{case.primary_site}.",
         "",
-        f"**Phase:** {phase_text(data)}.",
+        f"**Phase:** {phase_text(m)}.",
         "",
     ]
-    if data.get("fitness"):
-        sources = "; ".join(fitness_sources(data["fitness"]))
-        lines += [
-            f"Fitness: {fitness_text(data['fitness'])}." + (f" *[{sources}]*" if sources else ""),
-            "",
-        ]
+    sources = "; ".join(fitness_sources(m.fitness))
+    lines += [
+        f"Fitness: {fitness_text(m.fitness)}." + (f" *[{sources}]*" if sources else ""),
+        "",
+    ]
     lines += [
         "## Findings",
         "",
     ]
     # Finding codes are the engine's identifiers, shown verbatim in a code span.
-    codes = [str(f["code"]).replace("`", "'") for f in raw["findings"]]
+    codes = [f.code.replace("`", "'") for f in raw.findings]
     lines += [
-        f"- **{f['severity']}** `{code}`: {f['message']}"
-        for f, code in zip(data["findings"], codes, strict=True)
+        f"- **{f.severity}** `{code}`: {f.message}"
+        for f, code in zip(m.findings, codes, strict=True)
     ]
     lines += ["", "## Grading and staging", ""]
-    total = fn["total"] if fn["total"] is not None else f"{fn['total_min']}-{fn['total_max']}"
+    total = fn.total if fn.total is not None else f"{fn.total_min}-{fn.total_max}"
     lines += _table(
         [
-            ("FNCLCC mitosis score", _v(fn["mitosis_score"])),
-            ("FNCLCC necrosis score", _v(fn["necrosis_score"])),
-            ("FNCLCC differentiation score", _v(fn["differentiation_score"])),
+            ("FNCLCC mitosis score", _v(fn.mitosis_score)),
+            ("FNCLCC necrosis score", _v(fn.necrosis_score)),
+            ("FNCLCC differentiation score", _v(fn.differentiation_score)),
             ("FNCLCC total", _v(total)),
-            ("FNCLCC grade", _v(fn["grade"])),
-            *_staging_rows(data["staging"], aj),
+            ("FNCLCC grade", _v(fn.grade)),
+            *_staging_rows(m.staging),
         ]
     )
-    lines += [f"Sources: {fn['source']}; {aj.get('source', '')}", "", "## Liver function", ""]
-    gsa = lf["gsa"]
+    albi = lf.albi.grade if not isinstance(lf.albi, NotAssessable) else lf.albi.status
+    lines += [
+        f"Sources: {fn.source}; {m.staging.ajcc8.source}",
+        "",
+        "## Liver function",
+        "",
+    ]
+    gsa = lf.gsa
     lines += _table(
         [
-            ("ICG-R15", _v(lf["icg"]["r15_percent"], "%")),
-            ("ICG-K", _v(lf["icg"]["k_per_min"], "/min")),
-            ("99mTc-GSA HH15 / LHL15", f"{_v(gsa['hh15'])} / {_v(gsa['lhl15'])}"),
-            ("GSA assessment", _v(gsa["assessment"])),
-            ("Makuuchi maximum extent", _v(lf["makuuchi"]["max_extent"])),
-            ("Child-Pugh", child_pugh_label(lf["child_pugh"])),
-            ("MELD", meld_label(lf["meld"])),
-            ("ALBI", _v(lf["albi"].get("grade", lf["albi"].get("status")))),
+            ("ICG-R15", _v(lf.icg.r15_percent, "%")),
+            ("ICG-K", _v(lf.icg.k_per_min, "/min")),
+            ("99mTc-GSA HH15 / LHL15", f"{_v(gsa.hh15)} / {_v(gsa.lhl15)}"),
+            ("GSA assessment", _v(gsa.assessment)),
+            ("Makuuchi maximum extent", _v(lf.makuuchi.max_extent)),
+            ("Child-Pugh", child_pugh_text(lf.child_pugh)),
+            ("MELD", meld_text(lf.meld)),
+            ("ALBI", _v(albi)),
         ]
     )
-    lines += _lesion_section(data)
+    lines += _lesion_section(m)
     lines += ["## Resection", ""]
-    diff = rs["difficulty"] or {}
     lines += _table(
         [
-            ("Segments resected", _v(", ".join(map(str, rs["segments"] or [])) or None)),
-            ("Procedure (Brisbane 2000)", _v(rs["procedure_name"])),
-            ("Approach", _v(rs["approach"])),
-            ("Within the safe extent", _v(rs["within_safe_extent"])),
-            (
-                "Laparoscopic difficulty",
-                _v(
-                    diff.get("label")
-                    or (diff.get("grade") and f"{diff['system']} grade {diff['grade']}")
-                ),
-            ),
-            ("Candidate anatomical resections", _v(", ".join(rs["candidates"]) or None)),
+            ("Segments resected", _v(", ".join(map(str, rs.segments or [])) or None)),
+            ("Procedure (Brisbane 2000)", _v(rs.procedure_name)),
+            ("Approach", _v(rs.approach)),
+            ("Within the safe extent", _v(rs.within_safe_extent)),
+            ("Laparoscopic difficulty", difficulty_text(rs)),
+            ("Candidate anatomical resections", _v(", ".join(rs.candidates) or None)),
         ]
     )
-    lines += _plan_lines(data)
+    lines += _plan_lines(m)
     lines += ["## Outcomes", ""]
-    for label, rows in outcome_rows(data):
+    for label, rows in outcome_rows(m):
         lines += [f"### {label}", "", *_table(rows)]
-    tl = data["timeline"]
+    tl = m.timeline
     lines += ["## Timeline", ""]
     lines += _table(
         [
-            ("Metastasis timing", _v(tl["metastasis_timing"])),
+            ("Metastasis timing", _v(tl.metastasis_timing)),
             (
                 "Liver resection after the primary",
-                _v(tl["liver_resection_after_primary_months"], "months"),
+                _v(tl.liver_resection_after_primary_months, "months"),
             ),
             (
                 "Follow-up after the liver resection",
-                _v(tl["follow_up_after_liver_resection_months"], "months"),
+                _v(tl.follow_up_after_liver_resection_months, "months"),
             ),
-            *(
-                [("Disease-free interval", dfi_text(tl))]
-                if "disease_free_interval_months" in tl
-                else []
-            ),
+            ("Disease-free interval", dfi_text(tl)),
         ]
     )
     lines += _timing_lines(tl)
     lines += ["| month | event |", "|---|---|"]
-    lines += [f"| {_v(e['month'])} | {e['event']} |" for e in tl["events"]]
+    lines += [f"| {_v(e.month)} | {e.event} |" for e in tl.events]
     lines += ["", "## Treatment options", ""]
-    for opt in data["options"]:
-        lines.append(f"### {opt['option']} — {opt['verdict']}")
+    for opt in m.options:
+        lines.append(f"### {opt.option} — {opt.verdict}")
         lines.append("")
-        for r in opt["reasons"]:
-            sign = "+" if r["supports"] else "−"
-            lines.append(f"- ({sign}) {r['text']} *[{r['source']}]*")
+        for r in opt.reasons:
+            sign = "+" if r.supports else "−"
+            lines.append(f"- ({sign}) {r.text} *[{r.source}]*")
         lines.append("")
-    lines += evidence_lines(data.get("evidence"))
+    lines += evidence_lines(m.evidence)
     lines += [f"## {AFTER_EVIDENCE}", ""]
     lines += ["| years | every (months) | modalities | source |", "|---|---|---|---|"]
-    for row in data["surveillance"]["rows"]:
-        lo, hi = row["interval_months"]
+    for row in m.surveillance.rows:
+        lo, hi = row.interval_months
         every = f"{lo:g}" if lo == hi else f"{lo:g}-{hi:g}"
-        lines.append(
-            f"| {row['years']} | {every} | {', '.join(row['modalities'])} | {row['source']} |"
-        )
-    visits = ", ".join(_v(m) for m in data["surveillance"]["visits_months"])
-    lines += ["", f"Visits (months after the {data['surveillance']['index']}): {visits}", ""]
-    if data["assumptions"]:
+        lines.append(f"| {row.years} | {every} | {', '.join(row.modalities)} | {row.source} |")
+    visits = ", ".join(_v(v) for v in m.surveillance.visits_months)
+    lines += ["", f"Visits (months after the {m.surveillance.index}): {visits}", ""]
+    if m.assumptions:
         lines += ["## Assumptions", ""]
-        lines += [f"- {a}" for a in data["assumptions"]]
+        lines += [f"- {a}" for a in m.assumptions]
         lines.append("")
-    lines += ["---", "", f"livermet {data['livermet_version']}", ""]  # the notice is at the top
+    lines += ["---", "", f"livermet {m.livermet_version}", ""]  # the notice is at the top
     return "\n".join(lines)
 
 
-def _lesion_section(data: dict[str, Any]) -> list[str]:
+def _lesion_section(m: AssessmentModel) -> list[str]:
     """Liver lesions (segments, size, timing, covered by the plan), response, prognostic factors."""
     lines = ["## Liver lesions", ""]
-    rows = lesion_rows(data)
+    rows = lesion_rows(m)
     if rows:
         lines += ["| lesion | segments | size | timing | covered by the plan |"]
         lines += ["|---|---|---|---|---|"]
@@ -494,14 +549,14 @@ def _lesion_section(data: dict[str, Any]) -> list[str]:
     else:
         lines.append("No liver lesion is recorded.")
     lines.append("")
-    recist = (data.get("response") or {}).get("recist")
-    if recist is not None:
-        line = f"**Response (RECIST 1.1):** {response_text(recist)}."
-        line += "".join(f" {n}" for n in recist.get("notes") or [])
-        if recist.get("source"):
-            line += f" *[{recist['source']}]*"
-        lines += [line, ""]
-    factors = factor_rows(data)
+    recist = m.response.recist
+    line = f"**Response (RECIST 1.1):** {response_text(recist)}."
+    if isinstance(recist, RecistAssessed):
+        line += "".join(f" {n}" for n in recist.notes)
+    if recist.source:
+        line += f" *[{recist.source}]*"
+    lines += [line, ""]
+    factors = factor_rows(m)
     if factors:
         lines += ["### Prognostic factors", ""]
         lines += ["| factor | this patient | direction | published effect and source |"]
@@ -515,23 +570,23 @@ def _lesion_section(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _plan_lines(data: dict[str, Any]) -> list[str]:
+def _plan_lines(m: AssessmentModel) -> list[str]:
     """The plan against the lesions, the clearing resections, alternatives and ablation."""
-    rs = data["resection"]
-    if not data.get("liver_lesions") and not rs.get("clearing_resections"):
+    rs = m.resection
+    if not m.liver_lesions and not rs.clearing_resections:
         return []
-    lines = [f"**Plan against the lesions:** {coverage_text(data)}.", ""]
+    lines = [f"**Plan against the lesions:** {coverage_text(m)}.", ""]
     rows = clearing_rows(rs)
     if rows:
         lines += ["Smallest resections that clear every lesion:", ""]
         lines += ["| resection | segments | within the safe extent |", "|---|---|---|"]
         lines += [f"| {' | '.join(r)} |" for r in rows]
         lines.append("")
-        if rs.get("clearing_rule"):
-            lines += [f"*{rs['clearing_rule']}*", ""]
-    for alt in rs.get("alternatives") or []:
-        lines.append(f"- Alternative, {alt['option']}: {alt['reason']} *[{alt['source']}]*")
-    if rs.get("alternatives"):
+        if rs.clearing_rule:
+            lines += [f"*{rs.clearing_rule}*", ""]
+    for alt in rs.alternatives:
+        lines.append(f"- Alternative, {alt.option}: {alt.reason} *[{alt.source}]*")
+    if rs.alternatives:
         lines.append("")
     ablation = ablation_text(rs)
     if ablation:
@@ -539,44 +594,49 @@ def _plan_lines(data: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _timing_lines(tl: dict[str, Any]) -> list[str]:
+def _timing_lines(tl: TimelineSection) -> list[str]:
     """How the timing was decided (definition, window, other definitions) and the DFI's
     definition."""
     lines = []
-    timing = tl.get("timing") or {}
-    if timing.get("definition"):
-        text = f"Timing: {_v(timing.get('category'))}"
-        if timing.get("months_from_diagnosis") is not None:
-            text += f", {timing['months_from_diagnosis']:.1f} months after the {timing['anchor']}"
-        text += f" ({timing['definition']})"
+    timing = tl.timing
+    if timing.definition:
+        text = f"Timing: {_v(timing.category)}"
+        if timing.months_from_diagnosis is not None:
+            text += f", {timing.months_from_diagnosis:.1f} months after the {timing.anchor}"
+        text += f" ({timing.definition})"
         others = [
-            f"{o['timing']} by another definition ({o['definition']})"
-            for o in timing.get("other_definitions") or []
-            if o.get("timing")
+            f"{o.timing} by another definition ({o.definition})"
+            for o in timing.other_definitions
+            if o.timing
         ]
         if others:
             text += "; " + "; ".join(others)
-        text += f". {timing['choice']}" if timing.get("choice") else "."
-        if timing.get("source"):
-            text += f" *[{timing['source']}]*"
+        text += f". {timing.choice}" if timing.choice else "."
+        if timing.source:
+            text += f" *[{timing.source}]*"
         lines += [text, ""]
-    if tl.get("disease_free_interval_definition"):
-        lines += [str(tl["disease_free_interval_definition"]), ""]
+    if tl.disease_free_interval_definition:
+        lines += [tl.disease_free_interval_definition, ""]
     return lines
 
 
-def _staging_rows(staging: dict[str, Any], aj: dict[str, Any]) -> list[tuple[str, str]]:
+def stage_text(staging: Staging) -> str:
+    """The stage at diagnosis in words, or why no stage group is computed."""
+    at = staging.at_diagnosis
+    stage = at.stage_text or _v(at.stage)
+    if at.reason and not staging.stage_groups:
+        stage = at.reason
+    return stage
+
+
+def _staging_rows(staging: Staging) -> list[tuple[str, str]]:
     """Staging system, T / N / M and stage at diagnosis, and the recurrence if any."""
-    at = staging.get("at_diagnosis") or aj
-    stage = at.get("stage_text") or _v(at["stage"])
-    if at.get("reason") and not staging.get("stage_groups"):
-        stage = at["reason"]
+    at = staging.at_diagnosis
     rows = [
-        ("Staging system", _v(staging.get("system_name"))),
-        ("T / N / M at diagnosis", f"{_v(at['t'])} / {_v(at['n'])} / {_v(at['m'])}"),
-        ("Stage at diagnosis", stage),
+        ("Staging system", _v(staging.system_name)),
+        ("T / N / M at diagnosis", f"{_v(at.t)} / {_v(at.n)} / {_v(at.m)}"),
+        ("Stage at diagnosis", stage_text(staging)),
     ]
-    recurrence = staging.get("recurrence")
-    if recurrence:
-        rows.append(("Recurrence", recurrence["text"]))
+    if staging.recurrence:
+        rows.append(("Recurrence", staging.recurrence.text))
     return rows

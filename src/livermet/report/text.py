@@ -9,17 +9,25 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from livermet.case.liver_scores import child_pugh_label, meld_label
+from livermet.case.assessment_model import (
+    AssessmentModel,
+    Staging,
+    TimelineSection,
+)
 from livermet.report.markdown import (
     _v,
     ablation_text,
+    as_model,
+    child_pugh_text,
     clearing_rows,
     coverage_text,
     dfi_text,
+    difficulty_text,
     factor_rows,
     fitness_text,
     lesion_rows,
-    map_strings,
+    map_model_strings,
+    meld_text,
     outcome_rows,
     phase_text,
     response_text,
@@ -37,164 +45,147 @@ def _kv(title: str, rows: list[tuple[str, str]]) -> Table:
     return table
 
 
-def print_text(data: dict[str, Any], console: Console) -> None:
-    """Print the assessment of ``data`` (``Assessment.to_dict()``) to ``console``.
+def _pc(x: float | None) -> str:
+    """A proportion as a percentage with one decimal ("not known" when missing)."""
+    return "not known" if x is None else f"{100 * x:.1f}"
 
-    Every string of ``data`` is escaped: text from the case file is never Rich markup.
+
+def print_text(data: dict[str, Any] | AssessmentModel, console: Console) -> None:
+    """Print the assessment (``Assessment.to_dict()`` or its typed model) to ``console``.
+
+    Every string of the assessment is escaped: text from the case file is never Rich markup.
     """
-    data = map_strings(data, escape)
-    case, fn, aj = data["case"], data["grading"]["fnclcc"], data["staging"]["ajcc8"]
-    lf, rs = data["liver_function"], data["resection"]
+    m = map_model_strings(as_model(data), escape)
+    case, fn = m.case, m.grading.fnclcc
+    lf, rs = m.liver_function, m.resection
     console.print(
         Panel(
-            f"[bold]Case {case['id']}[/]: {_v(case['age_years'])}-year-old {_v(case['sex'])}, "
-            f"{case['histology']} of the {case['primary_site']}\n"
-            f"[bold]Phase[/]: {phase_text(data)}\n"
-            f"[bold]Fitness[/]: {fitness_text(data.get('fitness'))}\n"
-            f"[italic]{data['notice']}[/]",
+            f"[bold]Case {case.id}[/]: {_v(case.age_years)}-year-old {_v(case.sex)}, "
+            f"{case.histology} of the {case.primary_site}\n"
+            f"[bold]Phase[/]: {phase_text(m)}\n"
+            f"[bold]Fitness[/]: {fitness_text(m.fitness)}\n"
+            f"[italic]{m.notice}[/]",
             title="livermet tumour-board assessment",
         )
     )
-    total = fn["total"] if fn["total"] is not None else f"{fn['total_min']}-{fn['total_max']}"
-    diff = rs["difficulty"] or {}
+    total = fn.total if fn.total is not None else f"{fn.total_min}-{fn.total_max}"
     console.print(
         _kv(
             "Grading, staging, liver function, resection",
             [
                 (
                     "FNCLCC",
-                    f"mitosis {fn['mitosis_score']}, necrosis {fn['necrosis_score']}, "
-                    f"differentiation {_v(fn['differentiation_score'])}; total {total} -> "
-                    f"grade {_v(fn['grade'])}",
+                    f"mitosis {fn.mitosis_score}, necrosis {fn.necrosis_score}, "
+                    f"differentiation {_v(fn.differentiation_score)}; total {total} -> "
+                    f"grade {_v(fn.grade)}",
                 ),
-                *_staging_rows(data["staging"], aj),
-                *_timing_rows(data["timeline"]),
+                *_staging_rows(m.staging),
+                *_timing_rows(m.timeline),
                 (
                     "ICG",
-                    f"R15 {_v(lf['icg']['r15_percent'], '%')}, "
-                    f"K {_v(lf['icg']['k_per_min'], '/min')}",
+                    f"R15 {_v(lf.icg.r15_percent, '%')}, K {_v(lf.icg.k_per_min, '/min')}",
                 ),
                 (
                     "99mTc-GSA",
-                    f"HH15 {_v(lf['gsa']['hh15'])}, LHL15 {_v(lf['gsa']['lhl15'])} -> "
-                    f"{_v(lf['gsa']['assessment'])}",
+                    f"HH15 {_v(lf.gsa.hh15)}, LHL15 {_v(lf.gsa.lhl15)} -> {_v(lf.gsa.assessment)}",
                 ),
-                ("Makuuchi", f"up to {_v(lf['makuuchi']['max_extent'])}"),
-                ("Child-Pugh", child_pugh_label(lf["child_pugh"])),
-                ("MELD", meld_label(lf["meld"])),
+                ("Makuuchi", f"up to {_v(lf.makuuchi.max_extent)}"),
+                ("Child-Pugh", child_pugh_text(lf.child_pugh)),
+                ("MELD", meld_text(lf.meld)),
                 (
                     "Resection",
-                    f"segments {_v(', '.join(map(str, rs['segments'] or [])) or None)}: "
-                    f"{_v(rs['procedure_name'])} ({_v(rs['approach'])}); within safe extent: "
-                    f"{_v(rs['within_safe_extent'])}",
+                    f"segments {_v(', '.join(map(str, rs.segments or [])) or None)}: "
+                    f"{_v(rs.procedure_name)} ({_v(rs.approach)}); within safe extent: "
+                    f"{_v(rs.within_safe_extent)}",
                 ),
-                (
-                    "Difficulty",
-                    _v(
-                        diff.get("label")
-                        or (diff.get("grade") and f"{diff['system']} grade {diff['grade']}")
-                    ),
-                ),
-                *_plan_rows(data),
+                ("Difficulty", difficulty_text(rs)),
+                *_plan_rows(m),
             ],
         )
     )
-    _print_lesions(data, console)
-    for label, rows in outcome_rows(data):
+    _print_lesions(m, console)
+    for label, rows in outcome_rows(m):
         console.print(_kv(f"Outcome: {label}", rows))
     options = Table(title="Treatment options", title_justify="left", title_style="bold")
     options.add_column("option")
     options.add_column("verdict")
     options.add_column("reasons")
-    for opt in data["options"]:
+    for opt in m.options:
         reasons = "\n".join(
-            f"{'+' if r['supports'] else '-'} {r['text']} [dim]\\[{r['source']}][/]"
-            for r in opt["reasons"]
+            f"{'+' if r.supports else '-'} {r.text} [dim]\\[{r.source}][/]" for r in opt.reasons
         )
-        options.add_row(
-            opt["option"], f"[{_VERDICT_STYLE[opt['verdict']]}]{opt['verdict']}[/]", reasons
-        )
+        options.add_row(opt.option, f"[{_VERDICT_STYLE[opt.verdict]}]{opt.verdict}[/]", reasons)
     console.print(options)
     findings = [
-        f"[{'yellow' if f['severity'] == 'warning' else 'blue'}]{f['severity']}[/] "
-        f"[bold]{f['code']}[/]: {f['message']}"
-        for f in data["findings"]
+        f"[{'yellow' if f.severity == 'warning' else 'blue'}]{f.severity}[/] "
+        f"[bold]{f.code}[/]: {f.message}"
+        for f in m.findings
     ]
     console.print(Panel(Group(*findings) if findings else "none", title="Findings"))
-    ev = data.get("evidence")
-    if ev:
-        five = next(p for p in ev["pooled_survival"] if p["months"] == 60)
-        med = ev["pooled_median_months"]
+    ev = m.evidence
+    five = next((p for p in ev.pooled_survival if p.months == 60), None)
+    if five is not None:
+        med = ev.pooled_median_months
         console.print(
             f"[bold]Evidence[/]: pooled 5-year survival after hepatectomy "
-            f"{100 * five['estimate']:.1f} % (95 % CI {100 * five['ci_lb']:.1f}-"
-            f"{100 * five['ci_ub']:.1f} %, prediction {100 * five['pi_lb']:.1f}-"
-            f"{100 * five['pi_ub']:.1f} %, {five['k']} series); pooled median "
-            f"{med['estimate']:.0f} months ({med['ci_lb']:.0f}-{med['ci_ub']:.0f})"
+            f"{_pc(five.estimate)} % (95 % CI {_pc(five.ci_lb)}-{_pc(five.ci_ub)} %, "
+            f"prediction {_pc(five.pi_lb)}-{_pc(five.pi_ub)} %, {five.k} series); pooled median "
+            f"{med.estimate:.0f} months ({med.ci_lb:.0f}-{med.ci_ub:.0f})"
         )
-    visits = ", ".join(_v(m) for m in data["surveillance"]["visits_months"])
-    console.print(
-        f"[bold]Surveillance[/] (months after the {data['surveillance']['index']}): {visits}"
-    )
+    visits = ", ".join(_v(v) for v in m.surveillance.visits_months)
+    console.print(f"[bold]Surveillance[/] (months after the {m.surveillance.index}): {visits}")
 
 
-def _staging_rows(staging: dict[str, Any], aj: dict[str, Any]) -> list[tuple[str, str]]:
+def _staging_rows(staging: Staging) -> list[tuple[str, str]]:
     """Stage at diagnosis in its system (AJCC 8 chapter or FIGO), and the recurrence if any."""
-    at = staging.get("at_diagnosis") or aj
-    text = at.get("stage_text") or _v(at["stage"])
+    at = staging.at_diagnosis
+    text = at.stage_text or _v(at.stage)
     stage = f"stage {text.removeprefix('FIGO ')}"
-    if at.get("reason") and not staging.get("stage_groups"):
-        stage = at["reason"]
+    if at.reason and not staging.stage_groups:
+        stage = at.reason
     rows = [
         (
             "Stage at diagnosis",
-            f"{staging.get('system_name', 'AJCC 8')}: {_v(at['t'])} {_v(at['n'])} "
-            f"{_v(at['m'])} -> {stage}",
+            f"{staging.system_name}: {_v(at.t)} {_v(at.n)} {_v(at.m)} -> {stage}",
         )
     ]
-    recurrence = staging.get("recurrence")
-    if recurrence:
-        rows.append(("Recurrence", str(recurrence["text"])))
+    if staging.recurrence:
+        rows.append(("Recurrence", staging.recurrence.text))
     return rows
 
 
-def _timing_rows(tl: dict[str, Any]) -> list[tuple[str, str]]:
+def _timing_rows(tl: TimelineSection) -> list[tuple[str, str]]:
     """Metastasis timing (category by the default definition) and the disease-free interval."""
-    timing = _v(tl.get("metastasis_timing"))
-    category = (tl.get("timing") or {}).get("category")
-    if category and category != tl.get("metastasis_timing"):
+    timing = _v(tl.metastasis_timing)
+    category = tl.timing.category
+    if category and category != tl.metastasis_timing:
         timing += f" ({category})"
-    rows = [("Metastasis timing", timing)]
-    if "disease_free_interval_months" in tl:
-        rows.append(("Disease-free interval", dfi_text(tl)))
-    return rows
+    return [("Metastasis timing", timing), ("Disease-free interval", dfi_text(tl))]
 
 
-def _plan_rows(data: dict[str, Any]) -> list[tuple[str, str]]:
+def _plan_rows(m: AssessmentModel) -> list[tuple[str, str]]:
     """The plan against the lesions, the clearing resections, alternatives and ablation."""
-    rs = data["resection"]
-    if not data.get("liver_lesions") and not rs.get("clearing_resections"):
+    rs = m.resection
+    if not m.liver_lesions and not rs.clearing_resections:
         return []
-    rows = [("Plan vs lesions", coverage_text(data))]
+    rows = [("Plan vs lesions", coverage_text(m))]
     clearing = [
         f"{name}: segments {segs}; within safe extent: {within}"
         for name, segs, within in clearing_rows(rs)
     ]
     if clearing:
         rows.append(("Clearing resections", "\n".join(clearing)))
-    for alt in rs.get("alternatives") or []:
-        rows.append(
-            ("Alternative", f"{alt['option']}: {alt['reason']} [dim]\\[{alt['source']}][/]")
-        )
+    for alt in rs.alternatives:
+        rows.append(("Alternative", f"{alt.option}: {alt.reason} [dim]\\[{alt.source}][/]"))
     ablation = ablation_text(rs)
     if ablation:
         rows.append(("Ablation", ablation))
     return rows
 
 
-def _print_lesions(data: dict[str, Any], console: Console) -> None:
+def _print_lesions(m: AssessmentModel, console: Console) -> None:
     """Liver lesions, RECIST response and the prognostic factor panel."""
-    rows = lesion_rows(data)
+    rows = lesion_rows(m)
     if rows:
         table = Table(title="Liver lesions", title_justify="left", title_style="bold")
         for column in ("lesion", "segments", "size", "timing", "covered by the plan"):
@@ -203,10 +194,8 @@ def _print_lesions(data: dict[str, Any], console: Console) -> None:
             cover = row[4] if not row[4].startswith("no") else f"[red]{row[4]}[/]"
             table.add_row(*row[:4], cover)
         console.print(table)
-    recist = (data.get("response") or {}).get("recist")
-    if recist is not None:
-        console.print(f"[bold]Response (RECIST 1.1)[/]: {response_text(recist)}")
-    factors = factor_rows(data)
+    console.print(f"[bold]Response (RECIST 1.1)[/]: {response_text(m.response.recist)}")
+    factors = factor_rows(m)
     if factors:
         table = Table(
             title="Prognostic factors (published effects, not scored)",
