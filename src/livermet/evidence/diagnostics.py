@@ -29,7 +29,7 @@ meta-analysis. *Research Synthesis Methods* 1, 112-125. metafor ``?leave1out``, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -221,7 +221,7 @@ def leave1out(
 
 def cumul(
     fit: RMAResult,
-    order: Sequence[float] | None = None,
+    order: npt.ArrayLike | None = None,
     decreasing: bool = False,
     transf: str | Transform | None = None,
     targs: Mapping[str, Any] | None = None,

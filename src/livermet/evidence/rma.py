@@ -384,7 +384,7 @@ class RMAResult:
 
     def cumul(
         self,
-        order: Sequence[float] | None = None,
+        order: npt.ArrayLike | None = None,
         decreasing: bool = False,
         transf: str | Transform | None = None,
         targs: Mapping[str, Any] | None = None,
