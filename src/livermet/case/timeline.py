@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from livermet.case.model import Case, Offset, When
+from livermet.case.model import Case, Offset, Procedure, When
 from livermet.errors import InputError
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -86,6 +86,103 @@ def _offset_days(offset: Offset) -> float:
     return offset.years * DAYS_PER_YEAR
 
 
+_Procedures = dict[str, tuple[int, Procedure]]
+
+
+def _procedures_by_id(case: Case) -> _Procedures:
+    """The case's procedures by id, with their list index; the index event must be one of them."""
+    procedures = {p.id: (i, p) for i, p in enumerate(case.procedures)}
+    if case.index_event not in procedures:
+        raise InputError(
+            f"no procedure has the id {case.index_event!r}; known ids: "
+            f"{', '.join(procedures) or 'none'}",
+            "index_event",
+        )
+    return procedures
+
+
+class _Resolver:
+    """Turns times (calendar dates or offsets from procedures) into days since the index event.
+
+    ``resolved`` collects the day of each procedure placed so far.
+    """
+
+    def __init__(self, procedures: _Procedures, index_event: str) -> None:
+        self.procedures = procedures
+        self.index_event = index_event
+        index_when = procedures[index_event][1].when
+        self.index_date = index_when if isinstance(index_when, dt.date) else None
+        self.resolved: dict[str, float] = {}
+
+    def resolve(self, when: When, path: str, visiting: tuple[str, ...] = ()) -> float:
+        """Day of a time; ``visiting`` holds the events whose times are being resolved."""
+        if isinstance(when, dt.date):
+            if self.index_date is None:
+                raise InputError(
+                    "a calendar date needs the index event to have a calendar date too", path
+                )
+            return float((when - self.index_date).days)
+        return self.day_of(when.after, f"{path}.after", visiting) + _offset_days(when)
+
+    def optional(self, when: When | None, path: str) -> float | None:
+        """Day of a time, or None when there is none."""
+        return None if when is None else self.resolve(when, path)
+
+    def day_of(self, event_id: str, path: str, visiting: tuple[str, ...] = ()) -> float:
+        """Day of a procedure (the index event is day 0); unknown, untimed or circular raise."""
+        if event_id in self.resolved:
+            return self.resolved[event_id]
+        if event_id not in self.procedures:
+            raise InputError(f"refers to an unknown event {event_id!r}", path)
+        if event_id in visiting:
+            raise InputError(f"circular time reference through {event_id!r}", path)
+        i, proc = self.procedures[event_id]
+        if event_id == self.index_event:
+            day = 0.0
+        elif proc.when is None:
+            raise InputError(f"event {event_id!r} has no time", f"procedures[{i}].when")
+        else:
+            day = self.resolve(proc.when, f"procedures[{i}].when", (*visiting, event_id))
+        self.resolved[event_id] = day
+        return day
+
+
+def _discharge_days(resolver: _Resolver) -> dict[str, float]:
+    """Discharge day by procedure id; a planned operation or a discharge before it raises."""
+    discharge: dict[str, float] = {}
+    for pid, (i, proc) in resolver.procedures.items():
+        if proc.discharge is None:
+            continue
+        if proc.status == "planned":
+            raise InputError(
+                "a planned operation has no discharge; set status: performed or remove it",
+                f"procedures[{i}].discharge",
+            )
+        day = resolver.resolve(proc.discharge, f"procedures[{i}].discharge")
+        if pid in resolver.resolved and day < resolver.resolved[pid]:
+            raise InputError(
+                f"discharge is {resolver.resolved[pid] - day:g} days before the operation itself",
+                f"procedures[{i}].discharge",
+            )
+        discharge[pid] = day
+    return discharge
+
+
+def _therapy_days(case: Case, resolver: _Resolver) -> list[tuple[float | None, float | None]]:
+    """(start, end) day of each systemic therapy line; an end before the start raises."""
+    therapy: list[tuple[float | None, float | None]] = []
+    for i, line in enumerate(case.systemic_therapy):
+        start = resolver.optional(line.started, f"systemic_therapy[{i}].started")
+        end = resolver.optional(line.ended, f"systemic_therapy[{i}].ended")
+        if start is not None and end is not None and end < start:
+            raise InputError(
+                f"the therapy ends {start - end:g} days before it starts",
+                f"systemic_therapy[{i}].ended",
+            )
+        therapy.append((start, end))
+    return therapy
+
+
 def build_timeline(case: Case, *, today: dt.date | None = None) -> Timeline:
     """Place every timed event of ``case`` on the day axis of its index event.
 
@@ -98,71 +195,15 @@ def build_timeline(case: Case, *, today: dt.date | None = None) -> Timeline:
         event has none, a discharge before its operation, a discharge of a planned operation, or
         a systemic therapy that ends before it starts (the field path is named).
     """
-    procedures = {p.id: (i, p) for i, p in enumerate(case.procedures)}
-    if case.index_event not in procedures:
-        raise InputError(
-            f"no procedure has the id {case.index_event!r}; known ids: "
-            f"{', '.join(procedures) or 'none'}",
-            "index_event",
-        )
-    index_when = procedures[case.index_event][1].when
-    index_date = index_when if isinstance(index_when, dt.date) else None
-    resolved: dict[str, float] = {}
-
-    def resolve(when: When, path: str, visiting: tuple[str, ...]) -> float:
-        if isinstance(when, dt.date):
-            if index_date is None:
-                raise InputError(
-                    "a calendar date needs the index event to have a calendar date too", path
-                )
-            return float((when - index_date).days)
-        return day_of(when.after, f"{path}.after", visiting) + _offset_days(when)
-
-    def day_of(event_id: str, path: str, visiting: tuple[str, ...]) -> float:
-        if event_id in resolved:
-            return resolved[event_id]
-        if event_id not in procedures:
-            raise InputError(f"refers to an unknown event {event_id!r}", path)
-        if event_id in visiting:
-            raise InputError(f"circular time reference through {event_id!r}", path)
-        i, proc = procedures[event_id]
-        if event_id == case.index_event:
-            day = 0.0
-        elif proc.when is None:
-            raise InputError(f"event {event_id!r} has no time", f"procedures[{i}].when")
-        else:
-            day = resolve(proc.when, f"procedures[{i}].when", (*visiting, event_id))
-        resolved[event_id] = day
-        return day
-
-    for pid, (i, proc) in procedures.items():
+    resolver = _Resolver(_procedures_by_id(case), case.index_event)
+    for pid, (i, proc) in resolver.procedures.items():
         if proc.when is not None or pid == case.index_event:
-            day_of(pid, f"procedures[{i}].when", ())
-
-    discharge: dict[str, float] = {}
-    for pid, (i, proc) in procedures.items():
-        if proc.discharge is None:
-            continue
-        if proc.status == "planned":
-            raise InputError(
-                "a planned operation has no discharge; set status: performed or remove it",
-                f"procedures[{i}].discharge",
-            )
-        day = resolve(proc.discharge, f"procedures[{i}].discharge", ())
-        if pid in resolved and day < resolved[pid]:
-            raise InputError(
-                f"discharge is {resolved[pid] - day:g} days before the operation itself",
-                f"procedures[{i}].discharge",
-            )
-        discharge[pid] = day
-
+            resolver.day_of(pid, f"procedures[{i}].when")
+    discharge = _discharge_days(resolver)
     follow_up = [
-        resolve(ev.when, f"follow_up[{i}].when", ()) for i, ev in enumerate(case.follow_up)
+        resolver.resolve(ev.when, f"follow_up[{i}].when") for i, ev in enumerate(case.follow_up)
     ]
-
-    def optional(when: When | None, path: str) -> float | None:
-        return None if when is None else resolve(when, path, ())
-
+    optional = resolver.optional
     diagnosed = optional(case.primary_tumour.diagnosed, "primary_tumour.diagnosed")
     detected = [
         optional(lesion.detected, f"liver_lesions[{i}].detected")
@@ -170,20 +211,12 @@ def build_timeline(case: Case, *, today: dt.date | None = None) -> Timeline:
     ]
     imaging = [optional(im.when, f"imaging[{i}].when") for i, im in enumerate(case.imaging)]
     biopsies = [optional(b.when, f"biopsies[{i}].when") for i, b in enumerate(case.biopsies)]
-    therapy: list[tuple[float | None, float | None]] = []
-    for i, line in enumerate(case.systemic_therapy):
-        start = optional(line.started, f"systemic_therapy[{i}].started")
-        end = optional(line.ended, f"systemic_therapy[{i}].ended")
-        if start is not None and end is not None and end < start:
-            raise InputError(
-                f"the therapy ends {start - end:g} days before it starts",
-                f"systemic_therapy[{i}].ended",
-            )
-        therapy.append((start, end))
+    therapy = _therapy_days(case, resolver)
+    index_date = resolver.index_date
     assessed_on = case.assessed_on or today or dt.date.today()
     assessed_day = None if index_date is None else float((assessed_on - index_date).days)
     return Timeline(
-        resolved,
+        resolver.resolved,
         discharge,
         list(follow_up),
         index_date,

@@ -15,7 +15,7 @@ Row numbers count the header as row 1, as a spreadsheet shows them. Cells follow
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from livermet.case.model import Case, Offset
@@ -127,6 +127,52 @@ def _path_text(form: Form, field: RField) -> str:
     return ".".join(p for p in parts if p) or "(record)"
 
 
+_VALIDATION = "Text Validation Type OR Show Slider Number"
+_PLAIN_FIELD_TYPES = {
+    "text": "text",
+    "link": "text",
+    "record_id": "text",
+    "list": "text",
+    "notes": "notes",
+    "bool": "yesno",
+    "presence": "yesno",
+}
+"""REDCap Field Type of the kinds that need no validation, choices or note."""
+
+
+def _type_columns(field: RField) -> dict[str, str]:
+    """The Field Type column and its companions for a field that is not a time (``when``).
+
+    The companions are validation, identifier, unit note or choices; an unknown kind sets nothing.
+    """
+    kind = field.kind
+    if kind == "link" and field.minimum is not None:  # an instance number
+        return {
+            "Field Type": "text",
+            _VALIDATION: "integer",
+            "Text Validation Min": _number_text(field.minimum),
+        }
+    if kind == "date":  # a de-identified export removes (or shifts) dates
+        return {"Field Type": "text", _VALIDATION: "date_ymd", "Identifier?": "y"}
+    if kind in ("int", "number"):
+        return {
+            "Field Type": "text",
+            _VALIDATION: "integer" if kind == "int" else "number",
+            "Text Validation Min": _number_text(field.minimum),
+            "Text Validation Max": _number_text(field.maximum),
+        }
+    if kind == "reported":
+        if not field.note and field.quantity:
+            return {"Field Type": "text", "Field Note": _unit_note(field.quantity)}
+        return {"Field Type": "text"}
+    if kind == "choice":
+        return {
+            "Field Type": "radio" if len(field.choices) <= 4 else "dropdown",
+            "Choices, Calculations, OR Slider Labels": _choices_text(field.choices),
+        }
+    return {"Field Type": _PLAIN_FIELD_TYPES[kind]} if kind in _PLAIN_FIELD_TYPES else {}
+
+
 def _rows_of(form: Form, field: RField) -> list[dict[str, str]]:
     row = dict.fromkeys(DICTIONARY_HEADERS, "")
     row["Variable / Field Name"] = field.name
@@ -136,35 +182,9 @@ def _rows_of(form: Form, field: RField) -> list[dict[str, str]]:
     row["Required Field?"] = "y" if field.required else ""
     path = _path_text(form, field)
     row["Field Annotation"] = "" if field.kind == "record_id" else f"livermet: {path}"
-    kind = field.kind
-    if kind == "link" and field.minimum is not None:  # an instance number
-        row["Field Type"] = "text"
-        row["Text Validation Type OR Show Slider Number"] = "integer"
-        row["Text Validation Min"] = _number_text(field.minimum)
-    elif kind in ("text", "link", "record_id", "list"):
-        row["Field Type"] = "text"
-    elif kind == "date":
-        row["Field Type"] = "text"
-        row["Text Validation Type OR Show Slider Number"] = "date_ymd"
-        row["Identifier?"] = "y"  # a de-identified export removes (or shifts) dates
-    elif kind == "notes":
-        row["Field Type"] = "notes"
-    elif kind in ("int", "number"):
-        row["Field Type"] = "text"
-        row["Text Validation Type OR Show Slider Number"] = "integer" if kind == "int" else "number"
-        row["Text Validation Min"] = _number_text(field.minimum)
-        row["Text Validation Max"] = _number_text(field.maximum)
-    elif kind == "reported":
-        row["Field Type"] = "text"
-        if not field.note and field.quantity:
-            row["Field Note"] = _unit_note(field.quantity)
-    elif kind in ("bool", "presence"):
-        row["Field Type"] = "yesno"
-    elif kind == "choice":
-        row["Field Type"] = "radio" if len(field.choices) <= 4 else "dropdown"
-        row["Choices, Calculations, OR Slider Labels"] = _choices_text(field.choices)
-    elif kind == "when":
+    if field.kind == "when":
         return _when_rows(row, field, path)
+    row.update(_type_columns(field))
     return [row]
 
 
@@ -236,40 +256,53 @@ def _get(obj: Any, path: tuple[str, ...]) -> Any:
     return obj
 
 
-def _encode(field: RField, value: Any) -> dict[str, str]:
+_PLAIN_ENCODERS: dict[str, Callable[[Any], str]] = {
+    "text": cells.encode_text,
+    "notes": cells.encode_text,
+    "link": cells.encode_text,
+    "date": cells.encode_date,
+    "int": cells.encode_int,
+    "number": cells.encode_number,
+    "reported": cells.encode_reported,
+}
+"""Cell encoder of the kinds whose value is written as it is."""
+
+
+def _encode_when(field: RField, value: Any) -> dict[str, str]:
+    """The four cells of a time: the date, or the offset's event, amount and unit code."""
+    date, after, amount, unit = variables(field)
+    out = dict.fromkeys((date, after, amount, unit), "")
+    if isinstance(value, Offset):
+        name = next(n for n in OFFSET_UNITS if getattr(value, n) is not None)
+        out[after] = cells.encode_text(value.after)
+        out[amount] = cells.encode_number(getattr(value, name))
+        out[unit] = str(OFFSET_UNITS.index(name) + 1)
+    elif value is not None:
+        out[date] = cells.encode_date(value)
+    return out
+
+
+def _encode_cell(field: RField, value: Any) -> str:
+    """The one cell of a field that is not a time (``when``)."""
     kind = field.kind
-    if kind == "when":
-        date, after, amount, unit = variables(field)
-        out = dict.fromkeys((date, after, amount, unit), "")
-        if isinstance(value, Offset):
-            name = next(n for n in OFFSET_UNITS if getattr(value, n) is not None)
-            out[after] = cells.encode_text(value.after)
-            out[amount] = cells.encode_number(getattr(value, name))
-            out[unit] = str(OFFSET_UNITS.index(name) + 1)
-        elif value is not None:
-            out[date] = cells.encode_date(value)
-        return out
-    if kind in ("text", "notes", "link"):
-        text = cells.encode_text(value)
-    elif kind == "date":
-        text = cells.encode_date(value)
-    elif kind == "int":
-        text = cells.encode_int(value)
-    elif kind == "number":
-        text = cells.encode_number(value)
-    elif kind == "reported":
-        text = cells.encode_reported(value)
-    elif kind == "bool":
-        text = cells.encode_bool(value, "1", "0")
-    elif kind == "presence":
-        text = "" if value is None else "1"
-    elif kind == "choice":
-        text = "" if value is None else str(field.choices.index(value) + 1)
-    elif kind == "list":
-        text = cells.encode_json(value) if value else ""
-    else:
-        raise AssertionError(kind)
-    return {field.name: text}
+    if kind in _PLAIN_ENCODERS:
+        return _PLAIN_ENCODERS[kind](value)
+    if kind == "bool":
+        return cells.encode_bool(value, "1", "0")
+    if kind == "presence":
+        return "" if value is None else "1"
+    if kind == "choice":
+        return "" if value is None else str(field.choices.index(value) + 1)
+    if kind == "list":
+        return cells.encode_json(value) if value else ""
+    raise AssertionError(kind)
+
+
+def _encode(field: RField, value: Any) -> dict[str, str]:
+    """The cells (variable name -> text) of a field's value."""
+    if field.kind == "when":
+        return _encode_when(field, value)
+    return {field.name: _encode_cell(field, value)}
 
 
 def _text_list(form: Form) -> bool:
@@ -293,13 +326,8 @@ def _fill(row: dict[str, str], form: Form, obj: Any) -> None:
             row.update(_encode(field, _get(obj, field.path)))
 
 
-def case_to_records(case: Case, record_id: str) -> list[dict[str, str]]:
-    """The case as REDCap flat-format rows (all columns in every row, empty where not used).
-
-    The first row holds the non-repeating instruments; then one row per item of each list, in
-    instrument order, with ``redcap_repeat_instrument`` and ``redcap_repeat_instance`` (1-based).
-    Complications name their procedure in ``comp_procedure`` and are numbered across procedures.
-    """
+def _check_record_name(record_id: str) -> None:
+    """Raise InputError (field ``record_id``) for a name REDCap or a spreadsheet would mangle."""
     if record_id.strip() == "" or record_id != record_id.strip() or not record_id.isprintable():
         raise InputError(
             f"{record_id!r} is not a usable REDCap record name (empty, edge spaces or control "
@@ -312,6 +340,46 @@ def case_to_records(case: Case, record_id: str) -> list[dict[str, str]]:
             f"{' '.join(cells.FORMULA_TRIGGERS[:4])})",
             "record_id",
         )
+
+
+def _repeat_items(case: Case, form: Form) -> list[tuple[Any, str | None]]:
+    """The items of a repeating instrument, each with the id it links to (or None).
+
+    A complication links to its procedure's id, a lesion measurement to its imaging instance
+    (1-based).
+    """
+    if form.name == "complication":
+        return [(c, p.id) for p in case.procedures for c in p.complications]
+    if form.name == "lesion_measurement":  # linked to the imaging instance (1-based)
+        return [(m, str(i)) for i, im in enumerate(case.imaging, start=1) for m in im.measurements]
+    assert form.repeating is not None
+    return [(item, None) for item in _get(case, tuple(form.repeating.split("."))) or []]
+
+
+def _repeat_row(
+    record_id: str, form: Form, instance: int, item: Any, link: str | None
+) -> dict[str, str]:
+    """The row of one item of a repeating instrument, with its link column if it has one."""
+    row = _row(record_id, form, instance)
+    if _text_list(form):  # a list of texts: the item is the value
+        row[form.fields[0].name] = cells.encode_text(item)
+    else:
+        _fill(row, form, item)
+    if link is not None and form.name == "complication":
+        row["comp_procedure"] = cells.encode_text(link)
+    elif link is not None:
+        row["meas_imaging"] = link
+    return row
+
+
+def case_to_records(case: Case, record_id: str) -> list[dict[str, str]]:
+    """The case as REDCap flat-format rows (all columns in every row, empty where not used).
+
+    The first row holds the non-repeating instruments; then one row per item of each list, in
+    instrument order, with ``redcap_repeat_instrument`` and ``redcap_repeat_instance`` (1-based).
+    Complications name their procedure in ``comp_procedure`` and are numbered across procedures.
+    """
+    _check_record_name(record_id)
     base = _row(record_id, None, None)
     rows = [base]
     for form in FORMS:
@@ -319,26 +387,8 @@ def case_to_records(case: Case, record_id: str) -> list[dict[str, str]]:
             _fill(base, form, case)
             base[f"{form.name}_complete"] = "2"
             continue
-        items: list[tuple[Any, str | None]]
-        if form.name == "complication":
-            items = [(c, p.id) for p in case.procedures for c in p.complications]
-        elif form.name == "lesion_measurement":  # linked to the imaging instance (1-based)
-            items = [
-                (m, str(i)) for i, im in enumerate(case.imaging, start=1) for m in im.measurements
-            ]
-        else:
-            items = [(item, None) for item in _get(case, tuple(form.repeating.split("."))) or []]
-        for instance, (item, procedure_id) in enumerate(items, start=1):
-            row = _row(record_id, form, instance)
-            if _text_list(form):  # a list of texts: the item is the value
-                row[form.fields[0].name] = cells.encode_text(item)
-            else:
-                _fill(row, form, item)
-            if procedure_id is not None and form.name == "complication":
-                row["comp_procedure"] = cells.encode_text(procedure_id)
-            elif procedure_id is not None:
-                row["meas_imaging"] = procedure_id
-            rows.append(row)
+        for instance, (item, link) in enumerate(_repeat_items(case, form), start=1):
+            rows.append(_repeat_row(record_id, form, instance, item, link))
     return rows
 
 
@@ -620,16 +670,87 @@ def _value(row: Mapping[str, Any], key: str) -> str:
     return "" if value is None else str(value)
 
 
-def _read_record(
-    record_id: str, rows: list[tuple[int, Mapping[str, str]]]
-) -> tuple[Case | None, list[RowError]]:
-    rec = _Record(record_id, rows)
-    base: list[tuple[int, Mapping[str, str]]] = []
-    repeats: dict[str, list[tuple[int, int, Mapping[str, str]]]] = {}
+_Rows = list[tuple[int, Mapping[str, str]]]
+_Repeats = dict[str, list[tuple[int, int, Mapping[str, str]]]]
+
+
+def _base_columns() -> set[str]:
+    """The columns the non-repeating instruments may fill (their variables and ``_complete``)."""
+    allowed: set[str] = set()
+    for base_form in FORMS:
+        if base_form.repeating is None:
+            allowed |= {v for f in base_form.fields for v in variables(f)}
+            allowed.add(f"{base_form.name}_complete")
+    return allowed
+
+
+def _repeat_instance(
+    rec: _Record,
+    row: int,
+    cells_of: Mapping[str, str],
+    form: Form | None,
+    seen: dict[tuple[str, int], int],
+) -> int | None:
+    """The instance number of a repeating-instrument row, or None after reporting why not.
+
+    ``seen`` maps (instrument, instance) to the row that has it; a new one is recorded there.
+    """
+    instrument = cells_of.get("redcap_repeat_instrument", "")
+    if form is None or form.repeating is None:
+        rec.error(
+            row,
+            "redcap_repeat_instrument",
+            f"{instrument!r} is not a repeating instrument; expected one of: "
+            + ", ".join(REPEATING_INSTRUMENTS),
+        )
+        return None
+    try:
+        instance = cells.decode_int(cells_of.get("redcap_repeat_instance", ""))
+    except cells.CellError as exc:
+        rec.error(row, "redcap_repeat_instance", str(exc))
+        return None
+    if instance is None or instance < 1:
+        rec.error(row, "redcap_repeat_instance", "must be a whole number from 1")
+        return None
+    if (instrument, instance) in seen:
+        rec.error(
+            row,
+            "redcap_repeat_instance",
+            f"instance {instance} of {instrument} is already in row {seen[(instrument, instance)]}",
+        )
+        return None
+    seen[(instrument, instance)] = row
+    return instance
+
+
+def _check_columns(
+    rec: _Record, row: int, cells_of: Mapping[str, str], allowed: set[str], instrument: str
+) -> None:
+    """Report each filled column that is unknown or belongs to another instrument."""
+    for column, value in cells_of.items():
+        if value == "" or column in FIXED_COLUMNS or column in IGNORED_COLUMNS:
+            continue
+        if column not in KNOWN_COLUMNS:
+            rec.error(row, column, "is not a field of the livermet REDCap dictionary")
+        elif column not in allowed:
+            owner = (
+                _FIELD_OF[column][0].name if column in _FIELD_OF else column[: -len("_complete")]
+            )
+            here = instrument or "the non-repeating instruments"
+            rec.error(row, column, f"belongs to instrument {owner}, not to {here}")
+
+
+def _split_rows(rec: _Record, rows: _Rows) -> tuple[_Rows, _Repeats]:
+    """The record's rows for the non-repeating instruments, and its repeating rows by instrument.
+
+    Rows with a broken instrument or instance are reported and left out; the filled columns of
+    every other row are checked against its instrument.
+    """
+    base: _Rows = []
+    repeats: _Repeats = {}
     seen: dict[tuple[str, int], int] = {}
     for row, cells_of in rows:
         instrument = cells_of.get("redcap_repeat_instrument", "")
-        allowed: set[str] = set()
         if instrument == "":
             if cells_of.get("redcap_repeat_instance", ""):
                 rec.error(
@@ -637,77 +758,63 @@ def _read_record(
                 )
                 continue
             base.append((row, cells_of))
-            for base_form in FORMS:
-                if base_form.repeating is None:
-                    allowed |= {v for f in base_form.fields for v in variables(f)}
-                    allowed.add(f"{base_form.name}_complete")
+            allowed = _base_columns()
         else:
             form = FORM_BY_NAME.get(instrument)
-            if form is None or form.repeating is None:
-                rec.error(
-                    row,
-                    "redcap_repeat_instrument",
-                    f"{instrument!r} is not a repeating instrument; expected one of: "
-                    + ", ".join(REPEATING_INSTRUMENTS),
-                )
+            instance = _repeat_instance(rec, row, cells_of, form, seen)
+            if form is None or instance is None:
                 continue
-            try:
-                instance = cells.decode_int(cells_of.get("redcap_repeat_instance", ""))
-            except cells.CellError as exc:
-                rec.error(row, "redcap_repeat_instance", str(exc))
-                continue
-            if instance is None or instance < 1:
-                rec.error(row, "redcap_repeat_instance", "must be a whole number from 1")
-                continue
-            if (instrument, instance) in seen:
-                rec.error(
-                    row,
-                    "redcap_repeat_instance",
-                    f"instance {instance} of {instrument} is already in row "
-                    f"{seen[(instrument, instance)]}",
-                )
-                continue
-            seen[(instrument, instance)] = row
             repeats.setdefault(instrument, []).append((row, instance, cells_of))
             allowed = {v for f in form.fields for v in variables(f)} | {f"{form.name}_complete"}
-        for column, value in cells_of.items():
-            if value == "" or column in FIXED_COLUMNS or column in IGNORED_COLUMNS:
-                continue
-            if column not in KNOWN_COLUMNS:
-                rec.error(row, column, "is not a field of the livermet REDCap dictionary")
-            elif column not in allowed:
-                owner = (
-                    _FIELD_OF[column][0].name
-                    if column in _FIELD_OF
-                    else column[: -len("_complete")]
-                )
-                here = instrument or "the non-repeating instruments"
-                rec.error(row, column, f"belongs to instrument {owner}, not to {here}")
+        _check_columns(rec, row, cells_of, allowed, instrument)
+    return base, repeats
+
+
+def _check_one_base_row(rec: _Record, record_id: str, rows: _Rows, base: _Rows) -> bool:
+    """Whether the record has a row for the non-repeating instruments; report extra ones."""
     if not base:
         rec.error(
             rows[0][0],
             "record_id",
             f"record {record_id!r} has no row for the non-repeating instruments",
         )
-        return None, rec.errors
+        return False
     for row, _ in base[1:]:
         rec.error(
             row,
             "record_id",
             f"a second row of record {record_id!r} without redcap_repeat_instrument",
         )
-    rec.read_base(*base[0])
-    for form in FORMS:  # procedures before complications, imaging before measurements
-        if form.repeating is not None:
-            rec.read_items(form, repeats.get(form.name, []))
-    rec.finish_presence()
+    return True
+
+
+def _validate_record(rec: _Record) -> Case | None:
+    """The validated case of the record's document, or None after reporting its problems.
+
+    A model problem at a (row, field) that already has a cell error is not reported again.
+    """
     cell_errors = {(e.row, e.field) for e in rec.errors}
     case, problems = validate_case(rec.doc)
     for path, message in problems:
         row, field = rec.where(path)
         if (row, field) not in cell_errors:
             rec.error(row, field, message)
-    if rec.errors:
+    return None if rec.errors else case
+
+
+def _read_record(record_id: str, rows: _Rows) -> tuple[Case | None, list[RowError]]:
+    """The case of one record's rows, or None with every problem found (row, field, reason)."""
+    rec = _Record(record_id, rows)
+    base, repeats = _split_rows(rec, rows)
+    if not _check_one_base_row(rec, record_id, rows, base):
+        return None, rec.errors
+    rec.read_base(*base[0])
+    for form in FORMS:  # procedures before complications, imaging before measurements
+        if form.repeating is not None:
+            rec.read_items(form, repeats.get(form.name, []))
+    rec.finish_presence()
+    case = _validate_record(rec)
+    if case is None:
         return None, rec.errors
     return case, []
 

@@ -373,13 +373,12 @@ def _merge(doc: dict[str, Any], extra: dict[str, Any]) -> None:
             )
 
 
-def document_from_form(values: dict[str, str]) -> dict[str, Any]:
-    """The case document the form's values describe (not yet validated).
+_LAB_FIELDS = ("bilirubin", "albumin", "inr", "creatinine", "sodium", "ascites", "encephalopathy")
+_LIVER_KEYS = ("liver_status", "liver_name", "approach", "segments_resected", "liver_date")
 
-    Raises InputError (field ``extra_text``) when the case-file text cannot be read or repeats
-    what the fields set.
-    """
-    v = {k: (values.get(k) or "").strip() for k in FIELD_BY_NAME}
+
+def _tumour_from_form(v: dict[str, str]) -> dict[str, Any]:
+    """The ``primary_tumour`` mapping from the stripped form values."""
     tumour: dict[str, Any] = {
         "site": v["primary_site"],
         "site_group": v["site_group"] or "extremity",
@@ -399,20 +398,22 @@ def document_from_form(values: dict[str, str]) -> dict[str, Any]:
     ):
         if v[name]:
             tumour[key] = v[name]
+    return tumour
+
+
+def _patient_from_form(v: dict[str, str]) -> dict[str, Any]:
+    """The ``patient`` mapping from the stripped form values (only the fields given)."""
     patient: dict[str, Any] = {}
     for name in ("age_years", "ecog", "asa"):
         if v[name]:
             patient[name] = _number(v[name])
     if v["sex"]:
         patient["sex"] = v["sex"]
-    doc: dict[str, Any] = {
-        "id": v["case_id"],
-        "index_event": "primary-resection",
-        "patient": patient,
-        "primary_tumour": tumour,
-    }
-    if v["assessed_on"]:
-        doc["assessed_on"] = v["assessed_on"]
+    return patient
+
+
+def _lesions_from_form(values: dict[str, str], v: dict[str, str]) -> list[dict[str, Any]]:
+    """One liver lesion per filled lesion row; method, timing and detection are shared."""
     lesions = []
     for i in _lesion_rows(v):
         lesion: dict[str, Any] = {
@@ -429,26 +430,17 @@ def document_from_form(values: dict[str, str]) -> dict[str, Any]:
         if v["lesion_detected"]:
             lesion["detected"] = v["lesion_detected"]
         lesions.append(lesion)
-    if lesions:
-        doc["liver_lesions"] = lesions
-    if v["extrahepatic"]:
-        sites = [s.strip() for s in v["extrahepatic"].replace(";", ",").split(",") if s.strip()]
-        doc["extrahepatic_metastases"] = [] if [s.lower() for s in sites] == ["none"] else sites
-    labs: dict[str, Any] = {
-        k: v[k]
-        for k in (
-            "bilirubin",
-            "albumin",
-            "inr",
-            "creatinine",
-            "sodium",
-            "ascites",
-            "encephalopathy",
-        )
-        if v[k]
-    }
-    if labs:
-        doc["labs"] = labs
+    return lesions
+
+
+def _extrahepatic_sites(text: str) -> list[str]:
+    """The sites of a comma- or semicolon-separated list; just ``none`` means no sites."""
+    sites = [s.strip() for s in text.replace(";", ",").split(",") if s.strip()]
+    return [] if [s.lower() for s in sites] == ["none"] else sites
+
+
+def _liver_function_from_form(v: dict[str, str]) -> dict[str, Any]:
+    """The ``liver_function`` mapping (ICG-R15, GSA scintigraphy, liver condition) given."""
     liver_function: dict[str, Any] = {}
     if v["icg_r15"]:
         liver_function["icg_r15"] = v["icg_r15"]
@@ -457,38 +449,83 @@ def document_from_form(values: dict[str, str]) -> dict[str, Any]:
         liver_function["gsa"] = gsa
     if v["liver_condition"]:
         liver_function["liver_condition"] = v["liver_condition"]
-    if liver_function:
-        doc["liver_function"] = liver_function
+    return liver_function
+
+
+def _primary_resection_from_form(v: dict[str, str]) -> dict[str, Any]:
+    """The primary resection procedure (the index event), with its date and margin if given."""
     primary: dict[str, Any] = {"id": "primary-resection", "kind": "primary_resection"}
     if v["primary_resected_on"]:
         primary["when"] = v["primary_resected_on"]
     if v["primary_margin"]:
         primary["margin"] = v["primary_margin"]
-    procedures: list[dict[str, Any]] = [primary]
-    liver_keys = ("liver_status", "liver_name", "approach", "segments_resected", "liver_date")
-    if any(v[k] for k in (*liver_keys, "resection_after_months")):
-        kind = v["liver_kind"] or "liver_resection"
-        liver: dict[str, Any] = {"id": kind.replace("_", "-"), "kind": kind}
-        if v["liver_status"]:
-            liver["status"] = v["liver_status"]
-        if v["liver_name"]:
-            liver["name"] = v["liver_name"]
-        if v["approach"]:
-            liver["approach"] = v["approach"]
-        if v["segments_resected"]:
-            key = "target_segments" if kind == "liver_ablation" else "segments_resected"
-            liver[key] = _segments(v["segments_resected"])
-        if v["liver_date"] and v["resection_after_months"]:
-            raise InputError(
-                "give the date or the months after the primary resection, not both", "liver_date"
-            )
-        if v["liver_date"]:
-            liver["when"] = v["liver_date"]
-        elif v["resection_after_months"]:
-            liver["when"] = {
-                "after": "primary-resection",
-                "months": _number(v["resection_after_months"]),
-            }
+    return primary
+
+
+def _liver_when(v: dict[str, str]) -> Any:
+    """The liver procedure's ``when``: a date, months after the primary resection, or None.
+
+    Raises InputError (field ``liver_date``) when both are given.
+    """
+    if v["liver_date"] and v["resection_after_months"]:
+        raise InputError(
+            "give the date or the months after the primary resection, not both", "liver_date"
+        )
+    if v["liver_date"]:
+        return v["liver_date"]
+    if v["resection_after_months"]:
+        return {"after": "primary-resection", "months": _number(v["resection_after_months"])}
+    return None
+
+
+def _liver_procedure_from_form(v: dict[str, str]) -> dict[str, Any] | None:
+    """The liver resection or ablation the form describes, or None when no liver field is set."""
+    if not any(v[k] for k in (*_LIVER_KEYS, "resection_after_months")):
+        return None
+    kind = v["liver_kind"] or "liver_resection"
+    liver: dict[str, Any] = {"id": kind.replace("_", "-"), "kind": kind}
+    for name, key in (("liver_status", "status"), ("liver_name", "name"), ("approach", "approach")):
+        if v[name]:
+            liver[key] = v[name]
+    if v["segments_resected"]:
+        key = "target_segments" if kind == "liver_ablation" else "segments_resected"
+        liver[key] = _segments(v["segments_resected"])
+    when = _liver_when(v)
+    if when is not None:
+        liver["when"] = when
+    return liver
+
+
+def document_from_form(values: dict[str, str]) -> dict[str, Any]:
+    """The case document the form's values describe (not yet validated).
+
+    Raises InputError (field ``extra_text``) when the case-file text cannot be read or repeats
+    what the fields set.
+    """
+    v = {k: (values.get(k) or "").strip() for k in FIELD_BY_NAME}
+    tumour = _tumour_from_form(v)
+    doc: dict[str, Any] = {
+        "id": v["case_id"],
+        "index_event": "primary-resection",
+        "patient": _patient_from_form(v),
+        "primary_tumour": tumour,
+    }
+    if v["assessed_on"]:
+        doc["assessed_on"] = v["assessed_on"]
+    lesions = _lesions_from_form(values, v)
+    if lesions:
+        doc["liver_lesions"] = lesions
+    if v["extrahepatic"]:
+        doc["extrahepatic_metastases"] = _extrahepatic_sites(v["extrahepatic"])
+    labs: dict[str, Any] = {k: v[k] for k in _LAB_FIELDS if v[k]}
+    if labs:
+        doc["labs"] = labs
+    liver_function = _liver_function_from_form(v)
+    if liver_function:
+        doc["liver_function"] = liver_function
+    procedures: list[dict[str, Any]] = [_primary_resection_from_form(v)]
+    liver = _liver_procedure_from_form(v)
+    if liver is not None:
         procedures.append(liver)
     doc["procedures"] = procedures
     _merge(doc, _extra_document(values.get(EXTRA_FIELD, "")))
