@@ -14,13 +14,13 @@ import pytest
 import yaml
 
 from livermet.analysis.cohort import with_endpoints
+from livermet.analysis.cohort_report import cohort_report
 from livermet.analysis.summary import km_analysis
 from livermet.case.load import case_from_data, load_case
 from livermet.case.model import Case
 from livermet.errors import ForbiddenError
 from livermet.registry import Registry, synthetic_cases
 from livermet.registry.analysis_export import FIXED_COLUMNS, HEADER, export_analysis
-from livermet.web.analysis_pages import cohort_report
 from tests.registry.conftest import SEED_CASE, World
 
 EXAMPLES = SEED_CASE.parent
@@ -172,7 +172,7 @@ def test_endpoints_are_those_of_the_cohort_analyses(filled: World) -> None:
     assert {r["first_event"] for r in events} == {"recurrence", "death", "censored"}
     n_events = sum(r["efs_event"] == "1" for r in events)
     assert n_events == sum(r["first_event"] in {"recurrence", "death"} for r in events) > 0
-    web = cohort_report(reg, "approach", "efs", True, ["age"], plots=False)
+    web = cohort_report(reg, "approach", "efs", True, ["age"])
     assert web["km"]["overall"]["n"] == len(events)
     assert web["km"]["overall"]["events"] == n_events
     frame = pd.DataFrame(

@@ -37,6 +37,7 @@ __all__ = [
     "COLUMNS",
     "IDENTIFICATION_LEVELS",
     "INSTITUTIONS",
+    "OWN_SERIES_SOURCE",
     "SURVIVAL_COLUMNS",
     "RowProblem",
     "SeriesInputError",
@@ -45,6 +46,7 @@ __all__ = [
     "resolve_n",
     "series_label",
     "subset",
+    "with_own_series",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -265,6 +267,36 @@ def load_series(path: str | Path) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise InputError(f"{p.name}: not UTF-8 text ({exc.reason})", "path") from exc
     return _parse_text(text, p.name)
+
+
+OWN_SERIES_SOURCE = "your-series.csv"
+"""The name `with_own_series` gives a user's own series in its messages."""
+
+
+def with_own_series(csv_text: str | None, *, source: str = OWN_SERIES_SOURCE) -> pd.DataFrame:
+    """The literature's series (`load_literature`) plus a user's own, given as CSV text.
+
+    The text is validated like a file given to `load_series` (a leading byte-order mark is
+    ignored, line endings are normalised), its problems reported under the name ``source``.
+    Only the literature's columns of the user's rows are kept. Without text (None or empty),
+    the literature alone.
+
+    Raises
+    ------
+    SeriesInputError
+        (an `InputError`) when the user's rows fail validation, as `load_series`.
+    InputError
+        (field ``id``) when a user's series has the ``id`` of a series in the literature.
+    """
+    df = load_literature()
+    if not csv_text:
+        return df
+    text = csv_text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    own = _parse_text(text, source)  # as load_series reads a file: universal newlines
+    clash = sorted(set(own["id"]) & set(df["id"]))
+    if clash:
+        raise InputError(f"series id {', '.join(clash)} is in the literature already", "id")
+    return pd.concat([df, own[[c for c in own.columns if c in df.columns]]], ignore_index=True)
 
 
 def _read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:

@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import csv
 import io
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from livermet.analysis.cohort import ENDPOINTS, summary_text, synthetic_label, with_endpoints
-from livermet.analysis.summary import cox_analysis, cuminc_analysis, km_analysis
+from livermet.analysis.cohort import with_endpoints
+from livermet.analysis.cohort_report import (
+    COHORT_GROUPS,
+    CohortAnalyses,
+    check_choice,
+    check_covariates,
+    cohort_analyses,
+    error_text,
+)
 from livermet.errors import InputError, LivermetError
-from livermet.evidence.dataset import load_literature, load_series, series_label
+from livermet.evidence.dataset import (
+    OWN_SERIES_SOURCE,
+    load_literature,
+    series_label,
+    with_own_series,
+)
 from livermet.evidence.pooling import MEASURES, METHODS, OUTCOMES, TESTS, pool_outcome
 from livermet.evidence.survival import check_consistency
-from livermet.registry import Registry, User
+from livermet.registry import User
 from livermet.report.cohort_plots import cuminc_plot, km_plot
 from livermet.report.evidence_plots import forest_plot
 from livermet.web.deps import page_user, registry_for, render
@@ -29,23 +39,12 @@ router = APIRouter(include_in_schema=False)
 
 SESSION_SERIES = "series"  # the user's own series (CSV text), kept in the signed session
 SERIES_FIELDS = ("id", "n_table", "mst_months", "os1", "os3", "os5")
-OWN_SERIES_FILE = "your-series.csv"  # the name the evidence engine's messages give the series
-COHORT_GROUPS = ("approach", "timing", "grade", "sex", "site", "stage")
+OWN_SERIES_FILE = OWN_SERIES_SOURCE  # the name the evidence engine's messages give the series
 
 
 def series_frame(extra_csv: str | None) -> pd.DataFrame:
     """The literature's series plus the user's own (validated by the evidence engine)."""
-    df = load_literature()
-    if not extra_csv:
-        return df
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / OWN_SERIES_FILE
-        path.write_text(extra_csv, encoding="utf-8")
-        own = load_series(path)
-    clash = sorted(set(own["id"]) & set(df["id"]))
-    if clash:
-        raise InputError(f"series id {', '.join(clash)} is in the literature already", "id")
-    return pd.concat([df, own[[c for c in own.columns if c in df.columns]]], ignore_index=True)
+    return with_own_series(extra_csv, source=OWN_SERIES_FILE)
 
 
 def pooled_report(
@@ -162,40 +161,14 @@ MIN_REAL_CASES = 20
 included (and says so), so that its analyses have data to work on."""
 
 
-def cohort_report(
-    reg: Registry,
-    by: str,
-    endpoint: str,
-    synthetic: bool,
-    covariates: list[str],
-    *,
-    plots: bool = True,
-) -> dict[str, Any]:
-    """KM by a group, a Cox model and cumulative incidence of first events on the registry.
-
-    Cases lacking what an analysis needs are left out of it and counted with the reason
-    (``excluded`` of each analysis's report); an analysis that still cannot run gives its
-    message under ``errors`` and the others run.
-    """
-    if by not in COHORT_GROUPS:
-        raise InputError(f"group by one of {', '.join(COHORT_GROUPS)}", "by")
-    if endpoint not in ENDPOINTS:
-        raise InputError("endpoint is os (overall) or efs (event-free)", "endpoint")
-    frame = with_endpoints(reg.cohort_frame(include_synthetic=synthetic))
-    _check_covariates(frame, covariates)
-    return _cohort_analyses(frame, by, endpoint, covariates, plots=plots)
-
-
-def _cohort_analyses(
-    frame: pd.DataFrame, by: str, endpoint: str, covariates: list[str], *, plots: bool
-) -> dict[str, Any]:
-    time, event = ENDPOINTS[endpoint]
-    out: dict[str, Any] = {"n": len(frame), "errors": {}, "synthetic": synthetic_label(frame)}
-    try:
-        km = km_analysis(frame, time, event, by=by, dropna=True)
-        out["km"] = km.report
+def cohort_plots(analyses: CohortAnalyses, by: str) -> dict[str, Any]:
+    """The report of the cohort analyses with their plots (``km_plot``, ``cuminc_plot``); a
+    plot that cannot be drawn puts its message under the analysis's ``errors``."""
+    out = analyses.report
+    km, ci = analyses.km, analyses.cuminc
+    if km is not None:
         curves = km.groups if km.groups is not None else km.overall
-        if plots:
+        try:
             out["km_plot"] = data_uri(
                 lambda: km_plot(
                     curves,
@@ -204,40 +177,19 @@ def _cohort_analyses(
                     synthetic=km.report.get("synthetic"),
                 )
             )
-    except LivermetError as exc:
-        out["errors"]["km"] = _message(exc)
-    try:
-        out["cox"] = cox_analysis(frame, time, event, covariates, dropna=True).report
-    except LivermetError as exc:
-        out["errors"]["cox"] = _message(exc)
-    try:
-        ci = cuminc_analysis(frame, "efs_months", "first_event", dropna=True)
-        out["cuminc"] = ci.report
-        if plots:
+        except LivermetError as exc:
+            out["errors"]["km"] = _message(exc)
+    if ci is not None:
+        try:
             out["cuminc_plot"] = data_uri(
                 lambda: cuminc_plot(ci.model, synthetic=ci.report.get("synthetic"))
             )
-    except LivermetError as exc:
-        out["errors"]["cuminc"] = _message(exc)
-    for name in ("km", "cox", "cuminc"):
-        if name in out:
-            out[name]["excluded_text"] = summary_text(out[name].get("excluded"))
+        except LivermetError as exc:
+            out["errors"]["cuminc"] = _message(exc)
     return out
 
 
-def _check_covariates(frame: pd.DataFrame, covariates: list[str]) -> None:
-    unknown = [c for c in covariates if c not in frame.columns]
-    if unknown or not covariates:
-        columns = ", ".join(c for c in frame.columns if c not in {"id", "synthetic"})
-        raise InputError(
-            f"{unknown[0] if unknown else 'none'} is not a column of the cohort; "
-            f"choose from {columns}",
-            "covariates",
-        )
-
-
-def _message(exc: LivermetError) -> str:
-    return f"{exc.field}: {exc.message}" if exc.field else exc.message
+_message = error_text
 
 
 @router.get("/cohort")
@@ -262,10 +214,7 @@ def cohort_page(
         "auto_note": None,
     }
     try:
-        if by not in COHORT_GROUPS:
-            raise InputError(f"group by one of {', '.join(COHORT_GROUPS)}", "by")
-        if endpoint not in ENDPOINTS:
-            raise InputError("endpoint is os (overall) or efs (event-free)", "endpoint")
+        check_choice(by, endpoint)
         if synthetic not in (None, "", "include", "exclude"):
             raise InputError("synthetic is include or exclude", "synthetic")
         frame = with_endpoints(reg.cohort_frame(include_synthetic=True))
@@ -279,9 +228,9 @@ def cohort_page(
                     'follow-up: the synthetic demonstration cases are included (choose "real '
                     'cases only" to analyse the real cases alone).'
                 )
-        _check_covariates(frame, chosen)
+        check_covariates(frame, chosen)
         used = frame if synthetic == "include" else real
-        context["report"] = _cohort_analyses(used, by, endpoint, chosen, plots=True)
+        context["report"] = cohort_plots(cohort_analyses(used, by, endpoint, chosen), by)
     except LivermetError as exc:
         context["error"] = _message(exc)
         context["report"] = None

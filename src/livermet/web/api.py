@@ -15,14 +15,15 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
+from livermet.analysis.cohort_report import COHORT_GROUPS, cohort_report
 from livermet.analysis.summary import json_safe
 from livermet.case.assess import assess
 from livermet.case.assessment_model import AssessmentModel
 from livermet.case.load import case_from_data
 from livermet.errors import ForbiddenError, InputError
+from livermet.evidence.dataset import load_literature, with_own_series
 from livermet.registry import Registry, StoredCase, User
 from livermet.registry.service import MAX_ROWS
-from livermet.web.analysis_pages import COHORT_GROUPS, cohort_report, series_frame
 from livermet.web.deps import database, session_user
 from livermet.web.security import CSRF_KEY
 
@@ -248,7 +249,7 @@ async def assess_case(user: UserDep, case: dict[str, Any]) -> Response:
     "/evidence/series", summary="The literature's surgical series", responses=errors(401, 422)
 )
 def evidence_series(user: UserDep) -> dict[str, Any]:
-    df = series_frame(None)
+    df = load_literature()
     return {"series": json_safe(df.astype(object).where(df.notna(), None).to_dict("records"))}
 
 
@@ -260,7 +261,7 @@ def evidence_series(user: UserDep) -> dict[str, Any]:
 def evidence_pool(user: UserDep, body: PoolRequest) -> dict[str, Any]:
     from livermet.evidence.pooling import pool_outcome
 
-    df = series_frame(body.series_csv)
+    df = with_own_series(body.series_csv)
     pooled = pool_outcome(
         df,
         body.outcome,
@@ -290,6 +291,6 @@ def cohort(
     if not chosen:
         raise InputError("name at least one covariate", "covariates")
     reg = _registry(request, user)
-    report = cohort_report(reg, by, endpoint, include_synthetic, chosen, plots=False)
+    report = cohort_report(reg, by, endpoint, include_synthetic, chosen)
     result: dict[str, Any] = json_safe(report)
     return result
