@@ -23,25 +23,9 @@ from livermet.case.assessment_model import AssessmentModel
 from livermet.case.load import load_case
 from livermet.report.html import render_html
 from livermet.report.pdf import render_pdf
+from tests.report.internal_text import EXAMPLES, INTERNAL, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = [
-    "seed-case",
-    "preop-uterine-lms",
-    "preop-retroperitoneal-lms",
-    "preop-plan-misses-lesions",
-]
 NOTICE = "Decision support, not medical advice."
-INTERNAL = [
-    r"§",
-    r"\.md\b",
-    r"\bUNV\b",
-    r"\[V\d",
-    r"\bENG\b",
-    r"/(src|work|tmp|home|shared)/",
-    r"\bunknown\d\d\b",
-    r"\b[a-z]+\d{4}\b",  # series keys of the dataset (foster1978, lang2000)
-]
 
 
 def _poppler() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,26 +17,9 @@ from livermet.report.references import (
     clean_text,
     match_source,
 )
+from tests.report.internal_text import EXAMPLES, INTERNAL, ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = [
-    "seed-case",
-    "preop-uterine-lms",
-    "preop-retroperitoneal-lms",
-    "preop-plan-misses-lesions",
-]
 SOURCE_KEYS = {"source", "sources", "reference", "icg_kf_source"}
-
-INTERNAL = [
-    r"§",
-    r"\.md\b",
-    r"\bUNV\b",
-    r"\[V\d",
-    r"\bENG\b",
-    r"/(src|work|tmp|home|shared)/",
-    r"\bunknown\d\d\b",
-    r"\b[a-z]+\d{4}\b",  # series keys of the dataset (foster1978)
-]
 
 
 def _sources(value: Any, found: set[str]) -> set[str]:

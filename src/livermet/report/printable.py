@@ -39,6 +39,7 @@ from livermet.case.assessment_model import (
     ResponseValue,
     SizeValue,
 )
+from livermet.report.markdown import as_model
 from livermet.report.references import References, clean_text, match_source
 
 _env = Environment(
@@ -135,13 +136,6 @@ class Section:
     paragraphs: list[tuple[str, str]] = field(default_factory=list)  # (text, refs)
     tables: list[tuple[list[tuple[str, int]], list[Row]]] = field(default_factory=list)
     """(header: (column name, width in % of the page), rows); the reference column takes 12 %."""
-
-
-def as_model(data: dict[str, Any] | AssessmentModel) -> AssessmentModel:
-    """The typed assessment of ``data`` (``Assessment.to_dict()`` or the model itself)."""
-    if isinstance(data, AssessmentModel):
-        return data
-    return AssessmentModel.model_validate(data)
 
 
 def patient_text(m: AssessmentModel) -> str:
