@@ -1,0 +1,1 @@
+"""Tests of the ``livermet`` command line: commands, registry groups and start-up time."""

@@ -19,8 +19,11 @@ runner = CliRunner()
 
 
 def _expectation(path: Path) -> tuple[str, str]:
-    """("field", path) for a file refused naming that field, ("finding", "code [field]") for a
-    file accepted with that finding. Files that are not UTF-8 text keep it in a ``.expect``."""
+    """Return what a bad case file expects: its ``# expect-...`` line, or its ``.expect`` file.
+
+    ("field", path) for a file refused naming that field, ("finding", "code [field]") for a file
+    accepted with that finding. Files that are not UTF-8 text keep it in a ``.expect``.
+    """
     sidecar = path.with_suffix(".expect")
     if sidecar.exists():
         return "field", sidecar.read_text().strip()
@@ -178,8 +181,11 @@ def test_validate_and_schema() -> None:
 
 
 def test_schema_of_the_assessment_validates_the_json_output() -> None:
-    """``livermet schema --assessment`` prints the JSON Schema the ``--format json`` output of
-    every example meets (and that refuses a value outside a vocabulary)."""
+    """Check that ``livermet schema --assessment`` prints the schema the JSON output meets.
+
+    Every example's ``--format json`` output meets it, and it refuses a value outside a
+    vocabulary.
+    """
     from jsonschema import Draft202012Validator
 
     result = runner.invoke(app, ["schema", "--assessment"])

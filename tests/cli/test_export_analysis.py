@@ -1,6 +1,8 @@
-"""`livermet registry export --format analysis` from the outside, on an embedded SQLite registry:
-the file and its data dictionary, stdout, rights, the audit, and the same event-free survival as
-`livermet cohort` on the registry."""
+"""`livermet registry export --format analysis` from the outside, on an embedded SQLite registry.
+
+The file and its data dictionary, stdout, rights, the audit, and the same event-free survival as
+`livermet cohort` on the registry.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ N_SYNTHETIC = 40
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Return the environment of a registry with synthetic cases, a viewer and a coordinator."""
     db = str(tmp_path_factory.mktemp("reg") / "registry.sqlite")
     env = {"LIVERMET_DATABASE_URL": db, "LIVERMET_PASSWORD": PASSWORD}
     init = ["registry", "init", "--site", "a", "--seed", str(SEED_CASE)]

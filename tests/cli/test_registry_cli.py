@@ -22,6 +22,7 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """Return the environment of a registry: sites a and b, users of each role at each site."""
     db = str(tmp_path_factory.mktemp("reg") / "registry.sqlite")
     env = {"LIVERMET_DATABASE_URL": db, "LIVERMET_PASSWORD": PASSWORD}
     r = runner.invoke(app, ["registry", "init", "--site", "a", "--seed", str(SEED_CASE)], env=env)

@@ -81,8 +81,11 @@ def _close(a: Any, b: Any) -> bool:
 
 
 def test_the_shipped_evidence_summary_is_the_computed_one() -> None:
-    """Fails after a change to the dataset or the pooling code: regenerate the stored summary
-    with ``python -m livermet.case.evidence_cache``."""
+    """Check that the stored evidence summary is the one computed from the dataset.
+
+    Fails after a change to the dataset or the pooling code: regenerate the stored summary with
+    ``python -m livermet.case.evidence_cache``.
+    """
     from livermet.evidence.summary import evidence_summary
 
     stored = evidence_cache.stored_summary()

@@ -1,5 +1,7 @@
-"""Every field of the case model as a dotted path (list items as ``[]``), walked from the model so
-that a field added later without an interchange home makes the coverage tests fail."""
+"""Every field of the case model as a dotted path (list items as ``[]``), walked from the model.
+
+A field added later without an interchange home thus makes the coverage tests fail.
+"""
 
 from __future__ import annotations
 
@@ -42,8 +44,10 @@ def leaf_paths(model: type[BaseModel] = Case, prefix: str = "") -> set[str]:
 
 
 def unset_leaves(case: BaseModel, model: type[BaseModel] = Case, prefix: str = "") -> set[str]:
-    """Leaf paths (as :func:`leaf_paths` names them) that ``case`` never gives a value other
-    than None or the field's default, in any item of a list."""
+    """Return the leaf paths that ``case`` never gives a value (as :func:`leaf_paths` names them).
+
+    A leaf is unset when it is None or the field's default in every item of every list.
+    """
     values = _leaf_values(case, model, prefix)
     return {path for path in leaf_paths(model, prefix) if not values.get(path)}
 

@@ -1,5 +1,8 @@
-"""Cases for round-trip tests: a hypothesis strategy over every optional field of the case model,
-and a few varied cases built by hand (each stressing something the seed case does not)."""
+"""Cases for round-trip tests.
+
+A hypothesis strategy over every optional field of the case model, and a few varied cases built
+by hand (each stressing something the seed case does not).
+"""
 
 from __future__ import annotations
 
@@ -59,8 +62,11 @@ def _valid(value: Any, kind: str) -> bool:
 
 
 def reported(kind: str) -> st.SearchStrategy[Any]:
-    """A reported value of a quantity: a float in the canonical unit, a bare-number text, or a
-    number with one of its units (spellings with and without a space)."""
+    """Return a strategy over reported values of a quantity.
+
+    A value is a float in the canonical unit, a bare-number text, or a number with one of its
+    units (spellings with and without a space).
+    """
     q = QUANTITIES[kind]
     number = st.floats(q.low, q.high, allow_nan=False, allow_infinity=False)
     texts = st.builds(
@@ -87,6 +93,7 @@ FLOATS = st.floats(allow_nan=False, allow_infinity=False)
 
 
 def opt(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Return ``strategy`` or None."""
     return st.one_of(st.none(), strategy)
 
 
@@ -99,6 +106,7 @@ def _longer_offset(start: dict[str, Any], unit: str) -> Callable[[float], dict[s
 
 
 def offset(after: str) -> st.SearchStrategy[dict[str, Any]]:
+    """Return a strategy over offsets from procedure ``after`` in days, weeks, months or years."""
     return st.builds(
         lambda unit, amount: {"after": after, unit: amount},
         st.sampled_from(["days", "weeks", "months", "years"]),
@@ -125,73 +133,107 @@ def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in d.items() if v is not None}
 
 
-@st.composite
-def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
-    """A valid case (model and timeline) with any subset of the optional fields given."""
-    n = draw(st.integers(1, 3))
-    ids = draw(st.lists(IDS, min_size=n, max_size=n, unique=True))
-    index_date = draw(opt(DATES))
-    timed: list[str] = [ids[0]]
-    procedures = []
-    for i, pid in enumerate(ids):
-        if i == 0:
-            when: Any = index_date
-        elif index_date is not None and draw(st.booleans()):
-            when = index_date + dt.timedelta(days=draw(st.integers(0, 2000)))
-        else:
-            when = draw(opt(offset(draw(st.sampled_from(timed)))))
-        if when is not None and pid not in timed:
-            timed.append(pid)
-        discharge: Any = None
-        if pid in timed and draw(st.booleans()):
-            if isinstance(when, dt.date):
-                discharge = when + dt.timedelta(days=draw(st.integers(0, 90)))
-            else:
-                discharge = draw(offset(pid))
-        complications = draw(
-            st.lists(
-                st.fixed_dictionaries(
-                    {"description": texts},
-                    optional={
-                        "clavien_dindo": GRADES,
-                        "treatment": texts,
-                        "onset_pod": st.integers(0, 400),
-                    },
-                ),
-                max_size=2,
-            )
-        )
-        optional = {
-            "name": texts,
-            "approach": st.sampled_from(["open", "laparoscopic", "robotic", "hand-assisted"]),
-            "segments_resected": SEGMENTS,
-            "duration": DURATIONS,
-            "blood_loss": reported("blood_loss"),
-            "converted": st.booleans(),
-            "transfusion": st.booleans(),
-            "no_complications": st.booleans(),
-            "readmission_90d": st.booleans(),
-            "margin": st.sampled_from(["R0", "R1", "R2"]),
-            "intraoperative_incident_grade2_or_more": st.booleans(),
-            "bile_leak_grade_b_or_c": st.booleans(),
-            "liver_failure_grade_b_or_c": st.booleans(),
-        }
-        optional |= {"target_segments": SEGMENTS}
-        proc = draw(st.fixed_dictionaries({}, optional=optional))
-        kinds = ["primary_resection", "liver_resection", "liver_ablation", "chemotherapy", "other"]
-        proc |= {"id": pid, "kind": draw(st.sampled_from(kinds)), "complications": complications}
-        status = draw(st.sampled_from([None, "performed", "planned"]))
-        if status == "planned":  # a planned operation has no discharge (timeline)
-            discharge = None
-        procedures.append(
-            _drop_none(proc | {"when": when, "discharge": discharge, "status": status})
-        )
+AnyWhen = Callable[[], st.SearchStrategy[Any]]
+"""A maker of strategies over times; each call draws the procedure its offsets count from."""
+
+_PROCEDURE_KINDS = [
+    "primary_resection",
+    "liver_resection",
+    "liver_ablation",
+    "chemotherapy",
+    "other",
+]
+
+
+def _procedure_when(draw: st.DrawFn, i: int, index_date: Any, timed: list[str]) -> Any:
+    """Draw when procedure ``i`` happens: the index date, a later date, or an offset (or never)."""
+    if i == 0:
+        return index_date
+    if index_date is not None and draw(st.booleans()):
+        return index_date + dt.timedelta(days=draw(st.integers(0, 2000)))
+    return draw(opt(offset(draw(st.sampled_from(timed)))))
+
+
+def _discharge(draw: st.DrawFn, pid: str, when: Any, timed: list[str]) -> Any:
+    """Draw a discharge for a timed procedure: a date on or after ``when``, or an offset."""
+    if pid not in timed or not draw(st.booleans()):
+        return None
+    if isinstance(when, dt.date):
+        return when + dt.timedelta(days=draw(st.integers(0, 90)))
+    return draw(offset(pid))
+
+
+def _complication(texts: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
+    """Return a strategy over complications, with any subset of the optional fields."""
+    return st.fixed_dictionaries(
+        {"description": texts},
+        optional={
+            "clavien_dindo": GRADES,
+            "treatment": texts,
+            "onset_pod": st.integers(0, 400),
+        },
+    )
+
+
+def _procedure_fields(texts: st.SearchStrategy[str]) -> dict[str, st.SearchStrategy[Any]]:
+    """Return the strategies of a procedure's optional fields (time, id and kind apart)."""
+    return {
+        "name": texts,
+        "approach": st.sampled_from(["open", "laparoscopic", "robotic", "hand-assisted"]),
+        "segments_resected": SEGMENTS,
+        "duration": DURATIONS,
+        "blood_loss": reported("blood_loss"),
+        "converted": st.booleans(),
+        "transfusion": st.booleans(),
+        "no_complications": st.booleans(),
+        "readmission_90d": st.booleans(),
+        "margin": st.sampled_from(["R0", "R1", "R2"]),
+        "intraoperative_incident_grade2_or_more": st.booleans(),
+        "bile_leak_grade_b_or_c": st.booleans(),
+        "liver_failure_grade_b_or_c": st.booleans(),
+        "target_segments": SEGMENTS,
+    }
+
+
+def _procedure(
+    draw: st.DrawFn,
+    texts: st.SearchStrategy[str],
+    i: int,
+    pid: str,
+    index_date: Any,
+    timed: list[str],
+) -> dict[str, Any]:
+    """Draw procedure ``i`` of the timeline; add its id to ``timed`` when it has a time."""
+    when = _procedure_when(draw, i, index_date, timed)
+    if when is not None and pid not in timed:
+        timed.append(pid)
+    discharge = _discharge(draw, pid, when, timed)
+    complications = draw(st.lists(_complication(texts), max_size=2))
+    proc = draw(st.fixed_dictionaries({}, optional=_procedure_fields(texts)))
+    proc |= {
+        "id": pid,
+        "kind": draw(st.sampled_from(_PROCEDURE_KINDS)),
+        "complications": complications,
+    }
+    status = draw(st.sampled_from([None, "performed", "planned"]))
+    if status == "planned":  # a planned operation has no discharge (timeline)
+        discharge = None
+    return _drop_none(proc | {"when": when, "discharge": discharge, "status": status})
+
+
+def _any_when(draw: st.DrawFn, index_date: Any, timed: list[str]) -> AnyWhen:
+    """Return a maker of time strategies: dates (if the index has one) or offsets from ``timed``."""
 
     def any_when() -> st.SearchStrategy[Any]:
         dates = [DATES] if index_date is not None else []
         return st.one_of(*dates, offset(draw(st.sampled_from(timed))))
 
-    follow_up = [
+    return any_when
+
+
+def _follow_up(draw: st.DrawFn, texts: st.SearchStrategy[str], any_when: AnyWhen) -> list[Any]:
+    """Draw up to two follow-up events."""
+    return [
         _drop_none(
             {
                 "kind": draw(
@@ -204,210 +246,227 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
         )
         for _ in range(draw(st.integers(0, 2)))
     ]
-    imaging = draw(
-        st.lists(
-            st.fixed_dictionaries(
-                {
-                    "modality": st.sampled_from(
-                        ["ct", "mri", "eob-mri", "fdg-pet", "ultrasound", "other"]
-                    ),
-                    "target": texts,
-                    "finding": texts,
-                },
-                optional={
-                    "segments": SEGMENTS,
-                    "size": reported("size"),
-                    "suv_max": st.floats(0, 100, allow_nan=False),
-                    "when": any_when(),
-                    "measurements": st.lists(measurement(texts), max_size=3),
-                    "new_lesions": st.booleans(),
-                },
-            ),
-            max_size=2,
-        )
-    )
-    biopsies = draw(
-        st.lists(
-            st.fixed_dictionaries(
-                {"target": texts, "method": texts, "diagnosis": texts},
-                optional={"when": any_when()},
-            ),
-            max_size=2,
-        )
-    )
-    therapy = []
-    for _ in range(draw(st.integers(0, 2))):
-        started = draw(opt(any_when()))
-        if isinstance(started, dt.date):
-            ended = draw(opt(st.integers(0, 900).map(_days_after(started))))
-        elif isinstance(started, dict):  # the same offset, later (or ongoing)
-            unit = next(k for k in started if k != "after")
-            ended = draw(opt(AMOUNTS.map(_longer_offset(started, unit))))
-        else:
-            ended = draw(opt(any_when()))
-        line = {
-            "regimen": draw(texts),
-            "setting": draw(
-                opt(st.sampled_from(["neoadjuvant", "adjuvant", "palliative", "other"]))
-            ),
-            "started": started,
-            "ended": ended,
-        }
-        therapy.append(_drop_none(line))
-    sizes = draw(
-        st.lists(
-            st.fixed_dictionaries(
-                {
-                    "method": st.sampled_from(
-                        ["palpation", "ct", "mri", "ultrasound", "pet", "pathology", "other"]
-                    ),
-                    "greatest_dimension": reported("size"),
-                },
-                optional={"dimensions": st.lists(reported("size"), max_size=3), "source": texts},
-            ),
-            max_size=3,
-        )
-    )
-    ihc = draw(
-        st.lists(
-            st.fixed_dictionaries(
-                {"marker": texts},
-                optional={
-                    "result": st.sampled_from(["positive", "negative", "equivocal"]),
-                    "value": texts,
-                },
-            ),
-            max_size=2,
-        )
-    )
-    lesions = draw(
-        st.lists(
-            st.fixed_dictionaries(
-                {"segments": SEGMENTS},
-                optional={
-                    "size": reported("size"),
-                    "size_method": st.sampled_from(
-                        ["ct", "mri", "ultrasound", "pathology", "other"]
-                    ),
-                    "number": st.integers(1, 30),
-                    "timing": st.sampled_from(["synchronous", "metachronous"]),
-                    "vascularity": st.sampled_from(["hypovascular", "hypervascular", "unknown"]),
-                    "source": texts,
-                    "id": st.one_of(st.sampled_from(["L1", "L2"]), texts),
-                    "detected": any_when(),
-                    "peripheral": st.booleans(),
-                    "bile_duct_distance": st.one_of(
-                        st.integers(0, 300).map(float), st.sampled_from(["0 mm", "12 mm", "1.5 cm"])
-                    ),
-                    "abutting_vessel": st.one_of(
-                        st.integers(0, 100).map(float), st.sampled_from(["0 mm", "4 mm", "0.3 cm"])
-                    ),
-                },
-            ),
-            max_size=3,
-        )
-    )
-    primary = draw(
-        st.fixed_dictionaries(
-            {
-                "site": st.one_of(st.sampled_from(["thigh", "retroperitoneum", "uterus"]), texts),
-                "site_group": st.sampled_from(
-                    [
-                        "extremity",
-                        "trunk",
-                        "retroperitoneum",
-                        "head_neck",
-                        "visceral",
-                        "uterus",
-                        "other",
-                    ]
-                ),
-                "histology": st.one_of(st.just("leiomyosarcoma"), texts),
-            },
-            optional={
-                "laterality": st.sampled_from(["left", "right", "midline", "bilateral"]),
-                "depth": st.sampled_from(["superficial", "deep"]),
-                "histology_variant": st.one_of(st.sampled_from(["epithelioid", "myxoid"]), texts),
-                "mitoses_per_10hpf": st.integers(0, 500),
-                "necrosis_percent": st.floats(0, 100, allow_nan=False),
-                "necrosis_category": st.sampled_from(["none", "<50%", ">=50%"]),
-                "differentiation_score": st.sampled_from([1, 2, 3]),
-                "reported_grade": st.sampled_from([1, 2, 3]),
-                "nodal_status": st.sampled_from(["N0", "N1", "NX"]),
-                "diagnosed": any_when(),
-                "extension": st.sampled_from(
-                    [
-                        "confined",
-                        "adnexa",
-                        "pelvis",
-                        "abdomen_one_site",
-                        "abdomen_multiple_sites",
-                        "bladder_or_rectum",
-                    ]
-                ),
-            },
-        )
-    )
-    primary |= {"sizes": sizes, "immunohistochemistry": ihc}
-    patient = draw(
-        st.fixed_dictionaries(
-            {},
-            optional={
-                "age_years": st.integers(0, 120),
-                "sex": st.sampled_from(["male", "female", "other"]),
-                "height": reported("height"),
-                "weight": reported("weight"),
-                "comorbidities": st.lists(texts, max_size=3),
-                "performance_status": texts,
-                "ecog": st.integers(0, 4),
-                "asa": st.integers(1, 6),
-                "dialysis": st.booleans(),
-            },
-        )
-    )
-    labs = draw(
-        st.fixed_dictionaries(
-            {},
-            optional={
-                "within_normal_limits": st.booleans(),
-                **{
-                    k: reported(k)
-                    for k in ("bilirubin", "albumin", "inr", "creatinine", "sodium", "platelets")
-                },
-                "ascites": st.sampled_from(["none", "controlled", "uncontrollable"]),
-                "encephalopathy": st.sampled_from(["none", "grade 1-2", "grade 3-4"]),
-            },
-        )
-    )
-    gsa = st.fixed_dictionaries(
-        {},
+
+
+def _imaging(texts: st.SearchStrategy[str], any_when: AnyWhen) -> st.SearchStrategy[Any]:
+    """Return a strategy over imaging studies (building it draws the offsets' procedure)."""
+    return st.fixed_dictionaries(
+        {
+            "modality": st.sampled_from(["ct", "mri", "eob-mri", "fdg-pet", "ultrasound", "other"]),
+            "target": texts,
+            "finding": texts,
+        },
         optional={
-            "hh15": st.floats(0.001, 0.999, allow_nan=False),
-            "lhl15": st.floats(0.001, 0.999, allow_nan=False),
+            "segments": SEGMENTS,
+            "size": reported("size"),
+            "suv_max": st.floats(0, 100, allow_nan=False),
+            "when": any_when(),
+            "measurements": st.lists(measurement(texts), max_size=3),
+            "new_lesions": st.booleans(),
         },
     )
-    liver_function = draw(
-        st.fixed_dictionaries(
-            {},
-            optional={
-                "icg_r15": reported("icg_r15"),
-                "gsa": gsa,
-                "liver_condition": st.sampled_from(["normal", "chemotherapy", "cirrhosis"]),
-                "total_liver_volume": reported("volume"),
-                "future_liver_remnant_volume": reported("volume"),
-                "tumour_volume": reported("volume"),
-            },
-        )
+
+
+def _biopsy(texts: st.SearchStrategy[str], any_when: AnyWhen) -> st.SearchStrategy[Any]:
+    """Return a strategy over biopsies (building it draws the offsets' procedure)."""
+    return st.fixed_dictionaries(
+        {"target": texts, "method": texts, "diagnosis": texts},
+        optional={"when": any_when()},
     )
-    statements = draw(
-        st.fixed_dictionaries(
-            {},
-            optional={
-                "observation_period_after_liver_resection_months": FLOATS,
-                "observation_period_after_primary_months": FLOATS,
-            },
-        )
+
+
+def _therapy_end(draw: st.DrawFn, started: Any, any_when: AnyWhen) -> Any:
+    """Draw the end of a therapy line: after its start, in the start's own terms, or unknown."""
+    if isinstance(started, dt.date):
+        return draw(opt(st.integers(0, 900).map(_days_after(started))))
+    if isinstance(started, dict):  # the same offset, later (or ongoing)
+        unit = next(k for k in started if k != "after")
+        return draw(opt(AMOUNTS.map(_longer_offset(started, unit))))
+    return draw(opt(any_when()))
+
+
+def _therapy_line(draw: st.DrawFn, texts: st.SearchStrategy[str], any_when: AnyWhen) -> Any:
+    """Draw one line of systemic therapy."""
+    started = draw(opt(any_when()))
+    ended = _therapy_end(draw, started, any_when)
+    line = {
+        "regimen": draw(texts),
+        "setting": draw(opt(st.sampled_from(["neoadjuvant", "adjuvant", "palliative", "other"]))),
+        "started": started,
+        "ended": ended,
+    }
+    return _drop_none(line)
+
+
+def _size(texts: st.SearchStrategy[str]) -> st.SearchStrategy[Any]:
+    """Return a strategy over size measurements of the primary tumour."""
+    return st.fixed_dictionaries(
+        {
+            "method": st.sampled_from(
+                ["palpation", "ct", "mri", "ultrasound", "pet", "pathology", "other"]
+            ),
+            "greatest_dimension": reported("size"),
+        },
+        optional={"dimensions": st.lists(reported("size"), max_size=3), "source": texts},
     )
+
+
+def _ihc(texts: st.SearchStrategy[str]) -> st.SearchStrategy[Any]:
+    """Return a strategy over immunohistochemistry results."""
+    return st.fixed_dictionaries(
+        {"marker": texts},
+        optional={
+            "result": st.sampled_from(["positive", "negative", "equivocal"]),
+            "value": texts,
+        },
+    )
+
+
+def _lesion(texts: st.SearchStrategy[str], any_when: AnyWhen) -> st.SearchStrategy[Any]:
+    """Return a strategy over liver lesions (building it draws the offsets' procedure)."""
+    return st.fixed_dictionaries(
+        {"segments": SEGMENTS},
+        optional={
+            "size": reported("size"),
+            "size_method": st.sampled_from(["ct", "mri", "ultrasound", "pathology", "other"]),
+            "number": st.integers(1, 30),
+            "timing": st.sampled_from(["synchronous", "metachronous"]),
+            "vascularity": st.sampled_from(["hypovascular", "hypervascular", "unknown"]),
+            "source": texts,
+            "id": st.one_of(st.sampled_from(["L1", "L2"]), texts),
+            "detected": any_when(),
+            "peripheral": st.booleans(),
+            "bile_duct_distance": st.one_of(
+                st.integers(0, 300).map(float), st.sampled_from(["0 mm", "12 mm", "1.5 cm"])
+            ),
+            "abutting_vessel": st.one_of(
+                st.integers(0, 100).map(float), st.sampled_from(["0 mm", "4 mm", "0.3 cm"])
+            ),
+        },
+    )
+
+
+def _primary(texts: st.SearchStrategy[str], any_when: AnyWhen) -> st.SearchStrategy[Any]:
+    """Return a strategy over the primary tumour's own fields (sizes and IHC apart)."""
+    return st.fixed_dictionaries(
+        {
+            "site": st.one_of(st.sampled_from(["thigh", "retroperitoneum", "uterus"]), texts),
+            "site_group": st.sampled_from(
+                [
+                    "extremity",
+                    "trunk",
+                    "retroperitoneum",
+                    "head_neck",
+                    "visceral",
+                    "uterus",
+                    "other",
+                ]
+            ),
+            "histology": st.one_of(st.just("leiomyosarcoma"), texts),
+        },
+        optional={
+            "laterality": st.sampled_from(["left", "right", "midline", "bilateral"]),
+            "depth": st.sampled_from(["superficial", "deep"]),
+            "histology_variant": st.one_of(st.sampled_from(["epithelioid", "myxoid"]), texts),
+            "mitoses_per_10hpf": st.integers(0, 500),
+            "necrosis_percent": st.floats(0, 100, allow_nan=False),
+            "necrosis_category": st.sampled_from(["none", "<50%", ">=50%"]),
+            "differentiation_score": st.sampled_from([1, 2, 3]),
+            "reported_grade": st.sampled_from([1, 2, 3]),
+            "nodal_status": st.sampled_from(["N0", "N1", "NX"]),
+            "diagnosed": any_when(),
+            "extension": st.sampled_from(
+                [
+                    "confined",
+                    "adnexa",
+                    "pelvis",
+                    "abdomen_one_site",
+                    "abdomen_multiple_sites",
+                    "bladder_or_rectum",
+                ]
+            ),
+        },
+    )
+
+
+def _patient(texts: st.SearchStrategy[str]) -> st.SearchStrategy[Any]:
+    """Return a strategy over the patient, any subset of the fields given."""
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "age_years": st.integers(0, 120),
+            "sex": st.sampled_from(["male", "female", "other"]),
+            "height": reported("height"),
+            "weight": reported("weight"),
+            "comorbidities": st.lists(texts, max_size=3),
+            "performance_status": texts,
+            "ecog": st.integers(0, 4),
+            "asa": st.integers(1, 6),
+            "dialysis": st.booleans(),
+        },
+    )
+
+
+_LABS = st.fixed_dictionaries(
+    {},
+    optional={
+        "within_normal_limits": st.booleans(),
+        **{
+            k: reported(k)
+            for k in ("bilirubin", "albumin", "inr", "creatinine", "sodium", "platelets")
+        },
+        "ascites": st.sampled_from(["none", "controlled", "uncontrollable"]),
+        "encephalopathy": st.sampled_from(["none", "grade 1-2", "grade 3-4"]),
+    },
+)
+_GSA = st.fixed_dictionaries(
+    {},
+    optional={
+        "hh15": st.floats(0.001, 0.999, allow_nan=False),
+        "lhl15": st.floats(0.001, 0.999, allow_nan=False),
+    },
+)
+_LIVER_FUNCTION = st.fixed_dictionaries(
+    {},
+    optional={
+        "icg_r15": reported("icg_r15"),
+        "gsa": _GSA,
+        "liver_condition": st.sampled_from(["normal", "chemotherapy", "cirrhosis"]),
+        "total_liver_volume": reported("volume"),
+        "future_liver_remnant_volume": reported("volume"),
+        "tumour_volume": reported("volume"),
+    },
+)
+_STATEMENTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "observation_period_after_liver_resection_months": FLOATS,
+        "observation_period_after_primary_months": FLOATS,
+    },
+)
+
+
+@st.composite
+def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
+    """Draw a valid case (model and timeline) with any subset of the optional fields given."""
+    n = draw(st.integers(1, 3))
+    ids = draw(st.lists(IDS, min_size=n, max_size=n, unique=True))
+    index_date = draw(opt(DATES))
+    timed: list[str] = [ids[0]]
+    procedures = [_procedure(draw, texts, i, pid, index_date, timed) for i, pid in enumerate(ids)]
+    any_when = _any_when(draw, index_date, timed)
+    follow_up = _follow_up(draw, texts, any_when)
+    imaging = draw(st.lists(_imaging(texts, any_when), max_size=2))
+    biopsies = draw(st.lists(_biopsy(texts, any_when), max_size=2))
+    therapy = [_therapy_line(draw, texts, any_when) for _ in range(draw(st.integers(0, 2)))]
+    sizes = draw(st.lists(_size(texts), max_size=3))
+    ihc = draw(st.lists(_ihc(texts), max_size=2))
+    lesions = draw(st.lists(_lesion(texts, any_when), max_size=3))
+    primary = draw(_primary(texts, any_when)) | {"sizes": sizes, "immunohistochemistry": ihc}
+    patient = draw(_patient(texts))
+    labs = draw(_LABS)
+    liver_function = draw(_LIVER_FUNCTION)
+    statements = draw(_STATEMENTS)
     data = _drop_none(
         {
             "id": draw(IDS),
@@ -455,8 +514,11 @@ def minimal_case() -> Case:
 
 
 def dated_si_case() -> Case:
-    """Real dates, SI units, several metachronous lesions, extrahepatic sites, an empty GSA,
-    complications after two procedures, a recurrence and a death."""
+    """Return a case with real dates and SI units.
+
+    It has several metachronous lesions, extrahepatic sites, an empty GSA, complications after two
+    procedures, a recurrence and a death.
+    """
     return Case.model_validate(
         {
             "id": "dated-si",
@@ -583,8 +645,11 @@ def dated_si_case() -> Case:
 
 
 def awkward_text_case() -> Case:
-    """Texts that CSV and REDCap must quote: commas, quotes, new lines, leading spaces, texts that
-    look like numbers, a bare-number text next to a number; segments "7" (text) next to 7."""
+    """Return a case with texts that CSV and REDCap must quote.
+
+    Commas, quotes, new lines, leading spaces, texts that look like numbers, a bare-number text
+    next to a number; segments "7" (text) next to 7.
+    """
     return Case.model_validate(
         {
             "id": 'case, "quoted"',
@@ -643,10 +708,13 @@ def empty_text_case() -> Case:
 
 
 def every_field_case() -> Case:
-    """A case in which every field of the model is given (each list item's fields at least once,
-    not at its default): the round trips of :func:`tests.interchange.model_paths.unset_leaves`
-    prove that no format drops a field, the new pre-operative ones included (planned procedure,
-    ablation targets, RECIST measurements, systemic therapy, diagnosis and detection times)."""
+    """Return a case in which every field of the model is given.
+
+    Each list item's fields are given at least once, not at their defaults: the round trips of
+    :func:`tests.interchange.model_paths.unset_leaves` prove that no format drops a field, the new
+    pre-operative ones included (planned procedure, ablation targets, RECIST measurements,
+    systemic therapy, diagnosis and detection times).
+    """
     data = dated_si_case().model_dump(mode="json", exclude_none=True, exclude_defaults=True)
     data["assessed_on"] = "2020-02-20"
     data["patient"] |= {"ecog": 1, "asa": 2, "dialysis": False}

@@ -20,6 +20,7 @@ from tests.interchange.strategies import ANY_TEXTS, VARIED, cases, empty_text_ca
 
 @pytest.fixture(scope="module")
 def seed() -> Case:
+    """Return the seed case of the examples."""
     return load_case(SEED_CASE)
 
 

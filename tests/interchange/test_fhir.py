@@ -1,5 +1,8 @@
-"""FHIR R4 / mCODE bundles: lossless round trips, every resource valid, codes from the research
-note (shared/spec/registry-research.md §2-§3), offsets kept, bad bundles refused with the field."""
+"""FHIR R4 / mCODE bundles.
+
+Lossless round trips, every resource valid, codes from the research note
+(shared/spec/registry-research.md §2-§3), offsets kept, bad bundles refused with the field.
+"""
 
 from __future__ import annotations
 
@@ -46,11 +49,13 @@ RESEARCH_NOTE_LOINC = {
 
 @pytest.fixture(scope="module")
 def seed() -> Case:
+    """Return the seed case of the examples."""
     return load_case(SEED_CASE)
 
 
 @pytest.fixture(scope="module")
 def seed_json(seed: Case) -> dict[str, Any]:
+    """Return the seed case's bundle as JSON, with a patient pseudonym."""
     data: dict[str, Any] = json.loads(case_to_fhir_json(seed, patient_ref="pseudo-7f3a"))
     return data
 

@@ -1,7 +1,9 @@
-"""The pre-operative fields of the case model (planned procedures, ablation targets, ECOG, ASA,
-dialysis, diagnosis and detection times, lesion labels, RECIST measurements, systemic therapy,
-the assessment date) travel through CSV, REDCap and FHIR without loss, and each format puts them
-where its readers expect them."""
+"""The pre-operative fields of the case model travel through CSV, REDCap and FHIR without loss.
+
+The fields are planned procedures, ablation targets, ECOG, ASA, dialysis, diagnosis and detection
+times, lesion labels, RECIST measurements, systemic therapy and the assessment date; each format
+puts them where its readers expect them.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The package's public names resolve, and docs/interchange.md documents every column and
-extension the code writes (so that a new one cannot go undocumented)."""
+"""The package's public names resolve, and docs/interchange.md documents what the code writes.
+
+Every column and extension is documented, so that a new one cannot go undocumented.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""REDCap: the 18-column dictionary, flat records with repeating instruments, lossless round
-trips, and broken files reported row by row (research note §1.1-§1.4)."""
+"""REDCap exchange.
+
+The 18-column dictionary, flat records with repeating instruments, lossless round trips, and
+broken files reported row by row (research note §1.1-§1.4).
+"""
 
 from __future__ import annotations
 
@@ -60,6 +63,7 @@ NOTE_FIELD_TYPES = {
 
 @pytest.fixture(scope="module")
 def seed() -> Case:
+    """Return the seed case of the examples."""
     return load_case(SEED_CASE)
 
 

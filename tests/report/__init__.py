@@ -1,0 +1,1 @@
+"""Tests of the reports: the printed PDF and the reference list."""

@@ -1,5 +1,8 @@
-"""What the report tests share: the example cases and the patterns of internal text (verification
-tags, spec section numbers, file paths, dataset keys) that must never reach a reader."""
+"""What the report tests share: the example cases and the patterns of internal text.
+
+Internal text (verification tags, spec section numbers, file paths, dataset keys) must never
+reach a reader.
+"""
 
 from __future__ import annotations
 

@@ -37,6 +37,8 @@ def _poppler() -> None:
 
 @dataclass
 class Rendered:
+    """A rendered PDF report: the model it shows and the text of each page."""
+
     model: AssessmentModel
     pages: list[str]
     """``pdftotext -layout`` of each page."""
@@ -44,7 +46,7 @@ class Rendered:
     """Each page's text in reading order (no layout), whitespace collapsed."""
 
     def page_of(self, pattern: str) -> int:
-        """The first page (1-based) whose text matches ``pattern`` (multiline)."""
+        """Return the first page (1-based) whose text matches ``pattern`` (multiline)."""
         for number, text in enumerate(self.pages, start=1):
             if re.search(pattern, text, re.MULTILINE):
                 return number
@@ -52,10 +54,12 @@ class Rendered:
 
     @property
     def text(self) -> str:
+        """The text of every page, in order."""
         return "\n".join(self.pages)
 
 
 def render(name: str, tmp: Path) -> Rendered:
+    """Return the PDF report of example ``name``, rendered in ``tmp`` and read back as text."""
     model = assess(load_case(ROOT / "examples" / f"{name}.yaml")).model()
     path = tmp / f"{name}.pdf"
     path.write_bytes(render_pdf(model))
@@ -73,6 +77,7 @@ def render(name: str, tmp: Path) -> Rendered:
 
 @pytest.fixture(scope="module", params=EXAMPLES)
 def report(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Rendered:
+    """Return the rendered report of each example (skipped without poppler)."""
     _poppler()
     return render(request.param, tmp_path_factory.mktemp("report"))
 

@@ -35,6 +35,7 @@ def _sources(value: Any, found: set[str]) -> set[str]:
 
 
 def example_sources() -> set[str]:
+    """Return every source string the assessments of the examples carry."""
     found: set[str] = set()
     for name in EXAMPLES:
         data = assess(load_case(ROOT / "examples" / f"{name}.yaml")).to_dict()
@@ -44,6 +45,7 @@ def example_sources() -> set[str]:
 
 @pytest.fixture(scope="module")
 def sources() -> set[str]:
+    """Return the examples' source strings, checked to be many (the walk reaches every part)."""
     found = example_sources()
     assert len(found) > 40  # the walk reaches options, factors, scores, evidence, surveillance
     return found

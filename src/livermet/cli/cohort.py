@@ -95,7 +95,7 @@ def read_cohort_csv(path: Path) -> pd.DataFrame:
 def cohort_data(
     data: Path | None, db: str | None, user: str | None, token: str | None, synthetic: bool
 ) -> pd.DataFrame:
-    """The cohort from a CSV file, or from the registry as the acting user may see it."""
+    """Return the cohort from a CSV file, or from the registry as the acting user may see it."""
     if data is not None:
         return read_cohort_csv(data)
     from livermet.analysis.cohort import with_endpoints
@@ -136,7 +136,7 @@ def _emit_json(report: dict[str, Any]) -> None:
 
 
 def _print_notes(report: dict[str, Any]) -> None:
-    """The cases left out and why, and a synthetic-data note (stderr, also with --format json)."""
+    """Print the cases left out and why, and a synthetic-data note (stderr, also for JSON)."""
     from livermet.analysis.cohort import summary_text
 
     for note in (summary_text(report.get("excluded")), report.get("synthetic")):

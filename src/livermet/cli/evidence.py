@@ -25,6 +25,8 @@ app = typer.Typer(help="Pool the published surgical series (the case report's Ta
 
 
 class TextOrJson(StrEnum):
+    """Output format of ``--format``: text for people, JSON for programs."""
+
     text = "text"
     json = "json"
 
@@ -61,7 +63,7 @@ def _series(path: Path | None) -> pd.DataFrame:
 
 
 def _labels(df: pd.DataFrame, ids: list[str]) -> list[str]:
-    """The readers' names of the series ``ids`` (author and year; `series_label`), for a plot."""
+    """Return the readers' names of the series ``ids`` (author and year), for a plot."""
     from livermet.evidence.dataset import series_label
 
     by_id = {str(r["id"]): series_label(r, short=True) for r in df.to_dict("records")}
@@ -69,8 +71,11 @@ def _labels(df: pd.DataFrame, ids: list[str]) -> list[str]:
 
 
 def _named(df: pd.DataFrame, ident: object) -> str:
-    """A series in a message: its name and the id that ``--exclude`` takes, "Foster 1978
-    (foster1978)", escaped for Rich (a user's CSV is text, never markup)."""
+    """Return a series as a message names it: "Foster 1978 (foster1978)".
+
+    That is its name and the id that ``--exclude`` takes, escaped for Rich (a user's CSV is text,
+    never markup).
+    """
     from rich.markup import escape
 
     label = _labels(df, [str(ident)])[0]

@@ -54,10 +54,12 @@ class LazyGroup(TyperGroup):
     _listing = False
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """Return the commands defined here, then the lazy groups, without importing them."""
         loaded = super().list_commands(ctx)
         return [*loaded, *(name for name in LAZY_GROUPS if name not in loaded)]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Return command ``cmd_name``, importing a lazy group's module unless listing help."""
         command = super().get_command(ctx, cmd_name)
         if command is not None or cmd_name not in LAZY_GROUPS:
             return command
@@ -71,6 +73,7 @@ class LazyGroup(TyperGroup):
         return group
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Write the help page; the lazy groups show their one-line help, nothing is imported."""
         self._listing = True
         try:
             super().format_help(ctx, formatter)
@@ -87,6 +90,8 @@ app = typer.Typer(
 
 
 class Format(StrEnum):
+    """Output format of ``assess --format``."""
+
     text = "text"
     json = "json"
     md = "md"
@@ -98,6 +103,7 @@ class Format(StrEnum):
 def main(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
+    """Print the version and exit when ``--version`` is given; else run the command named."""
     if version:
         typer.echo(__version__)
         raise typer.Exit()

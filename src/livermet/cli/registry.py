@@ -47,6 +47,8 @@ site_app = typer.Typer(help="Sites (hospitals).")
 
 
 class Interchange(StrEnum):
+    """File format of a registry import or export: CSV, REDCap, FHIR bundles or case files."""
+
     csv = "csv"
     redcap = "redcap"
     fhir = "fhir"
@@ -84,7 +86,7 @@ valid case file for every other tool); a merge of the file checks it."""
 
 
 def _versions_in_file(text: str, fmt: Interchange) -> dict[str, int]:
-    """The registry versions an export recorded, by case id (none for CSV and REDCap)."""
+    """Return the registry versions an export recorded, by case id (none for CSV and REDCap)."""
     versions: dict[str, int] = {}
     if fmt is Interchange.case:
         for found in VERSION_COMMENT.finditer(text):
@@ -106,7 +108,7 @@ def _versions_in_file(text: str, fmt: Interchange) -> dict[str, int]:
 
 
 def _cases_to_text(cases: list[Case], fmt: Interchange, versions: list[int | None]) -> str:
-    """The export file; ``case`` and ``fhir`` record each case's registry version."""
+    """Return the export file; ``case`` and ``fhir`` record each case's registry version."""
     from livermet import interchange
 
     if fmt is Interchange.csv:
@@ -152,6 +154,7 @@ def import_with_progress(
     merge: bool,
     synthetic: bool = False,
 ) -> None:
+    """Import ``cases`` into the registry with a progress bar, then print what was done."""
     with _progress() as progress:
         task = progress.add_task(f"importing {source}", total=len(cases))
         report = registry.import_cases(
@@ -245,6 +248,8 @@ def import_command(
 
 
 class ExportFormat(StrEnum):
+    """File format of ``registry export``: the import formats, or the analysis table."""
+
     csv = "csv"
     redcap = "redcap"
     fhir = "fhir"
@@ -512,8 +517,10 @@ def _anchors(heads: list[str] | None, head_file: Path | None) -> list[AuditAncho
 def verify_audit_command(
     db: DbOption = None, head: HeadOption = None, head_file: HeadFileOption = None
 ) -> None:
-    """Check the audit log's hash chain, any kept heads, and that the tables hold what the log
-    says; exit 1 and say what is wrong (the first broken record, every differing row)."""
+    """Check the audit log's hash chain, any kept heads, and that the tables match the log.
+
+    Exit 1 and say what is wrong (the first broken record, every differing row).
+    """
     anchors = _anchors(head, head_file)
     result = open_database(db).verify_audit(anchors)
     if result.ok:
@@ -538,8 +545,11 @@ def verify_audit_command(
 @app.command("audit-head")
 @friendly_errors
 def audit_head_command(db: DbOption = None) -> None:
-    """Print the audit chain's head ('SEQ HASH') after verifying everything, to keep outside
-    the database (e.g. ``>> heads.txt`` daily) and check later with verify-audit --head-file."""
+    """Print the audit chain's head ('SEQ HASH') after verifying everything.
+
+    Keep it outside the database (e.g. ``>> heads.txt`` daily) and check it later with
+    verify-audit --head-file.
+    """
     result = open_database(db).verify_audit()
     if not result.ok:
         err_console.print(

@@ -54,8 +54,11 @@ _QUOTED = (*FORMULA_TRIGGERS, "'")
 
 
 def neutralise(text: str) -> str:
-    """``'`` + ``text`` when a spreadsheet would take ``text`` for a formula, or when the quote
-    would otherwise be taken for one added here; else ``text`` (see the module docstring)."""
+    """Return ``text`` made safe from spreadsheet formulas.
+
+    That is ``'`` + ``text`` when a spreadsheet would take ``text`` for a formula, or when the
+    quote would otherwise be taken for one added here; else ``text`` (see the module docstring).
+    """
     if text.startswith(FORMULA_TRIGGERS) or (text.startswith("'") and text[1:].startswith(_QUOTED)):
         return "'" + text
     return text
@@ -67,12 +70,14 @@ def restore(cell: str) -> str:
 
 
 def encode_text(value: str | None) -> str:
+    """Return the cell of a text: JSON-quoted when ambiguous, else formula-neutralised."""
     if value is None:
         return ""
     return json.dumps(value, ensure_ascii=False) if _needs_json(value) else neutralise(value)
 
 
 def decode_text(cell: str) -> str | None:
+    """Return the text a cell holds (None for an empty cell), undoing :func:`encode_text`."""
     if cell == "":
         return None
     if cell.startswith("'"):
@@ -99,6 +104,7 @@ def encode_number(value: float | None) -> str:
 
 
 def decode_number(cell: str) -> float | None:
+    """Return the finite number a cell holds, None for an empty cell."""
     if cell == "":
         return None
     text = cell.strip()
@@ -111,10 +117,12 @@ def decode_number(cell: str) -> float | None:
 
 
 def encode_int(value: int | None) -> str:
+    """Return the cell of a whole number; None is an empty cell."""
     return "" if value is None else str(value)
 
 
 def decode_int(cell: str) -> int | None:
+    """Return the whole number a cell holds, None for an empty cell."""
     if cell == "":
         return None
     text = cell.strip()
@@ -124,7 +132,7 @@ def decode_int(cell: str) -> int | None:
 
 
 def encode_reported(value: str | float | None) -> str:
-    """A number (canonical unit) or a text with its unit; see the module docstring."""
+    """Return the cell of a number (canonical unit) or a text with its unit (module docstring)."""
     if value is None:
         return ""
     if isinstance(value, str):
@@ -135,6 +143,7 @@ def encode_reported(value: str | float | None) -> str:
 
 
 def decode_reported(cell: str) -> str | float | None:
+    """Return a reported value: a number for a bare number, else the text (None when empty)."""
     if cell == "":
         return None
     if cell.startswith(('"', "'")):
@@ -149,12 +158,14 @@ FALSE_WORDS = {"false", "no", "0", "n"}
 
 
 def encode_bool(value: bool | None, true: str = "true", false: str = "false") -> str:
+    """Return the cell of a yes/no value, written as ``true`` / ``false``; None is empty."""
     if value is None:
         return ""
     return true if value else false
 
 
 def decode_bool(cell: str) -> bool | None:
+    """Return the yes/no value of a cell (true/false, yes/no, y/n, 1/0), None when empty."""
     if cell == "":
         return None
     word = cell.strip().lower()
@@ -166,10 +177,12 @@ def decode_bool(cell: str) -> bool | None:
 
 
 def encode_date(value: dt.date | None) -> str:
+    """Return the cell of a date, ``YYYY-MM-DD``; None is an empty cell."""
     return "" if value is None else value.isoformat()
 
 
 def decode_date(cell: str) -> dt.date | None:
+    """Return the date (``YYYY-MM-DD``) a cell holds, None for an empty cell."""
     if cell == "":
         return None
     try:
@@ -179,8 +192,11 @@ def decode_date(cell: str) -> dt.date | None:
 
 
 def encode_when(value: Any) -> str:
-    """A time: a date ``YYYY-MM-DD``, or an offset as a JSON object (``{"after": "op",
-    "months": 4}``); None is an empty cell."""
+    """Return the cell of a time.
+
+    That is a date ``YYYY-MM-DD``, or an offset as a JSON object (``{"after": "op",
+    "months": 4}``); None is an empty cell.
+    """
     if value is None:
         return ""
     if isinstance(value, dt.date):
@@ -212,13 +228,14 @@ def decode_when(cell: str) -> Any:
 
 
 def encode_json(value: Any) -> str:
-    """A list (or mapping) as compact JSON; None is an empty cell."""
+    """Return a list (or mapping) as compact JSON; None is an empty cell."""
     if value is None:
         return ""
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
 def decode_json_list(cell: str) -> list[Any] | None:
+    """Return the JSON list a cell holds, None for an empty cell."""
     if cell == "":
         return None
     try:
@@ -231,11 +248,12 @@ def decode_json_list(cell: str) -> list[Any] | None:
 
 
 def encode_choice(value: Any) -> str:
+    """Return the cell of a choice: its text; None is an empty cell."""
     return "" if value is None else str(value)
 
 
 def decode_choice(cell: str, choices: tuple[Any, ...]) -> Any:
-    """The choice whose text is ``cell`` (so that 3 and "3" are told apart by the model's type)."""
+    """Return the choice whose text is ``cell`` (3 and "3" are told apart by the model's type)."""
     if cell == "":
         return None
     for choice in choices:

@@ -57,11 +57,12 @@ class Code:
     code: str
 
     def coding(self) -> dict[str, Any]:
+        """Return the code as a FHIR Coding (system and code)."""
         return {"system": self.system, "code": self.code}
 
 
 def concept(text: str, *codes: Code | None) -> dict[str, Any]:
-    """A CodeableConcept with ``text`` and the codes that are known (None entries are skipped)."""
+    """Return a CodeableConcept with ``text`` and the known codes (None entries are skipped)."""
     codings = [c.coding() for c in codes if c is not None]
     return {"coding": codings, "text": text} if codings else {"text": text}
 
@@ -195,8 +196,11 @@ _ICD10CM_LOWER_LIMB = {"right": "C49.21", "left": "C49.22"}
 
 
 def primary_disorder_code(site: str, site_group: str, laterality: str | None) -> Code | None:
-    """ICD-10-CM C49.21 (right) / C49.22 (left) / C49.20 (unspecified) for a soft-tissue sarcoma
-    of the lower limb (C49.2 itself is a non-billable header); None for other sites."""
+    """Return the ICD-10-CM code of a soft-tissue sarcoma of the lower limb, by side.
+
+    C49.21 (right) / C49.22 (left) / C49.20 (unspecified); C49.2 itself is a non-billable header.
+    None for other sites.
+    """
     if primary_site_topography(site, site_group) is None:
         return None
     return Code(ICD10CM, _ICD10CM_LOWER_LIMB.get(laterality or "", "C49.20"))

@@ -12,7 +12,7 @@ Reading reports every broken row (row number with the header as row 1, column, r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,37 +189,50 @@ def _get(case: Case, path: tuple[str, ...]) -> Any:
     return obj
 
 
+def _encode_presence(value: Any) -> str:
+    """Return ``true`` when the group is recorded (even without values), else the empty cell."""
+    return "" if value is None else "true"
+
+
+_ENCODERS: dict[str, Callable[[Any], str]] = {
+    "text": cells.encode_text,
+    "int": cells.encode_int,
+    "number": cells.encode_number,
+    "reported": cells.encode_reported,
+    "bool": cells.encode_bool,
+    "presence": _encode_presence,
+    "choice": cells.encode_choice,
+    "date": cells.encode_date,
+    "when": cells.encode_when,
+}
+"""Column kind -> the function writing one value of that kind as a cell (``json`` apart)."""
+
+
+def _encode_json(column: _Column, value: Any) -> str:
+    """Return a list column's cell: its items as JSON, models as in a case file.
+
+    An empty list is the empty cell, except for ``extrahepatic_metastases``, where ``[]`` (none
+    found) differs from the empty cell (not assessed).
+    """
+    if value is None or (value == [] and column.name != "extrahepatic_metastases"):
+        return ""
+    items = [
+        v.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+        if isinstance(v, BaseModel)
+        else v
+        for v in value
+    ]
+    return cells.encode_json(items)
+
+
 def _encode(column: _Column, value: Any) -> str:
-    kind = column.kind
-    if kind == "text":
-        return cells.encode_text(value)
-    if kind == "int":
-        return cells.encode_int(value)
-    if kind == "number":
-        return cells.encode_number(value)
-    if kind == "reported":
-        return cells.encode_reported(value)
-    if kind == "bool":
-        return cells.encode_bool(value)
-    if kind == "presence":
-        return "" if value is None else "true"
-    if kind == "choice":
-        return cells.encode_choice(value)
-    if kind == "date":
-        return cells.encode_date(value)
-    if kind == "when":
-        return cells.encode_when(value)
-    if kind == "json":
-        if value is None or (value == [] and column.name != "extrahepatic_metastases"):
-            return ""
-        items = [
-            v.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
-            if isinstance(v, BaseModel)
-            else v
-            for v in value
-        ]
-        return cells.encode_json(items)
-    raise AssertionError(kind)
+    """Return the cell holding ``value`` in ``column``, written as the column's kind requires."""
+    if column.kind == "json":
+        return _encode_json(column, value)
+    encoder = _ENCODERS.get(column.kind)
+    if encoder is None:
+        raise AssertionError(column.kind)
+    return encoder(value)
 
 
 def cases_to_csv(cases: Iterable[Case]) -> str:
@@ -261,7 +274,7 @@ def _put(doc: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 
 
 def _column_of(path: Path) -> tuple[str, str]:
-    """The column a model error belongs to, and the error's path inside it (if deeper)."""
+    """Return the column a model error belongs to, and the error's path inside it (if deeper)."""
     names = tuple(p for p in path if isinstance(p, str))
     for n in range(len(path), 0, -1):
         head = path[:n]
@@ -300,7 +313,7 @@ def _read_row(number: int, row: dict[str, str]) -> tuple[Case | None, list[RowEr
 
 
 def cases_from_csv(text: str) -> list[Case]:
-    """The cases of a CSV written by :func:`cases_to_csv` (or by hand with its columns).
+    """Return the cases of a CSV written by :func:`cases_to_csv` (or by hand with its columns).
 
     Columns may be in any order and may be left out (an absent column is empty); an unknown
     column is an error, since its data would otherwise be lost silently.

@@ -16,6 +16,7 @@ class RowError:
     reason: str
 
     def __str__(self) -> str:
+        """Return ``row N, field: reason``."""
         return f"row {self.row}, {self.field}: {self.reason}"
 
 

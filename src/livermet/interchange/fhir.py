@@ -69,7 +69,7 @@ def validated_resource(resource: Mapping[str, Any], element: str = "resource") -
 
 
 def case_to_bundle(case: Case, *, patient_ref: str | None = None) -> Bundle:
-    """The case as a FHIR R4 collection Bundle (R4B models), every resource validated.
+    """Return the case as a FHIR R4 collection Bundle (R4B models), every resource validated.
 
     Parameters
     ----------
@@ -113,7 +113,7 @@ def _bundle_json(bundle: Bundle | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def bundle_to_case(bundle: Bundle | Mapping[str, Any]) -> Case:
-    """The case a bundle written by :func:`case_to_bundle` carries (a Bundle or its JSON mapping).
+    """Return the case a bundle from :func:`case_to_bundle` carries (a Bundle or its JSON).
 
     Raises
     ------
@@ -135,7 +135,7 @@ def bundle_to_case(bundle: Bundle | Mapping[str, Any]) -> Case:
 
 
 def case_to_fhir_json(case: Case, *, patient_ref: str | None = None) -> str:
-    """The bundle of :func:`case_to_bundle` as FHIR JSON (indented)."""
+    """Return the bundle of :func:`case_to_bundle` as FHIR JSON (indented)."""
     return case_to_bundle(case, patient_ref=patient_ref).model_dump_json(indent=2)
 
 

@@ -85,40 +85,55 @@ EXTENSIONS: dict[str, str] = {
 }
 """Every livermet extension name and what it carries."""
 
+PROCEDURE_FLAGS: tuple[tuple[str, str], ...] = (
+    ("converted", "converted-to-open"),
+    ("transfusion", "transfusion"),
+    ("no_complications", "no-complications-reported"),
+    ("readmission_90d", "readmission-90d"),
+    ("intraoperative_incident_grade2_or_more", "intraoperative-incident-grade2-or-more"),
+    ("bile_leak_grade_b_or_c", "bile-leak-grade-b-or-c"),
+    ("liver_failure_grade_b_or_c", "liver-failure-grade-b-or-c"),
+)
+"""``(Procedure field, extension name)`` of each yes/no fact of a procedure (``valueBoolean``)."""
+
 
 def url(name: str) -> str:
+    """Return the URL of livermet extension ``name`` (KeyError for an unlisted name)."""
     if name not in EXTENSIONS:
         raise KeyError(name)
     return STRUCTURE_DEFINITION + name
 
 
 def ext(name: str, **value: Any) -> Json:
-    """A livermet extension: ``ext("lesion-count", valueInteger=1)``."""
+    """Return a livermet extension: ``ext("lesion-count", valueInteger=1)``."""
     return {"url": url(name), **value}
 
 
 def exts(resource: Json, name: str) -> list[Json]:
+    """Return every extension ``name`` of a resource, in order."""
     return [e for e in resource.get("extension", []) if e.get("url") == url(name)]
 
 
 def one_ext(resource: Json, name: str) -> Json | None:
+    """Return the first extension ``name`` of a resource, None when it has none."""
     found = exts(resource, name)
     return found[0] if found else None
 
 
 def ext_value(resource: Json, name: str, key: str) -> Any:
-    """The ``key`` value (``valueString``, ...) of a livermet extension, None when absent."""
+    """Return the ``key`` value (``valueString``...) of a livermet extension, None if absent."""
     found = one_ext(resource, name)
     return None if found is None else found.get(key)
 
 
 def element_of(resource: Json) -> str | None:
-    """The case-model path a resource carries, None for resources livermet did not write."""
+    """Return the case-model path a resource carries, None if livermet did not write it."""
     value = ext_value(resource, "case-element", "valueString")
     return value if isinstance(value, str) else None
 
 
 def reference(full_url: str) -> Json:
+    """Return a FHIR Reference to the entry ``full_url``."""
     return {"reference": full_url}
 
 
@@ -129,8 +144,11 @@ _FHIR_STRING = re.compile(r"[ \r\n\t\S]")  # fhir.resources' string pattern (una
 
 
 def text(value: str, path: str) -> str:
-    """A FHIR string. FHIR strings are never empty (nor only unusual white space such as a
-    vertical tab), so such a text is refused with its field named, never silently dropped."""
+    """Return ``value`` as a FHIR string, or raise InputError naming ``path``.
+
+    FHIR strings are never empty (nor only unusual white space such as a vertical tab), so such a
+    text is refused with its field named, never silently dropped.
+    """
     if not _FHIR_STRING.search(value):
         raise InputError(
             "an empty text (or one of only unusual white space) cannot be written to FHIR; "
@@ -144,7 +162,7 @@ def text(value: str, path: str) -> str:
 
 
 def quantity(value: Reported, kind: str, path: str) -> Json:
-    """A reported value as a Quantity in the unit it was reported in.
+    """Return a reported value as a Quantity in the unit it was reported in.
 
     A text keeps its exact spelling in the ``reported-text`` extension (so that ``"5 h 14 min"``
     and ``"1.2mg/dL"`` come back unchanged); a bare number is written in the canonical unit.
@@ -167,8 +185,10 @@ def quantity(value: Reported, kind: str, path: str) -> Json:
 
 
 def length_quantity(value: Reported) -> Json:
-    """A lesion's distance or abutting-vessel diameter (0 mm allowed) as a Quantity in mm, the
-    reported text kept as :func:`quantity` keeps it."""
+    """Return a lesion's distance or abutting-vessel diameter (0 mm allowed) as a Quantity in mm.
+
+    The reported text is kept as :func:`quantity` keeps it.
+    """
     q: Json = {"value": diameter_mm(value, "length"), "unit": "mm", "system": UCUM, "code": "mm"}
     if isinstance(value, str):
         q["extension"] = [ext("reported-text", valueString=value)]
@@ -187,6 +207,7 @@ def reported_of(q: Json, path: str) -> Reported:
 
 
 def number_of(value: Any, path: str) -> float:
+    """Return a JSON number as a float, or raise InputError naming ``path``."""
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise InputError(f"expected a number, got {value!r}", path)
     return float(value)
@@ -196,6 +217,7 @@ def number_of(value: Any, path: str) -> float:
 
 
 def offset_parts(offset: Offset) -> list[Json]:
+    """Return the ``after`` and ``offset`` (UCUM duration) sub-extensions of an offset."""
     for name, (ucum, unit) in OFFSET_UNITS.items():
         amount = getattr(offset, name)
         if amount is not None:
@@ -208,6 +230,7 @@ def offset_parts(offset: Offset) -> list[Json]:
 
 
 def offset_from_parts(parts: list[Json], path: str) -> Json:
+    """Return the offset (``{"after": ..., unit: amount}``) its sub-extensions carry."""
     by_url = {p.get("url"): p for p in parts}
     after = by_url.get("after", {}).get("valueString")
     duration = by_url.get("offset", {}).get("valueDuration")
@@ -223,8 +246,11 @@ def offset_from_parts(parts: list[Json], path: str) -> Json:
 
 
 def put_when(resource: Json, element: str, when: When | None) -> None:
-    """A date goes into the standard element (``performedDateTime``...), an offset into the
-    ``relative-time`` extension."""
+    """Put a time into a resource.
+
+    A date goes into the standard element (``performedDateTime``...), an offset into the
+    ``relative-time`` extension.
+    """
     if when is None:
         return
     if isinstance(when, dt.date):
@@ -236,6 +262,7 @@ def put_when(resource: Json, element: str, when: When | None) -> None:
 
 
 def date_of(value: Any, path: str) -> dt.date:
+    """Return the full date ``YYYY-MM-DD`` a JSON value holds, or raise InputError at ``path``."""
     if isinstance(value, str):
         try:
             return dt.date.fromisoformat(value)
@@ -245,6 +272,7 @@ def date_of(value: Any, path: str) -> dt.date:
 
 
 def get_when(resource: Json, element: str, path: str) -> dt.date | Json | None:
+    """Return the time :func:`put_when` wrote: the offset, else the date, else None."""
     relative = one_ext(resource, "relative-time")
     if relative is not None:
         return offset_from_parts(relative.get("extension", []), path)
@@ -254,7 +282,7 @@ def get_when(resource: Json, element: str, path: str) -> dt.date | Json | None:
 
 
 def time_ext(name: str, when: When) -> Json:
-    """A time in its own extension (``discharge``, ``planned-time``): valueDate or an offset."""
+    """Return a time in its own extension (``discharge``, ``planned-time``): date or offset."""
     if isinstance(when, dt.date):
         return ext(name, valueDate=when.isoformat())
     return {"url": url(name), "extension": offset_parts(when)}
@@ -271,10 +299,12 @@ def time_of(resource: Json, name: str, path: str) -> dt.date | Json | None:
 
 
 def discharge_ext(when: When) -> Json:
+    """Return the ``discharge`` extension of a procedure's discharge time."""
     return time_ext("discharge", when)
 
 
 def discharge_of(resource: Json, path: str) -> dt.date | Json | None:
+    """Return the discharge time of a Procedure resource, None without one."""
     return time_of(resource, "discharge", path)
 
 
@@ -290,6 +320,7 @@ def segment_exts(segments: list[int | str], name: str = "liver-segments") -> lis
 
 
 def segments_of(resource: Json, name: str = "liver-segments") -> list[int | str]:
+    """Return the Couinaud segments of the ``name`` extensions, in order."""
     out: list[int | str] = []
     for e in exts(resource, name):
         out.append(e["valueInteger"] if "valueInteger" in e else e.get("valueString", ""))
@@ -301,8 +332,11 @@ def segments_of(resource: Json, name: str = "liver-segments") -> list[int | str]
 
 @dataclass(frozen=True)
 class Simple:
-    """A case field carried by one Observation: its concept, how the value is written, and the
-    observation category (FHIR's own vocabulary)."""
+    """Describe a case field carried by one Observation.
+
+    That is its concept, how the value is written, and the observation category (FHIR's own
+    vocabulary).
+    """
 
     concept: Json
     kind: str  # "reported:<quantity kind>", "integer", "decimal", "percent", "boolean",
@@ -390,4 +424,5 @@ unit it was reported in (codes.bilirubin_loinc)."""
 
 
 def category(code: str) -> list[Json]:
+    """Return ``Observation.category`` with one code of FHIR's observation-category system."""
     return [{"coding": [{"system": codes.OBSERVATION_CATEGORY, "code": code}]}]

@@ -7,12 +7,14 @@ result is a plain case document, validated afterwards by the case model.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
 from livermet.errors import InputError
 from livermet.interchange import codes
 from livermet.interchange.fhir_parts import (
+    PROCEDURE_FLAGS,
     SIMPLE_OBSERVATIONS,
     Json,
     date_of,
@@ -47,7 +49,7 @@ def _text(concept: Any, path: str) -> str:
 
 
 def _coded(concept: Any, reverse: dict[tuple[str, str], Any], path: str) -> Any:
-    """The case value of a concept: its code when it is one livermet maps, else its text."""
+    """Return the case value of a concept: its code when livermet maps it, else its text."""
     for coding in concept.get("coding", []) if isinstance(concept, dict) else []:
         key = (coding.get("system"), coding.get("code"))
         if key in reverse:
@@ -84,7 +86,7 @@ class _Reader:
         self.case_id = identifier.get("value") if system_ok else None
 
     def items(self, name: str) -> list[Json]:
-        """The resources of list ``name`` (``liver_lesions``), in index order, gaps refused."""
+        """Return the resources of list ``name`` (``liver_lesions``), in order, gaps refused."""
         found: dict[int, Json] = {}
         for element, resource in self.by_element.items():
             m = _ITEM.match(element)
@@ -207,7 +209,7 @@ class _Reader:
         return out
 
     def group(self, group: str) -> Json:
-        """The simple observations of one part of the case (``labs``, ``liver_function``)."""
+        """Return the simple observations of a part of the case (``labs``, ``liver_function``)."""
         out: Json = {}
         for element, spec in SIMPLE_OBSERVATIONS.items():
             name = element.split(".")[1]
@@ -433,14 +435,10 @@ class _Reader:
         return out
 
     def procedure(self, i: int, resource: Json) -> Json:
+        """Return the case document of procedure ``i`` from its Procedure resource."""
         path = f"procedures[{i}]"
-        ids = [
-            ident.get("value")
-            for ident in resource.get("identifier", [])
-            if ident.get("system") == codes.PROCEDURE_ID_SYSTEM
-        ]
         out: Json = {
-            "id": ids[0] if ids else None,
+            "id": _procedure_id(resource),
             "kind": ext_value(resource, "procedure-kind", "valueCode"),
         }
         _put_segments(out, "segments_resected", resource)
@@ -450,39 +448,24 @@ class _Reader:
         if "code" in resource:
             out["name"] = _text(resource["code"], f"{path}.name")
         status = ext_value(resource, "procedure-status", "valueCode")
-        if status is not None:
-            out["status"] = status
-        if status == "planned":
-            when = time_of(resource, "planned-time", f"{path}.when")
-        else:
-            when = get_when(resource, "performedDateTime", f"{path}.when")
-        if when is not None:
-            out["when"] = when
-        approach = ext_value(resource, "surgical-approach", "valueCode")
-        if approach is not None:
-            out["approach"] = approach
+        _put_given(out, "status", status)
+        _put_given(out, "when", _procedure_when(resource, status, path))
+        _put_given(out, "approach", ext_value(resource, "surgical-approach", "valueCode"))
         duration = ext_value(resource, "operative-duration", "valueDuration")
         if duration is not None:
             out["duration"] = reported_of(duration, f"{path}.duration")
-        for key, name in (
-            ("converted", "converted-to-open"),
-            ("transfusion", "transfusion"),
-            ("no_complications", "no-complications-reported"),
-            ("readmission_90d", "readmission-90d"),
-            ("intraoperative_incident_grade2_or_more", "intraoperative-incident-grade2-or-more"),
-            ("bile_leak_grade_b_or_c", "bile-leak-grade-b-or-c"),
-            ("liver_failure_grade_b_or_c", "liver-failure-grade-b-or-c"),
-        ):
-            flag = ext_value(resource, name, "valueBoolean")
-            if flag is not None:
-                out[key] = flag
-        discharge = discharge_of(resource, f"{path}.discharge")
-        if discharge is not None:
-            out["discharge"] = discharge
+        for key, name in PROCEDURE_FLAGS:
+            _put_given(out, key, ext_value(resource, name, "valueBoolean"))
+        _put_given(out, "discharge", discharge_of(resource, f"{path}.discharge"))
         out["complications"] = [
             self.complication(f"{path}.complications[{j}]", r)
             for j, r in enumerate(self.items(f"{path}.complications"))
         ]
+        self.put_procedure_results(out, path)
+        return out
+
+    def put_procedure_results(self, out: Json, path: str) -> None:
+        """Add the blood loss and the margin of procedure ``path`` (their own Observations)."""
         blood_loss = self.get(f"{path}.blood_loss")
         if blood_loss is not None:
             q = blood_loss.get("valueQuantity", {})
@@ -490,7 +473,6 @@ class _Reader:
         margin = self.get(f"{path}.margin")
         if margin is not None:
             out["margin"] = _text(margin.get("valueCodeableConcept"), f"{path}.margin")
-        return out
 
     def complication(self, path: str, resource: Json) -> Json:
         out: Json = {"description": _text(resource.get("code"), f"{path}.description")}
@@ -533,6 +515,29 @@ _LISTS: dict[str, set[str | None]] = {
 }
 
 
+def _put_given(out: Json, key: str, value: Any) -> None:
+    """Set ``out[key]`` to ``value`` unless it is None (an absent field stays absent)."""
+    if value is not None:
+        out[key] = value
+
+
+def _procedure_id(resource: Json) -> Any:
+    """Return the procedure's id: its first identifier in livermet's system, None without one."""
+    ids = [
+        ident.get("value")
+        for ident in resource.get("identifier", [])
+        if ident.get("system") == codes.PROCEDURE_ID_SYSTEM
+    ]
+    return ids[0] if ids else None
+
+
+def _procedure_when(resource: Json, status: Any, path: str) -> dt.date | Json | None:
+    """Return when a procedure took place: ``planned-time`` if planned, else ``performed[x]``."""
+    if status == "planned":
+        return time_of(resource, "planned-time", f"{path}.when")
+    return get_when(resource, "performedDateTime", f"{path}.when")
+
+
 def _put_segments(out: Json, key: str, resource: Json) -> None:
     # An explicit empty list is refused by the case model (its default is not validated), so an
     # absent list stays absent.
@@ -558,5 +563,5 @@ def _simple_value(kind: str, resource: Json, element: str) -> Any:
 
 
 def bundle_document(bundle: Json) -> Json:
-    """The case document (a mapping for ``Case.model_validate``) carried by a bundle's JSON."""
+    """Return the case document (for ``Case.model_validate``) carried by a bundle's JSON."""
     return _Reader(bundle).document()

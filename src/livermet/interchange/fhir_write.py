@@ -22,6 +22,7 @@ from livermet.case.model import (
     LesionMeasurement,
     LiverLesion,
     Procedure,
+    Reported,
     SizeMeasurement,
     SystemicTherapy,
 )
@@ -30,6 +31,7 @@ from livermet.errors import InputError
 from livermet.interchange import codes
 from livermet.interchange.codes import concept
 from livermet.interchange.fhir_parts import (
+    PROCEDURE_FLAGS,
     SIMPLE_OBSERVATIONS,
     Json,
     category,
@@ -87,35 +89,9 @@ class _Writer:
     # --- patient and case-level fields ----------------------------------------------------
 
     def write_patient(self) -> None:
-        case, p = self.case, self.case.patient
-        extension = [
-            ext("case-schema-version", valueInteger=case.schema_version),
-            ext("index-event", valueString=text(case.index_event, "index_event")),
-        ]
-        if case.source is not None:
-            extension.append(ext("case-source", valueString=text(case.source, "source")))
-        if case.notes is not None:
-            extension.append(ext("case-notes", valueString=text(case.notes, "notes")))
-        if p.age_years is not None:
-            age = {"value": p.age_years, "unit": "years", "system": codes.UCUM, "code": "a"}
-            extension.append(ext("age-at-presentation", valueAge=age))
-        stated = case.statements
-        for name, value in (
-            (
-                "stated-observation-period-after-liver-resection-months",
-                stated.observation_period_after_liver_resection_months,
-            ),
-            (
-                "stated-observation-period-after-primary-months",
-                stated.observation_period_after_primary_months,
-            ),
-        ):
-            if value is not None:
-                extension.append(ext(name, valueDecimal=value))
-        if case.extrahepatic_metastases is not None:
-            extension.append(ext("extrahepatic-metastases-assessed", valueBoolean=True))
-        if case.assessed_on is not None:
-            extension.append(ext("assessed-on", valueDate=case.assessed_on.isoformat()))
+        """Add the Patient (case-level fields as extensions) and a Condition per comorbidity."""
+        case = self.case
+        extension = _case_extensions(case)
         pseudonym = self.patient_ref if self.patient_ref is not None else case.id
         resource: Json = {
             "resourceType": "Patient",
@@ -124,16 +100,11 @@ class _Writer:
                 {"system": codes.PATIENT_PSEUDONYM_SYSTEM, "value": text(pseudonym, "patient_ref")}
             ],
         }
-        if p.sex is not None:
-            resource["gender"] = p.sex
-        death = next((e for e in case.follow_up if e.kind == "death"), None)
-        if death is not None:  # derived for mCODE consumers (Patient.deceased[x]); not read back
-            if isinstance(death.when, dt.date):
-                resource["deceasedDateTime"] = death.when.isoformat()
-            else:
-                resource["deceasedBoolean"] = True
+        if case.patient.sex is not None:
+            resource["gender"] = case.patient.sex
+        resource.update(_deceased(case))
         self.add("patient", resource)
-        for i, name in enumerate(p.comorbidities):
+        for i, name in enumerate(case.patient.comorbidities):
             path = f"patient.comorbidities[{i}]"
             self.add(
                 path,
@@ -288,7 +259,32 @@ class _Writer:
     # --- metastases ------------------------------------------------------------------------------
 
     def write_lesion(self, i: int, lesion: LiverLesion) -> None:
+        """Add liver lesion ``i`` as a Condition, and its size as an Observation when given."""
         element = f"liver_lesions[{i}]"
+        where = ", ".join(str(s) for s in lesion.segments)
+        resource: Json = {
+            "resourceType": "Condition",
+            "extension": self.lesion_extensions(lesion),
+            "code": concept(
+                "Secondary malignant neoplasm of liver",
+                codes.SNOMED_LIVER_METASTASIS,
+                codes.ICD10CM_LIVER_METASTASIS,
+            ),
+            "bodySite": [concept(f"liver, segment(s) {where}", codes.ICDO3_TOPOGRAPHY_LIVER)],
+            "subject": self.patient,
+        }
+        if lesion.id is not None:
+            label = text(lesion.id, f"{element}.id")
+            resource["identifier"] = [{"system": codes.LESION_LABEL_SYSTEM, "value": label}]
+        if lesion.source is not None:
+            resource["note"] = [{"text": text(lesion.source, f"{element}.source")}]
+        put_when(resource, "onsetDateTime", lesion.detected)  # mCODE: onset = diagnosis of the met
+        self.add(element, resource)
+        if lesion.size is not None:
+            self.write_lesion_size(element, lesion.size, lesion.size_method)
+
+    def lesion_extensions(self, lesion: LiverLesion) -> list[Json]:
+        """Return a liver lesion's extensions: the primary, segments, count, morphology, traits."""
         t = self.case.primary_tumour
         morphology = codes.histology_morphology(t.histology, t.histology_variant, metastatic=True)
         extension: list[Json] = [
@@ -318,43 +314,24 @@ class _Writer:
         ):
             if length is not None:
                 extension.append(ext(name, valueQuantity=length_quantity(length)))
-        where = ", ".join(str(s) for s in lesion.segments)
-        resource: Json = {
-            "resourceType": "Condition",
-            "extension": extension,
-            "code": concept(
-                "Secondary malignant neoplasm of liver",
-                codes.SNOMED_LIVER_METASTASIS,
-                codes.ICD10CM_LIVER_METASTASIS,
-            ),
-            "bodySite": [concept(f"liver, segment(s) {where}", codes.ICDO3_TOPOGRAPHY_LIVER)],
-            "subject": self.patient,
+        return extension
+
+    def write_lesion_size(self, element: str, size: Reported, method: str | None) -> None:
+        """Add the size of the lesion at ``element`` as a TumorSize-shaped Observation."""
+        fields: Json = {
+            "extension": [
+                {"url": codes.RELATED_CONDITION, "valueReference": reference(self.url(element))}
+            ],
+            "component": [
+                {
+                    "code": concept("Tumor longest dimension", codes.LOINC_TUMOR_LONGEST),
+                    "valueQuantity": quantity(size, "size", f"{element}.size"),
+                }
+            ],
         }
-        if lesion.id is not None:
-            label = text(lesion.id, f"{element}.id")
-            resource["identifier"] = [{"system": codes.LESION_LABEL_SYSTEM, "value": label}]
-        if lesion.source is not None:
-            resource["note"] = [{"text": text(lesion.source, f"{element}.source")}]
-        put_when(resource, "onsetDateTime", lesion.detected)  # mCODE: onset = diagnosis of the met
-        self.add(element, resource)
-        if lesion.size is not None:
-            fields: Json = {
-                "extension": [
-                    {"url": codes.RELATED_CONDITION, "valueReference": reference(self.url(element))}
-                ],
-                "component": [
-                    {
-                        "code": concept("Tumor longest dimension", codes.LOINC_TUMOR_LONGEST),
-                        "valueQuantity": quantity(lesion.size, "size", f"{element}.size"),
-                    }
-                ],
-            }
-            if lesion.size_method is not None:
-                method = lesion.size_method
-                fields["method"] = concept(method, codes.SIZE_METHOD.get(method))
-            self.observation(
-                f"{element}.size", concept("Tumor size", codes.LOINC_TUMOR_SIZE), **fields
-            )
+        if method is not None:
+            fields["method"] = concept(method, codes.SIZE_METHOD.get(method))
+        self.observation(f"{element}.size", concept("Tumor size", codes.LOINC_TUMOR_SIZE), **fields)
 
     def write_metastases(self) -> None:
         for i, lesion in enumerate(self.case.liver_lesions):
@@ -417,8 +394,11 @@ class _Writer:
         self.add(element, report)
 
     def write_measurement(self, element: str, m: LesionMeasurement) -> None:
-        """One lesion's diameter at one time point, shaped after mCODE TumorSize (the longest
-        dimension; a lymph node's short axis has no LOINC code in the note: text only)."""
+        """Add one lesion's diameter at one time point, shaped after mCODE TumorSize.
+
+        The code is the longest dimension; a lymph node's short axis has no LOINC code in the
+        note: text only.
+        """
         label = text(m.lesion, f"{element}.lesion")
         if m.lymph_node:
             axis = concept("Short axis of a lymph node (RECIST 1.1)")
@@ -460,34 +440,12 @@ class _Writer:
     # --- procedures, complications ----------------------------------------------------------
 
     def write_procedure(self, i: int, proc: Procedure) -> None:
+        """Add procedure ``i`` as a Procedure, then its complications, blood loss and margin."""
         element = f"procedures[{i}]"
         planned = proc.status == "planned"
-        extension: list[Json] = [ext("procedure-kind", valueCode=proc.kind)]
-        if planned:
-            extension.append(ext("procedure-status", valueCode="planned"))
-        if proc.approach is not None:
-            extension.append(ext("surgical-approach", valueCode=proc.approach))
-        extension += segment_exts(proc.segments_resected)
-        extension += segment_exts(proc.target_segments, "target-segments")
-        if proc.duration is not None:
-            minutes = quantity(proc.duration, "duration", f"{element}.duration")
-            extension.append(ext("operative-duration", valueDuration=minutes))
-        for name, flag in (
-            ("converted-to-open", proc.converted),
-            ("transfusion", proc.transfusion),
-            ("no-complications-reported", proc.no_complications),
-            ("readmission-90d", proc.readmission_90d),
-            ("intraoperative-incident-grade2-or-more", proc.intraoperative_incident_grade2_or_more),
-            ("bile-leak-grade-b-or-c", proc.bile_leak_grade_b_or_c),
-            ("liver-failure-grade-b-or-c", proc.liver_failure_grade_b_or_c),
-        ):
-            if flag is not None:
-                extension.append(ext(name, valueBoolean=flag))
-        if proc.discharge is not None:
-            extension.append(discharge_ext(proc.discharge))
         resource: Json = {
             "resourceType": "Procedure",
-            "extension": extension,
+            "extension": _procedure_extensions(proc, element),
             "identifier": [
                 {"system": codes.PROCEDURE_ID_SYSTEM, "value": text(proc.id, f"{element}.id")}
             ],
@@ -498,10 +456,7 @@ class _Writer:
         }
         if proc.name is not None:
             resource["code"] = concept(text(proc.name, f"{element}.name"))
-        if planned and proc.when is not None:
-            resource["extension"].append(time_ext("planned-time", proc.when))
-        elif not planned:
-            put_when(resource, "performedDateTime", proc.when)
+        _put_procedure_time(resource, proc)
         reasons = self._reasons(proc)  # mCODE invariant mcode-reason-required (derived)
         if reasons:
             resource["reasonReference"] = reasons
@@ -513,6 +468,10 @@ class _Writer:
         self.add(element, resource)
         for j, comp in enumerate(proc.complications):
             self.write_complication(f"{element}.complications[{j}]", comp)
+        self.write_procedure_results(element, proc)
+
+    def write_procedure_results(self, element: str, proc: Procedure) -> None:
+        """Add the blood loss and the margin (R) of the procedure at ``element``, when given."""
         part_of = [reference(self.url(element))]
         if proc.blood_loss is not None:
             self.observation(
@@ -572,8 +531,11 @@ class _Writer:
     # --- systemic therapy ---------------------------------------------------------------------
 
     def write_therapy(self, i: int, line: SystemicTherapy) -> None:
-        """A line of systemic therapy as a MedicationStatement: dates in ``effectivePeriod``,
-        offsets in the ``therapy-started`` / ``therapy-ended`` extensions."""
+        """Add a line of systemic therapy as a MedicationStatement.
+
+        Dates go in ``effectivePeriod``, offsets in the ``therapy-started`` / ``therapy-ended``
+        extensions.
+        """
         element = f"systemic_therapy[{i}]"
         extension: list[Json] = []
         if line.setting is not None:
@@ -654,6 +616,83 @@ class _Writer:
             valueCodeableConcept=concept(f"Stage {ajcc['stage']}"),
             hasMember=members,
         )
+
+
+def _case_extensions(case: Case) -> list[Json]:
+    """Return the Patient extensions holding the case-level fields (version, index event...)."""
+    extension = [
+        ext("case-schema-version", valueInteger=case.schema_version),
+        ext("index-event", valueString=text(case.index_event, "index_event")),
+    ]
+    for name, value, path in (
+        ("case-source", case.source, "source"),
+        ("case-notes", case.notes, "notes"),
+    ):
+        if value is not None:
+            extension.append(ext(name, valueString=text(value, path)))
+    if case.patient.age_years is not None:
+        age = {"value": case.patient.age_years, "unit": "years", "system": codes.UCUM, "code": "a"}
+        extension.append(ext("age-at-presentation", valueAge=age))
+    stated = case.statements
+    for name, number in (
+        (
+            "stated-observation-period-after-liver-resection-months",
+            stated.observation_period_after_liver_resection_months,
+        ),
+        (
+            "stated-observation-period-after-primary-months",
+            stated.observation_period_after_primary_months,
+        ),
+    ):
+        if number is not None:
+            extension.append(ext(name, valueDecimal=number))
+    if case.extrahepatic_metastases is not None:
+        extension.append(ext("extrahepatic-metastases-assessed", valueBoolean=True))
+    if case.assessed_on is not None:
+        extension.append(ext("assessed-on", valueDate=case.assessed_on.isoformat()))
+    return extension
+
+
+def _deceased(case: Case) -> Json:
+    """Return ``Patient.deceased[x]`` from the first death in the follow-up, else nothing.
+
+    Derived for mCODE consumers; never read back (the follow-up event is the record).
+    """
+    death = next((e for e in case.follow_up if e.kind == "death"), None)
+    if death is None:
+        return {}
+    if isinstance(death.when, dt.date):
+        return {"deceasedDateTime": death.when.isoformat()}
+    return {"deceasedBoolean": True}
+
+
+def _procedure_extensions(proc: Procedure, element: str) -> list[Json]:
+    """Return a procedure's extensions: kind, status, approach, segments, duration, flags..."""
+    extension: list[Json] = [ext("procedure-kind", valueCode=proc.kind)]
+    if proc.status == "planned":
+        extension.append(ext("procedure-status", valueCode="planned"))
+    if proc.approach is not None:
+        extension.append(ext("surgical-approach", valueCode=proc.approach))
+    extension += segment_exts(proc.segments_resected)
+    extension += segment_exts(proc.target_segments, "target-segments")
+    if proc.duration is not None:
+        minutes = quantity(proc.duration, "duration", f"{element}.duration")
+        extension.append(ext("operative-duration", valueDuration=minutes))
+    for key, name in PROCEDURE_FLAGS:
+        flag = getattr(proc, key)
+        if flag is not None:
+            extension.append(ext(name, valueBoolean=flag))
+    if proc.discharge is not None:
+        extension.append(discharge_ext(proc.discharge))
+    return extension
+
+
+def _put_procedure_time(resource: Json, proc: Procedure) -> None:
+    """Put when a procedure happens: ``planned-time`` if planned, else ``performedDateTime``."""
+    if proc.status != "planned":
+        put_when(resource, "performedDateTime", proc.when)
+    elif proc.when is not None:
+        resource["extension"].append(time_ext("planned-time", proc.when))
 
 
 def _value(kind: str, value: Any, element: str) -> Json:

@@ -141,7 +141,7 @@ _PLAIN_FIELD_TYPES = {
 
 
 def _type_columns(field: RField) -> dict[str, str]:
-    """The Field Type column and its companions for a field that is not a time (``when``).
+    """Return the Field Type column and its companions for a field that is not a time.
 
     The companions are validation, identifier, unit note or choices; an unknown kind sets nothing.
     """
@@ -214,7 +214,7 @@ def _when_rows(row: dict[str, str], field: RField, path: str) -> list[dict[str, 
 
 
 def data_dictionary() -> list[dict[str, str]]:
-    """The dictionary rows, each a mapping of the 18 :data:`DICTIONARY_HEADERS` (in order)."""
+    """Return the dictionary rows, each a mapping of the 18 :data:`DICTIONARY_HEADERS`."""
     rows: list[dict[str, str]] = []
     for form in FORMS:
         form_rows: list[dict[str, str]] = []
@@ -230,7 +230,7 @@ def data_dictionary() -> list[dict[str, str]]:
 
 
 def data_dictionary_csv() -> str:
-    """The dictionary as the CSV REDCap uploads (header row = the 18 exact headers)."""
+    """Return the dictionary as the CSV REDCap uploads (header row = the 18 exact headers)."""
     return write_csv(DICTIONARY_HEADERS, data_dictionary())
 
 
@@ -269,7 +269,7 @@ _PLAIN_ENCODERS: dict[str, Callable[[Any], str]] = {
 
 
 def _encode_when(field: RField, value: Any) -> dict[str, str]:
-    """The four cells of a time: the date, or the offset's event, amount and unit code."""
+    """Return the four cells of a time: the date, or the offset's event, amount and unit code."""
     date, after, amount, unit = variables(field)
     out = dict.fromkeys((date, after, amount, unit), "")
     if isinstance(value, Offset):
@@ -283,7 +283,7 @@ def _encode_when(field: RField, value: Any) -> dict[str, str]:
 
 
 def _encode_cell(field: RField, value: Any) -> str:
-    """The one cell of a field that is not a time (``when``)."""
+    """Return the one cell of a field that is not a time (``when``)."""
     kind = field.kind
     if kind in _PLAIN_ENCODERS:
         return _PLAIN_ENCODERS[kind](value)
@@ -299,14 +299,14 @@ def _encode_cell(field: RField, value: Any) -> str:
 
 
 def _encode(field: RField, value: Any) -> dict[str, str]:
-    """The cells (variable name -> text) of a field's value."""
+    """Return the cells (variable name -> text) of a field's value."""
     if field.kind == "when":
         return _encode_when(field, value)
     return {field.name: _encode_cell(field, value)}
 
 
 def _text_list(form: Form) -> bool:
-    """A list of texts (comorbidities, extrahepatic sites): the item itself is the value."""
+    """Tell whether a form is a list of texts (comorbidities, sites): the item is the value."""
     return len(form.fields) == 1 and form.fields[0].path == ()
 
 
@@ -343,7 +343,7 @@ def _check_record_name(record_id: str) -> None:
 
 
 def _repeat_items(case: Case, form: Form) -> list[tuple[Any, str | None]]:
-    """The items of a repeating instrument, each with the id it links to (or None).
+    """Return the items of a repeating instrument, each with the id it links to (or None).
 
     A complication links to its procedure's id, a lesion measurement to its imaging instance
     (1-based).
@@ -359,7 +359,7 @@ def _repeat_items(case: Case, form: Form) -> list[tuple[Any, str | None]]:
 def _repeat_row(
     record_id: str, form: Form, instance: int, item: Any, link: str | None
 ) -> dict[str, str]:
-    """The row of one item of a repeating instrument, with its link column if it has one."""
+    """Return the row of one item of a repeating instrument, with its link column if any."""
     row = _row(record_id, form, instance)
     if _text_list(form):  # a list of texts: the item is the value
         row[form.fields[0].name] = cells.encode_text(item)
@@ -373,7 +373,7 @@ def _repeat_row(
 
 
 def case_to_records(case: Case, record_id: str) -> list[dict[str, str]]:
-    """The case as REDCap flat-format rows (all columns in every row, empty where not used).
+    """Return the case as REDCap flat-format rows (every column in every row, empty if unused).
 
     The first row holds the non-repeating instruments; then one row per item of each list, in
     instrument order, with ``redcap_repeat_instrument`` and ``redcap_repeat_instance`` (1-based).
@@ -430,8 +430,11 @@ class _VariableError(cells.CellError):
 
 
 class _Record:
-    """The rows of one record turned into a case document, remembering which row and field each
-    value came from so that the case model's complaints can be reported per row."""
+    """Turn the rows of one record into a case document.
+
+    It remembers which row and field each value came from, so that the case model's complaints
+    can be reported per row.
+    """
 
     def __init__(self, record_id: str, rows: list[tuple[int, Mapping[str, str]]]) -> None:
         self.record_id = record_id
@@ -447,7 +450,7 @@ class _Record:
         self.errors.append(RowError(row, field, reason))
 
     def decode(self, row: int, cells_of: Mapping[str, str], field: RField, path: Path) -> Any:
-        """The value of ``field`` in a row; None when empty or broken (the error is recorded)."""
+        """Return ``field`` in a row; None when empty or broken (the error is then recorded)."""
         self.origin.setdefault(path, (row, variables(field)[0]))
         try:
             if field.kind == "when":
@@ -675,7 +678,7 @@ _Repeats = dict[str, list[tuple[int, int, Mapping[str, str]]]]
 
 
 def _base_columns() -> set[str]:
-    """The columns the non-repeating instruments may fill (their variables and ``_complete``)."""
+    """Return the columns the non-repeating instruments may fill (variables and ``_complete``)."""
     allowed: set[str] = set()
     for base_form in FORMS:
         if base_form.repeating is None:
@@ -691,7 +694,7 @@ def _repeat_instance(
     form: Form | None,
     seen: dict[tuple[str, int], int],
 ) -> int | None:
-    """The instance number of a repeating-instrument row, or None after reporting why not.
+    """Return the instance number of a repeating-instrument row, or None after saying why not.
 
     ``seen`` maps (instrument, instance) to the row that has it; a new one is recorded there.
     """
@@ -741,7 +744,7 @@ def _check_columns(
 
 
 def _split_rows(rec: _Record, rows: _Rows) -> tuple[_Rows, _Repeats]:
-    """The record's rows for the non-repeating instruments, and its repeating rows by instrument.
+    """Return a record's rows for the non-repeating instruments, and its repeating rows.
 
     Rows with a broken instrument or instance are reported and left out; the filled columns of
     every other row are checked against its instrument.
@@ -789,7 +792,7 @@ def _check_one_base_row(rec: _Record, record_id: str, rows: _Rows, base: _Rows) 
 
 
 def _validate_record(rec: _Record) -> Case | None:
-    """The validated case of the record's document, or None after reporting its problems.
+    """Return the validated case of the record's document, or None after reporting problems.
 
     A model problem at a (row, field) that already has a cell error is not reported again.
     """
@@ -803,7 +806,7 @@ def _validate_record(rec: _Record) -> Case | None:
 
 
 def _read_record(record_id: str, rows: _Rows) -> tuple[Case | None, list[RowError]]:
-    """The case of one record's rows, or None with every problem found (row, field, reason)."""
+    """Return the case of one record's rows, or None with every problem (row, field, reason)."""
     rec = _Record(record_id, rows)
     base, repeats = _split_rows(rec, rows)
     if not _check_one_base_row(rec, record_id, rows, base):

@@ -85,7 +85,7 @@ def _annotation(model: type[BaseModel], name: str) -> Any:
 
 
 def choices_of(model: type[BaseModel], name: str) -> tuple[Any, ...]:
-    """The values of a ``Literal[...]`` field (optional or not), in the model's order."""
+    """Return the values of a ``Literal[...]`` field (optional or not), in the model's order."""
     annotation = _annotation(model, name)
     if typing.get_origin(annotation) is Literal:
         return typing.get_args(annotation)
@@ -96,6 +96,7 @@ def choices_of(model: type[BaseModel], name: str) -> tuple[Any, ...]:
 
 
 def bounds_of(model: type[BaseModel], name: str) -> tuple[float | None, float | None]:
+    """Return the (low, high) bounds a model field declares (``ge``/``gt``, ``le``/``lt``)."""
     low = high = None
     for item in model.model_fields[name].metadata:
         if isinstance(item, annotated_types.Ge | annotated_types.Gt):
@@ -596,7 +597,7 @@ REPEATING_INSTRUMENTS = tuple(form.name for form in FORMS if form.repeating)
 
 
 def variables(field: RField) -> tuple[str, ...]:
-    """The REDCap variables of a field (four for a time)."""
+    """Return the REDCap variables of a field (four for a time)."""
     if field.kind == "when":
         return tuple(f"{field.name}_{part}" for part in ("date", "after", "amount", "unit"))
     return (field.name,)

@@ -14,6 +14,7 @@ MAX_COLUMNS = 1000
 
 
 def write_csv(header: Iterable[str], rows: Iterable[Mapping[str, str]]) -> str:
+    """Return a CSV text: the header row, then one row per mapping (Unix line ends)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(header), lineterminator="\n")
     writer.writeheader()

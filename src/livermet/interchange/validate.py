@@ -48,7 +48,7 @@ def parse_path(text: str) -> Path:
 
 
 def validate_case(data: dict[str, Any]) -> tuple[Case | None, list[tuple[Path, str]]]:
-    """The case, or None and every problem as ``(path, message)``.
+    """Return the case, or None and every problem as ``(path, message)``.
 
     A value that fits no member of a union (``date | Offset``) gives one error per member; only
     the most telling one per value is kept (a validator's own message, else the deepest path).

@@ -1,0 +1,1 @@
+"""Reports of an assessment (Markdown, HTML, PDF, printable page) and their figures."""

@@ -1,5 +1,7 @@
-"""Plots of a cohort's survival: Kaplan-Meier with numbers at risk, cumulative incidence, a
-hazard-ratio forest plot and a swimmer plot of the patients' timelines.
+"""Plots of a cohort's survival and of the patients' timelines.
+
+Kaplan-Meier with numbers at risk, cumulative incidence, a hazard-ratio forest plot and a swimmer
+plot of the patients' timelines.
 
 Each function returns a matplotlib Figure (Agg backend, files only); `save_figure` writes PNG,
 SVG or PDF by the file's suffix. The numbers come from `livermet.analysis`; nothing is
@@ -70,7 +72,7 @@ def _as_curves(curves: KaplanMeier | Mapping[str, KaplanMeier]) -> dict[str, Kap
 
 
 def _watermark(ax: Axes, synthetic: str, *, rotation: float, fontsize: float) -> None:
-    """A faint "SYNTHETIC DATA" across the plot area."""
+    """Write a faint "SYNTHETIC DATA" across the plot area."""
     ax.text(
         0.5,
         0.5,

@@ -36,8 +36,11 @@ def forest_plot(
     title: str | None = None,
     percent: bool = False,
 ) -> Figure:
-    """Forest plot: each study's estimate and CI, its weight, the pooled diamond, the prediction
-    interval and a heterogeneity line (as metafor's ``forest.rma``)."""
+    """Return the forest plot of a meta-analysis, drawn as metafor's ``forest.rma`` draws it.
+
+    It shows each study's estimate and CI, its weight, the pooled diamond, the prediction interval
+    and a heterogeneity line.
+    """
     f = back_transform_of(fit, transf)
     z = stats.norm.ppf(1 - (1 - _level(fit)) / 2)
     yi, vi = np.asarray(fit.yi), np.asarray(fit.vi)

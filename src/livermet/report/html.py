@@ -1,5 +1,8 @@
-"""The assessment as HTML: the printable page (:mod:`livermet.report.printable`) and the report
-body the web assessment page shows (the Markdown report rendered)."""
+"""The assessment as HTML.
+
+That is the printable page (:mod:`livermet.report.printable`) and the report body the web
+assessment page shows (the Markdown report rendered).
+"""
 
 from __future__ import annotations
 
@@ -28,11 +31,14 @@ def markdown_to_html(markdown: str) -> str:
 
 
 def report_body(data: dict[str, Any]) -> str:
-    """The report of an assessment dict as an HTML fragment (the page's ``<article>``)."""
+    """Return the report of an assessment dict as an HTML fragment (the page's ``<article>``)."""
     return markdown_to_html(render_markdown(data))
 
 
 def render_html(data: dict[str, Any] | AssessmentModel) -> str:
-    """The printable report page (two-page A4 summary, appendix, numbered references) of an
-    assessment dict (``Assessment.to_dict()``) or of the typed model itself."""
+    """Return the printable report page of an assessment.
+
+    The page is a two-page A4 summary, an appendix and numbered references; ``data`` is an
+    assessment dict (``Assessment.to_dict()``) or the typed model itself.
+    """
     return render_printable(data)

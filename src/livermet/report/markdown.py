@@ -49,7 +49,7 @@ def markdown_text(value: str) -> str:
 
 
 def as_model(data: dict[str, Any] | AssessmentModel) -> AssessmentModel:
-    """The typed assessment of ``data`` (``Assessment.to_dict()`` or the model itself)."""
+    """Return the typed assessment of ``data`` (``Assessment.to_dict()`` or the model itself)."""
     if isinstance(data, AssessmentModel):
         return data
     return AssessmentModel.model_validate(data)
@@ -69,9 +69,11 @@ def map_strings(value: Any, convert: Callable[[str], str]) -> Any:
 
 
 def map_model_strings(model: _Model, convert: Callable[[str], str]) -> _Model:
-    """A copy of ``model`` with ``convert`` applied to every string in it: every field, nested
-    model, list item and extra key (the reports escape the whole assessment once, so that no
-    string from the case file can reach a report unescaped)."""
+    """Return a copy of ``model`` with ``convert`` applied to every string in it.
+
+    That is every field, nested model, list item and extra key (the reports escape the whole
+    assessment once, so that no string from the case file can reach a report unescaped).
+    """
     values = {name: map_strings(getattr(model, name), convert) for name in type(model).model_fields}
     values |= {k: map_strings(v, convert) for k, v in (model.model_extra or {}).items()}
     # the values are the model's own (already validated); the keys set stay the same
@@ -89,16 +91,22 @@ def _v(value: Any, unit: str = "") -> str:
 
 
 def child_pugh_text(cp: ChildPugh) -> str:
-    """One line for reports: "A (5 points)", "B (7-9 points; not known: encephalopathy)",
-    "not assessable (5-9 points; not known: ascites, encephalopathy)"."""
+    """Return the Child-Pugh class as one line for reports.
+
+    For example "A (5 points)", "B (7-9 points; not known: encephalopathy)",
+    "not assessable (5-9 points; not known: ascites, encephalopathy)".
+    """
     points = cp.points_range or "not known"
     detail = f"{points} points" + (f"; not known: {', '.join(cp.missing)}" if cp.missing else "")
     return f"{cp.child_class or 'not assessable'} ({detail})"
 
 
 def meld_text(meld: Meld | NotAssessable) -> str:
-    """One line for reports: "MELD 6, MELD-Na 6, MELD 3.0 7" (each "not assessable" when it
-    cannot be computed), or "not assessable (not known: creatinine)"."""
+    """Return the MELD scores as one line for reports.
+
+    For example "MELD 6, MELD-Na 6, MELD 3.0 7" (each "not assessable" when it cannot be
+    computed), or "not assessable (not known: creatinine)".
+    """
     if isinstance(meld, NotAssessable):
         return f"not assessable (not known: {', '.join(meld.missing)})"
     parts = [
@@ -114,7 +122,7 @@ def meld_text(meld: Meld | NotAssessable) -> str:
 
 
 def difficulty_text(rs: Resection) -> str:
-    """The laparoscopic difficulty grade for reports ("not known" without one)."""
+    """Return the laparoscopic difficulty grade for reports ("not known" without one)."""
     diff = rs.difficulty
     if diff is None:
         return _v(None)
@@ -170,7 +178,7 @@ def _signed(value: float | None, unit: str = "%") -> str:
 
 
 def phase_text(m: AssessmentModel) -> str:
-    """The phase and the board's date: "pre-operative, assessed on 2025-05-15"."""
+    """Return the phase and the board's date: "pre-operative, assessed on 2025-05-15"."""
     return f"{_v(m.phase)}, assessed on {_v(m.assessed_on)}"
 
 
@@ -209,7 +217,7 @@ def fitness_text(fitness: Fitness | None) -> str:
 
 
 def fitness_sources(fitness: Fitness) -> list[str]:
-    """The sources of the fitness line, in order, without repeats."""
+    """Return the sources of the fitness line, in order, without repeats."""
     out: list[str] = []
     for source in (fitness.ecog.source, fitness.asa.source, fitness.age.source):
         if source and source not in out:
@@ -250,7 +258,7 @@ def lesion_rows(m: AssessmentModel) -> list[tuple[str, str, str, str, str]]:
 
 
 def coverage_text(m: AssessmentModel) -> str:
-    """The plan against the lesions: whether it removes (or ablates) every lesion."""
+    """Return the plan against the lesions: whether it removes (or ablates) every lesion."""
     lesions = m.liver_lesions
     if not lesions:
         return "no liver lesion recorded"
@@ -274,8 +282,10 @@ def coverage_text(m: AssessmentModel) -> str:
 
 
 def clearing_rows(rs: Resection) -> list[tuple[str, str, str]]:
-    """(resection, segments, within the safe extent) of each clearing resection, smallest first;
-    a conditional one (partial resection) carries its condition."""
+    """Return (resection, segments, within the safe extent) of each clearing resection.
+
+    They come smallest first; a conditional one (partial resection) carries its condition.
+    """
     rows = []
     for c in rs.clearing_resections:
         name = c.name + (f" ({c.condition})" if c.condition else "")
@@ -323,7 +333,7 @@ def response_text(recist: RecistAssessed | RecistNotAssessable | None) -> str:
 def _factor_value(
     value: DfiValue | SizeValue | ResponseValue | GradeRange | float | str | None,
 ) -> str:
-    """A prognostic factor's value for this patient (the known shapes written out)."""
+    """Return a prognostic factor's value for this patient (the known shapes written out)."""
     if isinstance(value, DfiValue):
         return _v(value.months, "months")
     if isinstance(value, SizeValue):
@@ -352,8 +362,11 @@ def factor_rows(m: AssessmentModel) -> list[tuple[str, str, str, str, str]]:
 
 
 def dfi_text(tl: TimelineSection) -> str:
-    """The disease-free interval: "26.0 months (from … to …)" or "0 months (never disease-free:
-    …)" or "not assessable (…)"."""
+    """Return the disease-free interval in words.
+
+    That is "26.0 months (from … to …)", "0 months (never disease-free: …)" or
+    "not assessable (…)".
+    """
     months = tl.disease_free_interval_months
     status = tl.disease_free_interval_status
     reason = tl.disease_free_interval_reason
@@ -367,7 +380,7 @@ def dfi_text(tl: TimelineSection) -> str:
 
 
 def evidence_lines(ev: Evidence | None) -> list[str]:
-    """The evidence section: pooled survival after hepatectomy, median, range, quoted figures."""
+    """Return the evidence section: pooled survival after hepatectomy, median, range, figures."""
     if ev is None:
         return []
     lines = ["## Evidence: survival after hepatectomy in published series", ""]
@@ -571,7 +584,7 @@ def _lesion_section(m: AssessmentModel) -> list[str]:
 
 
 def _plan_lines(m: AssessmentModel) -> list[str]:
-    """The plan against the lesions, the clearing resections, alternatives and ablation."""
+    """Return the plan against the lesions, the clearing resections, alternatives, ablation."""
     rs = m.resection
     if not m.liver_lesions and not rs.clearing_resections:
         return []
@@ -595,8 +608,7 @@ def _plan_lines(m: AssessmentModel) -> list[str]:
 
 
 def _timing_lines(tl: TimelineSection) -> list[str]:
-    """How the timing was decided (definition, window, other definitions) and the DFI's
-    definition."""
+    """Return how the timing was decided (definition, window, others) and the DFI's definition."""
     lines = []
     timing = tl.timing
     if timing.definition:
@@ -621,7 +633,7 @@ def _timing_lines(tl: TimelineSection) -> list[str]:
 
 
 def stage_text(staging: Staging) -> str:
-    """The stage at diagnosis in words, or why no stage group is computed."""
+    """Return the stage at diagnosis in words, or why no stage group is computed."""
     at = staging.at_diagnosis
     stage = at.stage_text or _v(at.stage)
     if at.reason and not staging.stage_groups:

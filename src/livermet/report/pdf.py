@@ -56,6 +56,9 @@ def html_to_pdf(html: str) -> bytes:
 
 
 def render_pdf(data: dict[str, Any] | AssessmentModel) -> bytes:
-    """The printable report of an assessment dict (``Assessment.to_dict()``) or of the typed
-    model as PDF: A4, a header, page numbers and the notice on every page."""
+    """Return the printable report of an assessment as PDF.
+
+    ``data`` is an assessment dict (``Assessment.to_dict()``) or the typed model; the PDF is A4,
+    with a header, page numbers and the notice on every page.
+    """
     return html_to_pdf(render_html(data))

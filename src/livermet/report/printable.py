@@ -57,7 +57,7 @@ NOT_KNOWN = "not known"
 
 
 def num(value: float | int | None, unit: str = "") -> str:
-    """A number as printed: "12", "0.535", "4.3 %"; "not known" for None."""
+    """Return a number as printed: "12", "0.535", "4.3 %"; "not known" for None."""
     if value is None:
         return NOT_KNOWN
     text = f"{value:g}" if isinstance(value, float) else str(value)
@@ -65,12 +65,12 @@ def num(value: float | int | None, unit: str = "") -> str:
 
 
 def pct(x: float | None) -> str:
-    """A proportion as a percentage: 0.879 -> "87.9 %"."""
+    """Return a proportion as a percentage: 0.879 -> "87.9 %"."""
     return NOT_KNOWN if x is None else f"{100 * x:.1f} %"
 
 
 def pct_range(lo: float | None, hi: float | None) -> str:
-    """An interval of proportions: "72.2–95.3 %"."""
+    """Return an interval of proportions: "72.2–95.3 %"."""
     if lo is None or hi is None:
         return NOT_KNOWN
     return f"{100 * lo:.1f}–{100 * hi:.1f} %"
@@ -84,10 +84,12 @@ def signed(value: float | None, unit: str = "%") -> str:
 
 
 def segments(values: list[int] | list[str] | list[int | str] | None) -> str:
+    """Return segments as printed: "5, 6, 7"; "not known" for none."""
     return ", ".join(str(v) for v in values or []) or NOT_KNOWN
 
 
 def yes_no(value: bool | None) -> str:
+    """Return "yes", "no", or "not known" for None."""
     return NOT_KNOWN if value is None else ("yes" if value else "no")
 
 
@@ -116,6 +118,8 @@ class Row:
 
 @dataclass
 class Reason:
+    """A reason for or against an option, with its reference marker."""
+
     supports: bool
     text: str
     refs: str
@@ -123,6 +127,8 @@ class Reason:
 
 @dataclass
 class OptionView:
+    """A treatment option, the verdict on it and the reasons."""
+
     option: str
     verdict: str
     reasons: list[Reason]
@@ -139,13 +145,13 @@ class Section:
 
 
 def patient_text(m: AssessmentModel) -> str:
-    """ "55-year-old female" (parts not known are said so)."""
+    """Return the patient in words: "55-year-old female" (parts not known are said so)."""
     age = f"{m.case.age_years}-year-old" if m.case.age_years is not None else "age not known,"
     return f"{age} {m.case.sex or 'sex not known'}"
 
 
 def primary_text(m: AssessmentModel) -> str:
-    """ "leiomyosarcoma of the right thigh"."""
+    """Return the primary tumour in words: "leiomyosarcoma of the right thigh"."""
     site = m.case.primary_site
     return f"{m.case.histology} of the {site}" if site else m.case.histology
 
@@ -169,6 +175,7 @@ def fitness_text(m: AssessmentModel) -> str:
 
 
 def grade_card(m: AssessmentModel, refs: References) -> Card:
+    """Return the card of the FNCLCC grade (a range when undecided) and its scores."""
     fn = m.grading.fnclcc
     if fn.grade is not None:
         value = f"FNCLCC grade {fn.grade}"
@@ -195,6 +202,7 @@ def _grade_bounds(total_min: int, total_max: int) -> tuple[int, int]:
 
 
 def stage_card(m: AssessmentModel, refs: References) -> Card:
+    """Return the card of the stage at diagnosis (or why there is none) and at recurrence."""
     st = m.staging
     at = st.at_diagnosis
     if st.stage_groups:
@@ -217,6 +225,7 @@ def _short_system(name: str) -> str:
 
 
 def reserve_card(m: AssessmentModel, refs: References) -> Card:
+    """Return the card of the liver reserve: the Makuuchi limit and the scores behind it."""
     lf = m.liver_function
     mk = lf.makuuchi
     limit = f"up to {mk.max_extent}" if mk.max_extent else "not assessable"
@@ -272,6 +281,7 @@ def coverage_text(m: AssessmentModel) -> tuple[str, str]:
 
 
 def plan_card(m: AssessmentModel, refs: References) -> Card:
+    """Return the card of the plan against the lesions and whether it clears them."""
     rs = m.resection
     if rs.procedure_name:
         status = f", {rs.plan_status}" if rs.plan_status else ""
@@ -292,6 +302,7 @@ def plan_card(m: AssessmentModel, refs: References) -> Card:
 
 
 def option_card(m: AssessmentModel) -> Card:
+    """Return the card of the favoured options, then the possible and not favoured ones."""
     favoured = [o.option for o in m.options if o.verdict == "favoured"]
     possible = [o.option for o in m.options if o.verdict == "possible"]
     against = [o.option for o in m.options if o.verdict == "not favoured"]
@@ -305,6 +316,7 @@ def option_card(m: AssessmentModel) -> Card:
 
 
 def course_card(m: AssessmentModel, refs: References) -> Card:
+    """Return the card of the course of the disease: timing, DFI, response, outcomes."""
     tl = m.timeline
     value: str = tl.metastasis_timing or "timing not known"
     dfi = tl.disease_free_interval_months
@@ -333,6 +345,7 @@ def course_card(m: AssessmentModel, refs: References) -> Card:
 
 
 def lesion_rows(m: AssessmentModel) -> list[Row]:
+    """Return the rows of the lesion table: each lesion and whether the plan covers it."""
     rs = m.resection
     outside = {i: c.outside_plan_segments for i, c in enumerate(rs.coverage)}
     ablation = {i: a for i, a in enumerate(rs.ablation)}
@@ -372,6 +385,7 @@ def lesion_rows(m: AssessmentModel) -> list[Row]:
 
 
 def option_views(m: AssessmentModel, refs: References) -> list[OptionView]:
+    """Return the options with their verdicts and reasons, reasons' sources as markers."""
     return [
         OptionView(
             o.option,
@@ -383,7 +397,7 @@ def option_views(m: AssessmentModel, refs: References) -> list[OptionView]:
 
 
 def factor_value(f: PrognosticFactor) -> str:
-    """This patient's value of a prognostic factor, in words."""
+    """Return the patient's value of a prognostic factor, in words."""
     v = f.value
     if isinstance(v, DfiValue):
         text = f"{v.months:.1f} months" if v.months else "0 months (never disease-free)"
@@ -411,6 +425,7 @@ _DIRECTION = {
 
 
 def factor_rows(m: AssessmentModel, refs: References) -> list[Row]:
+    """Return the rows of the prognostic panel: factor, value, direction (toned)."""
     rows = []
     for f in m.prognostic_factors:
         tone = {"favourable": "ok", "unfavourable": "warn"}.get(str(f.direction), "")
@@ -425,6 +440,7 @@ def factor_rows(m: AssessmentModel, refs: References) -> list[Row]:
 
 
 def evidence_rows(m: AssessmentModel) -> list[Row]:
+    """Return the rows of pooled survival: years, estimate, CI, prediction interval, series."""
     return [
         Row(
             [
@@ -440,7 +456,7 @@ def evidence_rows(m: AssessmentModel) -> list[Row]:
 
 
 def follow_up_mark(m: AssessmentModel) -> tuple[float, str] | None:
-    """The patient's follow-up after the performed liver resection, for the curve."""
+    """Return the patient's follow-up after the performed liver resection, for the curve."""
     months = m.timeline.follow_up_after_liver_resection_months
     if months is None:
         return None
@@ -449,7 +465,7 @@ def follow_up_mark(m: AssessmentModel) -> tuple[float, str] | None:
 
 @functools.cache
 def _pooled_curve() -> tuple[Any, Any, Any, Any, tuple[tuple[float, float, str], ...], Any]:
-    """The pooled Weibull curve of the shipped series (fixed data: computed once per process)."""
+    """Return the pooled Weibull curve of the shipped series (computed once per process)."""
     import numpy as np
 
     from livermet.evidence.dataset import load_literature
@@ -465,8 +481,11 @@ def _pooled_curve() -> tuple[Any, Any, Any, Any, tuple[tuple[float, float, str],
 
 
 def curve_data_uri(m: AssessmentModel) -> str:
-    """The pooled survival curve, its prediction intervals and the patient's follow-up, as a
-    ``data:image/png`` URI (the report loads nothing from outside)."""
+    """Return the pooled survival curve as a ``data:image/png`` URI.
+
+    The plot holds the curve, its prediction intervals and the patient's follow-up; the report
+    loads nothing from outside.
+    """
     from livermet.report.evidence_plots import survival_curve_plot
 
     t, s, lo, hi, points, median = _pooled_curve()
@@ -495,6 +514,7 @@ def curve_data_uri(m: AssessmentModel) -> str:
 
 
 def finding_rows(m: AssessmentModel) -> list[Row]:
+    """Return the rows of the findings: severity, message, code (warnings toned)."""
     return [
         Row(
             [f.severity, clean_text(f.message), f.code],
@@ -508,6 +528,7 @@ def finding_rows(m: AssessmentModel) -> list[Row]:
 
 
 def scores_section(m: AssessmentModel, refs: References) -> Section:
+    """Return the appendix section of the scores: fitness, grading, staging, liver function."""
     f, fn, st, lf = m.fitness, m.grading.fnclcc, m.staging, m.liver_function
     at = st.at_diagnosis
     rows = [
@@ -641,6 +662,7 @@ def _not_assessable(value: Any) -> str:
 
 
 def plan_section(m: AssessmentModel, refs: References) -> Section:
+    """Return the appendix section of the resection plan, clearing resections and ablation."""
     rs = m.resection
     sec = Section("Resection plan, clearing resections and ablation")
     rows = [
@@ -732,6 +754,7 @@ def plan_section(m: AssessmentModel, refs: References) -> Section:
 
 
 def outcomes_section(m: AssessmentModel, refs: References) -> Section | None:
+    """Return the appendix section of the operations' outcomes, None without operations."""
     o = m.outcomes
     if o.liver_resection is None and o.primary_resection is None:
         return None
@@ -780,6 +803,7 @@ def outcomes_section(m: AssessmentModel, refs: References) -> Section | None:
 
 
 def factors_section(m: AssessmentModel, refs: References) -> Section:
+    """Return the appendix section of the prognostic factors with their effects."""
     rows = []
     for f in m.prognostic_factors:
         value = factor_value(f)
@@ -820,6 +844,7 @@ def factors_section(m: AssessmentModel, refs: References) -> Section:
 
 
 def timeline_section(m: AssessmentModel, refs: References) -> Section:
+    """Return the appendix section of the timeline, the timing and the response."""
     tl = m.timeline
     sec = Section("Timeline, timing and response")
     timing = tl.timing
@@ -864,6 +889,7 @@ def timeline_section(m: AssessmentModel, refs: References) -> Section:
 
 
 def surveillance_section(m: AssessmentModel, refs: References) -> Section:
+    """Return the appendix section of the surveillance schedule."""
     sv = m.surveillance
     rows = []
     for r in sv.rows:
@@ -882,6 +908,7 @@ def surveillance_section(m: AssessmentModel, refs: References) -> Section:
 
 
 def evidence_section(m: AssessmentModel, refs: References) -> Section:
+    """Return the appendix section of the evidence details: pooling, range, quoted figures."""
     ev = m.evidence
     sec = Section("Evidence details")
     med = ev.pooled_median_months
@@ -917,8 +944,10 @@ def case_source_text(m: AssessmentModel, refs: References) -> tuple[str, str]:
 
 
 def printable_context(m: AssessmentModel) -> dict[str, Any]:
-    """Everything the template prints, in the order it prints it (references are numbered in
-    that order)."""
+    """Return everything the template prints, in the order it prints it.
+
+    References are numbered in that order.
+    """
     refs = References()
     cards = [
         grade_card(m, refs),
@@ -979,6 +1008,6 @@ def printable_context(m: AssessmentModel) -> dict[str, Any]:
 
 
 def render_printable(data: dict[str, Any] | AssessmentModel) -> str:
-    """The printable report (HTML, print styles for A4) of an assessment."""
+    """Return the printable report (HTML, print styles for A4) of an assessment."""
     m = as_model(data)
     return _env.get_template("printable.html").render(**printable_context(m))

@@ -47,7 +47,7 @@ class Entry:
     """DOI, only where one is recorded in the project's sources."""
 
     def formatted(self) -> str:
-        """The entry as printed in the reference list."""
+        """Return the entry as printed in the reference list."""
         return f"{self.text} doi:{self.doi}" if self.doi else self.text
 
 
@@ -466,23 +466,28 @@ _INTERNAL = (
 
 
 def clean_text(text: str) -> str:
-    """``text`` (written by livermet, not by the user) without verification tags ("[V1]",
-    "[UNV]"), spec section numbers ("(spec §12)", "clinical-scores.md §15") or file paths."""
+    """Return ``text`` (written by livermet, not by the user) without internal notes.
+
+    Verification tags ("[V1]", "[UNV]"), spec section numbers ("(spec §12)",
+    "clinical-scores.md §15") and file paths are removed.
+    """
     for pattern in _INTERNAL:
         text = pattern.sub("", text)
     return re.sub(r"\s{2,}", " ", text).replace(" ,", ",").replace("()", "").strip()
 
 
 def split_source(source: str) -> list[str]:
-    """The citations of a source string: its parts between "; " (a "2006;244:524" stays)."""
+    """Return the citations of a source string: its parts between "; " ("2006;244:524" stays)."""
     return [s.strip() for s in _SEGMENT_SPLIT.split(source) if s.strip()]
 
 
 def match_source(source: str) -> tuple[list[Entry], list[str]]:
-    """The entries a source string cites (in the order they are named, without repeats), and
-    its citation-like parts that match no entry (a part with a year and no known author).
+    """Return the entries a source string cites, and its parts that match no entry.
 
-    A non-bibliographic string (:data:`NON_BIBLIOGRAPHIC`) cites nothing."""
+    The entries come in the order they are named, without repeats; a part that matches no entry
+    is a citation-like part (with a year and no known author). A non-bibliographic string
+    (:data:`NON_BIBLIOGRAPHIC`) cites nothing.
+    """
     if source.strip() in NON_BIBLIOGRAPHIC:
         return [], []
     found: list[Entry] = []
@@ -502,7 +507,7 @@ def match_source(source: str) -> tuple[list[Entry], list[str]]:
 
 
 def _fallback(segment: str) -> Entry:
-    """An entry for a citation that is not in :data:`BIBLIOGRAPHY`, printed as written."""
+    """Return an entry for a citation that is not in :data:`BIBLIOGRAPHY`, printed as written."""
     text = clean_text(segment).strip(" ()")
     text = re.sub(r"^(?:citing|and|see)\s+", "", text)
     return Entry(key="cited:" + text.lower(), text=text.rstrip(".") + ".", patterns=())
@@ -538,7 +543,7 @@ class References:
     _entries: list[Entry] = field(default_factory=list)
 
     def numbers(self, source: str | None) -> list[int]:
-        """The reference numbers of ``source`` (new entries get the next numbers)."""
+        """Return the reference numbers of ``source`` (new entries get the next numbers)."""
         if not source:
             return []
         entries, unmatched = match_source(source)
@@ -552,10 +557,10 @@ class References:
         return out
 
     def marker(self, *sources: str | None) -> str:
-        """The marker to print beside a value: "[3, 7]", "[12–21]", or "" for no reference."""
+        """Return the marker beside a value: "[3, 7]", "[12–21]", or "" for no reference."""
         numbers = [n for s in sources for n in self.numbers(s)]
         return f"[{_ranges(numbers)}]" if numbers else ""
 
     def entries(self) -> list[tuple[int, str]]:
-        """(number, formatted entry) of every cited entry, in order."""
+        """Return (number, formatted entry) of every cited entry, in order."""
         return [(i, e.formatted()) for i, e in enumerate(self._entries, start=1)]

@@ -46,7 +46,7 @@ def _kv(title: str, rows: list[tuple[str, str]]) -> Table:
 
 
 def _pc(x: float | None) -> str:
-    """A proportion as a percentage with one decimal ("not known" when missing)."""
+    """Return a proportion as a percentage with one decimal ("not known" when missing)."""
     return "not known" if x is None else f"{100 * x:.1f}"
 
 
@@ -164,7 +164,7 @@ def _timing_rows(tl: TimelineSection) -> list[tuple[str, str]]:
 
 
 def _plan_rows(m: AssessmentModel) -> list[tuple[str, str]]:
-    """The plan against the lesions, the clearing resections, alternatives and ablation."""
+    """Return the plan against the lesions, the clearing resections, alternatives, ablation."""
     rs = m.resection
     if not m.liver_lesions and not rs.clearing_resections:
         return []
