@@ -1,5 +1,8 @@
-"""Cohort analyses never fail because of what the registry holds: the shared selection rule,
-the endpoints, synthetic labels, one-group Kaplan-Meier and integer group labels."""
+"""Cohort analyses never fail because of what the registry holds.
+
+The shared selection rule, the endpoints, synthetic labels, one-group Kaplan-Meier and integer
+group labels.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""The analysis export without a registry: the one event-free-survival rule, the row of a case
-file, cell formatting and the data dictionary (file and docs/analysis-export.md)."""
+"""The analysis export without a registry.
+
+The one event-free-survival rule, the row of a case file, cell formatting and the data dictionary
+(file and docs/analysis-export.md).
+"""
 
 from __future__ import annotations
 

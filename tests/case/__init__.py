@@ -1,0 +1,1 @@
+"""Tests of the case model, its loading and the assessment sections (livermet.case)."""

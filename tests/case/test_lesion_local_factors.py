@@ -1,5 +1,7 @@
-"""A lesion's local factors in the case file: the surgeon's "peripheral" judgement (partial
-resection), the distance to the bile ducts and the vessel abutting it (ablation).
+"""A lesion's local factors in the case file.
+
+The surgeon's "peripheral" judgement (partial resection), the distance to the bile ducts and the
+vessel abutting it (ablation).
 
 Thresholds (livermet.clinical.ablation, from the pre-operative spec's sources): bile-duct distance
 >= 10 mm (Lin, Dig Dis Sci 2017); a vessel > 3 mm abutting the lesion is a heat-sink risk (Lu, AJR

@@ -1,6 +1,8 @@
-"""Issue 10: the printed (Markdown, hence HTML and PDF) and terminal reports show the
-pre-operative reasoning: phase and date, the lesions against the plan, the clearing resections,
-RECIST 1.1, the prognostic factor panel, fitness and the disease-free interval.
+"""Issue 10: the printed and terminal reports show the pre-operative reasoning.
+
+The printed report (Markdown, hence HTML and PDF) and the terminal report show phase and date, the
+lesions against the plan, the clearing resections, RECIST 1.1, the prognostic factor panel,
+fitness and the disease-free interval.
 
 Values of ``examples/preop-uterine-lms.yaml`` worked by hand:
 
@@ -63,7 +65,7 @@ def _text(data: dict[str, Any]) -> str:
 
 
 def _row(text: str, *cells: str) -> bool:
-    """Some line of ``text`` holds every cell in order, each ending at a word boundary."""
+    """Return whether a line of ``text`` holds every cell in order, each ending at a word end."""
     pattern = r"\W(.*\W)?".join(re.escape(c) for c in cells)
     return any(re.search(pattern, line) for line in text.splitlines())
 

@@ -1,5 +1,7 @@
-"""What a tired person types into the new fields: accepted when it means one thing, otherwise an
-error naming the field."""
+"""What a tired person types into the new fields.
+
+Accepted when it means one thing, otherwise an error naming the field.
+"""
 
 from __future__ import annotations
 

@@ -32,14 +32,14 @@ def check_conf(conf_type: str, conf_level: float) -> None:
 
 
 def z_value(conf_level: float) -> float:
-    """Two-sided normal quantile: 1.959964 for 0.95."""
+    """Return the two-sided normal quantile: 1.959964 for 0.95."""
     return float(stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
 
 
 def confint(
     p: FloatArray, se_log: FloatArray, conf_type: str, conf_level: float
 ) -> tuple[FloatArray, FloatArray]:
-    """Lower and upper pointwise bounds of ``p`` given the standard error of log p.
+    """Return the lower and upper bounds of ``p`` given the standard error of log p.
 
     Where p = 1 (before any event) both bounds are 1; where p = 0 or the standard error is not
     finite they are NaN. R gives NA for ``"log-log"`` at p = 1 after time 0; 1 is the limit.

@@ -52,7 +52,10 @@ def require_columns(data: pd.DataFrame, columns: Iterable[str]) -> None:
 
 
 def row_label(data: pd.DataFrame, position: int) -> str:
-    """'row 5', or 'row 5 (P0005)' when the table is indexed by something other than 0..n-1."""
+    """Return the label of a row for messages: 'row 5', or 'row 5 (P0005)'.
+
+    The label names the index value when the table is indexed by something other than 0..n-1.
+    """
     text = f"row {position + 1}"
     index = data.index
     if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1):
@@ -61,7 +64,7 @@ def row_label(data: pd.DataFrame, position: int) -> str:
 
 
 def show_value(value: Any) -> str:
-    """A cell as the user wrote it: 'abc' for text, 2 for a number (not np.int64(2))."""
+    """Return a cell as the user wrote it: 'abc' for text, 2 for a number (not np.int64(2))."""
     if isinstance(value, np.generic):
         value = value.item()
     return repr(value) if isinstance(value, str) else str(value)
@@ -74,7 +77,7 @@ def _rows_text(data: pd.DataFrame, positions: Sequence[int] | npt.NDArray[Any]) 
 
 
 def missing_mask(data: pd.DataFrame, columns: Iterable[str]) -> BoolArray:
-    """True for rows with a missing value (NaN, None, empty text) in any of ``columns``."""
+    """Return True for rows with a missing value (NaN, None, empty text) in any of ``columns``."""
     mask = np.zeros(len(data), dtype=bool)
     for col in columns:
         values = data[col]
@@ -86,7 +89,7 @@ def missing_mask(data: pd.DataFrame, columns: Iterable[str]) -> BoolArray:
 
 
 def rows_to_use(data: pd.DataFrame, columns: Sequence[str], dropna: bool) -> BoolArray:
-    """The rows an analysis uses: all of them, or (``dropna``) those complete in ``columns``.
+    """Return the rows an analysis uses: all, or (``dropna``) those complete in ``columns``.
 
     Without ``dropna`` a missing value is an error naming its column and row.
     """
@@ -127,7 +130,7 @@ def _numeric(data: pd.DataFrame, column: str, use: BoolArray) -> FloatArray:
 
 
 def time_values(data: pd.DataFrame, column: str, rows: BoolArray | None = None) -> FloatArray:
-    """Follow-up times of the ``rows`` used: finite numbers >= 0."""
+    """Return the follow-up times of the ``rows`` used: finite numbers >= 0."""
     use = _use(data, rows)
     t = _numeric(data, column, use)
     bad = np.flatnonzero(~np.isfinite(t) & use)
@@ -144,7 +147,7 @@ def time_values(data: pd.DataFrame, column: str, rows: BoolArray | None = None) 
 
 
 def numeric_values(data: pd.DataFrame, column: str, rows: BoolArray | None = None) -> FloatArray:
-    """A numeric column (a covariate) of the ``rows`` used: finite numbers."""
+    """Return a numeric column (a covariate) of the ``rows`` used: finite numbers."""
     use = _use(data, rows)
     x = _numeric(data, column, use)
     bad = np.flatnonzero(~np.isfinite(x) & use)
@@ -154,7 +157,7 @@ def numeric_values(data: pd.DataFrame, column: str, rows: BoolArray | None = Non
 
 
 def optional_times(data: pd.DataFrame, column: str, rows: BoolArray | None = None) -> FloatArray:
-    """Times that may be missing (NaN: no such event), else numbers >= 0, for the ``rows``."""
+    """Return times that may be missing (NaN: no such event), else numbers >= 0, of ``rows``."""
     use = _use(data, rows) & ~missing_mask(data, [column])
     t = _numeric(data, column, use)
     bad = np.flatnonzero(use & ~(np.isfinite(t) & (t >= 0)))
@@ -164,7 +167,10 @@ def optional_times(data: pd.DataFrame, column: str, rows: BoolArray | None = Non
 
 
 def event_values(data: pd.DataFrame, column: str, rows: BoolArray | None = None) -> IntArray:
-    """Event indicators of the ``rows`` used, coded 0 (censored) / 1 (event); True/False too."""
+    """Return the event indicators of the ``rows`` used.
+
+    Coded 0 (censored) and 1 (event); True and False are accepted too.
+    """
     use = _use(data, rows)
     e = _numeric(data, column, use)
     bad = np.flatnonzero((e != 0) & (e != 1) & use)
@@ -178,7 +184,7 @@ def event_values(data: pd.DataFrame, column: str, rows: BoolArray | None = None)
 
 
 def integer_labels(values: pd.Series) -> pd.Series:
-    """A float column whose values are all whole numbers as integers (pandas nullable Int64).
+    """Return a float column of whole numbers as integers (pandas nullable Int64).
 
     A CSV column of integers with a missing value is read as floats; its groups and factor
     levels are still 0 and 1, not 0.0 and 1.0.
@@ -201,7 +207,7 @@ def group_values(
     levels: Sequence[Any] | None = None,
     rows: BoolArray | None = None,
 ) -> tuple[IntArray, list[str]]:
-    """Integer codes 0..k-1 of a grouping column (``rows`` used) and the level names, in order.
+    """Return integer codes 0..k-1 of a grouping column (``rows`` used) and the levels, in order.
 
     The order is ``levels`` when given (every value must be one of them), else the categories
     of a pandas Categorical, else the sorted distinct values (R's ``factor()`` default).

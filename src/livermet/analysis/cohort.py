@@ -62,14 +62,17 @@ _REASONS = {
 
 
 def missing_reason(column: str) -> str:
-    """Why a case lacking ``column`` is left out, in words."""
+    """Return why a case lacking ``column`` is left out, in words."""
     return _REASONS.get(column, f"{column} missing")
 
 
 def efs_event_of(first_event: object) -> int | None:
-    """The event-free-survival event of one case: 1 when ``first_event`` is a recurrence or
-    death (anything but ``censored``), 0 when censored, None when ``first_event`` is missing
-    (None, NaN or blank: no follow-up after a liver resection yet)."""
+    """Return the event-free-survival event of one case (1, 0 or None).
+
+    1 when ``first_event`` is a recurrence or death (anything but ``censored``), 0 when
+    censored, None when ``first_event`` is missing (None, NaN or blank: no follow-up after a
+    liver resection yet).
+    """
     if first_event is None or first_event is pd.NA:
         return None
     if isinstance(first_event, float) and np.isnan(first_event):
@@ -81,8 +84,10 @@ def efs_event_of(first_event: object) -> int | None:
 
 
 def with_endpoints(frame: pd.DataFrame) -> pd.DataFrame:
-    """The cohort table with ``efs_event`` added by :func:`efs_event_of` (missing where
-    ``first_event`` is missing)."""
+    """Return the cohort table with ``efs_event`` added by :func:`efs_event_of`.
+
+    ``efs_event`` is missing where ``first_event`` is missing.
+    """
     if "first_event" not in frame.columns or "efs_event" in frame.columns:
         return frame
     events = [efs_event_of(v) for v in frame["first_event"].tolist()]
@@ -99,14 +104,16 @@ class CohortSelection:
 
     @property
     def n_used(self) -> int:
+        """Number of cases the analysis uses (complete in the columns)."""
         return len(self.data)
 
     @property
     def n_excluded(self) -> int:
+        """Number of cases left out for a missing value."""
         return self.n_total - self.n_used
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: totals and one entry per column that left cases out."""
+        """Return the totals and one entry per column that left cases out (JSON-ready)."""
         return {
             "n_total": self.n_total,
             "n_used": self.n_used,
@@ -118,12 +125,12 @@ class CohortSelection:
         }
 
     def summary(self) -> str:
-        """'3 of 304 cases left out: 3 without os_months (no follow-up ...)', or ''."""
+        """Return '3 of 304 cases left out: 3 without os_months (no follow-up ...)', or ''."""
         return summary_text(self.to_dict())
 
 
 def summary_text(excluded: dict[str, Any] | None) -> str:
-    """The sentence of a `CohortSelection.to_dict` (as found in an analysis report)."""
+    """Return the sentence of a `CohortSelection.to_dict` (as found in an analysis report)."""
     if not excluded or not excluded.get("n_excluded"):
         return ""
     parts = [f"{r['count']} without {r['column']} ({r['reason']})" for r in excluded["reasons"]]
@@ -131,8 +138,11 @@ def summary_text(excluded: dict[str, Any] | None) -> str:
 
 
 def select_complete(data: pd.DataFrame, columns: Sequence[str]) -> CohortSelection:
-    """The rows complete in ``columns``; each other row is counted under its first missing
-    column (in the order given, so the outcome's reason comes before a covariate's)."""
+    """Return the rows complete in ``columns``, with the rows left out counted by column.
+
+    Each other row is counted under its first missing column (in the order given, so the
+    outcome's reason comes before a covariate's).
+    """
     require_columns(data, columns)
     counted = np.zeros(len(data), dtype=bool)
     excluded: dict[str, int] = {}
@@ -145,8 +155,11 @@ def select_complete(data: pd.DataFrame, columns: Sequence[str]) -> CohortSelecti
 
 
 def synthetic_label(data: pd.DataFrame) -> str | None:
-    """'synthetic data' when every case is synthetic, 'includes synthetic data (n of N)' when
-    some are, None when none are (or the table has no ``synthetic`` column)."""
+    """Return the label of a table's synthetic cases.
+
+    'synthetic data' when every case is synthetic, 'includes synthetic data (n of N)' when some
+    are, None when none are (or the table has no ``synthetic`` column).
+    """
     if "synthetic" not in data.columns or not len(data):
         return None
     flags = data["synthetic"].fillna(False).astype(bool)

@@ -59,14 +59,18 @@ class CohortAnalyses:
 
 
 class CohortSource(Protocol):
-    """Where the cohort table comes from: a ``livermet.registry.Registry`` (the analysis
-    layer does not import the registry)."""
+    """Where the cohort table comes from: a ``livermet.registry.Registry``.
 
-    def cohort_frame(self, *, include_synthetic: bool = False) -> pd.DataFrame: ...
+    The analysis layer does not import the registry.
+    """
+
+    def cohort_frame(self, *, include_synthetic: bool = False) -> pd.DataFrame:
+        """Return the cohort table, with the synthetic demonstration cases when asked."""
+        ...
 
 
 def error_text(exc: LivermetError) -> str:
-    """An error as reported under ``errors``: 'field: message', or the message alone."""
+    """Return an error as reported under ``errors``: 'field: message', or the message alone."""
     return f"{exc.field}: {exc.message}" if exc.field else exc.message
 
 
@@ -93,12 +97,13 @@ def check_covariates(frame: pd.DataFrame, covariates: Sequence[str]) -> None:
 def cohort_analyses(
     frame: pd.DataFrame, by: str, endpoint: str, covariates: Sequence[str]
 ) -> CohortAnalyses:
-    """KM by ``by`` (with the log-rank test), a Cox model of ``covariates`` and cumulative
-    incidence of first events, on the cohort table ``frame`` (with ``efs_event``).
+    """Run the cohort analyses on the cohort table ``frame`` (with ``efs_event``).
 
-    ``endpoint`` is ``os`` or ``efs`` (`ENDPOINTS`); the cumulative incidence always uses
-    ``efs_months`` with ``first_event``. Raises `InputError` for a choice `check_choice` or
-    `check_covariates` refuses; an analysis's own failure goes under ``errors``.
+    The analyses are KM by ``by`` (with the log-rank test), a Cox model of ``covariates`` and
+    the cumulative incidence of first events. ``endpoint`` is ``os`` or ``efs`` (`ENDPOINTS`);
+    the cumulative incidence always uses ``efs_months`` with ``first_event``. Raises
+    `InputError` for a choice `check_choice` or `check_covariates` refuses; an analysis's own
+    failure goes under ``errors``.
     """
     check_choice(by, endpoint)
     check_covariates(frame, covariates)
@@ -133,8 +138,11 @@ def cohort_report(
     synthetic: bool,
     covariates: Sequence[str],
 ) -> dict[str, Any]:
-    """The report of `cohort_analyses` on the registry's cohort table, its synthetic
-    demonstration cases included when ``synthetic`` is true (the JSON API's analyses)."""
+    """Return the report of `cohort_analyses` on the registry's cohort table.
+
+    Its synthetic demonstration cases are included when ``synthetic`` is true (the JSON API's
+    analyses).
+    """
     check_choice(by, endpoint)
     frame = with_endpoints(source.cohort_frame(include_synthetic=synthetic))
     return cohort_analyses(frame, by, endpoint, covariates).report

@@ -33,6 +33,7 @@ class Concordance:
     concordance: float
 
     def to_dict(self) -> dict[str, float]:
+        """Return the counts and the index as a plain dict."""
         return asdict(self)
 
 
@@ -50,7 +51,7 @@ class _Fenwick:
             i += i & -i
 
     def below(self, rank: int) -> int:
-        """How many added ranks are < ``rank``."""
+        """Return how many added ranks are < ``rank``."""
         i, total, tree = rank, 0, self.tree
         while i > 0:
             total += tree[i]
@@ -59,7 +60,10 @@ class _Fenwick:
 
 
 def concordance(time: Any, event: Any, risk: Any) -> Concordance:
-    """Concordance of ``risk`` (higher = expected to die sooner) with (time, event)."""
+    """Return the concordance index of ``risk`` with (time, event).
+
+    A higher ``risk`` means the patient is expected to die sooner.
+    """
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float) > 0
     _, rank = np.unique(np.asarray(risk, dtype=float), return_inverse=True)

@@ -48,7 +48,9 @@ class LikelihoodRatioTest:
 def cox_partial_likelihood(
     beta: FloatArray, x: FloatArray, time: FloatArray, event: FloatArray, ties: Ties = "efron"
 ) -> tuple[float, FloatArray, FloatArray]:
-    """Partial log-likelihood, its gradient and the information matrix (minus the Hessian).
+    """Return the partial log-likelihood, its gradient and the information matrix.
+
+    The information matrix is minus the Hessian.
 
     Parameters
     ----------
@@ -240,8 +242,11 @@ class CoxPH:
         )
 
     def term_label(self, term: str) -> str:
-        """A term in words: 'approach: open vs laparoscopic' (a factor level against its
-        reference level), 'age (per unit)' (a numeric covariate)."""
+        """Return a term in words.
+
+        'approach: open vs laparoscopic' (a factor level against its reference level), 'age (per
+        unit)' (a numeric covariate).
+        """
         for cov, levels in self.factors_.items():
             for level in levels[1:]:
                 if term == f"{cov}{level}":
@@ -249,7 +254,7 @@ class CoxPH:
         return f"{term} (per unit)"
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain numbers for JSON output."""
+        """Return the fit as plain numbers for JSON output."""
         return {
             "n": self.n_,
             "events": self.events_,

@@ -49,7 +49,7 @@ EVENT_FREE = "event-free"
 def _ij_variance(
     inverse: IntArray, kind: IntArray, n: FloatArray, d: FloatArray, p0: FloatArray, cif: FloatArray
 ) -> FloatArray:
-    """Infinitesimal-jackknife variances of (P0, F_1..F_K) at every distinct time.
+    """Return infinitesimal-jackknife variances of (P0, F_1..F_K) at every distinct time.
 
     Parameters
     ----------
@@ -216,7 +216,7 @@ class CumulativeIncidence:
         return self
 
     def at(self, times: Any) -> pd.DataFrame:
-        """State probabilities with standard errors and bounds at chosen times (long format).
+        """Return state probabilities with SEs and bounds at chosen times (long format).
 
         As R's ``summary(fit, times=, extend=TRUE)``: one row per (time, state) with
         ``probability``, ``std_err``, ``lower``, ``upper`` and ``n_risk`` (still event-free and
@@ -255,7 +255,7 @@ class CumulativeIncidence:
         return pd.DataFrame(rows)
 
     def incidence(self, state: str) -> FloatArray:
-        """The curve of one state (an event type, or ``"event-free"``) at ``time_``."""
+        """Return the curve of one state (an event type, or ``"event-free"``) at ``time_``."""
         if state not in self.states_:
             raise InputError(f"unknown state {state!r}; states: {self.states_}", "state")
         return self.pstate_[:, self.states_.index(state)]
@@ -322,7 +322,7 @@ def cumulative_incidence(
     conf_level: float = 0.95,
     dropna: bool = False,
 ) -> CumulativeIncidence:
-    """Cumulative incidence of competing first events in a cohort table.
+    """Estimate the cumulative incidence of competing first events in a cohort table.
 
     Two codings of the outcome:
 

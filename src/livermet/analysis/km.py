@@ -49,15 +49,16 @@ class MedianSurvival:
     upper: float | None
 
     def to_dict(self) -> dict[str, float | None]:
+        """Return the median and its interval as a plain dict."""
         return asdict(self)
 
 
 def _first_below_half(y: FloatArray, x: FloatArray) -> float | None:
-    """R's ``minmin`` (survmean in print.survfit.R): the first x where the curve y <= 0.5.
+    """Return R's ``minmin`` (print.survfit.R): the first x where y <= 0.5.
 
-    If the curve sits at exactly 0.5 (within sqrt(machine eps)) on a flat stretch, the answer
-    is the midpoint between the start of that stretch and the next drop, the usual rule for
-    the median of a step function.
+    ``minmin`` is in survmean of print.survfit.R. If the curve sits at exactly 0.5 (within
+    sqrt(machine eps)) on a flat stretch, the answer is the midpoint between the start of that
+    stretch and the next drop, the usual rule for the median of a step function.
     """
     keep = ~np.isnan(y) & (y < 0.5 + _TOL)
     if not keep.any():
@@ -158,11 +159,11 @@ class KaplanMeier:
         return self
 
     def _index(self, times: FloatArray) -> IntArray:
-        """Position of the last observed time <= each requested time (-1 before the first)."""
+        """Return the position of the last observed time <= each time (-1 before the first)."""
         return np.searchsorted(self.time_, times, side="right") - 1
 
     def at(self, times: Sequence[float] | Any) -> pd.DataFrame:
-        """Survival, its standard error and bounds, and numbers at risk at chosen times.
+        """Return survival, its SE and bounds, and numbers at risk at chosen times.
 
         As R's ``summary(fit, times=, extend=TRUE)``: one row per requested time, sorted; S is
         the value of the step function at t, ``n_risk`` the patients still followed at t
@@ -193,7 +194,7 @@ class KaplanMeier:
         )
 
     def survival_at(self, times: Any) -> FloatArray:
-        """S(t) at the given times (1 before the first observed time)."""
+        """Return S(t) at the given times (1 before the first observed time)."""
         idx = self._index(np.asarray(times, dtype=float))
         return np.where(idx < 0, 1.0, self.survival_[np.maximum(idx, 0)])
 
@@ -213,7 +214,7 @@ class KaplanMeier:
         )
 
     def rmst(self, horizon: float) -> RMST:
-        """Restricted mean survival time to ``horizon`` with R's standard error."""
+        """Return the restricted mean survival time to ``horizon`` with R's standard error."""
         return restricted_mean(
             self.time_,
             self.survival_,
@@ -224,7 +225,7 @@ class KaplanMeier:
         )
 
     def summary(self) -> dict[str, Any]:
-        """Counts and median as a plain dict."""
+        """Return the counts and the median as a plain dict."""
         return {
             "label": self.label,
             "n": self.n_,
@@ -245,7 +246,7 @@ def kaplan_meier(
     dropna: bool = False,
     label: str = "all",
 ) -> KaplanMeier:
-    """Kaplan-Meier curve of a cohort table.
+    """Fit the Kaplan-Meier curve of a cohort table.
 
     Parameters
     ----------
@@ -273,7 +274,7 @@ def kaplan_meier_by_group(
     conf_level: float = 0.95,
     dropna: bool = False,
 ) -> dict[str, KaplanMeier]:
-    """One Kaplan-Meier curve per group of column ``by``, in level order.
+    """Fit one Kaplan-Meier curve per group of column ``by``, in level order.
 
     The order is ``levels``, else the categories of a Categorical column, else the sorted
     distinct values (R's ``factor()``).

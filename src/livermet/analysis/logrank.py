@@ -43,6 +43,7 @@ class LogRankResult:
     variance: FloatArray = field(repr=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the test and the observed and expected events per group as a plain dict."""
         return {
             "chisq": self.chisq,
             "df": self.df,
@@ -59,7 +60,7 @@ class LogRankResult:
 def survdiff(
     time: Any, event: Any, group: Any, labels: Sequence[str] | None = None
 ) -> LogRankResult:
-    """Log-rank test from arrays: times, 0/1 events and integer group codes 0..k-1."""
+    """Run the log-rank test on arrays: times, 0/1 events and group codes 0..k-1."""
     t = np.asarray(time, dtype=float)
     e = np.asarray(event, dtype=float)
     g = np.asarray(group, dtype=np.int64)
@@ -117,7 +118,7 @@ def logrank_test(
     levels: Sequence[Any] | None = None,
     dropna: bool = False,
 ) -> LogRankResult:
-    """Log-rank test comparing the groups of column ``by`` (any number of groups)."""
+    """Test the groups of column ``by`` by the log-rank test (any number of groups)."""
     rows = rows_to_use(data, [time, event, by], dropna)
     codes, names = group_values(data, by, levels, rows)
     return survdiff(time_values(data, time, rows), event_values(data, event, rows), codes, names)

@@ -37,6 +37,7 @@ class RMST:
     conf_level: float
 
     def to_dict(self) -> dict[str, float]:
+        """Return the estimate, its standard error and interval as a plain dict."""
         return asdict(self)
 
 
@@ -49,7 +50,9 @@ def restricted_mean(
     *,
     conf_level: float = 0.95,
 ) -> RMST:
-    """RMST of a Kaplan-Meier step function (times ascending, S just after each time).
+    """Return the RMST of a Kaplan-Meier step function (times ascending).
+
+    The times are ascending and S is the survival just after each time.
 
     Parameters
     ----------

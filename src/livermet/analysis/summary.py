@@ -41,7 +41,7 @@ DEFAULT_TIMES: tuple[float, ...] = (12.0, 36.0, 60.0)
 def _add_cohort_notes(
     report: dict[str, Any], used: pd.DataFrame, selection: CohortSelection | None
 ) -> None:
-    """The cases left out (and why) and whether the data are synthetic, into ``report``."""
+    """Write the cases left out (and why) and whether the data are synthetic into ``report``."""
     if selection is not None:
         report["excluded"] = selection.to_dict()
     label = synthetic_label(used)
@@ -103,8 +103,11 @@ def km_analysis(
     conf_level: float = 0.95,
     dropna: bool = False,
 ) -> KMAnalysis:
-    """Survival, bounds and numbers at risk at ``times``, median with interval, RMST with SE;
-    with ``by``, the same per group and the log-rank test."""
+    """Summarise survival by Kaplan-Meier.
+
+    Survival, bounds and numbers at risk at ``times``, median with interval, RMST with SE; with
+    ``by``, the same per group and the log-rank test.
+    """
     times = _check_times(times)
     selection = select_complete(data, [time, event, *([by] if by else [])]) if dropna else None
     if selection is not None:
@@ -169,8 +172,11 @@ def cox_analysis(
     conf_level: float = 0.95,
     dropna: bool = False,
 ) -> CoxAnalysis:
-    """Cox model of ``covariates``; ``reference`` names a factor's reference level (the other
-    levels follow in sorted order), ``levels`` gives a factor's full order."""
+    """Fit a Cox model of ``covariates``.
+
+    ``reference`` names a factor's reference level (the other levels follow in sorted order),
+    ``levels`` gives a factor's full order.
+    """
     require_columns(data, [time, event, *covariates])
     selection = select_complete(data, [time, event, *covariates]) if dropna else None
     if selection is not None:
@@ -231,8 +237,10 @@ def cuminc_analysis(
     conf_level: float = 0.95,
     dropna: bool = False,
 ) -> CumincAnalysis:
-    """Aalen-Johansen cumulative incidence at ``times`` (see `cumulative_incidence` for the
-    two codings of the outcome)."""
+    """Estimate the Aalen-Johansen cumulative incidence at ``times``.
+
+    See `cumulative_incidence` for the two codings of the outcome.
+    """
     times = _check_times(times)
     selection = (
         select_complete(data, [time, event, *([competing] if competing else [])])

@@ -1,0 +1,1 @@
+"""A case file and its tumour-board assessment: the case model, loading, and every section."""

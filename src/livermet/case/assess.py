@@ -56,20 +56,27 @@ class Assessment:
     options: list[TreatmentOption] = field(default_factory=list)
 
     def model(self) -> AssessmentModel:
-        """The typed assessment (:mod:`livermet.case.assessment_model`), validated from ``data``.
+        """Return the typed assessment (:mod:`livermet.case.assessment_model`) of ``data``.
 
         Raises pydantic's ``ValidationError`` when a section wrote a value its model does not
-        allow (a bug of the section or of the model, never of the case file)."""
+        allow (a bug of the section or of the model, never of the case file).
+        """
         return AssessmentModel.model_validate(self.data)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON output, generated from the typed model: the keys the sections wrote, in
-        their order, with their values (validating and dumping the seed case: ~0.2-0.3 ms)."""
+        """Return the JSON output, generated from the typed model.
+
+        The keys the sections wrote, in their order, with their values (validating and dumping
+        the seed case: ~0.2-0.3 ms).
+        """
         return self.model().model_dump(mode="json", by_alias=True, exclude_unset=True)
 
     def to_json(self) -> str:
-        """The same output as compact JSON text, written by the model's serialiser (for the web
-        API: validating and writing cost ~0.1 ms more than ``json.dumps`` of the dict alone)."""
+        """Return the same output as compact JSON text, written by the model's serialiser.
+
+        For the web API: validating and writing cost ~0.1 ms more than ``json.dumps`` of the
+        dict alone.
+        """
         return self.model().model_dump_json(by_alias=True, exclude_unset=True)
 
 
@@ -84,6 +91,10 @@ def _round(value: float | None, digits: int) -> float | int | None:
 
 
 def grading_section(case: Case) -> dict[str, Any]:
+    """Return the ``grading`` section: the FNCLCC scores and grade (docs/clinical.md#fnclcc-grade).
+
+    The differentiation score is the case's, else the one of its histologic type.
+    """
     tumour = case.primary_tumour
     diff: int | None = tumour.differentiation_score
     diff_source = "stated in the case" if diff is not None else None
@@ -113,12 +124,12 @@ def grading_section(case: Case) -> dict[str, Any]:
 
 
 def staging_size(case: Case) -> tuple[float | None, str | None]:
-    """Greatest dimension (cm) used for T, and the method it comes from."""
+    """Return the greatest dimension (cm) used for T, and its method."""
     return staging.staging_size(case)
 
 
 def metastasis_stage(case: Case) -> str | None:
-    """M1 when any distant metastasis (liver or elsewhere) is recorded, M0 when none is."""
+    """Return M1 when a distant metastasis (liver or elsewhere) is recorded, M0 when none is."""
     if case.liver_lesions or case.extrahepatic_metastases:
         return "M1"
     if case.extrahepatic_metastases == []:
@@ -129,7 +140,7 @@ def metastasis_stage(case: Case) -> str | None:
 def staging_section(
     case: Case, grade: int | None, timeline: Timeline | None = None
 ) -> dict[str, Any]:
-    """Staging system, stage at diagnosis and recurrence (:mod:`livermet.case.staging`)."""
+    """Return the staging system, stage at diagnosis and recurrence (:mod:`.staging`)."""
     timing, basis = staging.derived_timing(case, timeline or build_timeline(case))
     return staging.staging_section(case, grade, timing, basis)
 
@@ -197,7 +208,7 @@ def _liver_function(case: Case, assumptions: list[str]) -> dict[str, Any]:
 
 
 def _remnant(case: Case, k_per_min: float | None) -> dict[str, Any]:
-    """FLR % against the minimum for the background liver, and the remnant ICG-K."""
+    """Return the FLR % against the minimum for the liver, and the remnant ICG-K."""
     lf = case.liver_function
     flr, total = (
         measure(lf.future_liver_remnant_volume, "volume"),
@@ -424,22 +435,51 @@ def _events(case: Case, timeline: Timeline) -> list[dict[str, Any]]:
 
 
 def _dated_events(case: Case, timeline: Timeline) -> list[dict[str, Any]]:
-    """Diagnosis, lesion detection, imaging, biopsy and systemic therapy (those with a time)."""
+    """Return the diagnosis, lesion, imaging, biopsy and therapy events that have a time."""
     out: list[dict[str, Any]] = []
     if timeline.diagnosis_day is not None:
         out.append({"day": timeline.diagnosis_day, "event": "diagnosis of the primary tumour"})
+    return (
+        out
+        + _lesion_events(case, timeline)
+        + _imaging_events(case, timeline)
+        + _biopsy_events(case, timeline)
+        + _therapy_events(case, timeline)
+    )
+
+
+def _lesion_events(case: Case, timeline: Timeline) -> list[dict[str, Any]]:
+    """Return the detection of each liver lesion that has a time."""
+    out: list[dict[str, Any]] = []
     for lesion, day in zip(case.liver_lesions, timeline.lesion_detected_day, strict=True):
         if day is not None:
             segs = ", ".join(str(s) for s in lesion.segments)
             name = f"{lesion.id}, " if lesion.id else ""
             out.append({"day": day, "event": f"liver lesion detected ({name}segment {segs})"})
-    for im, day in zip(case.imaging, timeline.imaging_day, strict=True):
-        if day is not None:
-            event = f"{im.modality.upper()} of the {im.target}: {im.finding}"
-            out.append({"day": day, "event": event})
-    for biopsy, day in zip(case.biopsies, timeline.biopsy_day, strict=True):
-        if day is not None:
-            out.append({"day": day, "event": f"biopsy of the {biopsy.target}: {biopsy.diagnosis}"})
+    return out
+
+
+def _imaging_events(case: Case, timeline: Timeline) -> list[dict[str, Any]]:
+    """Return each imaging study that has a time, with its modality, target and finding."""
+    return [
+        {"day": day, "event": f"{im.modality.upper()} of the {im.target}: {im.finding}"}
+        for im, day in zip(case.imaging, timeline.imaging_day, strict=True)
+        if day is not None
+    ]
+
+
+def _biopsy_events(case: Case, timeline: Timeline) -> list[dict[str, Any]]:
+    """Return each biopsy that has a time, with its target and diagnosis."""
+    return [
+        {"day": day, "event": f"biopsy of the {biopsy.target}: {biopsy.diagnosis}"}
+        for biopsy, day in zip(case.biopsies, timeline.biopsy_day, strict=True)
+        if day is not None
+    ]
+
+
+def _therapy_events(case: Case, timeline: Timeline) -> list[dict[str, Any]]:
+    """Return the start and the end of each systemic therapy line, where they have a time."""
+    out: list[dict[str, Any]] = []
     for line, (start, end) in zip(case.systemic_therapy, timeline.therapy_days, strict=True):
         setting = f" ({line.setting})" if line.setting else ""
         if start is not None:
@@ -495,7 +535,8 @@ def assess(case: Case, *, today: dt.date | None = None) -> Assessment:
     """Assess ``case``: scores, resection, outcomes, timeline, options, surveillance, findings.
 
     ``today`` is the assessment date when the case file has no ``assessed_on`` (default: the
-    system date)."""
+    system date).
+    """
     timeline = build_timeline(case, today=today)
     assumptions: list[str] = []
     grading = grading_section(case)

@@ -20,7 +20,7 @@ CODE = "date-after-assessment"
 
 
 def _dated_events(case: Case, timeline: Timeline) -> Iterator[tuple[str, str, float | None]]:
-    """(field path, what, day) of every observed event of the case."""
+    """Yield (field path, what, day) of every observed event of the case."""
     yield "primary_tumour.diagnosed", "diagnosis of the primary tumour", timeline.diagnosis_day
     for i, day in enumerate(timeline.lesion_detected_day):
         yield f"liver_lesions[{i}].detected", "detection of a liver lesion", day
@@ -39,7 +39,7 @@ def _dated_events(case: Case, timeline: Timeline) -> Iterator[tuple[str, str, fl
 
 
 def future_date_issues(case: Case, timeline: Timeline) -> list[Issue]:
-    """One warning per observed event dated after the assessment date."""
+    """Return one warning per observed event dated after the assessment date."""
     today = timeline.assessed_day
     if today is None:
         return []

@@ -23,13 +23,13 @@ SUMMARY_FILE = "summary.json"
 
 
 def literature_sha256() -> str:
-    """SHA-256 of the shipped dataset of published series."""
+    """Return the SHA-256 of the shipped dataset of published series."""
     raw = files("livermet").joinpath(*DATA_DIR, LITERATURE_FILE).read_bytes()
     return hashlib.sha256(raw).hexdigest()
 
 
 def stored_summary() -> dict[str, Any] | None:
-    """The stored summary when it was computed from the shipped dataset as it is now, else None."""
+    """Return the stored summary if computed from the shipped dataset as it is now, else None."""
     resource = files("livermet").joinpath(*DATA_DIR, SUMMARY_FILE)
     try:
         stored = json.loads(resource.read_text(encoding="utf-8"))
@@ -42,7 +42,7 @@ def stored_summary() -> dict[str, Any] | None:
 
 
 def evidence_summary() -> dict[str, Any]:
-    """The evidence summary of the shipped dataset (a fresh copy each call)."""
+    """Return the evidence summary of the shipped dataset (a fresh copy each call)."""
     summary = stored_summary()
     if summary is not None:
         return summary

@@ -29,16 +29,22 @@ a larger gap is a contradiction (engineering choice)."""
 
 @dataclass(frozen=True)
 class Finding:
+    """One inconsistency or gap of the case: its severity, a stable code and the message."""
+
     severity: Severity
     code: str
     message: str
 
     def to_dict(self) -> dict[str, str]:
+        """Return the finding as a plain dict."""
         return {"severity": self.severity, "code": self.code, "message": self.message}
 
 
 def _primary_size(case: Case) -> list[Finding]:
-    """Sizes of the primary that fall in different AJCC 8 T categories contradict each other."""
+    """Find sizes of the primary that fall in different AJCC 8 T categories.
+
+    Such sizes contradict each other.
+    """
     sizes = [
         (s.method, parse_quantity(s.greatest_dimension, "size", "size").value)
         for s in case.primary_tumour.sizes
@@ -191,7 +197,7 @@ def _resection_name(case: Case, data: dict[str, Any]) -> list[Finding]:
 
 
 def detect_findings(case: Case, timeline: Timeline, data: dict[str, Any]) -> list[Finding]:
-    """Every finding for ``case``, warnings first."""
+    """Return every finding for ``case``, warnings first."""
     found = [
         *_primary_size(case),
         *_observation_period(case, timeline),

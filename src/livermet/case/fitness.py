@@ -9,7 +9,10 @@ from livermet.clinical import fitness
 
 
 def fitness_section(case: Case) -> dict[str, Any]:
-    """Age, ECOG and ASA as recorded, each with its wording and source; no cut-off is applied."""
+    """Return age, ECOG and ASA as recorded, each with its wording and source.
+
+    No cut-off is applied.
+    """
     patient = case.patient
     mortality = fitness.age_mortality(patient.age_years)
     age: dict[str, Any] = {"years": patient.age_years}

@@ -35,7 +35,7 @@ Link = tuple[Any, str | int] | None
 
 
 def _path(link: Link) -> str:
-    """The chain of ``procedures`` -> 1 -> ``notes`` as ``procedures[1].notes``."""
+    """Return the chain of ``procedures`` -> 1 -> ``notes`` as ``procedures[1].notes``."""
     parts: list[str | int] = []
     while link is not None:
         link, key = link
@@ -59,6 +59,52 @@ def _text_bytes(text: str, link: Link) -> int:
         ) from None
 
 
+def _int_bytes(value: int, link: Link, max_int: int | None) -> int:
+    """Return the JSON size of a whole number, refusing one beyond ``max_int``."""
+    if max_int is not None and abs(value) > max_int:
+        raise InputError(f"is a whole number out of range (the limit is ±{max_int})", _path(link))
+    return 20 if max_int is not None else len(str(value))
+
+
+def _scalar_bytes(value: Any, link: Link, max_int: int | None) -> int:
+    """Return the JSON size of a value that is not a text, a mapping or a list, after checking it.
+
+    A whole number counts 20 (its digits when ``max_int`` is None), a float 24, a boolean or
+    null 5, anything else (a date, bytes... from YAML: the case model decides whether it fits)
+    the length of its text.
+    """
+    if isinstance(value, bool) or value is None:
+        return 5
+    if isinstance(value, int):
+        return _int_bytes(value, link, max_int)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InputError("is not a finite number (NaN or infinity)", _path(link))
+        return 24
+    return len(str(value))
+
+
+def _push_children(value: Any, depth: int, link: Link, stack: list[tuple[Any, int, Link]]) -> int:
+    """Put the items of a mapping or list on the walk's stack; return its own JSON size.
+
+    The size counts the brackets, the separators and a mapping's keys (each checked as a text).
+    """
+    if depth >= MAX_DEPTH:
+        raise InputError(
+            f"is nested deeper than {MAX_DEPTH} levels of mappings and lists", _path(link)
+        )
+    size = 2 + len(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = key if isinstance(key, str) else str(key)
+            child = (link, name)
+            size += _text_bytes(name, child) + 3
+            stack.append((item, depth + 1, child))
+    else:
+        stack.extend((item, depth + 1, (link, i)) for i, item in enumerate(value))
+    return size
+
+
 def check_document(
     data: Any, *, max_bytes: int = MAX_DOCUMENT_BYTES, max_int: int | None = MAX_INT
 ) -> None:
@@ -78,36 +124,12 @@ def check_document(
     stack: list[tuple[Any, int, Link]] = [(data, 0, None)]
     while stack:
         value, depth, link = stack.pop()
-        if isinstance(value, str):
+        if isinstance(value, str):  # the commonest value: checked here, without a call
             size += _text_bytes(value, link) + 2
-        elif isinstance(value, bool) or value is None:
-            size += 5
-        elif isinstance(value, int):
-            if max_int is not None and abs(value) > max_int:
-                raise InputError(
-                    f"is a whole number out of range (the limit is ±{max_int})", _path(link)
-                )
-            size += 20 if max_int is not None else len(str(value))
-        elif isinstance(value, float):
-            if not math.isfinite(value):
-                raise InputError("is not a finite number (NaN or infinity)", _path(link))
-            size += 24
         elif isinstance(value, (dict, *_SEQUENCES)):
-            if depth >= MAX_DEPTH:
-                raise InputError(
-                    f"is nested deeper than {MAX_DEPTH} levels of mappings and lists", _path(link)
-                )
-            size += 2 + len(value)
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    name = key if isinstance(key, str) else str(key)
-                    child = (link, name)
-                    size += _text_bytes(name, child) + 3
-                    stack.append((item, depth + 1, child))
-            else:
-                stack.extend((item, depth + 1, (link, i)) for i, item in enumerate(value))
-        else:  # a date, bytes, ... from YAML: the case model decides whether it fits
-            size += len(str(value))
+            size += _push_children(value, depth, link, stack)
+        else:
+            size += _scalar_bytes(value, link, max_int)
         if size > max_bytes:
             raise InputError(
                 f"makes the case document larger than the limit of {max_bytes:,} bytes "

@@ -36,7 +36,10 @@ def _lab(case: Case, name: str) -> float | None:
 
 
 def child_pugh_section(case: Case) -> dict[str, Any]:
-    """``liver_function.child_pugh``: points (or their range), class when decided, components."""
+    """Return the ``liver_function.child_pugh`` section of the assessment.
+
+    The points (or their range), the class when decided, and the components.
+    """
     labs = case.labs
     bili, alb = measure(labs.bilirubin, "bilirubin"), measure(labs.albumin, "albumin")
     si = bili.reported_in_si if bili is not None else alb is not None and alb.reported_in_si
@@ -82,8 +85,10 @@ def child_pugh_section(case: Case) -> dict[str, Any]:
 
 
 def meld_section(case: Case, assumptions: list[str]) -> dict[str, Any]:
-    """``liver_function.meld``: MELD, MELD-Na and MELD 3.0, each None with its missing inputs
-    when it cannot be computed."""
+    """Return ``liver_function.meld``: MELD, MELD-Na and MELD 3.0.
+
+    Each is None, with its missing inputs, when it cannot be computed.
+    """
     cr, bili, inr = _lab(case, "creatinine"), _lab(case, "bilirubin"), _lab(case, "inr")
     na, alb = _lab(case, "sodium"), _lab(case, "albumin")
     dialysis = case.patient.dialysis

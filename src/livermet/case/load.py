@@ -19,7 +19,7 @@ from livermet.errors import InputError
 
 
 def field_path(loc: tuple[int | str, ...]) -> str:
-    """``('procedures', 1, 'blood_loss')`` -> ``procedures[1].blood_loss``.
+    """Return ``('procedures', 1, 'blood_loss')`` as ``procedures[1].blood_loss``.
 
     Pydantic adds the names of union members and validators to the location
     (``str``, ``function-after[...]``); they are not part of the document and are dropped.
@@ -45,14 +45,14 @@ _DATE_ERRORS = {
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:
-    """The pydantic models an annotation may hold (through ``list``, ``| None``, ``Annotated``)."""
+    """Return the pydantic models an annotation may hold (through ``list``, ``| None``...)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
     return [m for arg in get_args(annotation) for m in _models_in(arg)]
 
 
 def known_fields(loc: tuple[int | str, ...]) -> list[str]:
-    """The field names allowed beside the last part of ``loc`` (the mapping that holds it)."""
+    """Return the field names allowed beside the last part of ``loc`` (in the same mapping)."""
     models: list[type[BaseModel]] = [Case]
     for part in loc[:-1]:
         if isinstance(part, int):
@@ -86,7 +86,7 @@ def _unknown_field_message(loc: tuple[int | str, ...]) -> str:
 
 
 def _message(error: Any) -> str:
-    """A user's message for one pydantic error: pydantic's own words only where they are clear."""
+    """Return a user's message for one pydantic error (pydantic's words only where clear)."""
     kind, value = error["type"], error.get("input")
     if kind == "extra_forbidden":
         return _unknown_field_message(tuple(error["loc"]))
@@ -147,10 +147,11 @@ def case_from_data(data: Any) -> Case:
 
 
 def read_text_file(path: Path, field: str, max_bytes: int | None = None) -> str:
-    """The text of a UTF-8 file (a byte-order mark is dropped; Excel's "CSV UTF-8" writes one).
+    """Return the text of a UTF-8 file, without its byte-order mark.
 
-    Only UTF-8 is read, so that a file means the same on every machine: a UTF-16 or Latin-1 file
-    is refused with a message naming the file and what to do, not decoded by guesswork.
+    Excel's "CSV UTF-8" writes a byte-order mark; it is dropped. Only UTF-8 is read, so that a
+    file means the same on every machine: a UTF-16 or Latin-1 file is refused with a message
+    naming the file and what to do, not decoded by guesswork.
 
     Raises
     ------
@@ -191,7 +192,7 @@ def read_text_file(path: Path, field: str, max_bytes: int | None = None) -> str:
 
 
 def parse_error(exc: Exception) -> str:
-    """What is wrong with a JSON or YAML text, for the parse errors of :func:`parse_text`."""
+    """Return what is wrong with a JSON or YAML text, for the errors of :func:`parse_text`."""
     if isinstance(exc, RecursionError):
         return f"it is nested too deeply (a case nests at most {MAX_DEPTH} levels)"
     if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
@@ -200,8 +201,10 @@ def parse_error(exc: Exception) -> str:
 
 
 class CaseYamlLoader(yaml.SafeLoader):
-    """YAML's safe loader, with dates left as text: the case model reads them, so that an
-    impossible date (2024-13-01) is an error naming its field, not a YAML parse error.
+    """YAML's safe loader, with dates left as text, that refuses a repeated key.
+
+    The case model reads the dates, so that an impossible date (2024-13-01) is an error naming
+    its field, not a YAML parse error.
 
     A key given twice in one mapping is refused (YAML's safe loader keeps the last one silently,
     so that ``ecog: 1`` followed by ``ecog: 3`` would assess ECOG 3 without a word): the error
@@ -209,6 +212,7 @@ class CaseYamlLoader(yaml.SafeLoader):
     """
 
     def construct_document(self, node: yaml.Node) -> Any:
+        """Return the document's data, after refusing a mapping that repeats a key."""
         check_duplicate_keys(node)
         return super().construct_document(node)
 
@@ -246,12 +250,12 @@ CaseYamlLoader.yaml_implicit_resolvers = {
 
 
 def load_yaml(text: str) -> Any:
-    """One YAML document, read by :class:`CaseYamlLoader`."""
+    """Read one YAML document with :class:`CaseYamlLoader`."""
     return yaml.load(text, Loader=CaseYamlLoader)
 
 
 def load_yaml_all(text: str) -> list[Any]:
-    """Every YAML document of a text, read by :class:`CaseYamlLoader`."""
+    """Read every YAML document of a text with :class:`CaseYamlLoader`."""
     return list(yaml.load_all(text, Loader=CaseYamlLoader))
 
 
@@ -260,7 +264,7 @@ PARSE_ERRORS = (json.JSONDecodeError, yaml.YAMLError, RecursionError, ValueError
 
 
 def parse_text(text: str, name: str, *, json_only: bool = False, field: str = "CASE") -> Any:
-    """The data of a JSON (``json_only``) or YAML text; any parse failure is an InputError.
+    """Return the data of a JSON (``json_only``) or YAML text; a parse failure is an InputError.
 
     YAML is read with a safe loader: tags such as ``!!python/object`` are refused.
     """
@@ -273,8 +277,10 @@ def parse_text(text: str, name: str, *, json_only: bool = False, field: str = "C
 
 
 def load_case(path: str | Path) -> Case:
-    """Read and validate a YAML (``.yaml``/``.yml``) or JSON case file (UTF-8, at most
-    :data:`~livermet.case.limits.MAX_CASE_FILE_BYTES`)."""
+    """Read and validate a YAML (``.yaml``/``.yml``) or JSON case file.
+
+    The file is UTF-8 text of at most :data:`~livermet.case.limits.MAX_CASE_FILE_BYTES`.
+    """
     p = Path(path)
     if not p.is_file():
         raise InputError(f"no such case file: {p}", "CASE")

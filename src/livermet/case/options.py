@@ -53,6 +53,8 @@ HEAT_SINK_SOURCE = "Lu DS, et al. AJR 2002;178:47"
 
 @dataclass(frozen=True)
 class Reason:
+    """One reason for or against a treatment option, with its source."""
+
     text: str
     source: str
     supports: bool  # True: speaks for the option; False: against it
@@ -60,11 +62,14 @@ class Reason:
 
 @dataclass(frozen=True)
 class TreatmentOption:
+    """A treatment option, its verdict and the reasons for and against it."""
+
     option: str
     verdict: Verdict
     reasons: list[Reason] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the option, its verdict and its reasons as plain data."""
         return {
             "option": self.option,
             "verdict": self.verdict,
@@ -75,8 +80,11 @@ class TreatmentOption:
 
 
 def _liver_only(case: Case) -> bool | None:
-    """True: liver lesions and no extrahepatic metastasis found (an empty list means none);
-    None: extrahepatic staging not recorded."""
+    """Return whether the disease is confined to the liver.
+
+    True: liver lesions and no extrahepatic metastasis found (an empty list means none); None:
+    extrahepatic staging not recorded.
+    """
     if case.extrahepatic_metastases is None:
         return None
     return bool(case.liver_lesions) and not case.extrahepatic_metastases
@@ -135,7 +143,7 @@ def _disease_reasons(case: Case, data: dict[str, Any]) -> tuple[list[Reason], bo
 
 
 def _plan_reasons(data: dict[str, Any]) -> list[Reason]:
-    """Coverage of the plan, its extent, and what clears every lesion within the limit."""
+    """Return the plan's coverage, extent and what clears every lesion within the limit."""
     rs = data["resection"]
     mk = data["liver_function"]["makuuchi"]
     reasons: list[Reason] = []
@@ -245,11 +253,14 @@ def _approach_reasons(data: dict[str, Any]) -> list[Reason]:
 
 
 def _resection(case: Case, data: dict[str, Any]) -> TreatmentOption:
-    """Liver resection: favoured only for liver-only disease with a plan (or, without a plan, an
-    anatomical resection) within the safe extent that removes every lesion; possible when only a
-    smaller resection than the plan, or a partial one, stays within the limit, or when a lesion
-    is left behind; not favoured with extrahepatic disease or when nothing within the limit
-    clears the lesions."""
+    """Return the liver resection option.
+
+    Favoured only for liver-only disease with a plan (or, without a plan, an anatomical
+    resection) within the safe extent that removes every lesion; possible when only a smaller
+    resection than the plan, or a partial one, stays within the limit, or when a lesion is left
+    behind; not favoured with extrahepatic disease or when nothing within the limit clears the
+    lesions.
+    """
     makuuchi = data["liver_function"]["makuuchi"]
     gsa = data["liver_function"]["gsa"]
     rs = data["resection"]
@@ -391,9 +402,12 @@ def _chemoembolisation(case: Case, data: dict[str, Any]) -> TreatmentOption:
 
 
 def _ablation(data: dict[str, Any], resection: TreatmentOption) -> TreatmentOption:
-    """Ablation by the size, number and location limits (livermet.clinical.ablation): not
-    favoured when a lesion fails one; possible otherwise (never favoured: in sarcoma, ablation
-    was associated with shorter disease-free survival)."""
+    """Return the ablation option, by the size, number and location limits.
+
+    The limits are livermet.clinical.ablation's: not favoured when a lesion fails one; possible
+    otherwise (never favoured: in sarcoma, ablation was associated with shorter disease-free
+    survival).
+    """
     rows = data["resection"].get("ablation") or []
     reasons: list[Reason] = []
     failed = [r for r in rows if r["eligible"] is False]
@@ -483,8 +497,11 @@ def _observation(resection: TreatmentOption | None) -> TreatmentOption:
 
 
 def treatment_options(case: Case, data: dict[str, Any]) -> list[TreatmentOption]:
-    """Resection, systemic chemotherapy, chemoembolisation, ablation and observation; only
-    systemic chemotherapy and observation when the case has no liver lesion."""
+    """Return the treatment options of the case, each with its verdict and reasons.
+
+    Resection, systemic chemotherapy, chemoembolisation, ablation and observation; only systemic
+    chemotherapy and observation when the case has no liver lesion.
+    """
     if not case.liver_lesions:
         return [_chemotherapy(None), _observation(None)]
     resection = _resection(case, data)

@@ -1,6 +1,7 @@
-"""The liver-resection plan against the patient's lesions: coverage, the smallest resections that
-clear every lesion within the Makuuchi limit, ablation eligibility, PVE / two-stage hepatectomy,
-and the approach.
+"""The liver-resection plan against the patient's lesions.
+
+Coverage, the smallest resections that clear every lesion within the Makuuchi limit, ablation
+eligibility, PVE / two-stage hepatectomy, and the approach.
 
 The rules live in ``livermet.clinical`` (:mod:`~livermet.clinical.clearing`,
 :mod:`~livermet.clinical.ablation`, :mod:`~livermet.clinical.difficulty`); this module gathers the
@@ -60,7 +61,7 @@ class LesionCoverage:
 
 
 def fmt_mm(mm: float) -> str:
-    """34 mm, 120 mm → "12 cm" (as the findings print sizes)."""
+    """Format a size as the findings print it: 34 mm, 120 mm → "12 cm"."""
     return f"{mm / 10:g} cm" if mm >= 100 else f"{mm:g} mm"
 
 
@@ -69,7 +70,7 @@ def _segment_words(labels: tuple[str, ...] | list[str]) -> str:
 
 
 def _outside(lesion: tuple[str, ...], plan: set[str]) -> tuple[str, ...]:
-    """Labels of the lesion outside ``plan`` (a whole segment 4 contains 4a and 4b)."""
+    """Return the labels of the lesion outside ``plan`` (segment 4 contains 4a and 4b)."""
     return tuple(
         label
         for label in lesion
@@ -97,7 +98,7 @@ def _ablated(case: Case) -> set[str]:
 
 
 def lesion_coverage(case: Case) -> list[LesionCoverage]:
-    """Each liver lesion against the liver resection and the ablations of the case.
+    """Return each liver lesion against the liver resection and the ablations.
 
     ``covered_by_plan`` is None when there is nothing to compare with: no liver resection with its
     segments and no ablation that reaches the lesion.
@@ -146,8 +147,11 @@ def lesion_coverage(case: Case) -> list[LesionCoverage]:
 
 
 def liver_lesions(case: Case, timeline: Timeline) -> list[dict[str, Any]]:
-    """The top-level ``liver_lesions[]`` of the assessment; the timing is the one
-    :func:`livermet.case.timing.lesion_timings` gives (from the dates, else as stated)."""
+    """Return the top-level ``liver_lesions[]`` of the assessment.
+
+    The timing is the one :func:`livermet.case.timing.lesion_timings` gives (from the dates,
+    else as stated).
+    """
     rows: list[dict[str, Any]] = []
     timings = lesion_timings(case, timeline)
     for cov, lesion_timing in zip(lesion_coverage(case), timings, strict=True):
@@ -198,9 +202,12 @@ def _bilateral(case: Case) -> bool:
 def _alternatives(
     case: Case, liver_function: dict[str, Any], anatomical_within: list[str]
 ) -> list[dict[str, str]]:
-    """PVE / two-stage hepatectomy, when no anatomical resection within the Makuuchi limit clears
-    every lesion or the future remnant is below its minimum. Cited, not decided: the thresholds are
-    those reported in colorectal liver metastases; no sarcoma-specific data were found."""
+    """Return the alternatives: PVE / two-stage hepatectomy.
+
+    They are listed when no anatomical resection within the Makuuchi limit clears every lesion or
+    the future remnant is below its minimum. Cited, not decided: the thresholds are those
+    reported in colorectal liver metastases; no sarcoma-specific data were found.
+    """
     rank = _max_rank(liver_function)
     remnant = liver_function.get("remnant", {})
     flr_short = remnant.get("flr_adequate") is False
@@ -241,7 +248,7 @@ def _alternatives(
 
 
 def _length_mm(value: str | float | None) -> float | None:
-    """A lesion's distance or vessel diameter in mm (0 allowed; the case model checked it)."""
+    """Return a lesion's distance or vessel diameter in mm (0 allowed; the model checked it)."""
     return None if value is None else diameter_mm(value, "length")
 
 
@@ -281,9 +288,11 @@ def _ablation_rows(case: Case, coverage: list[LesionCoverage]) -> list[dict[str,
 
 
 def partial_feasible(case: Case) -> bool | None:
-    """The surgeon's judgement that a partial (non-anatomical) resection would do: True when every
-    lesion is marked ``peripheral``, False when one is marked not peripheral, else None (not
-    recorded; the partial resection is then listed with its condition)."""
+    """Return the surgeon's judgement that a partial (non-anatomical) resection would do.
+
+    True when every lesion is marked ``peripheral``, False when one is marked not peripheral,
+    else None (not recorded; the partial resection is then listed with its condition).
+    """
     marks = [lesion.peripheral for lesion in case.liver_lesions]
     if not marks or None in marks:
         return False if False in marks else None
@@ -307,8 +316,10 @@ def _difficulty_label(difficulty: dict[str, Any] | None, approach: str | None) -
 def plan_section(
     case: Case, liver_function: dict[str, Any], resection: dict[str, Any]
 ) -> dict[str, Any]:
-    """New keys of the ``resection`` section: coverage, clearing resections, ablation and the
-    alternatives (PVE / two-stage hepatectomy); also marks the difficulty grade's applicability.
+    """Return the new keys of the ``resection`` section.
+
+    Coverage, clearing resections, ablation and the alternatives (PVE / two-stage hepatectomy);
+    also marks the difficulty grade's applicability.
     """
     _difficulty_label(resection.get("difficulty"), resection.get("approach"))
     coverage = lesion_coverage(case)
@@ -366,8 +377,11 @@ def _lesion_words(cov: dict[str, Any]) -> str:
 
 
 def plan_findings(case: Case, data: dict[str, Any]) -> list[Issue]:
-    """(severity, code, message) of the plan's findings: lesions left behind, a plan beyond the
-    Makuuchi limit (naming what clears every lesion within it, or the alternatives)."""
+    """Return the plan's findings as (severity, code, message).
+
+    Lesions left behind, a plan beyond the Makuuchi limit (naming what clears every lesion
+    within it, or the alternatives).
+    """
     rs = data["resection"]
     out: list[Issue] = []
     found = _resection(case)
@@ -416,8 +430,11 @@ def plan_findings(case: Case, data: dict[str, Any]) -> list[Issue]:
 
 
 def partial_clause(rs: dict[str, Any]) -> str:
-    """ "a partial resection would ..." for the findings and reasons: with the surgeon's condition
-    when the lesions are not marked peripheral, as a fact when every lesion is."""
+    """Return the clause "a partial resection would ..." for the findings and reasons.
+
+    With the surgeon's condition when the lesions are not marked peripheral, as a fact when every
+    lesion is.
+    """
     partial = next(
         (
             r

@@ -482,7 +482,7 @@ def _age(case: Case) -> dict[str, Any]:
 
 
 def prognostic_factors(case: Case, data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The panel, one row per factor, from the case and the assessment built so far.
+    """Return the panel, one row per factor, from the case and the assessment built so far.
 
     Reads ``timeline.disease_free_interval_months`` (absent → "not known"),
     ``response.recist`` and ``grading.fnclcc`` from ``data``.
@@ -502,8 +502,10 @@ def prognostic_factors(case: Case, data: dict[str, Any]) -> list[dict[str, Any]]
 
 
 def grade_range(grading: dict[str, Any]) -> tuple[int, int] | None:
-    """(lowest, highest) FNCLCC grade the known components allow, from ``grading.fnclcc``'s
-    ``total_min`` / ``total_max`` (None when either is absent)."""
+    """Return the (lowest, highest) FNCLCC grade the known components allow.
+
+    From ``grading.fnclcc``'s ``total_min`` / ``total_max`` (None when either is absent).
+    """
     fn = grading.get("fnclcc") or {}
     low, high = fn.get("total_min"), fn.get("total_max")
     if not isinstance(low, int) or not isinstance(high, int):

@@ -95,7 +95,7 @@ def _time_points(
 def _therapies(
     case: Case, timeline: Timeline, start: float | None, end: float | None
 ) -> tuple[list[str], list[str]]:
-    """Regimens given between two imaging days, and a note on a late baseline."""
+    """Return the regimens given between two imaging days, and a late-baseline note."""
     spans: list[tuple[float | None, float | None]] = list(getattr(timeline, "therapy_days", []))
     if start is None or end is None:
         return [], []
@@ -115,7 +115,10 @@ def _therapies(
 
 
 def recist_section(case: Case, timeline: Timeline) -> dict[str, Any]:
-    """``response.recist``: baseline, nadir and current sums, changes, category and rule."""
+    """Return the ``response.recist`` section: RECIST 1.1 from the imaging time points.
+
+    Baseline, nadir and current sums, changes, category and rule.
+    """
     points, notes = _time_points(case, timeline)
     measured = [(tp, day) for tp, day in points if tp.lesions]
     if not measured:
@@ -166,11 +169,12 @@ def recist_section(case: Case, timeline: Timeline) -> dict[str, Any]:
 
 
 def response_reasons(data: dict[str, Any]) -> list[tuple[str, str, bool]]:
-    """Reasons (text, source, supports) for the liver-resection option from the RECIST response.
+    """Return the reasons for the liver-resection option from the RECIST response.
 
-    Empty when no response could be assessed. A response to chemotherapy is prognostic after
-    liver resection of sarcoma metastases (non-response adverse: Tirotta 2020); progression on
-    imaging without chemotherapy means the images the plan rests on are out of date.
+    Each reason is (text, source, supports). Empty when no response could be assessed. A response to
+    chemotherapy is prognostic after liver resection of sarcoma metastases (non-response adverse:
+    Tirotta 2020); progression on imaging without chemotherapy means the images the plan rests on
+    are out of date.
     """
     rec = (data.get("response") or {}).get("recist") or {}
     category = rec.get("category")

@@ -28,12 +28,12 @@ LARGEST_WEIGHT_KG = 250.0
 
 
 def sphere_volume_ml(diameter_mm: float) -> float:
-    """Volume (mL = cm³) of a sphere of ``diameter_mm``."""
+    """Return the volume (mL = cm³) of a sphere of ``diameter_mm``."""
     return math.pi * (diameter_mm / 10.0) ** 3 / 6.0
 
 
 def _liver_volume(case: Case) -> tuple[float, str]:
-    """(volume in mL, where it comes from)."""
+    """Return the liver volume in mL and where it comes from."""
     recorded = measure(case.liver_function.total_liver_volume, "volume")
     if recorded is not None and recorded.value > 0:
         return recorded.value, "the recorded total liver volume"
@@ -49,7 +49,7 @@ def _liver_volume(case: Case) -> tuple[float, str]:
 
 
 def lesion_size_issues(case: Case) -> list[Issue]:
-    """One warning per liver lesion whose sphere would not fit in the liver."""
+    """Return one warning per liver lesion whose sphere would not fit in the liver."""
     if not case.liver_lesions:
         return []
     liver_ml, basis = _liver_volume(case)

@@ -47,30 +47,33 @@ class Timeline:
     assessed_day: float | None = None
 
     def performed_day(self, procedure_id: str) -> float | None:
-        """Day of a procedure that has happened (None for a planned one or one without a time)."""
+        """Return the day of a procedure that has happened (None if planned or untimed)."""
         if procedure_id in self.planned:
             return None
         return self.procedure_day.get(procedure_id)
 
     def happened(self, procedure_id: str) -> bool:
-        """The procedure is recorded as performed (whether or not it has a time)."""
+        """Return whether the procedure is recorded as performed (with or without a time)."""
         return procedure_id not in self.planned
 
     def date_of(self, day: float | None) -> dt.date | None:
-        """Calendar date of a day on the axis (None without a dated index event)."""
+        """Return the calendar date of a day on the axis (None without a dated index event)."""
         if day is None or self.index_date is None:
             return None
         return self.index_date + dt.timedelta(days=round(day))
 
     def months_between(self, start_id: str, end_id: str) -> float | None:
+        """Return the months from one procedure to another (None when either has no time)."""
         start, end = self.procedure_day.get(start_id), self.procedure_day.get(end_id)
         return None if start is None or end is None else (end - start) / DAYS_PER_MONTH
 
     def length_of_stay_days(self, procedure_id: str) -> float | None:
+        """Return the days from a procedure to its discharge (None when either has no time)."""
         start, end = self.procedure_day.get(procedure_id), self.discharge_day.get(procedure_id)
         return None if start is None or end is None else end - start
 
     def last_follow_up_day(self) -> float | None:
+        """Return the day of the last follow-up event that has a time (None without one)."""
         known = [d for d in self.follow_up_day if d is not None]
         return max(known) if known else None
 
@@ -90,7 +93,7 @@ _Procedures = dict[str, tuple[int, Procedure]]
 
 
 def _procedures_by_id(case: Case) -> _Procedures:
-    """The case's procedures by id, with their list index; the index event must be one of them."""
+    """Return the case's procedures by id, with their list index (the index event among them)."""
     procedures = {p.id: (i, p) for i, p in enumerate(case.procedures)}
     if case.index_event not in procedures:
         raise InputError(
@@ -115,7 +118,7 @@ class _Resolver:
         self.resolved: dict[str, float] = {}
 
     def resolve(self, when: When, path: str, visiting: tuple[str, ...] = ()) -> float:
-        """Day of a time; ``visiting`` holds the events whose times are being resolved."""
+        """Return the day of a time; ``visiting`` holds the events being resolved."""
         if isinstance(when, dt.date):
             if self.index_date is None:
                 raise InputError(
@@ -125,11 +128,14 @@ class _Resolver:
         return self.day_of(when.after, f"{path}.after", visiting) + _offset_days(when)
 
     def optional(self, when: When | None, path: str) -> float | None:
-        """Day of a time, or None when there is none."""
+        """Return the day of a time, or None when there is none."""
         return None if when is None else self.resolve(when, path)
 
     def day_of(self, event_id: str, path: str, visiting: tuple[str, ...] = ()) -> float:
-        """Day of a procedure (the index event is day 0); unknown, untimed or circular raise."""
+        """Return the day of a procedure (the index event is day 0).
+
+        An unknown, untimed or circular reference raises.
+        """
         if event_id in self.resolved:
             return self.resolved[event_id]
         if event_id not in self.procedures:
@@ -148,7 +154,10 @@ class _Resolver:
 
 
 def _discharge_days(resolver: _Resolver) -> dict[str, float]:
-    """Discharge day by procedure id; a planned operation or a discharge before it raises."""
+    """Return the discharge day by procedure id.
+
+    A discharge of a planned operation, or before the operation, raises.
+    """
     discharge: dict[str, float] = {}
     for pid, (i, proc) in resolver.procedures.items():
         if proc.discharge is None:
@@ -169,7 +178,10 @@ def _discharge_days(resolver: _Resolver) -> dict[str, float]:
 
 
 def _therapy_days(case: Case, resolver: _Resolver) -> list[tuple[float | None, float | None]]:
-    """(start, end) day of each systemic therapy line; an end before the start raises."""
+    """Return the (start, end) day of each systemic therapy line.
+
+    An end before the start raises.
+    """
     therapy: list[tuple[float | None, float | None]] = []
     for i, line in enumerate(case.systemic_therapy):
         start = resolver.optional(line.started, f"systemic_therapy[{i}].started")

@@ -50,7 +50,7 @@ def _segments(lesion: LiverLesion, i: int) -> set[int]:
 
 
 def lesion_detections(case: Case, timeline: Timeline) -> list[Detection]:
-    """First detection of each liver lesion (parallel to ``case.liver_lesions``)."""
+    """Return the first detection of each liver lesion (parallel to the lesions)."""
     out: list[Detection] = []
     for i, lesion in enumerate(case.liver_lesions):
         day = timeline.lesion_detected_day[i] if i < len(timeline.lesion_detected_day) else None
@@ -129,17 +129,19 @@ class LesionTiming:
 
     @property
     def timing(self) -> str | None:
+        """Timing from the dates when known, else as stated (None when neither)."""
         return self.derived.timing if self.derived is not None else self.stated
 
     @property
     def basis(self) -> str | None:
+        """Where the timing comes from: "dates", "stated" or None."""
         if self.derived is not None:
             return "dates"
         return "stated" if self.stated else None
 
 
 def lesion_timings(case: Case, timeline: Timeline) -> list[LesionTiming]:
-    """Each liver lesion's timing (parallel to ``case.liver_lesions``)."""
+    """Return each liver lesion's timing (parallel to ``case.liver_lesions``)."""
     anchor, _ = _anchor(case, timeline)
     out = []
     for lesion, det in zip(case.liver_lesions, lesion_detections(case, timeline), strict=True):
@@ -155,7 +157,7 @@ def lesion_timings(case: Case, timeline: Timeline) -> list[LesionTiming]:
 
 
 def timing_section(case: Case, timeline: Timeline) -> dict[str, Any]:
-    """Keys of the assessment's ``timeline`` block: metastasis timing and disease-free interval."""
+    """Return the ``timeline`` keys of the metastasis timing and the disease-free interval."""
     anchor, anchor_name = _anchor(case, timeline)
     timings = lesion_timings(case, timeline)
     resolved = {t.timing for t in timings if t.timing}
@@ -241,7 +243,7 @@ def _when(timeline: Timeline, day: float) -> str:
 
 
 def timing_issues(case: Case, timeline: Timeline) -> list[Issue]:
-    """Stated timings that the dates contradict, and procedures dated out of order."""
+    """Find stated timings the dates contradict, and procedures dated out of order."""
     out: list[Issue] = []
     anchor, anchor_name = _anchor(case, timeline)
     for i, (lesion, t) in enumerate(
@@ -341,13 +343,16 @@ def _status_against_assessment_date(case: Case, timeline: Timeline) -> list[Issu
 
 
 def phase(case: Case) -> Literal["pre-operative", "post-operative"]:
-    """``pre-operative`` when a liver resection is planned or none is recorded, ``post-operative``
-    when one has been performed and none is planned."""
+    """Return the phase of the case: ``pre-operative`` or ``post-operative``.
+
+    ``pre-operative`` when a liver resection is planned or none is recorded, ``post-operative``
+    when one has been performed and none is planned.
+    """
     if case.planned("liver_resection") is not None:
         return "pre-operative"
     return "post-operative" if case.performed("liver_resection") is not None else "pre-operative"
 
 
 def assessment_date(timeline: Timeline) -> dt.date | None:
-    """The tumour board's date the timeline was built with."""
+    """Return the tumour board's date the timeline was built with."""
     return timeline.assessed_on
