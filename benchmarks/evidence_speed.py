@@ -25,7 +25,10 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +61,7 @@ write_json(out, args[2], digits=NA, auto_unbox=TRUE, na="null")
 """
 
 
-def _best(fn, repeat: int) -> tuple[float, object]:
+def _best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
     fn()  # warm-up
     best, result = float("inf"), None
     for _ in range(repeat):
@@ -91,6 +94,7 @@ def _metafor_version() -> str:
 
 
 def main() -> None:
+    """Time livermet's workloads (and metafor's unless skipped or cached) and print the table."""
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -108,7 +112,7 @@ def main() -> None:
     Y = rng.normal(-0.4, 0.45, (10_000, 10))
     V = rng.uniform(0.03, 0.5, (10_000, 10))
 
-    jobs = [
+    jobs: list[dict[str, Any]] = [
         {"name": "GOSH DL k=16 (65,535 fits)", "kind": "gosh", "k": 16, "method": "DL"},
         {"name": "GOSH DL k=20 (1,048,575 fits)", "kind": "gosh", "k": 20, "method": "DL"},
         {"name": "GOSH REML k=12 (4,095 fits)", "kind": "gosh", "k": 12, "method": "REML"},
@@ -120,11 +124,11 @@ def main() -> None:
         if job["kind"] == "gosh":
             k, method = int(job["k"]), str(job["method"])
             fit = rma(yi[:k], vi[:k], method=method)
-            ours[job["name"]] = _best(lambda fit=fit, k=k: gosh(fit, subsets=2**k), args.repeat)
+            ours[job["name"]] = _best(partial(gosh, fit, subsets=2**k), args.repeat)
         else:
             ours[job["name"]] = _best(lambda: rma_batch(Y, V, method="REML"), args.repeat)
 
-    r_out: dict[str, dict] = {}
+    r_out: dict[str, dict[str, Any]] = {}
     note = ""
     if args.no_r:
         note = "metafor runs skipped (--no-r)."
@@ -147,8 +151,13 @@ def main() -> None:
 
 
 def _run_metafor(
-    jobs: list[dict], yi: np.ndarray, vi: np.ndarray, Y: np.ndarray, V: np.ndarray, skip_slow: bool
-) -> dict[str, dict]:
+    jobs: list[dict[str, Any]],
+    yi: np.ndarray,
+    vi: np.ndarray,
+    Y: np.ndarray,
+    V: np.ndarray,
+    skip_slow: bool,
+) -> dict[str, dict[str, Any]]:
     r_jobs = [j for j in jobs if not (skip_slow and j["name"].startswith("GOSH REML k=16"))]
     payload = {"yi": yi.tolist(), "vi": vi.tolist(), "Y": Y.tolist(), "V": V.tolist()}
     with tempfile.TemporaryDirectory() as tmp:
@@ -156,12 +165,15 @@ def _run_metafor(
         inp.write_text(json.dumps({**payload, "jobs": r_jobs}))
         script.write_text(R_SCRIPT)
         subprocess.run(["Rscript", str(script), str(inp), str(outp)], check=True)
-        out: dict[str, dict] = json.loads(outp.read_text())
+        out: dict[str, dict[str, Any]] = json.loads(outp.read_text())
     return out
 
 
 def _report(
-    jobs: list[dict], ours: dict[str, tuple[float, object]], r_out: dict[str, dict], note: str
+    jobs: list[dict[str, Any]],
+    ours: dict[str, tuple[float, object]],
+    r_out: dict[str, dict[str, Any]],
+    note: str,
 ) -> None:
     header = f"{'workload':32s} {'livermet s':>11s} {'metafor s':>10s} {'speed-up':>9s}  agreement"
     print(header)

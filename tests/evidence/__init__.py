@@ -1,0 +1,1 @@
+"""Tests of the evidence engine: effect sizes, meta-analysis, survival and datasets."""

@@ -140,6 +140,16 @@ def test_fixed_tau2_and_sei() -> None:
     assert f.beta == pytest.approx(np.sum(w * [0.1, 0.4, 0.3]) / w.sum())
 
 
+def test_refit_keeps_the_settings_unless_overridden() -> None:
+    f = rma(escalc("PLO", pi=S, ni=N), method="DL", test="knha", level=90, tau2=0.2)
+    same = f.refit(f.yi, f.vi)
+    assert (same.method, same.test, same.level, same.measure) == ("DL", "knha", 0.9, "PLO")
+    assert same.tau2_fixed and same.tau2 == 0.2 and same.beta == f.beta
+    other = f.refit(f.yi, f.vi, test="z", level=99, measure="GEN", keep_tau2=False)
+    assert (other.test, other.level, other.measure, other.tau2_fixed) == ("z", 0.99, "GEN", False)
+    assert other.tau2 == rma(f.yi, f.vi, method="DL").tau2 != 0.2
+
+
 def test_confint_variants(fit: RMAResult) -> None:
     lo, hi = fit.confint_tau2()
     ci = fit.confint()

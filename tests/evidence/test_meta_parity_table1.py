@@ -134,7 +134,7 @@ def test_tight_file(case: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("case", DEFAULT, ids=_id)
 def test_default_file_metafor_control(case: dict[str, Any]) -> None:
-    """metafor's own early stopping, replayed: the printed numbers to 1e-7."""
+    """Replay metafor's own early stopping: the printed numbers to 1e-7."""
     _, fit = _fit(case, control="metafor")
     _check_fit(fit, case)
     if "tau2_ci" in case:

@@ -149,8 +149,10 @@ def test_funnel_command(tmp_path: Path) -> None:
 
 
 def test_sensitivity_verified_only_pools_the_verified_rows() -> None:
-    """--verified-only pools exactly the five rows whose identification was verified
-    (shared/data/literature.csv), as a direct fit of those rows does."""
+    """Pool with --verified-only exactly the five verified rows, as a direct fit of them does.
+
+    The rows are those whose identification was verified (shared/data/literature.csv).
+    """
     from livermet.evidence import escalc, rma
 
     result = runner.invoke(app, ["evidence", "pool", "--verified-only", "--format", "json"])

@@ -1,5 +1,7 @@
-"""How a series is named to readers (`series_label`): author and year, a published series of
-uncertain source, or the user's own series; and the CLI and the evidence summary use it."""
+"""How a series is named to readers (`series_label`), and that the CLI and summary use it.
+
+Author and year, a published series of uncertain source, or the user's own series.
+"""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ REF = Path(__file__).parent / "data" / "metafor-3.8-1-table1-os5-tight.json"
 
 
 def _series(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """A series table from dicts (missing survival columns as NaN)."""
+    """Return a series table from dicts (missing survival columns as NaN)."""
     df = pd.DataFrame(rows)
     for column in ("mst_months", "os1", "os3", "os5"):
         if column not in df:

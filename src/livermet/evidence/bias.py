@@ -39,12 +39,13 @@ from scipy import stats
 from livermet.errors import InputError
 
 from .control import Control
-from .rma import rma
 
 if TYPE_CHECKING:
     from .rma import RMAResult
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+_ESTIMATORS = ("L0", "R0", "Q0")
 _PREDICTORS = ("sei", "vi", "ni", "ninv", "sqrtni", "sqrtninv")
 
 
@@ -258,25 +259,73 @@ def trimfill(
     """
     if not fit.int_only:
         raise InputError("trim-and-fill is only available for models without moderators", "mods")
-    if estimator not in ("L0", "R0", "Q0"):
+    if estimator not in _ESTIMATORS:
         raise InputError("estimator must be L0, R0 or Q0", "estimator")
     con = fit.control if control is None else control
-    yi, vi = fit.yi, fit.vi
-    k = yi.size
+    side = _missing_side(fit, side, con)
+    flipped = -fit.yi if side == "right" else fit.yi.copy()
+    ix = np.argsort(flipped, kind="stable")
+    trim = _trim(fit, flipped[ix], fit.vi[ix], estimator, maxiter, con)
+    new, y_fill, v_fill, fill = _filled(fit, side, trim, con)
+    return TrimfillResult(
+        k0=trim.k0,
+        se_k0=trim.se_k0,
+        side=side,
+        estimator=estimator,
+        fit=new,
+        yi=y_fill,
+        vi=v_fill,
+        fill=fill,
+        p_k0=_r0_p_value(trim.k0) if estimator == "R0" else None,
+    )
 
-    def fit_beta(y: FloatArray, v: FloatArray, mods: Any = None) -> FloatArray:
-        if y.size == 1 and mods is None:  # one study left untrimmed: metafor fits it (tau² = 0)
-            return np.array([y[0]])
-        r = rma(y, v, mods=mods, method=fit.method, control=con)
-        return r.coefs.beta
 
+def _working_beta(
+    fit: RMAResult, y: FloatArray, v: FloatArray, con: Control | str, X: FloatArray | None = None
+) -> FloatArray:
+    """Return the coefficients of a trim-and-fill working model fitted to ``y``, ``v``.
+
+    The working models use the fit's estimator with tau² estimated (even when the fit's was
+    fixed), the z test and ``con``; one study left untrimmed is its own estimate (metafor fits
+    it with tau² = 0).
+    """
+    if y.size == 1 and X is None:
+        return np.array([y[0]])
+    return fit.refit(y, v, X, test="z", control=con, measure="GEN", keep_tau2=False).coefs.beta
+
+
+def _missing_side(fit: RMAResult, side: str | None, con: Control | str) -> str:
+    """Return the side of the missing studies: given, or opposite the sign of the ``sei`` slope."""
     if side is None:
-        side = "right" if fit_beta(yi, vi, np.sqrt(vi))[1] < 0 else "left"
-    elif side not in ("left", "right"):
+        X = np.column_stack([np.ones(fit.k), np.sqrt(fit.vi)])
+        return "right" if _working_beta(fit, fit.yi, fit.vi, con, X)[1] < 0 else "left"
+    if side not in ("left", "right"):
         raise InputError("side must be 'left' or 'right'", "side")
-    y = -yi if side == "right" else yi.copy()
-    ix = np.argsort(y, kind="stable")
-    y, v = y[ix], vi[ix]
+    return side
+
+
+@dataclass(frozen=True)
+class _Trim:
+    """State of the trim iterations: the data (flipped and sorted) and the last estimates."""
+
+    y: FloatArray
+    v: FloatArray
+    k0: int
+    se_k0: float
+    beta: float
+    centred: FloatArray
+
+
+def _trim(
+    fit: RMAResult,
+    y: FloatArray,
+    v: FloatArray,
+    estimator: str,
+    maxiter: int,
+    con: Control | str,
+) -> _Trim:
+    """Iterate trim (fit the ``k - k0`` smallest) and estimate k0 until k0 is stable."""
+    k = y.size
     k0, k0_prev, it = 0, -1, 0
     se_k0 = math.nan
     beta = 0.0
@@ -286,60 +335,91 @@ def trimfill(
         it += 1
         if it > maxiter:
             raise InputError("trim-and-fill did not converge", "maxiter")
-        beta = float(fit_beta(y[: k - k0], v[: k - k0])[0])
+        beta = float(_working_beta(fit, y[: k - k0], v[: k - k0], con)[0])
         yc = y - beta
-        ranks = np.empty(k)
-        ranks[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
-        signed = np.sign(yc) * ranks
-        if estimator == "R0":
-            neg = signed[signed < 0]
-            k0f = float(k - (np.max(-neg) if neg.size else 0) - 1)
-            se_k0 = math.sqrt(2 * max(0.0, k0f) + 2)
-        else:
-            sr = float(np.sum(signed[signed > 0]))
-            if estimator == "L0":
-                k0f = (4 * sr - k * (k + 1)) / (2 * k - 1)
-            else:
-                k0f = k - 0.5 - math.sqrt(_q0_radicand(k, sr))
-            var_sr = (
-                k * (k + 1) * (2 * k + 1)
-                + 10 * k0f**3
-                + 27 * k0f**2
-                + 17 * k0f
-                - 18 * k * k0f**2
-                - 18 * k * k0f
-                + 6 * k**2 * k0f
-            ) / 24
-            # as R: the square root of a negative variance is NaN (metafor returns se.k0 = NaN)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                if estimator == "L0":
-                    se_k0 = float(4 * np.sqrt(var_sr) / (2 * k - 1))
-                else:
-                    den = np.sqrt(np.float64((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1)))
-                    se_k0 = float(2 * np.sqrt(var_sr) / den)
+        k0f, se_k0 = _K0_ESTIMATORS[estimator](_signed_ranks(yc), k)
         k0 = max(0, int(np.round(k0f)))
         se_k0 = se_k0 if math.isnan(se_k0) else max(0.0, se_k0)
-    p_k0 = None
-    if estimator == "R0":
-        m = np.arange(-1, k0)
-        p_k0 = float(1 - np.sum([math.comb(int(j) + 1, int(j) + 1) * 0.5 ** (j + 2) for j in m]))
-    if k0 > 0:
-        yc_b = -(yc - beta) if side == "right" else yc - beta
-        y_fill = np.concatenate([yi, -yc_b[k - k0 :]])
-        v_fill = np.concatenate([vi, v[k - k0 :]])
-        new = rma(y_fill, v_fill, method=fit.method, level=fit.level, control=con)
-        fill = np.r_[np.zeros(k, bool), np.ones(k0, bool)]
-    else:
-        new = fit
-        y_fill, v_fill, fill = yi, vi, np.zeros(k, bool)
-    return TrimfillResult(
-        k0=k0,
-        se_k0=se_k0,
-        side=side,
-        estimator=estimator,
-        fit=new,
-        yi=y_fill,
-        vi=v_fill,
-        fill=fill,
-        p_k0=p_k0,
-    )
+    return _Trim(y=y, v=v, k0=k0, se_k0=se_k0, beta=beta, centred=yc)
+
+
+def _signed_ranks(yc: FloatArray) -> FloatArray:
+    """Return the ranks of ``|yc|`` (ties in order of appearance) with the signs of ``yc``."""
+    k = yc.size
+    ranks = np.empty(k)
+    ranks[np.argsort(np.abs(yc), kind="stable")] = np.arange(1, k + 1)
+    out: FloatArray = np.sign(yc) * ranks
+    return out
+
+
+def _k0_r0(signed: FloatArray, k: int) -> tuple[float, float]:
+    """Return R0 (length of the rightmost run of positive ranks, minus 1) and its SE."""
+    neg = signed[signed < 0]
+    k0f = float(k - (np.max(-neg) if neg.size else 0) - 1)
+    return k0f, math.sqrt(2 * max(0.0, k0f) + 2)
+
+
+def _var_sr(k: int, k0f: float) -> float:
+    """Return the variance of ``S_r``, the sum of positive signed ranks, given k0."""
+    return (
+        k * (k + 1) * (2 * k + 1)
+        + 10 * k0f**3
+        + 27 * k0f**2
+        + 17 * k0f
+        - 18 * k * k0f**2
+        - 18 * k * k0f
+        + 6 * k**2 * k0f
+    ) / 24
+
+
+def _k0_l0(signed: FloatArray, k: int) -> tuple[float, float]:
+    """Return L0 ``(4 S_r - k(k+1)) / (2k - 1)`` and its SE (NaN for a negative variance).
+
+    Duval & Tweedie (2000); docs/evidence.md#small-study-effects.
+    """
+    sr = float(np.sum(signed[signed > 0]))
+    k0f = (4 * sr - k * (k + 1)) / (2 * k - 1)
+    var_sr = _var_sr(k, k0f)
+    # as R: the square root of a negative variance is NaN (metafor returns se.k0 = NaN)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se_k0 = float(4 * np.sqrt(var_sr) / (2 * k - 1))
+    return k0f, se_k0
+
+
+def _k0_q0(signed: FloatArray, k: int) -> tuple[float, float]:
+    """Return Q0 ``k - 1/2 - sqrt(2k² - 4 S_r + 1/4)`` and its SE (NaN where undefined)."""
+    sr = float(np.sum(signed[signed > 0]))
+    k0f = k - 0.5 - math.sqrt(_q0_radicand(k, sr))
+    var_sr = _var_sr(k, k0f)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        den = np.sqrt(np.float64((k - 0.5) ** 2 - k0f * (2 * k - k0f - 1)))
+        se_k0 = float(2 * np.sqrt(var_sr) / den)
+    return k0f, se_k0
+
+
+_K0_ESTIMATORS = {"L0": _k0_l0, "R0": _k0_r0, "Q0": _k0_q0}
+
+
+def _r0_p_value(k0: int) -> float:
+    """Return the p-value of the R0 test of k0 = 0."""
+    m = np.arange(-1, k0)
+    return float(1 - np.sum([math.comb(int(j) + 1, int(j) + 1) * 0.5 ** (j + 2) for j in m]))
+
+
+def _filled(
+    fit: RMAResult, side: str, trim: _Trim, con: Control | str
+) -> tuple[RMAResult, FloatArray, FloatArray, BoolArray]:
+    """Return the model refitted to the filled data, the data and the imputed-study flags.
+
+    The k0 most extreme studies are mirrored about the pooled estimate (same variance); with
+    k0 = 0 the original model and data are returned.
+    """
+    k, k0 = fit.k, trim.k0
+    if k0 == 0:
+        return fit, fit.yi, fit.vi, np.zeros(k, bool)
+    dev = trim.centred - trim.beta
+    yc_b = -dev if side == "right" else dev
+    y_fill = np.concatenate([fit.yi, -yc_b[k - k0 :]])
+    v_fill = np.concatenate([fit.vi, trim.v[k - k0 :]])
+    new = fit.refit(y_fill, v_fill, test="z", control=con, measure="GEN", keep_tau2=False)
+    return new, y_fill, v_fill, np.r_[np.zeros(k, bool), np.ones(k0, bool)]

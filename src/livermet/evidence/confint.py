@@ -22,7 +22,8 @@ Viechtbauer, W. (2007). Confidence intervals for the amount of heterogeneity in 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from scipy import stats
@@ -90,12 +91,7 @@ def confint_tau2(
     -------
     HeterogeneityCI
     """
-    if fit.method == "EE":
-        raise InputError("the model has no random-effects component", "method")
-    if fit.tau2_fixed:
-        raise InputError("tau2 was fixed, not estimated", "tau2")
-    if (fit.vi <= 0).any():
-        raise InputError("needs all sampling variances > 0", "vi")
+    _check_profilable(fit)
     lev = fit.level if level is None else (level / 100 if level > 1 else level)
     alpha = 1 - lev
     k, p = fit.X.shape
@@ -107,33 +103,22 @@ def confint_tau2(
     def q(t: float) -> float:
         return q_stat(fit.yi, fit.vi, fit.X, t)
 
-    q_lo, q_hi = q(lo), q(hi)
-    lb = ub = math.nan
-    lb_sign = ub_sign = ""
-    null_set = False
+    search = _Search(lo, hi, q(lo), q(hi))
 
     def root(target: float) -> float:
-        res = zeroin(lambda t: q(t) - target, lo, hi, q_lo - target, q_hi - target, tol, maxiter)
+        res = zeroin(
+            lambda t: q(t) - target,
+            lo,
+            hi,
+            search.q_lo - target,
+            search.q_hi - target,
+            tol,
+            maxiter,
+        )
         return res.root
 
-    if q_lo < crit_l:
-        lb = ub = lo
-        lb_sign = ub_sign = "<"
-        null_set = lo <= 0
-    elif q_hi > crit_l:
-        ub, ub_sign = hi, ">"
-    else:
-        ub = root(crit_l)
-    if q_hi > crit_u:
-        lb = ub = hi
-        lb_sign = ub_sign = ">"
-    elif q_lo < crit_u:
-        if not null_set:
-            lb = lo
-            if lo > 0:
-                lb_sign = "<"
-    else:
-        lb = root(crit_u)
+    bounds = _lower_bound(_upper_bound(search, crit_l, root), search, crit_u, root)
+    lb, ub = bounds.lb, bounds.ub
 
     def i2(t: float) -> float:
         return 100 * t / (fit.vt + t)
@@ -152,7 +137,69 @@ def confint_tau2(
         h2_lb=h2(lb),
         h2_ub=h2(ub),
         level=lev,
-        lb_sign=lb_sign,
-        ub_sign=ub_sign,
-        null_set=null_set,
+        lb_sign=bounds.lb_sign,
+        ub_sign=bounds.ub_sign,
+        null_set=bounds.null_set,
     )
+
+
+def _check_profilable(fit: RMAResult) -> None:
+    """Refuse a fit whose tau² cannot be profiled: EE, a fixed tau², or a variance <= 0."""
+    if fit.method == "EE":
+        raise InputError("the model has no random-effects component", "method")
+    if fit.tau2_fixed:
+        raise InputError("tau2 was fixed, not estimated", "tau2")
+    if (fit.vi <= 0).any():
+        raise InputError("needs all sampling variances > 0", "vi")
+
+
+@dataclass(frozen=True)
+class _Search:
+    """The search interval ``[lo, hi]`` of tau² with the Q statistic at its ends."""
+
+    lo: float
+    hi: float
+    q_lo: float
+    q_hi: float
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """Bounds of tau² with metafor's markers (``"<"``/``">"`` beyond the search interval)."""
+
+    lb: float = math.nan
+    ub: float = math.nan
+    lb_sign: str = ""
+    ub_sign: str = ""
+    null_set: bool = False
+
+
+def _upper_bound(search: _Search, crit_l: float, root: Callable[[float], float]) -> _Bounds:
+    """Return the upper bound: where Q crosses the lower chi² quantile ``crit_l``.
+
+    Q below ``crit_l`` already at ``lo``: both bounds are ``lo`` (an empty set if ``lo <= 0``);
+    Q still above it at ``hi``: the bound is beyond the interval, reported as ``hi``
+    (docs/evidence.md#q-profile-interval).
+    """
+    if search.q_lo < crit_l:
+        return _Bounds(search.lo, search.lo, "<", "<", null_set=search.lo <= 0)
+    if search.q_hi > crit_l:
+        return _Bounds(ub=search.hi, ub_sign=">")
+    return _Bounds(ub=root(crit_l))
+
+
+def _lower_bound(
+    bounds: _Bounds, search: _Search, crit_u: float, root: Callable[[float], float]
+) -> _Bounds:
+    """Return ``bounds`` with the lower bound: where Q crosses the upper chi² quantile ``crit_u``.
+
+    Q above ``crit_u`` still at ``hi``: both bounds are ``hi``; Q below it already at ``lo``:
+    the bound is ``lo`` (kept as it is for an empty set).
+    """
+    if search.q_hi > crit_u:
+        return replace(bounds, lb=search.hi, ub=search.hi, lb_sign=">", ub_sign=">")
+    if not search.q_lo < crit_u:  # (also for a NaN Q)
+        return replace(bounds, lb=root(crit_u))
+    if bounds.null_set:
+        return bounds
+    return replace(bounds, lb=search.lo, lb_sign="<" if search.lo > 0 else bounds.lb_sign)

@@ -150,6 +150,7 @@ class RowProblem:
     message: str
 
     def __str__(self) -> str:
+        """Return the problem with its place: row or header, CSV line and column."""
         where = ("header" if self.line == 1 else "file") if self.row is None else f"row {self.row}"
         if self.line is not None:
             where += f" (CSV line {self.line})"
@@ -174,7 +175,7 @@ class SeriesInputError(InputError):
 
 
 def load_literature() -> pd.DataFrame:
-    """The case report's Table 1 with provenance, as shipped with the package.
+    """Return the case report's Table 1 with provenance, as shipped with the package.
 
     Returns
     -------
@@ -188,7 +189,7 @@ def load_literature() -> pd.DataFrame:
 
 
 def _given(value: Any) -> bool:
-    """A cell that holds a value (not None, NaN, ``<NA>`` or blank text)."""
+    """Tell whether a cell holds a value (not None, NaN, ``<NA>`` or blank text)."""
     if value is None or value is pd.NA:
         return False
     if isinstance(value, float) and math.isnan(value):
@@ -274,7 +275,7 @@ OWN_SERIES_SOURCE = "your-series.csv"
 
 
 def with_own_series(csv_text: str | None, *, source: str = OWN_SERIES_SOURCE) -> pd.DataFrame:
-    """The literature's series (`load_literature`) plus a user's own, given as CSV text.
+    """Return the literature's series (`load_literature`) plus a user's own, given as CSV text.
 
     The text is validated like a file given to `load_series` (a leading byte-order mark is
     ignored, line endings are normalised), its problems reported under the name ``source``.
@@ -407,7 +408,7 @@ def _parse_cell(name: str, cell: str, row: int, line: int, problems: list[RowPro
 
 
 def _to_number(text: str) -> float | None:
-    """A finite float from text, or None.
+    """Return a finite float from text, or None.
 
     Text, NaN, infinities and decimal commas (``31,8`` — ambiguous, never guessed) are not
     numbers here.
@@ -511,7 +512,7 @@ def _frame(columns: dict[str, list[Any]], header: list[str]) -> pd.DataFrame:
 
 
 def _typed(values: list[Any], dtype: str) -> pd.Series[Any]:
-    """A Series of the given dtype with None as missing."""
+    """Return a Series of the given dtype with None as missing."""
     if dtype == "float64":
         return pd.Series([np.nan if v is None else float(v) for v in values], dtype="float64")
     return pd.Series(values, dtype=dtype)
@@ -523,7 +524,7 @@ def _typed(values: list[Any], dtype: str) -> pd.Series[Any]:
 
 
 def resolve_n(df: pd.DataFrame, n_column: str = "n_table") -> tuple[pd.Series[Any], pd.Series[Any]]:
-    """The n to analyse each series with, and where it came from.
+    """Return the n to analyse each series with, and where it came from.
 
     Parameters
     ----------
@@ -617,7 +618,7 @@ def subset(
 
 
 def lms_mask(df: pd.DataFrame) -> pd.Series[bool]:
-    """True where ``population`` names a leiomyosarcoma-only population (see `subset`)."""
+    """Return True where ``population`` names a leiomyosarcoma-only population (see `subset`)."""
     population = df["population"].astype("string").fillna("")
     return population.map(lambda p: bool(_LMS_POPULATION.match(p))).astype(bool)
 

@@ -15,7 +15,7 @@ BoolArray = npt.NDArray[np.bool_]
 
 
 def as_vector(value: Any, field: str) -> FloatArray:
-    """A 1-D float array; InputError naming ``field`` otherwise."""
+    """Return ``value`` as a 1-D float array; InputError naming ``field`` otherwise."""
     try:
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError):

@@ -79,6 +79,7 @@ class CaseDeletion:
     beta = property(lambda self: self.estimate, doc="Alias of ``estimate``.")
 
     def __len__(self) -> int:
+        """Return the number of refits."""
         return int(self.estimate.size)
 
 

@@ -31,8 +31,9 @@ Freeman-Tukey double arcsine transformation. *Am. Stat.* 32(4), 138.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -82,6 +83,7 @@ class EscalcResult:
         return int(self.yi.size)
 
     def __len__(self) -> int:
+        """Return the number of studies."""
         return int(self.yi.size)
 
 
@@ -93,7 +95,7 @@ def _same_length(**arrays: FloatArray | None) -> int:
 
 
 def _finish(yi: FloatArray, vi: FloatArray) -> tuple[FloatArray, FloatArray]:
-    """metafor's clean-up: infinite/NaN values and negative variances become NaN."""
+    """Apply metafor's clean-up: infinite/NaN values and negative variances become NaN."""
     bad = ~np.isfinite(yi) | ~np.isfinite(vi)
     if np.any(bad):
         warnings.warn(
@@ -203,6 +205,184 @@ def _generic(yi: Any, vi: Any, sei: Any, measure: str) -> EscalcResult:
     return EscalcResult(y, v, measure or "GEN")
 
 
+@dataclass(frozen=True)
+class _ProportionCells:
+    """Single-proportion cells after the zero-cell adjustment, as the formulas read them."""
+
+    x: FloatArray  # events
+    m: FloatArray  # non-events
+    n: FloatArray  # x + m
+    p: FloatArray  # x / n
+    pbar: float  # n-weighted average proportion (vtype="AV")
+
+
+@dataclass(frozen=True)
+class _TableCells:
+    """2x2-table cells after the zero-cell adjustment, as the formulas read them."""
+
+    a: FloatArray
+    b: FloatArray
+    c: FloatArray
+    d: FloatArray
+    n1: FloatArray  # a + b
+    n2: FloatArray  # c + d
+    p1: FloatArray  # a / n1
+    p2: FloatArray  # c / n2
+
+
+_Cells = TypeVar("_Cells", _ProportionCells, _TableCells)
+
+
+@dataclass(frozen=True)
+class _Measure(Generic[_Cells]):
+    """One outcome measure: the estimate and, per variance type, the sampling variance."""
+
+    yi: Callable[[_Cells], FloatArray]
+    vi: Mapping[str, Callable[[_Cells], FloatArray]]
+
+
+def _pft(c: _ProportionCells) -> FloatArray:
+    """Return the Freeman-Tukey double arcsine of ``x`` events of ``n``."""
+    out: FloatArray = 0.5 * (
+        np.arcsin(np.sqrt(c.x / (c.n + 1))) + np.arcsin(np.sqrt((c.x + 1) / (c.n + 1)))
+    )
+    return out
+
+
+# metafor ?escalc; the table in the module docstring and docs/evidence.md#effect-sizes.
+# Variance types: "LS" large-sample, "UB" unbiased, "AV" from the n-weighted average proportion.
+_PROPORTION_MEASURES: dict[str, _Measure[_ProportionCells]] = {
+    "PR": _Measure(
+        yi=lambda c: c.p,
+        vi={
+            "LS": lambda c: c.p * (1 - c.p) / c.n,
+            "UB": lambda c: c.p * (1 - c.p) / (c.n - 1),
+            "AV": lambda c: c.pbar * (1 - c.pbar) / c.n,
+        },
+    ),
+    "PLN": _Measure(
+        yi=lambda c: np.log(c.p),
+        vi={
+            "LS": lambda c: 1 / c.x - 1 / c.n,
+            "AV": lambda c: 1 / (c.pbar * c.n) - 1 / c.n,
+        },
+    ),
+    "PLO": _Measure(
+        yi=lambda c: np.log(c.p / (1 - c.p)),
+        vi={
+            "LS": lambda c: 1 / c.x + 1 / c.m,
+            "AV": lambda c: 1 / (c.pbar * c.n) + 1 / ((1 - c.pbar) * c.n),
+        },
+    ),
+    "PAS": _Measure(yi=lambda c: np.arcsin(np.sqrt(c.p)), vi={"LS": lambda c: 1 / (4 * c.n)}),
+    "PFT": _Measure(yi=_pft, vi={"LS": lambda c: 1 / (4 * c.n + 2)}),
+}
+
+
+def _rd_average_variance(c: _TableCells) -> FloatArray:
+    """Return the RD variance from each group's n-weighted average risk (``vtype="AV"``)."""
+    ok = ~np.isnan(c.p1)
+    m1 = np.sum(c.p1[ok] * c.n1[ok]) / np.sum(c.n1[ok])
+    m2 = np.sum(c.p2[ok] * c.n2[ok]) / np.sum(c.n2[ok])
+    out: FloatArray = m1 * (1 - m1) / c.n1 + m2 * (1 - m2) / c.n2
+    return out
+
+
+# RR, OR and RD of 2x2 tables (module docstring; docs/evidence.md#effect-sizes).
+_TABLE_MEASURES: dict[str, _Measure[_TableCells]] = {
+    "RR": _Measure(
+        yi=lambda c: np.log(c.p1) - np.log(c.p2),
+        vi={"LS": lambda c: 1 / c.a - 1 / c.n1 + 1 / c.c - 1 / c.n2},
+    ),
+    "OR": _Measure(
+        yi=lambda c: np.log(c.p1 / (1 - c.p1)) - np.log(c.p2 / (1 - c.p2)),
+        vi={"LS": lambda c: 1 / c.a + 1 / c.b + 1 / c.c + 1 / c.d},
+    ),
+    "RD": _Measure(
+        yi=lambda c: c.p1 - c.p2,
+        vi={
+            "LS": lambda c: c.p1 * (1 - c.p1) / c.n1 + c.p2 * (1 - c.p2) / c.n2,
+            "UB": lambda c: c.p1 * (1 - c.p1) / (c.n1 - 1) + c.p2 * (1 - c.p2) / (c.n2 - 1),
+            "AV": _rd_average_variance,
+        },
+    ),
+}
+
+
+def _variance_formula(
+    measure: str, table: Mapping[str, _Measure[_Cells]], vtype: str
+) -> Callable[[_Cells], FloatArray]:
+    """Return the variance formula of ``measure`` for ``vtype``; InputError if it has none."""
+    formula = table[measure].vi.get(vtype.upper())
+    if formula is None:
+        raise InputError(f"vtype {vtype!r} not available for {measure}", "vtype")
+    return formula
+
+
+def _evaluate(
+    measure: _Measure[_Cells], variance: Callable[[_Cells], FloatArray], cells: _Cells
+) -> tuple[FloatArray, FloatArray]:
+    """Return ``(yi, vi)`` of the cells; infinite or undefined values are left to `_finish`."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y, v = measure.yi(cells), variance(cells)
+    return np.asarray(y, float), np.asarray(v, float)
+
+
+def _add_to_zero_cells(
+    cells: tuple[FloatArray, ...], add: float, to: str
+) -> tuple[FloatArray, ...]:
+    """Return the cells with ``add`` added as metafor's ``to`` says (studies with a zero cell)."""
+    zero = np.logical_or.reduce([z == 0 for z in cells])
+    if to == "all" or (to == "if0all" and np.any(zero)):
+        return tuple(z + add for z in cells)
+    if to == "only0":
+        return tuple(np.where(zero, z + add, z) for z in cells)
+    return cells
+
+
+def _events(xi: Any, pi: Any, n: FloatArray | None) -> FloatArray:
+    """Return the event counts: ``xi``, or ``pi * ni`` from proportions."""
+    if pi is None:
+        if xi is None:
+            raise InputError("give xi (events) or pi (proportions)", "xi")
+        return as_vector(xi, "xi")
+    if xi is not None:
+        raise InputError("give either xi or pi, not both", "pi")
+    if n is None:
+        raise InputError("pi needs ni", "ni")
+    p = as_vector(pi, "pi")
+    _same_length(pi=p, ni=n)
+    if np.any((p < 0) | (p > 1)):
+        raise InputError("proportions must lie in [0, 1]", "pi")
+    out: FloatArray = p * n
+    return out
+
+
+def _totals(x: FloatArray, n: FloatArray | None, mi: Any) -> FloatArray:
+    """Return the group sizes: ``ni``, or ``xi + mi``; both given, they must agree."""
+    m = None if mi is None else as_vector(mi, "mi")
+    if n is None:
+        if m is None:
+            raise InputError("give ni (or mi)", "ni")
+        _same_length(xi=x, mi=m)
+        n = x + m
+    _same_length(xi=x, ni=n)
+    if m is not None and np.any(np.abs(x + m - n) > 1e-9 * np.maximum(1.0, n)):
+        raise InputError("ni must equal xi + mi", "mi")
+    return n
+
+
+def _checked_events(x: FloatArray, n: FloatArray) -> FloatArray:
+    """Return ``x`` capped at ``n`` after checking ``n > 0`` and ``0 <= x <= n``."""
+    if np.any(n <= 0):
+        raise InputError("group sizes must be > 0", "ni")
+    if np.any(x < 0):
+        raise InputError("event counts must be >= 0", "xi")
+    if np.any(x > n * (1 + 1e-12)):
+        raise InputError("event counts larger than the group sizes", "xi")
+    return np.minimum(x, n)
+
+
 def _proportions(
     measure: str,
     xi: Any,
@@ -214,80 +394,57 @@ def _proportions(
     vtype: str,
     round_events: bool,
 ) -> EscalcResult:
-    n = None if ni is None else as_vector(ni, "ni")
-    if pi is not None:
-        if xi is not None:
-            raise InputError("give either xi or pi, not both", "pi")
-        if n is None:
-            raise InputError("pi needs ni", "ni")
-        p = as_vector(pi, "pi")
-        _same_length(pi=p, ni=n)
-        if np.any((p < 0) | (p > 1)):
-            raise InputError("proportions must lie in [0, 1]", "pi")
-        x = p * n
-    elif xi is not None:
-        x = as_vector(xi, "xi")
-    else:
-        raise InputError("give xi (events) or pi (proportions)", "xi")
-    m = None if mi is None else as_vector(mi, "mi")
-    if n is None:
-        if m is None:
-            raise InputError("give ni (or mi)", "ni")
-        _same_length(xi=x, mi=m)
-        n = x + m
-    _same_length(xi=x, ni=n)
-    if m is not None and np.any(np.abs(x + m - n) > 1e-9 * np.maximum(1.0, n)):
-        raise InputError("ni must equal xi + mi", "mi")
+    """Return the effect sizes of single proportions (see :func:`escalc`)."""
+    n_given = None if ni is None else as_vector(ni, "ni")
+    x = _events(xi, pi, n_given)
+    n = _totals(x, n_given, mi)
     if round_events:
         x = np.floor(x + 0.5)
-    if np.any(n <= 0):
-        raise InputError("group sizes must be > 0", "ni")
-    if np.any(x < 0):
-        raise InputError("event counts must be >= 0", "xi")
-    if np.any(x > n * (1 + 1e-12)):
-        raise InputError("event counts larger than the group sizes", "xi")
-    x = np.minimum(x, n)
-    n_u = n.copy()
-    mm = n - x
+    x = _checked_events(x, n)
     if add is None:
         add = 0.0 if measure in ("PAS", "PFT") else 0.5
-    xa, ma = x.copy(), mm.copy()
-    zero = (x == 0) | (mm == 0)
-    if to == "all" or (to == "if0all" and np.any(zero)):
-        xa, ma = xa + add, ma + add
-    elif to == "only0":
-        xa = np.where(zero, xa + add, xa)
-        ma = np.where(zero, ma + add, ma)
+    xa, ma = _add_to_zero_cells((x, n - x), add, to)
     na = xa + ma
     pr = xa / na
-    vt = vtype.upper()
-    allowed = {"PR": ("LS", "UB", "AV"), "PLN": ("LS", "AV"), "PLO": ("LS", "AV")}
-    if vt != "LS" and vt not in allowed.get(measure, ("LS",)):
-        raise InputError(f"vtype {vtype!r} not available for {measure}", "vtype")
-    pbar = float(np.sum(pr * na) / np.sum(na))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if measure == "PR":
-            y = pr
-            if vt == "UB":
-                v = pr * (1 - pr) / (na - 1)
-            elif vt == "AV":
-                v = pbar * (1 - pbar) / na
-            else:
-                v = pr * (1 - pr) / na
-        elif measure == "PLN":
-            y = np.log(pr)
-            v = 1 / (pbar * na) - 1 / na if vt == "AV" else 1 / xa - 1 / na
-        elif measure == "PLO":
-            y = np.log(pr / (1 - pr))
-            v = 1 / (pbar * na) + 1 / ((1 - pbar) * na) if vt == "AV" else 1 / xa + 1 / ma
-        elif measure == "PAS":
-            y = np.arcsin(np.sqrt(pr))
-            v = 1 / (4 * na)
-        else:  # PFT
-            y = 0.5 * (np.arcsin(np.sqrt(xa / (na + 1))) + np.arcsin(np.sqrt((xa + 1) / (na + 1))))
-            v = 1 / (4 * na + 2)
-    y, v = _finish(np.asarray(y, float), np.asarray(v, float))
-    return EscalcResult(y, v, measure, ni=n_u, xi=x)
+    variance = _variance_formula(measure, _PROPORTION_MEASURES, vtype)
+    cells = _ProportionCells(x=xa, m=ma, n=na, p=pr, pbar=float(np.sum(pr * na) / np.sum(na)))
+    y, v = _finish(*_evaluate(_PROPORTION_MEASURES[measure], variance, cells))
+    return EscalcResult(y, v, measure, ni=n.copy(), xi=x)
+
+
+def _complement(
+    events: FloatArray, cell: Any, total: Any, names: tuple[str, str, str]
+) -> FloatArray:
+    """Return a group's non-events: ``cell`` given, or ``total - events``; both must agree.
+
+    ``names`` are the argument names of events, non-events and total (for the messages).
+    """
+    ev, ne, tot = names
+    if cell is None:
+        if total is None:
+            raise InputError(f"give {ne} or {tot}", ne)
+        out: FloatArray = as_vector(total, tot) - events
+        return out
+    other = as_vector(cell, ne)
+    if total is not None and np.any(np.abs(as_vector(total, tot) - events - other) > 1e-9):
+        raise InputError(f"{tot} must equal {ev} + {ne}", tot)
+    return other
+
+
+def _table_counts(
+    measure: str, ai: Any, bi: Any, ci: Any, di: Any, n1i: Any, n2i: Any
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Return the cells ``a, b, c, d`` of the 2x2 tables, checked to be counts of equal length."""
+    if ai is None or ci is None:
+        raise InputError(f"{measure} needs ai and ci (with bi, di or n1i, n2i)", "ai")
+    a, c = as_vector(ai, "ai"), as_vector(ci, "ci")
+    b = _complement(a, bi, n1i, ("ai", "bi", "n1i"))
+    d = _complement(c, di, n2i, ("ci", "di", "n2i"))
+    _same_length(ai=a, bi=b, ci=c, di=d)
+    for name, arr in (("ai", a), ("bi", b), ("ci", c), ("di", d)):
+        if np.any(arr < 0):
+            raise InputError("counts must be >= 0 (event counts larger than group sizes?)", name)
+    return a, b, c, d
 
 
 def _tables(
@@ -303,62 +460,15 @@ def _tables(
     vtype: str,
     drop00: bool,
 ) -> EscalcResult:
-    if ai is None or ci is None:
-        raise InputError(f"{measure} needs ai and ci (with bi, di or n1i, n2i)", "ai")
-    a, c = as_vector(ai, "ai"), as_vector(ci, "ci")
-    if bi is None:
-        if n1i is None:
-            raise InputError("give bi or n1i", "bi")
-        b = as_vector(n1i, "n1i") - a
-    else:
-        b = as_vector(bi, "bi")
-        if n1i is not None and np.any(np.abs(as_vector(n1i, "n1i") - a - b) > 1e-9):
-            raise InputError("n1i must equal ai + bi", "n1i")
-    if di is None:
-        if n2i is None:
-            raise InputError("give di or n2i", "di")
-        d = as_vector(n2i, "n2i") - c
-    else:
-        d = as_vector(di, "di")
-        if n2i is not None and np.any(np.abs(as_vector(n2i, "n2i") - c - d) > 1e-9):
-            raise InputError("n2i must equal ci + di", "n2i")
-    _same_length(ai=a, bi=b, ci=c, di=d)
-    for name, arr in (("ai", a), ("bi", b), ("ci", c), ("di", d)):
-        if np.any(arr < 0):
-            raise InputError("counts must be >= 0 (event counts larger than group sizes?)", name)
+    """Return the effect sizes of two-group comparisons from 2x2 tables (see :func:`escalc`)."""
+    a, b, c, d = _table_counts(measure, ai, bi, ci, di, n1i, n2i)
     n_u = a + b + c + d
     if drop00:
         both = ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
         a, b, c, d = (np.where(both, np.nan, z) for z in (a, b, c, d))
-    if add is None:
-        add = 0.5
-    zero = (a == 0) | (b == 0) | (c == 0) | (d == 0)
-    if to == "all" or (to == "if0all" and np.any(zero)):
-        a, b, c, d = a + add, b + add, c + add, d + add
-    elif to == "only0":
-        a, b, c, d = (np.where(zero, z + add, z) for z in (a, b, c, d))
+    a, b, c, d = _add_to_zero_cells((a, b, c, d), 0.5 if add is None else add, to)
     n1, n2 = a + b, c + d
-    p1, p2 = a / n1, c / n2
-    vt = vtype.upper()
-    if vt != "LS" and not (measure == "RD" and vt in ("UB", "AV")):
-        raise InputError(f"vtype {vtype!r} not available for {measure}", "vtype")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if measure == "RR":
-            y = np.log(p1) - np.log(p2)
-            v = 1 / a - 1 / n1 + 1 / c - 1 / n2
-        elif measure == "OR":
-            y = np.log(p1 / (1 - p1)) - np.log(p2 / (1 - p2))
-            v = 1 / a + 1 / b + 1 / c + 1 / d
-        else:
-            y = p1 - p2
-            if vt == "UB":
-                v = p1 * (1 - p1) / (n1 - 1) + p2 * (1 - p2) / (n2 - 1)
-            elif vt == "AV":
-                ok = ~np.isnan(p1)
-                m1 = np.sum(p1[ok] * n1[ok]) / np.sum(n1[ok])
-                m2 = np.sum(p2[ok] * n2[ok]) / np.sum(n2[ok])
-                v = m1 * (1 - m1) / n1 + m2 * (1 - m2) / n2
-            else:
-                v = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
-    y, v = _finish(np.asarray(y, float), np.asarray(v, float))
+    cells = _TableCells(a=a, b=b, c=c, d=d, n1=n1, n2=n2, p1=a / n1, p2=c / n2)
+    variance = _variance_formula(measure, _TABLE_MEASURES, vtype)
+    y, v = _finish(*_evaluate(_TABLE_MEASURES[measure], variance, cells))
     return EscalcResult(y, v, measure, ni=n_u)

@@ -100,7 +100,7 @@ class Tau2Estimate:
 
 
 def raise_for_status(status: int, method: str, control: Control) -> None:
-    """The error of a single fit whose kernel problem ended with ``status`` (nothing for OK)."""
+    """Raise the error of a single fit whose kernel problem ended with ``status`` (none if OK)."""
     if status == kernel.VI_NOT_POSITIVE:
         raise InputError(f"the {method} estimator needs all sampling variances > 0", "vi")
     if status == kernel.TAU2_MAX_TOO_LOW:

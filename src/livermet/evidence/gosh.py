@@ -1,5 +1,6 @@
-"""GOSH: the model fitted to all 2^k - 1 subsets of the studies (Olkin, Dahabreh & Trikalinos
-2012), or to a random sample of subsets when there are too many.
+"""GOSH: the model fitted to all 2^k - 1 subsets of the studies, or to a random sample.
+
+Olkin, Dahabreh & Trikalinos (2012); a random sample of subsets when there are too many.
 
 Subsets are enumerated as metafor's ``gosh.rma``: subset number r (1 .. 2^k - 1) contains
 study j when bit j of r is set, and the list is stably sorted by subset size; subsets smaller
@@ -85,8 +86,11 @@ def all_subsets(k: int, min_size: int = 1) -> BoolArray:
 
 
 def random_subsets(k: int, n: int, min_size: int = 1, seed: Any = None) -> BoolArray:
-    """``n`` random subsets: size drawn with probability proportional to Binomial(k, 1/2) on
-    ``min_size..k``, then that many distinct studies uniformly (as metafor), sorted by size."""
+    """Draw ``n`` random subsets of ``k`` studies, sorted by size.
+
+    The size is drawn with probability proportional to Binomial(k, 1/2) on ``min_size..k``,
+    then that many distinct studies uniformly (as metafor).
+    """
     rng = np.random.default_rng(seed)
     sizes = np.arange(min_size, k + 1)
     prob = stats.binom.pmf(sizes, k, 0.5)

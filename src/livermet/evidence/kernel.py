@@ -1,5 +1,6 @@
-"""The meta-analysis kernel: every tau² estimator, its standard error and the fixed-effects tests,
-written once and vectorised over m problems.
+"""The meta-analysis kernel: every tau² estimator written once and vectorised over m problems.
+
+With each estimator's standard error and the fixed-effects tests.
 
 :func:`.rma.rma` is the one-problem case (m = 1) and :func:`.batch.rma_batch` the many-problem
 case of the same code. The estimators (table in :mod:`.estimators`) only ask a *design* for
@@ -65,42 +66,42 @@ class Moments(Protocol):
 
     @property
     def s1(self) -> FloatArray:
-        """sum w"""
+        """Return ``sum w``."""
 
     @property
     def s2(self) -> FloatArray:
-        """sum w²"""
+        """Return ``sum w²``."""
 
     @property
     def q(self) -> FloatArray:
-        """y'Py (generalised Q)"""
+        """Return ``y'Py`` (generalised Q)."""
 
     @property
     def ypp(self) -> FloatArray:
-        """y'PPy"""
+        """Return ``y'PPy``."""
 
     @property
     def trP(self) -> FloatArray:
-        """tr P"""
+        """Return ``tr P``."""
 
     @property
     def sPP(self) -> FloatArray:
-        """sum P∘P = tr PP"""
+        """Return ``sum P∘P = tr PP``."""
 
     @property
     def trPV(self) -> FloatArray:
-        """tr PV"""
+        """Return ``tr PV``."""
 
     @property
     def pvpv(self) -> FloatArray:
-        """sum PV∘(PV)'"""
+        """Return ``sum PV∘(PV)'``."""
 
     @property
     def pvp(self) -> FloatArray:
-        """sum PV∘P"""
+        """Return ``sum PV∘P``."""
 
     def loglik(self, reml: bool) -> FloatArray:
-        """(Restricted) log-likelihood at the tau² of these weights."""
+        """Return the (restricted) log-likelihood at the tau² of these weights."""
         ...
 
 
@@ -114,27 +115,27 @@ class Design(Protocol):
     vmin: FloatArray  # smallest sampling variance
 
     def take(self, idx: IntArray) -> Design:
-        """The problems ``idx``."""
+        """Return the problems ``idx``."""
         ...
 
     def at(self, tau2: FloatArray) -> Moments:
-        """Moments at weights ``1/(v + tau²)``."""
+        """Return the moments at weights ``1/(v + tau²)``."""
         ...
 
     def unweighted(self) -> Moments:
-        """Moments at unit weights (Hedges' estimator)."""
+        """Return the moments at unit weights (Hedges' estimator)."""
         ...
 
     def centred_ss(self) -> FloatArray:
-        """``sum (y - mean y)²`` (Sidik-Jonkman start)."""
+        """Return ``sum (y - mean y)²`` (Sidik-Jonkman start)."""
         ...
 
     def mad(self) -> FloatArray:
-        """R's ``mad(y)`` per problem."""
+        """Return R's ``mad(y)`` per problem."""
         ...
 
     def fixed(self, tau2: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """``beta [m, p]``, ``(X'WX)^-1 [m, p, p]`` and ``sum w (y - X beta)²`` at tau²."""
+        """Return ``beta [m, p]``, ``(X'WX)^-1 [m, p, p]`` and ``sum w (y - X beta)²`` at tau²."""
         ...
 
 
@@ -261,21 +262,27 @@ class InterceptDesign:
         self.vpos, self.vmin = _masked_stats(y, v, mask)
 
     def take(self, idx: IntArray) -> InterceptDesign:
+        """Return the problems ``idx``."""
         return InterceptDesign(_rows(self.y, idx), _rows(self.v, idx), self.mask[idx])
 
     def at(self, tau2: FloatArray) -> _InterceptMoments:
+        """Return the moments at weights ``1/(v + tau²)``."""
         return _InterceptMoments(self, self.mask / (self.v + tau2[:, None]), tau2)
 
     def unweighted(self) -> _InterceptMoments:
+        """Return the moments at unit weights."""
         return _InterceptMoments(self, self.mask, None)
 
     def centred_ss(self) -> FloatArray:
+        """Return ``sum (y - mean y)²`` (Q at unit weights)."""
         return self.unweighted().q
 
     def mad(self) -> FloatArray:
+        """Return R's ``mad(y)`` per problem."""
         return _mad(np.broadcast_to(self.y, self.mask.shape), self.mask)
 
     def fixed(self, tau2: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Return the weighted mean, ``1/sum w`` and Q at tau² (shapes as :meth:`Design.fixed`)."""
         mom = self.at(tau2)
         return mom.mu[:, None], (1.0 / mom.s1)[:, None, None], mom.q
 
@@ -381,22 +388,28 @@ class GeneralDesign:
         self.vpos, self.vmin = _masked_stats(self.y, self.v, mask)
 
     def take(self, idx: IntArray) -> GeneralDesign:
+        """Return the problems ``idx``."""
         return GeneralDesign(self.y[idx], self.v[idx], self.mask[idx], self.X[idx])
 
     def at(self, tau2: FloatArray) -> _GeneralMoments:
+        """Return the moments at weights ``1/(v + tau²)``."""
         return _GeneralMoments(self, self.mask / (self.v + tau2[:, None]), tau2)
 
     def unweighted(self) -> _GeneralMoments:
+        """Return the moments at unit weights."""
         return _GeneralMoments(self, self.mask.copy(), None)
 
     def centred_ss(self) -> FloatArray:
+        """Return ``sum (y - mean y)²`` per problem."""
         out: FloatArray = (self.ymc**2).sum(axis=1)
         return out
 
     def mad(self) -> FloatArray:
+        """Return R's ``mad(y)`` per problem."""
         return _mad(self.ymc, self.mask)
 
     def fixed(self, tau2: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Return ``beta``, ``(X'WX)^-1`` and ``sum w (y - X beta)²`` at tau²."""
         w = self.mask / (self.v + tau2[:, None])
         ainv, _ = inv_xwx_stack(self.X, w)
         xwy = np.einsum("mkp,mk->mp", self.X, w * self.y)
@@ -409,7 +422,7 @@ class GeneralDesign:
 def design(
     y: FloatArray, v: FloatArray, mask: FloatArray | None = None, X: FloatArray | None = None
 ) -> Design:
-    """The design of m problems (``X`` None or a single column of ones: intercept only)."""
+    """Return the design of m problems (``X`` None or a column of ones: intercept only)."""
     y2 = np.atleast_2d(np.asarray(y, float))
     v2 = np.atleast_2d(np.asarray(v, float))
     if mask is None:
@@ -435,6 +448,7 @@ class Tau2Fit:
 
     @classmethod
     def empty(cls, m: int) -> Tau2Fit:
+        """Return m unfinished fits (NaN estimates, status OK)."""
         return cls(
             np.full(m, np.nan),
             np.full(m, np.nan),
@@ -444,6 +458,7 @@ class Tau2Fit:
         )
 
     def put(self, idx: IntArray, other: Tau2Fit) -> None:
+        """Store the fits ``other`` as problems ``idx``."""
         for name in ("tau2", "se", "iterations", "status", "ll0_reset"):
             getattr(self, name)[idx] = getattr(other, name)
 
@@ -475,7 +490,7 @@ def _moment(d: Design, con: Control, method: str) -> Tau2Fit:
 
 
 def _hedges(d: Design, con: Control) -> tuple[FloatArray, Moments]:
-    """The Hedges estimate (unfloored) and the unit-weight moments."""
+    """Return the Hedges estimate (unfloored) and the unit-weight moments."""
     mu = d.unweighted()
     return (mu.q - mu.trPV) / (d.kk - d.p), mu
 
@@ -648,8 +663,10 @@ def _close_low(
     score_fn: ScoreFn,
     con: Control,
 ) -> BoolArray:
-    """Step down from ``anchor`` in doubling steps until the score is positive (sets ``lo``);
-    returns where tau2_min was reached first."""
+    """Step down from ``anchor`` in doubling steps until the score is positive (sets ``lo``).
+
+    Return where tau2_min was reached first.
+    """
     at_min = np.zeros(act.size, dtype=bool)
     open_ = ~np.isfinite(lo)
     for _ in range(2100):
@@ -812,8 +829,10 @@ class Heterogeneity:
 
 
 def heterogeneity(d: Design, tau2: FloatArray, equal_effects: bool) -> Heterogeneity:
-    """Cochran's Q at tau² = 0 with I² and H² (:mod:`.heterogeneity`); NaN where some v_i <= 0,
-    ``(0, 1, 0, 1, 0)`` without residual degrees of freedom (as metafor)."""
+    """Return Cochran's Q at tau² = 0 with I² and H² (:mod:`.heterogeneity`).
+
+    NaN where some v_i <= 0, ``(0, 1, 0, 1, 0)`` without residual degrees of freedom (as metafor).
+    """
     df = d.kk - d.p
     with np.errstate(all="ignore"):
         m0 = d.at(np.zeros(d.m))

@@ -50,6 +50,7 @@ class PooledOutcome:
     excluded: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the pooled result as JSON-ready values."""
         fit = self.fit
         return {
             "outcome": self.outcome,

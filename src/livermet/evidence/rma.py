@@ -224,10 +224,27 @@ class RMAResult:
         *,
         method: str | None = None,
         test: str | None = None,
+        level: float | None = None,
         control: Control | str | Mapping[str, Any] | None = None,
         ni: FloatArray | None = None,
+        measure: str | None = None,
+        keep_tau2: bool = True,
     ) -> RMAResult:
-        """Fit the same kind of model (method, test, level, control) to other data."""
+        """Fit the same kind of model (method, test, level, control) to other data.
+
+        Parameters
+        ----------
+        yi, vi : ndarray
+            Estimates and sampling variances of the new data.
+        X : ndarray, optional
+            Full model matrix (intercept column included); default intercept only.
+        method, test, level, control, measure : optional
+            Override this model's settings (None keeps them).
+        ni : ndarray, optional
+            Study sizes of the new data.
+        keep_tau2 : bool
+            Whether a fixed tau² stays fixed (default); False estimates tau² with ``method``.
+        """
         mods = None if X is None else X
         return rma(
             yi,
@@ -236,11 +253,11 @@ class RMAResult:
             intercept=X is None,
             method=method or self.method,
             test=test or self.test,
-            level=self.level,
+            level=self.level if level is None else level,
             control=self.control if control is None else control,
             ni=ni,
-            measure=self.measure,
-            tau2=self.tau2 if self.tau2_fixed else None,
+            measure=self.measure if measure is None else measure,
+            tau2=self.tau2 if (self.tau2_fixed and keep_tau2) else None,
         )
 
     # ------------------------------------------------------------------ prediction
@@ -439,7 +456,7 @@ class RMAResult:
         )
 
     def summary(self) -> str:
-        """A short text summary in the spirit of metafor's print method."""
+        """Return a short text summary in the spirit of metafor's print method."""
         lines = [
             f"{'Equal' if self.method == 'EE' else 'Random'}-effects model (k = {self.k}; "
             f"tau^2 estimator: {self.method}; test: {self.test})",
@@ -495,7 +512,7 @@ def heterogeneity(
 def _r2_equal_effects(
     y: FloatArray, v: FloatArray, X: FloatArray, beta: FloatArray
 ) -> float | None:
-    """metafor's R² of an equal-effects meta-regression: ``max(0, 100 adj. R²)`` of the WLS fit.
+    """Return metafor's equal-effects meta-regression R²: ``max(0, 100 adj. R²)`` of the WLS fit.
 
     ``beta`` is the equal-effects estimate, i.e. the weighted least-squares fit of y on X with
     weights 1/v. As R's ``summary.lm``: ``R² = MSS / (MSS + RSS)`` with the weighted sums of
@@ -513,6 +530,102 @@ def _r2_equal_effects(
     rss = float(np.sum(w * (y - fitted) ** 2))
     adj = 1.0 - (1.0 - mss / (mss + rss)) * float(k - 1) / float(k - p)
     return max(0.0, 100.0 * adj)
+
+
+def _observations(
+    yi: Any, vi: Any, sei: Any, ni: Any, measure: str | None
+) -> tuple[FloatArray, FloatArray, FloatArray | None, str | None]:
+    """Return ``(y, v, ni, measure)``: the estimates with checked variances (``vi`` or ``sei²``).
+
+    An :class:`EscalcResult` as ``yi`` supplies ``vi``, ``ni`` and ``measure`` where not given;
+    study sizes of the wrong length are ignored.
+    """
+    if isinstance(yi, EscalcResult):
+        es = yi
+        yi, vi = es.yi, es.vi if vi is None else vi
+        ni = es.ni if ni is None else ni
+        measure = es.measure if measure is None else measure
+    y = as_vector(yi, "yi")
+    if vi is None:
+        if sei is None:
+            raise InputError("give vi (sampling variances) or sei", "vi")
+        v = as_vector(sei, "sei") ** 2
+    else:
+        v = as_vector(vi, "vi")
+    if v.size != y.size:
+        raise InputError(f"vi has {v.size} values but yi has {y.size}", "vi")
+    if np.any(v < 0):
+        raise InputError("sampling variances must be >= 0", "vi")
+    n_arr = None if ni is None else as_vector(ni, "ni")
+    if n_arr is not None and n_arr.size != y.size:
+        n_arr = None
+    return y, v, n_arr, measure
+
+
+def _check_estimable(k: int, p: int, v: FloatArray, meth: str, fixed_tau2: float | None) -> None:
+    """Refuse a model that cannot be fitted: too few studies, or zero variances at tau² = 0.
+
+    Too few: none at all, one for an estimated tau², or fewer studies than parameters to
+    estimate (the coefficients, and tau² when it is estimated). ``fixed_tau2`` is the fixed
+    tau² of a random-effects model (None when tau² is estimated or the model is EE).
+    """
+    fixed = fixed_tau2 is not None
+    estimated = meth != "EE" and not fixed
+    if k == 0:
+        raise InputError("no studies to analyse", "yi")
+    if estimated and k < 2:
+        raise InputError("a random-effects model needs k >= 2 studies", "yi")
+    if (not estimated and p > k) or (estimated and p + 1 > k):
+        raise InputError("more parameters to estimate than studies", "mods")
+    if np.any(v == 0) and (meth == "EE" or fixed_tau2 == 0):
+        raise InputError("sampling variances of 0 need tau2 > 0", "vi")
+
+
+def _omnibus_coefficients(btt: Sequence[int] | None, p: int, has_int: bool) -> list[int]:
+    """Return the coefficients in the omnibus test: ``btt``, or all but the intercept."""
+    if btt is None:
+        return list(range(1, p)) if (has_int and p > 1) else list(range(p))
+    bt = sorted({int(b) for b in btt})
+    if not bt or min(bt) < 0 or max(bt) >= p:
+        raise InputError(f"btt must index coefficients 0..{p - 1}", "btt")
+    return bt
+
+
+def _r2(
+    y: FloatArray,
+    v: FloatArray,
+    X: FloatArray,
+    beta: FloatArray,
+    t2: float,
+    meth: str,
+    con: Control,
+    fixed: bool,
+) -> float | None:
+    """Return R² in % of a meta-regression with an intercept (see the module docstring).
+
+    Equal effects: :func:`_r2_equal_effects`; random effects: the pseudo R² from the
+    intercept-only tau² with the same estimator (0 when that fit fails or tau² is 0); None for
+    a fixed tau².
+    """
+    if meth == "EE":
+        return _r2_equal_effects(y, v, X, beta)
+    if fixed:
+        return None
+    try:
+        t2_re = estimate_tau2(y, v, np.ones((y.size, 1)), meth, con).tau2
+    except InputError:
+        t2_re = math.nan
+    return 0.0 if t2_re == 0 else max(0.0, 100.0 * (t2_re - t2) / t2_re)
+
+
+def _log_likelihood(y: FloatArray, v: FloatArray, fitted: FloatArray, t2: float) -> float:
+    """Return the (unrestricted) log-likelihood of the model at tau² = ``t2``."""
+    k = y.size
+    w = 1.0 / (v + t2)
+    resid = y - fitted
+    return float(
+        -0.5 * k * math.log(2 * math.pi) - 0.5 * np.sum(np.log(v + t2)) - 0.5 * np.sum(w * resid**2)
+    )
 
 
 def rma(
@@ -572,25 +685,7 @@ def rma(
         Bad input (negative variances, k < 2 for a random-effects model, unknown method/test,
         more coefficients than studies), or an estimator that does not converge.
     """
-    if isinstance(yi, EscalcResult):
-        es = yi
-        yi, vi = es.yi, es.vi if vi is None else vi
-        ni = es.ni if ni is None else ni
-        measure = es.measure if measure is None else measure
-    y = as_vector(yi, "yi")
-    if vi is None:
-        if sei is None:
-            raise InputError("give vi (sampling variances) or sei", "vi")
-        v = as_vector(sei, "sei") ** 2
-    else:
-        v = as_vector(vi, "vi")
-    if v.size != y.size:
-        raise InputError(f"vi has {v.size} values but yi has {y.size}", "vi")
-    if np.any(v < 0):
-        raise InputError("sampling variances must be >= 0", "vi")
-    n_arr = None if ni is None else as_vector(ni, "ni")
-    if n_arr is not None and n_arr.size != y.size:
-        n_arr = None
+    y, v, n_arr, measure = _observations(yi, vi, sei, ni, measure)
     M = as_mods(mods, y.size)
     y, v, M, n_arr, ok = drop_missing(y, v, M, n_arr)
     meth = canonical_method(method)
@@ -602,45 +697,23 @@ def rma(
     p = X.shape[1]
     int_only = p == 1 and has_int
     fixed = tau2 is not None and meth != "EE"
-    if k == 0:
-        raise InputError("no studies to analyse", "yi")
-    if meth != "EE" and not fixed and k < 2:
-        raise InputError("a random-effects model needs k >= 2 studies", "yi")
-    if ((meth == "EE" or fixed) and p > k) or (meth != "EE" and not fixed and p + 1 > k):
-        raise InputError("more parameters to estimate than studies", "mods")
-    if np.any(v == 0) and (meth == "EE" or (fixed and tau2 == 0)):
-        raise InputError("sampling variances of 0 need tau2 > 0", "vi")
+    _check_estimable(k, p, v, meth, tau2 if fixed else None)
     if k == 1 and tst != "z":
         warnings.warn("k = 1: using test='z' (as metafor)", UserWarning, stacklevel=2)
         tst = "z"
     est = Tau2Estimate(float(tau2 or 0.0), math.nan) if fixed else estimate_tau2(y, v, X, meth, con)
     t2 = est.tau2
-    if meth in ("EE",) and tst in ("knha", "adhoc"):
+    if meth == "EE" and tst in ("knha", "adhoc"):
         warnings.warn(
             "the Knapp-Hartung method is meant for random-effects models", UserWarning, stacklevel=2
         )
-    if btt is None:
-        bt = list(range(1, p)) if (has_int and p > 1) else list(range(p))
-    else:
-        bt = sorted({int(b) for b in btt})
-        if not bt or min(bt) < 0 or max(bt) >= p:
-            raise InputError(f"btt must index coefficients 0..{p - 1}", "btt")
+    bt = _omnibus_coefficients(btt, p, has_int)
     coefs = fixed_effects(y, v, X, t2, tst, lev, bt)
     qe, qe_p, i2, h2, vt = heterogeneity(y, v, X, t2, meth == "EE")
     r2 = None
-    if not int_only and meth == "EE" and has_int:
-        r2 = _r2_equal_effects(y, v, X, coefs.beta)
-    elif not int_only and has_int and not fixed:
-        try:
-            t2_re = estimate_tau2(y, v, np.ones((k, 1)), meth, con).tau2
-        except InputError:
-            t2_re = math.nan
-        r2 = 0.0 if t2_re == 0 else max(0.0, 100.0 * (t2_re - t2) / t2_re)
-    w = 1.0 / (v + t2)
-    resid = y - X @ coefs.beta
-    ll = float(
-        -0.5 * k * math.log(2 * math.pi) - 0.5 * np.sum(np.log(v + t2)) - 0.5 * np.sum(w * resid**2)
-    )
+    if not int_only and has_int:
+        r2 = _r2(y, v, X, coefs.beta, t2, meth, con, fixed)
+    ll = _log_likelihood(y, v, X @ coefs.beta, t2)
     scalar = M is None and int_only
     return RMAResult(
         yi=y,

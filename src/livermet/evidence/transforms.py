@@ -150,8 +150,10 @@ def resolve_transform(
 
 
 def back_transform_of(fit: Any, transf: str | Transform | None = "auto") -> Transform:
-    """``transf`` for a fitted model (``"auto"``: the one matching its measure); identity
-    when there is none."""
+    """Return the back-transformation ``transf`` for a fitted model.
+
+    ``"auto"`` is the one matching the model's measure; the identity when there is none.
+    """
     f = resolve_transform(
         transf, ni=getattr(fit, "ni", None), measure=getattr(fit, "measure", None)
     )

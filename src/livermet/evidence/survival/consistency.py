@@ -1,4 +1,4 @@
-"""Does a series' reported median contradict its own survival percentages?
+"""Check whether a series' reported median contradicts its own survival percentages.
 
 Under one non-increasing survival curve S(t) >= 0.5 before the median and S(t) <= 0.5 after it
 (docs/evidence.md#consistency-check).

@@ -40,6 +40,6 @@ def weighted_quantiles(
 
 
 def _at_position(values: FloatArray, cum: FloatArray, position: float) -> float:
-    """The first value whose cumulative weight reaches ``position`` (clamped to the range)."""
+    """Return the first value whose cumulative weight reaches ``position`` (clamped)."""
     index = int(np.searchsorted(cum, position - 1e-12 * max(1.0, position), side="left"))
     return float(values[min(index, len(values) - 1)])

@@ -22,7 +22,7 @@ TIME_COLUMNS: dict[float, str] = {12.0: "os1", 36.0: "os3", 60.0: "os5"}
 
 
 def n_values(df: pd.DataFrame, n_column: str | None) -> FloatArray:
-    """The n per series: ``n_column``, else ``n`` if present, else ``n_table``."""
+    """Return the n per series: ``n_column``, else ``n`` if present, else ``n_table``."""
     name = n_column or ("n" if "n" in df.columns else "n_table")
     if name not in df.columns:
         raise InputError(f"column {name!r} is missing (number of patients per series)", name)
@@ -30,21 +30,21 @@ def n_values(df: pd.DataFrame, n_column: str | None) -> FloatArray:
 
 
 def numeric_column(df: pd.DataFrame, name: str) -> FloatArray:
-    """A numeric column as float (NaN where missing or absent)."""
+    """Return a numeric column as float (NaN where missing or absent)."""
     if name not in df.columns:
         return np.full(len(df), np.nan)
     return np.asarray(pd.to_numeric(df[name], errors="coerce"), dtype=np.float64)
 
 
 def series_ids(df: pd.DataFrame) -> list[str]:
-    """Series ids as text (row positions when there is no ``id`` column)."""
+    """Return the series ids as text (row positions when there is no ``id`` column)."""
     if "id" not in df.columns:
         return [f"row{i + 1}" for i in range(len(df))]
     return [str(v) for v in df["id"].astype("string").fillna("?")]
 
 
 def format_percent(value: float) -> str:
-    """A percentage as printed (``58``, ``31.8``)."""
+    """Format a percentage as printed (``58``, ``31.8``)."""
     return f"{value:g}"
 
 

@@ -19,7 +19,7 @@ from .series import TIME_COLUMNS, FloatArray, format_percent, n_values, numeric_
 def weibull_points(
     df: pd.DataFrame, medians: str, n_column: str | None
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """The (t, S) points entering the Weibull fit, and what was left out and why."""
+    """Return the (t, S) points entering the Weibull fit, and what was left out and why."""
     n = n_values(df, n_column)
     mst = numeric_column(df, "mst_months")
     flags = check_consistency(df)
