@@ -186,6 +186,9 @@ def test_array_form_equals_scalar_form(names: list[str | None]) -> None:
         assert cohort.points[i] == one.points
         assert cohort.procedure_type[i] == one.procedure_type
         assert cohort.rationale[i] == one.rationale
+        assert cohort.inferred[i] == one.inferred  # computed on first access, from the codes
+    grid = kawaguchi_grade(procedure=np.array(names * 2, dtype=object).reshape(2, -1))
+    assert grid.grade.shape == grid.rationale.shape == (2, len(names))
 
 
 @settings(max_examples=100)

@@ -119,3 +119,21 @@ def test_scalar_equals_array_and_tri_state(rows: list[tuple[bool | None, ...]]) 
         unknown = any(v is None for v in row)
         expected = "not achieved" if failed else "not assessable" if unknown else "achieved"
         assert one.status == expected
+
+
+@given(st.lists(st.tuples(*[flags] * 7), min_size=1, max_size=15))
+def test_array_criteria_and_achieved_equal_one_patient(rows: list[tuple[bool | None, ...]]) -> None:
+    # criteria and missing are computed from the bit patterns on first access, once
+    names = list(ALL_GOOD)
+    columns = {name: np.array([_as_float(r[j]) for r in rows]) for j, name in enumerate(names)}
+    arrays = textbook_outcome(**columns)
+    assert arrays.criteria is arrays.criteria
+    for i, row in enumerate(rows):
+        one = textbook_outcome(**dict(zip(names, row, strict=True)))
+        assert arrays.achieved[i] == one.achieved
+        assert {k: v[i] for k, v in arrays.criteria.items()} == one.criteria
+        for name, flag in zip(names, row, strict=True):
+            bad = flag is not None and flag != ALL_GOOD[name]
+            assert one.criteria[name] == (
+                "not assessable" if flag is None else "failed" if bad else "met"
+            )

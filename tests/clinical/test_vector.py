@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -103,3 +106,76 @@ def test_check_range_scalar_and_array_agree(value: float | None) -> None:
         except InputError as err:
             outcomes.append(err.message)
     assert outcomes[0] == outcomes[1]
+
+
+# --- fast paths of the batch: band codes, flag columns, unknown labels --------------------------
+
+BOUNDS = st.lists(st.floats(-50, 50), min_size=1, max_size=5, unique=True).map(sorted)
+VALUES = st.lists(
+    st.one_of(st.floats(-60, 60), st.just(math.nan), st.sampled_from([-10.0, 0.0, 10.0, 20.0])),
+    min_size=1,
+    max_size=40,
+)
+
+
+@given(VALUES, BOUNDS, st.booleans())
+def test_band_codes_number_bands_as_digitize(
+    values: list[float], bounds: list[float], right: bool
+) -> None:
+    x = np.asarray(values + bounds)  # the bounds themselves are the boundary values
+    codes = V.band_codes(x, bounds, right=right)
+    want = np.where(np.isnan(x), -1, np.digitize(x, bounds, right=right))
+    assert codes.dtype == np.int8
+    np.testing.assert_array_equal(codes, want)
+
+
+@given(VALUES, BOUNDS, st.data())
+def test_band_codes_with_a_side_per_bound(
+    values: list[float], bounds: list[float], data: st.DataObject
+) -> None:
+    sides = data.draw(st.lists(st.booleans(), min_size=len(bounds), max_size=len(bounds)))
+    x = np.asarray(values + bounds)
+    want = np.zeros(x.shape, dtype=int)
+    for bound, strict in zip(bounds, sides, strict=True):
+        want += (x > bound) if strict else (x >= bound)
+    want[np.isnan(x)] = -1
+    np.testing.assert_array_equal(V.band_codes(x, bounds, right=sides), want)
+    for value in x[:5]:  # one patient (0-d) as in the cohort
+        assert (
+            V.band_codes(np.array(value), bounds, right=sides).item()
+            == V.band_codes(np.array([value]), bounds, right=sides)[0]
+        )
+
+
+FLAG_LIKE = [True, False, 1, 0, 1.0, 0.0, np.True_, np.False_, np.int64(1), None, math.nan]
+OTHER = ["1", "yes", 2, 0.5, pd.NA, math.inf]
+
+
+def _objects(values: list[object]) -> np.ndarray:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+@given(st.lists(st.sampled_from(FLAG_LIKE + OTHER), max_size=30))
+def test_flags_as_float_reads_flags_as_pandas_does(values: list[object]) -> None:
+    array = _objects(values)
+    fast = V.flags_as_float(array)
+    if all(any(v is f for f in FLAG_LIKE) for v in values):
+        assert fast is not None and fast.dtype == np.float64
+        want = pd.to_numeric(pd.Series(array, dtype=object)).to_numpy(np.float64, na_value=np.nan)
+        np.testing.assert_array_equal(fast, want)
+    else:  # anything else is left to the general conversion
+        assert fast is None
+
+
+@given(st.lists(st.sampled_from(["a", "b", None, math.nan, pd.NA]), max_size=30))
+def test_unknowns_as_none(values: list[object]) -> None:
+    array = _objects(values)
+    out = V.unknowns_as_none(array)
+    unknown = pd.isna(array).tolist()
+    assert [None if u else v for v, u in zip(values, unknown, strict=True)] == out.tolist()
+    if all(v is None for v, u in zip(values, unknown, strict=True) if u):
+        assert out is array  # None is the only unknown: no copy
+    else:
+        assert array.tolist() == values  # the input is left as it was

@@ -16,13 +16,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from livermet.clinical import _vector as V
-from livermet.clinical import difficulty
+from livermet.clinical import child_pugh as child_pugh_module
+from livermet.clinical import difficulty, makuuchi
 from livermet.clinical.ajcc import ajcc8_stage
 from livermet.clinical.batch import mismatched_columns, score_cohort, score_cohort_loop
 from livermet.clinical.child_pugh import child_pugh
 from livermet.clinical.difficulty import kawaguchi_grade
+from livermet.clinical.fnclcc import fnclcc_grade
 from livermet.clinical.gsa import gsa_assessment
 from livermet.clinical.icg import icg_kf
 from livermet.clinical.liver_failure import fifty_fifty_criteria, mullen_peak_bilirubin
@@ -378,3 +382,95 @@ def test_result_frame_keeps_index_attrs_and_inputs() -> None:
     assert list(scored.index) == [7] * 50
     assert scored.attrs["source"] == "registry export"
     assert scored.attrs is not df.attrs and "scores_computed" not in df.attrs
+
+
+# --- band codes and tables == the rules written out (hypothesis) --------------------------------
+
+BILIRUBIN = st.one_of(
+    st.sampled_from([0.1, 0.94, 0.95, 1.0, 1.04, 1.05, 1.5, 1.55, 1.9, 1.94, 1.95, 2.0, 50.0]),
+    st.floats(0.1, 50.0),
+    st.just(NAN),
+)
+R15 = st.one_of(
+    st.sampled_from([0.0, 9.999999999, 10.0, 19.99, 20.0, 29.9999999999, 30.0, 40.0, 100.0]),
+    st.floats(0.0, 100.0),
+    st.just(NAN),
+)
+PATIENTS = st.lists(
+    st.tuples(st.sampled_from([*makuuchi.ASCITES_STATES, None]), BILIRUBIN, R15),
+    min_size=1,
+    max_size=40,
+)
+
+
+@given(PATIENTS)
+def test_makuuchi_table_equals_the_tree(patients: list[tuple[Any, float, float]]) -> None:
+    asc, bili, r15 = (list(column) for column in zip(*patients, strict=True))
+    fast = makuuchi_max_extent(
+        ascites=objects(asc), bilirubin_mg_dl=np.array(bili), icg_r15_percent=np.array(r15)
+    )
+    codes = V.label_codes(objects(asc), "ascites", makuuchi.ASCITES_STATES)
+    tenths = np.floor(np.round(np.array(bili) * 10.0, 9) + 0.5)
+    lower, upper, path = makuuchi._tree(codes, tenths, np.round(np.array(r15), 9))
+    np.testing.assert_array_equal(fast.lower_bound, lower)
+    np.testing.assert_array_equal(fast.upper_bound, upper)
+    np.testing.assert_array_equal(fast.max_extent, np.where(lower == upper, lower, NAN))
+    assert list(fast.branch) == [makuuchi._PATH_TEXT[p] for p in path]
+
+
+LAB = st.one_of(
+    st.sampled_from([1.0, 1.7, 2.0, 2.3, 2.8, 3.0, 3.5, 34.0, 50.0, 1.6999999999, 2.30000000001]),
+    st.floats(0.1, 60.0),
+    st.just(NAN),
+)
+
+
+@given(st.lists(LAB, min_size=1, max_size=40))
+def test_child_pugh_band_points_equal_the_table(values: list[float]) -> None:
+    x = np.array(values)
+    v = np.round(x, 9)
+    for bands in (child_pugh_module.INR_BANDS, child_pugh_module.BILIRUBIN_MG_DL_BANDS):
+        low, high = bands
+        want = np.select([v < low, v <= high, v > high], [1.0, 2.0, 3.0], NAN)
+        np.testing.assert_array_equal(child_pugh_module._rising_points(x, bands), want)
+    low, high = child_pugh_module.ALBUMIN_G_DL_BANDS
+    want = np.select([v > high, v >= low, v < low], [1.0, 2.0, 3.0], NAN)
+    falling = child_pugh_module._falling_points(x, child_pugh_module.ALBUMIN_G_DL_BANDS)
+    np.testing.assert_array_equal(falling, want)
+
+
+@given(st.lists(st.one_of(st.integers(3, 17).map(float), st.just(NAN)), min_size=1, max_size=30))
+def test_child_pugh_class_codes_equal_a_search(points: list[float]) -> None:
+    x = np.array(points)
+    limits = np.array([5.0, 7.0, 10.0])
+    want = np.where(np.isnan(x), -1, np.searchsorted(limits, x, side="right") - 1)
+    np.testing.assert_array_equal(child_pugh_module._class_codes(x), want)
+
+
+COUNTS = st.one_of(st.sampled_from([0.0, 9.0, 10.0, 19.0, 20.0, 500.0]), st.floats(0, 500))
+PERCENT = st.one_of(st.sampled_from([0.0, 1e-9, 49.999, 50.0, 100.0]), st.floats(0, 100))
+SIZE = st.one_of(
+    st.sampled_from([1e-9, 5.0, 5.0000001, 10.0, 15.0, 15.01, 100.0]), st.floats(0.1, 100)
+)
+
+
+@given(
+    st.lists(
+        st.tuples(COUNTS | st.just(NAN), PERCENT | st.just(NAN), SIZE | st.just(NAN)), min_size=1
+    )
+)
+def test_fnclcc_and_ajcc_bands_equal_digitize(rows: list[tuple[float, float, float]]) -> None:
+    mitoses, necrosis, size = (np.array(column) for column in zip(*rows, strict=True))
+    r = fnclcc_grade(mitoses_per_10hpf=mitoses, necrosis_percent=necrosis)
+    want = np.where(np.isnan(mitoses), NAN, 1.0 + np.digitize(mitoses, (10.0, 20.0)))
+    np.testing.assert_array_equal(r.mitosis_score, want)
+    want = np.where(np.isnan(necrosis), NAN, np.select([necrosis <= 0, necrosis < 50], [0, 1], 2))
+    np.testing.assert_array_equal(r.necrosis_score, want)
+    for total, grade in ((r.total_min, r.grade_min), (r.total_max, r.grade_max)):
+        np.testing.assert_array_equal(grade, 1.0 + np.digitize(total, (4.0, 6.0)))
+    t = ajcc8_stage(size_cm=size, m=objects(["M0"] * len(size))).t
+    want_t = [
+        None if math.isnan(s) else f"T{min(np.digitize(s, (5, 10, 15), right=True), 3) + 1}"
+        for s in size
+    ]
+    assert list(t) == want_t

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from livermet.case.model import Case
 from livermet.case.timeline import build_timeline
 from livermet.clinical.units import QUANTITIES, parse_quantity
+from livermet.clinical.volumetry import MINIMUM_FLR_PERCENT
 
 # Texts FHIR can hold: not empty, not only unusual white space (fhir.resources' string pattern).
 _FHIR_OK = re.compile(r"[ \r\n\t\S]")
@@ -431,7 +432,7 @@ _LIVER_FUNCTION = st.fixed_dictionaries(
     optional={
         "icg_r15": reported("icg_r15"),
         "gsa": _GSA,
-        "liver_condition": st.sampled_from(["normal", "chemotherapy", "cirrhosis"]),
+        "liver_condition": st.sampled_from(sorted(MINIMUM_FLR_PERCENT)),
         "total_liver_volume": reported("volume"),
         "future_liver_remnant_volume": reported("volume"),
         "tumour_volume": reported("volume"),

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 # The vocabularies defined where the values are made (a word added there is allowed here).
 from livermet.case.findings import Severity
+from livermet.case.model import LiverCondition
 from livermet.case.options import Verdict
 from livermet.case.prognosis import Direction
 from livermet.clinical.ablation import Status as CriterionStatus
@@ -78,12 +79,12 @@ class Section(BaseModel):
 
 
 def _f(description: str, **kwargs: Any) -> Any:
-    """A field with its one-line description (it becomes the API's documented schema)."""
+    """Return a field with its one-line description (it becomes the API's documented schema)."""
     return Field(description=description, **kwargs)
 
 
 def _opt(description: str) -> Any:
-    """A key written only in some cases: None here, left out of the output when not written."""
+    """Return a key written only in some cases: None here, left out of the output if unwritten."""
     return Field(default=None, description=f"{description} (absent when not applicable)")
 
 
@@ -99,6 +100,8 @@ class NotAssessable(Section):
 
 
 class CaseSummary(Section):
+    """``case``: the case in a few words."""
+
     id: str = _f("the case's identifier")
     age_years: int | None = _f("age at presentation in years; null when not known")
     sex: Literal["male", "female", "other"] | None = _f("sex as recorded; null when not known")
@@ -108,6 +111,8 @@ class CaseSummary(Section):
 
 
 class AgeBlock(Section):
+    """``fitness.age``: age, with the pooled mortality of its age group when published."""
+
     years: int | None = _f("age in years; null when not known")
     age_group: str | None = _opt("age group of the pooled post-hepatectomy mortality, e.g. '>= 80'")
     mortality_30d_percent: Number | None = _opt("pooled 30-day mortality after hepatectomy, %")
@@ -117,6 +122,8 @@ class AgeBlock(Section):
 
 
 class EcogBlock(Section):
+    """``fitness.ecog``: ECOG performance status."""
+
     grade: Literal[0, 1, 2, 3, 4] | None = _f("ECOG performance status 0-4; null when not known")
     status: Literal["recorded", "not known"] = _f("whether the ECOG grade is recorded")
     description: str | None = _f("the ECOG grade's definition; null when not known")
@@ -125,6 +132,8 @@ class EcogBlock(Section):
 
 
 class AsaBlock(Section):
+    """``fitness.asa``: ASA physical status class, or the range the comorbidities allow."""
+
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     asa_class: Literal[1, 2, 3, 4, 5, 6] | None = Field(
@@ -143,6 +152,8 @@ class AsaBlock(Section):
 
 
 class TrialContext(Section):
+    """``fitness.trial_context``: the patient against a trial's fitness criteria."""
+
     within_collision_criteria: bool | None = _f(
         "within the COLLISION trial's ECOG 0-2 and ASA I-III eligibility; null when not known"
     )
@@ -151,6 +162,8 @@ class TrialContext(Section):
 
 
 class Fitness(Section):
+    """``fitness``: age, ECOG and ASA, with sources."""
+
     age: AgeBlock = _f("age, with the pooled mortality of its age group when one is published")
     ecog: EcogBlock = _f("ECOG performance status")
     asa: AsaBlock = _f("ASA physical status class")
@@ -161,6 +174,8 @@ class Fitness(Section):
 
 
 class Fnclcc(Section):
+    """``grading.fnclcc``: FNCLCC scores and grade, bounded when components are unknown."""
+
     mitosis_score: Literal[1, 2, 3] | None = _f("FNCLCC mitotic count score 1-3; null if unknown")
     necrosis_score: Literal[0, 1, 2] | None = _f(
         "FNCLCC tumour necrosis score 0-2; null if unknown"
@@ -180,6 +195,8 @@ class Fnclcc(Section):
 
 
 class Grading(Section):
+    """``grading``: grade of the primary tumour."""
+
     fnclcc: Fnclcc = _f("FNCLCC grade of the primary tumour, bounded when components are unknown")
 
 
@@ -198,6 +215,8 @@ class Ajcc8(Section):
 
 
 class StageAtDiagnosis(Section):
+    """``staging.at_diagnosis``: the stage at diagnosis, never changed by later spread."""
+
     system: StagingSystem = _f("the staging system applied")
     t: TCategory | None = _f("T category; null when not determinable")
     n: Literal["N0", "N1", "NX"] | None = _f("N category; null when not recorded")
@@ -215,6 +234,8 @@ class StageAtDiagnosis(Section):
 
 
 class Recurrence(Section):
+    """``staging.recurrence``: metachronous distant disease classified as a recurrence (rM1)."""
+
     kind: Literal["distant"] = _f("kind of recurrence")
     timing: Literal["metachronous"] = _f("a recurrence is metachronous distant disease")
     sites: list[str] = _f("sites of the recurrent distant disease ('liver', then extrahepatic)")
@@ -232,6 +253,8 @@ class Recurrence(Section):
 
 
 class Staging(Section):
+    """``staging``: staging system, stage at diagnosis and recurrence."""
+
     ajcc8: Ajcc8 = _f("stage at diagnosis in the shape of earlier versions (kept for readers)")
     system: StagingSystem = _f("the staging system chosen by the primary's site and histology")
     system_name: str = _f("the staging system's name for a reader")
@@ -250,6 +273,8 @@ class Staging(Section):
 
 
 class Icg(Section):
+    """``liver_function.icg``: indocyanine green retention and clearance."""
+
     r15_percent: Number | None = _f("ICG retention at 15 minutes, %; null when not measured")
     k_per_min: Number | None = _f("ICG plasma clearance rate K (/min)")
     pdr_percent_per_min: Number | None = _opt("ICG plasma disappearance rate, %/min")
@@ -257,6 +282,8 @@ class Icg(Section):
 
 
 class Gsa(Section):
+    """``liver_function.gsa``: 99mTc-GSA scintigraphy indices and their reading."""
+
     hh15: Number | None = _f("99mTc-GSA HH15; null when not measured")
     lhl15: Number | None = _f("99mTc-GSA LHL15; null when not measured")
     assessment: Literal["normal", "impaired", "indeterminate"] | None = _f(
@@ -267,6 +294,8 @@ class Gsa(Section):
 
 
 class Makuuchi(Section):
+    """``liver_function.makuuchi``: largest safe hepatectomy by the Makuuchi criteria."""
+
     max_extent: ExtentLabel | None = _f(
         "largest safe hepatectomy by the Makuuchi criteria; null when not assessable"
     )
@@ -278,10 +307,10 @@ class Makuuchi(Section):
 
 
 class Remnant(Section):
+    """``liver_function.remnant``: future liver remnant against its minimum."""
+
     flr_percent: Number = _f("future liver remnant, % of the functional liver volume")
-    liver_condition: Literal["normal", "chemotherapy", "cirrhosis"] = _f(
-        "background liver the minimum depends on"
-    )
+    liver_condition: LiverCondition = _f("background liver the minimum depends on")
     minimum_flr_percent: Number = _f("minimum remnant for that liver, %")
     flr_adequate: bool = _f("whether the remnant reaches the minimum")
     source: str = _f("publications of the minimum remnant")
@@ -291,6 +320,8 @@ class Remnant(Section):
 
 
 class ChildPughComponents(Section):
+    """``liver_function.child_pugh.components``: Child-Pugh points per item."""
+
     bilirubin: Literal[1, 2, 3] | None = _f("points for bilirubin; null when not known")
     albumin: Literal[1, 2, 3] | None = _f("points for albumin; null when not known")
     inr: Literal[1, 2, 3] | None = _f("points for INR; null when not known")
@@ -299,6 +330,8 @@ class ChildPughComponents(Section):
 
 
 class ChildPugh(Section):
+    """``liver_function.child_pugh``: Child-Pugh score, bounded when items are unknown."""
+
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     points: int | None = _f("Child-Pugh points 5-15; null when an item is unknown")
@@ -320,17 +353,23 @@ class ChildPugh(Section):
 
 
 class Albi(Section):
+    """``liver_function.albi``: ALBI score and grade."""
+
     score: Number = _f("ALBI score")
     grade: Literal[1, 2, 3] = _f("ALBI grade 1-3")
     malbi_grade: Literal["1", "2a", "2b", "3"] = _f("modified ALBI grade")
 
 
 class MeldNotAssessable(Section):
+    """``liver_function.meld.not_assessable``: per score, the inputs it lacks."""
+
     meld_na: list[str] | None = _opt("inputs MELD-Na lacks")
     meld_3: list[str] | None = _opt("inputs MELD 3.0 lacks")
 
 
 class Meld(Section):
+    """``liver_function.meld``: MELD, MELD-Na and MELD 3.0."""
+
     meld: int = _f("MELD (UNOS form)")
     status: Literal["assessed"] = _f("'assessed'")
     meld_na: int | None = _f("MELD-Na; null when sodium is not known")
@@ -343,6 +382,8 @@ class Meld(Section):
 
 
 class LiverFunction(Section):
+    """``liver_function``: liver reserve (ICG, GSA, Makuuchi, remnant, scores)."""
+
     icg: Icg = _f("indocyanine green clearance")
     gsa: Gsa = _f("99mTc-GSA scintigraphy")
     makuuchi: Makuuchi = _f("largest safe hepatectomy by the Makuuchi criteria")
@@ -356,6 +397,8 @@ class LiverFunction(Section):
 
 
 class LiverLesion(Section):
+    """One row of ``liver_lesions``: a liver lesion with its timing and coverage."""
+
     id: str | None = _f("the lesion's identifier in the case file; null when none")
     segments: list[int] = _f("Couinaud segments of the lesion (1-8)")
     size_mm: Number | None = _f("greatest dimension, mm; null when not measured")
@@ -372,6 +415,8 @@ class LiverLesion(Section):
 
 
 class Difficulty(Section):
+    """``resection.difficulty``: laparoscopic difficulty grade of the resection."""
+
     system: str = _f("the difficulty system (Kawaguchi 2018)")
     grade: Literal["I", "II", "III"] | None = _f("laparoscopic difficulty grade; null if unknown")
     points: int | None = _f("points of the grade; null when unknown")
@@ -381,6 +426,8 @@ class Difficulty(Section):
 
 
 class LesionCoverage(Section):
+    """One row of ``resection.coverage``: a lesion against the plan."""
+
     id: str | None = _f("the lesion's identifier; null when none")
     segments: list[int] = _f("the lesion's Couinaud segments")
     size_mm: Number | None = _f("greatest dimension, mm")
@@ -392,6 +439,8 @@ class LesionCoverage(Section):
 
 
 class ClearingResection(Section):
+    """One row of ``resection.clearing_resections``: a resection that clears every lesion."""
+
     name: str = _f("Brisbane 2000 name of the resection (or the partial resection)")
     segments: list[int] = _f("segments it removes")
     within_safe_extent: bool | None = _f(
@@ -405,17 +454,23 @@ class ClearingResection(Section):
 
 
 class AblationCriterion(Section):
+    """One ablation eligibility criterion of a lesion, with its status."""
+
     criterion: str = _f("the criterion (size, number, extrahepatic disease, bile-duct distance)")
     status: CriterionStatus = _f("whether the lesion meets it")
     text: str = _f("the criterion with this lesion's value and its source")
 
 
 class AblationZone(Section):
+    """Ablation zone diameter a lesion needs for one ablative margin."""
+
     margin_mm: Number = _f("ablative margin aimed at, mm")
     zone_mm: Number = _f("ablation zone diameter that margin needs, mm")
 
 
 class AblationRow(Section):
+    """One row of ``resection.ablation``: a lesion's ablation eligibility."""
+
     id: str | None = _f("the lesion's identifier; null when none")
     segments: list[int] = _f("the lesion's Couinaud segments")
     size_mm: Number | None = _f("greatest dimension, mm")
@@ -430,12 +485,16 @@ class AblationRow(Section):
 
 
 class ResectionAlternative(Section):
+    """One row of ``resection.alternatives``: PVE or two-stage hepatectomy, with why."""
+
     option: Literal["portal vein embolisation", "two-stage hepatectomy"] = _f("the strategy")
     reason: str = _f("why it is named for this patient, with the data it rests on")
     source: str = _f("publications")
 
 
 class Resection(Section):
+    """``resection``: the liver-resection plan against the lesions."""
+
     segments: list[int] | None = _f("segments of the planned or performed resection; null if none")
     procedure_name: str | None = _f("Brisbane 2000 name of that resection; null if none")
     synonyms: list[str] | None = _opt("other names of the resection")
@@ -474,12 +533,16 @@ class Resection(Section):
 
 
 class Complication(Section):
+    """One complication with its Clavien-Dindo grade."""
+
     description: str = _f("the complication as recorded")
     grade: ClavienDindo | None = _f("Clavien-Dindo grade (stated, or suggested by the treatment)")
     treatment: str | None = _f("treatment as recorded")
 
 
 class OperationOutcome(Section):
+    """Outcome of a performed operation: complications and length of stay."""
+
     clavien_dindo: ClavienDindo | Literal["none"] | None = _f(
         "worst Clavien-Dindo grade; 'none' without complications; null when not known"
     )
@@ -489,6 +552,8 @@ class OperationOutcome(Section):
 
 
 class TolsCriteria(Section):
+    """Each criterion of the textbook outcome in liver surgery: met, failed or not assessable."""
+
     intraoperative_incident_grade2_or_more: TolsStatus = _f("no intra-operative incident >= 2")
     bile_leak_grade_b_or_c: TolsStatus = _f("no bile leak grade B/C")
     liver_failure_grade_b_or_c: TolsStatus = _f("no post-hepatectomy liver failure grade B/C")
@@ -499,6 +564,8 @@ class TolsCriteria(Section):
 
 
 class TextbookOutcome(Section):
+    """Textbook outcome in liver surgery (TOLS) of the performed liver resection."""
+
     status: Literal["achieved", "not achieved", "not assessable"] = _f("textbook outcome (TOLS)")
     criteria: TolsCriteria = _f("each criterion: met, failed or not assessable")
     missing: list[str] = _f("criteria that cannot be assessed")
@@ -506,6 +573,8 @@ class TextbookOutcome(Section):
 
 
 class LiverResectionOutcome(OperationOutcome):
+    """``outcomes.liver_resection``: outcome of the performed liver resection."""
+
     operative_minutes: Number | None = _f("duration of the operation, minutes")
     blood_loss_ml: Number | None = _f("blood loss, mL")
     approach: Approach | None = _f("approach of the operation")
@@ -515,6 +584,8 @@ class LiverResectionOutcome(OperationOutcome):
 
 
 class Outcomes(Section):
+    """``outcomes``: outcomes of the performed operations."""
+
     liver_resection: LiverResectionOutcome | None = _f(
         "outcome of the performed liver resection; null when none has been performed"
     )
@@ -527,6 +598,8 @@ class Outcomes(Section):
 
 
 class TimelineEvent(Section):
+    """One row of ``timeline.events``: a dated (or undated) event of the case."""
+
     day: Number | None = _f("days from the case's day 0; null when undated")
     event: str = _f("what happened (or is planned)")
     status: ProcedureStatus | None = _opt("planned or performed (procedures only)")
@@ -535,6 +608,8 @@ class TimelineEvent(Section):
 
 
 class TimingDefinition(Section):
+    """The first liver lesion's timing by one definition of synchronous disease."""
+
     scheme: str = _f("key of the definition")
     definition: str = _f("the definition in words")
     source: str = _f("publication of the definition")
@@ -543,6 +618,8 @@ class TimingDefinition(Section):
 
 
 class LesionTiming(Section):
+    """One lesion's timing: detection, interval and basis."""
+
     id: str | None = _f("the lesion's identifier; null when none")
     # Segments as the case file writes them (1-8, '4a', 'VII', 'S7'), not normalised.
     segments: list[int | str] = _f("segments as written in the case file")
@@ -557,6 +634,8 @@ class LesionTiming(Section):
 
 
 class MetastasisTiming(Section):
+    """``timeline.timing``: definition, anchor and dates of the liver disease's timing."""
+
     scheme: str = _f("key of the default definition")
     definition: str = _f("the default definition in words")
     source: str = _f("publication of the definition")
@@ -574,6 +653,8 @@ class MetastasisTiming(Section):
 
 
 class TimelineSection(Section):
+    """``timeline``: timing, disease-free interval and dated events."""
+
     metastasis_timing: Timing | None = _f("timing of the liver disease; null when not known")
     liver_resection_after_primary_months: Number | None = _f(
         "months from the primary's resection to the liver resection (performed)"
@@ -599,11 +680,15 @@ class TimelineSection(Section):
 
 
 class RecistSum(Section):
+    """Sum of the RECIST target diameters at one time point."""
+
     date: str = _f("the time point (ISO date, 'month N', or 'undated')")
     sum_mm: Number | None = _f("sum of the target diameters, mm; null when not all measured")
 
 
 class RecistTimePoint(Section):
+    """RECIST 1.1 response at one time point after the baseline."""
+
     date: str = _f("the time point (ISO date, 'month N', or 'undated')")
     sum_mm: Number | None = _f("sum of the target diameters, mm")
     percent_change_from_baseline: Number | None = _f("change from the baseline sum, %")
@@ -611,6 +696,8 @@ class RecistTimePoint(Section):
 
 
 class RecistAssessed(Section):
+    """``response.recist`` when assessed: RECIST 1.1 response from the imaging time points."""
+
     status: Literal["assessed"] = _f("'assessed'")
     missing: list[str] = _f("empty")
     baseline: RecistSum = _f("baseline time point")
@@ -635,6 +722,8 @@ class RecistAssessed(Section):
 
 
 class RecistNotAssessable(Section):
+    """``response.recist`` when not assessable, with what is missing."""
+
     status: Literal["not assessable"] = _f("'not assessable'")
     missing: list[str] = _f("what is missing")
     category: None = _f("null")
@@ -642,12 +731,16 @@ class RecistNotAssessable(Section):
 
 
 class ResponseToTreatment(Section):
+    """``response``: response of the disease to treatment."""
+
     recist: Annotated[RecistAssessed | RecistNotAssessable, Field(discriminator="status")] = _f(
         "RECIST 1.1 response from the imaging time points"
     )
 
 
 class DfiVotes(Section):
+    """Direction of the disease-free interval by each source's cut-off."""
+
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     dematteo: Literal["favourable", "unfavourable"] = Field(
@@ -662,27 +755,37 @@ class DfiVotes(Section):
 
 
 class DfiValue(Section):
+    """Value of the disease-free interval factor: months and each source's direction."""
+
     months: Number = _f("disease-free interval, months")
     by_cut_off: DfiVotes = _f("direction by each source's cut-off")
 
 
 class SizeValue(Section):
+    """Value of the lesion size factor: the largest liver lesion."""
+
     size_mm: Number = _f("largest liver lesion, mm")
     note: str | None = _opt("when some lesions are not measured")
 
 
 class ResponseValue(Section):
+    """Value of the response factor: RECIST category and the regimens given."""
+
     recist: RecistCategory | None = _f("RECIST 1.1 category")
     percent_change_from_baseline: Number | None = _opt("change from the baseline sum, %")
     systemic_therapy: list[str] | None = _f("regimens between the images; null when none")
 
 
 class GradeRange(Section):
+    """Value of the grade factor when the grade is bounded, not decided."""
+
     grade_min: int = _f("lowest FNCLCC grade the known components allow")
     grade_max: int = _f("highest FNCLCC grade the known components allow")
 
 
 class PrognosticFactor(Section):
+    """One row of ``prognostic_factors``: a factor, this patient's value and its effect."""
+
     factor: str = _f("the factor (disease-free interval, extrahepatic disease, histology...)")
     # The value's shape depends on the factor: a word ("none found"), a number (age, lesion
     # count, grade), or one of the structured values below; null when not known.
@@ -698,18 +801,24 @@ class PrognosticFactor(Section):
 
 
 class OptionReason(Section):
+    """One reason for or against a treatment option."""
+
     text: str = _f("the reason, worded from this patient's data")
     source: str = _f("the publication it rests on")
     supports: bool = _f("true: speaks for the option; false: against it")
 
 
 class TreatmentOption(Section):
+    """One row of ``options``: a treatment option with its verdict and reasons."""
+
     option: str = _f("the treatment option (liver resection, ablation, systemic chemotherapy...)")
     verdict: Verdict = _f("favoured, possible or not favoured")
     reasons: list[OptionReason] = _f("reasons for and against")
 
 
 class SurveillanceRow(Section):
+    """One period of the follow-up schedule."""
+
     years: str = _f("years after the index operation, e.g. '0-2' or '5+'")
     interval_months: list[Number] = _f("[shortest, longest] interval between visits, months")
     modalities: list[str] = _f("imaging and examinations at each visit")
@@ -717,6 +826,8 @@ class SurveillanceRow(Section):
 
 
 class Surveillance(Section):
+    """``surveillance``: follow-up schedule."""
+
     index: Literal["liver resection", "planned liver resection", "primary treatment"] = _f(
         "what the months are counted from"
     )
@@ -730,6 +841,8 @@ class Surveillance(Section):
 
 
 class PooledSurvival(Section):
+    """Pooled survival after hepatectomy at one time point."""
+
     months: int = _f("time point, months")
     estimate: Number | None = _f("pooled survival (proportion)")
     ci_lb: Number | None = _f("95 % confidence interval, lower bound")
@@ -741,12 +854,16 @@ class PooledSurvival(Section):
 
 
 class ExcludedMedian(Section):
+    """A series whose median survival is left out of the pooled median."""
+
     id: str = _f("series identifier")
     label: str | None = _f("series name for readers (first author and year)")
     reason: str = _f("why its median is left out")
 
 
 class PooledMedian(Section):
+    """Pooled median survival of the surgical series."""
+
     estimate: Number | None = _f("pooled median survival, months")
     ci_lb: Number | None = _f("95 % confidence interval, lower bound")
     ci_ub: Number | None = _f("95 % confidence interval, upper bound")
@@ -755,24 +872,32 @@ class PooledMedian(Section):
 
 
 class SeriesRange(Section):
+    """Smallest and largest value of a figure across the surgical series."""
+
     min: Number | None = _f("smallest value across series")
     max: Number | None = _f("largest value across series")
     k: int = _f("number of series reporting it")
 
 
 class RangeAcrossSeries(Section):
+    """Ranges of survival figures across the surgical series."""
+
     os5_percent: SeriesRange = _f("5-year overall survival, %")
     median_months: SeriesRange = _f("median survival, months")
     patients: int = _f("patients across the series")
 
 
 class QuotedFigure(Section):
+    """A figure quoted from the literature, not recomputed."""
+
     topic: str = _f("topic")
     text: str = _f("the figure as quoted")
     source: str = _f("where it is quoted from")
 
 
 class Evidence(Section):
+    """``evidence``: pooled evidence of the surgical series."""
+
     pooled_survival: list[PooledSurvival] = _f("pooled survival after hepatectomy by time point")
     pooled_survival_method: str = _f("pooling method")
     pooled_median_months: PooledMedian = _f("pooled median survival")
@@ -782,6 +907,8 @@ class Evidence(Section):
 
 
 class AssessmentFinding(Section):
+    """One row of ``findings``: an inconsistency or gap in the case."""
+
     severity: Severity = _f("warning (contradiction, assumption) or info (a gap)")
     code: str = _f("stable code of the finding, e.g. 'lesion-not-in-plan'")
     message: str = _f("the finding, naming the values involved")
@@ -818,5 +945,5 @@ class AssessmentModel(Section):
 
 
 def assessment_json_schema() -> dict[str, Any]:
-    """JSON Schema of the assessment (``livermet schema --assessment``)."""
+    """Return the JSON Schema of the assessment (``livermet schema --assessment``)."""
     return AssessmentModel.model_json_schema(by_alias=True, mode="serialization")

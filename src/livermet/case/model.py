@@ -11,18 +11,57 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from livermet.clinical.anatomy import parse_segments
 from livermet.clinical.complications import parse_clavien_dindo
+from livermet.clinical.contracts import (
+    ASCITES_CONTROL,
+    DIFFERENTIATION,
+    ENCEPHALOPATHY,
+    GRADE,
+    HH15,
+    LHL15,
+    LIVER_CONDITION,
+    MITOSES,
+    N_CATEGORY,
+    NECROSIS,
+)
 from livermet.clinical.recist import diameter_mm
 from livermet.clinical.units import Measurement, parse_quantity
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+# --- vocabularies and bounds of the score contracts (livermet.clinical.contracts) ---------------
+
+
+def _whole(value: float) -> float:
+    """Return a bound as an int when it is whole, so that the JSON Schema reads ``500``."""
+    return int(value) if float(value).is_integer() else value
+
+
+if TYPE_CHECKING:
+    Grade = int
+    Differentiation = int
+    NodalStatus = str
+    LabAscites = str
+    Encephalopathy = str
+    LiverCondition = str
+else:
+    Grade = Literal[tuple(int(v) for v in GRADE.values)]
+    Differentiation = Literal[tuple(int(v) for v in DIFFERENTIATION.values)]
+    NodalStatus = Literal[N_CATEGORY.vocabulary]
+    LabAscites = Literal[ASCITES_CONTROL.vocabulary]
+    Encephalopathy = Literal[ENCEPHALOPATHY.vocabulary]
+    LiverCondition = Literal[LIVER_CONDITION.vocabulary]
+"""Grades and differentiation scores 1-3, N categories, ascites (Makuuchi's words: none,
+controlled, uncontrollable), encephalopathy and background liver, as the score contracts declare
+them (the type checker sees the plain type)."""
 
 
 # --- measured values -------------------------------------------------------------------------
@@ -248,15 +287,19 @@ class PrimaryTumour(_Model):
         default=None, description="e.g. 'conventional', 'pleomorphic', 'well-differentiated'"
     )
     sizes: list[SizeMeasurement] = Field(default_factory=list)
-    mitoses_per_10hpf: int | None = Field(default=None, ge=0, le=500)
-    necrosis_percent: float | None = Field(default=None, ge=0, le=100)
+    mitoses_per_10hpf: int | None = Field(
+        default=None, ge=_whole(MITOSES.low), le=_whole(MITOSES.high)
+    )
+    necrosis_percent: float | None = Field(
+        default=None, ge=_whole(NECROSIS.low), le=_whole(NECROSIS.high)
+    )
     necrosis_category: NecrosisCategory | None = None
-    differentiation_score: Literal[1, 2, 3] | None = None
-    reported_grade: Literal[1, 2, 3] | None = Field(
+    differentiation_score: Differentiation | None = None
+    reported_grade: Grade | None = Field(
         default=None, description="the grade the pathology report states (FNCLCC)"
     )
     immunohistochemistry: list[Immunohistochemistry] = Field(default_factory=list)
-    nodal_status: Literal["N0", "N1", "NX"] | None = None
+    nodal_status: NodalStatus | None = None
     diagnosed: When | None = Field(
         default=None, description="when the primary was diagnosed (a date or an offset)"
     )
@@ -311,13 +354,17 @@ class Labs(_Model):
     creatinine: Annotated[Reported, _checked("creatinine")] | None = None
     sodium: Annotated[Reported, _checked("sodium")] | None = None
     platelets: Annotated[Reported, _checked("platelets")] | None = None
-    ascites: Literal["none", "controlled", "uncontrollable"] | None = None
-    encephalopathy: Literal["none", "grade 1-2", "grade 3-4"] | None = None
+    ascites: LabAscites | None = None
+    encephalopathy: Encephalopathy | None = None
 
 
 class GsaScintigraphy(_Model):
-    hh15: float | None = Field(default=None, gt=0, lt=1, description="blood clearance index")
-    lhl15: float | None = Field(default=None, gt=0, lt=1, description="receptor index")
+    hh15: float | None = Field(
+        default=None, gt=_whole(HH15.low), lt=_whole(HH15.high), description="blood clearance index"
+    )
+    lhl15: float | None = Field(
+        default=None, gt=_whole(LHL15.low), lt=_whole(LHL15.high), description="receptor index"
+    )
 
 
 class LiverFunction(_Model):
@@ -325,8 +372,10 @@ class LiverFunction(_Model):
         default=None, description="ICG retention at 15 min, e.g. '4.3 %'"
     )
     gsa: GsaScintigraphy | None = None
-    liver_condition: Literal["normal", "chemotherapy", "cirrhosis"] | None = Field(
-        default=None, description="background liver, for the minimum future liver remnant"
+    liver_condition: LiverCondition | None = Field(
+        default=None,
+        description="background liver, for the minimum future liver remnant: normal; after "
+        "extensive chemotherapy, steatosis or cholestasis; cirrhosis or fibrosis",
     )
     total_liver_volume: Volume | None = None
     future_liver_remnant_volume: Volume | None = None

@@ -57,6 +57,10 @@ fitness
     ECOG, ASA and age (docs/clinical.md#fitness).
 batch
     :func:`score_cohort`: every score of a cohort table at once, without a loop over rows.
+contracts
+    The contract of every score, declared once: inputs with units, plausibility ranges and
+    vocabularies, and outputs; the score checks, the cohort table's columns and coercion and
+    the case file's bounds are derived from it.
 
 Shared helpers: ``extent`` (ordinal extent of resection), ``units`` (units at the boundary,
 docs/clinical.md#units-and-plausibility-ranges),
@@ -75,6 +79,7 @@ _SUBMODULES = frozenset(
         "batch",
         "child_pugh",
         "complications",
+        "contracts",
         "difficulty",
         "extent",
         "fnclcc",
@@ -92,9 +97,11 @@ _SUBMODULES = frozenset(
 
 
 def __getattr__(name: str) -> Any:
-    """The score modules, and ``score_cohort``, are imported on first use: ``from
-    livermet.clinical import fnclcc`` works as before, and reading a case file (which needs the
-    segment and unit parsers only) does not load numpy or pandas (``batch``)."""
+    """Import the score modules, and ``score_cohort``, on first use.
+
+    ``from livermet.clinical import fnclcc`` works as before, and reading a case file (which needs
+    the segment and unit parsers only) does not load numpy or pandas (``batch``).
+    """
     import importlib
 
     if name in _SUBMODULES:

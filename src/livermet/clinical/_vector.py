@@ -22,7 +22,7 @@ _PY_SCALARS = (str, int, float)
 
 
 def is_scalar(*values: Any) -> bool:
-    """True when every value is a scalar (or None), i.e. the result should be scalar too."""
+    """Return True when every value is a scalar (or None): the result should be scalar too."""
     return all(v is None or isinstance(v, _PY_SCALARS) or np.ndim(v) == 0 for v in values)
 
 
@@ -106,9 +106,69 @@ def label_codes(value: Any, field: str, allowed: Sequence[str]) -> npt.NDArray[n
     return lookup(table, codes).reshape(arr.shape)  # code -1 (unknown) -> the last entry, -1
 
 
+def band_codes(
+    values: FloatArray,
+    bounds: Sequence[float] | FloatArray,
+    *,
+    right: bool | Sequence[bool] = False,
+) -> npt.NDArray[np.int8]:
+    """Return the band of each value between ascending ``bounds``: its count of bounds passed.
+
+    A value passes a bound when it is at or above it, or strictly above it where ``right`` is
+    True (one flag for every bound, or one per bound). So with ``right=False`` band i holds
+    ``bounds[i - 1] <= value < bounds[i]``, as :func:`numpy.digitize` numbers bands, and a closed
+    middle band ``[low, high]`` is ``band_codes(v, (low, high), right=(False, True))``. NaN gets
+    band -1, so that ``lookup(table, codes)`` reads the last entry of ``table`` for it. One
+    comparison per bound on bytes, instead of a binary search per value.
+    """
+    sides = (right,) * len(bounds) if isinstance(right, bool) else tuple(right)
+    codes = np.zeros(np.shape(values), dtype=np.int8)
+    for bound, strict in zip(bounds, sides, strict=True):
+        codes += (values > bound) if strict else (values >= bound)
+    return np.where(np.isnan(values), np.int8(-1), codes)
+
+
+def flags_as_float(values: npt.NDArray[np.object_]) -> FloatArray | None:
+    """Return a 1-d object array of flags as 1.0 / 0.0 / NaN, or None when it holds other values.
+
+    A value equal to True (True, 1, 1.0, numpy's) is 1.0, one equal to False is 0.0, an unknown
+    (None, NaN) NaN, exactly as ``float`` reads them. Two comparison passes in C and a check of
+    the few values that are neither; None (for the caller's general conversion) as soon as one
+    of them is something else: a string, another number, pd.NA (which has no truth value).
+    """
+    import pandas as pd  # array paths only
+
+    try:
+        true, false = values == True, values == False  # noqa: E712 - elementwise, not identity
+    except TypeError:  # pd.NA: its comparison has no truth value
+        return None
+    neither = ~(true | false)
+    if neither.any() and not pd.isna(values[neither]).all():
+        return None
+    out: FloatArray = true.astype(np.float64)
+    out[neither] = np.nan
+    return out
+
+
+def unknowns_as_none(labels: npt.NDArray[np.object_]) -> npt.NDArray[np.object_]:
+    """Return a 1-d object array of labels with every unknown (NaN, pd.NA) as ``None``.
+
+    The array itself when ``None`` is its only unknown (one hash pass in C finds its distinct
+    values); otherwise a copy.
+    """
+    import pandas as pd  # array paths only
+
+    distinct = distinct_values(labels)
+    if distinct is not None and all(v is None for v in distinct[pd.isna(distinct)]):
+        return labels
+    out = labels.copy()
+    out[pd.isna(labels)] = None
+    return out
+
+
 def tri_state(condition: npt.ArrayLike, unknown: npt.ArrayLike) -> npt.NDArray[np.object_]:
     """Object array of True / False from ``condition``, None where ``unknown``."""
-    return lookup(_TRI_STATE, np.where(unknown, 2, condition))
+    return lookup(_TRI_STATE, np.where(unknown, np.uint8(2), condition))  # byte codes
 
 
 _TRI_STATE = np.array([False, True, None], dtype=object)
@@ -145,8 +205,11 @@ def factorize(
 
 
 def lookup(table: npt.NDArray[Any], codes: npt.ArrayLike) -> npt.NDArray[Any]:
-    """``table[codes]`` keeping the shape of ``codes``, 0-d included: a look-up table (labels,
-    results) applied to a cohort's integer codes in one step."""
+    """Return ``table[codes]`` keeping the shape of ``codes``, 0-d included.
+
+    A look-up table (labels, results) applied to a cohort's integer codes in one step; code -1
+    reads the table's last entry (the unknown one, by this module's convention).
+    """
     index = np.asarray(codes)
     out: npt.NDArray[Any] = table[index.ravel()]
     return out if index.ndim == 1 else out.reshape(index.shape)  # 1-d: the array itself
@@ -186,7 +249,7 @@ def check_range(
 
 
 def first_not_in(values: FloatArray, allowed: tuple[float, ...]) -> float | None:
-    """The first known (non-NaN) value that is not one of ``allowed``, or None."""
+    """Return the first known (non-NaN) value that is not one of ``allowed``, or None."""
     if values.ndim == 0:  # one patient: no set machinery
         value = float(values)
         return None if np.isnan(value) or value in allowed else value

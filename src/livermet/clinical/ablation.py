@@ -115,10 +115,12 @@ class LesionAblation:
 
     @property
     def failed(self) -> tuple[Criterion, ...]:
+        """Return the criteria not met."""
         return tuple(c for c in self.criteria if c.status == "not met")
 
     @property
     def unassessed(self) -> tuple[Criterion, ...]:
+        """Return the criteria that could not be assessed."""
         return tuple(c for c in self.criteria if c.status == "not assessable")
 
 
@@ -219,8 +221,11 @@ def ablation_candidates(
     extrahepatic_disease: bool | None,
     lesion_count: int | None = None,
 ) -> list[LesionAblation]:
-    """Eligibility of each lesion of a patient; the count is the number of lesions given unless
-    ``lesion_count`` says more (a lesion entry may stand for several)."""
+    """Return the eligibility of each lesion of a patient.
+
+    The count is the number of lesions given unless ``lesion_count`` says more (a lesion entry
+    may stand for several).
+    """
     count = len(diameters_mm) if lesion_count is None else lesion_count
     return [
         lesion_ablation(

@@ -30,13 +30,14 @@ from livermet.clinical._vector import (
     FloatArray,
     as_float_array,
     as_label_array,
-    check_range,
+    band_codes,
     first_not_in,
     is_scalar,
     label_codes,
     lookup,
     scalar_or_array,
 )
+from livermet.clinical.contracts import AJCC8 as CONTRACT
 from livermet.errors import InputError
 
 ObjectArray = npt.NDArray[np.object_]
@@ -48,13 +49,19 @@ exactly is T1."""
 
 T_CATEGORIES = ("T1", "T2", "T3", "T4")
 
-SIZE_RANGE_CM = (0.0, 100.0)
-"""Plausibility range of the greatest tumour dimension, (0, 100] cm (engineering choice)."""
+_SIZE = CONTRACT.input("size_cm")
+_GRADE = CONTRACT.input("grade")
 
-N_CATEGORIES = ("N0", "N1", "NX")
-"""NX (nodes not assessed) is grouped with N0 (AJCC 8, 2017; NCI PDQ 2025)."""
+SIZE_RANGE_CM = _SIZE.range
+"""Plausibility range of the greatest tumour dimension, (0, 100] cm (engineering choice, declared
+in the contract, ``contracts.SIZE_CM``; docs/clinical.md#ajcc-8-staging)."""
 
-M_CATEGORIES = ("M0", "M1")
+N_CATEGORIES = CONTRACT.input("n").vocabulary
+"""N0, N1, NX; NX (nodes not assessed) is grouped with N0 (AJCC 8, 2017; NCI PDQ 2025;
+``contracts.N_CATEGORY``)."""
+
+M_CATEGORIES = CONTRACT.input("m").vocabulary
+"""M0, M1 (AJCC 8, 2017; ``contracts.M_CATEGORY``)."""
 
 GRADE_LABELS = ("G1", "G2", "G3", "GX")
 
@@ -113,10 +120,10 @@ _T_LABELS = np.array([*T_CATEGORIES, None], dtype=object)
 """T label by T code: 0-3 = T1-T4, 4 = size unknown."""
 
 
-def _t_codes(size_cm: FloatArray) -> npt.NDArray[np.intp]:
-    check_range(size_cm, "size_cm", *SIZE_RANGE_CM, "cm", low_inclusive=False)
-    index = np.minimum(np.digitize(size_cm, T_UPPER_BOUNDS_CM, right=True), 3)
-    return np.where(np.isnan(size_cm), 4, index)
+def _t_codes(size_cm: FloatArray) -> npt.NDArray[np.int8]:
+    _SIZE.check(size_cm)
+    bands = band_codes(size_cm, T_UPPER_BOUNDS_CM, right=True)  # upper limits inclusive
+    return np.where(bands < 0, np.int8(4), bands)
 
 
 def _t_category_array(size_cm: FloatArray) -> ObjectArray:
@@ -161,9 +168,9 @@ def _grade_codes(grade: Any) -> npt.NDArray[np.intp]:
             codes[labels == label] = code
         return codes
     numeric = as_float_array(grade, "grade")
-    bad = first_not_in(numeric, (1.0, 2.0, 3.0))
+    bad = first_not_in(numeric, _GRADE.values)
     if bad is not None:
-        raise InputError(f"grade {bad:g} is not one of 1, 2, 3 (FNCLCC)", "grade")
+        raise InputError(f"grade {bad:g} is not one of {_GRADE.values_text()} (FNCLCC)", "grade")
     return np.where(np.isnan(numeric), 3.0, numeric - 1.0).astype(np.intp)
 
 
@@ -337,7 +344,7 @@ def ajcc8_stage_bounds(
 
 
 def _varies(groups: dict[str, set[str]]) -> bool:
-    """True when some group (fixed value of one input) still holds several stages."""
+    """Return whether some group (fixed value of one input) still holds several stages."""
     return any(len(v) > 1 for v in groups.values())
 
 
@@ -391,7 +398,7 @@ def ajcc8_head_neck_t_category(size_cm: float | None) -> str | None:
     """
     if size_cm is None or math.isnan(size_cm):
         return None
-    check_range(np.array(float(size_cm)), "size_cm", *SIZE_RANGE_CM, "cm", low_inclusive=False)
+    _SIZE.check(np.array(float(size_cm)))
     if size_cm <= HEAD_NECK_T_UPPER_BOUNDS_CM[0]:
         return "T1"
     if size_cm <= HEAD_NECK_T_UPPER_BOUNDS_CM[1]:

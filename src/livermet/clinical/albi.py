@@ -23,11 +23,11 @@ import numpy as np
 from livermet.clinical._vector import (
     FloatArray,
     as_float_array,
-    check_range,
     is_scalar,
     scalar_or_array,
     select,
 )
+from livermet.clinical.contracts import ALBI as CONTRACT
 from livermet.clinical.units import ALBUMIN_G_L_PER_G_DL, BILIRUBIN_UMOL_PER_MG_DL
 
 ALBI_BILIRUBIN_COEFFICIENT = 0.66
@@ -48,10 +48,15 @@ MALBI_GRADE_2A_MAX = -2.270
 """mALBI 2a: -2.60 < score ≤ -2.270; 2b: -2.270 < score ≤ -1.39 (Hiraoka 2017; cut-off [not
 verified], said to correspond to ICG-R15 ≈ 30 %)."""
 
-# Plausibility (docs/clinical.md#albi-and-malbi; engineering choice): bilirubin 1–850 µmol/L,
-# albumin 10–60 g/L, expressed in the canonical units the function takes.
-BILIRUBIN_RANGE_MG_DL = (1.0 / BILIRUBIN_UMOL_PER_MG_DL, 850.0 / BILIRUBIN_UMOL_PER_MG_DL)
-ALBUMIN_RANGE_G_DL = (10.0 / ALBUMIN_G_L_PER_G_DL, 60.0 / ALBUMIN_G_L_PER_G_DL)
+_BILIRUBIN = CONTRACT.input("bilirubin_mg_dl")
+_ALBUMIN = CONTRACT.input("albumin_g_dl")
+
+BILIRUBIN_RANGE_MG_DL = _BILIRUBIN.range
+"""Bilirubin 1–850 µmol/L in mg/dL (engineering choice declared in ``contracts.ALBI``;
+docs/clinical.md#units-and-plausibility-ranges)."""
+ALBUMIN_RANGE_G_DL = _ALBUMIN.range
+"""Albumin 10–60 g/L in g/dL (engineering choice declared in ``contracts.ALBI``;
+docs/clinical.md#units-and-plausibility-ranges)."""
 
 
 @dataclass(frozen=True)
@@ -110,8 +115,8 @@ def albi(
     scalar = is_scalar(bilirubin_mg_dl, albumin_g_dl)
     bili = as_float_array(bilirubin_mg_dl, "bilirubin_mg_dl")
     alb = as_float_array(albumin_g_dl, "albumin_g_dl")
-    check_range(bili, "bilirubin_mg_dl", *BILIRUBIN_RANGE_MG_DL, "mg/dL")
-    check_range(alb, "albumin_g_dl", *ALBUMIN_RANGE_G_DL, "g/dL")
+    _BILIRUBIN.check(bili)
+    _ALBUMIN.check(alb)
     bili_umol, alb_g_l = np.broadcast_arrays(
         bili * BILIRUBIN_UMOL_PER_MG_DL, alb * ALBUMIN_G_L_PER_G_DL
     )
@@ -140,7 +145,7 @@ def albi_grade(score: Any) -> FloatArray:
 
 
 def malbi_grade(score: Any) -> Any:
-    """mALBI grade "1"/"2a"/"2b"/"3" for score(s) (object array, None where NaN)."""
+    """Return the mALBI grade "1"/"2a"/"2b"/"3" of score(s) (object array, None where NaN)."""
     s = np.asarray(score, dtype=np.float64)
     out = np.full(s.shape, None, dtype=object)
     out[s > ALBI_GRADE_2_MAX] = "3"

@@ -1,5 +1,6 @@
-"""Couinaud segments and the names of liver resections
-(docs/clinical.md#couinaud-anatomy-and-brisbane-2000).
+"""Couinaud segments and the names of liver resections.
+
+Definitions: docs/clinical.md#couinaud-anatomy-and-brisbane-2000.
 
 Sources and how far they were checked (docs/clinical.md#conventions):
 
@@ -232,7 +233,7 @@ def hemiliver_of(segment: Any, *, field: str = "segment") -> str | None:
 
 
 def is_contiguous(segments: Any, *, field: str = "segments") -> bool:
-    """True when the segments form one connected block in :data:`SEGMENT_ADJACENCY`."""
+    """Return whether the segments form one connected block in :data:`SEGMENT_ADJACENCY`."""
     numbers = set(parse_segments(segments, field=field))
     return _connected(numbers)
 
@@ -443,7 +444,7 @@ def _count_extent(labels: tuple[str, ...]) -> ResectionExtent:
 
 
 def _named_row(numbers: tuple[int, ...]) -> tuple[BrisbaneResection, bool] | None:
-    """The Brisbane row (or central hepatectomy) matching the set, and whether S1 is added."""
+    """Return the Brisbane row (or central hepatectomy) matching the set and whether S1 is added."""
     for row in (*BRISBANE_RESECTIONS, CENTRAL_HEPATECTOMY):
         if numbers == row.segments:
             return row, False
@@ -538,7 +539,7 @@ def resection_name(
 
 
 def partial_resection(tumour_segments: Any, *, field: str = "tumour_segments") -> ResectionName:
-    """The partial (non-anatomical, Tokyo 2020 "non-anatomic") resection of tumours in segments.
+    """Return the partial (non-anatomical, Tokyo 2020 "non-anatomic") resection of tumours.
 
     ``segments`` are those the resection enters; the extent is LIMITED.
     """
@@ -586,6 +587,12 @@ def parse_resection_name(name: str, *, field: str = "procedure") -> ResectionNam
             f"{name!r} is a non-anatomical resection and has no segment set; give its segments",
             field,
         )
+    named = _named_resection(text, field)
+    return named if named is not None else _descriptive_resection(name, text, field)
+
+
+def _named_resection(text: str, field: str) -> ResectionName | None:
+    """Return the resection of a Brisbane row (± "+ segment 1") or a sector name, else None."""
     base = _CAUDATE_SUFFIX_RE.sub("", text)
     with_caudate = base != text
     for row in (*BRISBANE_RESECTIONS, CENTRAL_HEPATECTOMY):
@@ -597,6 +604,17 @@ def parse_resection_name(name: str, *, field: str = "procedure") -> ResectionNam
     for numbers, sector in SECTOR_SYNONYMS.items():
         if text == sector:
             return resection_name(numbers, field=field)
+    return None
+
+
+def _descriptive_resection(name: str, text: str, field: str) -> ResectionName:
+    """Return the resection of "segmentectomy 7", "bisegmentectomy 5,6", "resection of ...".
+
+    Raises
+    ------
+    InputError
+        For an unknown name, or a segment count the word does not allow.
+    """
     match = _SEGMENT_NAME_RE.match(text)
     if match is None:
         raise InputError(f"unknown resection name {name!r}", field)
@@ -665,8 +683,11 @@ def candidate_resections(
 
 @functools.lru_cache(maxsize=1024)
 def _candidates_of(tumour: tuple[str, ...]) -> tuple[ResectionName, ...]:
-    """Candidates of canonical tumour labels. Cached: a pure function of the anatomy's fixed
-    table over a finite domain (sets of segments), and ResectionName is immutable."""
+    """Return the candidate resections of canonical tumour labels.
+
+    Cached: a pure function of the anatomy's fixed table over a finite domain (sets of segments),
+    and ResectionName is immutable.
+    """
     found: dict[frozenset[str], ResectionName] = {}
     minimal = resection_name(tumour)
     found[frozenset(minimal.labels)] = minimal

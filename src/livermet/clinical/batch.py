@@ -30,17 +30,20 @@ Documented defaults of this module (not clinical rules):
   surveillance plans.
 
 ``errors="coerce"`` turns values the engine would refuse into unknowns before scoring, with
-vectorised masks that use the engine's own ranges: out-of-range or non-numeric numbers become NaN,
-unknown labels None, flags other than 0/1 NaN, inconsistent liver volumes NaN. A column may be
-coerced for one score and not for another (bilirubin 49.9 mg/dL is valid for Child-Pugh, 0.1-50,
-but not for ALBI, 1-850 µmol/L); the input columns of the result are always the ones given.
+vectorised masks derived from the score contracts (``contracts.py``, the ranges and vocabularies
+the score functions check) and the engine's own cross-field rules: out-of-range or non-numeric
+numbers become NaN, unknown labels None, flags other than 0/1 NaN, inconsistent liver volumes NaN
+(``volumetry.volume_rules_broken``). A column may be coerced for one score and not for another
+(bilirubin 49.9 mg/dL is valid for Child-Pugh, 0.1-50, but not for ALBI, 1-850 µmol/L); the input
+columns of the result are always the ones given.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -62,97 +65,38 @@ from livermet.clinical import (
     textbook_outcome,
     volumetry,
 )
-from livermet.clinical._vector import distinct_values
-from livermet.clinical.units import QUANTITIES
+from livermet.clinical._vector import flags_as_float, unknowns_as_none
+from livermet.clinical.contracts import COLUMNS, CONTRACTS, Contract, Input
 from livermet.errors import InputError
 
 Errors = Literal["raise", "coerce"]
-ColumnKind = Literal["number", "flag", "label"]
-OutputKind = Literal["number", "object"]
 Inputs = Mapping[str, Any]
 Outputs = dict[str, Any]
 Coercer = Callable[[npt.NDArray[Any]], npt.NDArray[Any]]
 
-# --- input columns -------------------------------------------------------------------------
+# --- input columns: one per input of the score contracts (contracts.py) ----------------------
 
 
-@dataclass(frozen=True)
-class _Column:
-    kind: ColumnKind
-    description: str
+def _column_text(spec: Input) -> str:
+    """Return "kind: meaning, unit, range" of a column; ranges a score narrows are named too."""
+    text = f"{spec.column_kind}: {spec.summary()}"
+    narrower = {
+        contract.score: own.range_text()
+        for contract in CONTRACTS.values()
+        for own in contract.inputs
+        if own.name == spec.name and own.bounded and own.range_text() != spec.range_text()
+    }
+    extra = "; ".join(f"{score} {text}" for score, text in narrower.items())
+    return f"{text} ({extra})" if extra else text
 
 
-_COLUMNS: dict[str, _Column] = {
-    # FNCLCC grade and AJCC 8 stage (docs/clinical.md#fnclcc-grade, #ajcc-8-staging)
-    "mitoses_per_10hpf": _Column("number", "mitoses per 10 HPF, 0-500"),
-    "necrosis_percent": _Column("number", "tumour necrosis, % of the tumour, 0-100"),
-    "differentiation_score": _Column("number", "FNCLCC differentiation score 1, 2 or 3"),
-    "size_cm": _Column("number", "greatest dimension of the primary tumour, cm, (0, 100]"),
-    "n": _Column("label", '"N0", "N1" or "NX" (unknown = NX, grouped with N0)'),
-    "m": _Column("label", '"M0" or "M1"'),
-    "grade": _Column(
-        "number", "reported FNCLCC grade 1-3 for AJCC; where unknown, fnclcc_grade is used"
-    ),
-    # Child-Pugh, ALBI, MELD (docs/clinical.md#child-pugh, #albi-and-malbi, #meld)
-    "bilirubin_mg_dl": _Column("number", "total bilirubin, mg/dL"),
-    "albumin_g_dl": _Column("number", "serum albumin, g/dL"),
-    "inr": _Column("number", "INR"),
-    "ascites": _Column("label", 'Child-Pugh ascites: "none", "mild", "moderate-severe"'),
-    "encephalopathy": _Column("label", 'hepatic encephalopathy: "none", "grade 1-2", "grade 3-4"'),
-    "creatinine_mg_dl": _Column("number", "serum creatinine, mg/dL"),
-    "sodium_mmol_l": _Column("number", "serum sodium, mmol/L"),
-    "dialysis": _Column("flag", ">= 2 dialyses or >= 24 h CVVHD in the past 7 days (True/False)"),
-    "female": _Column("flag", "sex is female (True/False), for MELD 3.0"),
-    # ICG, GSA, Makuuchi (docs/clinical.md#makuuchi-criteria, #icg-clearance, #gsa-scintigraphy)
-    "icg_r15_percent": _Column("number", "ICG retention at 15 min, %"),
-    "hh15": _Column("number", "99mTc-GSA HH15 ratio, (0, 1)"),
-    "lhl15": _Column("number", "99mTc-GSA LHL15 ratio, (0, 1)"),
-    "ascites_control": _Column(
-        "label", 'Makuuchi ascites: "none", "controlled" (diuretics), "uncontrollable"'
-    ),
-    # Volumetry (docs/clinical.md#volumetry)
-    "height_cm": _Column("number", "height, cm, 100-230"),
-    "weight_kg": _Column("number", "weight, kg, 25-250"),
-    "flr_ml": _Column("number", "future liver remnant volume (CT), mL"),
-    "total_liver_ml": _Column("number", "total liver volume (CT), mL"),
-    "tumour_ml": _Column("number", "tumour volume within the liver, mL (absent = 0)"),
-    "liver_condition": _Column(
-        "label",
-        'liver for the minimum FLR: "normal", "chemotherapy", "steatosis", "cholestasis", '
-        '"cirrhosis", "fibrosis"',
-    ),
-    # Difficulty (docs/clinical.md#laparoscopic-difficulty)
-    "procedure": _Column(
-        "label", 'planned/performed liver resection, e.g. "right posterior sectionectomy"'
-    ),
-    # Complications and outcome (docs/clinical.md#clavien-dindo-and-cci, #textbook-outcome,
-    # #liver-failure-after-hepatectomy)
-    **{
-        f"cd_grade_{g.lower()}": _Column(
-            "number", f"number of Clavien-Dindo grade {g} complications (absent = 0)"
-        )
-        for g in complications.CLAVIEN_DINDO_GRADES
-    },
-    "intraoperative_incident_grade2_or_more": _Column(
-        "flag", "TOLS: intraoperative incident grade >= 2 (True/False)"
-    ),
-    "bile_leak_grade_b_or_c": _Column("flag", "TOLS: bile leak ISGLS grade B/C (True/False)"),
-    "liver_failure_grade_b_or_c": _Column("flag", "TOLS: PHLF ISGLS grade B/C (True/False)"),
-    "major_complication": _Column("flag", "TOLS: Clavien-Dindo >= III within 90 days"),
-    "readmission_90d": _Column("flag", "TOLS: readmission within 90 days (True/False)"),
-    "mortality_90d": _Column("flag", "TOLS: in-hospital or 90-day death (True/False)"),
-    "r0_resection": _Column("flag", "TOLS: R0 resection (True = R0)"),
-    "pt_percent_pod5": _Column("number", "prothrombin time activity on POD 5, %"),
-    "bilirubin_umol_l_pod5": _Column("number", "bilirubin on POD 5, µmol/L"),
-    "peak_bilirubin_mg_dl": _Column("number", "peak bilirubin POD 1-7, mg/dL (Mullen)"),
-}
+BATCH_COLUMNS: dict[str, str] = {name: _column_text(spec) for name, spec in COLUMNS.items()}
+"""Input columns understood by :func:`score_cohort`: name -> "kind: meaning, unit, range".
 
-BATCH_COLUMNS: dict[str, str] = {
-    name: c.kind + ": " + c.description for name, c in _COLUMNS.items()
-}
-"""Input columns understood by :func:`score_cohort`: name -> "kind: unit / meaning". Kinds:
-``number`` (float, NaN = unknown), ``flag`` (True/False or 1/0, None/NaN = unknown), ``label``
-(str, None/NaN = unknown). Other columns are carried through untouched."""
+Kinds: ``number`` (float, NaN = unknown), ``flag`` (True/False or 1/0, None/NaN = unknown),
+``label`` (str, None/NaN = unknown). Other columns are carried through untouched. Generated from
+the score contracts (``contracts.COLUMNS``).
+"""
 
 # --- coercion of values the engine would refuse ----------------------------------------------
 
@@ -178,7 +122,7 @@ def _one_of(*allowed: float) -> Coercer:
 
 
 def _whole(low: float, high: float) -> Coercer:
-    """Counts outside [low, high] or not whole -> NaN."""
+    """Return a mask making counts outside [low, high] or not whole NaN."""
     in_range = _within(low, high)
 
     def coerce(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -210,12 +154,17 @@ def _procedures(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return out
 
 
-_FLAG = _one_of(0.0, 1.0)
-
-
-def _quantity(kind: str) -> Coercer:
-    """Plausibility range shared with the unit parser (units.QUANTITIES)."""
-    return _within(QUANTITIES[kind].low, QUANTITIES[kind].high)
+def _coercer(spec: Input) -> Coercer:
+    """Return the mask that makes unknown what the score's check of ``spec`` would refuse."""
+    if spec.kind == "number":
+        return _within(spec.low, spec.high, low_open=spec.low_open, high_open=spec.high_open)
+    if spec.kind == "count":
+        return _whole(spec.low, spec.high)
+    if spec.kind in ("choice", "flag"):
+        return _one_of(*spec.values)
+    if spec.kind == "label":
+        return _labels(spec.vocabulary)
+    return _procedures  # "name": the only free-text input is Kawaguchi's procedure
 
 
 # --- scores ------------------------------------------------------------------------------------
@@ -223,30 +172,56 @@ def _quantity(kind: str) -> Coercer:
 
 @dataclass(frozen=True)
 class _Score:
-    """One score of the batch: its columns, result columns and how to compute it.
+    """One score of the batch: its contract and how to compute it.
 
     ``compute`` receives the inputs (arrays in the batch, scalars in the loop; absent optional
-    columns take their default) and the results of the scores computed before it.
+    columns take their default) and the results of the scores computed before it. Columns,
+    defaults, result columns and coercion masks come from the contract.
     """
 
-    name: str
-    required: tuple[str, ...]
-    optional: Mapping[str, Any]
-    outputs: Mapping[str, tuple[OutputKind, str]]
+    contract: Contract
     compute: Callable[[Inputs, Inputs], Outputs]
-    coercers: Mapping[str, Coercer]
-    fields: Mapping[str, str] = field(default_factory=dict)
-    """Engine field -> input column, for errors raised on derived values."""
-    any_of: bool = False
-    """Compute when at least one optional column is present (scores without required inputs)."""
+    derived: Mapping[str, str] = field(default_factory=dict)
+    """Engine field of a derived value -> the input column behind it, for its errors."""
     coerce_rows: Callable[[dict[str, npt.NDArray[Any]]], None] | None = None
-    """Cross-column coercion (e.g. FLR larger than the liver), in place."""
+    """Cross-column coercion (the contract's ``rules``: FLR larger than the liver...), in place."""
+
+    @property
+    def name(self) -> str:
+        """Return the score's name."""
+        return self.contract.score
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        """Return the columns the score needs."""
+        return self.contract.required
+
+    @cached_property
+    def optional(self) -> dict[str, Any]:
+        """Return the optional columns and the value each takes when absent."""
+        return self.contract.optional
+
+    @cached_property
+    def outputs(self) -> dict[str, tuple[str, str]]:
+        """Return result column -> (kind, meaning)."""
+        return {out.name: (out.kind, out.description) for out in self.contract.outputs}
+
+    @cached_property
+    def coercers(self) -> dict[str, Coercer]:
+        """Return input column -> its coercion mask."""
+        return {spec.name: _coercer(spec) for spec in self.contract.inputs}
+
+    @cached_property
+    def fields(self) -> dict[str, str]:
+        """Return engine field -> input column, for the errors of the score functions."""
+        renamed = {s.parameter: s.name for s in self.contract.inputs if s.parameter != s.name}
+        return {**renamed, **self.derived}
 
     def present(self, columns: Iterable[str]) -> tuple[bool, tuple[str, ...]]:
-        """Whether the score can be computed from ``columns``, and the columns it misses."""
+        """Return whether the score can be computed from ``columns``, and the columns it misses."""
         have = set(columns)
         missing = tuple(c for c in self.required if c not in have)
-        if self.any_of and not have.intersection(self.optional):
+        if self.contract.needs_any and not have.intersection(self.optional):
             return False, tuple(self.optional)
         return not missing, missing
 
@@ -415,13 +390,14 @@ def _flr(x: Inputs, done: Inputs) -> Outputs:
 
 
 def _kawaguchi(x: Inputs, done: Inputs) -> Outputs:
-    r = difficulty.kawaguchi_grade(procedure=x["procedure"])
+    procedure = x["procedure"]  # the grader refuses pd.NA; the batch reads it as unknown
+    if isinstance(procedure, np.ndarray):
+        procedure = unknowns_as_none(procedure)
+    r = difficulty.kawaguchi_grade(procedure=procedure)
     return {"kawaguchi_grade": r.grade, "kawaguchi_points": r.points}
 
 
-_CD_COLUMNS = {
-    f"cd_grade_{g.lower()}": f"grade_{g.lower()}" for g in complications.CLAVIEN_DINDO_GRADES
-}
+_CD_COLUMNS = {spec.name: spec.parameter for spec in CONTRACTS["cci"].inputs}
 
 
 def _cci(x: Inputs, done: Inputs) -> Outputs:
@@ -452,297 +428,52 @@ def _mullen(x: Inputs, done: Inputs) -> Outputs:
 def _consistent_volumes(columns: dict[str, npt.NDArray[Any]]) -> None:
     """Volumes that ``flr_percent`` refuses together -> NaN: tumour >= total, FLR > functional."""
     total, tumour, flr = columns["total_liver_ml"], columns["tumour_ml"], columns["flr_ml"]
-    functional = total - tumour
-    bad_total = functional <= 0.0
-    columns["total_liver_ml"] = np.where(bad_total, np.nan, total)
-    functional = np.where(bad_total, np.nan, functional)
-    too_big = np.round(flr - functional, 9) > 0.0
+    no_liver, too_big = volumetry.volume_rules_broken(flr, total, tumour)
+    columns["total_liver_ml"] = np.where(no_liver, np.nan, total)
     columns["flr_ml"] = np.where(too_big, np.nan, flr)
 
 
 def _icg_kf_rows(columns: dict[str, npt.NDArray[Any]]) -> None:
     """Besides consistent volumes, ICG-Kf needs K <= 1 /min and an FLR fraction > 0."""
     _consistent_volumes(columns)
-    r15 = columns["icg_r15_percent"]
-    with np.errstate(divide="ignore"):
-        k = np.log(100.0 / r15) / 15.0
+    r15 = columns["icg_r15_percent"]  # already within the contract's (0, 100) %, or NaN
+    k = icg.icg_clearance(r15).k_per_min  # the K the score computes, so the mask matches it
     columns["icg_r15_percent"] = np.where(k > icg.ICG_K_RANGE_PER_MIN[1], np.nan, r15)
     columns["flr_ml"] = np.where(columns["flr_ml"] <= 0.0, np.nan, columns["flr_ml"])
 
 
-_BILIRUBIN = _quantity("bilirubin")
-_VOLUME = _within(*volumetry.VOLUME_RANGE_ML)
-_BODY = {
-    "height_cm": _within(*volumetry.HEIGHT_RANGE_CM),
-    "weight_kg": _within(*volumetry.WEIGHT_RANGE_KG),
-}
-_MELD_LABS = {
-    "creatinine_mg_dl": _quantity("creatinine"),
-    "bilirubin_mg_dl": _BILIRUBIN,
-    "inr": _quantity("inr"),
-    "dialysis": _FLAG,
-}
-_R15_OPEN = _within(*icg.ICG_R15_RANGE_PERCENT, low_open=True, high_open=True)
-_VOLUMES = {"flr_ml": _VOLUME, "total_liver_ml": _VOLUME, "tumour_ml": _VOLUME}
-
-
-def _out(kind: OutputKind, text: str) -> tuple[OutputKind, str]:
-    return kind, text
-
-
 _SCORES: tuple[_Score, ...] = (
+    _Score(CONTRACTS["fnclcc"], _fnclcc),
+    _Score(CONTRACTS["ajcc8"], _ajcc8),
+    _Score(CONTRACTS["child_pugh"], _child_pugh),
+    _Score(CONTRACTS["albi"], _albi),
+    _Score(CONTRACTS["meld"], _meld),
+    _Score(CONTRACTS["meld_na"], _meld_na),
+    _Score(CONTRACTS["meld_3"], _meld_3),
+    _Score(CONTRACTS["icg"], _icg),
     _Score(
-        "fnclcc",
-        ("mitoses_per_10hpf", "necrosis_percent"),
-        {"differentiation_score": None},
-        {
-            "fnclcc_mitosis_score": _out("number", "mitotic count score 1-3"),
-            "fnclcc_necrosis_score": _out("number", "necrosis score 0-2"),
-            "fnclcc_differentiation_score": _out("number", "differentiation score 1-3"),
-            "fnclcc_total": _out("number", "total 2-8 (NaN unless every component is known)"),
-            "fnclcc_total_min": _out("number", "lower bound of the total"),
-            "fnclcc_total_max": _out("number", "upper bound of the total"),
-            "fnclcc_grade": _out("number", "FNCLCC grade 1-3 (also when the bounds agree)"),
-        },
-        _fnclcc,
-        {
-            "mitoses_per_10hpf": _within(*fnclcc.MITOTIC_COUNT_RANGE),
-            "necrosis_percent": _within(0.0, 100.0),
-            "differentiation_score": _one_of(1.0, 2.0, 3.0),
-        },
-    ),
-    _Score(
-        "ajcc8",
-        ("size_cm", "m"),
-        {"n": None, "grade": None},
-        {
-            "ajcc8_t": _out("object", "T1-T4"),
-            "ajcc8_n": _out("object", "N0/N1/NX"),
-            "ajcc8_m": _out("object", "M0/M1"),
-            "ajcc8_grade": _out("object", "G1-G3/GX used for the stage"),
-            "ajcc8_stage": _out("object", "IA, IB, II, IIIA, IIIB, IV"),
-        },
-        _ajcc8,
-        {
-            "size_cm": _within(*ajcc.SIZE_RANGE_CM, low_open=True),
-            "n": _labels(ajcc.N_CATEGORIES),
-            "m": _labels(ajcc.M_CATEGORIES),
-            "grade": _one_of(1.0, 2.0, 3.0),
-        },
-    ),
-    _Score(
-        "child_pugh",
-        ("bilirubin_mg_dl", "albumin_g_dl", "inr", "ascites", "encephalopathy"),
-        {},
-        {
-            "child_pugh_points": _out("number", "points 5-15 (NaN unless all known)"),
-            "child_pugh_points_min": _out("number", "lower bound of the points"),
-            "child_pugh_points_max": _out("number", "upper bound of the points"),
-            "child_pugh_class": _out("object", "A/B/C (also when the bounds agree)"),
-        },
-        _child_pugh,
-        {
-            "bilirubin_mg_dl": _within(*child_pugh.BILIRUBIN_RANGE_MG_DL),
-            "albumin_g_dl": _within(*child_pugh.ALBUMIN_RANGE_G_DL),
-            "inr": _within(*child_pugh.INR_RANGE),
-            "ascites": _labels(child_pugh.ASCITES_POINTS),
-            "encephalopathy": _labels(child_pugh.ENCEPHALOPATHY_POINTS),
-        },
-    ),
-    _Score(
-        "albi",
-        ("bilirubin_mg_dl", "albumin_g_dl"),
-        {},
-        {
-            "albi_score": _out("number", "ALBI score (unrounded)"),
-            "albi_grade": _out("number", "ALBI grade 1-3"),
-            "malbi_grade": _out("object", 'mALBI "1", "2a", "2b", "3"'),
-        },
-        _albi,
-        {
-            "bilirubin_mg_dl": _within(*albi.BILIRUBIN_RANGE_MG_DL),
-            "albumin_g_dl": _within(*albi.ALBUMIN_RANGE_G_DL),
-        },
-    ),
-    _Score(
-        "meld",
-        ("creatinine_mg_dl", "bilirubin_mg_dl", "inr"),
-        {"dialysis": False},
-        {"meld": _out("number", "UNOS MELD 6-40")},
-        _meld,
-        _MELD_LABS,
-    ),
-    _Score(
-        "meld_na",
-        ("creatinine_mg_dl", "bilirubin_mg_dl", "inr", "sodium_mmol_l"),
-        {"dialysis": False},
-        {"meld_na": _out("number", "MELD-Na (OPTN 2016) 6-40")},
-        _meld_na,
-        {**_MELD_LABS, "sodium_mmol_l": _quantity("sodium")},
-    ),
-    _Score(
-        "meld_3",
-        (
-            "creatinine_mg_dl",
-            "bilirubin_mg_dl",
-            "inr",
-            "sodium_mmol_l",
-            "albumin_g_dl",
-            "female",
-        ),
-        {"dialysis": False},
-        {"meld_3": _out("number", "MELD 3.0 6-40")},
-        _meld_3,
-        {
-            **_MELD_LABS,
-            "sodium_mmol_l": _quantity("sodium"),
-            "albumin_g_dl": _quantity("albumin"),
-            "female": _FLAG,
-        },
-    ),
-    _Score(
-        "icg",
-        ("icg_r15_percent",),
-        {},
-        {
-            "icg_k_per_min": _out("number", "ICG-K, /min"),
-            "icg_pdr_percent_per_min": _out("number", "ICG-PDR, %/min"),
-        },
-        _icg,
-        {"icg_r15_percent": _R15_OPEN},
-    ),
-    _Score(
-        "icg_kf",
-        ("icg_r15_percent", "flr_ml", "total_liver_ml"),
-        {"tumour_ml": 0.0},
-        {
-            "icg_kf": _out("number", "remnant ICG-K = ICG-K x measured FLR fraction, /min"),
-            "icg_kf_acceptable": _out("object", "ICG-Kf >= 0.05 (True/False/None)"),
-        },
+        CONTRACTS["icg_kf"],
         _icg_kf,
-        {"icg_r15_percent": _R15_OPEN, **_VOLUMES},
-        fields={"k_per_min": "icg_r15_percent", "flr_fraction": "flr_ml"},
+        derived={"k_per_min": "icg_r15_percent", "flr_fraction": "flr_ml"},
         coerce_rows=_icg_kf_rows,
     ),
+    _Score(CONTRACTS["gsa"], _gsa),
+    _Score(CONTRACTS["makuuchi"], _makuuchi),
+    _Score(CONTRACTS["body"], _body, derived={"bsa_m2": "height_cm"}),
     _Score(
-        "gsa",
-        ("hh15", "lhl15"),
-        {},
-        {"gsa_assessment": _out("object", '"normal", "impaired", "indeterminate"')},
-        _gsa,
-        {
-            "hh15": _within(0.0, 1.0, low_open=True, high_open=True),
-            "lhl15": _within(0.0, 1.0, low_open=True, high_open=True),
-        },
-    ),
-    _Score(
-        "makuuchi",
-        ("ascites_control", "bilirubin_mg_dl"),
-        {"icg_r15_percent": None},
-        {
-            "makuuchi_max_extent": _out("number", "ResectionExtent ordinal 0-5"),
-            "makuuchi_label": _out("object", "maximum extent in words"),
-        },
-        _makuuchi,
-        {
-            "ascites_control": _labels(makuuchi.ASCITES_STATES),
-            "bilirubin_mg_dl": _within(*makuuchi.BILIRUBIN_RANGE_MG_DL),
-            "icg_r15_percent": _within(*makuuchi.ICG_R15_RANGE_PERCENT),
-        },
-        fields={"ascites": "ascites_control"},
-    ),
-    _Score(
-        "body",
-        ("height_cm", "weight_kg"),
-        {},
-        {
-            "bsa_mosteller_m2": _out("number", "BSA (Mosteller), m²"),
-            "bsa_dubois_m2": _out("number", "BSA (DuBois), m²"),
-            "slv_urata_ml": _out("number", "standard liver volume (Urata, Mosteller BSA), mL"),
-            "slv_vauthey_ml": _out("number", "standard liver volume (Vauthey, Mosteller BSA), mL"),
-        },
-        _body,
-        _BODY,
-        fields={"bsa_m2": "height_cm"},
-    ),
-    _Score(
-        "standardised_flr",
-        ("flr_ml", "height_cm", "weight_kg"),
-        {},
-        {
-            "sflr_urata_percent": _out("number", "FLR / Urata SLV, %"),
-            "sflr_vauthey_percent": _out("number", "FLR / Vauthey SLV, %"),
-        },
+        CONTRACTS["standardised_flr"],
         _standardised_flr,
-        {**_BODY, "flr_ml": _VOLUME},
-        fields={"bsa_m2": "height_cm", "standard_liver_volume_ml": "height_cm"},
+        derived={"bsa_m2": "height_cm", "standard_liver_volume_ml": "height_cm"},
     ),
-    _Score(
-        "flr",
-        ("flr_ml", "total_liver_ml"),
-        {"tumour_ml": 0.0, "liver_condition": None},
-        {
-            "flr_percent": _out("number", "measured FLR, % of (total liver - tumour)"),
-            "flr_minimum_percent": _out("number", "minimum FLR % for the liver condition"),
-            "flr_adequate": _out("object", "flr_percent >= minimum (True/False/None)"),
-        },
-        _flr,
-        {**_VOLUMES, "liver_condition": _labels(volumetry.MINIMUM_FLR_PERCENT)},
-        coerce_rows=_consistent_volumes,
-    ),
-    _Score(
-        "kawaguchi",
-        ("procedure",),
-        {},
-        {
-            "kawaguchi_grade": _out("object", 'Kawaguchi difficulty "I", "II", "III"'),
-            "kawaguchi_points": _out("number", "Kawaguchi points 0/2/3"),
-        },
-        _kawaguchi,
-        {"procedure": _procedures},
-    ),
-    _Score(
-        "cci",
-        (),
-        {column: 0.0 for column in _CD_COLUMNS},
-        {"cci": _out("number", "Comprehensive Complication Index 0-100")},
-        _cci,
-        {column: _whole(*complications.COMPLICATION_COUNT_RANGE) for column in _CD_COLUMNS},
-        fields={param: column for column, param in _CD_COLUMNS.items()},
-        any_of=True,
-    ),
-    _Score(
-        "tols",
-        (),
-        dict.fromkeys(_TOLS_COLUMNS),
-        {
-            "tols_status": _out("object", '"achieved", "not achieved", "not assessable"'),
-            "tols_achieved": _out("object", "True/False/None"),
-        },
-        _tols,
-        dict.fromkeys(_TOLS_COLUMNS, _FLAG),
-        any_of=True,
-    ),
-    _Score(
-        "fifty_fifty",
-        ("pt_percent_pod5", "bilirubin_umol_l_pod5"),
-        {},
-        {"fifty_fifty_met": _out("object", "50-50 criteria on POD 5 (True/False/None)")},
-        _fifty_fifty,
-        {
-            "pt_percent_pod5": _within(*liver_failure.PT_PERCENT_RANGE),
-            "bilirubin_umol_l_pod5": _within(*liver_failure.BILIRUBIN_UMOL_L_RANGE),
-        },
-    ),
-    _Score(
-        "mullen",
-        ("peak_bilirubin_mg_dl",),
-        {},
-        {"mullen_met": _out("object", "peak bilirubin > 7.0 mg/dL (True/False/None)")},
-        _mullen,
-        {"peak_bilirubin_mg_dl": _within(*liver_failure.BILIRUBIN_MG_DL_RANGE)},
-    ),
+    _Score(CONTRACTS["flr"], _flr, coerce_rows=_consistent_volumes),
+    _Score(CONTRACTS["kawaguchi"], _kawaguchi),
+    _Score(CONTRACTS["cci"], _cci),
+    _Score(CONTRACTS["tols"], _tols),
+    _Score(CONTRACTS["fifty_fifty"], _fifty_fifty),
+    _Score(CONTRACTS["mullen"], _mullen),
 )
+if tuple(s.name for s in _SCORES) != tuple(CONTRACTS):  # pragma: no cover - a programming error
+    raise RuntimeError("every score contract needs its computation, in the contracts' order")
 
 BATCH_OUTPUTS: dict[str, str] = {
     name: f"{kind}: {text}" for s in _SCORES for name, (kind, text) in s.outputs.items()
@@ -763,22 +494,22 @@ _PLAIN_NUMBERS = frozenset({"boolean", "integer", "floating", "mixed-integer-flo
 
 
 def _column(series: pd.Series[Any], name: str, errors: Errors) -> npt.NDArray[Any]:
-    """A DataFrame column as a float array (numbers, flags) or an object array with None.
+    """Return a DataFrame column as a float array (numbers, flags) or an object array (labels).
 
     Vectorised: the checks run on the column's few distinct values or in C, not per patient.
     """
-    kind = _COLUMNS[name].kind
+    kind = COLUMNS[name].column_kind
     if kind == "label":
-        labels = series.to_numpy(dtype=object)
-        distinct = distinct_values(labels)
-        if distinct is None or any(v is not None for v in distinct[pd.isna(distinct)]):
-            labels = labels.copy()  # NaN, pd.NA -> None (None alone needs no pass)
-            labels[pd.isna(labels)] = None
-        return labels
+        # As given: the scores read NaN and pd.NA as unknown, like None (Kawaguchi: _kawaguchi).
+        return series.to_numpy(dtype=object)
     if series.dtype == np.float64:  # NaN is its only unknown: the column as is, no copy
         return series.to_numpy()
     if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
         return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if series.dtype == object and kind == "flag":  # True/False/None: two passes in C
+        flags = flags_as_float(series.to_numpy(dtype=object))
+        if flags is not None:
+            return flags
     if series.dtype == object and pd.api.types.infer_dtype(series, skipna=True) in _PLAIN_NUMBERS:
         try:
             return series.to_numpy(dtype=object).astype(np.float64)
@@ -798,7 +529,7 @@ def _scalar(value: Any, name: str, errors: Errors = "raise") -> Any:
     """
     if value is None or (not isinstance(value, str) and bool(pd.isna(value))):
         return None
-    kind = _COLUMNS[name].kind
+    kind = COLUMNS[name].column_kind
     if kind == "label" or (kind == "flag" and isinstance(value, (bool, np.bool_))):
         return value.item() if isinstance(value, np.generic) else value
     try:
@@ -810,7 +541,7 @@ def _scalar(value: Any, name: str, errors: Errors = "raise") -> Any:
 
 
 def _coerced(score: _Score, inputs: Mapping[str, Any], given: Iterable[str]) -> dict[str, Any]:
-    """The score's inputs with the values its functions would refuse made unknown.
+    """Return the score's inputs with the values its functions would refuse made unknown.
 
     Only the columns in ``given`` (arrays) are coerced; defaults of absent columns are kept.
     """
@@ -847,11 +578,23 @@ def _check_arguments(df: pd.DataFrame, errors: str) -> None:
         )
 
 
-def _plan(columns: Iterable[str]) -> tuple[list[_Score], dict[str, tuple[str, ...]]]:
-    """Scores computable from ``columns`` and, for the others, the columns they miss."""
+def _plan(
+    columns: Iterable[str], scores: Collection[str] | None = None
+) -> tuple[list[_Score], dict[str, tuple[str, ...]]]:
+    """Return the scores computable from ``columns`` and, for the others, the columns they miss.
+
+    Only the scores named in ``scores`` are considered (default: every score).
+    """
     names = list(columns)
+    if scores is not None and set(scores) - set(CONTRACTS):
+        unknown = sorted(set(scores) - set(CONTRACTS))
+        raise InputError(
+            f"unknown score {unknown[0]!r}; expected one of {', '.join(CONTRACTS)}", "scores"
+        )
     run, skipped = [], {}
     for score in _SCORES:
+        if scores is not None and score.name not in scores:
+            continue
         ok, missing = score.present(names)
         if ok:
             run.append(score)
@@ -861,7 +604,7 @@ def _plan(columns: Iterable[str]) -> tuple[list[_Score], dict[str, tuple[str, ..
 
 
 def _inputs_of(score: _Score, values: Mapping[str, Any]) -> dict[str, Any]:
-    """The values of the score's columns; absent optional columns take their default."""
+    """Return the values of the score's columns; absent optional columns take their default."""
     out = {name: values[name] for name in score.required}
     for name, default in score.optional.items():
         out[name] = values.get(name, default)
@@ -880,8 +623,11 @@ def _object_column(values: Any, n: int) -> npt.NDArray[np.object_]:
 
 
 def _takes_as_is(values: Any, dtype: type[np.generic], n: int, taken: set[int]) -> bool:
-    """Whether a result array can become a column without a copy: right dtype and length, owns
-    its memory (no view of an input) and no other result column holds it."""
+    """Return whether a result array can become a column without a copy.
+
+    It can when it has the right dtype and length, owns its memory (no view of an input) and no
+    other result column holds it.
+    """
     if not isinstance(values, np.ndarray):
         return False
     fresh = values.dtype == dtype and values.shape == (n,) and values.flags.owndata
@@ -920,7 +666,9 @@ def _frame(df: pd.DataFrame, run: list[_Score], results: Mapping[str, Any]) -> p
 # --- public API ----------------------------------------------------------------------------------
 
 
-def score_cohort(df: pd.DataFrame, *, errors: Errors = "raise") -> pd.DataFrame:
+def score_cohort(
+    df: pd.DataFrame, *, errors: Errors = "raise", scores: Collection[str] | None = None
+) -> pd.DataFrame:
     """Score every patient (row) of ``df`` with one vectorised call per score.
 
     Parameters
@@ -932,6 +680,8 @@ def score_cohort(df: pd.DataFrame, *, errors: Errors = "raise") -> pd.DataFrame:
         ``"raise"``: a value the engine refuses raises :class:`~livermet.errors.InputError` whose
         ``field`` is the input column. ``"coerce"``: such values are made unknown first
         (vectorised masks, see the module docstring), so their results are unknown.
+    scores
+        Names of the scores to compute (:data:`BATCH_SCORES`; default: every computable one).
 
     Returns
     -------
@@ -947,7 +697,7 @@ def score_cohort(df: pd.DataFrame, *, errors: Errors = "raise") -> pd.DataFrame:
         an input that already has result columns.
     """
     _check_arguments(df, errors)
-    run, skipped = _plan(df.columns)
+    run, skipped = _plan(df.columns, scores)
     needed = dict.fromkeys(n for s in run for n in (*s.required, *s.optional))
     arrays = {name: _column(df[name], name, errors) for name in needed if name in df.columns}
     results: dict[str, Any] = {}
@@ -963,7 +713,11 @@ def score_cohort(df: pd.DataFrame, *, errors: Errors = "raise") -> pd.DataFrame:
 
 
 def score_patient(
-    patient: Mapping[str, Any], *, errors: Errors = "raise", columns: Iterable[str] | None = None
+    patient: Mapping[str, Any],
+    *,
+    errors: Errors = "raise",
+    columns: Iterable[str] | None = None,
+    scores: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Score one patient with the scalar form of every score function.
 
@@ -975,6 +729,8 @@ def score_patient(
         As for :func:`score_cohort` (coercion applies the same masks to one-element arrays).
     columns
         The columns deciding which scores are computed (default: the keys of ``patient``).
+    scores
+        As for :func:`score_cohort`.
 
     Returns
     -------
@@ -982,9 +738,9 @@ def score_patient(
         Result column -> Python scalar (None when unknown), for every computable score.
     """
     _check_errors(errors)
-    run, _ = _plan(patient if columns is None else columns)
+    run, _ = _plan(patient if columns is None else columns, scores)
     values = {
-        name: _scalar(value, name, errors) for name, value in patient.items() if name in _COLUMNS
+        name: _scalar(value, name, errors) for name, value in patient.items() if name in COLUMNS
     }
     results: dict[str, Any] = {}
     for score in run:
@@ -999,20 +755,20 @@ def score_patient(
 
 
 def _one_element(value: Any, name: str) -> npt.NDArray[Any]:
-    if name in _COLUMNS and _COLUMNS[name].kind == "label":
+    if name in COLUMNS and COLUMNS[name].column_kind == "label":
         return _object_column([value], 1)
     return np.array([np.nan if value is None else float(value)])
 
 
 def score_cohort_loop(df: pd.DataFrame, *, errors: Errors = "raise") -> pd.DataFrame:
-    """Reference for :func:`score_cohort`: a plain Python loop calling :func:`score_patient`.
+    """Score ``df`` with a plain Python loop calling :func:`score_patient` (the reference).
 
     Same contract and output as :func:`score_cohort` (up to floating-point rounding); slow —
     used by the tests and the benchmark.
     """
     _check_arguments(df, errors)
     run, skipped = _plan(df.columns)
-    names = [s for s in df.columns if s in _COLUMNS]
+    names = [s for s in df.columns if s in COLUMNS]
     per_patient = [
         score_patient(dict(zip(names, row, strict=True)), errors=errors, columns=df.columns)
         for row in df[names].itertuples(index=False, name=None)
@@ -1027,8 +783,11 @@ def score_cohort_loop(df: pd.DataFrame, *, errors: Errors = "raise") -> pd.DataF
 
 
 def mismatched_columns(left: pd.DataFrame, right: pd.DataFrame, *, rtol: float = 1e-9) -> list[str]:
-    """Result columns on which two scored frames disagree (numbers: relative ``rtol``, NaN ==
-    NaN; objects: exact, None == None). Columns present in only one frame count as mismatched."""
+    """Return the result columns on which two scored frames disagree.
+
+    Numbers compare with relative ``rtol``, NaN == NaN; objects exactly, None == None. Columns
+    present in only one frame count as mismatched.
+    """
     names = [c for c in dict.fromkeys([*left.columns, *right.columns]) if c in BATCH_OUTPUTS]
     bad = []
     for name in names:

@@ -32,12 +32,13 @@ import numpy as np
 from livermet.clinical._vector import (
     FloatArray,
     as_float_array,
-    check_range,
+    band_codes,
     is_scalar,
     label_codes,
     lookup,
     scalar_or_array,
 )
+from livermet.clinical.contracts import CHILD_PUGH as CONTRACT
 from livermet.clinical.units import ALBUMIN_G_L_PER_G_DL, BILIRUBIN_UMOL_PER_MG_DL
 
 # --- thresholds (Pugh 1973 table as reproduced in docs/clinical.md#child-pugh, [two sources]) -----
@@ -52,19 +53,29 @@ ALBUMIN_G_L_BANDS = (28.0, 35.0)
 INR_BANDS = (1.7, 2.3)
 """INR: < 1.7 → 1 point, 1.7–2.3 → 2, > 2.3 → 3 (INR variant of Pugh 1973; [two sources])."""
 
-ASCITES_POINTS = {"none": 1, "mild": 2, "moderate-severe": 3}
-"""Ascites: none 1, slight/mild (controlled) 2, moderate–severe (refractory) 3 ([two sources])."""
-ENCEPHALOPATHY_POINTS = {"none": 1, "grade 1-2": 2, "grade 3-4": 3}
+_BILIRUBIN = CONTRACT.input("bilirubin_mg_dl")
+_ALBUMIN = CONTRACT.input("albumin_g_dl")
+_INR = CONTRACT.input("inr")
+_ASCITES = CONTRACT.input("ascites").vocabulary
+_ENCEPHALOPATHY = CONTRACT.input("encephalopathy").vocabulary
+
+ASCITES_POINTS = dict(zip(_ASCITES, (1, 2, 3), strict=True))
+"""Ascites: none 1, slight/mild (controlled) 2, moderate–severe (refractory) 3 ([two sources]);
+the words are the contract's (``contracts.ASCITES``)."""
+ENCEPHALOPATHY_POINTS = dict(zip(_ENCEPHALOPATHY, (1, 2, 3), strict=True))
 """Hepatic encephalopathy: none 1, grade 1–2 (or controlled) 2, grade 3–4 (or refractory) 3
-([two sources])."""
+([two sources]); the words are the contract's (``contracts.ENCEPHALOPATHY``)."""
 
 CLASS_LOWER_POINTS = {"A": 5, "B": 7, "C": 10}
 """Classes: A = 5–6, B = 7–9, C = 10–15 points (Pugh 1973; [two sources])."""
 
 # --- plausibility (engineering choice, docs/clinical.md#child-pugh; not published limits) ---------
-BILIRUBIN_RANGE_MG_DL = (0.1, 50.0)
-ALBUMIN_RANGE_G_DL = (1.0, 6.0)
-INR_RANGE = (0.8, 10.0)
+BILIRUBIN_RANGE_MG_DL = _BILIRUBIN.range
+"""Bilirubin 0.1-50 mg/dL, the unit parser's range (``contracts.CHILD_PUGH``)."""
+ALBUMIN_RANGE_G_DL = _ALBUMIN.range
+"""Albumin 1.0-6.0 g/dL, the unit parser's range (``contracts.CHILD_PUGH``)."""
+INR_RANGE = _INR.range
+"""INR 0.8-10, the unit parser's range (``contracts.CHILD_PUGH``)."""
 
 _SNAP_DECIMALS = 9
 """Values are rounded to 9 decimals before comparison so that unit-conversion noise
@@ -144,11 +155,11 @@ def child_pugh(
     bili = as_float_array(bilirubin_mg_dl, "bilirubin_mg_dl")
     alb = as_float_array(albumin_g_dl, "albumin_g_dl")
     inr_v = as_float_array(inr, "inr")
-    check_range(bili, "bilirubin_mg_dl", *BILIRUBIN_RANGE_MG_DL, "mg/dL")
-    check_range(alb, "albumin_g_dl", *ALBUMIN_RANGE_G_DL, "g/dL")
-    check_range(inr_v, "inr", *INR_RANGE, "(INR)")
-    asc = label_codes(ascites, "ascites", tuple(ASCITES_POINTS))
-    enc = label_codes(encephalopathy, "encephalopathy", tuple(ENCEPHALOPATHY_POINTS))
+    _BILIRUBIN.check(bili)
+    _ALBUMIN.check(alb)
+    _INR.check(inr_v)
+    asc = label_codes(ascites, "ascites", _ASCITES)
+    enc = label_codes(encephalopathy, "encephalopathy", _ENCEPHALOPATHY)
 
     if si_units:
         bili_pts = _rising_points(bili * BILIRUBIN_UMOL_PER_MG_DL, BILIRUBIN_UMOL_L_BANDS)
@@ -165,21 +176,22 @@ def child_pugh(
         _label_points(asc, ASCITES_POINTS),
         _label_points(enc, ENCEPHALOPATHY_POINTS),
     ]
-    stacked = np.stack(np.broadcast_arrays(*parts))
-    unknown = np.isnan(stacked)
-    known_sum = np.where(unknown, 0.0, stacked).sum(axis=0)
-    n_unknown = unknown.sum(axis=0)
-    points_min = known_sum + 1.0 * n_unknown
-    points_max = known_sum + 3.0 * n_unknown
-    points = np.where(n_unknown == 0, known_sum, np.nan)
+    aligned = np.broadcast_arrays(*parts)
+    # Bounds: an unknown component (NaN) counts 1 point in the lower and 3 in the upper bound;
+    # fmax/fmin ignore NaN, and known points already lie in 1-3. Equal bounds: all known.
+    points_min = np.fmax(aligned[0], 1.0)
+    points_max = np.fmin(aligned[0], 3.0)
+    for part in aligned[1:]:
+        points_min += np.fmax(part, 1.0)
+        points_max += np.fmin(part, 3.0)
+    points = np.where(points_min == points_max, points_min, np.nan)
 
     low_class, high_class = _class_codes(points_min), _class_codes(points_max)
     # None where the bounds straddle a class limit
     child_class = lookup(_CLASSES, np.where(low_class == high_class, low_class, -1))
 
     components = {
-        name: _int_or_array(part, scalar)
-        for name, part in zip(_COMPONENTS, np.broadcast_arrays(*parts), strict=True)
+        name: _int_or_array(part, scalar) for name, part in zip(_COMPONENTS, aligned, strict=True)
     }
     return ChildPughResult(
         points=_int_or_array(points, scalar),
@@ -200,18 +212,22 @@ def child_pugh_class(points: int) -> str:
 
 def _rising_points(values: FloatArray, bands: tuple[float, float]) -> FloatArray:
     """1 below the band, 2 inside the closed band, 3 above it; NaN stays NaN."""
-    v = np.round(values, _SNAP_DECIMALS)
-    low, high = bands
-    out: FloatArray = np.select([v < low, v <= high, v > high], [1.0, 2.0, 3.0], np.nan)
+    closed_middle = band_codes(np.round(values, _SNAP_DECIMALS), bands, right=(False, True))
+    out: FloatArray = lookup(_RISING, closed_middle)
     return out
 
 
 def _falling_points(values: FloatArray, bands: tuple[float, float]) -> FloatArray:
     """1 above the band, 2 inside the closed band, 3 below it; NaN stays NaN."""
-    v = np.round(values, _SNAP_DECIMALS)
-    low, high = bands
-    out: FloatArray = np.select([v > high, v >= low, v < low], [1.0, 2.0, 3.0], np.nan)
+    closed_middle = band_codes(np.round(values, _SNAP_DECIMALS), bands, right=(False, True))
+    out: FloatArray = lookup(_FALLING, closed_middle)
     return out
+
+
+_RISING = np.array([1.0, 2.0, 3.0, np.nan])
+"""Points below, inside and above a closed band; the last entry (band -1, NaN) unknown."""
+_FALLING = np.array([3.0, 2.0, 1.0, np.nan])
+"""Points below, inside and above a closed band of a falling value (albumin)."""
 
 
 def _label_points(codes: Any, table: dict[str, int]) -> FloatArray:
@@ -225,10 +241,13 @@ _CLASS_LOWER = np.array(list(CLASS_LOWER_POINTS.values()), dtype=np.float64)
 
 
 def _class_codes(points: FloatArray) -> Any:
-    """Index in ``_CLASSES`` of the class of each total: the last class whose lower limit is at
-    most the points (limits ascending); -1 (None) below them all or where points is NaN."""
-    index = np.searchsorted(_CLASS_LOWER, points, side="right") - 1
-    return np.where(np.isnan(points), -1, index)
+    """Return the index in ``_CLASSES`` of the class of each total.
+
+    The class is the last one whose lower limit is at most the points (limits ascending); -1
+    (None) below them all or where points is NaN.
+    """
+    band = band_codes(points, _CLASS_LOWER)  # 0 below class A, 1 A, 2 B, 3 C, -1 NaN
+    return np.where(band > 0, band - 1, -1)
 
 
 def _class_of(points: FloatArray) -> Any:

@@ -1,5 +1,6 @@
-"""The smallest resections that clear every liver lesion, each marked within or beyond the
-Makuuchi maximum extent.
+"""The smallest resections that clear every liver lesion.
+
+Each is marked within or beyond the Makuuchi maximum extent.
 
 Terminology: Strasberg SM, et al. The Brisbane 2000 terminology of liver anatomy and resections.
 HPB 2000;2:333-339 (names, as in :mod:`livermet.clinical.anatomy`); central hepatectomy
@@ -119,6 +120,7 @@ class ClearingResection:
 
     @property
     def combination(self) -> bool:
+        """Return whether the resection combines several parts."""
         return len(self.parts) > 1
 
 
@@ -288,5 +290,5 @@ def clearing_resections(
 
 
 def within_limit(resections: Iterable[ClearingResection]) -> list[ClearingResection]:
-    """The resections marked within the Makuuchi maximum extent."""
+    """Return the resections marked within the Makuuchi maximum extent."""
     return [r for r in resections if r.within_safe_extent]

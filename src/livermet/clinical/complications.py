@@ -1,5 +1,6 @@
-"""Clavien-Dindo classification and Comprehensive Complication Index
-(docs/clinical.md#clavien-dindo-and-cci).
+"""Clavien-Dindo classification and Comprehensive Complication Index.
+
+Definitions: docs/clinical.md#clavien-dindo-and-cci.
 
 Sources: Dindo D, Demartines N, Clavien PA. Ann Surg 2004;240:205-213 (grades I-V, suffix "d";
 grade wording paraphrased, [not verified] as to exact text); Clavien PA, et al. Ann Surg
@@ -97,7 +98,7 @@ def parse_clavien_dindo(text: str) -> str:
 
 
 def has_disability_suffix(text: str) -> bool:
-    """True when a grade carries the suffix "d" (complication present at discharge)."""
+    """Return whether a grade carries the suffix "d" (complication present at discharge)."""
     parse_clavien_dindo(text)
     match = _GRADE_PATTERN.match(text.strip())
     return bool(match and match.group("disability"))

@@ -1,5 +1,6 @@
-"""Difficulty of laparoscopic liver resection: Kawaguchi 2018 grade
-(docs/clinical.md#laparoscopic-difficulty).
+"""Difficulty of laparoscopic liver resection: Kawaguchi 2018 grade.
+
+Specified in docs/clinical.md#laparoscopic-difficulty.
 
 Source: Kawaguchi Y, Fuks D, Kokudo N, Gayet B. Difficulty of laparoscopic liver resection:
 proposal for a new classification. Ann Surg 2018;267:13-17 (abstract seen) [one source]:
@@ -28,13 +29,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
 
-from livermet.clinical._vector import factorize, is_scalar, lookup, scalar_or_array
+from livermet.clinical._vector import factorize, is_scalar, lookup
 from livermet.clinical.anatomy import (
     PARTIAL_RESECTION_NAME,
     PARTIAL_RESECTION_SYNONYMS,
@@ -94,6 +96,14 @@ _BRISBANE_TO_TYPE: Final[Mapping[str, str]] = {
 
 
 @dataclass(frozen=True)
+class _Grading:
+    grade: str | None
+    procedure_type: str | None
+    rationale: str
+    inferred: bool = False
+
+
+@dataclass(frozen=True)
 class KawaguchiResult:
     """Kawaguchi 2018 difficulty grade of a laparoscopic liver resection.
 
@@ -107,7 +117,9 @@ class KawaguchiResult:
         0, 2, 3 or None.
     procedure_type
         The Kawaguchi procedure type the input was read as (e.g. "right posterior
-        sectionectomy", "anterolateral segmentectomy"), or None.
+        sectionectomy", "anterolateral segmentectomy"), or None. Computed on first access, as
+        are ``rationale`` and ``inferred``: a cohort graded for its grade alone does not build
+        these columns.
     rationale
         One sentence saying how the grade was reached.
     inferred
@@ -117,17 +129,33 @@ class KawaguchiResult:
 
     grade: Any
     points: Any
-    procedure_type: Any
-    rationale: Any
-    inferred: Any
+    gradings: tuple[_Grading, ...] = field(repr=False)
+    """The grading of each distinct procedure (one for a single procedure)."""
+    codes: Any = field(repr=False, default=None)
+    """Array mode: each patient's index in ``gradings``; None for a single procedure."""
 
+    @cached_property
+    def procedure_type(self) -> Any:
+        """Return the Kawaguchi procedure type the input was read as, or None."""
+        return self._column([g.procedure_type for g in self.gradings])
 
-@dataclass(frozen=True)
-class _Grading:
-    grade: str | None
-    procedure_type: str | None
-    rationale: str
-    inferred: bool = False
+    @cached_property
+    def rationale(self) -> Any:
+        """Return the sentence saying how the grade was reached."""
+        return self._column([g.rationale for g in self.gradings])
+
+    @cached_property
+    def inferred(self) -> Any:
+        """Return whether the grade rests on this module's reading (whole segment 4)."""
+        return self._column([g.inferred for g in self.gradings])
+
+    def _column(self, values: list[Any]) -> Any:
+        """Return the value of each patient's grading (the one value for a single procedure)."""
+        if self.codes is None:
+            return values[0]
+        table = np.empty(len(values), dtype=object)
+        table[:] = values
+        return lookup(table, self.codes)
 
 
 def _normalise(text: str) -> str:
@@ -218,8 +246,11 @@ ones by a dict, so that grading a few procedures does not load pandas."""
 
 
 def _grade_distinct(flat: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.intp], list[_Grading]]:
-    """Grade each distinct value of ``flat`` once, exactly as one patient's procedure (a value
-    that is no name is refused as it would be alone); ``gradings[codes[i]]`` is patient i's."""
+    """Grade each distinct value of ``flat`` once, exactly as one patient's procedure.
+
+    A value that is no name is refused as it would be alone; ``gradings[codes[i]]`` is patient
+    i's grading.
+    """
     try:
         if flat.size < _FACTORIZE_FROM:
             index: dict[Any, int] = {}
@@ -272,27 +303,20 @@ def kawaguchi_grade(*, procedure: Any = None, segments: Any = None) -> Kawaguchi
     """
     if is_scalar(procedure):
         g = _grade_one(procedure, segments)
-        return KawaguchiResult(
-            grade=g.grade,
-            points=None if g.grade is None else KAWAGUCHI_POINTS[g.grade],
-            procedure_type=g.procedure_type,
-            rationale=g.rationale,
-            inferred=g.inferred,
-        )
+        points = None if g.grade is None else KAWAGUCHI_POINTS[g.grade]
+        return KawaguchiResult(grade=g.grade, points=points, gradings=(g,))
     if segments is not None:
         raise InputError("segments can only be given with a single procedure", "segments")
     names = np.asarray(procedure, dtype=object)
-    codes, gradings = _grade_distinct(names.ravel())
-
-    def column(values: list[Any]) -> Any:
-        table = np.empty(len(values), dtype=object)
-        table[:] = values
-        return scalar_or_array(lookup(table, codes.reshape(names.shape)), False)
-
+    flat_codes, gradings = _grade_distinct(names.ravel())
+    codes = flat_codes.reshape(names.shape)
+    grade_table = np.empty(len(gradings), dtype=object)
+    grade_table[:] = [g.grade for g in gradings]
+    point_table = np.empty(len(gradings), dtype=object)
+    point_table[:] = [None if g.grade is None else KAWAGUCHI_POINTS[g.grade] for g in gradings]
     return KawaguchiResult(
-        grade=column([g.grade for g in gradings]),
-        points=column([None if g.grade is None else KAWAGUCHI_POINTS[g.grade] for g in gradings]),
-        procedure_type=column([g.procedure_type for g in gradings]),
-        rationale=column([g.rationale for g in gradings]),
-        inferred=column([g.inferred for g in gradings]),
+        grade=lookup(grade_table, codes),
+        points=lookup(point_table, codes),
+        gradings=tuple(gradings),
+        codes=codes,
     )

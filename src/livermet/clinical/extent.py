@@ -23,6 +23,7 @@ class ResectionExtent(IntEnum):
 
     @property
     def label(self) -> str:
+        """Return the extent in words."""
         return _LABELS[self]
 
 

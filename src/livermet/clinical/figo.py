@@ -284,7 +284,7 @@ def figo_stage(
 
 
 def _matters(outcomes: dict[tuple[str, str, str], str], axis: int, values: set[str]) -> bool:
-    """True when changing input ``axis`` (0 T, 1 N, 2 M) among ``values`` changes the stage."""
+    """Return whether changing input ``axis`` (0 T, 1 N, 2 M) among ``values`` changes the stage."""
     groups: dict[tuple[str, ...], set[str]] = {}
     for key, stage in outcomes.items():
         if key[axis] in values:

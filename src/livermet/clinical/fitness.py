@@ -96,7 +96,7 @@ class AsaAssessment:
 
 
 def asa_assessment(asa_class: int | None, comorbidities: list[str]) -> AsaAssessment:
-    """The recorded ASA class, else a bounded suggestion from the comorbidities.
+    """Return the recorded ASA class, else a bounded suggestion from the comorbidities.
 
     Raises
     ------
@@ -127,7 +127,7 @@ def asa_assessment(asa_class: int | None, comorbidities: list[str]) -> AsaAssess
 
 
 def ecog_description(grade: int) -> str:
-    """The ECOG grade's wording (Oken 1982).
+    """Return the ECOG grade's wording (Oken 1982).
 
     Raises
     ------

@@ -24,12 +24,14 @@ from livermet.clinical._vector import (
     FloatArray,
     as_float_array,
     as_label_array,
+    band_codes,
     check_range,
     first_not_in,
     is_scalar,
+    lookup,
     scalar_or_array,
-    select,
 )
+from livermet.clinical.contracts import FNCLCC as CONTRACT
 from livermet.errors import InputError
 
 # --- constants -----------------------------------------------------------------------------
@@ -38,9 +40,13 @@ MITOSIS_SCORE_LOWER_BOUNDS = (10.0, 20.0)
 """Mitoses per 10 HPF: 0-9 -> 1, 10-19 -> 2, >= 20 -> 3 (Trojani 1984; docs/clinical.md#fnclcc-grade
 [two sources]). Exactly 10 scores 2 and exactly 20 scores 3."""
 
-MITOTIC_COUNT_RANGE = (0.0, 500.0)
-"""Plausibility range of the mitotic count per 10 HPF (engineering choice,
-docs/clinical.md#fnclcc-grade)."""
+_MITOSES = CONTRACT.input("mitoses_per_10hpf")
+_NECROSIS = CONTRACT.input("necrosis_percent")
+_DIFFERENTIATION = CONTRACT.input("differentiation_score")
+
+MITOTIC_COUNT_RANGE = _MITOSES.range
+"""Plausibility range of the mitotic count per 10 HPF, 0-500 (engineering choice, declared in the
+contract, ``contracts.MITOSES``; docs/clinical.md#fnclcc-grade)."""
 
 NECROSIS_1_UPPER_PERCENT = 50.0
 """Necrosis: none -> 0, < 50 % -> 1, >= 50 % -> 2; exactly 50 % scores 2 (Trojani 1984;
@@ -165,9 +171,13 @@ class FnclccResult:
 
 
 def _mitosis_score_array(mitoses: FloatArray) -> FloatArray:
-    check_range(mitoses, "mitoses_per_10hpf", *MITOTIC_COUNT_RANGE, "mitoses per 10 HPF")
-    score = 1.0 + np.digitize(mitoses, MITOSIS_SCORE_LOWER_BOUNDS).astype(np.float64)
-    return np.where(np.isnan(mitoses), np.nan, score)
+    _MITOSES.check(mitoses)
+    out: FloatArray = lookup(_SCORE_1_TO_3, band_codes(mitoses, MITOSIS_SCORE_LOWER_BOUNDS))
+    return out
+
+
+_SCORE_1_TO_3 = np.array([1.0, 2.0, 3.0, np.nan])
+"""Score (or grade) 1, 2, 3 by band code; the last entry (band -1, NaN) unknown."""
 
 
 def mitosis_score(mitoses_per_10hpf: Any) -> Any:
@@ -188,9 +198,15 @@ def mitosis_score(mitoses_per_10hpf: Any) -> Any:
 
 
 def _necrosis_score_from_percent(percent: FloatArray) -> FloatArray:
-    check_range(percent, "necrosis_percent", 0.0, 100.0, "%")
-    score = select([percent <= 0.0, percent < NECROSIS_1_UPPER_PERCENT], [0.0, 1.0], default=2.0)
-    return np.where(np.isnan(percent), np.nan, score)
+    _NECROSIS.check(percent)
+    # none (0 %) -> 0; above 0 and below 50 % -> 1; 50 % and above -> 2
+    bands = band_codes(percent, (0.0, NECROSIS_1_UPPER_PERCENT), right=(True, False))
+    out: FloatArray = lookup(_SCORE_0_TO_2, bands)
+    return out
+
+
+_SCORE_0_TO_2 = np.array([0.0, 1.0, 2.0, np.nan])
+"""Necrosis score 0, 1, 2 by band code; the last entry (band -1, NaN) unknown."""
 
 
 def necrosis_score(necrosis_percent: Any) -> Any:
@@ -238,8 +254,9 @@ def normalise_histology(histology: str) -> str:
 
 
 def differentiation_score_for(histology: str) -> int | None:
-    """Differentiation score of a histologic type (Guillou 1997 table, docs/clinical.md#fnclcc-grade
-    [two sources]).
+    """Return the differentiation score of a histologic type.
+
+    Guillou 1997 table, docs/clinical.md#fnclcc-grade [two sources].
 
     Parameters
     ----------
@@ -282,7 +299,7 @@ def mitoses_per_reference_10hpf(mitoses_per_10hpf: Any, hpf_area_mm2: Any) -> An
     """
     count = as_float_array(mitoses_per_10hpf, "mitoses_per_10hpf")
     area = as_float_array(hpf_area_mm2, "hpf_area_mm2")
-    check_range(count, "mitoses_per_10hpf", *MITOTIC_COUNT_RANGE, "mitoses per 10 HPF")
+    _MITOSES.check(count)
     check_range(area, "hpf_area_mm2", *HPF_AREA_RANGE_MM2, "mm²")
     normalised = count * REFERENCE_HPF_AREA_MM2 / area
     return scalar_or_array(normalised, is_scalar(mitoses_per_10hpf, hpf_area_mm2))
@@ -292,8 +309,8 @@ def mitoses_per_reference_10hpf(mitoses_per_10hpf: Any, hpf_area_mm2: Any) -> An
 
 
 def _grade_of_total(total: FloatArray) -> FloatArray:
-    grade = 1.0 + np.digitize(total, GRADE_LOWER_BOUNDS).astype(np.float64)
-    return np.where(np.isnan(total), np.nan, grade)
+    out: FloatArray = lookup(_SCORE_1_TO_3, band_codes(total, GRADE_LOWER_BOUNDS))
+    return out
 
 
 def fnclcc_grade(
@@ -338,10 +355,11 @@ def fnclcc_grade(
     mitosis = _mitosis_score_array(as_float_array(mitoses_per_10hpf, "mitoses_per_10hpf"))
     necrosis = _combined_necrosis_score(necrosis_percent, necrosis_category)
     differentiation = as_float_array(differentiation_score, "differentiation_score")
-    bad = first_not_in(differentiation, (1.0, 2.0, 3.0))
+    bad = first_not_in(differentiation, _DIFFERENTIATION.values)
     if bad is not None:
         raise InputError(
-            f"differentiation score {bad:g} is not one of 1, 2, 3", "differentiation_score"
+            f"differentiation score {bad:g} is not one of {_DIFFERENTIATION.values_text()}",
+            "differentiation_score",
         )
     mitosis, necrosis, differentiation = np.broadcast_arrays(mitosis, necrosis, differentiation)
 

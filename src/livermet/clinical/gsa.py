@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from livermet.clinical._vector import as_float_array, check_range, is_scalar, scalar_or_array
+from livermet.clinical._vector import as_float_array, is_scalar, scalar_or_array
+from livermet.clinical.contracts import GSA as CONTRACT
 
 HH15_UPPER_NORMAL = 0.60
 """HH15 ≤ 0.60 = normal (Japanese surgical practice; [not verified], configurable)."""
@@ -103,8 +104,8 @@ def gsa_assessment(
     scalar = is_scalar(hh15, lhl15)
     hh = as_float_array(hh15, "hh15")
     lhl = as_float_array(lhl15, "lhl15")
-    for values, field in ((hh, "hh15"), (lhl, "lhl15")):
-        check_range(values, field, 0.0, 1.0, "(ratio)", low_inclusive=False, high_inclusive=False)
+    CONTRACT.input("hh15").check(hh)
+    CONTRACT.input("lhl15").check(lhl)
     hh, lhl = np.broadcast_arrays(hh, lhl)
 
     # Status code per index: 0 normal, 1 abnormal, 2 unknown. Snapping to 9 decimals keeps a

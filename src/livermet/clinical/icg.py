@@ -31,10 +31,14 @@ from livermet.clinical._vector import (
     scalar_or_array,
     tri_state,
 )
+from livermet.clinical.contracts import ICG as CONTRACT
 
-ICG_R15_RANGE_PERCENT = (0.0, 100.0)
-"""ICG-R15 must lie strictly between 0 and 100 % (docs/clinical.md#icg-clearance): ln(100/R15) needs
-R15 > 0, and R15 = 100 % would mean no clearance at all."""
+_R15 = CONTRACT.input("icg_r15_percent")
+
+ICG_R15_RANGE_PERCENT = _R15.range
+"""ICG-R15 must lie strictly between 0 and 100 % (``contracts.ICG_R15``;
+docs/clinical.md#icg-clearance): ln(100/R15) needs R15 > 0, and R15 = 100 % would mean no
+clearance at all."""
 ICG_KF_MIN_ACCEPTABLE = 0.05
 """ICG-Kf ≥ 0.05 = acceptable remnant function (Yokoyama 2010; [one source])."""
 ICG_K_RANGE_PER_MIN = (0.0, 1.0)
@@ -107,9 +111,7 @@ def icg_clearance(r15_percent: Any) -> IcgResult:
     """R15, K and PDR together (see :func:`icg_k`)."""
     scalar = is_scalar(r15_percent)
     r15 = as_float_array(r15_percent, _R15_FIELD)
-    check_range(
-        r15, _R15_FIELD, *ICG_R15_RANGE_PERCENT, "%", low_inclusive=False, high_inclusive=False
-    )
+    _R15.check(r15)
     # ln(100) - ln(R15) rather than ln(100/R15): the quotient overflows for a subnormal R15
     k = (np.log(100.0) - np.log(r15)) / 15.0
     return IcgResult(

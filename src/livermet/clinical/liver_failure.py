@@ -1,5 +1,6 @@
-"""Post-hepatectomy liver failure: ISGLS definition and grade, 50-50 criteria, Mullen peak
-bilirubin (docs/clinical.md#liver-failure-after-hepatectomy).
+"""Post-hepatectomy liver failure: ISGLS definition and grade, 50-50 criteria, Mullen.
+
+Definitions: docs/clinical.md#liver-failure-after-hepatectomy (Mullen: peak bilirubin).
 
 Sources:
 - Rahbari NN, Garden OJ, Padbury R, et al. Posthepatectomy liver failure: a definition and grading
@@ -36,7 +37,7 @@ from livermet.clinical._vector import (
     select,
     tri_state,
 )
-from livermet.clinical.units import BILIRUBIN_UMOL_PER_MG_DL, QUANTITIES
+from livermet.clinical.contracts import BILIRUBIN, FIFTY_FIFTY, INR, MULLEN
 
 ObjectArray = npt.NDArray[np.object_]
 
@@ -50,22 +51,22 @@ FIFTY_FIFTY_BILIRUBIN_UMOL_L = 50.0
 """Serum bilirubin above this µmol/L on POD 5 (Balzan 2005;
 docs/clinical.md#liver-failure-after-hepatectomy [two sources]); strict >."""
 
-PT_PERCENT_RANGE = (QUANTITIES["pt_activity"].low, QUANTITIES["pt_activity"].high)
-"""Plausibility of PT activity, % (units.py, engineering choice)."""
+_PT_POD5 = FIFTY_FIFTY.input("pt_percent_pod5")
+_BILIRUBIN_POD5 = FIFTY_FIFTY.input("bilirubin_umol_l_pod5")
+_PEAK_BILIRUBIN = MULLEN.input("peak_bilirubin_mg_dl")
 
-BILIRUBIN_MG_DL_RANGE = (QUANTITIES["bilirubin"].low, QUANTITIES["bilirubin"].high)
-"""Plausibility of bilirubin, mg/dL (units.py, engineering choice)."""
+PT_PERCENT_RANGE = _PT_POD5.range
+"""Plausibility of PT activity, % (units.py via ``contracts.FIFTY_FIFTY``, engineering choice)."""
 
-BILIRUBIN_UMOL_L_RANGE = (
-    # rounded so that exactly 0.1 mg/dL (1.71 µmol/L) is not refused by floating-point noise
-    round(BILIRUBIN_MG_DL_RANGE[0] * BILIRUBIN_UMOL_PER_MG_DL, 9),
-    round(BILIRUBIN_MG_DL_RANGE[1] * BILIRUBIN_UMOL_PER_MG_DL, 9),
-)
-"""The same plausibility range in µmol/L (x 17.1,
+BILIRUBIN_MG_DL_RANGE = BILIRUBIN.range
+"""Plausibility of bilirubin, mg/dL (units.py via ``contracts.BILIRUBIN``, engineering choice)."""
+
+BILIRUBIN_UMOL_L_RANGE = _BILIRUBIN_POD5.range
+"""The same plausibility range in µmol/L (x 17.1, rounded to 9 decimals; ``contracts.py``,
 docs/clinical.md#units-and-plausibility-ranges)."""
 
-INR_RANGE = (QUANTITIES["inr"].low, QUANTITIES["inr"].high)
-"""Plausibility of INR (units.py, engineering choice)."""
+INR_RANGE = INR.range
+"""Plausibility of INR (units.py via ``contracts.INR``, engineering choice)."""
 
 INR_ULN_RANGE = (0.8, 2.0)
 """Plausibility of a laboratory's INR upper limit of normal (engineering choice)."""
@@ -177,8 +178,8 @@ def fifty_fifty_criteria(*, pt_percent_pod5: Any, bilirubin_umol_l_pod5: Any) ->
     scalar = is_scalar(pt_percent_pod5, bilirubin_umol_l_pod5)
     pt = as_float_array(pt_percent_pod5, "pt_percent_pod5")
     bili = as_float_array(bilirubin_umol_l_pod5, "bilirubin_umol_l_pod5")
-    check_range(pt, "pt_percent_pod5", *PT_PERCENT_RANGE, "%")
-    check_range(bili, "bilirubin_umol_l_pod5", *BILIRUBIN_UMOL_L_RANGE, "µmol/L")
+    _PT_POD5.check(pt)
+    _BILIRUBIN_POD5.check(bili)
     pt, bili = np.broadcast_arrays(pt, bili)
 
     pt_low = _strict(pt < FIFTY_FIFTY_PT_PERCENT, pt)
@@ -198,10 +199,12 @@ def fifty_fifty_criteria(*, pt_percent_pod5: Any, bilirubin_umol_l_pod5: Any) ->
 def _raised(
     value: FloatArray, uln: FloatArray, preop: FloatArray, previous_day: FloatArray
 ) -> FloatArray:
-    """Laboratory criterion for one parameter: above the ULN; if the preoperative value was
-    already above the ULN, it must also exceed the preceding day's value
-    (docs/clinical.md#liver-failure-after-hepatectomy [not verified]). Unknown preoperative value =
-    assumed normal (implementation default)."""
+    """Return the laboratory criterion for one parameter.
+
+    The value is above the ULN; if the preoperative value was already above the ULN, it must also
+    exceed the preceding day's value (docs/clinical.md#liver-failure-after-hepatectomy [not
+    verified]). Unknown preoperative value = assumed normal (implementation default).
+    """
     above_uln = _strict(value > uln, value, uln)
     preop_raised = ~np.isnan(preop) & ~np.isnan(uln) & (preop > uln)
     rising = _strict(value > previous_day, value, previous_day)
@@ -281,7 +284,7 @@ def isgls_phlf(
         "previous_day_inr": as_float_array(previous_day_inr, "previous_day_inr"),
     }
     for field, values in inr_values.items():
-        check_range(values, field, *INR_RANGE, "(INR)")
+        INR.check(values, field)
     bili_values = {
         "bilirubin_mg_dl": as_float_array(bilirubin_mg_dl, "bilirubin_mg_dl"),
         "preop_bilirubin_mg_dl": as_float_array(preop_bilirubin_mg_dl, "preop_bilirubin_mg_dl"),
@@ -290,7 +293,7 @@ def isgls_phlf(
         ),
     }
     for field, values in bili_values.items():
-        check_range(values, field, *BILIRUBIN_MG_DL_RANGE, "mg/dL")
+        BILIRUBIN.check(values, field)
     inr_uln_a = as_float_array(inr_uln, "inr_uln")
     check_range(inr_uln_a, "inr_uln", *INR_ULN_RANGE, "(INR)")
     bili_uln_a = as_float_array(bilirubin_uln_mg_dl, "bilirubin_uln_mg_dl")
@@ -367,8 +370,9 @@ def isgls_phlf(
 
 
 def mullen_peak_bilirubin(*, peak_bilirubin_mg_dl: Any) -> MullenResult:
-    """Mullen 2007: peak serum bilirubin > 7.0 mg/dL within POD 1-7
-    (docs/clinical.md#liver-failure-after-hepatectomy variant).
+    """Apply Mullen 2007: peak serum bilirubin > 7.0 mg/dL within POD 1-7.
+
+    A variant of docs/clinical.md#liver-failure-after-hepatectomy.
 
     Parameters
     ----------
@@ -377,7 +381,7 @@ def mullen_peak_bilirubin(*, peak_bilirubin_mg_dl: Any) -> MullenResult:
     """
     scalar = is_scalar(peak_bilirubin_mg_dl)
     peak = as_float_array(peak_bilirubin_mg_dl, "peak_bilirubin_mg_dl")
-    check_range(peak, "peak_bilirubin_mg_dl", *BILIRUBIN_MG_DL_RANGE, "mg/dL")
+    _PEAK_BILIRUBIN.check(peak)
     met = _strict(peak > MULLEN_PEAK_BILIRUBIN_MG_DL, peak)
     return MullenResult(
         met=_tri_state(met, scalar), peak_bilirubin_mg_dl=scalar_or_array(peak, scalar)

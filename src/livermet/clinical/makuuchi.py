@@ -39,19 +39,24 @@ import numpy as np
 from livermet.clinical._vector import (
     FloatArray,
     as_float_array,
-    check_range,
+    band_codes,
     is_scalar,
     label_codes,
     lookup,
     scalar_or_array,
     select,
 )
+from livermet.clinical.contracts import MAKUUCHI as CONTRACT
 from livermet.clinical.extent import ResectionExtent
 
 E = ResectionExtent
 
-ASCITES_STATES = ("none", "controlled", "uncontrollable")
-"""Ascites: absent, controllable with diuretics, uncontrollable (Makuuchi 1993)."""
+_BILIRUBIN = CONTRACT.input("bilirubin_mg_dl")
+_ICG_R15 = CONTRACT.input("icg_r15_percent")
+
+ASCITES_STATES = CONTRACT.input("ascites").vocabulary
+"""Ascites: absent, controllable with diuretics, uncontrollable (Makuuchi 1993;
+``contracts.ASCITES_CONTROL``)."""
 
 BILIRUBIN_NORMAL_MAX_TENTHS = 10
 """Rounded bilirubin ≤ 1.0 mg/dL: normal → decide on ICG-R15 (Makuuchi 1993; [one source])."""
@@ -70,11 +75,12 @@ ICG_R15_BANDS = (
 """ICG-R15 upper limits (exclusive, %) and the extent they allow; ≥ 40 % → enucleation
 (Makuuchi 1993; < 10 % → right hepatectomy [one source], other bands [one source]/[not
 verified])."""
-ICG_R15_RANGE_PERCENT = (0.0, 100.0)
-"""ICG-R15 accepted in [0, 100] %, the span of the tree's bands
-(docs/clinical.md#makuuchi-criteria)."""
-BILIRUBIN_RANGE_MG_DL = (0.1, 50.0)
-"""Plausibility (engineering choice, docs/clinical.md#units-and-plausibility-ranges)."""
+ICG_R15_RANGE_PERCENT = _ICG_R15.range
+"""ICG-R15 accepted in [0, 100] %, the span of the tree's bands (``contracts.MAKUUCHI``;
+docs/clinical.md#makuuchi-criteria)."""
+BILIRUBIN_RANGE_MG_DL = _BILIRUBIN.range
+"""Plausibility 0.1-50 mg/dL (engineering choice, ``contracts.MAKUUCHI``;
+docs/clinical.md#units-and-plausibility-ranges)."""
 
 _SNAP_DECIMALS = 9
 
@@ -150,13 +156,29 @@ def makuuchi_max_extent(
     asc = label_codes(ascites, "ascites", ASCITES_STATES)  # index in ASCITES_STATES, -1 unknown
     bili = as_float_array(bilirubin_mg_dl, "bilirubin_mg_dl")
     icg = as_float_array(icg_r15_percent, "icg_r15_percent")
-    check_range(bili, "bilirubin_mg_dl", *BILIRUBIN_RANGE_MG_DL, "mg/dL")
-    check_range(icg, "icg_r15_percent", *ICG_R15_RANGE_PERCENT, "%")
+    _BILIRUBIN.check(bili)
+    _ICG_R15.check(icg)
     asc, bili, icg = np.broadcast_arrays(asc, bili, icg)
-
     tenths = np.floor(np.round(bili * 10.0, _SNAP_DECIMALS) + 0.5)
-    r15 = np.round(icg, _SNAP_DECIMALS)
+    code = _tree_code(asc, tenths, np.round(icg, _SNAP_DECIMALS))
+    max_extent = lookup(_TABLE.max_extent, code)
+    return MakuuchiResult(
+        max_extent=_extent_or_array(max_extent, scalar),
+        label=scalar_or_array(lookup(_TABLE.label, code), scalar),
+        branch=scalar_or_array(lookup(_TABLE.branch, code), scalar),
+        lower_bound=_extent_or_array(lookup(_TABLE.lower, code), scalar),
+        upper_bound=_extent_or_array(lookup(_TABLE.upper, code), scalar),
+        bilirubin_rounded_mg_dl=scalar_or_array(tenths / 10.0, scalar),
+    )
 
+
+def _tree(asc: Any, tenths: FloatArray, r15: FloatArray) -> tuple[FloatArray, FloatArray, Any]:
+    """Return the bounds of the maximum extent and the branch taken (index in ``_PATH_TEXT``).
+
+    The tree itself, on ascites codes (index in ``ASCITES_STATES``, -1 unknown), bilirubin in
+    rounded tenths of mg/dL and snapped ICG-R15 %. :func:`makuuchi_max_extent` reads its results
+    from :data:`_TABLE`, which this function fills once for one value of every band.
+    """
     asc_stop = asc == ASCITES_STATES.index("uncontrollable")
     asc_ok = (asc == ASCITES_STATES.index("none")) | (asc == ASCITES_STATES.index("controlled"))
     asc_unknown = asc == -1
@@ -184,7 +206,6 @@ def makuuchi_max_extent(
     )
     lower = select([asc_stop, asc_ok], [float(E.NONE), bili_lo], float(E.NONE))
     upper = select([asc_stop, asc_ok], [float(E.NONE), bili_hi], bili_hi)
-    max_extent = np.where(lower == upper, lower, np.nan)
 
     path = select(
         [
@@ -203,16 +224,56 @@ def makuuchi_max_extent(
         list(range(11)),
         11,
     )
-    branch = np.asarray(_PATH_TEXT, dtype=object)[path]
-    labels = lookup(_EXTENT_LABELS, np.where(np.isnan(max_extent), -1, max_extent).astype(np.intp))
+    return lower, upper, path
 
-    return MakuuchiResult(
-        max_extent=_extent_or_array(max_extent, scalar),
-        label=scalar_or_array(labels, scalar),
-        branch=scalar_or_array(branch, scalar),
-        lower_bound=_extent_or_array(lower, scalar),
-        upper_bound=_extent_or_array(upper, scalar),
-        bilirubin_rounded_mg_dl=scalar_or_array(tenths / 10.0, scalar),
+
+_TENTHS_LIMITS = (
+    BILIRUBIN_NORMAL_MAX_TENTHS,
+    BILIRUBIN_LIMITED_MAX_TENTHS,
+    BILIRUBIN_ENUCLEATION_MAX_TENTHS,
+)
+"""Upper limits (inclusive) of the tree's bilirubin bands, in rounded tenths of mg/dL."""
+_R15_LIMITS = tuple(limit for limit, _ in ICG_R15_BANDS)
+"""Upper limits (exclusive) of the tree's ICG-R15 bands, %; the last band is open."""
+_BANDS = (len(ASCITES_STATES) + 1, len(_TENTHS_LIMITS) + 2, len(_R15_LIMITS) + 2)
+"""Codes per input, unknown included: ascites, bilirubin band, ICG-R15 band."""
+
+
+def _tree_code(asc: Any, tenths: FloatArray, r15: FloatArray) -> Any:
+    """Return the row of :data:`_TABLE` of each patient: its ascites code and bands, unknown = 0.
+
+    The tree compares its inputs only with these band limits, so the band decides the branch.
+    """
+    code = np.asarray(asc + 1, dtype=np.int16)
+    code = code * _BANDS[1] + (band_codes(tenths, _TENTHS_LIMITS, right=True) + 1)
+    return code * _BANDS[2] + (band_codes(r15, _R15_LIMITS) + 1)
+
+
+@dataclass(frozen=True)
+class _Table:
+    """Results of the tree by :func:`_tree_code`: bounds, maximum extent, label and branch."""
+
+    lower: FloatArray
+    upper: FloatArray
+    max_extent: FloatArray
+    label: Any
+    branch: Any
+
+
+def _tree_table() -> _Table:
+    """Return the tree's results for one value of every band of every input (and unknowns)."""
+    nan = np.nan
+    asc = np.arange(-1, len(ASCITES_STATES))  # -1 unknown, then each state
+    tenths = np.array([nan, *_TENTHS_LIMITS, _TENTHS_LIMITS[-1] + 1])  # inclusive upper limits
+    r15 = np.array([nan, _R15_LIMITS[0] - 1.0, *_R15_LIMITS])  # exclusive upper limits
+    grid = [g.ravel() for g in np.meshgrid(asc, tenths, r15, indexing="ij")]
+    if not np.array_equal(_tree_code(*grid), np.arange(grid[0].size)):  # pragma: no cover
+        raise RuntimeError("Makuuchi table rows out of order")
+    lower, upper, path = _tree(*grid)
+    max_extent = np.where(lower == upper, lower, np.nan)
+    labels = lookup(_EXTENT_LABELS, np.where(np.isnan(max_extent), -1, max_extent).astype(np.intp))
+    return _Table(
+        lower, upper, max_extent, labels, lookup(np.asarray(_PATH_TEXT, dtype=object), path)
     )
 
 
@@ -221,7 +282,7 @@ _EXTENT_LABELS = np.array([*(E(value).label for value in range(max(E) + 1)), Non
 
 
 def within_extent(planned: ResectionExtent, maximum: ResectionExtent) -> bool:
-    """True when the planned resection does not exceed the maximum permitted extent."""
+    """Return whether the planned resection does not exceed the maximum permitted extent."""
     return ResectionExtent(planned) <= ResectionExtent(maximum)
 
 
@@ -239,3 +300,7 @@ def _extent_or_array(values: FloatArray, scalar: bool) -> Any:
         return values
     item = float(values.item())
     return None if np.isnan(item) else ResectionExtent(int(item))
+
+
+_TABLE = _tree_table()
+"""The tree's results by table row (:func:`_tree_code`), computed once at import."""

@@ -29,12 +29,11 @@ import numpy as np
 from livermet.clinical._vector import (
     FloatArray,
     as_float_array,
-    check_range,
     first_not_in,
     is_scalar,
     scalar_or_array,
 )
-from livermet.clinical.units import QUANTITIES
+from livermet.clinical.contracts import MELD, MELD_3, MELD_NA
 from livermet.errors import InputError
 
 # --- UNOS MELD (OPTN policy 9.1; Kamath 2001 / Wiesner 2003; [two sources]) -----------------------
@@ -69,10 +68,13 @@ MELD3_MIN, MELD3_MAX = 6, 40
 _SNAP_DECIMALS = 9
 
 
-def _plausible(kind: str) -> tuple[float, float]:
-    """Plausibility range shared with the unit parser (engineering choice, not published)."""
-    q = QUANTITIES[kind]
-    return q.low, q.high
+CONTRACTS = (MELD, MELD_NA, MELD_3)
+"""The contracts of the three scores: plausibility ranges shared with the unit parser
+(engineering choice, not published; docs/clinical.md#units-and-plausibility-ranges)."""
+_CREATININE, _BILIRUBIN, _INR = (MELD.input(name) for name in MELD.required)
+_SODIUM = MELD_NA.input("sodium_mmol_l")
+_SODIUM_3 = MELD_3.input("sodium_mmol_l")
+_ALBUMIN_3 = MELD_3.input("albumin_g_dl")
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ def meld_na(
     )
     m = np.asarray(base.score if not scalar else _nan_if_none(base.score), dtype=np.float64)
     na = as_float_array(sodium_mmol_l, "sodium_mmol_l")
-    check_range(na, "sodium_mmol_l", *_plausible("sodium"), "mmol/L")
+    _SODIUM.check(na)
     na_used = np.clip(na, *MELD_NA_SODIUM_RANGE)
     deficit = 137.0 - na_used
     corrected = m + 1.32 * deficit - 0.033 * m * deficit
@@ -272,9 +274,9 @@ def meld_3(
     )
     cr, bili, inr_v = _labs(creatinine_mg_dl, bilirubin_mg_dl, inr)
     na = as_float_array(sodium_mmol_l, "sodium_mmol_l")
-    check_range(na, "sodium_mmol_l", *_plausible("sodium"), "mmol/L")
+    _SODIUM_3.check(na)
     alb = as_float_array(albumin_g_dl, "albumin_g_dl")
-    check_range(alb, "albumin_g_dl", *_plausible("albumin"), "g/dL")
+    _ALBUMIN_3.check(alb)
     sex = _flag(female, "female")
     dial = _flag(dialysis, "dialysis")
 
@@ -329,16 +331,16 @@ def _labs(creatinine: Any, bilirubin: Any, inr: Any) -> tuple[FloatArray, FloatA
     cr = as_float_array(creatinine, "creatinine_mg_dl")
     bili = as_float_array(bilirubin, "bilirubin_mg_dl")
     inr_v = as_float_array(inr, "inr")
-    check_range(cr, "creatinine_mg_dl", *_plausible("creatinine"), "mg/dL")
-    check_range(bili, "bilirubin_mg_dl", *_plausible("bilirubin"), "mg/dL")
-    check_range(inr_v, "inr", *_plausible("inr"), "(INR)")
+    _CREATININE.check(cr)
+    _BILIRUBIN.check(bili)
+    _INR.check(inr_v)
     return cr, bili, inr_v
 
 
 def _flag(value: Any, field: str) -> FloatArray:
     """Boolean flag(s) as 1.0 / 0.0, NaN when unknown."""
     flag = as_float_array(value, field)
-    if first_not_in(flag, (0.0, 1.0)) is not None:
+    if first_not_in(flag, MELD_3.input(field).values) is not None:
         raise InputError(f"expected True, False or None; got {value!r}", field)
     return flag
 

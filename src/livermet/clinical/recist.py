@@ -138,6 +138,7 @@ class RecistResult:
 
     @property
     def current(self) -> TimePointResponse:
+        """Return the response at the last time point."""
         return self.responses[-1]
 
 
@@ -323,30 +324,9 @@ def recist_response(points: Sequence[TimePoint]) -> RecistResult:
     responses: list[TimePointResponse] = []
     for tp in later:
         target, total, rule = _target(baseline_mm, nadir_mm, targets, tp)
-        known = {les.lesion for les in baseline.lesions}
-        unseen = [les.lesion for les in tp.lesions if les.lesion not in known]
-        if unseen:
-            notes.append(
-                f"{', '.join(unseen)} first measured at {tp.label}, after the baseline: not a "
-                "target; an unequivocal new lesion is progression (record it as a new lesion)."
-            )
+        notes.extend(_unseen_lesions_note(baseline, tp))
         non_target = _non_target(baseline, tp)
-        category: Category
-        if tp.new_lesions:
-            category, rule = "PD", "new lesion(s)" + (f"; target {target}: {rule}")
-        elif target == "PD":
-            category, rule = "PD", f"target lesions: {rule}"
-        elif target == "NE":
-            category, rule = "NE", rule
-        elif target == "CR":
-            category = "CR" if non_target in ("CR", "none") else "PR"
-            rule = rule + (
-                ""
-                if category == "CR"
-                else f"; non-target lesions {non_target}, so the overall response is PR"
-            )
-        else:
-            category = target
+        category, rule = _overall(target, rule, non_target, tp.new_lesions)
         if tp.new_lesions is None and category != "PD":
             notes.append(
                 f"New lesions are not recorded at {tp.label}; the response assumes none "
@@ -371,6 +351,39 @@ def recist_response(points: Sequence[TimePoint]) -> RecistResult:
         if total is not None and total < nadir_mm:
             nadir_mm, nadir_label = total, tp.label
     return RecistResult(baseline.label, baseline_mm, tuple(responses), tuple(notes))
+
+
+def _unseen_lesions_note(baseline: TimePoint, tp: TimePoint) -> list[str]:
+    """Return a note on lesions first measured after the baseline (none: an empty list)."""
+    known = {les.lesion for les in baseline.lesions}
+    unseen = [les.lesion for les in tp.lesions if les.lesion not in known]
+    if not unseen:
+        return []
+    return [
+        f"{', '.join(unseen)} first measured at {tp.label}, after the baseline: not a "
+        "target; an unequivocal new lesion is progression (record it as a new lesion)."
+    ]
+
+
+def _overall(
+    target: Category, rule: str, non_target: NonTarget, new_lesions: bool | None
+) -> tuple[Category, str]:
+    """Return the overall response and its rule from the target and non-target responses.
+
+    New lesions are progression; target PD or NE decides; a target CR is a PR unless the
+    non-target lesions have gone too (RECIST 1.1, docs/clinical.md#recist-11).
+    """
+    if new_lesions:
+        return "PD", "new lesion(s)" + (f"; target {target}: {rule}")
+    if target == "PD":
+        return "PD", f"target lesions: {rule}"
+    if target == "NE":
+        return "NE", rule
+    if target == "CR":
+        if non_target in ("CR", "none"):
+            return "CR", rule
+        return "PR", rule + f"; non-target lesions {non_target}, so the overall response is PR"
+    return target, rule
 
 
 def _non_target_only(baseline: TimePoint, tp: TimePoint) -> TimePointResponse:
@@ -404,8 +417,10 @@ _ZERO = re.compile(r"^\s*0+(?:\.0*)?\s*(?:mm|cm|m)?\s*$")
 
 
 def diameter_mm(value: str | float, field: str) -> float:
-    """A lesion diameter in mm: a size with its unit (``"22 mm"``, ``"2.2 cm"``, a bare number in
-    mm), or 0 for a lesion that has gone (RECIST records a vanished lesion as 0 mm).
+    """Return a lesion diameter in mm.
+
+    The value is a size with its unit (``"22 mm"``, ``"2.2 cm"``, a bare number in mm), or 0 for a
+    lesion that has gone (RECIST records a vanished lesion as 0 mm).
 
     Raises
     ------

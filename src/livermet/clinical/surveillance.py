@@ -1,5 +1,6 @@
-"""Follow-up after resection of soft-tissue sarcoma or its metastases
-(docs/clinical.md#surveillance).
+"""Follow-up after resection of soft-tissue sarcoma or its metastases.
+
+Definitions: docs/clinical.md#surveillance.
 
 Sources and how far they were checked (docs/clinical.md#conventions):
 
@@ -344,8 +345,10 @@ def visit_schedule(
     *,
     bound: Literal["low", "high"] = "low",
 ) -> list[float]:
-    """Planned visit times, in months on the caller's timeline (``plan.start_month`` + months
-    after the index operation; with the default start_month 0, months after the operation).
+    """Return the planned visit times, in months on the caller's timeline.
+
+    Times are ``plan.start_month`` + months after the index operation; with the default
+    start_month 0, months after the operation.
 
     Each visit follows the previous one by the interval of the row in which the previous visit
     falls (the first by the first row's interval): lower bounds by default (3, 6, 9 ... for a

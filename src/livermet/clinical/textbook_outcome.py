@@ -1,5 +1,6 @@
-"""Textbook outcome in liver surgery (TOLS), 2022 Delphi consensus
-(docs/clinical.md#textbook-outcome).
+"""Textbook outcome in liver surgery (TOLS), 2022 Delphi consensus.
+
+Specified in docs/clinical.md#textbook-outcome.
 
 Source: Görgec B, Benedetti Cacciaguerra A, Pawlik TM, et al. An international expert Delphi
 consensus on defining textbook outcome in liver surgery (TOLS). Ann Surg 2023;277:821-828
@@ -15,7 +16,8 @@ some are unknown and none failed, else "achieved".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,7 @@ from livermet.clinical._vector import (
     as_float_array,
     first_not_in,
     is_scalar,
+    lookup,
 )
 from livermet.errors import InputError
 
@@ -41,8 +44,11 @@ NOT_ACHIEVED = "not achieved"
 
 @dataclass(frozen=True)
 class TolsCriterion:
-    """One TOLS criterion: its name (= the keyword of :func:`textbook_outcome`), the condition
-    that must hold, its source, and whether ``True`` is the good value."""
+    """One TOLS criterion.
+
+    Its name (= the keyword of :func:`textbook_outcome`), the condition that must hold, its
+    source, and whether ``True`` is the good value.
+    """
 
     name: str
     description: str
@@ -118,25 +124,73 @@ class TextbookOutcomeResult:
         True / False / None (not assessable); object array in array mode.
     criteria
         criterion name -> "met" | "failed" | "not assessable" (values are object arrays in
-        array mode), in the order of :data:`TOLS_CRITERIA`.
+        array mode), in the order of :data:`TOLS_CRITERIA`. Computed on first access, so that a
+        cohort scored for its status alone does not build seven label columns.
     missing
         Names of the criteria not assessable: a list; in array mode an object array of tuples
-        (immutable, so patients with the same unknown criteria share one).
+        (immutable, so patients with the same unknown criteria share one). Computed on first
+        access.
     """
 
     status: Any
     achieved: Any
-    criteria: dict[str, Any]
-    missing: Any
+    failed_bits: Any = field(repr=False)
+    """Bit i set = criterion i of :data:`TOLS_CRITERIA` failed (uint8; a Python int for one
+    patient)."""
+    unknown_bits: Any = field(repr=False)
+    """Bit i set = criterion i not assessable (uint8; a Python int for one patient)."""
+
+    @cached_property
+    def criteria(self) -> dict[str, Any]:
+        """Return criterion name -> "met", "failed" or "not assessable"."""
+        if isinstance(self.failed_bits, int):  # one patient
+            return {
+                c.name: str(_CRITERION_STATUS[_criterion_code(self, bit)])
+                for bit, c in enumerate(TOLS_CRITERIA)
+            }
+        return {
+            c.name: lookup(_CRITERION_STATUS, _criterion_code(self, bit))
+            for bit, c in enumerate(TOLS_CRITERIA)
+        }
+
+    @cached_property
+    def missing(self) -> Any:
+        """Return the names of the criteria not assessable (array mode: one tuple per patient)."""
+        if isinstance(self.unknown_bits, int):  # one patient
+            return list(_MISSING[self.unknown_bits])
+        return lookup(_MISSING, self.unknown_bits)
+
+
+def _criterion_code(result: TextbookOutcomeResult, bit: int) -> Any:
+    """Return criterion ``bit``'s code: 0 met, 1 failed, 2 not assessable."""
+    failed, unknown = result.failed_bits >> bit & 1, result.unknown_bits >> bit & 1
+    return failed | unknown << 1
 
 
 def _criterion_flags(value: Any, field: str) -> FloatArray:
-    """Booleans / 1 / 0 -> 1.0 / 0.0, None / NaN -> NaN; anything else is an InputError."""
+    """Return booleans / 1 / 0 as 1.0 / 0.0, None / NaN as NaN; anything else is an InputError."""
     arr = as_float_array(value, field)
     bad = first_not_in(arr, (0.0, 1.0))
     if bad is not None:
         raise InputError(f"expected True/False (1/0) or None/NaN for unknown, got {bad:g}", field)
     return arr
+
+
+def _criterion_bits(flags: list[FloatArray]) -> tuple[npt.NDArray[np.uint8], ...]:
+    """Return the failed and unknown criteria of each patient as bit patterns (uint8).
+
+    Flags are 1/0/NaN here (checked before), so "failed" is the bad value and never NaN; seven
+    criteria fit the bits of one byte.
+    """
+    shape = np.broadcast_shapes(*(flag.shape for flag in flags))
+    failed_bits = np.zeros(shape, dtype=np.uint8)
+    unknown_bits = np.zeros(shape, dtype=np.uint8)
+    for bit, (criterion, flag) in enumerate(zip(TOLS_CRITERIA, flags, strict=True)):
+        failed = flag == (0.0 if criterion.true_is_good else 1.0)
+        unknown = np.isnan(flag)
+        failed_bits |= failed.view(np.uint8) << np.uint8(bit)
+        unknown_bits |= unknown.view(np.uint8) << np.uint8(bit)
+    return failed_bits, unknown_bits
 
 
 def textbook_outcome(
@@ -149,7 +203,7 @@ def textbook_outcome(
     mortality_90d: Any = None,
     r0_resection: Any = None,
 ) -> TextbookOutcomeResult:
-    """Textbook outcome in liver surgery (2022 Delphi consensus).
+    """Return the textbook outcome in liver surgery (2022 Delphi consensus).
 
     Parameters
     ----------
@@ -161,7 +215,10 @@ def textbook_outcome(
     r0_resection
         True (1) when the resection was R0 (the good value), False (0) when R1/R2, None unknown.
 
-    Scalars give scalar fields; arrays (of 1/0/NaN) broadcast and give object arrays.
+    Returns
+    -------
+    TextbookOutcomeResult
+        Scalars give scalar fields; arrays (of 1/0/NaN) broadcast and give object arrays.
 
     Examples
     --------
@@ -178,42 +235,32 @@ def textbook_outcome(
         "r0_resection": r0_resection,
     }
     scalar = is_scalar(*inputs.values())
-    flags = np.broadcast_arrays(*(_criterion_flags(v, k) for k, v in inputs.items()))
-
-    # Integer codes, then look-up tables: per criterion 0 met / 1 failed / 2 not assessable;
-    # overall 0 achieved / 1 not achieved (any failed) / 2 not assessable (else any unknown).
-    # Flags are 1/0/NaN here (checked above), so "failed" is the bad value and never NaN. Codes
-    # are bytes (uint8): seven criteria fit the unknown-criteria bit pattern.
-    shape = flags[0].shape
-    any_failed = np.zeros(shape, dtype=bool)
-    unknown_bits = np.zeros(shape, dtype=np.uint8)
-    codes: dict[str, npt.NDArray[np.uint8]] = {}
-    for bit, (criterion, flag) in enumerate(zip(TOLS_CRITERIA, flags, strict=True)):
-        failed = flag == (0.0 if criterion.true_is_good else 1.0)
-        unknown = np.isnan(flag).view(np.uint8)
-        any_failed |= failed
-        unknown_bits |= unknown << np.uint8(bit)
-        codes[criterion.name] = failed.view(np.uint8) | (unknown << np.uint8(1))
-    overall = np.where(any_failed, 1, np.where(unknown_bits != 0, 2, 0))
-
+    failed_bits, unknown_bits = _criterion_bits([_criterion_flags(v, k) for k, v in inputs.items()])
+    # Overall code, then look-up tables: 0 achieved / 1 not achieved (any failed) / 2 not
+    # assessable (none failed, some unknown).
+    none, failed, unknown = np.uint8(0), np.uint8(1), np.uint8(2)
+    overall = np.where(failed_bits != 0, failed, np.where(unknown_bits != 0, unknown, none))
     if scalar:
+        code = int(overall)
         return TextbookOutcomeResult(
-            status=str(_STATUS[overall.item()]),
-            achieved=_ACHIEVED[overall.item()],
-            criteria={name: str(_CRITERION_STATUS[c.item()]) for name, c in codes.items()},
-            missing=list(_MISSING[unknown_bits.item()]),
+            status=str(_STATUS[code]),
+            achieved=_ACHIEVED[code],
+            failed_bits=int(failed_bits),
+            unknown_bits=int(unknown_bits),
         )
     return TextbookOutcomeResult(
-        status=_STATUS[overall],
-        achieved=_ACHIEVED[overall],
-        criteria={name: _CRITERION_STATUS[c] for name, c in codes.items()},
-        missing=_MISSING[unknown_bits],
+        status=lookup(_STATUS, overall),
+        achieved=lookup(_ACHIEVED, overall),
+        failed_bits=failed_bits,
+        unknown_bits=unknown_bits,
     )
 
 
 def textbook_outcome_array(**criteria: Any) -> TextbookOutcomeResult:
-    """Array form of :func:`textbook_outcome`: same keywords (arrays of 1/0/NaN), always
-    returns arrays (at least one dimension), e.g. for a cohort table's columns."""
+    """Return :func:`textbook_outcome` in array form, for a cohort table's columns.
+
+    Same keywords (arrays of 1/0/NaN); the fields are always arrays (at least one dimension).
+    """
     unknown = set(criteria) - set(_CRITERIA_BY_NAME)
     if unknown:
         raise InputError(

@@ -41,6 +41,7 @@ class QuantityKind:
 
     @property
     def display(self) -> str:
+        """Return the quantity's name for messages."""
         return self.label or self.name.replace("_", " ")
 
 
@@ -111,8 +112,10 @@ class Measurement:
 
 
 def parse_quantity(value: Any, kind: str, field: str) -> Measurement:
-    """Parse ``value`` (``"1.2 mg/dL"``, ``"20 umol/L"``, a bare number in the canonical unit,
-    or a mapping ``{"value": 1.2, "unit": "mg/dL"}``) and convert it to the canonical unit.
+    """Parse ``value`` and convert it to the canonical unit.
+
+    ``value`` is ``"1.2 mg/dL"``, ``"20 umol/L"``, a bare number in the canonical unit, or a
+    mapping ``{"value": 1.2, "unit": "mg/dL"}``.
 
     Raises
     ------

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from livermet.clinical._vector import (
     FloatArray,
@@ -41,16 +42,26 @@ from livermet.clinical._vector import (
     scalar_or_array,
     tri_state,
 )
+from livermet.clinical.contracts import BODY, FLR
 from livermet.errors import InputError
 
-HEIGHT_RANGE_CM = (100.0, 230.0)
-"""Height plausibility (docs/clinical.md#volumetry; engineering choice)."""
-WEIGHT_RANGE_KG = (25.0, 250.0)
-"""Weight plausibility (docs/clinical.md#volumetry; engineering choice)."""
+CONTRACTS = (BODY, FLR)
+"""Contracts of the body measures and the FLR (``contracts.py``; the standardised FLR combines
+the two)."""
+_HEIGHT = BODY.input("height_cm")
+_WEIGHT = BODY.input("weight_kg")
+_VOLUME = FLR.input("flr_ml")
+
+HEIGHT_RANGE_CM = _HEIGHT.range
+"""Height plausibility 100-230 cm, the unit parser's (docs/clinical.md#volumetry; engineering
+choice)."""
+WEIGHT_RANGE_KG = _WEIGHT.range
+"""Weight plausibility 25-250 kg, the unit parser's (docs/clinical.md#volumetry; engineering
+choice)."""
 BSA_RANGE_M2 = (0.7, 4.5)
 """BSA plausibility: the span of both BSA formulas over the height/weight box (about 0.8–4.0 m²),
 widened outward (engineering choice; keeps the Vauthey volume positive, which needs BSA > 0.63)."""
-VOLUME_RANGE_ML = (0.0, 10000.0)
+VOLUME_RANGE_ML = _VOLUME.range
 """Liver and FLR volume plausibility (engineering choice, shared with the unit parser)."""
 
 MOSTELLER_DIVISOR = 3600.0
@@ -64,16 +75,24 @@ URATA_SLOPE, URATA_INTERCEPT = 706.2, 2.4
 VAUTHEY_SLOPE, VAUTHEY_INTERCEPT = 1267.28, -794.41
 """TLV (mL) = −794.41 + 1267.28 × BSA (Vauthey 2002; [two sources])."""
 
-MINIMUM_FLR_PERCENT: dict[str, float] = {
-    "normal": 20.0,  # Kishi 2009 (20 %); some series 25 % (Vauthey 2000, Shoup 2003)
-    "chemotherapy": 30.0,  # extensive chemotherapy > 12 weeks; Shindoh 2013, Abdalla 2006
-    "steatosis": 30.0,  # grouped with chemotherapy in the consensus summary
-    "cholestasis": 30.0,  # grouped with chemotherapy in the consensus summary
-    "cirrhosis": 40.0,  # Azoulay; Kubota; consensus
-    "fibrosis": 40.0,  # grouped with cirrhosis in the consensus summary
-}
-"""Minimum standardised FLR % by liver condition (docs/clinical.md#volumetry; individual studies
-[one source], 20/30/40 consensus wording [not verified])."""
+_LIVER_CONDITIONS = FLR.input("liver_condition").vocabulary
+MINIMUM_FLR_PERCENT: dict[str, float] = dict(
+    zip(
+        _LIVER_CONDITIONS,
+        (
+            20.0,  # normal: Kishi 2009 (20 %); some series 25 % (Vauthey 2000, Shoup 2003)
+            30.0,  # chemotherapy: extensive chemotherapy > 12 weeks; Shindoh 2013, Abdalla 2006
+            30.0,  # steatosis: grouped with chemotherapy in the consensus summary
+            30.0,  # cholestasis: grouped with chemotherapy in the consensus summary
+            40.0,  # cirrhosis: Azoulay; Kubota; consensus
+            40.0,  # fibrosis: grouped with cirrhosis in the consensus summary
+        ),
+        strict=True,
+    )
+)
+"""Minimum standardised FLR % by liver condition, in the order of the contract's vocabulary
+(``contracts.LIVER_CONDITION``; docs/clinical.md#volumetry; individual studies [one source],
+20/30/40 consensus wording [not verified])."""
 
 _SNAP_DECIMALS = 9
 
@@ -113,7 +132,7 @@ def bsa_dubois(*, height_cm: Any, weight_kg: Any) -> Any:
 
 
 def standard_liver_volume_urata(bsa_m2: Any) -> Any:
-    """Standard liver volume (mL) = 706.2 × BSA + 2.4 (Urata 1995; Japanese population)."""
+    """Return the standard liver volume (mL) = 706.2 × BSA + 2.4 (Urata 1995; Japanese)."""
     scalar = is_scalar(bsa_m2)
     bsa = _bsa(bsa_m2)
     return scalar_or_array(URATA_SLOPE * bsa + URATA_INTERCEPT, scalar)
@@ -148,14 +167,31 @@ def flr_percent(*, flr_ml: Any, total_liver_ml: Any, tumour_ml: Any = 0.0) -> An
     flr = _volume(flr_ml, "flr_ml")
     total = _volume(total_liver_ml, "total_liver_ml")
     tumour = _volume(tumour_ml, "tumour_ml")
-    functional = total - tumour
-    if np.any(functional <= 0.0):
+    no_liver, too_big = volume_rules_broken(flr, total, tumour)
+    if np.any(no_liver):
         raise InputError("tumour volume must be smaller than the total liver volume", "tumour_ml")
-    if np.any(np.round(flr - functional, _SNAP_DECIMALS) > 0.0):
+    if np.any(too_big):
         raise InputError(
             "future liver remnant exceeds the functional liver volume (total − tumour)", "flr_ml"
         )
-    return scalar_or_array(flr / functional * 100.0, scalar)
+    return scalar_or_array(flr / (total - tumour) * 100.0, scalar)
+
+
+def volume_rules_broken(
+    flr: FloatArray, total: FloatArray, tumour: FloatArray
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Return where the volumes break the FLR rules of ``contracts.FLR``.
+
+    The first mask marks a tumour volume not smaller than the total liver volume (no functional
+    liver); the second, a remnant larger than the functional liver (total − tumour), compared at
+    9 decimals. Unknown (NaN) volumes break no rule. :func:`flr_percent` refuses both; the
+    cohort table's ``errors="coerce"`` makes the volumes unknown instead.
+    """
+    functional = total - tumour
+    no_liver = functional <= 0.0
+    functional = np.where(no_liver, np.nan, functional)
+    too_big = np.round(flr - functional, _SNAP_DECIMALS) > 0.0
+    return no_liver, too_big
 
 
 def standardised_flr_percent(*, flr_ml: Any, standard_liver_volume_ml: Any) -> Any:
@@ -204,7 +240,7 @@ def flr_assessment(*, flr_percent: Any, liver_condition: Any) -> FlrResult:
 
 
 def _minimum(liver_condition: Any) -> FloatArray:
-    codes = label_codes(liver_condition, "liver_condition", tuple(MINIMUM_FLR_PERCENT))
+    codes = label_codes(liver_condition, "liver_condition", _LIVER_CONDITIONS)
     out: FloatArray = lookup(np.array([*MINIMUM_FLR_PERCENT.values(), np.nan]), codes)
     return out
 
@@ -212,8 +248,8 @@ def _minimum(liver_condition: Any) -> FloatArray:
 def _anthropometrics(height_cm: Any, weight_kg: Any) -> tuple[FloatArray, FloatArray]:
     h = as_float_array(height_cm, "height_cm")
     w = as_float_array(weight_kg, "weight_kg")
-    check_range(h, "height_cm", *HEIGHT_RANGE_CM, "cm")
-    check_range(w, "weight_kg", *WEIGHT_RANGE_KG, "kg")
+    _HEIGHT.check(h)
+    _WEIGHT.check(w)
     return h, w
 
 
@@ -225,5 +261,5 @@ def _bsa(bsa_m2: Any) -> FloatArray:
 
 def _volume(value: Any, field: str) -> FloatArray:
     volume = as_float_array(value, field)
-    check_range(volume, field, *VOLUME_RANGE_ML, "mL")
+    _VOLUME.check(volume, field)
     return volume

@@ -407,7 +407,11 @@ SIMPLE_OBSERVATIONS: dict[str, Simple] = {
         "laboratory",
     ),
     "liver_function.liver_condition": Simple(
-        _text_only("Background liver (normal, after chemotherapy, cirrhosis)"), "choice", "exam"
+        _text_only(
+            "Background liver (normal, chemotherapy, steatosis, cholestasis, cirrhosis, fibrosis)"
+        ),
+        "choice",
+        "exam",
     ),
     "liver_function.total_liver_volume": Simple(
         _text_only("Total liver volume (volumetry)"), "reported:volume", "imaging"
