@@ -118,3 +118,16 @@ def test_trimfill_q0_error_leaves_other_estimators_usable() -> None:
     for est in ("L0", "R0"):
         tf = fit.trimfill(estimator=est)
         assert tf.k0 >= 0 and math.isfinite(tf.beta)
+
+
+@pytest.mark.parametrize("method", ["EE", "REML"])
+def test_trimfill_side_needs_unequal_variances(method: str) -> None:
+    # With equal variances the sei slope is not estimable; metafor 3.8-1 stops too ("missing
+    # value where TRUE/FALSE needed", checked by hand with R 4.2.2).
+    fit = rma([0.1, 0.3, 0.5, 0.2, 0.9], [0.04] * 5, method=method)
+    with pytest.raises(InputError) as info:
+        fit.trimfill()
+    assert info.value.field == "side"
+    assert "all sampling variances are equal" in info.value.message
+    # Given a side, trim-and-fill runs.
+    assert fit.trimfill(side="left").side == "left"

@@ -297,8 +297,17 @@ def _working_beta(
 def _missing_side(fit: RMAResult, side: str | None, con: Control | str) -> str:
     """Return the side of the missing studies: given, or opposite the sign of the ``sei`` slope."""
     if side is None:
+        if np.ptp(fit.vi) == 0:
+            # Equal standard errors: the sei slope is not estimable (metafor 3.8-1 stops here
+            # with "missing value where TRUE/FALSE needed").
+            raise InputError(
+                "cannot estimate the side of the missing studies when all sampling variances "
+                "are equal; give side='left' or side='right'",
+                "side",
+            )
         X = np.column_stack([np.ones(fit.k), np.sqrt(fit.vi)])
-        return "right" if _working_beta(fit, fit.yi, fit.vi, con, X)[1] < 0 else "left"
+        slope = _working_beta(fit, fit.yi, fit.vi, con, X)
+        return "right" if slope[1] < 0 else "left"
     if side not in ("left", "right"):
         raise InputError("side must be 'left' or 'right'", "side")
     return side
