@@ -24,7 +24,7 @@ from livermet.case.load import load_case
 from livermet.case.model import Case
 from livermet.registry import Database, Registry, User
 from livermet.registry.audit import GENESIS_HASH
-from livermet.registry.db import resolve_url
+from livermet.registry.engine import resolve_url
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_CASE = ROOT / "examples" / "seed-case.yaml"

@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, select, text, update
 from livermet.case.model import Case
 from livermet.errors import ForbiddenError, InputError
 from livermet.registry import AuditAnchor, security, synthetic_cases
-from livermet.registry.audit import _COLUMNS as AUDIT_COLUMNS
+from livermet.registry.audit import HASHED_COLUMNS as AUDIT_COLUMNS
 from livermet.registry.audit import record_hash
 from livermet.registry.models import CaseRow, SiteRow, TokenRow, UserRow
 

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from livermet.errors import InputError
 from livermet.registry import Database
-from livermet.registry.db import (
+from livermet.registry.engine import (
     MIGRATIONS_DIR,
     alembic_config,
     current_revision,
@@ -24,7 +24,7 @@ from livermet.registry.db import (
 from livermet.registry.models import Base
 
 TABLES = {"sites", "users", "api_tokens", "cases", "audit_log", "audit_head", "alembic_version"}
-HEAD = "0002_session_version"
+HEAD = "0003_stage_at_diagnosis"
 
 
 def test_upgrade_head_creates_the_schema_on_a_new_database(db: Database) -> None:

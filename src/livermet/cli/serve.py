@@ -15,7 +15,7 @@ from typing import Any
 from livermet.case.load import load_case
 from livermet.errors import ConflictError, InputError
 from livermet.registry import Database
-from livermet.registry.db import ENV_URL, resolve_url
+from livermet.registry.engine import ENV_URL, resolve_url
 
 DEMO_SITE = ("demo", "Demonstration hospital")
 DEFAULT_TRUSTED_PROXY = "127.0.0.1"
@@ -46,7 +46,7 @@ def prepare_registry(
 
 
 def trusted_proxies(proxy_headers: bool, forwarded_allow_ips: str | None) -> str | None:
-    """The checked list of proxies whose ``X-Forwarded-*`` headers uvicorn may believe.
+    """Return the checked list of proxies whose ``X-Forwarded-*`` headers uvicorn may believe.
 
     Raises
     ------
@@ -147,8 +147,10 @@ def serve(
     if workers == 1:
 
         class Server(uvicorn.Server):
-            """uvicorn's server, repeating the banner after its start-up lines so that the
-            address and how to sign in are the last lines on the screen."""
+            """Run uvicorn's server, repeating the banner after its start-up lines.
+
+            The address and how to sign in are then the last lines on the screen.
+            """
 
             async def startup(self, sockets: Any = None) -> None:
                 await super().startup(sockets=sockets)

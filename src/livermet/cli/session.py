@@ -33,18 +33,19 @@ TokenOption = Annotated[
 
 
 def open_database(db: str | None, *, create: bool = False) -> Database:
-    """The registry at ``db`` (``--db``, else ``LIVERMET_DATABASE_URL``, else the default file).
+    """Return the registry at ``db`` (``--db``, else ``LIVERMET_DATABASE_URL``, else default).
 
     Only ``create=True`` (``registry init``) may create one: elsewhere a path or URL that holds
     no registry is an error naming ``--db``, so that a typo is not a new, empty registry.
     """
     from livermet.registry import Database
-    from livermet.registry.db import require_registry
+    from livermet.registry.engine import require_registry
 
     return Database(db if create else require_registry(db))
 
 
 def password_for(username: str) -> str:
+    """Return the password: ``LIVERMET_PASSWORD``, else a prompt on a terminal, else an error."""
     password = os.environ.get("LIVERMET_PASSWORD")
     if password is not None:
         return password

@@ -12,16 +12,29 @@ Open a registry with :class:`Database` (SQLite file by default, PostgreSQL throu
     reg.update_case(stored.case_id, edited, expected_version=stored.version)
     frame = reg.cohort_frame(sites=["kyoto"])
 
-See ``access`` for the access matrix, ``privacy`` for pseudonyms and de-identification,
-``audit`` for the hash chain, ``derive`` for the cohort columns and ``synthetic`` for the
-synthetic-cohort generator.
+Modules:
+
+- ``engine``: where the registry lives (URL, file), its engine, transactions and migrations;
+- ``models``: the tables; ``entities``: what the services take and give back;
+- ``database``: :class:`Database`, opening a registry and authenticating its users;
+- ``facade``: :class:`Registry`, the registry as one user sees it, composed of the services
+  ``case_service`` (cases, cohorts), ``people_service`` (sites, users, tokens),
+  ``audit_service`` (the log) and ``exchange_service`` (imports, exports), which share one
+  ``context`` (a unit of work: transaction, acting user, permission, audit writer);
+- ``access``: the access matrix; ``accounts``: user and site rows; ``security``: passwords
+  and tokens; ``privacy``: pseudonyms and de-identification;
+- ``audit``: the hash chain and its writer; ``audit_state``: the state the chain describes;
+  ``audit_verification``: checking the chain, its anchors and the tables;
+- ``bulk``: the bulk import; ``documents``: stored case documents; ``derive``: the cohort
+  columns; ``analysis_export``: the analysis export; ``synthetic``: the synthetic cohorts.
 """
 
 from livermet.registry.access import ACCESS_MATRIX, Action, Role, User
-from livermet.registry.audit import AuditAnchor, AuditVerification
 from livermet.registry.audit_state import StateMismatch
+from livermet.registry.audit_verification import AuditAnchor, AuditVerification
+from livermet.registry.case_service import COHORT_COLUMNS
 from livermet.registry.database import Database
-from livermet.registry.db import default_sqlite_path, resolve_url
+from livermet.registry.engine import default_sqlite_path, resolve_url
 from livermet.registry.entities import (
     AuditEntry,
     CaseInput,
@@ -36,7 +49,7 @@ from livermet.registry.entities import (
     StoredCase,
     TokenInfo,
 )
-from livermet.registry.service import COHORT_COLUMNS, Registry
+from livermet.registry.facade import Registry
 from livermet.registry.synthetic import synthetic_cases
 
 __all__ = [

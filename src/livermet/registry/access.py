@@ -46,6 +46,8 @@ from livermet.errors import ForbiddenError
 
 
 class Role(StrEnum):
+    """A user's role: what they may do is the role's row of :data:`ACCESS_MATRIX`."""
+
     VIEWER = "viewer"
     EDITOR = "editor"
     SITE_ADMIN = "site_admin"
@@ -54,6 +56,8 @@ class Role(StrEnum):
 
 
 class Action(StrEnum):
+    """Something a user does with the registry, checked against :data:`ACCESS_MATRIX`."""
+
     READ = "read"
     WRITE = "write"
     EXPORT_DEIDENTIFIED = "export_deidentified"
@@ -114,7 +118,7 @@ _PHRASES = {
 
 
 def scope_of(role: Role, action: Action) -> Scope | None:
-    """The scope ``role`` has for ``action`` (None: not allowed)."""
+    """Return the scope ``role`` has for ``action`` (None: not allowed)."""
     return ACCESS_MATRIX[role].get(action)
 
 
@@ -153,9 +157,11 @@ def permitted_sites(user: User, action: Action) -> set[str] | None:
 
 
 def reads_deidentified(user: User) -> bool:
-    """Whether ``user`` reads the cases only de-identified: the export rights bound the read
-    right, so a role allowed de-identified exports but no full one (the coordinator) never
-    sees identified data."""
+    """Return whether ``user`` reads the cases only de-identified.
+
+    The export rights bound the read right, so a role allowed de-identified exports but no full
+    one (the coordinator) never sees identified data.
+    """
     return (
         scope_of(user.role, Action.EXPORT_FULL) is None
         and scope_of(user.role, Action.EXPORT_DEIDENTIFIED) is not None

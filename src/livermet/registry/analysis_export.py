@@ -52,10 +52,11 @@ from livermet.clinical import ajcc, figo
 from livermet.clinical.timing import DEFAULT_SCHEME, DFI_DEFINITION, DfiStatus
 from livermet.errors import InputError
 from livermet.interchange.cells import encode_number, neutralise
-from livermet.registry.access import Action
+from livermet.registry.case_service import case_query
 from livermet.registry.documents import case_from_document
+from livermet.registry.exchange_service import export_action, record_export
+from livermet.registry.facade import Registry
 from livermet.registry.privacy import AGE_TOP_CODE, REMOVED, deidentify_document
-from livermet.registry.service import Registry
 
 __all__ = [
     "COLUMNS",
@@ -75,7 +76,7 @@ never round to the same value and the order of the times is kept."""
 
 
 def _literal(model: type[Any], name: str) -> tuple[str, ...]:
-    """The values of a ``Literal`` field of the case model (``X | None`` unwrapped)."""
+    """Return the values of a ``Literal`` field of the case model (``X | None`` unwrapped)."""
     annotation = model.model_fields[name].annotation
     if get_origin(annotation) in (Union, types.UnionType):
         annotation = next(a for a in get_args(annotation) if a is not type(None))
@@ -98,6 +99,7 @@ class AnalysisColumn:
     source: str
 
     def as_row(self) -> dict[str, str]:
+        """Return the column's row of the data dictionary."""
         return {
             "column": self.name,
             "type": self.type,
@@ -420,13 +422,15 @@ class StoredEndpoints:
 
 
 def _text(value: str | None) -> str | None:
-    """A text of the case, None when missing or removed by de-identification."""
+    """Return a text of the case, None when missing or removed by de-identification."""
     return None if value is None or value == REMOVED or not value.strip() else value
 
 
 def _lesions(lesions: Sequence[LiverLesion]) -> tuple[int | None, float | None, int | None]:
-    """(lesion count, largest measured size in mm, entries without a size); Nones without
-    lesions."""
+    """Return the lesion count, the largest measured size (mm) and the entries without a size.
+
+    Nones without lesions.
+    """
     if not lesions:
         return None, None, None
     sizes = [m.value for m in (measure(lesion.size, "size") for lesion in lesions) if m]
@@ -491,7 +495,7 @@ def analysis_values(
 
 
 def _cell(value: Any) -> str:
-    """The CSV cell of a value: empty for None, plain numbers, formula-safe texts."""
+    """Return the CSV cell of a value: empty for None, plain numbers, formula-safe texts."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -570,9 +574,9 @@ def export_analysis(
     InputError
         when a stored case cannot be derived (named by its id).
     """
-    # Uses the registry's own query, access check and audit writer (the same package): the
+    # The registry's own query, access check and audit record (``exchange_service``): the
     # analysis export is the registry's export in another format.
-    action = Action.EXPORT_DEIDENTIFIED if deidentified else Action.EXPORT_FULL
+    action = export_action(deidentified)
     case_ids: list[str] = []
     exported_sites: set[str] = set()
     # De-identified rows are put in the order of their pseudonyms: the order of the registry's
@@ -582,9 +586,9 @@ def export_analysis(
         writer = csv.writer(spool, lineterminator="\n")
         writer.writerow(HEADER)
         line = _LineWriter()
-        with registry._db.read() as session:
-            actor = registry._actor(session)
-            query = registry._case_query(session, actor, action, sites, include_synthetic, False)
+        with registry.context.reading() as unit:
+            session = unit.session
+            query = case_query(session, unit.actor, action, sites, include_synthetic, False)
             for row, site in session.execute(query.execution_options(yield_per=READ_CHUNK)):
                 document = row.document
                 if deidentified:
@@ -611,21 +615,15 @@ def export_analysis(
         for _site, _id, text in sorted(held):
             spool.write(text)
         del held
-        with registry._db.write(registry.user.username) as (session, audit):
-            registry._actor(session)
-            audit.append(
-                "export",
-                "export",
-                "de-identified" if deidentified else "full",
-                after={
-                    "format": "analysis",
-                    "deidentified": deidentified,
-                    "sites": sorted(exported_sites),
-                    "count": len(case_ids),
-                    "include_synthetic": include_synthetic,
-                    "case_ids": case_ids,
-                },
-            )
+        after = {
+            "format": "analysis",
+            "deidentified": deidentified,
+            "sites": sorted(exported_sites),
+            "count": len(case_ids),
+            "include_synthetic": include_synthetic,
+            "case_ids": case_ids,
+        }
+        record_export(registry.context, deidentified, after)
         spool.seek(0)
         shutil.copyfileobj(spool, out)
     return len(case_ids)

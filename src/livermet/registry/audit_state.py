@@ -1,4 +1,4 @@
-"""Do the registry's tables hold what the audit chain says they hold?
+"""Compare the registry's tables with the state the audit chain says they hold.
 
 The chain alone proves that its records were not changed; it says nothing of a direct SQL edit
 of ``cases`` or ``users`` that leaves the audit log alone. :class:`StateReplay` replays the
@@ -51,7 +51,7 @@ _DERIVE_BATCH = 500
 
 
 def secret_digest(value: str | None) -> str | None:
-    """What the audit records of a stored secret (a password hash, a token hash, a site key)."""
+    """Return what the audit records of a stored secret (password hash, token hash, site key)."""
     if value is None:
         return None
     return hashlib.sha256(b"livermet-audit-digest\n" + value.encode("utf-8")).hexdigest()
@@ -80,6 +80,7 @@ class StateMismatch:
     seq: int | None
 
     def __str__(self) -> str:
+        """Describe the difference in one sentence."""
         where = f" (record {self.seq})" if self.seq is not None else " (no record)"
         if self.field == "(exists)":
             said = "exists" if self.expected else "does not exist"
@@ -120,6 +121,7 @@ class StateReplay:
         self.sites: dict[str, _Entity] = {}
 
     def feed(self, row: dict[str, Any]) -> None:
+        """Take the next record of the chain (a dict of its columns)."""
         entity, action, key = row["entity"], row["action"], row["entity_id"]
         if entity == "case" and action in CASE_ACTIONS:
             self._case(row, key)
@@ -297,6 +299,7 @@ class _CaseComparison:
         self.out.append(StateMismatch("case", row.case_id, site, name, expected, found, seq))
 
     def _row(self, row: Any, code: str) -> None:
+        """Compare one row of ``cases`` (at site ``code``) with the replayed case."""
         seen = self.replay.cases.get(row.case_id)
         if seen is None:  # never created, or deleted
             deleted = row.case_id in self.replay.cases
@@ -304,25 +307,9 @@ class _CaseComparison:
                 row, code, "(exists)", False, True, self._last_seq(row.case_id) if deleted else None
             )
             return
-        if seen.site != code:
-            self._add(row, code, "site", seen.site, code, seen.seq)
-        if seen.version != row.version:
-            self._add(row, code, "version", seen.version, row.version, seen.seq)
-        for name, expected in (("created_by", seen.created_by), ("updated_by", seen.updated_by)):
-            if getattr(row, name) != expected:
-                self._add(row, code, name, expected, getattr(row, name), seen.seq)
-        try:
-            same = _text_digest(canonical_json(row.document)) == seen.digest
-        except (TypeError, ValueError):
-            same = False
-        if not same:
-            recorded = self.session.scalar(select(AuditRow.after).where(AuditRow.seq == seen.seq))
-            expected_doc = json.loads(recorded) if recorded else None
-            paths = _differences(expected_doc, row.document, "document")
-            for path, exp, got in paths:  # none: the same values written differently
-                self._add(row, code, path, exp, got, seen.seq)
-            if paths:
-                return  # the derived columns of a changed document say nothing more
+        self._compare_columns(row, code, seen)
+        if not self._same_document(row, code, seen):
+            return  # the derived columns of a changed document say nothing more
         synthetic = (
             isinstance(row.document, dict) and row.document.get("source") == SYNTHETIC_SOURCE
         )
@@ -332,6 +319,35 @@ class _CaseComparison:
             self.batch.append((row, code))
             if len(self.batch) >= _DERIVE_BATCH:
                 self._derive()
+
+    def _compare_columns(self, row: Any, code: str, seen: _Case) -> None:
+        """Compare the site, the version and the actors with the replayed case."""
+        if seen.site != code:
+            self._add(row, code, "site", seen.site, code, seen.seq)
+        if seen.version != row.version:
+            self._add(row, code, "version", seen.version, row.version, seen.seq)
+        for name, expected in (("created_by", seen.created_by), ("updated_by", seen.updated_by)):
+            if getattr(row, name) != expected:
+                self._add(row, code, name, expected, getattr(row, name), seen.seq)
+
+    def _same_document(self, row: Any, code: str, seen: _Case) -> bool:
+        """Return whether the stored document is the audited one (else record the paths).
+
+        A document whose canonical text differs but whose values are the same (written
+        differently) counts as the same.
+        """
+        try:
+            same = _text_digest(canonical_json(row.document)) == seen.digest
+        except (TypeError, ValueError):
+            same = False
+        if same:
+            return True
+        recorded = self.session.scalar(select(AuditRow.after).where(AuditRow.seq == seen.seq))
+        expected_doc = json.loads(recorded) if recorded else None
+        paths = _differences(expected_doc, row.document, "document")
+        for path, exp, got in paths:  # none: the same values written differently
+            self._add(row, code, path, exp, got, seen.seq)
+        return not paths
 
     def _last_seq(self, case_id: str) -> int | None:
         return self.session.scalar(
@@ -374,7 +390,7 @@ def _same_value(a: Any, b: Any) -> bool:
 
 
 def _differences(expected: Any, found: Any, path: str) -> list[tuple[str, Any, Any]]:
-    """The paths at which two JSON values differ (leaves, or a whole subtree that changed type)."""
+    """Return the paths at which two JSON values differ (leaves, or a subtree of another type)."""
     if isinstance(expected, dict) and isinstance(found, dict):
         out: list[tuple[str, Any, Any]] = []
         for key in sorted(expected.keys() | found.keys()):

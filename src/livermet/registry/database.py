@@ -1,17 +1,17 @@
 """Opening a registry database, authenticating its users, and the registry as a user sees it.
 
 :class:`Database` creates or upgrades the schema when opened, authenticates users (argon2
-passwords, API tokens) and hands out :class:`~livermet.registry.service.Registry` objects bound
-to one user.
+passwords, API tokens) and hands out :class:`~livermet.registry.facade.Registry` objects bound
+to one user. It is the root the rest is composed from: it imports the registry facade, and
+nothing in the registry imports it back.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from types import TracebackType
-from typing import TYPE_CHECKING
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -19,10 +19,7 @@ from sqlalchemy.orm import Session
 from livermet.errors import ConflictError, ForbiddenError
 from livermet.registry import security
 from livermet.registry.access import Role, User
-from livermet.registry.audit import AuditAnchor, AuditVerification, AuditWriter, verify_audit
-from livermet.registry.db import create_registry_engine, resolve_url, transaction, upgrade
-from livermet.registry.models import SiteRow, TokenRow, UserRow
-from livermet.registry.users import (
+from livermet.registry.accounts import (
     dummy_hash,
     end_sessions_statement,
     insert_user,
@@ -30,11 +27,15 @@ from livermet.registry.users import (
     site_code,
     user_of,
 )
-
-if TYPE_CHECKING:
-    from livermet.registry.service import Registry
+from livermet.registry.audit import AuditWriter
+from livermet.registry.audit_verification import AuditAnchor, AuditVerification, verify_audit
+from livermet.registry.context import audited_transaction
+from livermet.registry.engine import create_registry_engine, resolve_url, transaction, upgrade
+from livermet.registry.facade import Registry
+from livermet.registry.models import SiteRow, TokenRow, UserRow
 
 BOOTSTRAP_ACTOR = "(bootstrap)"
+"""The actor recorded for the first user, created before anyone can sign in."""
 
 
 _TOKEN_OWNER = (
@@ -72,7 +73,7 @@ class Database:
     ----------
     url
         SQLAlchemy URL or SQLite file path; default ``LIVERMET_DATABASE_URL`` or the embedded
-        file (``livermet.registry.db.resolve_url``).
+        file (``livermet.registry.engine.resolve_url``).
     migrate
         Create the schema or upgrade it to the newest revision when needed (default).
     """
@@ -84,9 +85,11 @@ class Database:
             upgrade(self.engine)
 
     def close(self) -> None:
+        """Close the database's connections (the engine is disposed of)."""
         self.engine.dispose()
 
     def __enter__(self) -> Database:
+        """Return the database, closed when the ``with`` block ends."""
         return self
 
     def __exit__(
@@ -95,20 +98,23 @@ class Database:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Close the database."""
         self.close()
 
     def read(self, *, snapshot: bool = False) -> AbstractContextManager[Session]:
-        """A read transaction (context manager yielding a ``Session``); ``snapshot``: one
-        consistent state for every statement (``livermet.registry.db.transaction``)."""
+        """Open a read transaction (a context manager yielding a ``Session``).
+
+        ``snapshot``: one consistent state for every statement
+        (``livermet.registry.engine.transaction``).
+        """
         return transaction(self.engine, write=False, snapshot=snapshot)
 
-    @contextmanager
-    def write(self, actor: str) -> Iterator[tuple[Session, AuditWriter]]:
-        """A write transaction and its audit writer (which locks the audit chain first)."""
-        with transaction(self.engine, write=True) as session:
-            audit = AuditWriter(session, actor)
-            yield session, audit
-            audit.flush()
+    def write(self, actor: str) -> AbstractContextManager[tuple[Session, AuditWriter]]:
+        """Open a write transaction and its audit writer (which locks the audit chain first).
+
+        ``actor`` is the user name recorded in the audit (``context.audited_transaction``).
+        """
+        return audited_transaction(self.engine, actor)
 
     # --- users -----------------------------------------------------------------------------
 
@@ -127,7 +133,7 @@ class Database:
         return user
 
     def user(self, username: str) -> User:
-        """The user called ``username`` (for faces that trust the local operator).
+        """Return the user called ``username`` (for faces that trust the local operator).
 
         Raises
         ------
@@ -138,7 +144,7 @@ class Database:
             return load_user(session, username)
 
     def authenticate_password(self, username: str, password: str) -> User:
-        """The active user with this name and password.
+        """Return the active user with this name and password.
 
         Raises
         ------
@@ -148,8 +154,10 @@ class Database:
         return self.sign_in(username, password)[0]
 
     def sign_in(self, username: str, password: str) -> tuple[User, int]:
-        """The active user with this name and password, and the session version to store in
-        the new browser session (:meth:`session_user` checks it on every request).
+        """Return the active user with this name and password, and a session version.
+
+        The session version is stored in the new browser session; :meth:`session_user` checks
+        it on every request.
 
         Raises
         ------
@@ -166,7 +174,7 @@ class Database:
             return user_of(row, site_code(session, row.site_id)), row.session_version
 
     def session_user(self, username: str, session_version: int) -> User:
-        """The active user of a browser session signed in at ``session_version``.
+        """Return the active user of a browser session signed in at ``session_version``.
 
         Raises
         ------
@@ -190,7 +198,7 @@ class Database:
             session.execute(end_sessions_statement(UserRow.username == username))
 
     def authenticate_token(self, token: str) -> User:
-        """The active user an unrevoked API token belongs to.
+        """Return the active user an unrevoked API token belongs to.
 
         Raises
         ------
@@ -205,14 +213,14 @@ class Database:
         return User(found.id, found.username, Role(found.role), found.site, found.active)
 
     def registry(self, user: User | str) -> Registry:
-        """The registry as ``user`` (a ``User`` or a user name) sees it."""
-        from livermet.registry.service import Registry  # the service builds on this module
-
+        """Return the registry as ``user`` (a ``User`` or a user name) sees it."""
         return Registry(self, user if isinstance(user, User) else self.user(user))
 
     def verify_audit(self, anchors: Iterable[AuditAnchor] = ()) -> AuditVerification:
-        """Check the whole audit chain, that it holds every one of ``anchors`` (heads kept
-        outside the database) and that the tables hold the state it describes (for an
-        operator who has the database itself)."""
+        """Check the whole audit chain, its anchors and the tables against it.
+
+        The chain must hold every one of ``anchors`` (heads kept outside the database), and the
+        tables the state it describes. For an operator who has the database itself.
+        """
         with self.read(snapshot=True) as session:
             return verify_audit(session, anchors)

@@ -91,6 +91,7 @@ class ImportProblem:
     conflict: bool = False
 
     def __str__(self) -> str:
+        """Describe the problem: row, field and message."""
         return f"row {self.row}: {self.field}: {self.message}"
 
 
@@ -130,8 +131,11 @@ class ImportReport:
 
 @dataclass(frozen=True)
 class ExportedCase:
-    """One exported case; ``pseudonym`` is None in a de-identified export; ``version`` is the
-    stored version exported (give it back as :attr:`CaseInput.version` when merging)."""
+    """One exported case.
+
+    ``pseudonym`` is None in a de-identified export; ``version`` is the stored version exported
+    (give it back as :attr:`CaseInput.version` when merging).
+    """
 
     case: Case
     site: str

@@ -49,6 +49,8 @@ def _now() -> dt.datetime:
 
 
 class Base(DeclarativeBase):
+    """The registry's tables, with constraint names fixed by :data:`NAMING_CONVENTION`."""
+
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
@@ -66,6 +68,8 @@ class SiteRow(Base):
 
 
 class UserRow(Base):
+    """A user: role, site, password hash (argon2id), active flag and session version."""
+
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(

@@ -101,7 +101,7 @@ DEIDENTIFIED_SOURCE = (
 
 
 def new_site_secret() -> str:
-    """A fresh 256-bit site secret, hex-encoded."""
+    """Return a fresh 256-bit site secret, hex-encoded."""
     return secrets.token_hex(32)
 
 
@@ -131,7 +131,7 @@ def pseudonymise(hospital_number: str, secret: str) -> str:
 
 
 def pseudonymise_case_id(case_id: str, secret: str) -> str:
-    """The pseudonym of a case given without a hospital number: keyed hash of its case id."""
+    """Return the pseudonym of a case without a hospital number: a keyed hash of its id."""
     return _mac(secret, "case-id", case_id).hex()
 
 
@@ -142,7 +142,7 @@ def date_shift_days(pseudonym: str, secret: str) -> int:
 
 
 def deidentified_id(pseudonym: str, secret: str) -> str:
-    """The case id of a de-identified export: stable, not linkable without the site secret."""
+    """Return a case's de-identified id: stable, not linkable without the site secret."""
     return "DEID-" + _mac(secret, "export-id", pseudonym).hex()[:16]
 
 
@@ -255,8 +255,11 @@ def _checked(metadata: list[Any]) -> bool:
 
 
 def _kind(annotation: Any) -> str:
-    """How de-identification treats a field of this type: ``text`` (free text), ``date``,
-    ``model``, or ``keep`` (numbers, flags, vocabularies and checked formats)."""
+    """Return how de-identification treats a field of this type.
+
+    ``text`` (free text), ``date``, ``model``, or ``keep`` (numbers, flags, vocabularies and
+    checked formats).
+    """
     origin = get_origin(annotation)
     if origin is Annotated:
         inner, *metadata = get_args(annotation)
@@ -277,7 +280,7 @@ def _kind(annotation: Any) -> str:
 
 
 def _model_of(annotation: Any) -> type[BaseModel]:
-    """The model class inside ``list[M]``, ``M | None`` or ``date | M``."""
+    """Return the model class inside ``list[M]``, ``M | None`` or ``date | M``."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     for arg in get_args(annotation):
@@ -335,7 +338,7 @@ def _walk(value: Any, annotation: Any, days: int, ids: Renames) -> Any:
 
 
 def _procedure_ids(doc: dict[str, Any]) -> dict[str, str]:
-    """New ids of the procedures: their kind, numbered when a kind comes again."""
+    """Return new ids of the procedures: their kind, numbered when a kind comes again."""
     ids: dict[str, str] = {}
     seen: dict[str, int] = {}
     for proc in doc.get("procedures", []):
@@ -350,8 +353,10 @@ def _measurements(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _lesion_labels(doc: dict[str, Any]) -> dict[str, str]:
-    """``L1``, ``L2``, ... for each distinct lesion label, in order of first appearance: the
-    liver lesions' ids, then the measurements' lesions, time point by time point."""
+    """Return ``L1``, ``L2``, ... for each distinct lesion label, in order of first appearance.
+
+    The liver lesions' ids first, then the measurements' lesions, time point by time point.
+    """
     found = [lesion.get("id") for lesion in doc.get("liver_lesions", [])]
     found += [m.get("lesion") for m in _measurements(doc)]
     labels: dict[str, str] = {}
@@ -362,7 +367,7 @@ def _lesion_labels(doc: dict[str, Any]) -> dict[str, str]:
 
 
 def _organs(doc: dict[str, Any]) -> dict[str, str]:
-    """A known organ keeps its name; each other text becomes ``other organ N``."""
+    """Return the new organ names: a known organ keeps its name, others ``other organ N``."""
     organs: dict[str, str] = {}
     others = 0
     for m in _measurements(doc):
@@ -378,8 +383,10 @@ def _organs(doc: dict[str, Any]) -> dict[str, str]:
 
 
 def deidentify_document(document: dict[str, Any], *, pseudonym: str, secret: str) -> dict[str, Any]:
-    """The de-identified copy of a stored case document (the module docstring says what
-    changes); ``document`` itself is left as it is."""
+    """Return the de-identified copy of a stored case document.
+
+    The module docstring says what changes; ``document`` itself is left as it is.
+    """
     synthetic = document.get("source") == SYNTHETIC_SOURCE
     renames: Renames = {
         "procedure": _procedure_ids(document),
@@ -396,7 +403,7 @@ def deidentify_document(document: dict[str, Any], *, pseudonym: str, secret: str
 
 
 def deidentify_case(case: Case, *, pseudonym: str, secret: str) -> Case:
-    """The de-identified version of ``case`` (see the module docstring for what changes)."""
+    """Return the de-identified version of ``case`` (the module docstring says what changes)."""
     return Case.model_validate(
         deidentify_document(case_document(case), pseudonym=pseudonym, secret=secret)
     )

@@ -23,7 +23,7 @@ _hasher = PasswordHasher()
 
 
 def hash_password(password: str) -> str:
-    """The argon2id hash of ``password`` (salted; the parameters are encoded in the hash).
+    """Return the argon2id hash of ``password`` (salted; the parameters are encoded in it).
 
     Raises
     ------
@@ -49,7 +49,7 @@ def needs_rehash(password_hash: str) -> bool:
 
 
 def new_token() -> str:
-    """A new API token: the prefix and 32 random bytes, URL-safe."""
+    """Return a new API token: the prefix and 32 random bytes, URL-safe."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 

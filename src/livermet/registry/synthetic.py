@@ -62,8 +62,11 @@ _RECURRENCE_SITES = (("liver", 0.55), ("lung", 0.30), ("peritoneum", 0.10), ("bo
 
 
 def _fnclcc_combinations() -> dict[int, list[tuple[int, int, int]]]:
-    """(differentiation, mitosis score, necrosis score) by the FNCLCC grade their sum gives
-    (2-3 -> 1, 4-5 -> 2, 6-8 -> 3; Trojani 1984, Coindre 2006)."""
+    """Return the (differentiation, mitosis, necrosis) scores by the FNCLCC grade they give.
+
+    The sum gives the grade: 2-3 -> 1, 4-5 -> 2, 6-8 -> 3 (Trojani 1984, Coindre 2006;
+    docs/clinical.md#fnclcc-grade).
+    """
     by_grade: dict[int, list[tuple[int, int, int]]] = {1: [], 2: [], 3: []}
     for d, m, n in itertools.product((1, 2, 3), (1, 2, 3), (0, 1, 2)):
         total = d + m + n

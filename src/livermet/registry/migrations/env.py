@@ -1,4 +1,4 @@
-"""Alembic environment: runs the revisions on the connection given by ``livermet.registry.db``."""
+"""Alembic environment: runs the revisions on a connection from ``livermet.registry.engine``."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _main() -> None:
         return
     url = context.config.get_main_option("sqlalchemy.url")
     if not url:
-        raise RuntimeError("give a connection (livermet.registry.db.alembic_config) or a URL")
+        raise RuntimeError("give a connection (livermet.registry.engine.alembic_config) or a URL")
     engine = create_engine(url)
     with engine.connect() as conn:
         _run(conn)

@@ -32,7 +32,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from livermet.errors import InputError
+from livermet.errors import InputError, NotFoundError
 
 ENV_URL = "LIVERMET_DATABASE_URL"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -45,13 +45,13 @@ _PG_MIGRATION_LOCK = 7_311_620_401
 
 
 def default_sqlite_path() -> Path:
-    """The embedded registry file: ``$XDG_DATA_HOME/livermet/registry.sqlite``."""
+    """Return the embedded registry file: ``$XDG_DATA_HOME/livermet/registry.sqlite``."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "livermet" / "registry.sqlite"
 
 
 def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
-    """The SQLAlchemy URL of the registry (explicit > ``LIVERMET_DATABASE_URL`` > default file).
+    """Return the registry's SQLAlchemy URL (explicit > ``LIVERMET_DATABASE_URL`` > default).
 
     Raises
     ------
@@ -79,11 +79,12 @@ def resolve_url(url: str | os.PathLike[str] | None = None) -> str:
 
 
 def is_sqlite(engine: Engine | Connection) -> bool:
+    """Return whether ``engine`` (or a connection) is SQLite's."""
     return engine.dialect.name == "sqlite"
 
 
 def create_registry_engine(url: str) -> Engine:
-    """An engine for ``url`` (already resolved); SQLite files and their folder are created."""
+    """Return an engine for ``url`` (resolved); SQLite files and their folder are created."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         engine = create_engine(url, pool_pre_ping=True)
@@ -101,10 +102,13 @@ def create_registry_engine(url: str) -> Engine:
 def _refuse_nul(
     _conn: Connection, _cursor: Any, _statement: str, parameters: Any, _context: Any, many: bool
 ) -> None:
-    """PostgreSQL cannot store or even compare text holding NUL (``\\x00``): psycopg's error
-    would surface as a server error. Every text bound to a statement is checked here, so that
-    any path (a user name at sign-in, a site code, a token label) gets a clear input error;
-    case documents are refused earlier, naming their field (``livermet.case.limits``)."""
+    r"""Refuse a text holding NUL (``\x00``) bound to any statement, naming its parameter.
+
+    PostgreSQL cannot store or even compare such a text: psycopg's error would surface as a
+    server error. Every text bound to a statement is checked here, so that any path (a user name
+    at sign-in, a site code, a token label) gets a clear input error; case documents are refused
+    earlier, naming their field (``livermet.case.limits``).
+    """
     for row in parameters if many else [parameters]:
         values = row.items() if isinstance(row, dict) else enumerate(row or ())
         for name, value in values:
@@ -114,8 +118,11 @@ def _refuse_nul(
 
 
 def _create_private_file(path: Path) -> None:
-    """Create a new registry file readable by its owner only: it holds the sites' pseudonym
-    secrets (SQLite gives its -wal and -shm files the same permissions)."""
+    """Create a new registry file readable by its owner only.
+
+    It holds the sites' pseudonym secrets (SQLite gives its -wal and -shm files the same
+    permissions).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
@@ -139,7 +146,7 @@ def _sqlite_on_begin(connection: Connection) -> None:
 
 @contextmanager
 def transaction(engine: Engine, *, write: bool, snapshot: bool = False) -> Iterator[Session]:
-    """A session in one database transaction: committed on success, rolled back on any error.
+    """Open a session in one database transaction: committed on success, else rolled back.
 
     ``snapshot``: every statement sees the same state (PostgreSQL's repeatable read; a SQLite
     transaction always does), for reads that compare tables with one another.
@@ -158,7 +165,7 @@ def transaction(engine: Engine, *, write: bool, snapshot: bool = False) -> Itera
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
-    """An Alembic configuration built in code, pointing at the packaged migrations.
+    """Return an Alembic configuration built in code, pointing at the packaged migrations.
 
     Developers create a new revision with
     ``alembic.command.revision(alembic_config(conn), message=..., autogenerate=True)``.
@@ -173,12 +180,12 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 @functools.cache
 def head_revision() -> str | None:
-    """The newest revision shipped with this livermet (read once per process)."""
+    """Return the newest revision shipped with this livermet (read once per process)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at (None for an empty database)."""
+    """Return the revision the database is at (None for an empty database)."""
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
@@ -196,7 +203,7 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def require_registry(url: str | os.PathLike[str] | None = None) -> str:
-    """The resolved URL of an existing registry; a path or URL that holds none is an error.
+    """Return the resolved URL of an existing registry; one that holds none is an error.
 
     Opening a :class:`~livermet.registry.Database` creates (or upgrades) a registry wherever it
     points, which suits ``registry init``, ``serve`` and the tests; the command line's other
@@ -209,8 +216,6 @@ def require_registry(url: str | os.PathLike[str] | None = None) -> str:
         (field ``--db``) for a SQLite file that does not exist, or a database without a livermet
         registry in it.
     """
-    from livermet.errors import NotFoundError
-
     resolved = resolve_url(url)
     parsed = make_url(resolved)
     shown = parsed.render_as_string(hide_password=True)

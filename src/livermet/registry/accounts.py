@@ -1,5 +1,7 @@
-"""Users and sites as the service reads and writes them (shared by ``database`` and
-``people``)."""
+"""User and site rows as the registry reads and writes them.
+
+Shared by ``database`` (bootstrap, sign-in) and ``people_service`` (managing users).
+"""
 
 from __future__ import annotations
 
@@ -22,12 +24,21 @@ USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 
 @functools.cache
 def dummy_hash() -> str:
-    """A hash to check passwords of unknown users against: login takes as long either way, so
-    its timing does not tell which user names exist."""
+    """Return a hash to check the passwords of unknown users against.
+
+    Sign-in then takes as long either way, so its timing does not tell which user names exist.
+    """
     return security.hash_password("livermet-timing-equaliser")
 
 
 def role_of(value: Role | str) -> Role:
+    """Return the role named ``value``.
+
+    Raises
+    ------
+    InputError
+        for an unknown role (field ``role``), listing the roles.
+    """
     try:
         return Role(value)
     except ValueError:
@@ -36,6 +47,7 @@ def role_of(value: Role | str) -> Role:
 
 
 def user_of(row: UserRow, site: str | None) -> User:
+    """Return the user a ``users`` row holds (``site``: the code of its site)."""
     return User(row.id, row.username, Role(row.role), site, row.active)
 
 
@@ -45,6 +57,7 @@ def end_sessions_statement(where: ColumnElement[bool]) -> Update:
 
 
 def user_snapshot(user: User) -> dict[str, Any]:
+    """Return what the audit records of a user (no secrets, no session state)."""
     return {
         "username": user.username,
         "role": user.role.value,
@@ -54,6 +67,7 @@ def user_snapshot(user: User) -> dict[str, Any]:
 
 
 def site_code(session: Session, site_id: int | None) -> str | None:
+    """Return the code of the site ``site_id`` (None for no site)."""
     return (
         None
         if site_id is None
@@ -62,6 +76,13 @@ def site_code(session: Session, site_id: int | None) -> str | None:
 
 
 def load_user(session: Session, username: str) -> User:
+    """Return the user called ``username``.
+
+    Raises
+    ------
+    NotFoundError
+        for an unknown user name (field ``username``).
+    """
     row = session.scalar(select(UserRow).where(UserRow.username == username))
     if row is None:
         raise NotFoundError(f"no user {username!r}", "username")
@@ -69,6 +90,13 @@ def load_user(session: Session, username: str) -> User:
 
 
 def load_site(session: Session, code: str) -> SiteRow:
+    """Return the row of the site ``code``.
+
+    Raises
+    ------
+    NotFoundError
+        for an unknown site code (field ``site``).
+    """
     row = session.scalar(select(SiteRow).where(SiteRow.code == code))
     if row is None:
         raise NotFoundError(f"no site {code!r}", "site")
@@ -83,6 +111,19 @@ def insert_user(
     site: str | None,
     password: str | None,
 ) -> User:
+    """Insert a user and append its audit record (``user.create``); return the user.
+
+    Raises
+    ------
+    InputError
+        for a user name that is not 1-100 letters, digits, '.', '_', '@' or '-' (field
+        ``username``), a site-bound role without a site (field ``site``) or a password that is
+        too short (field ``password``).
+    NotFoundError
+        for an unknown site.
+    ConflictError
+        when the user name is taken (field ``username``).
+    """
     if not USERNAME_PATTERN.match(username):
         raise InputError("a user name is 1-100 letters, digits, '.', '_', '@' or '-'", "username")
     if role in SITE_BOUND_ROLES and site is None:
