@@ -16,8 +16,15 @@ constructor, ``fit()`` returns the fitted object, results in trailing-underscore
 - `km_analysis`, `cox_analysis`, `cuminc_analysis`: a whole analysis of a table as a
   JSON-ready report plus the fitted objects (`.summary`; what ``livermet cohort`` prints).
 
+Each estimator runs on tables of counts or sums, which add up over any partition of the
+patients: ``KaplanMeier.fit_table`` and ``CumulativeIncidence.fit_table`` (events and
+censorings per distinct time), `logrank_parts` (per time and group; summed parts of strata give
+``logrank_test(strata=...)``), and the Cox fit's `CoxNewton` driven by
+``beta -> (loglik, score, information)`` from `risk_set_sums` (``CoxPH.fit(strata=...)`` sums
+them over strata). `livermet.federated` runs the same code on the sums of sites' tables.
+
 Every number is checked against R survival 3.5-3 on the registry's reference cohort
-(``tests/analysis``).
+(``tests/analysis``; stratified fits in ``tests/federated``).
 """
 
 from livermet.analysis.concordance import Concordance, concordance

@@ -206,12 +206,15 @@ def group_values(
     column: str,
     levels: Sequence[Any] | None = None,
     rows: BoolArray | None = None,
+    *,
+    keep_empty: bool = False,
 ) -> tuple[IntArray, list[str]]:
     """Return integer codes 0..k-1 of a grouping column (``rows`` used) and the levels, in order.
 
     The order is ``levels`` when given (every value must be one of them), else the categories
     of a pandas Categorical, else the sorted distinct values (R's ``factor()`` default).
-    Levels that no used row has are dropped.
+    Levels that no used row has are dropped, unless ``keep_empty`` (a site of a federated
+    analysis codes the levels of all sites).
     """
     use = _use(data, rows)
     values = integer_labels(data[column])[use]
@@ -235,7 +238,7 @@ def group_values(
             column,
         )
     used = np.unique(codes)
-    if used.size < len(names):  # renumber without the empty levels
+    if used.size < len(names) and not keep_empty:  # renumber without the empty levels
         remap = np.full(len(names), -1, dtype=np.int64)
         remap[used] = np.arange(used.size)
         codes = remap[codes]

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Concordance", "concordance"]
+__all__ = ["Concordance", "concordance", "concordance_of_counts"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,24 @@ class Concordance:
     def to_dict(self) -> dict[str, float]:
         """Return the counts and the index as a plain dict."""
         return asdict(self)
+
+    def __add__(self, other: Concordance) -> Concordance:
+        """Return the counts of two strata together and their index (R's ``strata()``)."""
+        return concordance_of_counts(
+            self.concordant + other.concordant,
+            self.discordant + other.discordant,
+            self.tied_risk + other.tied_risk,
+            self.tied_time + other.tied_time,
+        )
+
+
+def concordance_of_counts(
+    concordant: int, discordant: int, tied_risk: int, tied_time: int
+) -> Concordance:
+    """Return the concordance index of pair counts (NaN when no pair is comparable)."""
+    comparable = concordant + discordant + tied_risk
+    c = (concordant + tied_risk / 2.0) / comparable if comparable else float("nan")
+    return Concordance(concordant, discordant, tied_risk, tied_time, c)
 
 
 class _Fenwick:
@@ -96,6 +114,4 @@ def concordance(time: Any, event: Any, risk: Any) -> Concordance:
             tree.add(rs[m])
         inserted += d
         i = k
-    comparable = concordant + discordant + tied_risk
-    c = (concordant + tied_risk / 2.0) / comparable if comparable else float("nan")
-    return Concordance(concordant, discordant, tied_risk, tied_time, c)
+    return concordance_of_counts(concordant, discordant, tied_risk, tied_time)

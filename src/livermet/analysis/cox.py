@@ -15,7 +15,7 @@ reference cohort), hence this small implementation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import linalg, stats
 
 from livermet.analysis._ci import z_value
-from livermet.analysis._data import event_values, rows_to_use, time_values
+from livermet.analysis._data import event_values, group_values, rows_to_use, time_values
 from livermet.analysis.concordance import Concordance, concordance
 from livermet.analysis.design import design_matrix
 from livermet.errors import InputError
@@ -33,7 +33,18 @@ from livermet.errors import InputError
 FloatArray = npt.NDArray[np.float64]
 Ties = Literal["efron", "breslow"]
 
-__all__ = ["CoxPH", "LikelihoodRatioTest", "cox_partial_likelihood"]
+__all__ = [
+    "CoxNewton",
+    "CoxPH",
+    "Evaluation",
+    "LikelihoodRatioTest",
+    "RiskSetSums",
+    "add_evaluations",
+    "check_design",
+    "cox_partial_likelihood",
+    "efron_loglik",
+    "risk_set_sums",
+]
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,118 @@ class LikelihoodRatioTest:
     chisq: float
     df: int
     p: float
+
+
+@dataclass(frozen=True)
+class RiskSetSums:
+    """Sums over the risk set and the deaths at each event time: all a Cox fit needs of data.
+
+    For the linear predictor η = xβ (minus ``offset``), at each event time t (ascending):
+    ``d`` deaths; ``s0``, ``s1``, ``s2`` the sums of e^η, x e^η and x xᵀ e^η over the risk set
+    (time >= t); ``e0``, ``e1``, ``e2`` the same sums over that time's deaths; ``xd`` the sum of
+    x over the deaths. Sums of several sites on the same times, added, are the pooled sums
+    (Therneau & Grambsch 2000, section 3.3; ``refs/federated/federated-cox-check.R``).
+    """
+
+    d: FloatArray
+    s0: FloatArray
+    s1: FloatArray
+    s2: FloatArray
+    e0: FloatArray
+    e1: FloatArray
+    e2: FloatArray
+    xd: FloatArray
+    offset: float = 0.0
+
+    def __add__(self, other: RiskSetSums) -> RiskSetSums:
+        """Return the sums of two sets of patients on the same event times."""
+        if self.offset != other.offset or self.s1.shape != other.s1.shape:
+            raise InputError("risk-set sums of different times, terms or offsets", "sums")
+        return RiskSetSums(
+            self.d + other.d,
+            self.s0 + other.s0,
+            self.s1 + other.s1,
+            self.s2 + other.s2,
+            self.e0 + other.e0,
+            self.e1 + other.e1,
+            self.e2 + other.e2,
+            self.xd + other.xd,
+            self.offset,
+        )
+
+
+def risk_set_sums(
+    beta: FloatArray,
+    x: FloatArray,
+    time: FloatArray,
+    event: FloatArray,
+    event_times: FloatArray | None = None,
+    offset: float = 0.0,
+) -> RiskSetSums:
+    """Return the `RiskSetSums` of patients at ``event_times`` (default: their own).
+
+    Parameters
+    ----------
+    beta : (p,) coefficients.
+    x : (n, p) covariates; time, event : (n,) follow-up times and 0/1 events.
+    event_times : (m,) distinct times, ascending, that include every event time of these
+        patients (for a site: the event times of all sites).
+    offset : subtracted from η before exponentiating (guards against overflow; it cancels).
+    """
+    died = event > 0
+    grid = np.unique(time[died]) if event_times is None else np.asarray(event_times, float)
+    p = x.shape[1]
+    w = np.exp(x @ beta - offset)
+    order = np.argsort(time, kind="stable")
+    ts, xs, ws = time[order], x[order], w[order]
+    wx = ws[:, None] * xs
+    wxx = wx[:, :, None] * xs[:, None, :]
+    # risk-set sums at each grid time: subjects with time >= t (reverse cumulative sums)
+    first = np.searchsorted(ts, grid, side="left")
+    s0 = np.r_[np.cumsum(ws[::-1])[::-1], 0.0][first]
+    s1 = np.concatenate([np.cumsum(wx[::-1], axis=0)[::-1], np.zeros((1, p))])[first]
+    s2 = np.concatenate([np.cumsum(wxx[::-1], axis=0)[::-1], np.zeros((1, p, p))])[first]
+    at = np.searchsorted(grid, time[died])
+    if np.any(at >= grid.size) or np.any(grid[np.minimum(at, grid.size - 1)] != time[died]):
+        raise InputError("an event time is missing from the event times requested", "time")
+    m = grid.size
+    e1 = np.zeros((m, p))
+    e2 = np.zeros((m, p, p))
+    xd = np.zeros((m, p))
+    np.add.at(e1, at, w[died, None] * x[died])
+    np.add.at(e2, at, w[died, None, None] * x[died, :, None] * x[died, None, :])
+    np.add.at(xd, at, x[died])
+    d = np.bincount(at, minlength=m).astype(float)
+    e0 = np.bincount(at, weights=w[died], minlength=m).astype(float)
+    return RiskSetSums(d, s0, s1, s2, e0, e1, e2, xd, float(offset))
+
+
+def efron_loglik(
+    sums: RiskSetSums, beta: FloatArray, ties: Ties = "efron"
+) -> tuple[float, FloatArray, FloatArray]:
+    """Return the partial log-likelihood, its gradient and the information from the sums.
+
+    Efron: the l-th of d tied deaths (l = 0..d-1) sees the risk set less l/d of the deaths'
+    risk; Breslow: the whole risk set. Times with no death contribute nothing.
+    """
+    p = beta.size
+    keep = sums.d > 0
+    counts = sums.d[keep].astype(np.int64)
+    if counts.size == 0:
+        return 0.0, np.zeros(p), np.zeros((p, p))
+    group = np.repeat(np.arange(counts.size), counts)
+    starts = np.r_[0, np.cumsum(counts)[:-1]]
+    rank = np.arange(group.size) - starts[group]
+    frac = rank / counts[group] if ties == "efron" else np.zeros(group.size)
+    a0 = sums.s0[keep][group] - frac * sums.e0[keep][group]
+    a1 = sums.s1[keep][group] - frac[:, None] * sums.e1[keep][group]
+    a2 = sums.s2[keep][group] - frac[:, None, None] * sums.e2[keep][group]
+    xd = sums.xd[keep].sum(axis=0)
+    loglik = float(xd @ beta - sums.offset * group.size - np.log(a0).sum())
+    mean = a1 / a0[:, None]
+    gradient = xd - mean.sum(axis=0)
+    information = (a2 / a0[:, None, None]).sum(axis=0) - np.einsum("ki,kj->ij", mean, mean)
+    return loglik, gradient, information
 
 
 def cox_partial_likelihood(
@@ -59,41 +182,105 @@ def cox_partial_likelihood(
     time, event : (n,) follow-up times and 0/1 event indicators.
     ties : "efron" or "breslow".
     """
-    eta = x @ beta
-    eta_max = float(eta.max()) if eta.size else 0.0
-    w = np.exp(eta - eta_max)  # the shift cancels between numerator and risk-set sums
-    order = np.argsort(time, kind="stable")
-    t, e, xs, ws, es = time[order], event[order] > 0, x[order], w[order], (eta - eta_max)[order]
-    p = x.shape[1]
-    # risk-set sums at each subject's time: subjects with time >= t (reverse cumulative sums)
-    s0 = np.cumsum(ws[::-1])[::-1]
-    s1 = np.cumsum((ws[:, None] * xs)[::-1], axis=0)[::-1]
-    s2 = np.cumsum((ws[:, None, None] * xs[:, :, None] * xs[:, None, :])[::-1], axis=0)[::-1]
-    first = np.searchsorted(t, t, side="left")  # first subject of each time's risk set
-    deaths = np.flatnonzero(e)
-    if deaths.size == 0:
+    if not np.any(event > 0):
         raise InputError("no events: a Cox model needs at least one event", "event")
-    dt = t[deaths]
-    # group the deaths by time: index of the group, size d and rank l within the group
-    starts = np.flatnonzero(np.r_[True, dt[1:] != dt[:-1]])
-    group = np.cumsum(np.r_[True, dt[1:] != dt[:-1]]) - 1
-    sizes = np.diff(np.r_[starts, deaths.size])
-    rank = np.arange(deaths.size) - starts[group]
-    frac = rank / sizes[group] if ties == "efron" else np.zeros(deaths.size)
-    d0 = np.bincount(group, weights=ws[deaths])
-    d1 = np.zeros((starts.size, p))
-    d2 = np.zeros((starts.size, p, p))
-    np.add.at(d1, group, ws[deaths, None] * xs[deaths])
-    np.add.at(d2, group, ws[deaths, None, None] * xs[deaths, :, None] * xs[deaths, None, :])
-    at = first[deaths]
-    a0 = s0[at] - frac * d0[group]
-    a1 = s1[at] - frac[:, None] * d1[group]
-    a2 = s2[at] - frac[:, None, None] * d2[group]
-    loglik = float(es[deaths].sum() - np.log(a0).sum())
-    mean = a1 / a0[:, None]
-    gradient = xs[deaths].sum(axis=0) - mean.sum(axis=0)
-    information = (a2 / a0[:, None, None]).sum(axis=0) - np.einsum("ki,kj->ij", mean, mean)
+    eta = x @ beta
+    offset = float(eta.max()) if eta.size else 0.0
+    return efron_loglik(risk_set_sums(beta, x, time, event, offset=offset), beta, ties)
+
+
+Evaluation = tuple[float, FloatArray, FloatArray]
+
+
+def add_evaluations(parts: Sequence[Evaluation]) -> Evaluation:
+    """Return the sum of (log-likelihood, gradient, information) of strata (sites)."""
+    loglik = float(sum(part[0] for part in parts))
+    gradient = np.sum([part[1] for part in parts], axis=0)
+    information = np.sum([part[2] for part in parts], axis=0)
     return loglik, gradient, information
+
+
+def check_design(spread: FloatArray, centred_cross: FloatArray, terms: Sequence[str]) -> None:
+    """Refuse a constant term or collinear terms.
+
+    Parameters
+    ----------
+    spread : (p,) max - min of each term over the patients analysed.
+    centred_cross : the centred design matrix (n, p), or its cross-product (p, p): the rank is
+        the same.
+    terms : term names, for the message.
+    """
+    constant = np.flatnonzero(spread == 0)
+    if constant.size:
+        raise InputError("has the same value for every patient analysed", terms[constant[0]])
+    rank = np.linalg.matrix_rank(centred_cross)
+    if rank < len(terms):
+        raise InputError(
+            f"the covariates are collinear (design rank {rank} < {len(terms)} terms)",
+            "covariates",
+        )
+
+
+class CoxNewton:
+    """Newton-Raphson on a Cox partial likelihood, one evaluation at a time.
+
+    As R's ``coxph.fit``: from β = 0, a step that lowers the log-likelihood is halved; the
+    iteration stops when the step is below 1e-10 (relative). The caller evaluates the
+    log-likelihood, gradient and information at `beta` (on pooled data, or summed over sites:
+    one round trip each) and hands them to `tell` until `done`.
+    """
+
+    def __init__(self, n_terms: int, max_iter: int = 50) -> None:
+        self.beta: FloatArray = np.zeros(n_terms)
+        self.max_iter = max_iter
+        self.iterations = 0
+        self.evaluations = 0
+        self.done = False
+        self.loglik0 = float("nan")
+        self.noise = 0.0
+        self.current: tuple[FloatArray, float, FloatArray, FloatArray] | None = None
+        self._step: FloatArray = np.zeros(n_terms)
+        self._halvings = 0
+
+    def tell(self, loglik: float, gradient: FloatArray, information: FloatArray) -> None:
+        """Take the evaluation at `beta`; set the next `beta` or `done`."""
+        self.evaluations += 1
+        if self.current is None:
+            self.loglik0 = float(loglik)
+            self.noise = 1e-12 * (1.0 + abs(loglik))  # rounding of the log-likelihood itself
+            self.current = (self.beta, float(loglik), gradient, information)
+            self._propose()
+            return
+        worse = not np.isfinite(loglik) or loglik < self.current[1] - self.noise
+        if worse and self._halvings < 30:
+            self._step = self._step / 2.0  # as R: shorten a step that lowers the likelihood
+            self._halvings += 1
+            self.beta = self.current[0] + self._step
+            return
+        self.current = (self.beta, float(loglik), gradient, information)
+        if np.all(np.abs(self._step) <= 1e-10 * (1.0 + np.abs(self.beta))):
+            self.done = True
+            return
+        self._propose()
+
+    def _propose(self) -> None:
+        assert self.current is not None
+        if self.iterations >= self.max_iter:
+            raise InputError(
+                f"the Newton-Raphson iteration did not converge in {self.max_iter} steps (a "
+                "covariate may separate the events perfectly)",
+                "covariates",
+            )
+        self.iterations += 1
+        self._step = linalg.solve(self.current[3], self.current[2], assume_a="pos")
+        self._halvings = 0
+        self.beta = self.current[0] + self._step
+
+    def run(self, evaluate: Callable[[FloatArray], Evaluation]) -> CoxNewton:
+        """Iterate to the optimum with ``evaluate(beta) -> (loglik, gradient, information)``."""
+        while not self.done:
+            self.tell(*evaluate(self.beta))
+        return self
 
 
 class CoxPH:
@@ -145,8 +332,12 @@ class CoxPH:
         categorical: Sequence[str] = (),
         dropna: bool = False,
         max_iter: int = 50,
+        strata: str | None = None,
     ) -> CoxPH:
         """Fit ``Surv(time, event) ~ covariates`` (factors coded as in `design_matrix`).
+
+        ``strata`` names a column (e.g. the site) whose values each get their own baseline
+        hazard, as R's ``+ strata(column)``; the concordance is then counted within strata.
 
         Returns
         -------
@@ -155,54 +346,67 @@ class CoxPH:
         """
         if not covariates:
             raise InputError("give at least one covariate", "covariates")
-        rows = rows_to_use(data, [time, event, *covariates], dropna)
+        used = [time, event, *covariates] + ([] if strata is None else [strata])
+        rows = rows_to_use(data, used, dropna)
         t = time_values(data, time, rows)
         e = event_values(data, event, rows).astype(float)
         design = design_matrix(data, covariates, levels=levels, categorical=categorical, rows=rows)
-        self._fit_arrays(design.matrix, t, e, design.terms, max_iter)
+        layers = None if strata is None else group_values(data, strata, None, rows)[0]
+        self._fit_arrays(design.matrix, t, e, design.terms, max_iter, layers)
         self.factors_ = design.factors
         self.covariates_ = list(covariates)
         return self
 
     def _fit_arrays(
-        self, x: FloatArray, t: FloatArray, e: FloatArray, terms: list[str], max_iter: int
+        self,
+        x: FloatArray,
+        t: FloatArray,
+        e: FloatArray,
+        terms: list[str],
+        max_iter: int,
+        layers: npt.NDArray[np.int64] | None = None,
     ) -> None:
         if e.sum() == 0:
             raise InputError("no events: a Cox model needs at least one event", "event")
+        check_design(np.ptp(x, axis=0), x - x.mean(axis=0), terms)
         xc = x - x.mean(axis=0)  # R centres too; it only helps the rounding
-        constant = np.flatnonzero(np.ptp(x, axis=0) == 0)
-        if constant.size:
-            raise InputError("has the same value for every patient analysed", terms[constant[0]])
-        rank = np.linalg.matrix_rank(xc)
-        if rank < x.shape[1]:
-            raise InputError(
-                f"the covariates are collinear (design rank {rank} < {x.shape[1]} terms)",
-                "covariates",
+        groups = (
+            [np.ones(t.size, dtype=bool)]
+            if layers is None
+            else [layers == v for v in np.unique(layers)]
+        )
+        parts = [(xc[g], t[g], e[g]) for g in groups if e[g].sum() > 0]
+
+        def evaluate(beta: FloatArray) -> Evaluation:
+            return add_evaluations(
+                [cox_partial_likelihood(beta, *part, self.ties) for part in parts]
             )
-        beta = np.zeros(x.shape[1])
-        loglik0, grad, info = cox_partial_likelihood(beta, xc, t, e, self.ties)
-        loglik = loglik0
-        noise = 1e-12 * (1.0 + abs(loglik0))  # rounding of the log-likelihood itself
-        iterations = 0
-        for iterations in range(1, max_iter + 1):  # noqa: B007 - the count is reported
-            step = linalg.solve(info, grad, assume_a="pos")
-            new_beta = beta + step
-            new_ll, new_grad, new_info = cox_partial_likelihood(new_beta, xc, t, e, self.ties)
-            halvings = 0
-            while (not np.isfinite(new_ll) or new_ll < loglik - noise) and halvings < 30:
-                step /= 2.0  # as R: shorten a step that lowers the likelihood
-                new_beta = beta + step
-                new_ll, new_grad, new_info = cox_partial_likelihood(new_beta, xc, t, e, self.ties)
-                halvings += 1
-            beta, loglik, grad, info = new_beta, new_ll, new_grad, new_info
-            if np.all(np.abs(step) <= 1e-10 * (1.0 + np.abs(beta))):
-                break
-        else:
-            raise InputError(
-                f"the Newton-Raphson iteration did not converge in {max_iter} steps (a covariate "
-                "may separate the events perfectly)",
-                "covariates",
-            )
+
+        newton = CoxNewton(x.shape[1], max_iter).run(evaluate)
+        score = x @ newton.beta
+        total = concordance(t[groups[0]], e[groups[0]], score[groups[0]])
+        for g in groups[1:]:
+            total = total + concordance(t[g], e[g], score[g])
+        self.set_fit(newton, terms, total, int(t.size), int(e.sum()))
+
+    def set_fit(
+        self, newton: CoxNewton, terms: Sequence[str], concordance: Concordance, n: int, events: int
+    ) -> None:
+        """Set the fitted attributes from a converged `CoxNewton` (pooled or federated).
+
+        Parameters
+        ----------
+        newton : CoxNewton
+            Done, with the optimum and the information there.
+        terms : sequence of str
+            Design-matrix column names.
+        concordance : Concordance
+            Harrell's C of the linear predictor.
+        n, events : int
+            Patients and events analysed.
+        """
+        assert newton.done and newton.current is not None
+        beta, loglik, _, info = newton.current
         vcov = linalg.inv(info)
         se = np.sqrt(np.diag(vcov))
         z = beta / se
@@ -216,14 +420,14 @@ class CoxPH:
         self.hr_lower_: FloatArray = np.exp(beta - zq * se)
         self.hr_upper_: FloatArray = np.exp(beta + zq * se)
         self.vcov_: FloatArray = vcov
-        self.loglik_ = (float(loglik0), float(loglik))
-        chisq = 2.0 * (loglik - loglik0)
-        df = len(terms)
+        self.loglik_ = (float(newton.loglik0), float(loglik))
+        chisq = 2.0 * (loglik - newton.loglik0)
+        df = len(self.terms_)
         self.lr_test_ = LikelihoodRatioTest(float(chisq), df, float(stats.chi2.sf(chisq, df)))
-        self.concordance_: Concordance = concordance(t, e, x @ beta)
-        self.n_ = int(t.size)
-        self.events_ = int(e.sum())
-        self.iterations_ = iterations
+        self.concordance_: Concordance = concordance
+        self.n_ = n
+        self.events_ = events
+        self.iterations_ = newton.iterations
 
     @property
     def summary_(self) -> pd.DataFrame:

@@ -40,22 +40,21 @@ from livermet.errors import InputError
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-__all__ = ["EVENT_FREE", "CumulativeIncidence", "cumulative_incidence"]
+__all__ = ["EVENT_FREE", "CumulativeIncidence", "cumulative_incidence", "outcome_codes"]
 
 EVENT_FREE = "event-free"
 """Name of the starting state (R calls it ``(s0)``)."""
 
 
 def _ij_variance(
-    inverse: IntArray, kind: IntArray, n: FloatArray, d: FloatArray, p0: FloatArray, cif: FloatArray
+    n: FloatArray, n_events: FloatArray, n_censor: FloatArray, p0: FloatArray, cif: FloatArray
 ) -> FloatArray:
     """Return infinitesimal-jackknife variances of (P0, F_1..F_K) at every distinct time.
 
     Parameters
     ----------
-    inverse : (N,) index of each patient's time among the distinct times.
-    kind : (N,) 0 censored, k = 1..K event type.
-    n, d : (m,) number at risk and number of events (all types) at each distinct time.
+    n : (m,) number at risk at each distinct time.
+    n_events : (m, K) events of each type at each time; n_censor : (m,) censorings.
     p0 : (m,) event-free probability; cif : (m, K) cumulative incidences.
 
     Notes
@@ -72,53 +71,64 @@ def _ij_variance(
       q_i = G_J if censored and G_{J-1} - 1/n_J after an event.
 
     Σ_i U_i(t)² is then (still followed) · Z(t)² plus sums over the finished patients of
-    (α_i + q_i F(t))², accumulated with cumulative sums over the patients in time order.
+    (α_i + q_i F(t))². Patients ending at the same time with the same outcome share α_i and
+    q_i, so the sums need only the counts per time and outcome: the table that sites send.
     """
-    m = n.size
+    d = n_events.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         g_terms = np.where(n > d, d / (n * (n - d)), 0.0)
     g = np.cumsum(g_terms)
     g_prev = np.r_[0.0, g[:-1]]
     p0_prev = np.r_[1.0, p0[:-1]]
-    n_events = np.zeros((m, cif.shape[1]))
-    event_rows = kind > 0
-    np.add.at(n_events, (inverse[event_rows], kind[event_rows] - 1), 1.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        zk_inc = np.where(
-            n[:, None] > 0, (p0_prev * (g_prev - 1.0 / n))[:, None] * n_events / n[:, None], 0.0
-        )
-        zk = np.cumsum(zk_inc, axis=0)
+    share = n_events / n[:, None]  # d_kj / n_j
+    zk = np.cumsum((p0_prev * (g_prev - 1.0 / n))[:, None] * share, axis=0)
     zk_prev = np.r_[np.zeros((1, cif.shape[1])), zk[:-1]]
     z0_prev = p0_prev * g_prev
-    j = inverse
-    is_event = kind > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        q = np.where(is_event, g_prev[j] - 1.0 / n[j], g[j])
-        # U_k at the patient's own last time
-        own = np.zeros_like(cif[j])
-        own[np.arange(j.size), np.maximum(kind - 1, 0)] = is_event.astype(float)
-        u_at_end = np.where(
-            is_event[:, None],
-            zk_prev[j]
-            + z0_prev[j, None] * n_events[j] / n[j, None]
-            + p0_prev[j, None] * (own - n_events[j] / n[j, None]) / n[j, None],
-            zk[j],
-        )
-    alpha = u_at_end - q[:, None] * cif[j]
-
-    # sums over the patients whose follow-up ended at or before each time
-    def ended(values: FloatArray) -> FloatArray:
-        per_time = np.zeros((m, *values.shape[1:]))
-        np.add.at(per_time, j, values)
-        return np.cumsum(per_time, axis=0)
-
-    s_qq = ended(q**2)
-    s_aq = ended(alpha * q[:, None])
-    s_aa = ended(alpha**2)
-    still = (j.size - np.cumsum(np.bincount(j, minlength=m))).astype(float)  # time > t_j
+    # a censored patient: q = G_j, alpha = Z_j - q F_j
+    alpha_c = zk - g[:, None] * cif
+    # an event of type k: q = G_{j-1} - 1/n_j, alpha = common + own e_k
+    q_e = g_prev - 1.0 / n
+    own = p0_prev / n
+    common = zk_prev + z0_prev[:, None] * share - (p0_prev / n)[:, None] * share
+    common -= q_e[:, None] * cif
+    c = n_censor[:, None]
+    s_qq = np.cumsum(n_censor * g**2 + d * q_e**2)
+    s_aq = np.cumsum(
+        c * alpha_c * g[:, None] + q_e[:, None] * (d[:, None] * common + n_events * own[:, None]),
+        axis=0,
+    )
+    s_aa = np.cumsum(
+        c * alpha_c**2
+        + d[:, None] * common**2
+        + n_events * (2.0 * common * own[:, None] + own[:, None] ** 2),
+        axis=0,
+    )
+    ending = d + n_censor
+    still = ending.sum() - np.cumsum(ending)  # time > t_j
     var0 = p0**2 * (still * g**2 + s_qq)
     vark = still[:, None] * zk**2 + s_aa + 2.0 * cif * s_aq + cif**2 * s_qq[:, None]
     return np.column_stack([var0, vark])
+
+
+def _check_cif_table(
+    time: Any, n_event: Any, n_censor: Any, n_types: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Check a competing-risks table; return times, events (m, K) and censorings as floats."""
+    t = np.asarray(time, dtype=float).ravel()
+    d = np.asarray(n_event, dtype=float).reshape(t.size, -1) if t.size else np.zeros((0, 0))
+    c = np.asarray(n_censor, dtype=float).ravel()
+    if n_types == 0:
+        raise InputError("give at least one event type", "event")
+    if d.shape != (t.size, n_types) or c.size != t.size:
+        raise InputError(f"the table must have {t.size} rows and {n_types} event types", "n_event")
+    if not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(np.diff(t) <= 0):
+        raise InputError("times must be finite, >= 0, distinct and ascending", "time")
+    for name, counts in (("n_event", d), ("n_censor", c)):
+        if not np.all(np.isfinite(counts)) or np.any(counts < 0) or np.any(counts % 1 != 0):
+            raise InputError("counts must be whole numbers >= 0", name)
+    if d.sum() + c.sum() == 0:
+        raise InputError("no patients to analyse", "time")
+    return t, d, c
 
 
 class CumulativeIncidence:
@@ -177,17 +187,40 @@ class CumulativeIncidence:
         if np.any((k < 0) | (k > n_types)):
             raise InputError(f"outcomes must be 0 (censored) to {n_types}", "event")
         times, inverse = np.unique(t, return_inverse=True)
-        m = times.size
-        ending = np.bincount(inverse, minlength=m).astype(float)
-        n_event = np.zeros((m, n_types))
+        ending = np.bincount(inverse, minlength=times.size).astype(float)
+        n_event = np.zeros((times.size, n_types))
         hit = k > 0
         np.add.at(n_event, (inverse[hit], k[hit] - 1), 1.0)
-        n_risk = np.cumsum(ending[::-1])[::-1]
+        return self.fit_table(times, n_event, ending - n_event.sum(axis=1), event_types)
+
+    def fit_table(
+        self, time: Any, n_event: Any, n_censor: Any, event_types: Sequence[str]
+    ) -> CumulativeIncidence:
+        """Estimate from a table of counts per distinct time (the pooled or summed one).
+
+        Parameters
+        ----------
+        time : array_like
+            Distinct times, ascending.
+        n_event : array_like, shape (times, K)
+            Events of each type at each time (columns in the order of ``event_types``).
+        n_censor : array_like
+            Censorings at each time. Tables of several sites summed time by time give the
+            pooled estimate, standard errors included, exactly.
+
+        Returns
+        -------
+        CumulativeIncidence
+            ``self``, fitted.
+        """
+        times, n_event, n_censor = _check_cif_table(time, n_event, n_censor, len(event_types))
         d = n_event.sum(axis=1)
+        ending = d + n_censor
+        n_risk = np.cumsum(ending[::-1])[::-1]
         p0 = np.cumprod(1.0 - d / n_risk)
         p0_prev = np.r_[1.0, p0[:-1]]
         cif = np.cumsum(p0_prev[:, None] * n_event / n_risk[:, None], axis=0)
-        var = _ij_variance(inverse, k, n_risk, d, p0, cif)
+        var = _ij_variance(n_risk, n_event, n_censor, p0, cif)
         pstate = np.column_stack([p0, cif])
         std_err = np.sqrt(np.maximum(var, 0.0))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -207,12 +240,12 @@ class CumulativeIncidence:
         self.time_: FloatArray = times
         self.n_risk_: IntArray = n_risk.astype(np.int64)
         self.n_event_: IntArray = n_event.astype(np.int64)
-        self.n_censor_: IntArray = (ending - d).astype(np.int64)
+        self.n_censor_: IntArray = n_censor.astype(np.int64)
         self.pstate_: FloatArray = pstate
         self.std_err_: FloatArray = std_err
         self.lower_: FloatArray = lower
         self.upper_: FloatArray = upper
-        self.n_ = int(t.size)
+        self.n_ = int(ending.sum())
         return self
 
     def at(self, times: Any) -> pd.DataFrame:
@@ -261,7 +294,7 @@ class CumulativeIncidence:
         return self.pstate_[:, self.states_.index(state)]
 
 
-def _outcome_codes(
+def outcome_codes(
     data: pd.DataFrame,
     event: str,
     rows: npt.NDArray[np.bool_],
@@ -338,7 +371,7 @@ def cumulative_incidence(
     used = [time, event] if competing is None else [time, event, competing]
     rows = rows_to_use(data, used, dropna)
     t = time_values(data, time, rows)
-    codes, names = _outcome_codes(
+    codes, names = outcome_codes(
         data, event, rows, competing=competing, censored=censored, event_types=event_types
     )
     return CumulativeIncidence(conf_type, conf_level).fit(t, codes, names)

@@ -30,7 +30,7 @@ from livermet.errors import InputError
 
 FloatArray = npt.NDArray[np.float64]
 
-__all__ = ["Design", "design_matrix"]
+__all__ = ["Design", "design_matrix", "factor_terms", "is_factor", "shown_levels"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,14 @@ class Design:
     term_covariate: dict[str, str]
 
 
-def _is_factor(data: pd.DataFrame, name: str, categorical: Sequence[str]) -> bool:
+def is_factor(data: pd.DataFrame, name: str, categorical: Sequence[str] = ()) -> bool:
+    """Return whether covariate ``name`` is a factor (text, boolean, categorical or declared).
+
+    Raises
+    ------
+    InputError
+        A mostly numeric column with some text (a probable typo), naming the row.
+    """
     values = data[name]
     if name in categorical:
         return True
@@ -68,6 +75,16 @@ def _is_factor(data: pd.DataFrame, name: str, categorical: Sequence[str]) -> boo
     return True
 
 
+def shown_levels(names: Sequence[str]) -> list[str]:
+    """Return factor levels as R prints them: TRUE and FALSE for booleans."""
+    return ["TRUE" if n == "True" else "FALSE" if n == "False" else n for n in names]
+
+
+def factor_terms(name: str, names: Sequence[str]) -> list[str]:
+    """Return the term names of a factor: ``<column><level>`` for every level but the first."""
+    return [f"{name}{level}" for level in shown_levels(names)[1:]]
+
+
 def design_matrix(
     data: pd.DataFrame,
     covariates: Sequence[str],
@@ -75,8 +92,12 @@ def design_matrix(
     levels: Mapping[str, Sequence[Any]] | None = None,
     categorical: Sequence[str] = (),
     rows: BoolArray | None = None,
+    keep_empty_levels: bool = False,
 ) -> Design:
     """Build the design matrix of ``covariates`` for the ``rows`` used (all by default).
+
+    With ``keep_empty_levels`` every level in ``levels`` gets its column even when no row used
+    has it (a site of a federated analysis codes the levels of all sites).
 
     Raises
     ------
@@ -99,23 +120,23 @@ def design_matrix(
             raise InputError("covariate listed twice", name)
         seen.add(name)
         values = data[name]
-        if _is_factor(data, name, [*categorical, *levels]):
+        if is_factor(data, name, [*categorical, *levels]):
             order = levels.get(name)
             if order is None and pd.api.types.is_bool_dtype(values):
                 order = [False, True]
-            codes, names = group_values(data, name, order, rows)
+            codes, names = group_values(data, name, order, rows, keep_empty=keep_empty_levels)
             if len(names) < 2:
                 raise InputError(
                     f"has a single value ({names[0] if names else 'none'}) among the patients "
                     "analysed; a factor needs at least two levels",
                     name,
                 )
-            shown = ["TRUE" if n == "True" else "FALSE" if n == "False" else n for n in names]
+            shown = shown_levels(names)
             factors[name] = shown
-            for i, level in enumerate(shown[1:], start=1):
+            for i, term in enumerate(factor_terms(name, names), start=1):
                 columns.append((codes == i).astype(float))
-                terms.append(f"{name}{level}")
-                owner[terms[-1]] = name
+                terms.append(term)
+                owner[term] = name
         else:
             columns.append(numeric_values(data, name, rows))
             terms.append(name)

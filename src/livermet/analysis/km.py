@@ -35,7 +35,14 @@ from livermet.errors import InputError
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-__all__ = ["KaplanMeier", "MedianSurvival", "kaplan_meier", "kaplan_meier_by_group"]
+__all__ = [
+    "KaplanMeier",
+    "MedianSurvival",
+    "check_table",
+    "event_table",
+    "kaplan_meier",
+    "kaplan_meier_by_group",
+]
 
 _TOL = math.sqrt(np.finfo(float).eps)  # R's all.equal tolerance, used by its median rule
 
@@ -68,6 +75,51 @@ def _first_below_half(y: FloatArray, x: FloatArray) -> float | None:
     if abs(ys[0] - 0.5) < _TOL and lower.any():
         return float((xs[0] + xs[np.argmax(lower)]) / 2.0)
     return float(xs[0])
+
+
+def event_table(time: FloatArray, event: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Return the distinct times and the events and censorings at each (the KM table).
+
+    Parameters
+    ----------
+    time, event : ndarray
+        Follow-up times (>= 0) and 0/1 event indicators, one per patient.
+
+    Returns
+    -------
+    tuple of ndarray
+        Distinct times ascending, number of events and number of censorings at each.
+    """
+    times, inverse = np.unique(time, return_inverse=True)
+    n_event = np.bincount(inverse, weights=event, minlength=times.size).astype(float)
+    n_all = np.bincount(inverse, minlength=times.size).astype(float)
+    return times, n_event, n_all - n_event
+
+
+def check_table(
+    time: Any, n_event: Any, n_censor: Any
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Check a table of counts per distinct time; return times, events and patients ending.
+
+    Raises
+    ------
+    InputError
+        Times not distinct and ascending, or not finite and >= 0; counts negative or not whole
+        numbers; arrays of different lengths; no patient at all.
+    """
+    t = np.asarray(time, dtype=float).ravel()
+    d = np.asarray(n_event, dtype=float).ravel()
+    c = np.asarray(n_censor, dtype=float).ravel()
+    if not t.size == d.size == c.size:
+        raise InputError(f"{t.size} times but {d.size} event and {c.size} censoring counts", "time")
+    if not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(np.diff(t) <= 0):
+        raise InputError("times must be finite, >= 0, distinct and ascending", "time")
+    for name, counts in (("n_event", d), ("n_censor", c)):
+        if not np.all(np.isfinite(counts)) or np.any(counts < 0) or np.any(counts % 1 != 0):
+            raise InputError("counts must be whole numbers >= 0", name)
+    if (d + c).sum() == 0:
+        raise InputError("no patients to analyse", "time")
+    return t, d, d + c
 
 
 class KaplanMeier:
@@ -128,9 +180,27 @@ class KaplanMeier:
             raise InputError("times must be finite and >= 0", "time")
         if not np.all((e == 0) | (e == 1)):
             raise InputError("event indicators must be 0 or 1", "event")
-        times, inverse = np.unique(t, return_inverse=True)
-        n_event = np.bincount(inverse, weights=e, minlength=times.size)
-        n_all = np.bincount(inverse, minlength=times.size).astype(float)
+        times, n_event, n_censor = event_table(t, e)
+        return self.fit_table(times, n_event, n_censor)
+
+    def fit_table(self, time: Any, n_event: Any, n_censor: Any) -> KaplanMeier:
+        """Estimate S(t) from a table of counts per distinct time (the pooled or summed one).
+
+        Parameters
+        ----------
+        time : array_like
+            Distinct times, ascending (months, or the unit of the data).
+        n_event, n_censor : array_like
+            Number of events and of censorings at each time. The number at risk at a time is
+            the sum of both over that time and the later ones, so tables of several sites
+            summed time by time give the pooled estimate exactly.
+
+        Returns
+        -------
+        KaplanMeier
+            ``self``, fitted.
+        """
+        times, n_event, n_all = check_table(time, n_event, n_censor)
         # at risk at t = still followed at t: those whose time is >= t
         n_risk = np.cumsum(n_all[::-1])[::-1]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -154,8 +224,8 @@ class KaplanMeier:
             lower, upper = np.where(unknown, np.nan, lower), np.where(unknown, np.nan, upper)
         self.lower_: FloatArray = lower
         self.upper_: FloatArray = upper
-        self.n_ = int(t.size)
-        self.events_ = int(e.sum())
+        self.n_ = int(n_all.sum())
+        self.events_ = int(n_event.sum())
         return self
 
     def _index(self, times: FloatArray) -> IntArray:

@@ -1,0 +1,1 @@
+"""Tests of livermet.federated: federated = pooled = R."""
