@@ -55,6 +55,7 @@ def _time(argv: list[str]) -> float:
 
 
 def main() -> int:
+    """Time every command ``--runs`` times, print the table; return 1 if a goal is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="runs of each command")
     args = parser.parse_args()

@@ -88,8 +88,11 @@ async def _exchange(
 async def _drive(
     port: int, request: bytes, clients: int, seconds: float, ramp_up: float
 ) -> tuple[list[float], int]:
-    """Clients join one by one over ``ramp_up`` seconds (their requests then are warm-up, not
-    measured), then all of them run for ``seconds`` on their kept-alive connections."""
+    """Drive the server with ``clients`` concurrent clients; return latencies and error count.
+
+    Clients join one by one over ``ramp_up`` seconds (their requests then are warm-up, not
+    measured), then all of them run for ``seconds`` on their kept-alive connections.
+    """
     latencies: list[float] = []
     errors = 0
     start = time.perf_counter()
@@ -158,7 +161,7 @@ def _measure(
             ("POST /api/v1/assessments", _request("POST", "/api/v1/assessments", api, seed)),
             ("GET /cases/seed-case (page)", _request("GET", "/cases/seed-case", page)),
         ]
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for label, request in targets:
             lat, errors = asyncio.run(_drive(port, request, clients, seconds, RAMP_UP_S))
             p50, p95, p99 = np.percentile(np.asarray(lat) * 1000, [50, 95, 99])
@@ -172,6 +175,7 @@ def _measure(
 
 
 def main() -> None:
+    """Measure one worker and ``--workers`` workers; print the table and the p95 goal's result."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)

@@ -59,6 +59,8 @@ SLOW_TESTS = {
     "tests/registry/test_import.py::test_killed_import_leaves_the_registry_as_it_was",
     "tests/security/test_rendering.py::test_reports_of_a_poisoned_case_carry_no_markup_and_fetch_nothing",
     "tests/security/test_rendering.py::test_cli_reports_of_a_poisoned_case",
+    "tests/federated/test_exactness.py::test_any_random_split_gives_the_pooled_result",
+    "tests/federated/test_stratified.py::test_stratified_cox_any_split_equals_pooled",
 }
 
 
@@ -73,8 +75,10 @@ def _is_slow(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark tests by what they need, so `make test-fast` can leave those out (markers in
-    pyproject.toml; `make test` runs everything)."""
+    """Mark tests by what they need, so `make test-fast` can leave those out.
+
+    The markers are declared in pyproject.toml; `make test` runs everything.
+    """
     for item in items:
         if _needs_postgres(item):
             item.add_marker(pytest.mark.postgres)

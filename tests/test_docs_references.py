@@ -52,8 +52,11 @@ TEXT_SUFFIXES = (".py", ".md", ".json", ".csv", ".yaml", ".yml", ".html", ".txt"
 
 
 def github_slug(heading: str) -> str:
-    """The anchor GitHub gives a Markdown heading: lowercase, punctuation removed (letters, digits,
-    spaces, hyphens and underscores kept), spaces to hyphens."""
+    """Return the anchor GitHub gives a Markdown heading.
+
+    Lowercase, punctuation removed (letters, digits, spaces, hyphens and underscores kept), spaces
+    to hyphens.
+    """
     text = re.sub(r"<[^>]+>", "", heading.strip().lower())
     text = re.sub(r"[`*]", "", text)
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
@@ -62,8 +65,10 @@ def github_slug(heading: str) -> str:
 
 
 def anchors(path: Path) -> set[str]:
-    """Every anchor of a Markdown file's headings (a repeated slug gets -1, -2, ... as on GitHub);
-    headings inside fenced code blocks do not count."""
+    """Return every anchor of a Markdown file's headings.
+
+    A repeated slug gets -1, -2, ... as on GitHub; headings inside fenced code blocks do not count.
+    """
     seen: Counter[str] = Counter()
     out: set[str] = set()
     fenced = False

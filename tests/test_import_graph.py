@@ -49,7 +49,7 @@ def _import_nodes(tree: ast.AST) -> Iterator[ast.Import | ast.ImportFrom]:
 
 
 def _targets(node: ast.Import | ast.ImportFrom, here: str, known: set[str]) -> Iterator[str]:
-    """The package modules one import statement loads explicitly (a submodule where named)."""
+    """Yield the package modules one import statement loads explicitly (a submodule where named)."""
     if isinstance(node, ast.Import):
         yield from (a.name for a in node.names if a.name in known)
         return
@@ -70,7 +70,7 @@ def _packages(known: set[str]) -> set[str]:
 
 
 def import_graph() -> dict[str, set[str]]:
-    """Module -> the package modules it imports (run-time imports, at any depth)."""
+    """Map each module to the package modules it imports (run-time imports, at any depth)."""
     modules = _modules()
     known = set(modules)
     graph: dict[str, set[str]] = {}
@@ -80,6 +80,17 @@ def import_graph() -> dict[str, set[str]]:
             t for node in _import_nodes(tree) for t in _targets(node, name, known) if t != name
         }
     return graph
+
+
+def _pop_component(stack: list[str], on_stack: set[str], root: str) -> list[str]:
+    """Pop Tarjan's stack down to ``root`` and return the popped modules (one component)."""
+    component: list[str] = []
+    while True:
+        w = stack.pop()
+        on_stack.discard(w)
+        component.append(w)
+        if w == root:
+            return component
 
 
 def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -101,13 +112,7 @@ def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
             elif w in on_stack:
                 low[v] = min(low[v], index[w])
         if low[v] == index[v]:
-            component = []
-            while True:
-                w = stack.pop()
-                on_stack.discard(w)
-                component.append(w)
-                if w == v:
-                    break
+            component = _pop_component(stack, on_stack, v)
             if len(component) > 1:
                 found.append(sorted(component))
 

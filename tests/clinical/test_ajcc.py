@@ -1,5 +1,8 @@
-"""AJCC 8 STS trunk/extremity and retroperitoneum: worked examples, every T boundary, the N1
-difference, bounded stages, chapters without stage groups."""
+"""Test the AJCC 8 soft-tissue sarcoma stages of the trunk/extremity and retroperitoneum.
+
+Worked examples, every T boundary, the N1 difference, bounded stages, chapters without stage
+groups.
+"""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ def cd(**counts: int) -> dict[str, float]:
 
 
 def frame(rows: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
-    """A frame with every batch column; what a row does not give is unknown."""
+    """Build a frame with every batch column; what a row does not give is unknown."""
     data: dict[str, Any] = {}
     for col in BATCH_COLUMNS:
         values = [row.get(col) for row in rows.values()]

@@ -1,5 +1,7 @@
-"""FIGO 2009/2018 stage of uterine LMS/ESS (= AJCC 8 chapter 54): every stage, the 5 cm boundary,
-the precedence M1 > T4 > N1 > T, bounded results when an input is unknown.
+"""Test the FIGO 2009/2018 stage of uterine LMS/ESS (= AJCC 8 chapter 54).
+
+Every stage, the 5 cm boundary, the precedence M1 > T4 > N1 > T, bounded results when an input is
+unknown.
 
 Expected values are the FIGO table (IA T1a <= 5 cm, IB T1b > 5 cm, IIA adnexa, IIB pelvis,
 IIIA one abdominal site, IIIB more than one, IIIC N1, IVA bladder/rectum, IVB M1) and the worked

@@ -1,5 +1,8 @@
-"""Makuuchi criteria (clinical-scores.md §6, Appendix B): vectors, every band edge both sides,
-bilirubin rounding to 0.1 mg/dL, unknown inputs (bounds), errors and properties."""
+"""Test the Makuuchi criteria (clinical-scores.md §6, Appendix B).
+
+Vectors, every band edge both sides, bilirubin rounding to 0.1 mg/dL, unknown inputs (bounds),
+errors and properties.
+"""
 
 from __future__ import annotations
 

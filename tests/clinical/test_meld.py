@@ -1,5 +1,8 @@
-"""MELD / MELD-Na / MELD 3.0: worked examples (clinical-scores.md §5, Appendix B), UNOS bounds,
-rounding (half up, including values exactly on .x5), unknowns, errors and properties."""
+"""Test MELD, MELD-Na and MELD 3.0.
+
+Worked examples (clinical-scores.md §5, Appendix B), UNOS bounds, rounding (half up, including
+values exactly on .x5), unknowns, errors and properties.
+"""
 
 from __future__ import annotations
 

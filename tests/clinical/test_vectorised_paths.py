@@ -60,7 +60,7 @@ def as_floats(values: Sequence[Any]) -> np.ndarray:
 
 
 def scalar_label(value: Any) -> Any:
-    """What one patient passes for a cell: None for any unknown, str for a label."""
+    """Return what one patient passes for a cell: None for any unknown, str for a label."""
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
     return str(value)
@@ -294,8 +294,11 @@ def test_flr_icg_kf_and_liver_failure_of_a_cohort_equal_one_patient() -> None:
 
 
 def messy_cohort(n: int, seed: int) -> pd.DataFrame:
-    """Random patients as a CSV-read table holds them: flags as objects with None and NaN,
-    labels with None, NaN and pd.NA, numbers as floats with NaN."""
+    """Return random patients as a CSV-read table holds them.
+
+    Flags as objects with None and NaN, labels with None, NaN and pd.NA, numbers as floats with
+    NaN.
+    """
     rng = np.random.default_rng(seed)
 
     def num(low: float, high: float, decimals: int = 1) -> np.ndarray:

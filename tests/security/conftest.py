@@ -1,5 +1,7 @@
-"""Security fixtures: a real ``livermet serve`` on 127.0.0.1 over a registry with two sites and
-one user of every role, and a listener that records every connection it receives.
+"""Provide the security fixtures: a real ``livermet serve`` and a connection listener.
+
+The server runs on 127.0.0.1 over a registry with two sites and one user of every role; the
+listener records every connection it receives.
 
 Sites ``alpha`` (the seed case, id ``seed-case``) and ``beta`` (case ``beta-case``). Users, all
 with :data:`PASSWORD`: ``admin``; ``coordinator`` (every site, de-identified exports only);
@@ -50,7 +52,7 @@ class LiveServer:
     process: subprocess.Popen[bytes] = field(repr=False)
 
     def client(self, **kwargs: object) -> httpx.Client:
-        """An httpx client on the server (follows redirects unless told otherwise)."""
+        """Return an httpx client on the server (follows redirects unless told otherwise)."""
         options: dict[str, object] = {
             "base_url": self.base,
             "timeout": 30,
@@ -67,12 +69,12 @@ class LiveServer:
             yield c
 
     def api(self, username: str) -> httpx.Client:
-        """A client that authenticates with ``username``'s API token."""
+        """Return a client that authenticates with ``username``'s API token."""
         return self.client(headers={"Authorization": f"Bearer {self.tokens[username]}"})
 
 
 def make_registry(path: Path) -> tuple[str, dict[str, str]]:
-    """The two-site registry of this module's docstring; returns its URL and a token per user."""
+    """Create the two-site registry of this module's docstring; return its URL and user tokens."""
     url = f"sqlite:///{path}"
     with Database(url) as db:
         admin = db.bootstrap("admin", PASSWORD)
@@ -135,7 +137,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def fresh_live(tmp_path: Path) -> Iterator[LiveServer]:
-    """A server of its own for one test."""
+    """Start a server of its own for one test and stop it afterwards."""
     server = start_server(tmp_path)
     yield server
     stop_server(server)

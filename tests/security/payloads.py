@@ -72,14 +72,14 @@ def payload(base: str, label: str) -> str:
 
 
 def seed_document() -> dict[str, Any]:
-    """The seed case as a JSON-ready document."""
+    """Return the seed case as a JSON-ready document."""
     loaded = yaml.safe_load(SEED_CASE.read_text("utf-8"))
     document: dict[str, Any] = json.loads(json.dumps(loaded, default=str))
     return document
 
 
 def _members(annotation: Any) -> list[Any]:
-    """The types a field may hold, through ``X | None`` and ``list[X]``."""
+    """Return the types a field may hold, through ``X | None`` and ``list[X]``."""
     origin = typing.get_origin(annotation)
     if origin in (typing.Union, types.UnionType, list):
         return [m for arg in typing.get_args(annotation) for m in _members(arg)]
@@ -149,8 +149,10 @@ def label_of(path: tuple[Any, ...]) -> str:
 
 
 def poisoned_document(base: str, case_id: str = "poisoned") -> dict[str, Any]:
-    """The seed case with a payload in every free-text field (the case id stays plain, so that
-    it can be addressed; the id is tested on its own)."""
+    """Return the seed case with a payload in every free-text field.
+
+    The case id stays plain, so that it can be addressed; the id is tested on its own.
+    """
     document = seed_document()
     for path in free_text_paths():
         if path != ("id",):
@@ -180,8 +182,11 @@ def elements(html: str) -> _Elements:
 
 
 def assert_no_injected_markup(html: str, baseline: str, base: str) -> None:
-    """``html`` has no more dangerous elements than ``baseline`` (the page of a clean case), and
-    no attribute anywhere points at the listener or at a file."""
+    """Assert that ``html`` holds no markup injected by the stored text.
+
+    It has no more dangerous elements than ``baseline`` (the page of a clean case), and no
+    attribute anywhere points at the listener or at a file.
+    """
     page, clean = elements(html), elements(baseline)
     for tag in DANGEROUS_TAGS:
         assert page.tags.get(tag, 0) == clean.tags.get(tag, 0), (tag, page.tags, clean.tags)

@@ -1,6 +1,7 @@
-"""Finding 6 (limits and errors): oversized, deeply nested and unstorable input against a real
-``livermet serve`` and the real CLI. Every answer is a quick 4xx (exit status 2) naming the field
-or file, never a 500 or a traceback, and nothing is stored.
+"""Test finding 6 (limits and errors) against a real ``livermet serve`` and the real CLI.
+
+Oversized, deeply nested and unstorable input: every answer is a quick 4xx (exit status 2) naming
+the field or file, never a 500 or a traceback, and nothing is stored.
 """
 
 from __future__ import annotations

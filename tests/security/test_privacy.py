@@ -38,8 +38,11 @@ SECRETS = (
 
 
 def _identified_case(live: LiveServer) -> None:
-    """Store (as the admin, at alpha) a case full of identifiers: age 95, notes, a name,
-    a date of birth and a hospital number in free text, real dates and a date in a text."""
+    """Store (as the admin, at alpha) a case full of identifiers.
+
+    Age 95, notes, a name, a date of birth and a hospital number in free text, real dates and a
+    date in a text.
+    """
     doc = yaml.safe_load(SEED_CASE.read_text())
     doc["id"] = "identified-95"
     doc["patient"]["age_years"] = 95

@@ -302,8 +302,11 @@ def test_a_case_id_with_markup_on_the_pages(live: LiveServer, listener: Listener
 
 
 def test_no_page_turns_stored_text_into_markup(fresh_live: LiveServer, listener: Listener) -> None:
-    """Every page an admin can open, before and after text with markup was stored everywhere it
-    can be: a case (every free-text field), a site name, a user name's token label."""
+    """Every page an admin can open, before and after text with markup was stored.
+
+    The markup goes everywhere it can be: a case (every free-text field), a site name, a user
+    name's token label.
+    """
     from livermet.registry import Database
 
     pages = ["/", "/assess", "/cases", "/evidence", "/cohort", "/admin", "/admin/audit"]

@@ -42,7 +42,7 @@ GUESS_NAMES = (
 
 
 def _copy(live: LiveServer, cookie: str) -> httpx.Client:
-    """An attacker's client holding a copied session cookie (redirects not followed)."""
+    """Return an attacker's client holding a copied session cookie (redirects not followed)."""
     return live.client(cookies={COOKIE: cookie}, follow_redirects=False)
 
 
@@ -60,7 +60,7 @@ def _session_works(live: LiveServer, cookie: str) -> bool:
 
 
 def _set_active(admin: httpx.Client, username: str, role: str, active: bool) -> None:
-    """What the administration page's Save button posts."""
+    """Set a user's role and active flag as the administration page's Save button does."""
     token = csrf_of(admin.get("/admin").text)
     data = {"csrf_token": token, "action": "update_user", "username": username, "role": role}
     response = admin.post("/admin/action", data={**data, "active": "yes" if active else "no"})
@@ -130,8 +130,11 @@ def test_a_forged_session_without_a_version_is_refused(live: LiveServer) -> None
 
 
 def test_own_sign_ins_between_guesses_do_not_reset_the_count(fresh_live: LiveServer) -> None:
-    """The attack: sign in to one's own account after every few guesses; 40 guesses over 10
-    names used to go through. Now the address is locked after 5 failures."""
+    """The address is locked after 5 failures, own sign-ins between guesses notwithstanding.
+
+    The attack: sign in to one's own account after every few guesses; 40 guesses over 10 names
+    used to go through.
+    """
     codes: list[int] = []
     with fresh_live.client() as attacker:
         for name in GUESS_NAMES:
@@ -191,8 +194,10 @@ def test_spoofed_forwarded_for_from_an_untrusted_peer_is_ignored(
 def test_a_trusted_proxy_forwards_addresses_and_names_still_lock(
     trusted_proxy_server: LiveServer,
 ) -> None:
-    """From the trusted proxy the forwarded address counts (so the test above could fail);
-    the count per user name still holds across addresses."""
+    """From the trusted proxy the forwarded address counts (so the test above could fail).
+
+    The count per user name still holds across addresses.
+    """
     with trusted_proxy_server.client() as proxy:
         spread = [
             _attempt(proxy, f"name-{i}", "guess", {"X-Forwarded-For": f"203.0.113.{i}"})

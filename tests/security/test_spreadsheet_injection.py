@@ -1,7 +1,8 @@
-"""Finding 3 (CSV formula injection): a case stored through the real server's API with formulas in
-its free text is exported by ``livermet registry export`` as CSV and REDCap; no cell of either file
-begins with ``=``, ``+``, ``-``, ``@``, tab or carriage return (the OWASP rule), and importing the
-files gives the stored case back unchanged.
+"""Test finding 3 (CSV formula injection) through the real server and ``livermet registry export``.
+
+A case stored through the server's API with formulas in its free text is exported as CSV and
+REDCap; no cell of either file begins with ``=``, ``+``, ``-``, ``@``, tab or carriage return (the
+OWASP rule), and importing the files gives the stored case back unchanged.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ FORMULAS = {
 
 @pytest.fixture(scope="module")
 def stored(live: LiveServer) -> dict[str, Any]:
-    """The seed case with formulas in its free text, stored at alpha through the API."""
+    """Store the seed case with formulas in its free text at alpha through the API; return it."""
     with live.api("site_admin_a") as api:
         doc: dict[str, Any] = api.get("/api/v1/cases/seed-case").json()["case"]
         doc["id"] = "formula-case"

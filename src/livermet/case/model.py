@@ -155,7 +155,7 @@ Diameter = Annotated[Reported, AfterValidator(_check_diameter)]
 
 
 def _length_at_most(limit_mm: float) -> AfterValidator:
-    """A length in mm from 0 to ``limit_mm`` (the range the ablation rule accepts)."""
+    """Return a check of a length in mm from 0 to ``limit_mm`` (the ablation rule's range)."""
 
     def check(value: Reported) -> Reported:
         expected = f"expected a length from 0 to {limit_mm:g} mm, got {value!r}"
@@ -226,6 +226,8 @@ def _asa_class(value: Any) -> Any:
 
 
 class Patient(_Model):
+    """The patient at presentation: age, sex, body size, comorbidities and fitness."""
+
     age_years: int | None = Field(default=None, ge=0, le=120, description="age at presentation")
     sex: Literal["male", "female", "other"] | None = None
     height: Annotated[Reported, _checked("height")] | None = None
@@ -248,6 +250,8 @@ class Patient(_Model):
 
 
 class SizeMeasurement(_Model):
+    """One measurement of the primary tumour's size, by one method."""
+
     method: Literal["palpation", "ct", "mri", "ultrasound", "pet", "pathology", "other"]
     greatest_dimension: Size
     dimensions: list[Size] = Field(default_factory=list, description="all axes, if reported")
@@ -255,6 +259,8 @@ class SizeMeasurement(_Model):
 
 
 class Immunohistochemistry(_Model):
+    """One immunohistochemical marker of the primary tumour and its result."""
+
     marker: str
     result: Literal["positive", "negative", "equivocal"] | None = None
     value: str | None = Field(default=None, description="e.g. a labelling index '60 %'")
@@ -273,6 +279,8 @@ PrimaryExtension = Literal[
 
 
 class PrimaryTumour(_Model):
+    """The primary sarcoma: site, histology, size, grading, nodes and extension."""
+
     site: str = Field(description="anatomical site, e.g. 'thigh'")
     site_group: Literal[
         "extremity", "trunk", "retroperitoneum", "head_neck", "visceral", "uterus", "other"
@@ -312,6 +320,8 @@ class PrimaryTumour(_Model):
 
 
 class LiverLesion(_Model):
+    """A liver metastasis, or several alike ones: segments, size, timing and surroundings."""
+
     id: str | None = Field(
         default=None, description="a label the imaging measurements refer to, e.g. 'L1'"
     )
@@ -345,6 +355,8 @@ class LiverLesion(_Model):
 
 
 class Labs(_Model):
+    """Laboratory values as reported, with their units, and ascites and encephalopathy."""
+
     within_normal_limits: bool | None = Field(
         default=None, description="the report says 'laboratory findings were normal'"
     )
@@ -359,6 +371,8 @@ class Labs(_Model):
 
 
 class GsaScintigraphy(_Model):
+    """Indices of technetium-99m GSA scintigraphy (liver function)."""
+
     hh15: float | None = Field(
         default=None, gt=_whole(HH15.low), lt=_whole(HH15.high), description="blood clearance index"
     )
@@ -368,6 +382,8 @@ class GsaScintigraphy(_Model):
 
 
 class LiverFunction(_Model):
+    """Liver function tests and the volumes for the future liver remnant."""
+
     icg_r15: Annotated[Reported, _checked("icg_r15")] | None = Field(
         default=None, description="ICG retention at 15 min, e.g. '4.3 %'"
     )
@@ -396,6 +412,8 @@ class LesionMeasurement(_Model):
 
 
 class Imaging(_Model):
+    """One imaging study and what it found."""
+
     modality: Literal["ct", "mri", "eob-mri", "fdg-pet", "ultrasound", "other"]
     target: str = Field(description="'primary', 'liver', or a site")
     finding: str
@@ -412,6 +430,8 @@ class Imaging(_Model):
 
 
 class Biopsy(_Model):
+    """A biopsy: what was sampled, how, and the diagnosis."""
+
     target: str
     method: str
     diagnosis: str
@@ -422,6 +442,8 @@ class Biopsy(_Model):
 
 
 class Complication(_Model):
+    """A complication of a procedure, graded by Clavien-Dindo."""
+
     description: str
     clavien_dindo: ClavienDindoGrade | None = Field(
         default=None, description="I, II, IIIa, IIIb, IVa, IVb, V (suffix d allowed)"
@@ -442,6 +464,8 @@ ProcedureKind = Literal[
 
 
 class Procedure(_Model):
+    """A resection, ablation or other treatment, performed or planned; events refer to its id."""
+
     id: str = Field(description="short id other events refer to, e.g. 'liver-resection'")
     kind: ProcedureKind
     status: Literal["planned", "performed"] = Field(
@@ -483,6 +507,8 @@ class SystemicTherapy(_Model):
 
 
 class FollowUpEvent(_Model):
+    """An event of the follow-up: last contact, recurrence, re-resection or death."""
+
     kind: Literal["last_contact", "recurrence", "re_resection", "death"]
     when: When
     site: str | None = None
@@ -532,22 +558,22 @@ class Case(_Model):
         return self
 
     def procedure(self, kind: str) -> Procedure | None:
-        """The first procedure of a kind (a case report has at most one of each)."""
+        """Return the first procedure of a kind (a case report has at most one of each)."""
         return next((p for p in self.procedures if p.kind == kind), None)
 
     def performed(self, kind: str) -> Procedure | None:
-        """The first procedure of a kind that has been performed (planned ones are skipped)."""
+        """Return the first performed procedure of a kind (planned ones are skipped)."""
         return next(
             (p for p in self.procedures if p.kind == kind and p.status == "performed"), None
         )
 
     def planned(self, kind: str) -> Procedure | None:
-        """The first planned procedure of a kind."""
+        """Return the first planned procedure of a kind."""
         return next((p for p in self.procedures if p.kind == kind and p.status == "planned"), None)
 
 
 def case_json_schema() -> dict[str, Any]:
-    """The JSON Schema of a case file, generated from the model."""
+    """Return the JSON Schema of a case file, generated from the model."""
     schema = Case.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "livermet case file"

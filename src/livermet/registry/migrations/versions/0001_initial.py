@@ -26,6 +26,7 @@ def _timestamp(name: str, nullable: bool = False) -> sa.Column[object]:
 
 
 def upgrade() -> None:
+    """Create the tables and start the audit chain at sequence 0 with the genesis hash."""
     op.create_table(
         "sites",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -138,6 +139,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop every table of the initial schema, dependants first."""
     op.drop_table("audit_head")
     op.drop_table("audit_log")
     op.drop_table("cases")

@@ -19,6 +19,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    """Add ``users.session_version``, starting at 1 for existing users."""
     # Existing rows start at 1; sessions signed before the upgrade carry no version and end.
     # A plain ADD COLUMN on both backends (SQLite needs no table copy for it).
     op.add_column(
@@ -27,6 +28,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    """Drop ``users.session_version``."""
     # Native DROP COLUMN (SQLite 3.35+): a batch table copy would drop ``users`` and cascade
     # to the API tokens under the enforced foreign keys.
     op.drop_column("users", "session_version")
