@@ -12,13 +12,13 @@ from starlette.responses import RedirectResponse, Response
 
 from livermet.errors import ForbiddenError, LivermetError
 from livermet.registry import Registry, Role
-from livermet.web.deps import page_user, registry_for, render
-from livermet.web.security import check_csrf
+from livermet.web.deps import CsrfChecked, PageRegistry, PageUser, render
 
 router = APIRouter(include_in_schema=False)
 
 
 def _section(fn: Any) -> Any:
+    """Return ``fn()``, or None when the user's role may not see that section."""
     try:
         return fn()
     except ForbiddenError:
@@ -26,6 +26,7 @@ def _section(fn: Any) -> Any:
 
 
 def _admin_context(reg: Registry) -> dict[str, Any]:
+    """Return the sections of the administration page the user's role may see."""
     return {
         "users": _section(reg.list_users),
         "sites": _section(reg.list_sites),
@@ -35,9 +36,8 @@ def _admin_context(reg: Registry) -> dict[str, Any]:
 
 
 @router.get("/admin")
-def admin_page(request: Request) -> Response:
-    user = page_user(request)
-    reg = registry_for(request, user)
+def admin_page(request: Request, user: PageUser, reg: PageRegistry) -> Response:
+    """Show the administration page, with the message of the last change."""
     context = _admin_context(reg)
     context["message"] = request.session.pop("admin_message", None)
     context["new_token"] = None
@@ -45,6 +45,7 @@ def admin_page(request: Request) -> Response:
 
 
 def _done(request: Request, message: str) -> Response:
+    """Keep ``message`` for the administration page and go back to it."""
     request.session["admin_message"] = message
     return RedirectResponse("/admin", status_code=303)
 
@@ -52,7 +53,9 @@ def _done(request: Request, message: str) -> Response:
 @router.post("/admin/action")
 def admin_action(
     request: Request,
-    csrf_token: Annotated[str, Form()] = "",
+    user: PageUser,
+    _: CsrfChecked,
+    reg: PageRegistry,
     action: Annotated[str, Form()] = "",
     code: Annotated[str, Form()] = "",
     name: Annotated[str, Form()] = "",
@@ -64,10 +67,7 @@ def admin_action(
     label: Annotated[str, Form()] = "",
     token_id: Annotated[str, Form()] = "",
 ) -> Response:
-    """One administrative change; the registry checks the role and audits it."""
-    user = page_user(request)
-    check_csrf(request, csrf_token)
-    reg = registry_for(request, user)
+    """Make one administrative change; the registry checks the role and audits it."""
     try:
         if action == "create_site":
             reg.create_site(code.strip(), name)
@@ -94,9 +94,10 @@ def admin_action(
 
 
 @router.get("/admin/audit")
-def audit_page(request: Request, entity_id: str = "") -> Response:
-    user = page_user(request)
-    reg = registry_for(request, user)
+def audit_page(
+    request: Request, user: PageUser, reg: PageRegistry, entity_id: str = ""
+) -> Response:
+    """Show the audit log (of one entity when asked) and its verification when allowed."""
     entries = reg.audit_entries(entity_id=entity_id or None, limit=200)
     verification = _section(reg.verify_audit)
     context = {"entries": entries, "verification": verification, "entity_id": entity_id}

@@ -31,9 +31,8 @@ from livermet.evidence.survival import check_consistency
 from livermet.registry import User
 from livermet.report.cohort_plots import cuminc_plot, km_plot
 from livermet.report.evidence_plots import forest_plot
-from livermet.web.deps import page_user, registry_for, render
+from livermet.web.deps import CsrfChecked, PageRegistry, PageUser, render
 from livermet.web.plots import data_uri, pooled_curve
-from livermet.web.security import check_csrf
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,13 +42,14 @@ OWN_SERIES_FILE = OWN_SERIES_SOURCE  # the name the evidence engine's messages g
 
 
 def series_frame(extra_csv: str | None) -> pd.DataFrame:
-    """The literature's series plus the user's own (validated by the evidence engine)."""
+    """Return the literature's series plus the user's own (validated by the evidence engine)."""
     return with_own_series(extra_csv, source=OWN_SERIES_FILE)
 
 
 def pooled_report(
     df: pd.DataFrame, outcome: str, measure: str, method: str, test: str
 ) -> dict[str, Any]:
+    """Return the pooling of one outcome of ``df`` and its forest plot (a data URI)."""
     pooled = pool_outcome(df, outcome, measure=measure, method=method, test=test)
     years = OUTCOMES[outcome] // 12
     names = {str(r["id"]): series_label(r, short=True) for r in df.to_dict("records")}
@@ -68,12 +68,13 @@ def pooled_report(
 @router.get("/evidence")
 def evidence_page(
     request: Request,
+    user: PageUser,
     outcome: str = "os5",
     method: str = "REML",
     measure: str = "PLO",
     test: str = "z",
 ) -> Response:
-    user = page_user(request)
+    """Show the series, their pooling with the chosen estimator, the forest plot and curve."""
     choice = {"outcome": outcome, "method": method, "measure": measure, "test": test}
     return _evidence_response(request, user, choice, request.session.pop("series_error", None))
 
@@ -81,7 +82,7 @@ def evidence_page(
 def _evidence_response(
     request: Request, user: User, choice: dict[str, str], series_error: str | None
 ) -> Response:
-    """The evidence page; 422 when a pooling choice or a series of one's own is refused."""
+    """Render the evidence page; 422 when a pooling choice or a series of one's own is refused."""
     context: dict[str, Any] = {
         "choice": choice,
         "outcomes": list(OUTCOMES),
@@ -117,13 +118,15 @@ def _evidence_response(
 
 
 def _flag(flags: pd.DataFrame, ident: str) -> str | None:
+    """Return why a series is flagged by the consistency check, or None."""
     return str(flags.loc[ident, "reason"]) if bool(flags.loc[ident, "flagged"]) else None
 
 
 @router.post("/evidence/series")
 def add_series(
     request: Request,
-    csrf_token: Annotated[str, Form()] = "",
+    user: PageUser,
+    _: CsrfChecked,
     id: Annotated[str, Form()] = "",
     n_table: Annotated[str, Form()] = "",
     mst_months: Annotated[str, Form()] = "",
@@ -133,8 +136,6 @@ def add_series(
     clear: Annotated[str, Form()] = "",
 ) -> Response:
     """Add one series of your own to this session's pooling (checked like a series CSV)."""
-    user = page_user(request)
-    check_csrf(request, csrf_token)
     if clear:
         request.session.pop(SESSION_SERIES, None)
         return RedirectResponse("/evidence", status_code=303)
@@ -162,8 +163,10 @@ included (and says so), so that its analyses have data to work on."""
 
 
 def cohort_plots(analyses: CohortAnalyses, by: str) -> dict[str, Any]:
-    """The report of the cohort analyses with their plots (``km_plot``, ``cuminc_plot``); a
-    plot that cannot be drawn puts its message under the analysis's ``errors``."""
+    """Return the report of the cohort analyses with their plots (``km_plot``, ``cuminc_plot``).
+
+    A plot that cannot be drawn puts its message under the analysis's ``errors``.
+    """
     out = analyses.report
     km, ci = analyses.km, analyses.cuminc
     if km is not None:
@@ -195,15 +198,18 @@ _message = error_text
 @router.get("/cohort")
 def cohort_page(
     request: Request,
+    user: PageUser,
+    reg: PageRegistry,
     by: str = "approach",
     endpoint: str = "os",
     synthetic: str | None = None,
     covariates: str = "approach,age",
 ) -> Response:
-    """The cohort analyses; without a choice of synthetic cases, they are included when the
-    registry holds fewer than :data:`MIN_REAL_CASES` real cases with follow-up."""
-    user = page_user(request)
-    reg = registry_for(request, user)
+    """Show the cohort analyses with their plots.
+
+    Without a choice of synthetic cases, they are included when the registry holds fewer than
+    :data:`MIN_REAL_CASES` real cases with follow-up.
+    """
     chosen = [c.strip() for c in covariates.split(",") if c.strip()]
     context: dict[str, Any] = {
         "by": by,

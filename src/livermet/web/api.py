@@ -2,90 +2,48 @@
 
 Scripts authenticate with ``Authorization: Bearer <token>`` (tokens are made on the
 administration page or by the registry); a signed-in browser session works too, with the
-``X-CSRF-Token`` header on writes. The registry applies the same access rules as everywhere.
+``X-CSRF-Token`` header on writes (:data:`livermet.web.deps.CurrentUser`). The registry applies
+the same access rules as everywhere. Every route declares its response model
+(:mod:`livermet.web.api_models`; the assessment's is
+:class:`~livermet.case.assessment_model.AssessmentModel`) and the errors it can answer.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse, Response
 
 from livermet.analysis.cohort_report import COHORT_GROUPS, cohort_report
 from livermet.analysis.summary import json_safe
 from livermet.case.assess import assess
 from livermet.case.assessment_model import AssessmentModel
 from livermet.case.load import case_from_data
-from livermet.errors import ForbiddenError, InputError
+from livermet.errors import InputError
 from livermet.evidence.dataset import load_literature, with_own_series
-from livermet.registry import Registry, StoredCase, User
-from livermet.registry.service import MAX_ROWS
-from livermet.web.deps import database, session_user
-from livermet.web.security import CSRF_KEY
+from livermet.evidence.pooling import pool_outcome
+from livermet.registry import StoredCase
+from livermet.registry.case_service import MAX_ROWS
+from livermet.web.api_models import (
+    CaseList,
+    CaseUpdate,
+    CaseWrite,
+    CohortAnswer,
+    ErrorBody,
+    Me,
+    PoolAnswer,
+    PoolRequest,
+    RequestInvalid,
+    SeriesList,
+    StoredCaseAnswer,
+)
+from livermet.web.deps import CurrentUser, RegistryDep
 
-bearer = HTTPBearer(auto_error=False, description="An API token of a registry user")
-router = APIRouter(prefix="/api/v1", tags=["livermet"])
-
-
-class Unauthenticated(Exception):
-    """No valid token and no signed-in session."""
-
-
-async def api_user(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> User:
-    """The user a request acts as: its bearer token's, or its browser session's.
-
-    Runs on the event loop: the token check is one indexed query (~0.1 ms), cheaper than a
-    hop to the threadpool and back.
-    """
-    if credentials is not None:
-        try:
-            return database(request).authenticate_token(credentials.credentials)
-        except ForbiddenError:
-            raise Unauthenticated from None
-    user = session_user(request)
-    if user is None:
-        raise Unauthenticated
-    if request.method not in {"GET", "HEAD", "OPTIONS"}:
-        expected = request.session.get(CSRF_KEY)
-        sent = request.headers.get("x-csrf-token", "")
-        if not (isinstance(expected, str) and secrets.compare_digest(expected, sent)):
-            raise ForbiddenError("a write from a browser session needs X-CSRF-Token", "csrf")
-    return user
-
-
-UserDep = Annotated[User, Depends(api_user)]
-
-
-class ErrorDetail(BaseModel):
-    kind: str = Field(description="input, conflict, notfound, forbidden or unauthenticated")
-    message: str
-    field: str | None = Field(default=None, description="the field or parameter concerned")
-
-
-class ErrorBody(BaseModel):
-    """The body of every error the API answers itself."""
-
-    error: ErrorDetail
-
-
-class RequestIssue(BaseModel):
-    loc: list[str | int]
-    msg: str
-    type: str
-
-
-class RequestInvalid(BaseModel):
-    """FastAPI's answer to a request that does not match the route's parameters or body."""
-
-    detail: list[RequestIssue]
-
+# JSONResponse: the answer is validated against the route's model, then written by json.dumps
+# as before the models (FastAPI's own fast path writes some numbers differently: 1e-05 as
+# 0.00001).
+router = APIRouter(prefix="/api/v1", tags=["livermet"], default_response_class=JSONResponse)
 
 _ERRORS: dict[int, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No valid API token and no signed-in session"},
@@ -106,44 +64,8 @@ _ERRORS: dict[int, dict[str, Any]] = {
 
 
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI ``responses`` of the errors a route can answer (its status codes)."""
+    """Return the OpenAPI ``responses`` of the errors a route can answer (its status codes)."""
     return {code: _ERRORS[code] for code in codes}
-
-
-def _registry(request: Request, user: User) -> Registry:
-    return database(request).registry(user)
-
-
-class CaseWrite(BaseModel):
-    """A new case: the case document, and optionally the hospital number and site."""
-
-    case: dict[str, Any] = Field(description="A case document (the case file's fields)")
-    hospital_number: str | None = Field(
-        default=None,
-        max_length=100,
-        description="Pseudonymised with the site's secret, never stored",
-    )
-    site: str | None = Field(default=None, max_length=64)
-
-
-class CaseUpdate(BaseModel):
-    """An edit of a stored case, based on the version it was read at (optimistic lock)."""
-
-    case: dict[str, Any]
-    version: int = Field(ge=1)
-
-
-class PoolRequest(BaseModel):
-    """Pooling of one survival outcome of the series (the literature plus your own CSV rows)."""
-
-    outcome: str = Field(default="os5", description="os1, os3 or os5")
-    measure: str = Field(default="PLO", description="PLO, PR, PLN, PAS or PFT")
-    method: str = Field(default="REML", description="tau² estimator")
-    test: str = Field(default="z", description="z, knha or t")
-    exclude: list[str] = Field(default_factory=list, max_length=100)
-    series_csv: str | None = Field(
-        default=None, max_length=100_000, description="Extra series, CSV in the dataset's columns"
-    )
 
 
 def _stored(stored: StoredCase) -> dict[str, Any]:
@@ -160,25 +82,26 @@ def _stored(stored: StoredCase) -> dict[str, Any]:
     }
 
 
-@router.get("/me", summary="The authenticated user", responses=errors(401))
-def me(user: UserDep) -> dict[str, Any]:
+@router.get("/me", summary="The authenticated user", response_model=Me, responses=errors(401))
+def me(user: CurrentUser) -> dict[str, Any]:
+    """Return who the request acts as: user name, role and site."""
     return {"username": user.username, "role": user.role.value, "site": user.site}
 
 
 @router.get(
     "/cases",
     summary="Cases the user may read (de-identified for a coordinator)",
+    response_model=CaseList,
     responses=errors(401, 403, 404, 422),
 )
 def list_cases(
-    request: Request,
-    user: UserDep,
+    reg: RegistryDep,
     site: Annotated[str | None, Query(max_length=64)] = None,
     include_synthetic: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_ROWS)] = 0,
 ) -> dict[str, Any]:
-    reg = _registry(request, user)
+    """Return one page of the cases the user may read, optionally of one site."""
     sites = [site] if site else None
     rows = reg.list_cases(
         sites=sites, include_synthetic=include_synthetic, limit=limit, offset=offset
@@ -190,33 +113,36 @@ def list_cases(
     "/cases",
     status_code=201,
     summary="Store a new case",
+    response_model=StoredCaseAnswer,
     responses=errors(401, 403, 404, 409, 422),
 )
-def create_case(request: Request, user: UserDep, body: CaseWrite) -> dict[str, Any]:
+def create_case(reg: RegistryDep, body: CaseWrite) -> dict[str, Any]:
+    """Validate and store a new case; answer it as stored, with version 1."""
     case = case_from_data(body.case)
-    stored = _registry(request, user).create_case(
-        case, hospital_number=body.hospital_number, site=body.site
-    )
-    return _stored(stored)
+    return _stored(reg.create_case(case, hospital_number=body.hospital_number, site=body.site))
 
 
 @router.get(
     "/cases/{case_id}",
     summary="One stored case with its version (a coordinator gives and gets the DEID- id)",
+    response_model=StoredCaseAnswer,
     responses=errors(401, 403, 404, 422),
 )
-def get_case(request: Request, user: UserDep, case_id: str) -> dict[str, Any]:
-    return _stored(_registry(request, user).get_case(case_id))
+def get_case(reg: RegistryDep, case_id: str) -> dict[str, Any]:
+    """Return one stored case with its version."""
+    return _stored(reg.get_case(case_id))
 
 
 @router.put(
     "/cases/{case_id}",
     summary="Replace a case (409 when someone saved first)",
+    response_model=StoredCaseAnswer,
     responses=errors(401, 403, 404, 409, 422),
 )
-def update_case(request: Request, user: UserDep, case_id: str, body: CaseUpdate) -> dict[str, Any]:
+def update_case(reg: RegistryDep, case_id: str, body: CaseUpdate) -> dict[str, Any]:
+    """Replace a stored case, based on the version it was read at."""
     case = case_from_data(body.case)
-    return _stored(_registry(request, user).update_case(case_id, case, body.version))
+    return _stored(reg.update_case(case_id, case, body.version))
 
 
 @router.get(
@@ -225,9 +151,10 @@ def update_case(request: Request, user: UserDep, case_id: str, body: CaseUpdate)
     response_model=AssessmentModel,
     responses=errors(401, 403, 404, 422),
 )
-def case_assessment(request: Request, user: UserDep, case_id: str) -> Response:
+def case_assessment(reg: RegistryDep, case_id: str) -> Response:
+    """Assess a stored case (the JSON of ``livermet assess --format json``)."""
     # response_model documents the schema; the JSON is written directly (see assess_case).
-    assessment = assess(_registry(request, user).get_case(case_id).case)
+    assessment = assess(reg.get_case(case_id).case)
     return Response(assessment.to_json(), media_type="application/json")
 
 
@@ -237,7 +164,8 @@ def case_assessment(request: Request, user: UserDep, case_id: str) -> Response:
     response_model=AssessmentModel,
     responses=errors(401, 403, 422),
 )
-async def assess_case(user: UserDep, case: dict[str, Any]) -> Response:
+async def assess_case(user: CurrentUser, case: dict[str, Any]) -> Response:
+    """Assess a posted case document; nothing is stored."""
     # On the event loop, not the threadpool: ~1 ms of pure CPU, and a worker thread holding the
     # GIL made the loop wait for the switch interval at every socket read and write. The JSON is
     # written directly by the assessment's model, which validates it (response_model documents
@@ -246,9 +174,13 @@ async def assess_case(user: UserDep, case: dict[str, Any]) -> Response:
 
 
 @router.get(
-    "/evidence/series", summary="The literature's surgical series", responses=errors(401, 422)
+    "/evidence/series",
+    summary="The literature's surgical series",
+    response_model=SeriesList,
+    responses=errors(401, 422),
 )
-def evidence_series(user: UserDep) -> dict[str, Any]:
+def evidence_series(user: CurrentUser) -> dict[str, Any]:
+    """Return the shipped literature table, one object per series (null where not reported)."""
     df = load_literature()
     return {"series": json_safe(df.astype(object).where(df.notna(), None).to_dict("records"))}
 
@@ -256,11 +188,11 @@ def evidence_series(user: UserDep) -> dict[str, Any]:
 @router.post(
     "/evidence/pool",
     summary="Random-effects pooling of one survival outcome",
+    response_model=PoolAnswer,
     responses=errors(401, 403, 422),
 )
-def evidence_pool(user: UserDep, body: PoolRequest) -> dict[str, Any]:
-    from livermet.evidence.pooling import pool_outcome
-
+def evidence_pool(user: CurrentUser, body: PoolRequest) -> dict[str, Any]:
+    """Pool one survival outcome of the literature's series and the posted ones."""
     df = with_own_series(body.series_csv)
     pooled = pool_outcome(
         df,
@@ -277,20 +209,20 @@ def evidence_pool(user: UserDep, body: PoolRequest) -> dict[str, Any]:
 @router.get(
     "/cohort",
     summary="Cohort analyses of the registry: KM, Cox, cumulative incidence",
+    response_model=CohortAnswer,
+    response_model_exclude_unset=True,  # an analysis that could not run is absent, not null
     responses=errors(401, 403, 404, 422),
 )
 def cohort(
-    request: Request,
-    user: UserDep,
+    reg: RegistryDep,
     by: Annotated[str, Query(description=f"one of {', '.join(COHORT_GROUPS)}")] = "approach",
     endpoint: Annotated[str, Query(description="os or efs")] = "os",
     covariates: Annotated[str, Query(max_length=200)] = "approach,age",
     include_synthetic: bool = False,
 ) -> dict[str, Any]:
+    """Run the cohort analyses on the registry cases the user may read."""
     chosen = [c.strip() for c in covariates.split(",") if c.strip()]
     if not chosen:
         raise InputError("name at least one covariate", "covariates")
-    reg = _registry(request, user)
-    report = cohort_report(reg, by, endpoint, include_synthetic, chosen)
-    result: dict[str, Any] = json_safe(report)
+    result: dict[str, Any] = json_safe(cohort_report(reg, by, endpoint, include_synthetic, chosen))
     return result

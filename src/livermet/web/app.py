@@ -1,4 +1,12 @@
-"""The web application: ``create_app`` wires the registry, sessions, security and the routers."""
+"""The web application: ``create_app`` wires the registry, sessions, security and the routers.
+
+One router per area, each a module of this package: :mod:`~livermet.web.pages` (sign-in, the
+tumour-board assessment), :mod:`~livermet.web.cases`, :mod:`~livermet.web.reports` (printable
+page and PDF), :mod:`~livermet.web.analysis_pages` (evidence and cohort), :mod:`~livermet.web.admin`
+and :mod:`~livermet.web.api` (the JSON API, the only one in the OpenAPI document). Their handlers
+get the user, the registry and the CSRF check from the typed dependencies of
+:mod:`livermet.web.deps`.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +26,8 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from livermet import __version__
 from livermet.errors import ConflictError, ForbiddenError, InputError, LivermetError, NotFoundError
 from livermet.registry import Database
-from livermet.web import admin, analysis_pages, api, cases, limits, pages
-from livermet.web.deps import SignInRequired, render, session_user
+from livermet.web import admin, analysis_pages, api, cases, limits, pages, reports
+from livermet.web.deps import SignInRequired, Unauthenticated, render, session_user
 from livermet.web.security import SecurityHeaders, SignInLimiter
 
 SECRET_ENV = "LIVERMET_SECRET_KEY"
@@ -27,10 +35,21 @@ SECURE_COOKIE_ENV = "LIVERMET_SECURE_COOKIES"
 SESSION_HOURS = 8
 
 STATUS = {InputError: 422, ConflictError: 409, NotFoundError: 404, ForbiddenError: 403}
+"""The HTTP status of each kind of error (any other :class:`LivermetError` is a 400)."""
+ROUTERS = (
+    pages.router,
+    cases.router,
+    reports.router,
+    analysis_pages.router,
+    admin.router,
+    api.router,
+)
+"""The routers, in the order their routes are matched."""
 log = logging.getLogger("livermet.web")
 
 
 def status_of(exc: LivermetError) -> int:
+    """Return the HTTP status that answers ``exc`` (:data:`STATUS`)."""
     for kind, code in STATUS.items():
         if isinstance(exc, kind):
             return code
@@ -47,7 +66,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(database_url: str | None = None, *, secret_key: str | None = None) -> FastAPI:
-    """The livermet web application on the registry at ``database_url``.
+    """Create the livermet web application on the registry at ``database_url``.
 
     Parameters
     ----------
@@ -86,16 +105,19 @@ def create_app(database_url: str | None = None, *, secret_key: str | None = None
         https_only=os.environ.get(SECURE_COOKIE_ENV, "") in {"1", "true", "yes"},
     )
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    for module in (pages, cases, analysis_pages, admin, api):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     _errors(app)
     return app
 
 
 def app_from_env() -> FastAPI:
-    """The application configured by the environment alone (``LIVERMET_DATABASE_URL``,
-    ``LIVERMET_SECRET_KEY``): the factory each worker process of ``livermet serve --workers``
-    imports, so that every worker opens the same registry and signs with the same key."""
+    """Create the application configured by the environment alone.
+
+    ``LIVERMET_DATABASE_URL`` and ``LIVERMET_SECRET_KEY``: the factory each worker process of
+    ``livermet serve --workers`` imports, so that every worker opens the same registry and signs
+    with the same key.
+    """
     return create_app(None)
 
 
@@ -104,12 +126,14 @@ def _is_api(request: Request) -> bool:
 
 
 def _errors(app: FastAPI) -> None:
+    """Answer a page without a user by the sign-in, and errors as JSON (API) or a page."""
+
     @app.exception_handler(SignInRequired)
     def _signin(request: Request, exc: SignInRequired) -> Response:
         return RedirectResponse("/signin", status_code=303)
 
-    @app.exception_handler(api.Unauthenticated)
-    def _unauthenticated(request: Request, exc: api.Unauthenticated) -> Response:
+    @app.exception_handler(Unauthenticated)
+    def _unauthenticated(request: Request, exc: Unauthenticated) -> Response:
         return JSONResponse(
             {"error": {"kind": "unauthenticated", "message": "a valid API token is required"}},
             status_code=401,

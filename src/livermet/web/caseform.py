@@ -27,6 +27,8 @@ from livermet.errors import InputError
 
 @dataclass(frozen=True)
 class FormField:
+    """One field of the add-a-case form, and the case path its value and its errors belong to."""
+
     name: str
     label: str
     path: str  # the case path the field fills (its errors carry this path)
@@ -241,7 +243,7 @@ FIELDS: tuple[FormField, ...] = (
         "liver_condition",
         "Background liver",
         "liver_function.liver_condition",
-        choices=("", "normal", "chemotherapy", "cirrhosis"),
+        choices=("", "normal", "chemotherapy", "steatosis", "cholestasis", "cirrhosis", "fibrosis"),
         group="Labs",
     ),
     FormField(
@@ -302,7 +304,7 @@ EXTRA_FIELD = "extra_text"
 
 
 def field_groups() -> list[tuple[str, list[FormField]]]:
-    """The fields by group, in form order (for the template's fieldsets)."""
+    """Return the fields by group, in form order (for the template's fieldsets)."""
     groups: dict[str, list[FormField]] = {}
     for f in FIELDS:
         groups.setdefault(f.group, []).append(f)
@@ -325,7 +327,7 @@ def _number(text: str) -> Any:
 
 
 def _lesion_rows(v: dict[str, str]) -> list[int]:
-    """The lesion rows (1-based) the user filled, in order: liver_lesions[k] is row rows[k]."""
+    """Return the lesion rows (1-based) the user filled, in order (lesion k is row rows[k])."""
     return [
         i
         for i in range(1, LESION_ROWS + 1)
@@ -351,8 +353,11 @@ def _extra_document(text: str) -> dict[str, Any]:
 
 
 def _merge(doc: dict[str, Any], extra: dict[str, Any]) -> None:
-    """Add the case-file text's fields: lists are appended to, mappings filled in; a value the
-    form's fields set already is an error naming the field."""
+    """Add the case-file text's fields to the form's document.
+
+    Lists are appended to, mappings filled in; a value the form's fields set already is an
+    error naming the field.
+    """
     for key, value in extra.items():
         mine = doc.get(key)
         if mine is None or mine == {} or mine == []:
@@ -378,7 +383,7 @@ _LIVER_KEYS = ("liver_status", "liver_name", "approach", "segments_resected", "l
 
 
 def _tumour_from_form(v: dict[str, str]) -> dict[str, Any]:
-    """The ``primary_tumour`` mapping from the stripped form values."""
+    """Return the ``primary_tumour`` mapping from the stripped form values."""
     tumour: dict[str, Any] = {
         "site": v["primary_site"],
         "site_group": v["site_group"] or "extremity",
@@ -402,7 +407,7 @@ def _tumour_from_form(v: dict[str, str]) -> dict[str, Any]:
 
 
 def _patient_from_form(v: dict[str, str]) -> dict[str, Any]:
-    """The ``patient`` mapping from the stripped form values (only the fields given)."""
+    """Return the ``patient`` mapping from the stripped form values (only the fields given)."""
     patient: dict[str, Any] = {}
     for name in ("age_years", "ecog", "asa"):
         if v[name]:
@@ -434,13 +439,13 @@ def _lesions_from_form(values: dict[str, str], v: dict[str, str]) -> list[dict[s
 
 
 def _extrahepatic_sites(text: str) -> list[str]:
-    """The sites of a comma- or semicolon-separated list; just ``none`` means no sites."""
+    """Return the sites of a comma- or semicolon-separated list (just ``none``: no sites)."""
     sites = [s.strip() for s in text.replace(";", ",").split(",") if s.strip()]
     return [] if [s.lower() for s in sites] == ["none"] else sites
 
 
 def _liver_function_from_form(v: dict[str, str]) -> dict[str, Any]:
-    """The ``liver_function`` mapping (ICG-R15, GSA scintigraphy, liver condition) given."""
+    """Return the ``liver_function`` mapping (ICG-R15, GSA scintigraphy, liver condition)."""
     liver_function: dict[str, Any] = {}
     if v["icg_r15"]:
         liver_function["icg_r15"] = v["icg_r15"]
@@ -453,7 +458,7 @@ def _liver_function_from_form(v: dict[str, str]) -> dict[str, Any]:
 
 
 def _primary_resection_from_form(v: dict[str, str]) -> dict[str, Any]:
-    """The primary resection procedure (the index event), with its date and margin if given."""
+    """Return the primary resection (the index event), with its date and margin if given."""
     primary: dict[str, Any] = {"id": "primary-resection", "kind": "primary_resection"}
     if v["primary_resected_on"]:
         primary["when"] = v["primary_resected_on"]
@@ -463,9 +468,12 @@ def _primary_resection_from_form(v: dict[str, str]) -> dict[str, Any]:
 
 
 def _liver_when(v: dict[str, str]) -> Any:
-    """The liver procedure's ``when``: a date, months after the primary resection, or None.
+    """Return the liver procedure's ``when``: a date, months after the primary resection, or None.
 
-    Raises InputError (field ``liver_date``) when both are given.
+    Raises
+    ------
+    InputError
+        When both are given (field ``liver_date``).
     """
     if v["liver_date"] and v["resection_after_months"]:
         raise InputError(
@@ -479,7 +487,7 @@ def _liver_when(v: dict[str, str]) -> Any:
 
 
 def _liver_procedure_from_form(v: dict[str, str]) -> dict[str, Any] | None:
-    """The liver resection or ablation the form describes, or None when no liver field is set."""
+    """Return the liver resection or ablation of the form, or None when no liver field is set."""
     if not any(v[k] for k in (*_LIVER_KEYS, "resection_after_months")):
         return None
     kind = v["liver_kind"] or "liver_resection"
@@ -497,7 +505,7 @@ def _liver_procedure_from_form(v: dict[str, str]) -> dict[str, Any] | None:
 
 
 def document_from_form(values: dict[str, str]) -> dict[str, Any]:
-    """The case document the form's values describe (not yet validated).
+    """Return the case document the form's values describe (not yet validated).
 
     Raises InputError (field ``extra_text``) when the case-file text cannot be read or repeats
     what the fields set.
@@ -536,7 +544,7 @@ _INDEX = re.compile(r"^liver_lesions\[(\d+)\]")
 
 
 def _owner(path: str, by_path: dict[str, str]) -> str | None:
-    """The field of a path, or of the nearest path enclosing it (``x.segments[1]``)."""
+    """Return the field of a path, or of the nearest path enclosing it (``x.segments[1]``)."""
     if path in by_path:
         return by_path[path]
     inside = [p for p in by_path if path.startswith((f"{p}.", f"{p}["))]
@@ -578,7 +586,7 @@ def form_errors(exc: InputError, values: dict[str, str] | None = None) -> dict[s
 
 
 def parse_case_text(text: str, field: str = "case_text") -> Case:
-    """A case from pasted or uploaded YAML or JSON text (JSON is YAML, mostly; try it first)."""
+    """Return the case of pasted or uploaded YAML or JSON text (JSON is tried first)."""
     if not text.strip():
         raise InputError("paste a case file or choose one to upload", field)
     if len(text) > MAX_CASE_FILE_BYTES:
@@ -598,7 +606,7 @@ def parse_case_text(text: str, field: str = "case_text") -> Case:
 
 
 def case_yaml(case: Case) -> str:
-    """The case as YAML text for the edit form."""
+    """Return the case as YAML text for the edit form."""
     return yaml.safe_dump(
         case.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True
     )

@@ -20,15 +20,14 @@ from livermet.web.caseform import (
     form_errors,
     parse_case_text,
 )
-from livermet.web.deps import can_write, page_user, registry_for, render
-from livermet.web.pages import report_response
+from livermet.web.deps import CsrfChecked, PageRegistry, PageUser, PageWriter, render
 from livermet.web.reports import assessment_view
-from livermet.web.security import check_csrf
 
 router = APIRouter(include_in_schema=False)
 
 
 def _matches(s: CaseSummary, q: str, filters: dict[str, str]) -> bool:
+    """Tell whether a listed case matches the search text and every chosen filter."""
     if q and q.lower() not in f"{s.case_id} {s.histology} {s.site}".lower():
         return False
     for name, wanted in filters.items():
@@ -40,6 +39,8 @@ def _matches(s: CaseSummary, q: str, filters: dict[str, str]) -> bool:
 @router.get("/cases")
 def case_list(
     request: Request,
+    user: PageUser,
+    reg: PageRegistry,
     q: str = "",
     site: str = "",
     approach: str = "",
@@ -47,8 +48,7 @@ def case_list(
     grade: str = "",
     synthetic: str = "",
 ) -> Response:
-    user = page_user(request)
-    reg = registry_for(request, user)
+    """List the cases the user may read, with search, filters and the filters' choices."""
     everything = reg.list_cases(include_synthetic=synthetic == "include")
     filters = {"site": site, "approach": approach, "timing": timing, "grade": grade}
     shown = [s for s in everything if _matches(s, q.strip(), filters)]
@@ -62,17 +62,15 @@ def case_list(
 
 
 def _sites_for(reg: Registry, user: User) -> list[str]:
+    """Return the sites the user may add a case to (the user's own, or every site)."""
     if user.site is not None:
         return [user.site]
     return [s.code for s in reg.list_sites()]
 
 
 @router.get("/cases/new")
-def new_case_page(request: Request) -> Response:
-    user = page_user(request)
-    if not can_write(user):
-        raise ForbiddenError("your role does not allow adding cases", "role")
-    reg = registry_for(request, user)
+def new_case_page(request: Request, user: PageWriter, reg: PageRegistry) -> Response:
+    """Show the form that adds a case (its fields, or a whole case file)."""
     return _new_form(request, user, reg, {}, {}, "", status=200)
 
 
@@ -99,11 +97,11 @@ def _new_form(
 
 
 @router.post("/cases/new")
-async def add_case(request: Request) -> Response:
+async def add_case(request: Request, user: PageUser, _: CsrfChecked, reg: PageRegistry) -> Response:
     """Store a case from the form's fields or from a pasted case file; errors go to fields."""
-    form = await request.form()
+    form = await request.form()  # the fields are the form's (FastAPI has read it already)
     values = {k: v for k, v in form.items() if isinstance(v, str)}
-    return await _run_sync(_add_case, request, values)
+    return await _run_sync(_add_case, request, user, reg, values)
 
 
 async def _run_sync(fn: Any, *args: Any) -> Response:
@@ -112,10 +110,7 @@ async def _run_sync(fn: Any, *args: Any) -> Response:
     return result
 
 
-def _add_case(request: Request, values: dict[str, str]) -> Response:
-    user = page_user(request)
-    check_csrf(request, values.get("csrf_token"))
-    reg = registry_for(request, user)
+def _add_case(request: Request, user: User, reg: Registry, values: dict[str, str]) -> Response:
     case_text = values.get("case_text", "")
     hospital_number = values.get("hospital_number", "").strip() or None
     site = values.get("site", "").strip() or None
@@ -154,9 +149,8 @@ def _add_case(request: Request, values: dict[str, str]) -> Response:
 
 
 @router.get("/cases/{case_id}")
-def case_detail(request: Request, case_id: str) -> Response:
-    user = page_user(request)
-    reg = registry_for(request, user)
+def case_detail(request: Request, user: PageUser, reg: PageRegistry, case_id: str) -> Response:
+    """Show a stored case: its assessment, timeline and audit history (when the role sees it)."""
     stored = reg.get_case(case_id)
     data = assess(stored.case).to_dict()
     try:
@@ -168,31 +162,19 @@ def case_detail(request: Request, case_id: str) -> Response:
 
 
 @router.get("/cases/{case_id}/assessment")
-def case_assessment(request: Request, case_id: str) -> Response:
-    user = page_user(request)
-    stored = registry_for(request, user).get_case(case_id)
+def case_assessment(request: Request, user: PageUser, reg: PageRegistry, case_id: str) -> Response:
+    """Show the tumour-board assessment of a stored case."""
+    stored = reg.get_case(case_id)
     view = assessment_view(stored.case)
     return render(
         request, "assessment.html", {**view, "case_id": stored.case_id, "case_json": ""}, user=user
     )
 
 
-@router.get("/cases/{case_id}/report.html")
-def case_report_html(request: Request, case_id: str) -> Response:
-    user = page_user(request)
-    return report_response(registry_for(request, user).get_case(case_id).case, "html")
-
-
-@router.get("/cases/{case_id}/report.pdf")
-def case_report_pdf(request: Request, case_id: str) -> Response:
-    user = page_user(request)
-    return report_response(registry_for(request, user).get_case(case_id).case, "pdf")
-
-
 @router.get("/cases/{case_id}/edit")
-def edit_case_page(request: Request, case_id: str) -> Response:
-    user = page_user(request)
-    stored = registry_for(request, user).get_case(case_id)
+def edit_case_page(request: Request, user: PageUser, reg: PageRegistry, case_id: str) -> Response:
+    """Show a stored case as YAML to edit, with the version the edit is based on."""
+    stored = reg.get_case(case_id)
     context = {
         "case_id": stored.case_id,
         "version": stored.version,
@@ -206,15 +188,14 @@ def edit_case_page(request: Request, case_id: str) -> Response:
 @router.post("/cases/{case_id}/edit")
 def edit_case(
     request: Request,
+    user: PageUser,
+    _: CsrfChecked,
+    reg: PageRegistry,
     case_id: str,
-    csrf_token: Annotated[str, Form()] = "",
     case_text: Annotated[str, Form()] = "",
     version: Annotated[str, Form()] = "",
 ) -> Response:
     """Save an edit based on ``version``; someone else's newer save is shown, not overwritten."""
-    user = page_user(request)
-    check_csrf(request, csrf_token)
-    reg = registry_for(request, user)
     context: dict[str, Any] = {
         "case_id": case_id,
         "version": version,

@@ -34,17 +34,19 @@ def _too_large(size: str) -> str:
 
 
 class BodyLimit:
-    """ASGI middleware: refuse a body over :data:`MAX_REQUEST_BYTES` (413) and a URL with a NUL
-    character (422, bad input: PostgreSQL cannot compare text with NUL, it would be a 500).
+    """ASGI middleware: refuse a body over :data:`MAX_REQUEST_BYTES` and a URL with a NUL.
 
-    A declared ``Content-Length`` over the limit is answered at once, without reading the
-    body; a chunked body is counted as it is read and refused when it passes the limit.
+    A body over the limit is a 413; a NUL character in the URL a 422 (bad input: PostgreSQL
+    cannot compare text with NUL, it would be a 500). A declared ``Content-Length`` over the
+    limit is answered at once, without reading the body; a chunked body is counted as it is
+    read and refused when it passes the limit.
     """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a NUL in the URL or a declared oversized body at once; count the rest."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

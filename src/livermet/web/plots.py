@@ -36,7 +36,7 @@ def png(make: Callable[[], Figure], dpi: int = 110) -> bytes:
 
 
 def data_uri(make: Callable[[], Figure], dpi: int = 110) -> str:
-    """The figure as a ``data:image/png;base64,...`` URI for an ``<img>``."""
+    """Return the figure as a ``data:image/png;base64,...`` URI for an ``<img>``."""
     return "data:image/png;base64," + base64.b64encode(png(make, dpi)).decode("ascii")
 
 

@@ -39,7 +39,7 @@ SECURITY_HEADERS = {
 
 
 def csrf_token(request: Request) -> str:
-    """The session's CSRF token, created on first use."""
+    """Return the session's CSRF token, created on first use."""
     token = request.session.get(CSRF_KEY)
     if not isinstance(token, str):
         token = secrets.token_urlsafe(32)
@@ -117,13 +117,16 @@ class SignInLimiter:
 
 
 class SecurityHeaders:
-    """ASGI middleware: security headers on every response; no caching of pages with patient
-    data. Plain ASGI (not Starlette's BaseHTTPMiddleware), so it adds no task or stream copy."""
+    """ASGI middleware: security headers on every response; no caching of pages with patient data.
+
+    Plain ASGI (not Starlette's BaseHTTPMiddleware), so it adds no task or stream copy.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; add the headers to the response's start."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

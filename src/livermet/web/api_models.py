@@ -1,0 +1,227 @@
+"""The JSON API's request and response bodies, as pydantic models (its OpenAPI schemas).
+
+Each response model names every key its route answers, in the order the route writes them, so
+that ``/api/v1/openapi.json`` documents the answers and FastAPI checks each answer against its
+model. Objects accept keys a model does not name (``extra="allow"``: a key added by a newer
+analysis is passed on, not dropped); ``tests/web/test_openapi.py`` requires every key to be
+named. The assessment itself is :class:`livermet.case.assessment_model.AssessmentModel`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from livermet.analysis.cohort_report import COHORT_GROUPS
+from livermet.evidence.pooling import MEASURES, METHODS, OUTCOMES, TESTS
+from livermet.registry import Role
+
+Number = int | float
+"""A number as the analysis wrote it (an integer stays an integer)."""
+
+
+class _Answer(BaseModel):
+    """Base of the response models: unnamed keys are passed on unchanged."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong, and the field or parameter concerned."""
+
+    kind: str = Field(description="input, conflict, notfound, forbidden or unauthenticated")
+    message: str
+    field: str | None = Field(default=None, description="the field or parameter concerned")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error the API answers itself."""
+
+    error: ErrorDetail
+
+
+class RequestIssue(BaseModel):
+    """One way a request does not match the route's parameters or body."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class RequestInvalid(BaseModel):
+    """FastAPI's answer to a request that does not match the route's parameters or body."""
+
+    detail: list[RequestIssue]
+
+
+# --- requests ----------------------------------------------------------------------------------
+
+
+class CaseWrite(BaseModel):
+    """A new case: the case document, and optionally the hospital number and site."""
+
+    case: dict[str, Any] = Field(description="A case document (the case file's fields)")
+    hospital_number: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Pseudonymised with the site's secret, never stored",
+    )
+    site: str | None = Field(default=None, max_length=64)
+
+
+class CaseUpdate(BaseModel):
+    """An edit of a stored case, based on the version it was read at (optimistic lock)."""
+
+    case: dict[str, Any]
+    version: int = Field(ge=1)
+
+
+class PoolRequest(BaseModel):
+    """Pooling of one survival outcome of the series (the literature plus your own CSV rows)."""
+
+    outcome: str = Field(default="os5", description=", ".join(OUTCOMES))
+    measure: str = Field(default="PLO", description=", ".join(MEASURES))
+    method: str = Field(default="REML", description=f"tau² estimator: {', '.join(METHODS)}")
+    test: str = Field(default="z", description=", ".join(TESTS))
+    exclude: list[str] = Field(default_factory=list, max_length=100)
+    series_csv: str | None = Field(
+        default=None, max_length=100_000, description="Extra series, CSV in the dataset's columns"
+    )
+
+
+# --- responses ---------------------------------------------------------------------------------
+
+
+class Me(_Answer):
+    """The user a request acts as."""
+
+    username: str
+    role: Role
+    site: str | None = Field(description="the user's site; None for a registry-wide role")
+
+
+class CaseRow(_Answer):
+    """One line of a case listing: the derived columns of a stored case, no document."""
+
+    case_id: str = Field(description="a coordinator sees the de-identified DEID- id")
+    site: str
+    version: int
+    synthetic: bool
+    age_years: int | None
+    sex: str | None
+    histology: str
+    approach: str | None
+    timing: str | None
+    grade: int | None = Field(description="FNCLCC grade")
+    stage: str | None = Field(description="AJCC 8 / FIGO stage at diagnosis")
+    os_months: Number | None = Field(description="overall survival time (months)")
+    death: bool
+    first_event: str | None
+
+
+class CaseList(_Answer):
+    """A page of the cases the user may read."""
+
+    cases: list[CaseRow]
+    limit: int
+    offset: int
+
+
+class StoredCaseAnswer(_Answer):
+    """A stored case with its version (the optimistic lock of an edit) and who wrote it."""
+
+    case_id: str
+    site: str
+    version: int = Field(description="send it back with an edit (PUT)")
+    synthetic: bool
+    created_at: str = Field(json_schema_extra={"format": "date-time"})
+    updated_at: str = Field(json_schema_extra={"format": "date-time"})
+    created_by: str
+    updated_by: str
+    case: dict[str, Any] = Field(description="the case document, without empty fields")
+
+
+class SeriesRow(_Answer):
+    """One published surgical series (the shipped literature table; null where not reported)."""
+
+    id: str
+    seed_table_ref: int | None
+    first_author: str | None
+    year: int | None
+    journal: str | None
+    doi: str | None
+    pmid: int | None
+    period: str | None
+    population: str | None
+    n_table: int | None = Field(description="patients, as in the table")
+    n_source: int | None = Field(description="patients, as in the source")
+    mst_months: Number | None = Field(description="median survival time (months)")
+    os1: Number | None = Field(description="1-year overall survival (%)")
+    os3: Number | None = Field(description="3-year overall survival (%)")
+    os5: Number | None = Field(description="5-year overall survival (%)")
+    approach: str | None
+    identification: str | None
+    note: str | None
+
+
+class SeriesList(_Answer):
+    """The literature's surgical series."""
+
+    series: list[SeriesRow]
+
+
+class PooledSeries(_Answer):
+    """One series in a pooling: its size, proportion and weight."""
+
+    id: str
+    n: Number
+    proportion: Number
+    weight_percent: Number
+
+
+class PoolAnswer(_Answer):
+    """A random-effects (or equal-effects) pooling of one survival outcome."""
+
+    outcome: str
+    months: int
+    measure: str
+    method: str
+    test: str
+    k: int = Field(description="series pooled")
+    estimate: Number | None = Field(description="pooled proportion")
+    ci_lb: Number | None
+    ci_ub: Number | None
+    pi_lb: Number | None = Field(description="prediction interval")
+    pi_ub: Number | None
+    tau2: Number | None
+    tau2_ci: list[Number | None] | None
+    i2: Number | None = Field(description="I² (%)")
+    h2: Number | None
+    qe: Number | None = Field(description="Cochran's Q")
+    qe_p: Number | None
+    series: list[PooledSeries]
+    flagged: list[dict[str, str]] = Field(description="series flagged by the consistency check")
+    excluded: list[str]
+
+
+class CohortAnswer(_Answer):
+    """The cohort analyses of the registry cases the user may read.
+
+    Kaplan-Meier by a group with the log-rank test, a Cox model and the cumulative incidence of
+    first events; an analysis that could not run is absent and its message is under ``errors``.
+    """
+
+    n: int = Field(description="cases in the cohort table")
+    errors: dict[str, str] = Field(description="analysis (km, cox, cuminc) -> message")
+    synthetic: str | None = Field(description="how many of the cases are synthetic, or None")
+    km: dict[str, Any] | None = Field(
+        default=None, description=f"Kaplan-Meier by one of {', '.join(COHORT_GROUPS)}"
+    )
+    cox: dict[str, Any] | None = Field(default=None, description="Cox proportional hazards")
+    cuminc: dict[str, Any] | None = Field(
+        default=None, description="cumulative incidence of first events (Aalen-Johansen)"
+    )
