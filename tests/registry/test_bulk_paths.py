@@ -9,6 +9,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import multiprocessing
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from livermet.errors import InputError
 from livermet.registry import CaseInput, ImportRejected, synthetic_cases
 from livermet.registry.audit import COPY_MIN_ROWS, canonical_json, insert_rows
 from livermet.registry.bulk import _surely_within_limits, encoded_document
+from livermet.registry.derive import CaseColumns, derive_columns
 from livermet.registry.documents import case_document, stored_document
 from livermet.registry.models import AuditRow, CaseRow
 
@@ -218,3 +220,131 @@ def test_insert_rows_refuses_nul_naming_the_column(world: World) -> None:
         transaction.rollback()
     assert err.value.field == "entity_id"
     assert "NUL" in err.value.message
+
+
+# --- large imports: rows prepared by worker processes ------------------------------------------
+
+
+@pytest.fixture
+def workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prepare every import's rows in 2 forked worker processes (as for a large import)."""
+    from livermet.registry import bulk
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("worker processes are forked (POSIX only)")
+    monkeypatch.setattr(bulk, "_worker_count", lambda rows: 2)
+
+
+def _import_problems(world: World, cases: list[Case | CaseInput]) -> list[Any]:
+    with pytest.raises(ImportRejected) as err:
+        world.as_("editor_alpha").import_cases(cases, source="bad.csv", chunk_size=40)
+    return list(err.value.problems)
+
+
+def _bad_rows() -> list[Case | CaseInput]:
+    synthetic = synthetic_cases(300, seed=21)
+    cases: list[Case | CaseInput] = list(synthetic)
+    real_id = synthetic[45].model_copy(update={"id": "REAL-45"})  # refused by check_case
+    cases[45] = CaseInput(real_id, row=46)
+    cases[170] = CaseInput(_with_nul(synthetic_cases(1, seed=22)[0]), row=171)  # by the limits
+    cases[299] = CaseInput(synthetic[10], row=300)  # the same case as row 11 (a conflict)
+    return cases
+
+
+def test_workers_store_what_one_process_stores(world: World, workers: None) -> None:
+    """300 cases in chunks of 40 prepared by workers: the documents, the derived columns and the
+    audit records are those of the cases, in the order of the rows, and the audit verifies
+    (its replay derives every case's columns again and compares them)."""
+    cases = synthetic_cases(300, seed=20)
+    progress: list[int] = []
+    report = world.as_("editor_alpha").import_cases(
+        cases, source="big.csv", chunk_size=40, on_progress=lambda d, t: progress.append(d)
+    )
+    assert report.created == 300 and report.case_ids == tuple(c.id for c in cases)
+    assert progress == [*range(40, 300, 40), 300]
+    result = world.reg.verify_audit()
+    assert result.ok, result.reason
+    with world.db.engine.connect() as conn:
+        rows = {r.case_id: r for r in conn.execute(CaseRow.__table__.select())}
+        records = [
+            (r.entity_id, r.after)
+            for r in conn.execute(
+                text("SELECT entity_id, after FROM audit_log WHERE entity = 'case' ORDER BY seq")
+            )
+        ]
+    assert records == [(c.id, canonical_json(case_document(c))) for c in cases]
+    for case, columns in zip(cases, derive_columns(cases), strict=True):
+        assert isinstance(columns, CaseColumns)
+        row = rows[case.id]
+        stored = row.document if isinstance(row.document, dict) else json.loads(row.document)
+        assert stored == case_document(case)
+        assert {name: getattr(row, name) for name in columns.as_row()} == pytest.approx(
+            columns.as_row()
+        )
+
+
+def test_workers_refuse_the_rows_one_process_refuses(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bad rows in chunks prepared by workers are named by row and field exactly as when the
+    import is prepared in one process, and nothing is stored."""
+    from livermet.registry import bulk
+
+    before = _rows(world)
+    alone = _import_problems(world, _bad_rows())
+    assert [(p.row, p.field) for p in alone] == [
+        (46, "id"),
+        (171, "primary_tumour.histology"),
+        (300, "id"),
+    ]
+    monkeypatch.setattr(bulk, "_worker_count", lambda rows: 2)
+    assert _import_problems(world, _bad_rows()) == alone
+    assert _rows(world) == before
+
+
+def test_an_error_in_a_worker_rolls_the_import_back(
+    world: World, workers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpected error while a worker prepares a chunk (a bug, not a bad row) is raised by
+    the import, after earlier chunks were inserted, and nothing is stored."""
+    from livermet.registry import bulk
+
+    cases = synthetic_cases(200, seed=23)
+    poisoned = cases[150].id
+
+    def derive(batch: list[Case]) -> list[Any]:
+        if any(c.id == poisoned for c in batch):
+            raise RuntimeError("worker failure")
+        return derive_columns(batch)
+
+    monkeypatch.setattr(bulk, "derive_columns", derive)  # the forked workers inherit it
+    before = _rows(world)
+    with pytest.raises(RuntimeError, match="worker failure"):
+        world.as_("editor_alpha").import_cases(cases, source="bug.csv", chunk_size=40)
+    assert _rows(world) == before
+    assert gc.isenabled()
+
+
+def test_an_error_while_storing_stops_the_workers(
+    world: World, workers: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error in the importing process (here a failing insert of the third chunk) ends the
+    import with nothing stored, and its workers are stopped."""
+    from livermet.registry import bulk
+
+    calls: list[int] = []
+
+    def failing_insert(*args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("insert failure")
+        insert_rows(*args)
+
+    monkeypatch.setattr(bulk, "insert_rows", failing_insert)
+    before = _rows(world)
+    with pytest.raises(RuntimeError, match="insert failure"):
+        world.as_("editor_alpha").import_cases(
+            synthetic_cases(400, seed=24), source="fail.csv", chunk_size=40
+        )
+    assert multiprocessing.active_children() == []
+    assert _rows(world) == before

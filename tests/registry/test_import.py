@@ -206,6 +206,57 @@ def test_killed_import_leaves_the_registry_as_it_was(world: World) -> None:
     assert world.db.verify_audit().ok
 
 
+def _gone(pid: int) -> bool:
+    """True when process ``pid`` has exited (a zombie waiting to be reaped counts as exited)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return any(line.split()[:2] == ["State:", "Z"] for line in status)
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc (Linux)")
+def test_killed_import_with_workers_leaves_the_registry_as_it_was(world: World) -> None:
+    """The same with the rows prepared by worker processes: SIGKILL to the importing process
+    once 1,000 rows are in its transaction; nothing is stored, and the workers end by themselves
+    (their parent is gone)."""
+    before = _snapshot(world)
+    proc = subprocess.Popen(
+        [sys.executable, str(WORKER), world.db.url, "2000", "102", "250", "workers"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    pids: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        assert _read_line(proc, deadline) == "ready"
+        while True:
+            line = _read_line(proc, deadline)
+            assert line != "committed"
+            if line.startswith("workers"):
+                pids = [int(p) for p in line.split()[1:]]
+                continue
+            if int(line.split()[1]) >= 1000:
+                break
+        assert len(pids) == 2
+        os.kill(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    deadline = time.monotonic() + 30
+    while not all(_gone(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert all(_gone(pid) for pid in pids)
+    assert _snapshot(world) == before
+    assert world.db.verify_audit().ok
+
+
 def test_importing_the_same_file_twice_is_refused(world: World) -> None:
     cases = synthetic_cases(3, seed=12)
     editor = world.as_("editor_alpha")

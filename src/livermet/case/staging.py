@@ -28,8 +28,12 @@ derived from dates by the caller.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal
+
+import numpy as np
 
 from livermet.case.model import Case
 from livermet.case.timeline import Timeline
@@ -116,7 +120,7 @@ table of cancers not staged; PathologyOutlines; Canadian Cancer Society)."""
 
 
 def staging_size(case: Case) -> tuple[float | None, str | None]:
-    """Greatest dimension (cm) used for T, and the method it comes from."""
+    """Return the greatest dimension (cm) used for T, and the method it comes from."""
     by_method = {s.method: s for s in case.primary_tumour.sizes}
     for method in SIZE_METHOD_PREFERENCE:
         if method in by_method:
@@ -126,7 +130,7 @@ def staging_size(case: Case) -> tuple[float | None, str | None]:
 
 
 def combined_timing(timings: Sequence[str | None]) -> Timing | None:
-    """Timing of the distant disease from the liver lesions' timings.
+    """Return the timing of the distant disease from the liver lesions' timings.
 
     Synchronous when any lesion is (the patient was never free of distant disease); metachronous
     when every lesion is; None when no lesion is synchronous and one is of unknown timing.
@@ -139,12 +143,12 @@ def combined_timing(timings: Sequence[str | None]) -> Timing | None:
 
 
 def stated_timing(case: Case) -> Timing | None:
-    """Timing of the distant disease from ``liver_lesions[].timing`` as the case file states it."""
+    """Return the distant disease's timing from ``liver_lesions[].timing`` as stated."""
     return combined_timing([lesion.timing for lesion in case.liver_lesions])
 
 
 def system_of(case: Case) -> tuple[str, str | None]:
-    """Staging system of the case's primary and, for ``not-staged``, the reason."""
+    """Return the staging system of the primary and, for ``not-staged``, the reason."""
     tumour = case.primary_tumour
     histology = tumour.histology.lower().replace("-", " ")
     for key, reason in HISTOLOGY_NOT_STAGED.items():
@@ -169,7 +173,7 @@ def system_of(case: Case) -> tuple[str, str | None]:
 
 
 def _distant_disease(case: Case) -> bool | None:
-    """Distant metastasis recorded now: True, False (none found), None (not recorded)."""
+    """Return whether distant metastasis is recorded: True, False (none), None."""
     if case.liver_lesions or case.extrahepatic_metastases:
         return True
     if case.extrahepatic_metastases == []:
@@ -178,7 +182,7 @@ def _distant_disease(case: Case) -> bool | None:
 
 
 def m_at_diagnosis(case: Case, timing: Timing | None) -> str | None:
-    """M at diagnosis: M1 for synchronous distant disease, M0 for metachronous (or none)."""
+    """Return M at diagnosis: M1 if synchronous, M0 if metachronous (or none)."""
     distant = _distant_disease(case)
     if distant is False:
         return "M0"
@@ -201,13 +205,118 @@ def _round(value: float | None) -> float | int | None:
 # --- section ---------------------------------------------------------------------------------
 
 
+@dataclass
+class _Staged:
+    """T, N, the stage and its notes under one staging system (the parts that differ by system).
+
+    ``reason`` is why no stage group is given (``system_of``'s reason, or the chapter without
+    stage groups); ``n`` is the N the system reports (the chapter's category, else as stated).
+    """
+
+    chapter: ajcc.Ajcc8Chapter | None
+    t: str | None
+    n: str | None
+    bounds: ajcc.StageBounds
+    stage_text: str
+    reason: str | None
+    notes: list[str] = field(default_factory=list)
+    interpretations: list[str] = field(default_factory=list)
+
+
+def _staged_soft_tissue(
+    system: str, size_cm: float | None, n: str | None, m: str | None, grade: int | None
+) -> _Staged:
+    """Stage by AJCC 8th edition chapter 41 (trunk and extremities) or 44 (retroperitoneum)."""
+    site = "retroperitoneum" if system == "ajcc8-retroperitoneum" else "trunk_extremity"
+    result = ajcc.ajcc8_stage(size_cm=size_cm, n=n, m=m, grade=grade, site=site)
+    bounds = ajcc.ajcc8_stage_bounds(size_cm=size_cm, n=n, m=m, grade=grade, site=site)
+    return _Staged(ajcc.AJCC8_CHAPTERS[site], result.t, result.n, bounds, bounds.text, None)
+
+
+def _staged_figo(case: Case, size_cm: float | None, m: str | None) -> _Staged:
+    """Stage a uterine LMS/ESS by FIGO 2009/2018 (AJCC 8th edition chapter 54 groups)."""
+    tumour = case.primary_tumour
+    n = tumour.nodal_status
+    fr = figo.figo_stage(size_cm=size_cm, extension=tumour.extension, n=n, m=m)
+    staged = _Staged(
+        ajcc.AJCC8_CHAPTERS["uterus"], fr.t, n, fr.bounds, f"FIGO {fr.bounds.text}", None
+    )
+    staged.notes += fr.notes
+    staged.notes.append("The FNCLCC grade is reported but is not part of the FIGO stage.")
+    if m == "M1" and case.liver_lesions:
+        staged.interpretations.append(figo.LIVER_M1_INTERPRETATION)
+    if tumour.extension is None:
+        staged.notes.append(
+            "The extension of the primary (confined, adnexa, pelvis, abdomen, "
+            "bladder or rectum) is not recorded."
+        )
+    return staged
+
+
+def _t_without_stage_groups(
+    system: str, case: Case, size_cm: float | None
+) -> tuple[ajcc.Ajcc8Chapter | None, str | None, list[str]]:
+    """Return the chapter, T and notes of a system without stage groups (chapters 40 and 42).
+
+    The chapter is None for ``not-staged``.
+    """
+    if system == "ajcc8-head-neck-no-stage-groups":
+        note = (
+            "T from the size only: invasion of adjoining structures (T4) is not "
+            "recorded in the case file."
+        )
+        return ajcc.AJCC8_CHAPTERS["head_neck"], ajcc.ajcc8_head_neck_t_category(size_cm), [note]
+    if system == "ajcc8-visceral-no-stage-groups":
+        t = "T1" if case.primary_tumour.extension == "confined" else None
+        notes = (
+            []
+            if t is not None
+            else [
+                "T of the visceral chapter depends on serosal and organ invasion "
+                "and multifocality, which the case file does not record."
+            ]
+        )
+        return ajcc.AJCC8_CHAPTERS["visceral"], t, notes
+    return None, None, []
+
+
+def _staged_without_groups(
+    system: str, case: Case, size_cm: float | None, reason: str | None
+) -> _Staged:
+    """Stage by a chapter without stage groups, or as ``not-staged``: T, reason."""
+    chapter, t, notes = _t_without_stage_groups(system, case, size_cm)
+    bounds = ajcc.StageBounds(None, (), (), "")
+    n = case.primary_tumour.nodal_status
+    if chapter is None:
+        return _Staged(None, t, n, bounds, "stage group not computed", reason, notes)
+    reason = f"AJCC 8th edition chapter {chapter.number} ({chapter.title}) has no stage groups"
+    stage_text = f"no AJCC stage group (chapter {chapter.number})"
+    return _Staged(chapter, t, n, bounds, stage_text, reason, notes)
+
+
+def _staged(
+    case: Case,
+    system: str,
+    reason: str | None,
+    size_cm: float | None,
+    m: str | None,
+    grade: int | None,
+) -> _Staged:
+    """Stage the primary by its system (the systems are described in the module docstring)."""
+    if system in ("ajcc8-extremity-trunk", "ajcc8-retroperitoneum"):
+        return _staged_soft_tissue(system, size_cm, case.primary_tumour.nodal_status, m, grade)
+    if system == "figo-uterine-sarcoma":
+        return _staged_figo(case, size_cm, m)
+    return _staged_without_groups(system, case, size_cm, reason)
+
+
 def staging_section(
     case: Case,
     grade: int | None,
     timing: Timing | None = None,
     timing_source: str | None = None,
 ) -> dict[str, Any]:
-    """The ``staging`` section of the assessment.
+    """Return the ``staging`` section of the assessment.
 
     Parameters
     ----------
@@ -232,86 +341,25 @@ def staging_section(
     """
     system, reason = system_of(case)
     size_cm, method = staging_size(case)
-    tumour = case.primary_tumour
     m = m_at_diagnosis(case, timing)
-    notes: list[str] = []
-    interpretations: list[str] = []
-    chapter: ajcc.Ajcc8Chapter | None = None
-    t: str | None = None
-    n: str | None = tumour.nodal_status
-    if system in ("ajcc8-extremity-trunk", "ajcc8-retroperitoneum"):
-        site = "retroperitoneum" if system == "ajcc8-retroperitoneum" else "trunk_extremity"
-        chapter = ajcc.AJCC8_CHAPTERS[site]
-        result = ajcc.ajcc8_stage(size_cm=size_cm, n=n, m=m, grade=grade, site=site)
-        bounds = ajcc.ajcc8_stage_bounds(size_cm=size_cm, n=n, m=m, grade=grade, site=site)
-        t, n = result.t, result.n
-        stage_text = bounds.text
-    elif system == "figo-uterine-sarcoma":
-        chapter = ajcc.AJCC8_CHAPTERS["uterus"]
-        fr = figo.figo_stage(size_cm=size_cm, extension=tumour.extension, n=n, m=m)
-        t, bounds = fr.t, fr.bounds
-        stage_text = f"FIGO {bounds.text}"
-        notes += fr.notes
-        notes.append("The FNCLCC grade is reported but is not part of the FIGO stage.")
-        if m == "M1" and case.liver_lesions:
-            interpretations.append(figo.LIVER_M1_INTERPRETATION)
-        if tumour.extension is None:
-            notes.append(
-                "The extension of the primary (confined, adnexa, pelvis, abdomen, "
-                "bladder or rectum) is not recorded."
-            )
-    else:
-        bounds = ajcc.StageBounds(None, (), (), "")
-        if system == "ajcc8-head-neck-no-stage-groups":
-            chapter = ajcc.AJCC8_CHAPTERS["head_neck"]
-            t = ajcc.ajcc8_head_neck_t_category(size_cm)
-            notes.append(
-                "T from the size only: invasion of adjoining structures (T4) is not "
-                "recorded in the case file."
-            )
-        elif system == "ajcc8-visceral-no-stage-groups":
-            chapter = ajcc.AJCC8_CHAPTERS["visceral"]
-            t = "T1" if tumour.extension == "confined" else None
-            if t is None:
-                notes.append(
-                    "T of the visceral chapter depends on serosal and organ invasion "
-                    "and multifocality, which the case file does not record."
-                )
-        if chapter is not None:
-            reason = (
-                f"AJCC 8th edition chapter {chapter.number} ({chapter.title}) has no stage groups"
-            )
-            stage_text = f"no AJCC stage group (chapter {chapter.number})"
-        else:
-            stage_text = "stage group not computed"
+    staged = _staged(case, system, reason, size_cm, m, grade)
     if timing == "metachronous" and case.extrahepatic_metastases:
-        notes.append(EXTRAHEPATIC_TIMING_NOTE)
-
+        staged.notes.append(EXTRAHEPATIC_TIMING_NOTE)
+    size = {"size_cm": _round(size_cm), "size_method": method}
+    tnm = {"t": staged.t, "n": staged.n, "m": m, "grade": _grade_label(grade)}
+    bounds, chapter, reason = staged.bounds, staged.chapter, staged.reason
     at_diagnosis: dict[str, Any] = {
         "system": system,
-        "t": t,
-        "n": n,
-        "m": m,
-        "grade": _grade_label(grade),
+        **tnm,
         "stage": bounds.stage,
-        "stage_text": stage_text,
+        "stage_text": staged.stage_text,
         "stage_candidates": list(bounds.candidates),
         "missing": list(bounds.missing),
-        "size_cm": _round(size_cm),
-        "size_method": method,
-        "notes": notes,
-        "interpretations": interpretations,
+        **size,
+        "notes": staged.notes,
+        "interpretations": staged.interpretations,
     }
-    ajcc8: dict[str, Any] = {
-        "t": t,
-        "n": n,
-        "m": m,
-        "grade": _grade_label(grade),
-        "stage": bounds.stage,
-        "size_cm": _round(size_cm),
-        "size_method": method,
-        "source": _SOURCES[system],
-    }
+    ajcc8: dict[str, Any] = {**tnm, "stage": bounds.stage, **size, "source": _SOURCES[system]}
     if reason is not None:
         ajcc8["reason"] = reason
         at_diagnosis["reason"] = reason
@@ -332,7 +380,7 @@ def staging_section(
 def _recurrence(
     case: Case, system: str, timing: Timing | None, stage_at_diagnosis: str | None
 ) -> dict[str, Any] | None:
-    """Recurrence record of a metachronous distant metastasis (None otherwise)."""
+    """Return the recurrence of a metachronous distant metastasis (None otherwise)."""
     if timing != "metachronous" or not _distant_disease(case):
         return None
     sites = (["liver"] if case.liver_lesions else []) + list(case.extrahepatic_metastases or [])
@@ -373,7 +421,7 @@ def _recurrence(
 
 
 def surveillance_stage(staging: dict[str, Any], case: Case) -> str | None:
-    """AJCC soft-tissue stage group the follow-up plan is chosen by (None when none applies).
+    """Return the AJCC stage group that chooses the follow-up plan (None if none).
 
     The trunk/extremity and retroperitoneal chapters: stage IV while distant disease is recorded
     (at diagnosis or as a recurrence), else the stage at diagnosis. Other systems (FIGO, chapters
@@ -388,7 +436,7 @@ def surveillance_stage(staging: dict[str, Any], case: Case) -> str | None:
 
 
 def derived_timing(case: Case, timeline: Timeline) -> tuple[Timing | None, str | None]:
-    """Timing of the distant disease and its basis, from each lesion's dates when known.
+    """Return the timing of the distant disease and its basis, from the dates when known.
 
     Each lesion's timing comes from :func:`livermet.case.timing.lesion_timings` (from the dates,
     else as stated); they are combined by :func:`combined_timing`.
@@ -407,8 +455,11 @@ Issue = tuple[Literal["warning", "info"], str, str]
 
 
 def staging_issues(staging: dict[str, Any]) -> list[Issue]:
-    """Findings of the staging section: the 5 cm FIGO boundary, the liver-as-M1 interpretation,
-    an undecided stage at diagnosis and its missing inputs, a primary not staged."""
+    """Return the findings of the staging section.
+
+    The 5 cm FIGO boundary, the liver-as-M1 interpretation, an undecided stage at diagnosis and
+    its missing inputs, a primary not staged.
+    """
     at = staging["at_diagnosis"]
     out: list[Issue] = []
     if figo.BOUNDARY_NOTE in at["notes"]:
@@ -428,3 +479,114 @@ def staging_issues(staging: dict[str, Any]) -> list[Issue]:
     if staging["system"] == "not-staged" and at.get("reason"):
         out.append(("info", "primary-not-staged", f"No stage is computed: {at['reason']}."))
     return out
+
+
+# --- many cases at once (the registry's cohort columns) ---------------------------------------
+
+_SOFT_TISSUE_SITES: Final[dict[str, str]] = {
+    "ajcc8-extremity-trunk": "trunk_extremity",
+    "ajcc8-retroperitoneum": "retroperitoneum",
+}
+"""The AJCC 8 soft-tissue systems with stage groups, and the ``site`` of ``ajcc.ajcc8_stage``."""
+
+STAGE_GROUP_SYSTEMS: Final = frozenset({*_SOFT_TISSUE_SITES, "figo-uterine-sarcoma"})
+"""The values of ``staging.system`` that give a stage group (the others give None whatever the
+timing of the distant disease)."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _figo_stage(
+    size_cm: float | None, extension: str | None, n: str | None, m: str | None
+) -> str | None:
+    """Return the stage :func:`livermet.clinical.figo.figo_stage` decides, else None.
+
+    Remembered: a cohort repeats the same few inputs.
+    """
+    return figo.figo_stage(size_cm=size_cm, extension=extension, n=n, m=m).stage
+
+
+def _soft_tissue_stages(
+    rows: list[tuple[int, float | None, str | None, str | None, int | None]], site: str
+) -> dict[int, str | None]:
+    """Return the stage at diagnosis of the rows ``(index, size_cm, n, m, grade)`` of one chapter.
+
+    Rows whose size and M are known take one vectorised :func:`ajcc.ajcc8_stage` call: their
+    :func:`ajcc.ajcc8_stage_bounds` hold a single combination, whose stage is that call's. The
+    other rows are bounded one at a time by :func:`ajcc.ajcc8_stage_bounds`, as the section does.
+    """
+    out: dict[int, str | None] = {}
+    known = [r for r in rows if r[1] is not None and r[3] is not None]
+    for i, size_cm, n, m, grade in rows:
+        if size_cm is None or m is None:
+            bounds = ajcc.ajcc8_stage_bounds(size_cm=size_cm, n=n, m=m, grade=grade, site=site)
+            out[i] = bounds.stage
+    if known:
+        result = ajcc.ajcc8_stage(
+            size_cm=np.array([r[1] for r in known], dtype=float),
+            n=np.array([r[2] for r in known], dtype=object),
+            m=np.array([r[3] for r in known], dtype=object),
+            grade=np.array([np.nan if r[4] is None else r[4] for r in known], dtype=float),
+            site=site,
+        )
+        for r, stage in zip(known, np.atleast_1d(result.stage), strict=True):
+            out[r[0]] = None if stage is None else str(stage)
+    return out
+
+
+def stages_at_diagnosis(
+    cases: Sequence[Case], grades: Sequence[int | None], timings: Sequence[Timing | None]
+) -> list[str | None]:
+    """Return each case's stage at diagnosis, as :func:`staging_section` gives it, for many cases.
+
+    The value of ``staging_section(case, grade, timing)["at_diagnosis"]["stage"]`` for each
+    case, with the same inputs (:func:`system_of`, :func:`staging_size`, :func:`m_at_diagnosis`):
+    the AJCC 8 trunk/extremity (chapter 41) and retroperitoneal (chapter 44) stage in one
+    vectorised call per chapter (:func:`_soft_tissue_stages`), the FIGO stage of a uterine
+    LMS/ESS (:func:`livermet.clinical.figo.figo_stage`) and None for systems without stage groups
+    and primaries not staged. A metachronous distant metastasis is not part of it (M0 at
+    diagnosis; see the module docstring).
+
+    Parameters
+    ----------
+    cases
+        The cases.
+    grades
+        FNCLCC grade (1-3) or None (GX) of each case, as for :func:`staging_section`.
+    timings
+        Timing of each case's distant disease (:func:`derived_timing` in the assessment).
+
+    Returns
+    -------
+    list of str or None
+        One stage per case, in order.
+
+    Raises
+    ------
+    InputError
+        An input the staging functions refuse (a size out of range), naming the field.
+    """
+    stages: list[str | None] = [None] * len(cases)
+    by_site: dict[str, list[tuple[int, float | None, str | None, str | None, int | None]]] = {}
+    for i, (case, grade, timing) in enumerate(zip(cases, grades, timings, strict=True)):
+        system, _ = system_of(case)
+        if system == "figo-uterine-sarcoma":
+            tumour = case.primary_tumour
+            stages[i] = _figo_stage(
+                staging_size(case)[0],
+                tumour.extension,
+                tumour.nodal_status,
+                m_at_diagnosis(case, timing),
+            )
+        elif system in _SOFT_TISSUE_SITES:
+            row = (
+                i,
+                staging_size(case)[0],
+                case.primary_tumour.nodal_status,
+                m_at_diagnosis(case, timing),
+                grade,
+            )
+            by_site.setdefault(_SOFT_TISSUE_SITES[system], []).append(row)
+    for site, rows in by_site.items():
+        for i, stage in _soft_tissue_stages(rows, site).items():
+            stages[i] = stage
+    return stages

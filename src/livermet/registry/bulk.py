@@ -10,6 +10,14 @@ Speed (measured by ``benchmarks/registry_scale.py``): each chunk is one statemen
 (``livermet.registry.audit.insert_rows``); each document is encoded once as canonical JSON, for
 its audit record, for PostgreSQL's ``jsonb`` column and for the storage limits
 (:func:`encoded_document`); the garbage collector pauses during the import.
+
+Two steps, so that the work per case runs on every processor while one writer keeps the
+transaction: preparing a chunk (:func:`_prepare`: check the case, encode its document, derive its
+columns, pseudonymise) is pure computation on the rows; storing it (:meth:`_Importer.store`:
+duplicates against the registry, the audit chain, the inserts) happens in this process, chunk
+after chunk in the rows' order. A large import (:data:`PARALLEL_MIN_ROWS`) prepares its chunks
+in forked worker processes a few chunks ahead of the writer; the rows stored, the problems
+reported and the audit chain are the same as when one process does everything.
 """
 
 from __future__ import annotations
@@ -17,13 +25,19 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
+import itertools
+import multiprocessing
+import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import select, update
+from sqlalchemy import JSON, Column, Dialect, MetaData, Table, Text, select, update
 from sqlalchemy.orm import Session
 
 from livermet.case.limits import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_INT, check_document
@@ -59,7 +73,7 @@ _INSERTED = (
     "created_at",
     "created_by",
 )
-"""Columns of a new ``cases`` row, in the order :meth:`_Importer.store` gives them."""
+"""Columns of a new ``cases`` row, in the order :meth:`_Importer._new_row` gives them."""
 
 
 _DIGITS_ONLY = bytes(ord("0") if chr(i).isdigit() and i < 128 else ord(".") for i in range(256))
@@ -90,7 +104,7 @@ def _levels(raw: bytes) -> int:
 
 
 def _surely_within_limits(text: str) -> bool:
-    """True only when ``check_document`` would pass the document ``text`` encodes.
+    """Return True only when ``check_document`` would pass the document ``text`` encodes.
 
     ``text`` is the canonical JSON of a document (``json.dumps`` has refused NaN and
     infinity). Each test errs on the side of False, after which the caller runs
@@ -112,7 +126,7 @@ def _surely_within_limits(text: str) -> bool:
 
 
 def encoded_document(case: Case) -> tuple[dict[str, Any], str]:
-    """The document ``stored_document`` gives, and its canonical JSON (for the audit record).
+    """Return the document ``stored_document`` gives, and its canonical JSON (audit record).
 
     The same checks as ``livermet.case.limits.check_document``, run on the JSON text that the
     audit record needs anyway (a few microseconds instead of a walk of the document); whenever
@@ -142,10 +156,10 @@ _gc_was_enabled = False
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while an import runs (every thread's imports
-    share one pause; the last to finish restores the collector as it was).
+    """Pause Python's cyclic garbage collector while an import runs.
 
-    An import allocates millions of objects beside the cases it was given; each full collection
+    Every thread's imports share one pause; the last to finish restores the collector as it
+    was. An import allocates millions of objects beside the cases it was given; each full collection
     then walks every object of the process (about a second, several times, for 100,000 cases).
     The import makes no reference cycles that would need the collector; reference counting
     frees its objects as usual.
@@ -165,18 +179,181 @@ def _collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+@dataclass(frozen=True)
+class _Job:
+    """What preparing an import's rows needs: plain values, which forked workers inherit.
+
+    ``rows`` holds, for each placed row, its row number, the case as given, the hospital number
+    and the site's id and pseudonym secret (a worker never touches the database session).
+    ``stored`` gives the value of the ``document`` column from the document and its canonical
+    JSON: the text itself for PostgreSQL's ``COPY``, SQLite's JSON text (the column's own bind
+    processor), else the document.
+    """
+
+    rows: Sequence[tuple[int, Any, str | None, int, str]]
+    stored: Callable[[dict[str, Any], str], Any]
+
+
+class _Prepared(NamedTuple):
+    """One accepted row as the preparation gives it back.
+
+    Plain values in a tuple: a worker's results are unpickled by the importing process, where
+    every microsecond per row counts.
+    """
+
+    position: int
+    """Position of the row in the import's placed rows."""
+    case_id: str
+    synthetic: bool
+    text: str
+    """The document as canonical JSON (the audit record's ``after``)."""
+    stored: Any
+    """The value of the ``document`` column (see :class:`_Job`)."""
+    derived: tuple[Any, ...]
+    """The derived columns' values, in the order of ``_DERIVED``."""
+    pseudonym: str
+
+
+def _prepare(job: _Job, start: int, stop: int) -> list[_Prepared | ImportProblem]:
+    """Check, encode and derive rows ``start:stop`` of ``job``, in order.
+
+    Each row gives a :class:`_Prepared`, or the :class:`ImportProblem` that refuses it (the
+    field and message of the ``InputError``), exactly as one process would: this runs in the
+    importing process or, for a large import, in a worker process (:func:`_prepared_chunks`).
+    """
+    out: list[_Prepared | ImportProblem] = []
+    checked: list[tuple[int, Case, dict[str, Any], str]] = []
+    for index in range(start, stop):
+        row, given = job.rows[index][:2]
+        try:
+            case = check_case(given)
+            checked.append((index, case, *encoded_document(case)))
+        except InputError as exc:
+            out.append(ImportProblem(row, exc.field or "(case)", exc.message))
+    derived = derive_columns([case for _, case, _, _ in checked])
+    for (index, case, document, text), columns in zip(checked, derived, strict=True):
+        row, _, hospital_number, _, secret = job.rows[index]
+        if isinstance(columns, InputError):
+            out.append(ImportProblem(row, columns.field or "(case)", columns.message))
+            continue
+        try:
+            pseudonym = _pseudonym(hospital_number, case.id, secret)
+        except InputError as exc:
+            out.append(ImportProblem(row, exc.field or "hospital_number", exc.message))
+            continue
+        stored = job.stored(document, text)
+        derived_values = tuple([getattr(columns, name) for name in _DERIVED])
+        out.append(
+            _Prepared(index, case.id, is_synthetic(case), text, stored, derived_values, pseudonym)
+        )
+    return out
+
+
+PARALLEL_MIN_ROWS = 5000
+"""Imports of at least this many rows are prepared (:func:`_prepare`) by worker processes, one
+per processor, while this process stores the chunks already prepared; smaller imports (a web
+form's file, the tests) are prepared in this process. Workers are forked (POSIX): they inherit
+the rows instead of receiving them pickled, which would cost more than preparing them."""
+MAX_WORKERS = 8
+"""At most this many worker processes, however many processors the machine has."""
+
+_jobs: dict[int, _Job] = {}
+"""Imports under way in this process, by id: a worker forked for an import finds its job here."""
+_jobs_lock = threading.Lock()
+_job_ids = itertools.count(1)
+
+
+def _prepare_in_worker(job_id: int, start: int, stop: int) -> list[_Prepared | ImportProblem]:
+    """:func:`_prepare` in a worker process, on the job it inherited when it was forked."""
+    return _prepare(_jobs[job_id], start, stop)
+
+
+PARENT_CHECK_SECONDS = 0.2
+"""How often a worker checks that the importing process is still alive."""
+
+
+def _end_with_parent(parent: int) -> None:
+    """Start a thread that ends this worker once process ``parent`` has gone (killed).
+
+    A worker waits for its next chunk on a pipe that its sibling workers also hold open, so it
+    would not see its parent die: it would wait for ever, holding its copy of the rows.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="livermet-import-parent", daemon=True).start()
+
+
+def _worker_count(rows: int) -> int:
+    """Worker processes for an import of ``rows`` rows: 0 (prepare here) or at least 2."""
+    if rows < PARALLEL_MIN_ROWS or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    return workers if workers >= 2 else 0
+
+
+def _prepared_chunks(
+    job: _Job, chunk_size: int
+) -> Generator[tuple[int, list[_Prepared | ImportProblem]], None, None]:
+    """Yield each chunk's size and its prepared rows, chunk after chunk, in the rows' order.
+
+    With workers (:func:`_worker_count`), a few chunks are prepared ahead while the caller
+    stores the current one; the caller's order, and so the audit chain, is that of the rows
+    whatever the workers' speed. An error other than a refused row (a bug) is raised here,
+    from the chunk in which it happened; the workers are stopped when the import ends.
+    """
+    total = len(job.rows)
+    bounds = [(s, min(s + chunk_size, total)) for s in range(0, total, chunk_size)]
+    workers = _worker_count(total)
+    if not workers:
+        for start, stop in bounds:
+            yield stop - start, _prepare(job, start, stop)
+        return
+    with _jobs_lock:
+        job_id = next(_job_ids)
+        _jobs[job_id] = job
+    try:
+        yield from _in_workers(job_id, bounds, workers)
+    finally:
+        with _jobs_lock:
+            del _jobs[job_id]
+
+
+def _in_workers(
+    job_id: int, bounds: list[tuple[int, int]], workers: int
+) -> Iterator[tuple[int, list[_Prepared | ImportProblem]]]:
+    """Prepare the chunks ``bounds`` of job ``job_id`` in forked workers (see above)."""
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_end_with_parent,
+        initargs=(os.getpid(),),
+    )
+    try:
+        waiting = iter(bounds)
+        ahead: deque[tuple[int, Future[list[_Prepared | ImportProblem]]]] = deque()
+        for start, stop in itertools.islice(waiting, 2 * workers):
+            ahead.append((stop - start, pool.submit(_prepare_in_worker, job_id, start, stop)))
+        while ahead:
+            size, future = ahead.popleft()
+            following = next(waiting, None)
+            if following is not None:
+                start, stop = following
+                ahead.append((stop - start, pool.submit(_prepare_in_worker, job_id, start, stop)))
+            yield size, future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 @dataclass
 class _Item:
     row: int
-    case: Case
+    entry: CaseInput
     site: SiteRow
-    pseudonym: str
-    by_hospital_number: bool
-    document: dict[str, Any]
-    text: str
-    """``document`` as canonical JSON."""
-    columns: CaseColumns
-    version: int | None
+    prepared: _Prepared
 
 
 @dataclass(frozen=True)
@@ -189,7 +366,7 @@ class _Existing:
 def case_values(
     case: Case, document: dict[str, Any], columns: CaseColumns, actor: str, now: dt.datetime
 ) -> dict[str, Any]:
-    """Column values of a ``cases`` row (without site, pseudonym and version)."""
+    """Return the column values of a ``cases`` row (without site, pseudonym and version)."""
     values: dict[str, Any] = {
         "case_id": case.id,
         "synthetic": is_synthetic(case),
@@ -202,10 +379,46 @@ def case_values(
     return values
 
 
+def _pseudonym(hospital_number: str | None, case_id: str, secret: str) -> str:
+    """Return the pseudonym of a hospital number, else of the case id, under a site's secret."""
+    if hospital_number is not None:
+        return pseudonymise(hospital_number, secret)
+    return pseudonymise_case_id(case_id, secret)
+
+
 def pseudonym_for(entry: CaseInput, case: Case, site: SiteRow) -> str:
-    if entry.hospital_number is not None:
-        return pseudonymise(entry.hospital_number, site.pseudonym_secret)
-    return pseudonymise_case_id(case.id, site.pseudonym_secret)
+    """Return the pseudonym of ``entry`` at ``site`` (of its hospital number, else its id)."""
+    return _pseudonym(entry.hospital_number, case.id, site.pseudonym_secret)
+
+
+def _stored_document(dialect: Dialect) -> Callable[[dict[str, Any], str], Any]:
+    """How the preparation gives the ``document`` column's value on ``dialect`` (see _Job)."""
+    if dialect.name == "postgresql":  # COPY takes the JSON text of the jsonb column
+        return _text_of
+    processor = CaseRow.__table__.c.document.type.bind_processor(dialect)
+    if dialect.name == "sqlite" and processor is not None:
+        return lambda document, _text: processor(document)
+    return _document_of
+
+
+def _text_of(_document: dict[str, Any], text: str) -> str:
+    return text
+
+
+def _document_of(document: dict[str, Any], _text: str) -> dict[str, Any]:
+    return document
+
+
+def _text_document_table(table: Table) -> Table:
+    """``table`` with its JSON column typed as text: SQLite receives the prepared JSON text."""
+    columns = [
+        Column(c.name, Text() if isinstance(c.type, JSON) else c.type) for c in table.columns
+    ]
+    return Table(table.name, MetaData(), *columns)
+
+
+_CASES = CaseRow.metadata.tables[CaseRow.__tablename__]
+_CASES_TEXT_DOCUMENT = _text_document_table(_CASES)
 
 
 class _Importer:
@@ -242,52 +455,35 @@ class _Importer:
         self.created = self.merged = 0
         self.case_ids: list[str] = []
         self.now = dt.datetime.now(dt.UTC)
-        self.copy = session.connection().dialect.name == "postgresql"
+        dialect = session.connection().dialect
+        self.stored = _stored_document(dialect)
+        self.table = _CASES_TEXT_DOCUMENT if dialect.name == "sqlite" else _CASES
 
     def problem(self, row: int, field: str, message: str, conflict: bool = False) -> None:
         self.problems.append(ImportProblem(row, field, message, conflict))
 
-    def prepare(self, chunk: Sequence[tuple[int, CaseInput, SiteRow]]) -> list[_Item]:
-        """Check a chunk's rows; the accepted ones, with their documents and columns."""
-        checked: list[tuple[int, CaseInput, SiteRow, Case, tuple[dict[str, Any], str]]] = []
-        for row, entry, site in chunk:
-            try:
-                case = check_case(entry.case)
-                checked.append((row, entry, site, case, encoded_document(case)))
-            except InputError as exc:
-                self.problem(row, exc.field or "(case)", exc.message)
-        derived = derive_columns([case for *_, case, _ in checked])
+    def accept(
+        self,
+        chunk: Sequence[tuple[int, CaseInput, SiteRow]],
+        prepared: list[_Prepared | ImportProblem],
+        start: int,
+    ) -> list[_Item]:
+        """Record a chunk's refused rows; its accepted rows that are first in the file.
+
+        ``chunk`` is the placed rows from ``start`` on, which ``prepared`` describes.
+        """
         items: list[_Item] = []
-        for (row, entry, site, case, (document, text)), columns in zip(
-            checked, derived, strict=True
-        ):
-            if isinstance(columns, InputError):
-                self.problem(row, columns.field or "(case)", columns.message)
+        for result in prepared:
+            if isinstance(result, ImportProblem):
+                self.problems.append(result)
                 continue
-            try:
-                pseudonym = pseudonym_for(entry, case, site)
-            except InputError as exc:
-                self.problem(row, exc.field or "hospital_number", exc.message)
-                continue
-            if not self._first_in_file(row, case, site, pseudonym, entry):
-                continue
-            items.append(
-                _Item(
-                    row,
-                    case,
-                    site,
-                    pseudonym,
-                    entry.hospital_number is not None,
-                    document,
-                    text,
-                    columns,
-                    entry.version,
-                )
-            )
+            row, entry, site = chunk[result.position - start]
+            if self._first_in_file(row, result.case_id, site, result.pseudonym, entry):
+                items.append(_Item(row, entry, site, result))
         return items
 
     def _first_in_file(
-        self, row: int, case: Case, site: SiteRow, pseudonym: str, entry: CaseInput
+        self, row: int, case_id: str, site: SiteRow, pseudonym: str, entry: CaseInput
     ) -> bool:
         key = (site.id, pseudonym)
         if key in self.seen_pseudonyms:
@@ -299,114 +495,127 @@ class _Importer:
                 conflict=True,
             )
             return False
-        if case.id in self.seen_ids:
+        if case_id in self.seen_ids:
             self.problem(
                 row,
                 "id",
-                f"case id {case.id!r} is also used by row {self.seen_ids[case.id]}",
+                f"case id {case_id!r} is also used by row {self.seen_ids[case_id]}",
                 conflict=True,
             )
             return False
         self.seen_pseudonyms[key] = row
-        self.seen_ids[case.id] = row
+        self.seen_ids[case_id] = row
         return True
 
     def _merges(self, items: list[_Item]) -> list[tuple[int, str]]:
         if not self.merge:
             return []
-        return [k for k in ((i.site.id, i.pseudonym) for i in items) if k in self.existing]
+        keys = ((i.site.id, i.prepared.pseudonym) for i in items)
+        return [k for k in keys if k in self.existing]
 
     def _documents(self, ids: list[int]) -> dict[int, Any]:
-        """Stored documents of the cases an import merges into (the audit's "before")."""
+        """Return the stored documents of the cases an import merges into (audit "before")."""
         if not ids:
             return {}
         rows = self.session.execute(select(CaseRow.id, CaseRow.document).where(CaseRow.id.in_(ids)))
         return {r.id: r.document for r in rows}
 
+    def _refused(self, item: _Item, current: _Existing | None) -> bool:
+        """Record why a prepared row cannot be stored, against what the registry holds."""
+        p = item.prepared
+        owner = self.taken.get(p.case_id)
+        if owner is not None and owner != (item.site.id, p.pseudonym):
+            self.problem(
+                item.row,
+                "id",
+                f"case id {p.case_id!r} is already used by another case of the registry",
+                conflict=True,
+            )
+            return True
+        if current is not None and not self.merge:
+            self.problem(
+                item.row,
+                "hospital_number" if item.entry.hospital_number is not None else "id",
+                f"the registry already holds this patient at site {item.site.code} as case "
+                f"{current.case_id!r} (import with merge to update it)",
+                conflict=True,
+            )
+            return True
+        version = item.entry.version
+        if current is not None and version not in {None, current.version}:
+            self.problem(
+                item.row,
+                "version",
+                f"case {current.case_id!r} was changed since it was exported (the file has "
+                f"version {version}, the registry version {current.version}); export "
+                "it again and re-apply the changes",
+                conflict=True,
+            )
+            return True
+        return False
+
     def store(self, items: list[_Item]) -> None:
         """Insert the new cases and merge the duplicates of a chunk (unless already refused)."""
         if not items:
             return
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[Any, ...]] = []
         updates: list[dict[str, Any]] = []
         befores = self._documents([self.existing[k].id for k in self._merges(items)])
         for item in items:
-            key = (item.site.id, item.pseudonym)
-            current = self.existing.get(key)
-            owner = self.taken.get(item.case.id)
-            if owner is not None and owner != key:
-                self.problem(
-                    item.row,
-                    "id",
-                    f"case id {item.case.id!r} is already used by another case of the registry",
-                    conflict=True,
-                )
-                continue
-            if current is not None and not self.merge:
-                self.problem(
-                    item.row,
-                    "hospital_number" if item.by_hospital_number else "id",
-                    f"the registry already holds this patient at site {item.site.code} as case "
-                    f"{current.case_id!r} (import with merge to update it)",
-                    conflict=True,
-                )
-                continue
-            if current is not None and item.version not in {None, current.version}:
-                self.problem(
-                    item.row,
-                    "version",
-                    f"case {current.case_id!r} was changed since it was exported (the file has "
-                    f"version {item.version}, the registry version {current.version}); export "
-                    "it again and re-apply the changes",
-                    conflict=True,
-                )
-                continue
-            if self.problems:
+            p = item.prepared
+            current = self.existing.get((item.site.id, p.pseudonym))
+            if self._refused(item, current) or self.problems:
                 continue  # keep checking, but nothing more will be stored
-            values = case_values(
-                item.case, item.document, item.columns, self.actor.username, self.now
-            )
-            after = item.text
             if current is None:
-                values["site_id"] = item.site.id
-                values["pseudonym"] = item.pseudonym
-                values["version"] = 1
-                values["created_at"] = self.now
-                values["created_by"] = self.actor.username
-                if self.copy:  # COPY takes the JSON text of the jsonb column
-                    values["document"] = after
-                inserts.append(values)
+                inserts.append(self._new_row(item))
                 self.audit.append_json(
-                    "import", "case", item.case.id, site=item.site.code, after=after
+                    "import", "case", p.case_id, site=item.site.code, after=p.text
                 )
                 self.created += 1
             else:
-                updates.append({**values, "id": current.id, "version": current.version + 1})
+                updates.append(self._merged_row(item, current))
                 self.audit.append_json(
                     "import",
                     "case",
-                    item.case.id,
+                    p.case_id,
                     site=item.site.code,
                     before=canonical_json(befores[current.id]),
-                    after=after,
+                    after=p.text,
                 )
                 self.merged += 1
-            self.case_ids.append(item.case.id)
-        self._insert(inserts)
+            self.case_ids.append(p.case_id)
+        if inserts:  # one statement for the chunk's new cases
+            insert_rows(self.session.connection(), self.table, _INSERTED, inserts)
         if updates:
             self.session.execute(update(CaseRow), updates)
         self.audit.flush()
 
-    def _insert(self, rows: list[dict[str, Any]]) -> None:
-        """One statement for the chunk's new cases (every row has every key of _INSERTED)."""
-        if not rows:
-            return
-        insert_rows(
-            self.session.connection(),
-            CaseRow.metadata.tables[CaseRow.__tablename__],
-            _INSERTED,
-            [tuple(row[name] for name in _INSERTED) for row in rows],
+    def _new_row(self, item: _Item) -> tuple[Any, ...]:
+        """Return the values of a new ``cases`` row, in the order of ``_INSERTED``."""
+        p, actor, now = item.prepared, self.actor.username, self.now
+        return (
+            *(p.case_id, p.synthetic, p.stored),
+            *p.derived,
+            *(now, actor, item.site.id, p.pseudonym, 1, now, actor),
         )
+
+    def _merged_row(self, item: _Item, current: _Existing) -> dict[str, Any]:
+        """Return the values that update a stored case with an imported one (a merge).
+
+        The document is built again here from the case as given (merges are few): the update
+        goes through the ``document`` column's own type, as every ordinary write does.
+        """
+        p = item.prepared
+        document = case_document(check_case(item.entry.case))
+        values = {
+            "case_id": p.case_id,
+            "synthetic": p.synthetic,
+            "document": document,
+            **dict(zip(_DERIVED, p.derived, strict=True)),
+            "updated_at": self.now,
+            "updated_by": self.actor.username,
+        }
+        return {**values, "id": current.id, "version": current.version + 1}
 
 
 def run_import(
@@ -450,6 +659,45 @@ def run_import(
         )
 
 
+SQLITE_CACHE_KIB_PER_ROW = 4
+"""SQLite page cache an import gets per row (KiB), beyond the default 2 MiB: the new rows' index
+entries (the pseudonyms are random) then stay in memory until the commit instead of being spilled
+to the write-ahead log as the transaction grows. 100,000 rows: 400 MiB at most, as needed."""
+
+
+@contextmanager
+def _page_cache(session: Session, rows: int) -> Iterator[None]:
+    """Give a SQLite connection a page cache for ``rows`` new rows during the import."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite" or rows < CHUNK_SIZE:
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar_one()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB_PER_ROW * rows:d}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(before):d}")
+
+
+def _place(
+    entries: Sequence[CaseInput], sites: dict[str, SiteRow], default_site: str | None
+) -> tuple[list[tuple[int, CaseInput, SiteRow]], list[ImportProblem]]:
+    """Each entry's row number and site; the rows refused for their site."""
+    placed: list[tuple[int, CaseInput, SiteRow]] = []
+    problems: list[ImportProblem] = []
+    for i, entry in enumerate(entries):
+        row = entry.row if entry.row is not None else i + 1
+        code = entry.site or default_site
+        if code is None:
+            problems.append(ImportProblem(row, "site", "no site given for this case"))
+        elif code not in sites:
+            problems.append(ImportProblem(row, "site", f"unknown site {code!r}"))
+        else:
+            placed.append((row, entry, sites[code]))
+    return placed, problems
+
+
 def _run_import(
     session: Session,
     audit: AuditWriter,
@@ -463,30 +711,30 @@ def _run_import(
     on_progress: ProgressCallback | None,
     chunk_size: int,
 ) -> ImportReport:
-    placed: list[tuple[int, CaseInput, SiteRow]] = []
-    problems: list[ImportProblem] = []
-    for i, entry in enumerate(entries):
-        row = entry.row if entry.row is not None else i + 1
-        code = entry.site or default_site
-        if code is None:
-            problems.append(ImportProblem(row, "site", "no site given for this case"))
-        elif code not in sites:
-            problems.append(ImportProblem(row, "site", f"unknown site {code!r}"))
-        else:
-            placed.append((row, entry, sites[code]))
+    placed, problems = _place(entries, sites, default_site)
     for code in sorted({site.code for _, _, site in placed}):
         require(actor, Action.WRITE, code)
     site_ids = {site.id for _, _, site in placed}
     importer = _Importer(session, audit, actor, merge=merge, source=source, site_ids=site_ids)
     importer.problems.extend(problems)
+    job = _Job(
+        [
+            (row, entry.case, entry.hospital_number, site.id, site.pseudonym_secret)
+            for row, entry, site in placed
+        ],
+        importer.stored,
+    )
     total = len(entries)
     done = total - len(placed)
-    for start in range(0, len(placed), chunk_size):
-        chunk = placed[start : start + chunk_size]
-        importer.store(importer.prepare(chunk))
-        done += len(chunk)
-        if on_progress is not None:
-            on_progress(done, total)
+    start = 0
+    chunks = _prepared_chunks(job, chunk_size)
+    with _page_cache(session, len(placed)), closing(chunks):  # closing: stop the workers
+        for size, prepared in chunks:
+            importer.store(importer.accept(placed[start : start + size], prepared, start))
+            start += size
+            done += size
+            if on_progress is not None:
+                on_progress(done, total)
     if importer.problems:
         problems = sorted(importer.problems, key=lambda p: p.row)
         if all(p.conflict for p in problems):

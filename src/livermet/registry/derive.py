@@ -3,7 +3,7 @@
 Nothing clinical is decided here: times come from the case timeline
 (``livermet.case.timeline.build_timeline``), the grade and stage from the clinical engine with
 the inputs the assessment uses (``livermet.case.assess``), computed for a whole batch of cases
-in one vectorised call.
+in one vectorised call per score.
 
 Survival is counted from the (first) performed liver resection, time zero. A planned liver
 resection (``status: planned``) has not happened: a case whose liver resection is only planned
@@ -19,7 +19,16 @@ taken as a time the patient was known alive.
   (``tests/analysis/data/cohort.csv``; docs/registry.md#storage) and the competing-risks input
   (recurrence vs death without recurrence).
 - ``grade``: the FNCLCC grade computed from its components (as the assessment does), the grade
-  stated in the case when the components do not decide it.
+  stated in the case when the components do not decide it (as ``grade`` of the analysis export,
+  ``livermet.registry.analysis_export``).
+- ``stage``: the assessment's stage at diagnosis (``staging.at_diagnosis.stage``), by the same
+  functions (``livermet.case.staging.stages_at_diagnosis``: the system by site group and
+  histology, ``staging_size``, ``m_at_diagnosis`` with the timing ``derived_timing`` gives, the
+  computed FNCLCC grade): AJCC 8 chapter 41 or 44 stage groups, the FIGO stage of a uterine
+  LMS/ESS, None for chapters without stage groups, primaries not staged, or inputs that leave
+  the stage undecided. A metachronous distant metastasis is a recurrence, not part of the stage
+  at diagnosis (docs/clinical.md#stage-at-diagnosis-and-recurrence); the registry stored such a
+  case as stage IV before issue 12.
 """
 
 from __future__ import annotations
@@ -31,12 +40,16 @@ from typing import Any
 import numpy as np
 
 from livermet.case.model import Case
+from livermet.case.staging import (
+    STAGE_GROUP_SYSTEMS,
+    Timing,
+    derived_timing,
+    stages_at_diagnosis,
+    system_of,
+)
 from livermet.case.timeline import DAYS_PER_MONTH, Timeline, build_timeline
-from livermet.clinical import ajcc, fnclcc
+from livermet.clinical import fnclcc
 from livermet.errors import InputError
-
-STAGED_SITE_GROUPS = frozenset({"extremity", "trunk"})
-"""AJCC 8 chapter staged by the clinical engine (trunk and extremity sarcoma)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,7 @@ class CaseColumns:
     first_event: str | None
 
     def as_row(self) -> dict[str, Any]:
+        """Return the columns as a mapping of column name to value."""
         return asdict(self)
 
 
@@ -138,14 +152,10 @@ def _grading_inputs(case: Case) -> tuple[float, float, Any, float]:
     )
 
 
-def _grades_and_stages(cases: Sequence[Case]) -> tuple[list[int | None], list[str | None]]:
-    """FNCLCC grade and AJCC 8 stage of every case, in one vectorised call per score."""
-    # Imported here: livermet.case.assess loads the evidence engine (scipy), about a second
-    # that registry commands which never derive columns need not pay.
-    from livermet.case.assess import metastasis_stage, staging_size
-
+def _grades(cases: Sequence[Case]) -> list[int | None]:
+    """Return the FNCLCC grade computed from its components, for every case in one call."""
     if not cases:
-        return [], []
+        return []
     mitoses, necrosis_pct, necrosis_cat, diff = zip(
         *(_grading_inputs(c) for c in cases), strict=True
     )
@@ -156,21 +166,25 @@ def _grades_and_stages(cases: Sequence[Case]) -> tuple[list[int | None], list[st
         differentiation_score=np.array(diff, dtype=float),
     )
     computed = np.atleast_1d(np.asarray(fn.grade, dtype=float))
-    sizes = [staging_size(c)[0] for c in cases]
-    st = ajcc.ajcc8_stage(
-        size_cm=np.array([np.nan if s is None else s for s in sizes], dtype=float),
-        n=np.array([c.primary_tumour.nodal_status for c in cases], dtype=object),
-        m=np.array([metastasis_stage(c) for c in cases], dtype=object),
-        grade=computed,
-    )
-    stages = np.atleast_1d(np.asarray(st.stage, dtype=object))
-    grades: list[int | None] = []
-    out_stages: list[str | None] = []
-    for case, g, s in zip(cases, computed, stages, strict=True):
-        grades.append(int(g) if not np.isnan(g) else case.primary_tumour.reported_grade)
-        staged = case.primary_tumour.site_group in STAGED_SITE_GROUPS
-        out_stages.append(str(s) if staged and s is not None else None)
-    return grades, out_stages
+    return [None if np.isnan(g) else int(g) for g in computed]
+
+
+def _grades_and_stages(
+    cases: Sequence[Case], timings: Sequence[Timing | None]
+) -> tuple[list[int | None], list[str | None]]:
+    """Return the grade column and the stage at diagnosis of every case (vectorised).
+
+    The stage is the assessment's (``staging.at_diagnosis.stage``): computed by
+    :func:`livermet.case.staging.stages_at_diagnosis` from the computed FNCLCC grade (GX when
+    the components do not decide it) and the timing of the distant disease.
+    """
+    computed = _grades(cases)
+    stages = stages_at_diagnosis(cases, computed, timings)
+    grades = [
+        g if g is not None else case.primary_tumour.reported_grade
+        for case, g in zip(cases, computed, strict=True)
+    ]
+    return grades, stages
 
 
 def _columns(case: Case, surv: _Survival, grade: int | None, stage: str | None) -> CaseColumns:
@@ -193,7 +207,7 @@ def _columns(case: Case, surv: _Survival, grade: int | None, stage: str | None) 
 
 
 def derive_columns(cases: Sequence[Case]) -> list[CaseColumns | InputError]:
-    """The stored columns of each case, or the ``InputError`` that makes a case unstorable.
+    """Return the stored columns of each case, or the ``InputError`` that refuses the case.
 
     A case is refused when its timeline is impossible (an offset from an unknown event, a
     discharge before its operation, ...) or its grading inputs contradict each other; the error
@@ -201,21 +215,26 @@ def derive_columns(cases: Sequence[Case]) -> list[CaseColumns | InputError]:
     """
     results: list[CaseColumns | InputError | None] = [None] * len(cases)
     survivals: dict[int, _Survival] = {}
+    timings: dict[int, Timing | None] = {}
     for i, case in enumerate(cases):
         try:
-            survivals[i] = survival(case, build_timeline(case))
+            timeline = build_timeline(case)
+            surv = survival(case, timeline)
+            staged = system_of(case)[0] in STAGE_GROUP_SYSTEMS  # else the timing changes nothing
+            timings[i] = derived_timing(case, timeline)[0] if staged else None
+            survivals[i] = surv
         except InputError as exc:
             results[i] = exc
     ok = list(survivals)
     graded: dict[int, tuple[int | None, str | None]] = {}
     try:
-        grades, stages = _grades_and_stages([cases[i] for i in ok])
+        grades, stages = _grades_and_stages([cases[i] for i in ok], [timings[i] for i in ok])
         graded = dict(zip(ok, zip(grades, stages, strict=True), strict=True))
     except InputError:
         # One case's inputs contradict each other: grade the cases one by one to name it.
         for i in ok:
             try:
-                (grade,), (stage,) = _grades_and_stages([cases[i]])
+                (grade,), (stage,) = _grades_and_stages([cases[i]], [timings[i]])
                 graded[i] = (grade, stage)
             except InputError as exc:
                 results[i] = InputError(exc.message, f"primary_tumour.{exc.field}")

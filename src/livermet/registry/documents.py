@@ -16,7 +16,7 @@ SYNTHETIC_ID_PREFIX = "SYN-"
 
 
 def case_document(case: Case) -> dict[str, Any]:
-    """The JSON document of ``case`` as the registry stores it.
+    """Return the JSON document of ``case`` as the registry stores it.
 
     ``model_dump(mode="json", exclude_none=True)`` without the values equal to their defaults:
     an empty segment list (the default of ``imaging[].segments`` and
@@ -46,7 +46,7 @@ def stored_document(case: Case) -> dict[str, Any]:
 
 
 def case_from_document(document: dict[str, Any]) -> Case:
-    """The ``Case`` a stored document holds (documents were validated when they were written)."""
+    """Return the ``Case`` a stored document holds (validated when it was written)."""
     try:
         return Case.model_validate(document)
     except ValidationError as exc:  # a document edited outside the registry
@@ -59,9 +59,11 @@ def is_synthetic(case: Case) -> bool:
 
 
 def check_case(case: Any) -> Case:
-    """The case, checked for storage: a ``Case`` (or a mapping, validated with its timeline), and
-    a synthetic flag that the id agrees with. The timeline of a ``Case`` is checked when its
-    columns are derived (``livermet.registry.derive``).
+    """Return the case, checked for storage.
+
+    A ``Case`` (or a mapping, validated with its timeline), and a synthetic flag that the id
+    agrees with. The timeline of a ``Case`` is checked when its columns are derived
+    (``livermet.registry.derive``).
 
     Raises
     ------
