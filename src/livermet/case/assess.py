@@ -128,15 +128,6 @@ def staging_size(case: Case) -> tuple[float | None, str | None]:
     return staging.staging_size(case)
 
 
-def metastasis_stage(case: Case) -> str | None:
-    """Return M1 when a distant metastasis (liver or elsewhere) is recorded, M0 when none is."""
-    if case.liver_lesions or case.extrahepatic_metastases:
-        return "M1"
-    if case.extrahepatic_metastases == []:
-        return "M0"
-    return None
-
-
 def staging_section(
     case: Case, grade: int | None, timeline: Timeline | None = None
 ) -> dict[str, Any]:
