@@ -286,3 +286,38 @@ def load_case(path: str | Path) -> Case:
         raise InputError(f"no such case file: {p}", "CASE")
     text = read_text_file(p, "CASE", MAX_CASE_FILE_BYTES)
     return case_from_data(parse_text(text, p.name, json_only=p.suffix.lower() == ".json"))
+
+
+def case_from_text(text: str, field: str = "case_text") -> Case:
+    """Return the case of pasted or uploaded YAML or JSON text (JSON is tried first).
+
+    Parameters
+    ----------
+    text
+        The case file's text, at most :data:`~livermet.case.limits.MAX_CASE_FILE_BYTES`
+        characters.
+    field
+        The name the errors about the text itself (empty, too long, unreadable) carry; the
+        errors of the case name their field path.
+
+    Raises
+    ------
+    InputError
+        for an empty or too long text, one that is neither JSON nor YAML, or an invalid case.
+    """
+    if not text.strip():
+        raise InputError("paste a case file or choose one to upload", field)
+    if len(text) > MAX_CASE_FILE_BYTES:
+        raise InputError(f"a case file is at most {MAX_CASE_FILE_BYTES:,} bytes", field)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        try:
+            data = load_yaml(text)
+        except PARSE_ERRORS as exc:
+            raise InputError(
+                f"cannot read the case file as YAML or JSON: {parse_error(exc)}", field
+            ) from None
+    except PARSE_ERRORS as exc:  # valid JSON syntax, but nested too deeply or a huge number
+        raise InputError(f"cannot read the case file: {parse_error(exc)}", field) from None
+    return case_from_data(data)

@@ -21,7 +21,8 @@ The queries of many cases (:func:`case_query`) are shared with the imports and e
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -187,6 +188,54 @@ def selection(
         "sites": None if sites is None else sorted(sites),
         "include_synthetic": include_synthetic,
         "only_synthetic": only_synthetic,
+    }
+
+
+LISTING_FILTERS = ("site", "approach", "timing", "grade")
+"""The :class:`~livermet.registry.entities.CaseSummary` fields a case listing filters on."""
+
+
+@dataclass(frozen=True)
+class CaseListing:
+    """A searched and filtered case listing (:meth:`CaseService.find_cases`).
+
+    Attributes
+    ----------
+    cases
+        The readable cases that match the search text and every chosen filter.
+    total
+        How many cases the user may read (before the search and the filters).
+    options
+        For each of :data:`LISTING_FILTERS`, the values the readable cases hold (sorted text).
+    """
+
+    cases: list[CaseSummary]
+    total: int
+    options: dict[str, list[str]]
+
+
+def summary_matches(summary: CaseSummary, query: str, filters: Mapping[str, str]) -> bool:
+    """Return whether a listed case matches the search text and every chosen filter.
+
+    The search text (case-insensitive) is looked for in the case id, the histology and the
+    site; a filter matches the field's value written as text; an empty text or filter value
+    matches every case.
+    """
+    searched = f"{summary.case_id} {summary.histology} {summary.site}".lower()
+    if query and query.lower() not in searched:
+        return False
+    for name, wanted in filters.items():
+        if wanted and str(getattr(summary, name) or "") != wanted:
+            return False
+    return True
+
+
+def filter_options(summaries: Iterable[CaseSummary], names: Iterable[str]) -> dict[str, list[str]]:
+    """Return, for each field of ``names``, the sorted distinct values (as text) of the cases."""
+    rows = list(summaries)
+    return {
+        name: sorted({str(getattr(s, name)) for s in rows if getattr(s, name) is not None})
+        for name in names
     }
 
 
@@ -614,6 +663,31 @@ class CaseService:
         details = selection(deidentified, len(rows), sites, include_synthetic, only_synthetic)
         self._ctx.record_read("case.list", "cases", {**details, "limit": limit, "offset": offset})
         return [CaseSummary(*r) for r in rows]
+
+    def find_cases(
+        self,
+        *,
+        query: str = "",
+        site: str = "",
+        approach: str = "",
+        timing: str = "",
+        grade: str = "",
+        include_synthetic: bool = False,
+    ) -> CaseListing:
+        """Return the readable cases matching a search text and filters, with the filters' choices.
+
+        Reads the list once (:meth:`list_cases`: one ``case.list`` audit record with the count of
+        the readable cases), then keeps the cases whose id, histology or site holds ``query``
+        (case-insensitive) and whose ``site``, ``approach``, ``timing`` and ``grade`` equal the
+        chosen values (as text; an empty value does not filter). The search runs on the listed
+        values, so a user who reads de-identified searches their ``DEID-`` ids. A filter value
+        that no case holds gives an empty listing, not an error.
+        """
+        everything = self.list_cases(include_synthetic=include_synthetic)
+        filters = {"site": site, "approach": approach, "timing": timing, "grade": grade}
+        shown = [s for s in everything if summary_matches(s, query.strip(), filters)]
+        options = filter_options(everything, LISTING_FILTERS)
+        return CaseListing(cases=shown, total=len(everything), options=options)
 
     def cohort_frame(
         self,

@@ -172,3 +172,27 @@ class ExchangeService:
         }
         record_export(self._ctx, deidentified, after)
         return exported
+
+    def record_federated_release(self, details: dict[str, Any]) -> None:
+        """Append the audit record of a federated release (an aggregate file leaving the site).
+
+        Needs the de-identified export right (``livermet.registry.access``): aggregates leave
+        the site, as an export does. Written before the file is, so that nothing leaves
+        unrecorded; entity ``federated``, action ``federated.release``, the aggregate file's
+        SHA-256 as the entity id and ``details`` (the request's and the aggregate's SHA-256, the
+        analysis, the round, the numbers released; never case content) as ``after``
+        (docs/federated.md#the-audit-record).
+
+        Raises
+        ------
+        ForbiddenError
+            when the user may not export de-identified data.
+        """
+        with self._ctx.writing(Action.EXPORT_DEIDENTIFIED) as unit:
+            unit.audit.append(
+                "federated.release",
+                "federated",
+                str(details["aggregate_sha256"]),
+                site=unit.actor.site,
+                after=details,
+            )

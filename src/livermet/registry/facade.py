@@ -20,7 +20,7 @@ stored together or not at all; every read of case data is audited too (``case_se
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -29,7 +29,7 @@ from livermet.registry.access import Role, User
 from livermet.registry.audit_service import AuditService
 from livermet.registry.audit_verification import AuditAnchor, AuditVerification
 from livermet.registry.bulk import CHUNK_SIZE, ProgressCallback
-from livermet.registry.case_service import CaseService
+from livermet.registry.case_service import CaseListing, CaseService
 from livermet.registry.context import Context
 from livermet.registry.entities import (
     AuditEntry,
@@ -132,6 +132,26 @@ class Registry:
             offset=offset,
         )
 
+    def find_cases(
+        self,
+        *,
+        query: str = "",
+        site: str = "",
+        approach: str = "",
+        timing: str = "",
+        grade: str = "",
+        include_synthetic: bool = False,
+    ) -> CaseListing:
+        """Return the cases matching a search and filters: :meth:`CaseService.find_cases`."""
+        return self.cases.find_cases(
+            query=query,
+            site=site,
+            approach=approach,
+            timing=timing,
+            grade=grade,
+            include_synthetic=include_synthetic,
+        )
+
     def cohort_frame(
         self,
         *,
@@ -186,6 +206,10 @@ class Registry:
             only_synthetic=only_synthetic,
         )
 
+    def record_federated_release(self, details: dict[str, Any]) -> None:
+        """Audit an aggregate file leaving: :meth:`ExchangeService.record_federated_release`."""
+        self.exchange.record_federated_release(details)
+
     # --- sites, users, tokens (PeopleService) --------------------------------------------------
 
     def create_site(self, code: str, name: str) -> Site:
@@ -195,6 +219,14 @@ class Registry:
     def list_sites(self) -> list[Site]:
         """Return every site: :meth:`PeopleService.list_sites`."""
         return self.people.list_sites()
+
+    def case_sites(self) -> list[str]:
+        """Return the sites the user may add a case to: :meth:`PeopleService.case_sites`."""
+        return self.people.case_sites()
+
+    def case_site(self, site: str | None) -> str:
+        """Return the site a new case goes to: :meth:`PeopleService.case_site`."""
+        return self.people.case_site(site)
 
     def create_user(
         self,

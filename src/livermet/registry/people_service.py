@@ -131,6 +131,47 @@ class PeopleService:
             rows = unit.session.scalars(select(SiteRow).order_by(SiteRow.code))
             return [Site(r.code, r.name) for r in rows]
 
+    def case_sites(self) -> list[str]:
+        """Return the codes of the sites the user may add a case to, sorted.
+
+        From the write right of the access matrix (``livermet.registry.access``): a site-bound
+        role adds cases to its own site only; a role that writes everywhere (admin) to every
+        site of the registry (none yet: an empty list), or to its own site when it has one
+        (the site it works for is the one offered).
+
+        Raises
+        ------
+        ForbiddenError
+            when the role may not add cases at all (``access.require``'s message).
+        """
+        with self._ctx.reading() as unit:
+            actor = unit.actor
+            if permitted_sites(actor, Action.WRITE) == set():
+                require(actor, Action.WRITE, actor.site)  # raises: the role does not write
+            if actor.site is not None:
+                return [actor.site]
+            return list(unit.session.scalars(select(SiteRow.code).order_by(SiteRow.code)))
+
+    def case_site(self, site: str | None) -> str:
+        """Return the site a new case goes to: ``site``, or the only one the user may add to.
+
+        Raises
+        ------
+        InputError
+            (field ``site``) when no site is given and the user may add cases to several sites
+            (or the registry has no site yet).
+        ForbiddenError
+            when the role may not add cases at all.
+        """
+        sites = self.case_sites()
+        if site:
+            return site
+        if len(sites) == 1:  # one choice: it is the site
+            return sites[0]
+        if sites:
+            raise InputError("choose the site the case belongs to", "site")
+        raise InputError("the registry has no site yet; an administrator adds one first", "site")
+
     def create_user(
         self,
         username: str,

@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy import stats
 
+from livermet.evidence.survival import PooledCurve
 from livermet.evidence.transforms import back_transform_of
 
 
@@ -183,3 +184,20 @@ def survival_curve_plot(
         fontsize=11 if fontsize is None else fontsize + 1,
     )
     return fig
+
+
+def pooled_curve_plot(curve: PooledCurve, *, title: str | None = None) -> Figure:
+    """Plot a pooled Weibull curve (:func:`~livermet.evidence.survival.weibull_curve`).
+
+    The curve with its band, the series' fitted points and the pooled median with its interval
+    (:func:`survival_curve_plot`).
+    """
+    return survival_curve_plot(
+        curve.times,
+        curve.survival,
+        curve.lower,
+        curve.upper,
+        points=curve.points,
+        median=curve.median,
+        title=title,
+    )

@@ -22,7 +22,7 @@ import functools
 import io
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -41,6 +41,9 @@ from livermet.case.assessment_model import (
 )
 from livermet.report.markdown import as_model
 from livermet.report.references import References, clean_text, match_source
+
+if TYPE_CHECKING:
+    from livermet.evidence.survival import PooledCurve
 
 _env = Environment(
     loader=PackageLoader("livermet.report", "templates"), autoescape=select_autoescape()
@@ -464,20 +467,12 @@ def follow_up_mark(m: AssessmentModel) -> tuple[float, str] | None:
 
 
 @functools.cache
-def _pooled_curve() -> tuple[Any, Any, Any, Any, tuple[tuple[float, float, str], ...], Any]:
+def _pooled_curve() -> PooledCurve:
     """Return the pooled Weibull curve of the shipped series (computed once per process)."""
-    import numpy as np
-
     from livermet.evidence.dataset import load_literature
-    from livermet.evidence.survival import weibull_synthesis
+    from livermet.evidence.survival import weibull_curve, weibull_synthesis
 
-    model = weibull_synthesis(load_literature())
-    t = np.linspace(0, 120.0, 241)
-    s, lo, hi = model.curve(t)
-    points = tuple(
-        (float(r["time_months"]), float(r["s"]), str(r["id"])) for _, r in model.points.iterrows()
-    )
-    return t, s, lo, hi, points, (model.median, *model.median_ci)
+    return weibull_curve(weibull_synthesis(load_literature()))
 
 
 def curve_data_uri(m: AssessmentModel) -> str:
@@ -488,7 +483,7 @@ def curve_data_uri(m: AssessmentModel) -> str:
     """
     from livermet.report.evidence_plots import survival_curve_plot
 
-    t, s, lo, hi, points, median = _pooled_curve()
+    curve = _pooled_curve()
     prediction = [
         (float(p.months), float(p.pi_lb), float(p.pi_ub))
         for p in m.evidence.pooled_survival
@@ -496,12 +491,12 @@ def curve_data_uri(m: AssessmentModel) -> str:
     ]
     with _PLOT_LOCK:
         fig = survival_curve_plot(
-            t,
-            s,
-            lo,
-            hi,
-            points=points,
-            median=median,
+            curve.times,
+            curve.survival,
+            curve.lower,
+            curve.upper,
+            points=curve.points,
+            median=curve.median,
             prediction=prediction,
             follow_up=follow_up_mark(m),
             title="Pooled survival after hepatectomy (published series)",

@@ -12,15 +12,13 @@ form field so the message is shown beside it.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from livermet.case.limits import MAX_CASE_FILE_BYTES
-from livermet.case.load import PARSE_ERRORS, case_from_data, load_yaml, parse_error
+from livermet.case.load import PARSE_ERRORS, case_from_text, load_yaml, parse_error
 from livermet.case.model import Case
 from livermet.errors import InputError
 
@@ -586,23 +584,8 @@ def form_errors(exc: InputError, values: dict[str, str] | None = None) -> dict[s
 
 
 def parse_case_text(text: str, field: str = "case_text") -> Case:
-    """Return the case of pasted or uploaded YAML or JSON text (JSON is tried first)."""
-    if not text.strip():
-        raise InputError("paste a case file or choose one to upload", field)
-    if len(text) > MAX_CASE_FILE_BYTES:
-        raise InputError(f"a case file is at most {MAX_CASE_FILE_BYTES:,} bytes", field)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        try:
-            data = load_yaml(text)
-        except PARSE_ERRORS as exc:
-            raise InputError(
-                f"cannot read the case file as YAML or JSON: {parse_error(exc)}", field
-            ) from None
-    except PARSE_ERRORS as exc:  # valid JSON syntax, but nested too deeply or a huge number
-        raise InputError(f"cannot read the case file: {parse_error(exc)}", field) from None
-    return case_from_data(data)
+    """Return the case of pasted or uploaded YAML or JSON text: :func:`case_from_text`."""
+    return case_from_text(text, field)
 
 
 def case_yaml(case: Case) -> str:

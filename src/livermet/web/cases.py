@@ -11,7 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from livermet.case.assess import assess
 from livermet.case.load import case_from_data
 from livermet.errors import ConflictError, ForbiddenError, InputError
-from livermet.registry import CaseSummary, Registry, User
+from livermet.registry import Registry, User
 from livermet.web.caseform import (
     EXTRA_FIELD,
     case_yaml,
@@ -24,16 +24,6 @@ from livermet.web.deps import CsrfChecked, PageRegistry, PageUser, PageWriter, r
 from livermet.web.reports import assessment_view
 
 router = APIRouter(include_in_schema=False)
-
-
-def _matches(s: CaseSummary, q: str, filters: dict[str, str]) -> bool:
-    """Tell whether a listed case matches the search text and every chosen filter."""
-    if q and q.lower() not in f"{s.case_id} {s.histology} {s.site}".lower():
-        return False
-    for name, wanted in filters.items():
-        if wanted and str(getattr(s, name) or "") != wanted:
-            return False
-    return True
 
 
 @router.get("/cases")
@@ -49,23 +39,11 @@ def case_list(
     synthetic: str = "",
 ) -> Response:
     """List the cases the user may read, with search, filters and the filters' choices."""
-    everything = reg.list_cases(include_synthetic=synthetic == "include")
     filters = {"site": site, "approach": approach, "timing": timing, "grade": grade}
-    shown = [s for s in everything if _matches(s, q.strip(), filters)]
-    options = {
-        name: sorted({str(getattr(s, name)) for s in everything if getattr(s, name) is not None})
-        for name in filters
-    }
-    context = {"cases": shown, "total": len(everything), "options": options, "q": q}
+    listing = reg.find_cases(query=q, include_synthetic=synthetic == "include", **filters)
+    context = {"cases": listing.cases, "total": listing.total, "options": listing.options, "q": q}
     context.update(filters=filters, synthetic=synthetic)
     return render(request, "cases.html", context, user=user)
-
-
-def _sites_for(reg: Registry, user: User) -> list[str]:
-    """Return the sites the user may add a case to (the user's own, or every site)."""
-    if user.site is not None:
-        return [user.site]
-    return [s.code for s in reg.list_sites()]
 
 
 @router.get("/cases/new")
@@ -91,7 +69,7 @@ def _new_form(
         "values": values,
         "errors": errors,
         "case_text": case_text,
-        "sites": _sites_for(reg, user),
+        "sites": reg.case_sites(),
     }
     return render(request, "case_new.html", context, status_code=status, user=user)
 
@@ -114,19 +92,10 @@ def _add_case(request: Request, user: User, reg: Registry, values: dict[str, str
     case_text = values.get("case_text", "")
     hospital_number = values.get("hospital_number", "").strip() or None
     site = values.get("site", "").strip() or None
-    sites = _sites_for(reg, user)
-    if site is None and len(sites) == 1:  # one choice: it is the site
-        site = sites[0]
     file_mode = values.get("mode") == "file"
     errors: dict[str, str]
     try:
-        if site is None:
-            raise InputError(
-                "choose the site the case belongs to"
-                if sites
-                else "the registry has no site yet; an administrator adds one first",
-                "site",
-            )
+        site = reg.case_site(site)
         if file_mode:
             case = parse_case_text(case_text)
         else:

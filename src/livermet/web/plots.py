@@ -12,12 +12,11 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from livermet.evidence.survival import weibull_synthesis
-from livermet.report.evidence_plots import survival_curve_plot
+from livermet.evidence.survival import weibull_curve, weibull_synthesis
+from livermet.report.evidence_plots import pooled_curve_plot
 
 # pyplot keeps global state: one figure is drawn at a time across the server's threads.
 _LOCK = threading.Lock()
@@ -42,10 +41,4 @@ def data_uri(make: Callable[[], Figure], dpi: int = 110) -> str:
 
 def pooled_curve(df: pd.DataFrame, horizon: float = 120.0) -> Figure:
     """Pooled survival after hepatectomy (Weibull synthesis of the series) with their points."""
-    model = weibull_synthesis(df)
-    t = np.linspace(0, horizon, 241)
-    s, lo, hi = model.curve(t)
-    points = [
-        (float(r["time_months"]), float(r["s"]), str(r["id"])) for _, r in model.points.iterrows()
-    ]
-    return survival_curve_plot(t, s, lo, hi, points=points, median=(model.median, *model.median_ci))
+    return pooled_curve_plot(weibull_curve(weibull_synthesis(df), horizon))

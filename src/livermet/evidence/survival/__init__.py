@@ -29,15 +29,17 @@ from .medians import MedianOfMedians, median_of_medians
 from .series import TIME_COLUMNS
 from .time_points import pool_time_points
 from .weibull import weibull_synthesis
-from .weibull_result import LOG_LOG_2, WeibullSynthesis
+from .weibull_result import LOG_LOG_2, PooledCurve, WeibullSynthesis, weibull_curve
 
 __all__ = [
     "LOG_LOG_2",
     "TIME_COLUMNS",
     "MedianOfMedians",
+    "PooledCurve",
     "WeibullSynthesis",
     "check_consistency",
     "median_of_medians",
     "pool_time_points",
+    "weibull_curve",
     "weibull_synthesis",
 ]

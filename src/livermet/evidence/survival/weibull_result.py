@@ -156,3 +156,51 @@ def fieller_median(alpha: float, gamma: float, cov: FloatArray, z: float) -> tup
     root = math.sqrt(disc)
     x1, x2 = sorted(((-b - root) / (2 * a), (-b + root) / (2 * a)))
     return (math.exp(x1), math.exp(x2))
+
+
+@dataclass(frozen=True)
+class PooledCurve:
+    """A pooled Weibull survival curve evaluated on a time grid, ready to plot.
+
+    Attributes
+    ----------
+    times : ndarray
+        Months from 0 to the horizon, evenly spaced.
+    survival, lower, upper : ndarray
+        S(t) and its pointwise band at ``times`` (:meth:`WeibullSynthesis.curve`).
+    points : tuple of (months, S, series id)
+        The series' points the synthesis fitted.
+    median : (float, float, float)
+        The pooled median and its Fieller interval, months (NaN where unbounded).
+    """
+
+    times: FloatArray
+    survival: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+    points: tuple[tuple[float, float, str], ...]
+    median: tuple[float, float, float]
+
+
+def weibull_curve(model: WeibullSynthesis, horizon: float = 120.0, steps: int = 241) -> PooledCurve:
+    """Return the pooled curve of ``model`` on ``steps`` evenly spaced months from 0 to ``horizon``.
+
+    The default grid (0 to 120 months, every half month) is the one of the pages and the
+    printable report.
+
+    Raises
+    ------
+    InputError
+        for a ``horizon`` that is not a finite number of months > 0 (field ``horizon``) or
+        fewer than 2 ``steps`` (field ``steps``).
+    """
+    if not math.isfinite(horizon) or horizon <= 0:
+        raise InputError(f"horizon must be a finite number of months > 0, got {horizon}", "horizon")
+    if steps < 2:
+        raise InputError(f"steps must be at least 2 time points, got {steps}", "steps")
+    t = np.linspace(0.0, horizon, steps)
+    s, lo, hi = model.curve(t)
+    points = tuple(
+        (float(r["time_months"]), float(r["s"]), str(r["id"])) for _, r in model.points.iterrows()
+    )
+    return PooledCurve(t, s, lo, hi, points, (model.median, *model.median_ci))
