@@ -8,10 +8,12 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from livermet.errors import LivermetError
 
-err_console = Console(stderr=True)
+# soft_wrap: a long path or message is never broken across lines (scripts grep for it).
+err_console = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -24,10 +26,11 @@ def friendly_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except LivermetError as exc:
-            where = f"[bold]{exc.field}[/]: " if exc.field else ""
-            err_console.print(f"[red]error[/]: {where}{exc.message}", highlight=False)
+            # The message may quote what the user typed ("[mg/dL]"): never read it as markup.
+            where = f"[bold]{escape(exc.field)}[/]: " if exc.field else ""
+            err_console.print(f"[red]error[/]: {where}{escape(exc.message)}", highlight=False)
             for path, message in getattr(exc, "all_errors", [])[1:]:
-                err_console.print(f"       {path}: {message}", highlight=False)
+                err_console.print(f"       {path}: {message}", highlight=False, markup=False)
             raise typer.Exit(exc.exit_code) from None
         except OSError as exc:
             err_console.print(f"[red]error[/]: {exc}", highlight=False)

@@ -230,7 +230,7 @@ def forest_command(
         xlabel=f"{years}-year overall survival (%)",
         title=f"{years}-year survival after hepatectomy ({pooled.fit.method}, {measure})",
     )
-    err_console.print(f"wrote {save_figure(fig, output)}")
+    err_console.print(f"wrote {save_figure(fig, output)}", markup=False)
 
 
 @app.command("funnel")
@@ -249,7 +249,7 @@ def funnel_command(
 
     pooled = pool_outcome(_series(series), outcome, measure=measure, method=method)
     fig = funnel_plot(pooled.fit, xlabel=f"{outcome} ({measure} scale)")
-    err_console.print(f"wrote {save_figure(fig, output)}")
+    err_console.print(f"wrote {save_figure(fig, output)}", markup=False)
 
 
 @app.command("curve")
@@ -275,7 +275,7 @@ def curve_command(
         for _, r in model.points.iterrows()
     ]
     fig = survival_curve_plot(t, s, lo, hi, points=points, median=(model.median, *model.median_ci))
-    err_console.print(f"wrote {save_figure(fig, output)}")
+    err_console.print(f"wrote {save_figure(fig, output)}", markup=False)
     for ident, reason in model.excluded:
         err_console.print(f"[yellow]{_named(df, ident)}[/]: {reason}")
 
@@ -348,5 +348,6 @@ def gosh_command(
         xlabel=f"pooled {OUTCOMES[outcome] // 12}-year survival (%)",
     )
     err_console.print(
-        f"wrote {save_figure(fig, output)} ({int(result.fit.sum()):,} subsets, {result.method})"
+        f"wrote {save_figure(fig, output)} ({int(result.fit.sum()):,} subsets, {result.method})",
+        markup=False,
     )

@@ -391,7 +391,7 @@ def export_command(
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
-        err_console.print(f"wrote {len(exported)} case(s) to {output}")
+        err_console.print(f"wrote {len(exported)} case(s) to {output}", markup=False)
 
 
 @app.command("list")
