@@ -81,7 +81,7 @@ def missing_mask(data: pd.DataFrame, columns: Iterable[str]) -> BoolArray:
     mask = np.zeros(len(data), dtype=bool)
     for col in columns:
         values = data[col]
-        blank = values.isna().to_numpy()
+        blank = values.isna().to_numpy().copy()  # pandas 3 may hand back a read-only view
         if values.dtype == object or pd.api.types.is_string_dtype(values):
             blank |= values.astype(str).str.strip().eq("").to_numpy() & values.notna().to_numpy()
         mask |= blank

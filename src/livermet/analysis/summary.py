@@ -30,8 +30,10 @@ __all__ = [
     "KMAnalysis",
     "cox_analysis",
     "cuminc_analysis",
+    "cuminc_report",
     "json_safe",
     "km_analysis",
+    "km_report",
 ]
 
 DEFAULT_TIMES: tuple[float, ...] = (12.0, 36.0, 60.0)
@@ -130,6 +132,40 @@ def km_analysis(
         )
         if len(groups) > 1:
             test = logrank_test(data, time, event, by, levels=levels, dropna=dropna)
+    report = km_report(
+        overall,
+        groups,
+        test,
+        time=time,
+        event=event,
+        by=by,
+        times=times,
+        rmst_horizon=rmst_horizon,
+        conf_type=conf_type,
+        conf_level=conf_level,
+    )
+    _add_cohort_notes(report, data, selection)
+    return KMAnalysis(overall, groups, test, json_safe(report))
+
+
+def km_report(
+    overall: KaplanMeier,
+    groups: Mapping[str, KaplanMeier] | None,
+    test: LogRankResult | None,
+    *,
+    time: str,
+    event: str,
+    by: str | None,
+    times: Sequence[float],
+    rmst_horizon: float,
+    conf_type: ConfType,
+    conf_level: float,
+) -> dict[str, Any]:
+    """Return the report of fitted Kaplan-Meier curves (`km_analysis`'s, without cohort notes).
+
+    Shared by the pooled analysis and the federated one (``livermet.federated``), which fits
+    the same curves from the sites' tables.
+    """
     report: dict[str, Any] = {
         "time_column": time,
         "event_column": event,
@@ -147,8 +183,7 @@ def km_analysis(
             report["logrank"] = test.to_dict()
         else:
             report["logrank_note"] = f"one {by} group only ({next(iter(groups))}): no log-rank test"
-    _add_cohort_notes(report, data, selection)
-    return KMAnalysis(overall, groups, test, json_safe(report))
+    return report
 
 
 @dataclass
@@ -260,6 +295,33 @@ def cuminc_analysis(
         conf_level=conf_level,
         dropna=dropna,
     )
+    report = cuminc_report(
+        fit,
+        time=time,
+        event=event,
+        competing=competing,
+        times=times,
+        conf_type=conf_type,
+        conf_level=conf_level,
+    )
+    _add_cohort_notes(report, data, selection)
+    return CumincAnalysis(fit, json_safe(report))
+
+
+def cuminc_report(
+    fit: CumulativeIncidence,
+    *,
+    time: str,
+    event: str,
+    competing: str | None,
+    times: Sequence[float],
+    conf_type: ConfType,
+    conf_level: float,
+) -> dict[str, Any]:
+    """Return the report of a fitted cumulative incidence (`cuminc_analysis`'s, no notes).
+
+    Shared by the pooled analysis and the federated one (``livermet.federated``).
+    """
     table = fit.at(times)
     at = []
     for _, rows in table.groupby("time", sort=True):
@@ -290,5 +352,4 @@ def cuminc_analysis(
         "variance": "infinitesimal jackknife (as R survfit)",
         "at": at,
     }
-    _add_cohort_notes(report, data, selection)
-    return CumincAnalysis(fit, json_safe(report))
+    return report

@@ -33,6 +33,8 @@ from livermet.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from livermet.analysis.summary import CoxAnalysis, CumincAnalysis, KMAnalysis
+
 # Start-up: ``livermet cohort ... --help`` imports only typer and rich (see cli/main.py). Each
 # command imports what it uses when it runs: pandas and the analysis on a run, the registry's
 # database layer only when the registry is read (no --data), matplotlib only when --output
@@ -224,15 +226,25 @@ def km_command(
         conf_level=conf_level,
         dropna=drop_missing or data is None,
     )
+    show_km(result, fmt, output)
+
+
+def show_km(result: KMAnalysis, fmt: TextOrJson, output: Path | None) -> None:
+    """Print a Kaplan-Meier analysis (text or JSON) and draw its plot to ``output`` if given.
+
+    Shared by ``livermet cohort km`` and ``livermet federated combine``.
+    """
     report = result.report
     _print_notes(report)
     if fmt is TextOrJson.json:
         _emit_json(report)
     else:
+        time, event, by = report["time_column"], report["event_column"], report.get("by")
+        conf_level = report["conf_level"]
         console = Console()
         console.print(
             f"Kaplan-Meier of {time} (event {event}); {conf_level:.0%} pointwise CI, "
-            f"{conf_type.value} transform"
+            f"{report['conf_type']} transform"
         )
         _print_curve_table(console, "all patients", report["overall"], conf_level)
         for name, curve in (report.get("groups") or {}).items():
@@ -251,7 +263,7 @@ def km_command(
         save_figure(
             km_plot(curves, logrank=result.logrank, synthetic=report.get("synthetic")), output
         )
-        err_console.print(f"wrote {output}")
+        err_console.print(f"wrote {output}", markup=False)
 
 
 @app.command("cox")
@@ -304,6 +316,14 @@ def cox_command(
         conf_level=conf_level,
         dropna=drop_missing or data is None,
     )
+    show_cox(result, fmt, output)
+
+
+def show_cox(result: CoxAnalysis, fmt: TextOrJson, output: Path | None) -> None:
+    """Print a Cox analysis (text or JSON) and draw its forest plot to ``output`` if given.
+
+    Shared by ``livermet cohort cox`` and ``livermet federated combine``.
+    """
     report = result.report
     _print_notes(report)
     if fmt is TextOrJson.json:
@@ -311,6 +331,8 @@ def cox_command(
     else:
         from rich.table import Table
 
+        time, event = report["time_column"], report["event_column"]
+        conf_level = report["conf_level"]
         console = Console()
         console.print(
             f"Cox model of {time} (event {event}): n = {report['n']}, events = "
@@ -340,7 +362,7 @@ def cox_command(
         from livermet.report.cohort_plots import hr_forest_plot, save_figure
 
         save_figure(hr_forest_plot(result.model, synthetic=report.get("synthetic")), output)
-        err_console.print(f"wrote {output}")
+        err_console.print(f"wrote {output}", markup=False)
 
 
 @app.command("cuminc")
@@ -408,6 +430,14 @@ def cuminc_command(
         conf_level=conf_level,
         dropna=drop_missing or data is None,
     )
+    show_cuminc(result, fmt, output)
+
+
+def show_cuminc(result: CumincAnalysis, fmt: TextOrJson, output: Path | None) -> None:
+    """Print a cumulative-incidence analysis (text or JSON) and draw its plot if asked.
+
+    Shared by ``livermet cohort cuminc`` and ``livermet federated combine``.
+    """
     report = result.report
     _print_notes(report)
     if fmt is TextOrJson.json:
@@ -415,6 +445,7 @@ def cuminc_command(
     else:
         from rich.table import Table
 
+        time, conf_level = report["time_column"], report["conf_level"]
         console = Console()
         console.print(
             f"Cumulative incidence of first events in {time}: n = {report['n']}, events "
@@ -436,7 +467,7 @@ def cuminc_command(
         from livermet.report.cohort_plots import cuminc_plot, save_figure
 
         save_figure(cuminc_plot(result.model, synthetic=report.get("synthetic")), output)
-        err_console.print(f"wrote {output}")
+        err_console.print(f"wrote {output}", markup=False)
 
 
 @app.command("swimmer")
@@ -504,10 +535,17 @@ def swimmer_command(
         max_patients=max_patients or None,
     )
     save_figure(fig, output)
-    err_console.print(f"wrote {output}")
+    err_console.print(f"wrote {output}", markup=False)
 
 
-__all__ = ["app", "parse_times", "read_cohort_csv"]
+__all__ = [
+    "app",
+    "parse_times",
+    "read_cohort_csv",
+    "show_cox",
+    "show_cuminc",
+    "show_km",
+]
 
 
 @app.command("synth")
@@ -538,7 +576,7 @@ def synth_command(
         from livermet.interchange import cases_to_csv
 
         output.write_text(cases_to_csv(cases), encoding="utf-8")
-        err_console.print(f"wrote {n} synthetic cases to {output}")
+        err_console.print(f"wrote {n} synthetic cases to {output}", markup=False)
         return
     from livermet.cli.session import acting_registry
 

@@ -2,9 +2,9 @@
 
 Start-up time matters on the command line (``livermet --version`` should feel instant): this
 module imports only typer and the standard library at the top. Each command imports what it
-uses, and the command groups (``evidence``, ``cohort``, ``registry``, ``user``, ``site``) are
-imported only when one of them runs (:class:`LazyGroup`), so that ``assess`` never loads the
-registry's database layer, pandas' plotting or the survival-analysis libraries.
+uses, and the command groups (``evidence``, ``cohort``, ``federated``, ``registry``, ``user``,
+``site``) are imported only when one of them runs (:class:`LazyGroup`), so that ``assess`` never
+loads the registry's database layer, pandas' plotting or the survival-analysis libraries.
 ``benchmarks/cli_startup.py`` measures it.
 """
 
@@ -33,6 +33,11 @@ LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
         "livermet.cli.cohort",
         "app",
         "Survival analysis of a cohort CSV: Kaplan-Meier, Cox, cumulative incidence.",
+    ),
+    "federated": (
+        "livermet.cli.federated",
+        "app",
+        "Federated analysis by file exchange: request, partial (at each site), combine.",
     ),
     "registry": (
         "livermet.cli.registry",
@@ -131,7 +136,7 @@ def assess_command(
 
         assert output is not None
         output.write_bytes(render_pdf(data))
-        err_console.print(f"wrote {output}")
+        err_console.print(f"wrote {output}", markup=False)
         return
     if fmt is Format.text and output is None:
         from rich.console import Console
@@ -164,7 +169,7 @@ def assess_command(
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
-        err_console.print(f"wrote {output}")
+        err_console.print(f"wrote {output}", markup=False)
 
 
 @app.command("validate")

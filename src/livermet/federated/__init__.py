@@ -15,7 +15,10 @@ pooled analysis returns, computed by the same estimator code, so the R parity te
   ``request_or_fit = central.step(aggregates)``, one round trip per likelihood evaluation;
 - two-stage random-effects meta-analysis of per-site Cox estimates (`.meta`, with `rma`).
 
-`respond` (`.site`) answers any request at a site.
+`respond` (`.site`) answers any request at a site. The offline exchange of files
+(``livermet federated request | partial | combine``, docs/federated.md#file-exchange) is built
+on these: the file formats (`.exchange`), the site and coordinator steps (`.offline`) and the
+disclosure rules (`.disclosure`).
 """
 
 from livermet.federated._messages import FORMAT_VERSION, Aggregate, Request, request_id
