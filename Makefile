@@ -39,8 +39,8 @@ run: setup
 		--sign-in-hint "user 'admin', password '$(DEMO_PASSWORD)'"
 
 lint: setup
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks federated
+	$(BIN)/ruff format --check src tests benchmarks federated
 
 typecheck: setup
 	$(BIN)/mypy src/livermet tests

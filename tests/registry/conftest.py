@@ -63,7 +63,7 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite registry migrated to head, copied for each test."""
+    """Return a SQLite registry migrated to head, copied for each test."""
     path = tmp_path_factory.mktemp("template") / "registry.sqlite"
     Database(path).close()
     return path
@@ -91,7 +91,7 @@ def open_backend(request: pytest.FixtureRequest, backend: str, tmp_path: Path) -
 
 @pytest.fixture(params=BACKENDS)
 def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
-    """An empty registry, on each backend."""
+    """Yield an empty registry, on each backend."""
     database = open_backend(request, request.param, tmp_path)
     yield database
     database.close()
@@ -132,9 +132,11 @@ def world(db: Database) -> World:
 def shared_world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:
-    """One populated registry per backend for a whole module, for tests that only add
-    cases of their own (keep such tests in a module of their own: the function-scoped ``db``
-    fixture empties the same PostgreSQL database)."""
+    """Yield one populated registry per backend for a whole module.
+
+    For tests that only add cases of their own (keep such tests in a module of their own: the
+    function-scoped ``db`` fixture empties the same PostgreSQL database).
+    """
     database = open_backend(request, request.param, tmp_path_factory.mktemp("shared"))
     yield populate(database)
     database.close()

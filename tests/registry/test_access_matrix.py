@@ -65,7 +65,7 @@ USERNAME = {
 
 
 def _deidentified_id(reg: Registry, case_id: str) -> str:
-    """The id a coordinator knows the case by (computed as an administrator would)."""
+    """Return the id a coordinator knows the case by (computed as an administrator would)."""
     db = reg._db
     stored = db.registry("admin").get_case(case_id)
     with db.engine.connect() as conn:

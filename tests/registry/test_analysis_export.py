@@ -1,6 +1,9 @@
-"""The analysis export on SQLite and PostgreSQL: the seed case value by value, a pre-operative
-case without follow-up, the same endpoints as the cohort analyses, rights, de-identification,
-formula-safe cells and the audit record."""
+"""Test the analysis export on SQLite and PostgreSQL.
+
+Covered: the seed case value by value, a pre-operative case without follow-up, the same
+endpoints as the cohort analyses, rights, de-identification, formula-safe cells and the audit
+record.
+"""
 
 from __future__ import annotations
 
@@ -105,7 +108,7 @@ def _export(reg: Registry, **kwargs: object) -> list[dict[str, str]]:
 
 
 def _seed_with(*changes: tuple[str, str, object]) -> Case:
-    """The seed case with (section, field, value) changed."""
+    """Return the seed case with (section, field, value) changed."""
     data = yaml.safe_load(SEED_CASE.read_text(encoding="utf-8"))
     for section, name, value in changes:
         data[section][name] = value
@@ -113,7 +116,7 @@ def _seed_with(*changes: tuple[str, str, object]) -> Case:
 
 
 def _months(value: float) -> str:
-    """A time as the export writes it: rounded to 0.01, no trailing zeros."""
+    """Format a time as the export writes it: rounded to 0.01, no trailing zeros."""
     return "" if pd.isna(value) else f"{round(float(value), 2):.2f}".rstrip("0").rstrip(".")
 
 
@@ -153,8 +156,11 @@ def test_synthetic_cases_only_when_asked(filled: World) -> None:
 
 
 def test_endpoints_are_those_of_the_cohort_analyses(filled: World) -> None:
-    """os/death/efs/first_event/efs_event and grade equal the cohort table's (CLI and web), and
-    the event-free Kaplan-Meier of the export equals the web page's."""
+    """Check that the export's endpoints equal the cohort table's.
+
+    os/death/efs/first_event/efs_event and grade equal the cohort table's (CLI and web), and the
+    event-free Kaplan-Meier of the export equals the web page's.
+    """
     reg = filled.reg
     rows = _by_id(_export(reg, deidentified=False, include_synthetic=True))
     cohort = with_endpoints(reg.cohort_frame(include_synthetic=True)).set_index("id")

@@ -171,8 +171,11 @@ def test_audit_rights(world: World, seed_case: Case) -> None:
 
 
 def _busy(world: World, seed_case: Case) -> None:
-    """Every kind of write: cases (create, update, import, merge, delete, re-create), sites,
-    users (role, site, deactivation, password) and tokens (create, revoke)."""
+    """Audit every kind of write.
+
+    Cases (create, update, import, merge, delete, re-create), sites, users (role, site,
+    deactivation, password) and tokens (create, revoke).
+    """
     _activity(world, seed_case)
     editor = world.as_("editor_alpha")
     again = list(synthetic_cases(3, seed=1))
@@ -393,8 +396,10 @@ def test_bad_anchor_is_refused_naming_the_field(text: str) -> None:
 
 
 def test_verification_during_writes_sees_one_moment(world: World, seed_case: Case) -> None:
-    """The chain and the rows are read in one snapshot: a write committed between the two
-    reads must not show up as a row the chain does not describe."""
+    """Read the chain and the rows in one snapshot.
+
+    A write committed between the two reads must not show up as a row the chain does not describe.
+    """
     editor = world.as_("editor_alpha")
     editor.create_case(seed_case)
     done = threading.Event()

@@ -1,5 +1,7 @@
-"""The bulk import's fast paths: COPY on PostgreSQL and the sqlite3 driver's executemany on
-SQLite, the document check on JSON text, and the audit chain they write.
+"""Test the bulk import's fast paths and the audit chain they write.
+
+The fast paths: COPY on PostgreSQL and the sqlite3 driver's executemany on SQLite, and the
+document check on JSON text.
 
 Every test that takes ``world`` runs on both backends (``conftest.BACKENDS``).
 """
@@ -38,7 +40,7 @@ def _rows(world: World) -> dict[str, Any]:
 
 
 def _with_nul(case: Case) -> Case:
-    """A case whose free text holds NUL: built in Python, so only the storage check sees it."""
+    """Return a case whose free text holds NUL, built in Python so only storage sees it."""
     tumour = case.primary_tumour.model_copy(update={"histology": "leiomyo\x00sarcoma"})
     return case.model_copy(update={"primary_tumour": tumour})
 
@@ -131,8 +133,11 @@ def test_encoded_document_refuses_what_stored_document_refuses(seed_case: Case) 
 
 
 def test_a_bad_row_in_the_last_chunk_leaves_nothing_written(world: World) -> None:
-    """Three chunks of 150 rows: the first two are written (COPY / executemany, each past
-    COPY_MIN_ROWS audit records) before the bad row in the last chunk is checked."""
+    """Write the first two chunks before the bad row in the last one is checked.
+
+    Three chunks of 150 rows: the first two are written (COPY / executemany, each past
+    COPY_MIN_ROWS audit records) before the bad row in the last chunk is checked.
+    """
     before = _rows(world)
     cases: list[Case | CaseInput] = list(synthetic_cases(449, seed=12))
     cases.append(CaseInput(_with_nul(synthetic_cases(1, seed=13)[0]), row=450))
@@ -175,8 +180,11 @@ def test_the_audit_verifies_after_a_bulk_import(world: World) -> None:
 
 
 def test_bulk_rows_and_ordinary_rows_are_stored_alike(world: World) -> None:
-    """A case created one at a time and imported cases read back with the same Python types
-    in every column (dates, booleans, documents), and the same case."""
+    """Read back created and imported cases with the same Python types.
+
+    A case created one at a time and imported cases read back with the same Python types in every
+    column (dates, booleans, documents), and the same case.
+    """
     one, many = synthetic_cases(1, seed=15)[0], synthetic_cases(200, seed=16)
     world.as_("editor_alpha").create_case(one)
     world.as_("editor_alpha").import_cases(many, source="x.csv")
@@ -252,9 +260,12 @@ def _bad_rows() -> list[Case | CaseInput]:
 
 
 def test_workers_store_what_one_process_stores(world: World, workers: None) -> None:
-    """300 cases in chunks of 40 prepared by workers: the documents, the derived columns and the
-    audit records are those of the cases, in the order of the rows, and the audit verifies
-    (its replay derives every case's columns again and compares them)."""
+    """Store worker-prepared chunks exactly as the cases and verify their audit.
+
+    300 cases in chunks of 40 prepared by workers: the documents, the derived columns and the audit
+    records are those of the cases, in the order of the rows, and the audit verifies (its replay
+    derives every case's columns again and compares them).
+    """
     cases = synthetic_cases(300, seed=20)
     progress: list[int] = []
     report = world.as_("editor_alpha").import_cases(
@@ -286,8 +297,11 @@ def test_workers_store_what_one_process_stores(world: World, workers: None) -> N
 def test_workers_refuse_the_rows_one_process_refuses(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Bad rows in chunks prepared by workers are named by row and field exactly as when the
-    import is prepared in one process, and nothing is stored."""
+    """Name bad rows in worker-prepared chunks as a single-process import does.
+
+    Bad rows in chunks prepared by workers are named by row and field exactly as when the import is
+    prepared in one process, and nothing is stored.
+    """
     from livermet.registry import bulk
 
     before = _rows(world)
@@ -305,8 +319,11 @@ def test_workers_refuse_the_rows_one_process_refuses(
 def test_an_error_in_a_worker_rolls_the_import_back(
     world: World, workers: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An unexpected error while a worker prepares a chunk (a bug, not a bad row) is raised by
-    the import, after earlier chunks were inserted, and nothing is stored."""
+    """Raise a worker's unexpected error and store nothing.
+
+    An unexpected error while a worker prepares a chunk (a bug, not a bad row) is raised by the
+    import, after earlier chunks were inserted, and nothing is stored.
+    """
     from livermet.registry import bulk
 
     cases = synthetic_cases(200, seed=23)
@@ -328,8 +345,11 @@ def test_an_error_in_a_worker_rolls_the_import_back(
 def test_an_error_while_storing_stops_the_workers(
     world: World, workers: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """An error in the importing process (here a failing insert of the third chunk) ends the
-    import with nothing stored, and its workers are stopped."""
+    """End the import with nothing stored when the importing process fails.
+
+    An error in the importing process (here a failing insert of the third chunk) ends the import
+    with nothing stored, and its workers are stopped.
+    """
     from livermet.registry import bulk
 
     calls: list[int] = []

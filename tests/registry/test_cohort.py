@@ -1,5 +1,8 @@
-"""The cohort frame: the columns of the analysis table, and survival times derived from the
-case timeline (liver resection = time zero), checked against hand-computed date arithmetic."""
+"""Test the cohort frame.
+
+The columns of the analysis table, and survival times derived from the case timeline (liver
+resection = time zero), checked against hand-computed date arithmetic.
+"""
 
 from __future__ import annotations
 
@@ -65,8 +68,11 @@ def test_columns_are_those_of_the_reference_cohort(world: World, seed_case: Case
 
 
 def test_seed_case_row(world: World, seed_case: Case) -> None:
-    """The case report: laparoscopic resection of a synchronous metastasis, grade III, stage IV
-    (M1), 80 years, no recurrence 5 months after the liver resection."""
+    """Check the case report's row of the cohort frame.
+
+    The case report: laparoscopic resection of a synchronous metastasis, grade III, stage IV (M1),
+    80 years, no recurrence 5 months after the liver resection.
+    """
     world.as_("editor_alpha").create_case(seed_case)
     row = world.reg.cohort_frame().iloc[0].to_dict()
     assert row["approach"] == "laparoscopic" and row["timing"] == "synchronous"

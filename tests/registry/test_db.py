@@ -48,8 +48,11 @@ def test_migrations_are_package_data() -> None:
 
 
 def test_a_0001_registry_upgrades_keeping_its_users_and_tokens(db: Database) -> None:
-    """A registry made by an older livermet (0001) gets the session version when opened;
-    downgrading drops the column in place (no table copy that would cascade to the tokens)."""
+    """Upgrade a 0001 registry with the session version, and downgrade in place.
+
+    A registry made by an older livermet (0001) gets the session version when opened; downgrading
+    drops the column in place (no table copy that would cascade to the tokens).
+    """
     admin = db.bootstrap("admin", "pw for the upgrade")
     token = db.registry(admin).create_token("kept").token
     with db.engine.connect() as conn, conn.begin():

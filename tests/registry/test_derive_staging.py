@@ -34,8 +34,10 @@ EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 
 
 def _assessed(case: Case) -> tuple[int | None, str, str | None]:
-    """The assessment's computed FNCLCC grade, its staging grade label and stage at diagnosis
-    (``assess`` computes the sections this way)."""
+    """Return the assessment's computed FNCLCC grade, staging grade label and stage at diagnosis.
+
+    ``assess`` computes the sections this way.
+    """
     grade = grading_section(case)["fnclcc"]["grade"]
     at = staging_section(case, grade, build_timeline(case))["at_diagnosis"]
     return grade, at["grade"], at["stage"]
@@ -83,8 +85,11 @@ def test_example_cases_have_the_assessments_grade_and_stage(path: Path) -> None:
 
 
 def test_seed_case_metachronous_is_not_stage_iv(seed_case: Case) -> None:
-    """The named change of issue 12: a metachronous liver metastasis is a recurrence; the stage
-    at diagnosis of the seed case's 15 cm grade 3 N0 primary is then IIIB, not IV."""
+    """Stage a metachronous liver metastasis as a recurrence (the named change of issue 12).
+
+    A metachronous liver metastasis is a recurrence; the stage at diagnosis of the seed case's 15 cm
+    grade 3 N0 primary is then IIIB, not IV.
+    """
     synchronous = derive_columns([seed_case])[0]
     metachronous = derive_columns([_variant(seed_case, timing="metachronous")])[0]
     assert isinstance(synchronous, CaseColumns) and isinstance(metachronous, CaseColumns)
@@ -142,8 +147,11 @@ def test_variants_have_the_assessments_grade_and_stage(
 
 
 def test_the_analysis_export_agrees_with_the_columns() -> None:
-    """The analysis export (``livermet.registry.analysis_export``) gives the same grade and stage
-    as the stored columns."""
+    """Check the analysis export gives the stored grade and stage.
+
+    The analysis export (``livermet.registry.analysis_export``) gives the same grade and stage as
+    the stored columns.
+    """
     cases = synthetic_cases(60, seed=43)
     endpoints = StoredEndpoints(None, False, None, None)
     for case, columns in zip(cases, derive_columns(cases), strict=True):
@@ -153,8 +161,11 @@ def test_the_analysis_export_agrees_with_the_columns() -> None:
 
 
 def test_the_0003_migration_derives_the_stored_stages_again(world: World, seed_case: Case) -> None:
-    """A registry written before issue 12 (stage IV for every case with a liver lesion) gets the
-    stage at diagnosis when it is upgraded; the documents and the audit chain are unchanged."""
+    """Upgrade a pre-issue-12 registry to the stage at diagnosis.
+
+    A registry written before issue 12 (stage IV for every case with a liver lesion) gets the stage
+    at diagnosis when it is upgraded; the documents and the audit chain are unchanged.
+    """
     metachronous = _variant(seed_case, timing="metachronous").model_copy(update={"id": "META-1"})
     world.as_("editor_alpha").import_cases([seed_case, metachronous], source="old.csv")
     with world.db.engine.connect() as conn, conn.begin():

@@ -1,5 +1,8 @@
-"""Imports: all-or-nothing per file, duplicates refused or merged, and a process killed
-half-way through an import leaving the registry as it was."""
+"""Test imports.
+
+All-or-nothing per file, duplicates refused or merged, and a process killed half-way through an
+import leaving the registry as it was.
+"""
 
 from __future__ import annotations
 
@@ -105,8 +108,11 @@ def test_duplicates_are_refused_or_merged_on_request(world: World, seed_case: Ca
 
 
 def test_merging_a_stale_export_is_a_conflict(world: World, seed_case: Case) -> None:
-    """An export at version 1, an edit (version 2), then a merge of the export: refused, as a
-    stale edit is; the same export taken again at version 2 merges."""
+    """Refuse a stale merge, as a stale edit is refused.
+
+    An export at version 1, an edit (version 2), then a merge of the export: refused, as a stale
+    edit is; the same export taken again at version 2 merges.
+    """
     editor = world.as_("editor_alpha")
     editor.create_case(seed_case, site="alpha")
     (old,) = world.reg.export_cases(sites=["alpha"], deidentified=False)
@@ -161,8 +167,11 @@ def _read_line(proc: subprocess.Popen[str], deadline: float) -> str:
 
 
 def test_killed_import_leaves_the_registry_as_it_was(world: World) -> None:
-    """SIGKILL in the middle of a 2,000-case import, after at least 1,000 rows were inserted into
-    the import's transaction (four chunks: a non-transactional import would have stored them)."""
+    """Leave the registry as it was when an import is killed half-way.
+
+    SIGKILL in the middle of a 2,000-case import, after at least 1,000 rows were inserted into the
+    import's transaction (four chunks: a non-transactional import would have stored them).
+    """
     editor = world.as_("editor_alpha")
     editor.import_cases(synthetic_cases(10, seed=100), source="before.csv")
     editor.update_case("SYN-100-000001", synthetic_cases(1, seed=100)[0], 1)
@@ -207,7 +216,7 @@ def test_killed_import_leaves_the_registry_as_it_was(world: World) -> None:
 
 
 def _gone(pid: int) -> bool:
-    """True when process ``pid`` has exited (a zombie waiting to be reaped counts as exited)."""
+    """Return True when process ``pid`` has exited (a zombie not yet reaped counts as exited)."""
     try:
         with open(f"/proc/{pid}/status") as status:
             return any(line.split()[:2] == ["State:", "Z"] for line in status)
@@ -217,9 +226,12 @@ def _gone(pid: int) -> bool:
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc (Linux)")
 def test_killed_import_with_workers_leaves_the_registry_as_it_was(world: World) -> None:
-    """The same with the rows prepared by worker processes: SIGKILL to the importing process
-    once 1,000 rows are in its transaction; nothing is stored, and the workers end by themselves
-    (their parent is gone)."""
+    """Leave the registry as it was when a worker-prepared import is killed.
+
+    The same with the rows prepared by worker processes: SIGKILL to the importing process once
+    1,000 rows are in its transaction; nothing is stored, and the workers end by themselves (their
+    parent is gone).
+    """
     before = _snapshot(world)
     proc = subprocess.Popen(
         [sys.executable, str(WORKER), world.db.url, "2000", "102", "250", "workers"],

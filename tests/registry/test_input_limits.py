@@ -1,5 +1,8 @@
-"""Storage refuses what a database cannot keep: a NUL character (PostgreSQL fails the whole
-transaction on one) or a lone surrogate, even in a ``Case`` built in Python, on both backends."""
+"""Test that storage refuses what a database cannot keep.
+
+A NUL character (PostgreSQL fails the whole transaction on one) or a lone surrogate, even in a
+``Case`` built in Python, on both backends.
+"""
 
 from __future__ import annotations
 
@@ -36,8 +39,11 @@ def test_unstorable_text_is_an_input_error_on_every_backend(
 
 
 def test_nul_outside_case_documents_is_an_input_error_on_every_backend(world: World) -> None:
-    """User names, site names and token labels never reach PostgreSQL with a NUL in them
-    (there, psycopg's error would be a server error): the same InputError on both backends."""
+    """Refuse NUL in user names, site names and token labels on both backends.
+
+    These never reach PostgreSQL with a NUL in them (there, psycopg's error would be a server
+    error): the same InputError on both backends.
+    """
     for attempt in (
         lambda: world.db.user("ad\x00min"),
         lambda: world.db.authenticate_password("ad\x00min", "whatever"),

@@ -1,5 +1,8 @@
-"""De-identified export: ids replaced, dates shifted per patient with intervals kept, ages over
-89 grouped, free-text remarks dropped; full export for those allowed."""
+"""Test the de-identified and full exports.
+
+De-identified export: ids replaced, dates shifted per patient with intervals kept, ages over 89
+grouped, free-text remarks dropped; full export for those allowed.
+"""
 
 from __future__ import annotations
 
@@ -194,8 +197,11 @@ def _deid(case: Case) -> Case:
 
 
 def _labelled_case() -> Case:
-    """The uterine example with identifying lesion labels, a lung lesion (a label only the
-    measurements use) and an organ named in words outside the vocabulary."""
+    """Return the uterine example with identifying labels and an unlisted organ.
+
+    The uterine example with identifying lesion labels, a lung lesion (a label only the
+    measurements use) and an organ named in words outside the vocabulary.
+    """
     from livermet.case.load import load_case
 
     data = load_case(PREOP_UTERINE).model_dump(

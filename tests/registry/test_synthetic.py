@@ -39,8 +39,11 @@ def test_every_case_is_flagged_and_a_valid_case_file() -> None:
 
 
 def test_distributions_resemble_the_reference_cohort(cohort: pd.DataFrame) -> None:
-    """Targets from refs/cohort.csv (300 patients): open 72 %, metachronous 66 %, grade 1/2/3
-    16/38/46 %, age 58 +- 12; tolerances about 3 standard errors at n = 1,500."""
+    """Match the synthetic cohort's marginals to refs/cohort.csv.
+
+    Targets from refs/cohort.csv (300 patients): open 72 %, metachronous 66 %, grade 1/2/3
+    16/38/46 %, age 58 +- 12; tolerances about 3 standard errors at n = 1,500.
+    """
     assert (cohort["approach"] == "open").mean() == pytest.approx(0.72, abs=0.04)
     assert (cohort["timing"] == "metachronous").mean() == pytest.approx(0.66, abs=0.04)
     shares = cohort["grade"].value_counts(normalize=True)
@@ -52,8 +55,11 @@ def test_distributions_resemble_the_reference_cohort(cohort: pd.DataFrame) -> No
 
 
 def test_survival_is_plausible(cohort: pd.DataFrame) -> None:
-    """Median overall survival after resection of sarcoma liver metastases is about 2-4 years
-    in published series; most patients recur, most recurrences come before death."""
+    """Keep survival and recurrence within published ranges.
+
+    Median overall survival after resection of sarcoma liver metastases is about 2-4 years in
+    published series; most patients recur, most recurrences come before death.
+    """
     km = KaplanMeierFitter().fit(cohort["os_months"], cohort["death"])
     assert 24 <= km.median_survival_time_ <= 48
     shares = cohort["first_event"].value_counts(normalize=True)
@@ -63,8 +69,11 @@ def test_survival_is_plausible(cohort: pd.DataFrame) -> None:
 
 
 def test_grade_follows_the_fnclcc_components(cohort: pd.DataFrame) -> None:
-    """The generator draws differentiation, mitosis and necrosis scores; the clinical engine's
-    FNCLCC grade from them equals the grade the generator reports."""
+    """Check the engine's FNCLCC grade equals the generator's.
+
+    The generator draws differentiation, mitosis and necrosis scores; the clinical engine's FNCLCC
+    grade from them equals the grade the generator reports.
+    """
     assert (cohort["grade"] == cohort["reported_grade"]).all()
     # The stage at diagnosis of the assessment (issue 12): AJCC 8 chapters 41 and 44 decide it
     # for every synthetic case (size, grade and the stated timing are known); chapters without

@@ -84,7 +84,7 @@ def sign_in(client: httpx.Client, username: str, password: str = PASSWORD) -> No
 
 
 def free_port() -> int:
-    """A free TCP port on loopback, for a server started by a test."""
+    """Return a free TCP port on loopback, for a server started by a test."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])

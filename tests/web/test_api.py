@@ -128,8 +128,11 @@ def _example(name: str) -> dict[str, Any]:
 def test_assessments_match_the_documented_response_schema(
     client: TestClient, web_registry: WebRegistry
 ) -> None:
-    """Both assessment routes document the assessment model, and what they answer matches it
-    (every key, every null), by JSON Schema validation against the OpenAPI document."""
+    """Validate both assessment routes' answers against the OpenAPI document.
+
+    Both assessment routes document the assessment model, and what they answer matches it (every
+    key, every null), by JSON Schema validation against the OpenAPI document.
+    """
     doc = client.get("/api/v1/openapi.json").json()
     viewer = _auth(web_registry, "viewer_a")
     routes = {

@@ -1,6 +1,9 @@
-"""What a reader sees of an assessment: the Markdown and text reports and the web assessment page
-carry no verification tags, spec section numbers, file paths or internal series keys; the web
-page states the notice once and shows the pooled-survival plot in its evidence section."""
+"""Test what a reader sees of an assessment.
+
+The Markdown and text reports and the web assessment page carry no verification tags, spec
+section numbers, file paths or internal series keys; the web page states the notice once and
+shows the pooled-survival plot in its evidence section.
+"""
 
 from __future__ import annotations
 

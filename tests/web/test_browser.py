@@ -41,7 +41,7 @@ def _require_browser() -> None:
 
 @pytest.fixture
 def live_url(web_registry: WebRegistry) -> Iterator[str]:
-    """The app served by uvicorn on a free loopback port, in a thread."""
+    """Serve the app with uvicorn on a free loopback port, in a thread; yield its URL."""
     port = free_port()
     app = create_app(web_registry.url, secret_key="browser-test-key")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

@@ -1,6 +1,9 @@
-"""The add-a-case form saves in the default set-up, puts every error beside its field, covers the
-assessment's inputs (the rest through its case-file text); every bad input on the web pages is a
-4xx naming the field, never a 5xx."""
+"""Test the add-a-case form and the web pages' handling of bad input.
+
+The form saves in the default set-up, puts every error beside its field, covers the
+assessment's inputs (the rest through its case-file text); every bad input on the web pages is
+a 4xx naming the field, never a 5xx.
+"""
 
 from __future__ import annotations
 
@@ -98,7 +101,7 @@ systemic_therapy:
 
 
 def key_values(data: dict[str, Any]) -> dict[str, Any]:
-    """What the tumour board reads first: grade, stage, the resection's verdict and why."""
+    """Return what the tumour board reads first: grade, stage, the resection's verdict and why."""
     return {
         "phase": data["phase"],
         "grading": data["grading"]["fnclcc"],
@@ -120,10 +123,13 @@ def cli_key_values() -> dict[str, Any]:
 
 
 def test_cli_key_values_are_the_examples() -> None:
-    """The reference itself, worked out from the example: mitoses 25/10 HPF score 3, necrosis
-    <50 % score 1, differentiation unknown, so FNCLCC total 5-7 and no single grade; FIGO IB
-    (confined, 9 cm > 5 cm); ICG-R15 12 % allows up to a sectionectomy, so the planned central
-    hepatectomy (4, 5, 8) exceeds it; RECIST (22+27)/(28+34) - 1 = -21 %."""
+    """Check the reference itself, worked out from the example.
+
+    Mitoses 25/10 HPF score 3, necrosis <50 % score 1, differentiation unknown, so FNCLCC total 5-7
+    and no single grade; FIGO IB (confined, 9 cm > 5 cm); ICG-R15 12 % allows up to a
+    sectionectomy, so the planned central hepatectomy (4, 5, 8) exceeds it; RECIST
+    (22+27)/(28+34) - 1 = -21 %.
+    """
     kv = cli_key_values()
     assert (kv["grading"]["total_min"], kv["grading"]["total_max"]) == (5, 7)
     assert kv["grading"]["grade"] is None
@@ -135,8 +141,10 @@ def test_cli_key_values_are_the_examples() -> None:
 
 @pytest.fixture
 def one_site_url(tmp_path: Path) -> str:
-    """The `make run` set-up: an admin without a site, one site, the seed case, synthetic cases
-    and a pre-operative case."""
+    """Build the `make run` set-up and return its URL.
+
+    An admin without a site, one site, the seed case, synthetic cases and a pre-operative case.
+    """
     url = f"sqlite:///{tmp_path / 'registry.db'}"
     with Database(url) as db:
         reg = db.registry(db.bootstrap("admin", PASSWORD))

@@ -1,8 +1,10 @@
-"""In a real browser (Playwright, Debian's Chromium): an admin without a site, in a registry with
-one site (the `make run` set-up), adds the pre-operative uterine example through the form as a
-user types it (the case-file text for imaging and systemic therapy) and gets the CLI's
-assessment; the cohort page opens without errors. Without Chromium: skipped locally, FAIL in
-CI (``CI=true``)."""
+"""Test the add-a-case form in a real browser (Playwright, Debian's Chromium).
+
+An admin without a site, in a registry with one site (the `make run` set-up), adds the
+pre-operative uterine example through the form as a user types it (the case-file text for
+imaging and systemic therapy) and gets the CLI's assessment; the cohort page opens without
+errors. Without Chromium: skipped locally, FAIL in CI (``CI=true``).
+"""
 
 from __future__ import annotations
 

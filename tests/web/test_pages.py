@@ -207,8 +207,11 @@ def test_sign_out_ends_the_session(client: TestClient) -> None:
 
 
 def test_pre_operative_assessment_page(client: TestClient) -> None:
-    """Issue 10: the key cards show the phase, the board's date, the stage in its system and
-    whether the plan clears every lesion within the safe extent."""
+    """Show the key cards of issue 10.
+
+    The key cards show the phase, the board's date, the stage in its system and whether the plan
+    clears every lesion within the safe extent.
+    """
     sign_in(client, "viewer_a")
     examples = SEED_CASE.parent
     token = csrf_of(client.get("/assess").text)

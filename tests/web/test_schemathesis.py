@@ -1,6 +1,7 @@
-"""Property-based run of the API from its OpenAPI document, authenticated, on SQLite and on
-PostgreSQL: no input may cause a server error, every status answered is documented, and every
-body answered matches its documented schema.
+"""Run the API property-based from its OpenAPI document, authenticated, on both backends.
+
+On SQLite and on PostgreSQL: no input may cause a server error, every status answered is
+documented, and every body answered matches its documented schema.
 
 PostgreSQL: ``LIVERMET_TEST_POSTGRES_URL`` (a throwaway database is made on that server, as in
 ``tests/registry/conftest.py``); without it the PostgreSQL half runs on the local default server
