@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from livermet.registry.access import Action, User, permitted_sites, reads_deidentified
 from livermet.registry.audit_verification import AuditAnchor, AuditVerification, verify_audit
-from livermet.registry.context import Context
+from livermet.registry.context import Service
 from livermet.registry.entities import AuditEntry
 from livermet.registry.models import AuditRow, CaseRow, SiteRow
 from livermet.registry.privacy import deidentified_id
@@ -64,17 +64,8 @@ def _visible(result: AuditVerification, actor: User) -> AuditVerification:
     return result
 
 
-class AuditService:
-    """The audit log, read and verified by one user.
-
-    Parameters
-    ----------
-    context
-        The engine and the acting user, shared with the registry's other services.
-    """
-
-    def __init__(self, context: Context) -> None:
-        self._ctx = context
+class AuditService(Service):
+    """The audit log, read and verified by one user."""
 
     def verify_audit(self, anchors: Iterable[AuditAnchor] = ()) -> AuditVerification:
         """Check the audit chain and the tables against it.

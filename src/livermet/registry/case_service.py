@@ -42,7 +42,7 @@ from livermet.registry.access import (
 )
 from livermet.registry.accounts import load_site
 from livermet.registry.bulk import case_values, pseudonym_for
-from livermet.registry.context import Context, Writing
+from livermet.registry.context import Service, Writing
 from livermet.registry.derive import CaseColumns, derive_columns
 from livermet.registry.documents import case_from_document, check_case, stored_document
 from livermet.registry.entities import CaseInput, CaseSummary, StoredCase
@@ -409,17 +409,8 @@ def _cohort_table(rows: list[Any], deidentified: bool) -> pd.DataFrame:
     return frame
 
 
-class CaseService:
-    """The cases as one user reads and writes them.
-
-    Parameters
-    ----------
-    context
-        The engine and the acting user, shared with the registry's other services.
-    """
-
-    def __init__(self, context: Context) -> None:
-        self._ctx = context
+class CaseService(Service):
+    """The cases as one user reads and writes them."""
 
     def create_case(
         self, case: Case, *, hospital_number: str | None = None, site: str | None = None

@@ -158,3 +158,16 @@ class Context:
         """
         with audited_transaction(self.engine, self.user.username) as (_session, audit):
             audit.append(action, READ_ENTITY, entity_id, site=site, after=details)
+
+
+class Service:
+    """A part of the registry acting for one user: it holds the shared context.
+
+    Parameters
+    ----------
+    context
+        The engine and the acting user, shared with the registry's other services.
+    """
+
+    def __init__(self, context: Context) -> None:
+        self._ctx = context

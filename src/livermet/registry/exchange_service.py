@@ -17,7 +17,7 @@ from livermet.case.model import Case
 from livermet.registry.access import Action
 from livermet.registry.bulk import CHUNK_SIZE, ProgressCallback, run_import
 from livermet.registry.case_service import case_query
-from livermet.registry.context import Context
+from livermet.registry.context import Context, Service
 from livermet.registry.documents import case_from_document
 from livermet.registry.entities import CaseInput, ExportedCase, ImportReport
 from livermet.registry.models import SiteRow
@@ -47,17 +47,8 @@ def record_export(context: Context, deidentified: bool, after: dict[str, Any]) -
         )
 
 
-class ExchangeService:
-    """Imports and exports of cases, for one user.
-
-    Parameters
-    ----------
-    context
-        The engine and the acting user, shared with the registry's other services.
-    """
-
-    def __init__(self, context: Context) -> None:
-        self._ctx = context
+class ExchangeService(Service):
+    """Imports and exports of cases, for one user."""
 
     def import_cases(
         self,

@@ -34,7 +34,7 @@ from livermet.registry.accounts import (
     user_snapshot,
 )
 from livermet.registry.audit_state import secret_digest
-from livermet.registry.context import Context, Reading, Writing
+from livermet.registry.context import Reading, Service, Writing
 from livermet.registry.entities import NewToken, Site, TokenInfo
 from livermet.registry.models import SiteRow, TokenRow, UserRow
 from livermet.registry.privacy import new_site_secret
@@ -81,17 +81,8 @@ def _user_changes(
     return values
 
 
-class PeopleService:
-    """Sites, users and API tokens, for one acting user.
-
-    Parameters
-    ----------
-    context
-        The engine and the acting user, shared with the registry's other services.
-    """
-
-    def __init__(self, context: Context) -> None:
-        self._ctx = context
+class PeopleService(Service):
+    """Sites, users and API tokens, for one acting user."""
 
     def create_site(self, code: str, name: str) -> Site:
         """Create a site with a fresh pseudonym secret (admins only).
