@@ -71,7 +71,7 @@ def ok(*args: str) -> Result:
     return result
 
 
-def refused(result: Result, *words: str) -> str:
+def assert_refused(result: Result, *words: str) -> str:
     """Assert exit status 2, no traceback, and the words in the message; return it."""
     message = " ".join(result.stderr.split())
     assert result.exit_code == 2, result.output
@@ -225,11 +225,11 @@ def test_tampered_file_is_refused(registries: dict[str, str], tmp_path: Path) ->
     data["aggregate"]["n_event"][0][0] += 1
     files[2].write_text(json.dumps(data))
     result = invoke("federated", "combine", *map(str, files))
-    refused(result, str(files[2]), "checksum", "edited")
+    assert_refused(result, str(files[2]), "checksum", "edited")
     request_data = json.loads(req.read_text())
     request_data["analysis"]["time"] = "efs_months"
     req.write_text(json.dumps(request_data))
-    refused(partial(req, registries["h1"], tmp_path / "x.json"), str(req), "checksum")
+    assert_refused(partial(req, registries["h1"], tmp_path / "x.json"), str(req), "checksum")
     assert not (tmp_path / "x.json").exists()
 
 
@@ -238,9 +238,9 @@ def test_answer_to_another_request_is_refused(registries: dict[str, str], tmp_pa
     other = request(tmp_path, "b.json", "--analysis", "km", "--by", "approach")
     stray = answers(registries, other, tmp_path, "b")[1]
     result = invoke("federated", "combine", *map(str, first[:2]), str(stray))
-    refused(result, str(stray), "answers another request")
+    assert_refused(result, str(stray), "answers another request")
     twice = invoke("federated", "combine", *map(str, first), str(first[0]))
-    refused(twice, "second answer of site 'h1'")
+    assert_refused(twice, "second answer of site 'h1'")
 
 
 @pytest.mark.parametrize(
@@ -255,7 +255,7 @@ def test_answer_to_another_request_is_refused(registries: dict[str, str], tmp_pa
 def test_malformed_file_is_refused(tmp_path: Path, content: str, words: list[str]) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content)
-    refused(invoke("federated", "combine", str(path)), str(path), *words)
+    assert_refused(invoke("federated", "combine", str(path)), str(path), *words)
 
 
 def test_malformed_table_is_refused(registries: dict[str, str], tmp_path: Path) -> None:
@@ -264,7 +264,7 @@ def test_malformed_table_is_refused(registries: dict[str, str], tmp_path: Path) 
     data = json.loads(path.read_text())
     data["aggregate"]["times"] = data["aggregate"]["times"][::-1]
     path.write_text(json.dumps(data))
-    refused(invoke("federated", "combine", str(path)), str(path), "malformed", "ascending")
+    assert_refused(invoke("federated", "combine", str(path)), str(path), "malformed", "ascending")
 
 
 def test_minimum_cell_count_on_totals(registries: dict[str, str], tmp_path: Path) -> None:
@@ -273,11 +273,13 @@ def test_minimum_cell_count_on_totals(registries: dict[str, str], tmp_path: Path
     assert combine_json(*answers(registries, req, tmp_path))["overall"]["n"] == 101
     strict = request(tmp_path, "s.json", "--analysis", "km", "--min-cell", "1000")
     result = invoke("federated", "combine", *map(str, answers(registries, strict, tmp_path, "s")))
-    refused(result, "refused", "101 patients in total over all sites", "minimum cell count 1000")
+    assert_refused(
+        result, "refused", "101 patients in total over all sites", "minimum cell count 1000"
+    )
     cox = request(tmp_path, "c.json", "--analysis", "cox", "--covariates", "age", "--min-cell",
                   "1000", "--stratified")  # fmt: skip
     result = invoke("federated", "combine", *map(str, answers(registries, cox, tmp_path, "c")))
-    refused(result, "refused", "patients in total")
+    assert_refused(result, "refused", "patients in total")
 
 
 def test_release_is_audited_and_the_chain_verifies(
@@ -308,7 +310,7 @@ def test_release_is_audited_and_the_chain_verifies(
 def test_site_problems_write_nothing(registries: dict[str, str], tmp_path: Path) -> None:
     lacking = request(tmp_path, "r.json", "--analysis", "km", "--by", "no_such_column")
     target = tmp_path / "agg.json"
-    refused(partial(lacking, registries["h1"], target), "no_such_column", "column not found")
+    assert_refused(partial(lacking, registries["h1"], target), "no_such_column", "column not found")
     assert not target.exists()
     empty = tmp_path / "empty.sqlite"
     database = Database(str(empty))
@@ -317,7 +319,7 @@ def test_site_problems_write_nothing(registries: dict[str, str], tmp_path: Path)
     finally:
         database.close()
     km = request(tmp_path, "km.json", "--analysis", "km")
-    refused(partial(km, str(empty), target), "no patients to analyse")
+    assert_refused(partial(km, str(empty), target), "no patients to analyse")
     assert not target.exists()
 
 
