@@ -27,6 +27,7 @@ import hashlib
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
+from json.encoder import encode_basestring
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, String, Table, Text, insert, select, update
@@ -143,6 +144,45 @@ class AuditWriter:
         row["prev_hash"] = self._hash
         self._hash = row["hash"]
         self._pending.append(row)
+        if len(self._pending) >= _INSERT_CHUNK:
+            self.flush()
+
+    def append_new(
+        self, action: str, entity: str, entity_id: str, site: str | None, after: tuple[str, str]
+    ) -> None:
+        """Buffer the record of a new entity: :meth:`append_json` with ``after=after[0]``.
+
+        ``after`` is the canonical JSON text of the entity and that text as a JSON string,
+        ``json.encoder.encode_basestring(text)``, which the bulk import's workers encode. The
+        hashed content is assembled from its pieces, in the order of the sorted keys, into the
+        text :func:`canonical_json` gives for the record.
+        """
+        self._seq += 1
+        at = utc_now()
+        quote = encode_basestring
+        content = (
+            f'{{"action":{quote(action)},"actor":{quote(self.actor)},"after":{after[1]},'
+            f'"at":{quote(at)},"before":null,"entity":{quote(entity)},'
+            f'"entity_id":{quote(entity_id)},"seq":{self._seq:d},'
+            f'"site":{"null" if site is None else quote(site)}}}'
+        )
+        digest = hashlib.sha256(f"{self._hash}\n{content}".encode()).hexdigest()
+        self._pending.append(
+            {
+                "seq": self._seq,
+                "at": at,
+                "actor": self.actor,
+                "action": action,
+                "entity": entity,
+                "entity_id": entity_id,
+                "site": site,
+                "before": None,
+                "after": after[0],
+                "hash": digest,
+                "prev_hash": self._hash,
+            }
+        )
+        self._hash = digest
         if len(self._pending) >= _INSERT_CHUNK:
             self.flush()
 

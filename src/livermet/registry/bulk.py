@@ -9,7 +9,9 @@ Speed (measured by ``benchmarks/registry_scale.py``): each chunk is one statemen
 ``COPY ... FROM STDIN`` on PostgreSQL and one ``executemany`` of the sqlite3 driver on SQLite
 (``livermet.registry.audit.insert_rows``); each document is encoded once as canonical JSON, for
 its audit record, for PostgreSQL's ``jsonb`` column and for the storage limits
-(:func:`encoded_document`); the garbage collector pauses during the import.
+(:func:`encoded_document`), and quoted as a JSON string by the preparation, so that the writer
+assembles each audit record's hashed text from pieces (``AuditWriter.append_new``) instead of
+encoding the document's text again; the garbage collector pauses during the import.
 
 Two steps, so that the work per case runs on every processor while one writer keeps the
 transaction: preparing a chunk (:func:`_prepare`: check the case, encode its document, derive its
@@ -27,6 +29,7 @@ import datetime as dt
 import gc
 import itertools
 import multiprocessing
+import operator
 import os
 import threading
 import time
@@ -35,6 +38,7 @@ from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Column, Dialect, MetaData, Table, Text, select, update
@@ -60,6 +64,8 @@ from livermet.registry.privacy import pseudonymise, pseudonymise_case_id
 ProgressCallback = Callable[[int, int], None]
 CHUNK_SIZE = 1000
 _DERIVED = tuple(field.name for field in dataclasses.fields(CaseColumns))
+_derived_values: Callable[[CaseColumns], tuple[Any, ...]] = operator.attrgetter(*_DERIVED)
+"""The derived columns' values of a ``CaseColumns``, in the order of ``_DERIVED`` (a tuple)."""
 _INSERTED = (
     "case_id",
     "synthetic",
@@ -207,6 +213,8 @@ class _Prepared(NamedTuple):
     synthetic: bool
     text: str
     """The document as canonical JSON (the audit record's ``after``)."""
+    quoted: str
+    """``text`` as a JSON string (``encode_basestring``), as the audit record's hash takes it."""
     stored: Any
     """The value of the ``document`` column (see :class:`_Job`)."""
     derived: tuple[Any, ...]
@@ -242,9 +250,18 @@ def _prepare(job: _Job, start: int, stop: int) -> list[_Prepared | ImportProblem
             out.append(ImportProblem(row, exc.field or "hospital_number", exc.message))
             continue
         stored = job.stored(document, text)
-        derived_values = tuple([getattr(columns, name) for name in _DERIVED])
+        derived_values = _derived_values(columns)
         out.append(
-            _Prepared(index, case.id, is_synthetic(case), text, stored, derived_values, pseudonym)
+            _Prepared(
+                index,
+                case.id,
+                is_synthetic(case),
+                text,
+                encode_basestring(text),
+                stored,
+                derived_values,
+                pseudonym,
+            )
         )
     return out
 
@@ -568,8 +585,8 @@ class _Importer:
                 continue  # keep checking, but nothing more will be stored
             if current is None:
                 inserts.append(self._new_row(item))
-                self.audit.append_json(
-                    "import", "case", p.case_id, site=item.site.code, after=p.text
+                self.audit.append_new(
+                    "import", "case", p.case_id, item.site.code, (p.text, p.quoted)
                 )
                 self.created += 1
             else:
