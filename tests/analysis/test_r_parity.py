@@ -20,7 +20,7 @@ order of ``CumulativeIncidence.states_`` here.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -29,6 +29,9 @@ import pytest
 
 from livermet.analysis import (
     CoxPH,
+    CumulativeIncidence,
+    KaplanMeier,
+    LogRankResult,
     cumulative_incidence,
     kaplan_meier,
     kaplan_meier_by_group,
@@ -41,20 +44,36 @@ COVARIATES = ["approach", "timing", "age", "grade"]
 
 
 def _ours(cohort: pd.DataFrame) -> dict[str, Any]:
-    """Our numbers in the layout of the R script's output list."""
-    km = kaplan_meier(cohort, "os_months", "death")
+    """Return our numbers in the layout of the R script's output list."""
+    return r_layout(
+        kaplan_meier(cohort, "os_months", "death"),
+        kaplan_meier_by_group(cohort, "os_months", "death", "approach", levels=APPROACH_LEVELS),
+        logrank_test(cohort, "os_months", "death", "approach", levels=APPROACH_LEVELS),
+        CoxPH(ties="efron").fit(
+            cohort, "os_months", "death", COVARIATES, levels={"approach": APPROACH_LEVELS}
+        ),
+        cumulative_incidence(
+            cohort,
+            "efs_months",
+            "first_event",
+            censored=["censored"],
+            event_types=FIRST_EVENT_TYPES,
+        ),
+    )
+
+
+def r_layout(
+    km: KaplanMeier,
+    groups: Mapping[str, KaplanMeier],
+    lr: LogRankResult,
+    cox: CoxPH,
+    ci: CumulativeIncidence,
+) -> dict[str, Any]:
+    """Return fitted results in the layout of the R script's output list (pooled or federated)."""
     at = km.at(TIMES)
     median = km.median_
     rmst = km.rmst(60)
-    groups = kaplan_meier_by_group(cohort, "os_months", "death", "approach", levels=APPROACH_LEVELS)
     by = pd.concat([g.at(TIMES).assign(strata=f"approach={n}") for n, g in groups.items()])
-    lr = logrank_test(cohort, "os_months", "death", "approach", levels=APPROACH_LEVELS)
-    cox = CoxPH(ties="efron").fit(
-        cohort, "os_months", "death", COVARIATES, levels={"approach": APPROACH_LEVELS}
-    )
-    ci = cumulative_incidence(
-        cohort, "efs_months", "first_event", censored=["censored"], event_types=FIRST_EVENT_TYPES
-    )
     pstate = ci.at(TIMES).pivot(index="time", columns="state", values="probability")
     return {
         "km_all": {

@@ -45,7 +45,7 @@ from livermet.federated import (
     logrank_central,
 )
 from tests.analysis.conftest import COHORT_CSV
-from tests.analysis.test_r_parity import LEAVES, REFERENCE, _get, _tolerance
+from tests.analysis.test_r_parity import LEAVES, REFERENCE, _get, _tolerance, r_layout
 from tests.federated.helpers import (
     APPROACH_LEVELS,
     COVARIATES,
@@ -226,52 +226,10 @@ def test_edge_splits_give_the_pooled_result(kind: str, k: int) -> None:
 
 
 def _layout(result: dict[str, Any]) -> dict[str, Any]:
-    """Return the numbers in the layout of R's output list (as test_r_parity._ours)."""
-    at = result["km"].at(TIMES)
-    median, rmst = result["km"].median_, result["km"].rmst(60)
-    by = pd.concat(
-        [g.at(TIMES).assign(strata=f"approach={n}") for n, g in result["groups"].items()]
+    """Return the numbers in the layout of R's output list (as the pooled parity test)."""
+    return r_layout(
+        result["km"], result["groups"], result["logrank"], result["cox"], result["cuminc"]
     )
-    lr, cox, ci = result["logrank"], result["cox"], result["cuminc"]
-    pstate = ci.at(TIMES).pivot(index="time", columns="state", values="probability")
-    return {
-        "km_all": {
-            "times": at["time"].tolist(),
-            "surv": at["survival"].tolist(),
-            "lower": at["lower"].tolist(),
-            "upper": at["upper"].tolist(),
-            "n_risk": at["n_risk"].tolist(),
-            "median": median.estimate,
-            "median_lower": median.lower,
-            "median_upper": median.upper,
-            "rmst60": rmst.estimate,
-            "rmst60_se": rmst.std_err,
-        },
-        "km_by_approach": {
-            "strata": by["strata"].tolist(),
-            "times": by["time"].tolist(),
-            "surv": by["survival"].tolist(),
-            "lower": by["lower"].tolist(),
-            "upper": by["upper"].tolist(),
-        },
-        "logrank_approach": {"chisq": lr.chisq, "df": lr.df, "p": lr.p},
-        "cox": {
-            "terms": cox.terms_,
-            "coef": cox.coef_.tolist(),
-            "se": cox.se_.tolist(),
-            "hr": cox.hr_.tolist(),
-            "hr_lower": cox.hr_lower_.tolist(),
-            "hr_upper": cox.hr_upper_.tolist(),
-            "p": cox.p_.tolist(),
-            "loglik": list(cox.loglik_),
-            "concordance": cox.concordance_.concordance,
-        },
-        "cuminc": {
-            "times": pstate.index.tolist(),
-            "states": {},
-            "pstate": pstate[ci.states_].to_numpy().tolist(),
-        },
-    }
 
 
 @pytest.fixture(scope="module")
