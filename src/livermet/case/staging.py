@@ -124,9 +124,21 @@ def staging_size(case: Case) -> tuple[float | None, str | None]:
     by_method = {s.method: s for s in case.primary_tumour.sizes}
     for method in SIZE_METHOD_PREFERENCE:
         if method in by_method:
-            mm = parse_quantity(by_method[method].greatest_dimension, "size", "size").value
-            return mm / 10.0, method
+            value = by_method[method].greatest_dimension
+            try:
+                return _size_cm(type(value).__name__, value), method
+            except TypeError:  # an unhashable value (a case built without validation)
+                return parse_quantity(value, "size", "size").value / 10.0, method
     return None, None
+
+
+@functools.lru_cache(maxsize=4096)
+def _size_cm(_type: str, value: str | float) -> float:
+    """Return a reported size in cm (:func:`parse_quantity`; the type name keeps ``True`` apart).
+
+    Remembered: a cohort repeats the same few sizes.
+    """
+    return parse_quantity(value, "size", "size").value / 10.0
 
 
 def combined_timing(timings: Sequence[str | None]) -> Timing | None:
@@ -150,17 +162,25 @@ def stated_timing(case: Case) -> Timing | None:
 def system_of(case: Case) -> tuple[str, str | None]:
     """Return the staging system of the primary and, for ``not-staged``, the reason."""
     tumour = case.primary_tumour
-    histology = tumour.histology.lower().replace("-", " ")
+    return _system(tumour.histology, tumour.site_group)
+
+
+@functools.lru_cache(maxsize=4096)
+def _system(histology_text: str, group: str) -> tuple[str, str | None]:
+    """Return :func:`system_of` for a histology and site group.
+
+    Remembered: a cohort repeats the same few pairs.
+    """
+    histology = histology_text.lower().replace("-", " ")
     for key, reason in HISTOLOGY_NOT_STAGED.items():
         if (key in histology.split()) if key == "gist" else (key in histology):
             return "not-staged", reason
-    group = tumour.site_group
     if group in ("extremity", "trunk"):
         return "ajcc8-extremity-trunk", None
     if group == "retroperitoneum":
         return "ajcc8-retroperitoneum", None
     if group == "uterus":
-        applies, why = figo.scheme_applies(tumour.histology)
+        applies, why = figo.scheme_applies(histology_text)
         return ("figo-uterine-sarcoma", None) if applies else ("not-staged", why)
     if group == "head_neck":
         return "ajcc8-head-neck-no-stage-groups", None

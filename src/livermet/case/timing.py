@@ -15,6 +15,7 @@ patient's liver disease is that of the first liver metastasis: synchronous when 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -45,8 +46,25 @@ class Detection:
     basis: DetectionBasis | None
 
 
-def _segments(lesion: LiverLesion, i: int) -> set[int]:
-    return set(anatomy.parse_segments(lesion.segments, field=f"liver_lesions[{i}].segments"))
+@functools.lru_cache(maxsize=4096)
+def _parsed_segments(segments: tuple[tuple[type, int | str], ...], field: str) -> frozenset[int]:
+    """Return :func:`anatomy.parse_segments` of the segments (each given with its type).
+
+    Remembered (a cohort repeats the same few lists): the parse depends on the values and the
+    field only; the type is part of the key, so that ``True`` is never taken for ``1``.
+    """
+    return frozenset(anatomy.parse_segments([value for _, value in segments], field=field))
+
+
+def _segment_set(segments: list[int | str], field: str) -> frozenset[int]:
+    try:
+        return _parsed_segments(tuple((type(value), value) for value in segments), field)
+    except TypeError:  # an unhashable value (a case built without validation): parse it anyway
+        return frozenset(anatomy.parse_segments(segments, field=field))
+
+
+def _segments(lesion: LiverLesion, i: int) -> frozenset[int]:
+    return _segment_set(lesion.segments, f"liver_lesions[{i}].segments")
 
 
 def lesion_detections(case: Case, timeline: Timeline) -> list[Detection]:
@@ -65,9 +83,7 @@ def lesion_detections(case: Case, timeline: Timeline) -> list[Detection]:
                 continue
             # A liver imaging that names no segment (the model allows it) saw the whole liver.
             im_segments = (
-                set(anatomy.parse_segments(im.segments, field=f"imaging[{j}].segments"))
-                if im.segments
-                else set()
+                _segment_set(im.segments, f"imaging[{j}].segments") if im.segments else frozenset()
             )
             if not im_segments or im_segments & segments:
                 candidates.append((im_day, "first liver imaging"))

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from livermet.case.model import Case
+from livermet.case.model import Case, Procedure
 from livermet.case.staging import (
     STAGE_GROUP_SYSTEMS,
     Timing,
@@ -84,39 +84,43 @@ class _Survival:
     first_event: str | None
 
 
+def _first_events(case: Case, timeline: Timeline, zero: float) -> tuple[float | None, float | None]:
+    """Return the first death and the first recurrence on or after day ``zero`` (None if none)."""
+    death_day: float | None = None
+    recurrence: float | None = None
+    for event, day in zip(case.follow_up, timeline.follow_up_day, strict=True):
+        if day is None or day < zero:
+            continue
+        if event.kind == "death":
+            death_day = day if death_day is None else min(death_day, day)
+        elif event.kind == "recurrence":
+            recurrence = day if recurrence is None else min(recurrence, day)
+    return death_day, recurrence
+
+
+def _last_known_alive(timeline: Timeline, zero: float) -> float | None:
+    """Return the latest follow-up event, performed procedure or discharge after day ``zero``."""
+    planned = timeline.planned
+    days = [d for d in timeline.follow_up_day if d is not None and d > zero]
+    days.extend(d for pid, d in timeline.procedure_day.items() if pid not in planned and d > zero)
+    days.extend(d for d in timeline.discharge_day.values() if d > zero)
+    return max(days, default=None)
+
+
 def survival(case: Case, timeline: Timeline) -> _Survival:
     """Overall and event-free survival from the liver resection (see the module docstring)."""
-    deaths = [
-        day
-        for event, day in zip(case.follow_up, timeline.follow_up_day, strict=True)
-        if event.kind == "death" and day is not None
-    ]
+    return _survival(case, timeline, case.performed("liver_resection"))
+
+
+def _survival(case: Case, timeline: Timeline, liver: Procedure | None) -> _Survival:
+    """Return :func:`survival`, given the case's performed liver resection (or None)."""
     died = any(event.kind == "death" for event in case.follow_up)
-    liver = case.performed("liver_resection")  # a planned resection has not happened
     zero = None if liver is None else timeline.performed_day(liver.id)
     if zero is None:
         return _Survival(None, None, died, None, None)
-    after = [
-        day
-        for day in (
-            *timeline.follow_up_day,
-            *(timeline.performed_day(pid) for pid in timeline.procedure_day),
-            *timeline.discharge_day.values(),
-        )
-        if day is not None and day > zero
-    ]
-    death_day = min((d for d in deaths if d >= zero), default=None)
-    if death_day is not None:
-        end: float | None = death_day
-    else:
-        end = max(after, default=None)
+    death_day, first_recurrence = _first_events(case, timeline, zero)
+    end = death_day if death_day is not None else _last_known_alive(timeline, zero)
     os_months = None if end is None else (end - zero) / DAYS_PER_MONTH
-    recurrences = [
-        day
-        for event, day in zip(case.follow_up, timeline.follow_up_day, strict=True)
-        if event.kind == "recurrence" and day is not None and day >= zero
-    ]
-    first_recurrence = min(recurrences, default=None)
     if first_recurrence is not None and (death_day is None or first_recurrence <= death_day):
         first_event: str | None = "recurrence"
         efs: float | None = (first_recurrence - zero) / DAYS_PER_MONTH
@@ -187,8 +191,13 @@ def _grades_and_stages(
     return grades, stages
 
 
-def _columns(case: Case, surv: _Survival, grade: int | None, stage: str | None) -> CaseColumns:
-    liver = case.performed("liver_resection")  # the approach of a planned one is not a cohort's
+def _columns(
+    case: Case, liver: Procedure | None, surv: _Survival, grade: int | None, stage: str | None
+) -> CaseColumns:
+    """Return the columns; ``liver`` is the performed liver resection (or None).
+
+    The approach of a planned liver resection is not a cohort's.
+    """
     return CaseColumns(
         age_years=case.patient.age_years,
         sex=case.patient.sex,
@@ -214,15 +223,16 @@ def derive_columns(cases: Sequence[Case]) -> list[CaseColumns | InputError]:
     names the field.
     """
     results: list[CaseColumns | InputError | None] = [None] * len(cases)
-    survivals: dict[int, _Survival] = {}
+    survivals: dict[int, tuple[Procedure | None, _Survival]] = {}
     timings: dict[int, Timing | None] = {}
     for i, case in enumerate(cases):
         try:
             timeline = build_timeline(case)
-            surv = survival(case, timeline)
+            liver = case.performed("liver_resection")
+            surv = _survival(case, timeline, liver)
             staged = system_of(case)[0] in STAGE_GROUP_SYSTEMS  # else the timing changes nothing
             timings[i] = derived_timing(case, timeline)[0] if staged else None
-            survivals[i] = surv
+            survivals[i] = (liver, surv)
         except InputError as exc:
             results[i] = exc
     ok = list(survivals)
@@ -239,7 +249,7 @@ def derive_columns(cases: Sequence[Case]) -> list[CaseColumns | InputError]:
             except InputError as exc:
                 results[i] = InputError(exc.message, f"primary_tumour.{exc.field}")
     for i, (grade, stage) in graded.items():
-        results[i] = _columns(cases[i], survivals[i], grade, stage)
+        results[i] = _columns(cases[i], *survivals[i], grade, stage)
     out: list[CaseColumns | InputError] = []
     for result in results:
         assert result is not None  # every case is either derived or refused above
