@@ -6,7 +6,7 @@
 - A case of another site answered 403 naming the site (an oracle of ids): now the 404 of an
   unknown id.
 - De-identified exports kept free text (a name, a date of birth, a hospital number in
-  ``performance_status``; "CT on 2024-03-05" in a finding): every free text is removed, every
+  ``performance_status``; "CT on 2025-03-05" in a finding): every free text is removed, every
   date shifted.
 """
 
@@ -31,7 +31,7 @@ SECRETS = (
     "H-777",
     "Mrs Doe",
     "2024-01-10",
-    "2024-03-05",
+    "2025-03-05",
     "identified-95",
 )
 """What the identified case holds that must never reach a de-identified reader."""
@@ -41,7 +41,9 @@ def _identified_case(live: LiveServer) -> None:
     """Store (as the admin, at alpha) a case full of identifiers.
 
     Age 95, notes, a name, a date of birth and a hospital number in free text, real dates and a
-    date in a text.
+    date in a text. The two real dates are more than 364 days apart: a shift (1 to 364 days
+    back) could otherwise move the later one onto the earlier, which the check would read as a
+    leak (it did, once in 364 secrets, with dates 55 days apart).
     """
     doc = yaml.safe_load(SEED_CASE.read_text())
     doc["id"] = "identified-95"
@@ -49,8 +51,8 @@ def _identified_case(live: LiveServer) -> None:
     doc["patient"]["performance_status"] = "John Smith, born 1931-02-03, hospital no. 99887766"
     doc["notes"] = "Mrs Doe's father, ward 5"
     doc["procedures"][0]["when"] = "2024-01-10"
-    doc["imaging"].append({"modality": "ct", "target": "liver", "finding": "CT on 2024-03-05"})
-    doc["imaging"][-1]["when"] = "2024-03-05"
+    doc["imaging"].append({"modality": "ct", "target": "liver", "finding": "CT on 2025-03-05"})
+    doc["imaging"][-1]["when"] = "2025-03-05"
     body = {"case": doc, "hospital_number": "H-777", "site": "alpha"}
     with live.api("admin") as admin:
         created = admin.post("/api/v1/cases", json=body)
