@@ -16,6 +16,10 @@ Four tools (docs/evidence.md#survival-synthesis-from-summary-points), one module
 - `median_of_medians` (:mod:`.medians`, weighted quantiles in :mod:`.quantiles`) —
   (n-weighted) median of the series' medians with a sign-test interval (McGrath, Zhao, Qin,
   Steele & Benedetti 2019, Stat Med 38:969-984; R package metamedian).
+- `one_stage_pooling` (:mod:`.one_stage`) — series reconstructed as individual patients
+  (`livermet.evidence.ipd`) analysed as one cohort: Kaplan-Meier per series and pooled, Cox
+  stratified by series when the files carry arms, RMST pooled with ``rma``, and each reported
+  median checked against its own curve (docs/literature-ipd.md).
 
 Series tables are those of `livermet.evidence.dataset` (``id``, ``n_table``, ``mst_months``,
 ``os1``, ``os3``, ``os5`` in percent; read by :mod:`.series`). The n used is the column ``n``
@@ -26,6 +30,7 @@ t (the summary points carry no numbers at risk), so they are lower bounds.
 
 from .consistency import check_consistency
 from .medians import MedianOfMedians, median_of_medians
+from .one_stage import OneStageResult, median_verdict, one_stage_pooling, reconstructed_section
 from .series import TIME_COLUMNS
 from .time_points import pool_time_points
 from .weibull import weibull_synthesis
@@ -35,11 +40,15 @@ __all__ = [
     "LOG_LOG_2",
     "TIME_COLUMNS",
     "MedianOfMedians",
+    "OneStageResult",
     "PooledCurve",
     "WeibullSynthesis",
     "check_consistency",
     "median_of_medians",
+    "median_verdict",
+    "one_stage_pooling",
     "pool_time_points",
+    "reconstructed_section",
     "weibull_curve",
     "weibull_synthesis",
 ]
