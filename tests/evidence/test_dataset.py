@@ -1,11 +1,13 @@
 """Tests of the literature dataset loader, series CSV validation and sensitivity subsets.
 
 Reference values are the case report's Table 1 as printed (Tsuzaka et al., Surg Case Rep 2022),
-typed here by hand, and the source n / identification levels of literature-research.md.
+typed here by hand, and the source n / identification levels of literature-research.md. The
+added series' values are typed by hand from their abstracts as quoted in PROVENANCE.md.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +23,7 @@ from livermet.evidence.dataset import (
     load_literature,
     load_series,
     resolve_n,
+    select_source,
     subset,
 )
 
@@ -84,7 +87,9 @@ def test_literature_types() -> None:
 
 
 def test_shipped_file_round_trips_through_load_series() -> None:
-    pd.testing.assert_frame_equal(load_series(SHIPPED), load_literature())
+    shipped = load_series(SHIPPED)
+    pd.testing.assert_frame_equal(shipped, load_literature(include_added=True))
+    pd.testing.assert_frame_equal(select_source(shipped), load_literature())
 
 
 # ------------------------------------------------------------------------------------------
@@ -302,3 +307,154 @@ def test_proportions_instead_of_percentages(tmp_path: Path) -> None:
 def test_problem_names_the_n_column_as_written(tmp_path: Path) -> None:
     err = _problems(_write(tmp_path, "id,n,os5\nA,0,30\n"))
     assert "row 1 (CSV line 2), column 'n'" in str(err)
+
+
+# ------------------------------------------------------------------------------------------
+# The added series (source_set = "added"), used only with include_added / --with-added-series
+# ------------------------------------------------------------------------------------------
+
+# From the abstracts (PROVENANCE.md, "Added series"): (n, MST, OS1, OS3, OS5), NA as None.
+ADDED = {
+    "jaques1995": (14, 30, None, None, None),
+    "chen1998": (11, 39, None, None, None),
+    "pawlik2006": (66, None, 91.2, 65.4, 27.1),
+    "chua2011": (15, 103, None, None, 51),
+    "zacherl2011": (15, 33.6, None, None, 27),
+    "kim2017": (10, 34.2, None, None, None),
+    "jain2023": (54, 62, None, None, None),
+}
+
+
+def _full() -> pd.DataFrame:
+    return load_literature(include_added=True)
+
+
+def test_added_series_load_with_their_abstract_values() -> None:
+    df = _full()
+    assert list(df["id"]) == list(TABLE1) + list(ADDED)
+    assert list(df["source_set"]) == ["table1"] * len(TABLE1) + ["added"] * len(ADDED)
+    added = df[df["source_set"] == "added"]
+    for _, row in added.iterrows():
+        n, mst, os1, os3, os5 = ADDED[row["id"]]
+        assert row["n_table"] == n and row["n_source"] == n
+        for column, expected in zip(
+            ("mst_months", "os1", "os3", "os5"), (mst, os1, os3, os5), strict=True
+        ):
+            np.testing.assert_equal(row[column], _nan_or(expected))
+    # every added row says whom it describes, how sure it is and where it comes from
+    assert added["population"].notna().all()
+    assert added["identification"].isin(["verified", "probable", "unknown"]).all()
+    assert added["note"].notna().all()
+    assert added["seed_table_ref"].isna().all()  # not rows of the case report's table
+    located = added["doi"].notna() | added["pmid"].notna() | added["journal"].notna()
+    # a row without any bibliographic locator says in its note what was not seen
+    assert added.loc[~located, "note"].str.contains("not seen").all()
+
+
+def test_defaults_are_table1_only() -> None:
+    assert list(load_literature()["id"]) == list(TABLE1)
+    full = _full()
+    assert list(subset(full)["id"]) == list(TABLE1)
+    assert list(select_source(full)["id"]) == list(TABLE1)
+    table1 = load_literature()
+    for name in ("lms_only", "verified_only", "one_per_institution"):
+        got = subset(full, **{name: True})  # type: ignore[arg-type]
+        assert list(got["id"]) == list(subset(table1, **{name: True})["id"])  # type: ignore[arg-type]
+        assert set(got["id"]) <= set(TABLE1)
+
+
+def test_include_added_adds_every_added_row() -> None:
+    out = subset(_full(), include_added=True)
+    assert list(out["id"]) == list(TABLE1) + list(ADDED)
+    assert list(out["n"]) == [float(v[0]) for v in (*TABLE1.values(), *ADDED.values())]
+
+
+def test_rows_without_source_set_are_always_kept() -> None:
+    df = _full()
+    own = pd.DataFrame({"id": ["mine"], "n_table": [20], "os5": [40.0]}).astype(
+        {"n_table": "Int64"}
+    )
+    mixed = pd.concat([df, own], ignore_index=True)
+    assert list(select_source(mixed)["id"]) == [*TABLE1, "mine"]
+    no_column = df.drop(columns="source_set")
+    assert len(select_source(no_column)) == len(df)
+
+
+def test_lms_only_applies_to_added_series() -> None:
+    full = _full()
+    out = subset(full, lms_only=True, include_added=True)
+    assert list(out["id"]) == ["lang2000", "brudvik2015", "chen1998", "kim2017", "jain2023"]
+    dropped = full[~full["id"].isin(out["id"])]
+    assert out["population"].str.match(r"(?i)(lms|leiomyosarcoma)\b").all()
+    assert not dropped["population"].fillna("").str.match(r"(?i)(lms|leiomyosarcoma)\b").any()
+
+
+def test_verified_only_applies_to_added_series() -> None:
+    full = _full()
+    out = subset(full, verified_only=True, include_added=True)
+    expected = full.loc[full["identification"] == "verified", "id"]
+    assert list(out["id"]) == list(expected)
+    assert set(ADDED) <= set(out["id"])  # each added row's key numbers were seen in its abstract
+
+
+def test_one_per_institution_applies_to_added_series() -> None:
+    full = _full()
+    largest = list(subset(full, one_per_institution=True, include_added=True)["id"])
+    # MSKCC: DeMatteo 42 > Jaques 14; MD Anderson: Pawlik 66 > Jain 54 > Brudvik 47
+    assert "dematteo2001" in largest and "jaques1995" not in largest
+    assert "pawlik2006" in largest
+    assert "brudvik2015" not in largest and "jain2023" not in largest
+    assert len(largest) == len(TABLE1) + len(ADDED) - 3
+    recent = list(
+        subset(full, one_per_institution=True, keep="most_recent", include_added=True)["id"]
+    )
+    assert "jain2023" in recent
+    assert not {"pawlik2006", "brudvik2015", "jaques1995"} & set(recent)
+    lms = list(subset(full, lms_only=True, one_per_institution=True, include_added=True)["id"])
+    assert lms == ["lang2000", "chen1998", "kim2017", "jain2023"]  # Jain 54 LMS > Brudvik 47
+    institutions = institution_of(full)
+    for ident in ("jaques1995", "pawlik2006", "jain2023"):
+        assert institutions[full["id"] == ident].item() == INSTITUTIONS[ident]
+
+
+def test_bad_source_set_is_reported(tmp_path: Path) -> None:
+    err = _problems(_write(tmp_path, "id,n_table,os5,source_set\nA,20,30,table1\nB,20,30,new\n"))
+    assert [(p.row, p.column) for p in err.errors] == [(2, "source_set")]
+    assert "'new' is not one of table1, added" in str(err)
+
+
+def _pool_json(*options: str) -> dict[str, object]:
+    from typer.testing import CliRunner
+
+    from livermet.cli.main import app
+
+    result = CliRunner().invoke(app, ["evidence", "pool", "--format", "json", *options])
+    assert result.exit_code == 0, result.output
+    data: dict[str, object] = json.loads(result.stdout)
+    return data
+
+
+def test_pool_cli_with_added_series() -> None:
+    full = _full()
+    reporting = full[full["os5"].notna()]
+    added_os5 = int((reporting["source_set"] == "added").sum())
+    assert added_os5 == sum(v[4] is not None for v in ADDED.values())
+    data = _pool_json("--outcome", "os5", "--with-added-series")
+    assert data["k"] == len(TABLE1) + added_os5
+    assert {s["id"] for s in data["series"]} == set(reporting["id"])  # type: ignore[attr-defined]
+    assert _pool_json("--outcome", "os5")["k"] == len(TABLE1)
+    lms = _pool_json("--outcome", "os5", "--with-added-series", "--lms-only")
+    assert {s["id"] for s in lms["series"]} == {"lang2000", "brudvik2015"}  # type: ignore[attr-defined]
+
+
+def test_pool_cli_with_added_series_matches_a_direct_fit() -> None:
+    from livermet.evidence import escalc, rma
+
+    data = _pool_json("--outcome", "os1", "--with-added-series")
+    rows = _full()
+    rows = rows[rows["os1"].notna()]
+    assert data["k"] == len(rows)
+    n = rows["n_table"].to_numpy(dtype=float)
+    es = escalc("PLO", xi=rows["os1"].to_numpy(dtype=float) / 100 * n, ni=n)
+    direct = rma(es.yi, es.vi, method="REML").predict(transf="ilogit")
+    assert data["estimate"] == pytest.approx(direct.pred, rel=1e-12)

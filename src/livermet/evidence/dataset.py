@@ -3,8 +3,10 @@
 The shipped file ``evidence/data/literature.csv`` holds the ten series of the case report's
 Table 1 (Tsuzaka S et al., Surg Case Rep 2022, DOI 10.1186/s40792-022-01400-1) with the
 publication each row most likely comes from, identified from abstracts only
-(``evidence/data/PROVENANCE.md``; docs/evidence.md#dataset).
-Survival columns are percentages exactly as printed; blank means "not available".
+(``evidence/data/PROVENANCE.md``; docs/evidence.md#dataset), followed by further published
+series of hepatectomy for sarcoma liver metastases (``source_set`` = ``added``). The added
+series are used only on request (``include_added=True``); by default every function here gives
+Table 1 alone. Survival columns are percentages exactly as printed; blank means "not available".
 
 `load_series` reads a user's own CSV in the same columns and validates every cell, collecting
 all problems before raising one `SeriesInputError` (an `InputError`) whose message names the
@@ -34,16 +36,19 @@ import pandas as pd
 from livermet.errors import InputError
 
 __all__ = [
+    "CHOICES",
     "COLUMNS",
     "IDENTIFICATION_LEVELS",
     "INSTITUTIONS",
     "OWN_SERIES_SOURCE",
+    "SOURCE_SETS",
     "SURVIVAL_COLUMNS",
     "RowProblem",
     "SeriesInputError",
     "load_literature",
     "load_series",
     "resolve_n",
+    "select_source",
     "series_label",
     "subset",
     "with_own_series",
@@ -53,7 +58,7 @@ __all__ = [
 # Column specification
 # --------------------------------------------------------------------------------------------
 
-ColumnKind = Literal["text", "integer", "count", "positive", "percent", "identification"]
+ColumnKind = Literal["text", "integer", "count", "positive", "percent", "choice"]
 
 COLUMNS: dict[str, ColumnKind] = {
     "id": "text",
@@ -72,13 +77,14 @@ COLUMNS: dict[str, ColumnKind] = {
     "os3": "percent",
     "os5": "percent",
     "approach": "text",
-    "identification": "identification",
+    "identification": "choice",
     "note": "text",
+    "source_set": "choice",
 }
 """Canonical columns and their kinds, in the order of the shipped CSV.
 
 ``count``: whole number > 0; ``positive``: number > 0; ``percent``: number in [0, 100];
-``integer``: whole number; ``identification``: one of `IDENTIFICATION_LEVELS`."""
+``integer``: whole number; ``choice``: one of the values in `CHOICES` for that column."""
 
 SURVIVAL_COLUMNS: dict[str, float] = {"os1": 12.0, "os3": 36.0, "os5": 60.0}
 """Overall-survival columns (percent) and the time in months each refers to."""
@@ -86,6 +92,18 @@ SURVIVAL_COLUMNS: dict[str, float] = {"os1": 12.0, "os3": 36.0, "os5": 60.0}
 IDENTIFICATION_LEVELS = ("verified", "probable", "unknown")
 """Values of ``identification`` (PROVENANCE.md): verified against the abstract, probable,
 unknown."""
+
+SOURCE_SETS = ("table1", "added")
+"""Values of ``source_set`` (PROVENANCE.md): ``table1`` = a row of the case report's Table 1;
+``added`` = a further published series added by the project, used only with
+``include_added=True`` (`load_literature`, `subset`, `select_source`). Blank (a user's own
+series) counts as neither and is always kept."""
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "identification": IDENTIFICATION_LEVELS,
+    "source_set": SOURCE_SETS,
+}
+"""Allowed values (lower case) of each ``choice`` column."""
 
 REQUIRED_OUTCOMES = ("mst_months", "os1", "os3", "os5")
 """A series file must have at least one of these columns, and each row at least one value."""
@@ -95,7 +113,7 @@ MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "–", 
 
 _DTYPES: dict[ColumnKind, str] = {
     "text": "string",
-    "identification": "string",
+    "choice": "string",
     "integer": "Int64",
     "count": "Int64",
     "positive": "float64",
@@ -115,10 +133,13 @@ INSTITUTIONS: dict[str, str] = {
 MSKCC: Jaques 1995 and DeMatteo 2001. MD Anderson: Pawlik 2006 (1996-2005), Brudvik 2015
 (1998-2013), Goumard 2018 and Jain 2023 (1999-2020). Keys are series ids (matched
 case-insensitively); a non-blank ``institution`` column in the data overrides this mapping.
-Every other series is its own institution. Groeschl 2012 (multi-institutional, US) and Grimme
-2019 (Dutch nationwide) could overlap with others only in ways the abstracts do not show;
-Tirotta 2020 is a pooled review that overlaps several series and should not be pooled with its
-constituents (not expressible as one institution)."""
+Jaques 1995, Pawlik 2006 and Jain 2023 are rows of the shipped file (``source_set`` =
+``added``); Goumard 2018 is not (no survival figures seen) and is listed for users' own files.
+Every other series is its own institution: Chen 1998, Chua 2011, Zacherl 2011 and Kim 2017 come
+from institutions with no other series in the file. Groeschl 2012 (multi-institutional, US) and
+Grimme 2019 (Dutch nationwide) could overlap with others only in ways the abstracts do not show.
+Tirotta 2020 is a pooled review that overlaps several series; it is not a row of the file
+(PROVENANCE.md), because its pooled figures cannot be expressed as one institution."""
 
 _LMS_POPULATION = re.compile(r"^\s*(lms|leiomyosarcoma)\b", re.IGNORECASE)
 
@@ -174,8 +195,14 @@ class SeriesInputError(InputError):
 # --------------------------------------------------------------------------------------------
 
 
-def load_literature() -> pd.DataFrame:
+def load_literature(*, include_added: bool = False) -> pd.DataFrame:
     """Return the case report's Table 1 with provenance, as shipped with the package.
+
+    Parameters
+    ----------
+    include_added : bool
+        Also return the further published series the project added (``source_set`` =
+        ``added``, after the ten Table 1 rows). Default: Table 1 only.
 
     Returns
     -------
@@ -185,7 +212,20 @@ def load_literature() -> pd.DataFrame:
         percentages as printed. Provenance: ``evidence/data/PROVENANCE.md``.
     """
     resource = files("livermet").joinpath("evidence", "data", "literature.csv")
-    return _parse_text(resource.read_text(encoding="utf-8"), "literature.csv")
+    df = _parse_text(resource.read_text(encoding="utf-8"), "literature.csv")
+    return select_source(df, include_added=include_added)
+
+
+def select_source(df: pd.DataFrame, *, include_added: bool = False) -> pd.DataFrame:
+    """Drop the added series (``source_set`` = ``added``) unless ``include_added``.
+
+    Rows of Table 1 (``table1``) and rows without a ``source_set`` (a user's own series) are
+    always kept; a table without the column is returned unchanged. Order and index are kept.
+    """
+    if include_added or "source_set" not in df:
+        return df
+    added = df["source_set"].astype("string").str.strip().str.lower().eq("added")
+    return df[~added.fillna(False).astype(bool)]
 
 
 def _given(value: Any) -> bool:
@@ -240,6 +280,7 @@ def load_series(path: str | Path) -> pd.DataFrame:
     - survival not increasing with time (``os1`` >= ``os3`` >= ``os5``);
     - at least one of ``mst_months``/``os1``/``os3``/``os5`` given;
     - ``identification`` one of ``verified``, ``probable``, ``unknown``;
+    - ``source_set`` (optional) one of ``table1``, ``added`` (`SOURCE_SETS`);
     - and, for the file, not every survival value <= 1 (proportions given for percentages).
 
     Blank cells and ``NA``, ``N/A``, ``-`` mean "not available".
@@ -387,14 +428,11 @@ def _parse_cell(name: str, cell: str, row: int, line: int, problems: list[RowPro
     kind = COLUMNS.get(name, "text")
     if kind == "text":
         return text
-    if kind == "identification":
-        if text.lower() in IDENTIFICATION_LEVELS:
+    if kind == "choice":
+        allowed = CHOICES[name]
+        if text.lower() in allowed:
             return text.lower()
-        problems.append(
-            RowProblem(
-                row, line, name, f"{text!r} is not one of {', '.join(IDENTIFICATION_LEVELS)}"
-            )
-        )
+        problems.append(RowProblem(row, line, name, f"{text!r} is not one of {', '.join(allowed)}"))
         return None
     number = _to_number(text[:-1].strip() if kind == "percent" and text.endswith("%") else text)
     if number is None:
@@ -567,6 +605,7 @@ def subset(
     one_per_institution: bool = False,
     keep: Literal["largest", "most_recent"] = "largest",
     institutions: Mapping[str, str] | None = None,
+    include_added: bool = False,
 ) -> pd.DataFrame:
     """Sensitivity subsets of a series table (docs/evidence.md#dataset).
 
@@ -581,8 +620,9 @@ def subset(
         Keep rows whose ``population`` **starts with** ``LMS`` or ``leiomyosarcoma``
         (case-insensitive): ``LMS``, ``LMS subgroup``. All-sarcoma cohorts with an LMS share
         (``all STS (LMS 54%)``), sarcoma subgroups of mixed series and blank (unknown)
-        populations are dropped. In Table 1: Lang 2000 and Brudvik 2015. Pre-KIT "LMS" series
-        (Lang 2000) may still contain GIST (docs/evidence.md#dataset).
+        populations are dropped. In Table 1: Lang 2000 and Brudvik 2015; among the added series:
+        Chen 1998, Kim 2017 and Jain 2023. Pre-KIT "LMS" series (Lang 2000, Chen 1998) may still
+        contain GIST (docs/evidence.md#dataset).
     verified_only : bool
         Keep rows with ``identification == "verified"``.
     n_column : {"n_table", "n_source"}
@@ -596,13 +636,18 @@ def subset(
         Rule for `one_per_institution`.
     institutions : mapping, optional
         Series id -> institution, replacing `INSTITUTIONS`.
+    include_added : bool
+        Keep the added series (``source_set`` = ``added``; `select_source`). Default: they are
+        dropped first, so every subset is of Table 1 (plus any rows without ``source_set``).
+        The other options apply to the added series like to any row: their ``population``,
+        ``identification`` and institution (`INSTITUTIONS`) are filled in the shipped file.
 
     Returns
     -------
     DataFrame
         The kept rows in their original order (index preserved), with ``n`` and ``n_from``.
     """
-    out = df.copy()
+    out = select_source(df, include_added=include_added).copy()
     out["n"], out["n_from"] = resolve_n(out, n_column)
     mask = pd.Series(True, index=out.index)
     if lms_only:
