@@ -33,6 +33,7 @@ from livermet.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from livermet.analysis.literature import LiteratureAnalysis
     from livermet.analysis.summary import CoxAnalysis, CumincAnalysis, KMAnalysis
 
 # Start-up: ``livermet cohort ... --help`` imports only typer and rich (see cli/main.py). Each
@@ -199,6 +200,22 @@ def km_command(
     output: OutputOption = None,
     fmt: FormatOption = TextOrJson.text,
     synthetic: SyntheticOption = False,
+    with_literature: Annotated[
+        bool,
+        typer.Option(
+            "--with-literature",
+            help="Draw and test all patients against the pooled literature curve "
+            "(times in months; not with --by).",
+        ),
+    ] = False,
+    literature_ipd: Annotated[
+        Path | None,
+        typer.Option(
+            "--literature-ipd",
+            help="Folder of reconstructed series (docs/literature-ipd.md) for "
+            "--with-literature (default: the dataset's own).",
+        ),
+    ] = None,
     db: DbOption = None,
     user: UserOption = None,
     token: TokenOption = None,
@@ -208,10 +225,30 @@ def km_command(
     Event coding: 1 = event, 0 = censored.
     Reports survival, interval and numbers at risk at --times, the median with its interval,
     and the restricted mean survival time to --rmst-horizon with its standard error.
+    With --with-literature: the registry beside the pooled literature, with both risk tables
+    and the log-rank test when the literature has reconstructed patients, else beside the
+    Weibull curve of the published summary points (no test); docs/literature-vs-registry.md.
     """
     _check_output(output)
     if levels is not None and by is None:
         raise InputError("--levels needs --by", "levels")
+    _check_literature_options(by, with_literature, literature_ipd)
+    if with_literature:
+        from livermet.analysis.literature import registry_vs_literature
+
+        analysis = registry_vs_literature(
+            cohort_data(data, db, user, token, synthetic),
+            time,
+            event,
+            directory=literature_ipd,
+            times=parse_times(times),
+            rmst_horizon=rmst_horizon,
+            conf_type=conf_type.value,
+            conf_level=conf_level,
+            dropna=drop_missing or data is None,
+        )
+        show_km_with_literature(analysis, fmt, output)
+        return
     from livermet.analysis.summary import km_analysis
 
     result = km_analysis(
@@ -227,6 +264,107 @@ def km_command(
         dropna=drop_missing or data is None,
     )
     show_km(result, fmt, output)
+
+
+def _check_literature_options(
+    by: str | None, with_literature: bool, literature_ipd: Path | None
+) -> None:
+    """Refuse --literature-ipd without --with-literature, and --with-literature with --by."""
+    if literature_ipd is not None and not with_literature:
+        raise InputError("--literature-ipd needs --with-literature", "literature_ipd")
+    if with_literature and by is not None:
+        raise InputError(
+            "--with-literature compares all the cohort's patients with the pooled literature "
+            "and does not combine with --by (run `cohort km --by` separately)",
+            "by",
+        )
+
+
+def _print_literature_ipd(console: Console, lit: dict[str, Any], level: float) -> None:
+    """Print the pooled reconstructed literature, its tests and notes."""
+    _print_curve_table(console, "literature (reconstructed IPD)", lit, level)
+    tests = lit["tests"]
+    lr = tests["registry_vs_literature"]
+    console.print(
+        f"log-rank registry vs literature: χ² = {lr['chisq']:.3f}, df = {lr['df']}, "
+        f"p = {lr['p']:.4g}"
+    )
+    for row in tests["registry_vs_each_series"]["results"]:
+        console.print(
+            f"  registry vs {row['series']}: χ² = {row['chisq']:.3f}, p = {_num(row['p'], '.4g')}"
+            f", Holm-adjusted p = {_num(row['p_holm'], '.4g')}",
+            markup=False,
+        )
+    between = tests["between_series"]
+    if between is not None:
+        console.print(
+            f"between the series: χ² = {between['chisq']:.3f}, df = {between['df']}, "
+            f"p = {_num(between['p'], '.4g')}"
+        )
+    console.print(f"stratified by series: {tests['stratified_by_series']['reason']}", markup=False)
+
+
+def _print_literature_weibull(console: Console, lit: dict[str, Any], level: float) -> None:
+    """Print the pooled Weibull curve of the summary points and why there is no test."""
+    from rich.table import Table
+
+    med = lit["median"]
+    console.print(
+        f"[bold]literature (Weibull from summary points)[/]: median {_num(med['estimate'], '.1f')}"
+        f" ({level:.0%} CI {_num(med['lower'], '.1f')} to {_num(med['upper'], '.1f')})"
+    )
+    table = Table(show_edge=False)
+    for col in ("time", "survival", "lower", "upper"):
+        table.add_column(col, justify="right")
+    for row in lit["at"]:
+        table.add_row(
+            f"{row['time']:g}", _num(row["survival"]), _num(row["lower"]), _num(row["upper"])
+        )
+    console.print(table)
+    console.print(lit["no_test_reason"], markup=False)
+
+
+def show_km_with_literature(
+    analysis: LiteratureAnalysis, fmt: TextOrJson, output: Path | None
+) -> None:
+    """Print the registry beside the literature (text or JSON) and draw the plot if asked."""
+    from livermet.analysis.literature import SOURCE_IPD
+
+    report = analysis.report
+    lit = report["literature"]
+    _print_notes(report)
+    if fmt is TextOrJson.json:
+        _emit_json(report)
+    else:
+        level = report["conf_level"]
+        console = Console()
+        console.print(
+            f"Kaplan-Meier of {report['time_column']} (event {report['event_column']}) beside "
+            f"the literature ({lit['source']}; series: {', '.join(lit['series'])}); "
+            f"{level:.0%} pointwise CI, {report['conf_type']} transform",
+            markup=False,
+        )
+        _print_curve_table(console, "registry", report["overall"], level)
+        if lit["source"] == SOURCE_IPD:
+            _print_literature_ipd(console, lit, level)
+        else:
+            _print_literature_weibull(console, lit, level)
+        for note in lit["notes"]:
+            console.print(f"note: {note}", markup=False)
+    if output is not None:
+        from livermet.report.cohort_plots import literature_km_plot, save_figure
+
+        comparison = analysis.comparison
+        fig = literature_km_plot(
+            comparison.registry,
+            comparison.drawn,
+            logrank=comparison.logrank,
+            literature_label=comparison.label,
+            note=comparison.plot_note,
+            synthetic=report.get("synthetic"),
+        )
+        save_figure(fig, output)
+        err_console.print(f"wrote {output}", markup=False)
 
 
 def show_km(result: KMAnalysis, fmt: TextOrJson, output: Path | None) -> None:
@@ -545,6 +683,7 @@ __all__ = [
     "show_cox",
     "show_cuminc",
     "show_km",
+    "show_km_with_literature",
 ]
 
 

@@ -11,6 +11,7 @@ estimated here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -38,11 +39,15 @@ from livermet.analysis.logrank import LogRankResult
 from livermet.errors import InputError
 from livermet.report.figures import FORMATS, save_figure
 
+if TYPE_CHECKING:
+    from livermet.evidence.survival import PooledCurve
+
 __all__ = [
     "FORMATS",
     "cuminc_plot",
     "hr_forest_plot",
     "km_plot",
+    "literature_km_plot",
     "save_figure",
     "swimmer_plot",
 ]
@@ -383,4 +388,74 @@ def swimmer_plot(
     ax.spines[["top", "right"]].set_visible(False)
     sampled = f" ({shown} of {n_all}, evenly spaced by follow-up)" if shown < n_all else ""
     ax.set_title(title or f"Patient timelines{sampled}", loc="left", fontsize=11)
+    return fig
+
+
+def literature_km_plot(
+    registry: KaplanMeier,
+    literature: KaplanMeier | PooledCurve,
+    *,
+    logrank: LogRankResult | None = None,
+    literature_label: str = "literature",
+    note: str | None = None,
+    risk_times: Sequence[float] | None = None,
+    title: str | None = None,
+    synthetic: str | None = None,
+) -> Figure:
+    """Draw the registry's Kaplan-Meier curve beside the literature's.
+
+    See docs/literature-vs-registry.md.
+
+    Parameters
+    ----------
+    registry : KaplanMeier
+        The registry's curve (all patients).
+    literature : KaplanMeier or PooledCurve
+        Kaplan-Meier of the pooled reconstructed patients (both curves get a numbers-at-risk
+        row, as in `km_plot`), or the pooled Weibull curve of published summary points
+        (`livermet.evidence.survival.weibull_curve`: a dashed line with its band and the
+        series' reported points, no numbers at risk).
+    logrank : LogRankResult, optional
+        Registry vs literature, printed on the plot.
+    literature_label : str
+        Name of the literature curve in the legend and the risk table.
+    note : str, optional
+        A line printed above the interval note, e.g. why there is no test.
+    risk_times, title, synthetic
+        As in `km_plot`.
+    """
+    heading = title or "Registry beside the literature"
+    if isinstance(literature, KaplanMeier):
+        fig = km_plot(
+            {"registry": registry, literature_label: literature},
+            risk_times=risk_times,
+            logrank=logrank,
+            title=heading,
+            synthetic=synthetic,
+        )
+    else:
+        fig = km_plot(
+            {"registry": registry}, risk_times=risk_times, title=heading, synthetic=synthetic
+        )
+        ax = fig.axes[0]
+        colour = COLOURS[1]
+        ax.fill_between(
+            literature.times, literature.lower, literature.upper, color=colour, alpha=0.12, lw=0
+        )
+        ax.plot(
+            literature.times,
+            literature.survival,
+            color=colour,
+            ls="--",
+            lw=1.6,
+            label=literature_label,
+        )
+        if literature.points:
+            px, py, _ = zip(*literature.points, strict=True)
+            ax.scatter(px, py, color=colour, s=12, marker="o", zorder=3, label="published points")
+        ax.legend(frameon=False, loc="upper right", fontsize=9)
+    if note:
+        fig.axes[0].text(
+            0.01, 0.07, note, transform=fig.axes[0].transAxes, fontsize=8, color="#444"
+        )
     return fig

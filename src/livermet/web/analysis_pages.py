@@ -10,7 +10,7 @@ import pandas as pd
 from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
-from livermet.analysis.cohort import with_endpoints
+from livermet.analysis.cohort import summary_text, with_endpoints
 from livermet.analysis.cohort_report import (
     COHORT_GROUPS,
     CohortAnalyses,
@@ -19,6 +19,7 @@ from livermet.analysis.cohort_report import (
     cohort_analyses,
     error_text,
 )
+from livermet.analysis.literature import registry_vs_literature
 from livermet.errors import InputError, LivermetError
 from livermet.evidence.dataset import (
     OWN_SERIES_SOURCE,
@@ -29,7 +30,7 @@ from livermet.evidence.dataset import (
 from livermet.evidence.pooling import MEASURES, METHODS, OUTCOMES, TESTS, pool_outcome
 from livermet.evidence.survival import check_consistency
 from livermet.registry import User
-from livermet.report.cohort_plots import cuminc_plot, km_plot
+from livermet.report.cohort_plots import cuminc_plot, km_plot, literature_km_plot
 from livermet.report.evidence_plots import forest_plot
 from livermet.web.deps import CsrfChecked, PageRegistry, PageUser, render
 from livermet.web.plots import data_uri, pooled_curve
@@ -195,6 +196,40 @@ def cohort_plots(analyses: CohortAnalyses, by: str) -> dict[str, Any]:
 _message = error_text
 
 
+def literature_report(frame: pd.DataFrame, endpoint: str) -> dict[str, Any]:
+    """Return the registry beside the literature (all patients) with its plot, for the page.
+
+    Overall survival only: the published series report survival after hepatectomy. The
+    literature is the dataset's reconstructed series, else the Weibull curve of the summary
+    points (`livermet.analysis.literature`); its message goes under ``error`` if it fails.
+    """
+    if endpoint != "os":
+        return {"error": "the literature reports overall survival: choose endpoint os"}
+    try:
+        analysis = registry_vs_literature(frame, "os_months", "death", dropna=True)
+    except LivermetError as exc:
+        return {"error": _message(exc)}
+    comparison = analysis.comparison
+    report = analysis.report
+    plot = data_uri(
+        lambda: literature_km_plot(
+            comparison.registry,
+            comparison.drawn,
+            logrank=comparison.logrank,
+            literature_label=comparison.label,
+            note=comparison.plot_note,
+            synthetic=report.get("synthetic"),
+        )
+    )
+    return {
+        "error": None,
+        "registry": report["overall"],
+        "literature": report["literature"],
+        "excluded_text": summary_text(report.get("excluded")),
+        "plot": plot,
+    }
+
+
 @router.get("/cohort")
 def cohort_page(
     request: Request,
@@ -204,6 +239,7 @@ def cohort_page(
     endpoint: str = "os",
     synthetic: str | None = None,
     covariates: str = "approach,age",
+    literature: str | None = None,
 ) -> Response:
     """Show the cohort analyses with their plots.
 
@@ -218,6 +254,7 @@ def cohort_page(
         "groups": COHORT_GROUPS,
         "error": None,
         "auto_note": None,
+        "with_literature": bool(literature),
     }
     try:
         check_choice(by, endpoint)
@@ -237,6 +274,8 @@ def cohort_page(
         check_covariates(frame, chosen)
         used = frame if synthetic == "include" else real
         context["report"] = cohort_plots(cohort_analyses(used, by, endpoint, chosen), by)
+        if literature:
+            context["report"]["literature"] = literature_report(used, endpoint)
     except LivermetError as exc:
         context["error"] = _message(exc)
         context["report"] = None

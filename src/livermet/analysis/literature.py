@@ -1,0 +1,480 @@
+"""The registry's patients beside the published series (docs/literature-vs-registry.md).
+
+Two sources for the literature side, chosen by what the dataset holds:
+
+- **reconstructed IPD** (`livermet.evidence.ipd.load_reconstructed`: patients rebuilt from
+  published Kaplan-Meier curves, Guyot et al. 2012, BMC Med Res Methodol 12:9). The series'
+  patients are pooled into one cohort and compared with the registry by Kaplan-Meier (both
+  numbers-at-risk tables) and the log-rank test (`livermet.analysis.logrank.survdiff`, R's
+  ``survdiff``). Beside it: the registry against each series with Holm-adjusted p-values
+  (Holm 1979, Scand J Statist 6:65-70), and the log-rank test between the series (is pooling
+  them into one curve reasonable?). A test stratified by series is not computed: every series
+  is a stratum holding literature patients only, and a stratum with one group adds nothing to
+  the statistic (see `STRATIFIED_BY_SERIES`).
+- **Weibull from summary points** when no series has reconstructed patients (today's dataset):
+  the pooled curve of `livermet.evidence.survival.weibull_synthesis` (Arends, Hunink &
+  Stijnen 2008, Stat Med 27:4381-4396), drawn beside the registry's curve without a risk
+  table and without a test (`NO_TEST_WEIBULL` says why).
+
+Times are months on both sides: the registry's time column must be in months.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from livermet.analysis._ci import ConfType
+from livermet.analysis.km import KaplanMeier
+from livermet.analysis.logrank import LogRankResult, survdiff
+from livermet.analysis.summary import DEFAULT_TIMES, KMAnalysis, json_safe, km_analysis
+from livermet.errors import InputError
+from livermet.evidence.survival import PooledCurve, WeibullSynthesis, weibull_curve
+
+FloatArray = npt.NDArray[np.float64]
+
+__all__ = [
+    "LITERATURE",
+    "NO_TEST_WEIBULL",
+    "REGISTRY",
+    "SOURCE_IPD",
+    "SOURCE_WEIBULL",
+    "STRATIFIED_BY_SERIES",
+    "LiteratureAnalysis",
+    "LiteratureComparison",
+    "compare_with_ipd",
+    "compare_with_literature",
+    "compare_with_weibull",
+    "holm_adjust",
+    "literature_comparison",
+    "load_literature_ipd",
+    "patients_of",
+    "registry_vs_literature",
+]
+
+SOURCE_IPD = "reconstructed IPD"
+"""``literature.source`` when the literature side is reconstructed patients."""
+
+SOURCE_WEIBULL = "Weibull from summary points"
+"""``literature.source`` when it is the pooled Weibull curve of the published summary points."""
+
+REGISTRY = "registry"
+LITERATURE = "literature"
+
+NO_TEST_WEIBULL = (
+    "no literature risk table and no test: the Weibull curve is fitted to published summary "
+    "points (median, 1-, 3- and 5-year survival), which carry neither patients nor numbers at "
+    "risk, and a log-rank test needs the patients at risk and the deaths of both groups at every "
+    "death time; digitise the series' published curves (livermet evidence reconstruct, "
+    "docs/literature-ipd.md) to compare patient by patient"
+)
+"""Why the Weibull fallback has no risk table and no test (shown in every output)."""
+
+STRATIFIED_BY_SERIES = (
+    "not computed: with the series as strata, each stratum holds literature patients only "
+    "and the registry is a stratum of its own; a stratum with one group has observed = "
+    "expected and variance 0, so the stratified statistic is 0 whatever the data (R's "
+    "survdiff(... + strata(series)) prints chi-square 0). A stratified test needs strata that "
+    "registry and literature patients share (e.g. the period of surgery), which the "
+    "reconstructed patients do not carry. Reported instead: the registry against each series "
+    "(Holm-adjusted) and the test between the series"
+)
+"""Why no series-stratified log-rank test is reported (docs/literature-vs-registry.md)."""
+
+POOLING_NOTE = (
+    "the series' reconstructed patients are pooled into one cohort: every patient weighs the "
+    "same, so the largest series weigh most; the test between the series says whether they "
+    "differ more than chance would make them"
+)
+MONTHS_NOTE = "literature times are months: the registry's time column must be months too"
+
+
+@dataclass(frozen=True)
+class LiteratureComparison:
+    """The registry's Kaplan-Meier curve beside the literature, and the ``literature`` report.
+
+    Attributes
+    ----------
+    source : str
+        `SOURCE_IPD` or `SOURCE_WEIBULL`.
+    registry : KaplanMeier
+        The registry's curve (all patients).
+    literature : KaplanMeier or None
+        Kaplan-Meier of the pooled reconstructed patients (`SOURCE_IPD`).
+    curve : PooledCurve or None
+        The pooled Weibull curve on a grid of months (`SOURCE_WEIBULL`).
+    logrank : LogRankResult or None
+        Log-rank test registry vs literature (`SOURCE_IPD`).
+    report : dict
+        JSON-ready ``literature`` section (docs/literature-vs-registry.md#json).
+    """
+
+    source: str
+    registry: KaplanMeier
+    literature: KaplanMeier | None
+    curve: PooledCurve | None
+    logrank: LogRankResult | None
+    report: dict[str, Any]
+
+    @property
+    def drawn(self) -> KaplanMeier | PooledCurve:
+        """Return the literature curve to draw: the pooled Kaplan-Meier or the Weibull curve."""
+        if self.literature is not None:
+            return self.literature
+        if self.curve is None:
+            raise InputError("the comparison holds no literature curve", "literature")
+        return self.curve
+
+    @property
+    def plot_note(self) -> str | None:
+        """Return the line a plot of the Weibull fallback prints (None with reconstructed IPD)."""
+        if self.source == SOURCE_IPD:
+            return None
+        return "literature: Weibull fit to published summary points; no patients at risk, no test"
+
+    @property
+    def label(self) -> str:
+        """Return the literature curve's name for plots and tables."""
+        k = len(self.report["series"])
+        series = f"{k} series" if k != 1 else "1 series"
+        if self.source == SOURCE_IPD:
+            return f"literature ({series})"
+        return f"literature (Weibull, {series})"
+
+
+@dataclass(frozen=True)
+class LiteratureAnalysis:
+    """The registry's Kaplan-Meier analysis with the ``literature`` section added to its report."""
+
+    km: KMAnalysis
+    comparison: LiteratureComparison
+    report: dict[str, Any]
+
+
+def holm_adjust(p: Sequence[float]) -> list[float]:
+    """Return Holm's step-down adjusted p-values (Holm 1979, Scand J Statist 6:65-70).
+
+    With the m finite p-values sorted ascending, p_(i) becomes max over j <= i of
+    min(1, (m - j + 1) p_(j)), as R's ``p.adjust(p, "holm")``. NaN stays NaN and does not
+    count in m.
+    """
+    values = np.asarray(p, dtype=float)
+    out = np.full(values.shape, np.nan)
+    finite = np.flatnonzero(np.isfinite(values))
+    m = finite.size
+    if m == 0:
+        return [math.nan] * values.size
+    order = finite[np.argsort(values[finite], kind="stable")]
+    scaled = np.minimum(1.0, (m - np.arange(m)) * values[order])
+    out[order] = np.maximum.accumulate(scaled)
+    return [float(x) for x in out]
+
+
+def patients_of(km: KaplanMeier) -> tuple[FloatArray, FloatArray]:
+    """Return one (time, event) per patient of a fitted curve, from its table of counts.
+
+    The log-rank test depends on the patients only through the deaths and censorings at each
+    time, which the fitted curve keeps (``time_``, ``n_event_``, ``n_censor_``).
+    """
+    time = np.concatenate(
+        [np.repeat(km.time_, km.n_event_), np.repeat(km.time_, km.n_censor_)]
+    ).astype(float)
+    event = np.concatenate([np.ones(km.events_), np.zeros(km.n_ - km.events_)])
+    return time, event
+
+
+def _check_ipd(ipd: pd.DataFrame) -> pd.DataFrame:
+    """Return the reconstructed patients with checked columns; refuse a malformed frame."""
+    missing = [c for c in ("series", "time", "event") if c not in ipd.columns]
+    if missing:
+        raise InputError(
+            f"reconstructed patients lack column(s) {', '.join(missing)} "
+            "(expected series, time in months, event 0/1)",
+            "literature",
+        )
+    time = pd.to_numeric(ipd["time"], errors="coerce").to_numpy(dtype=float)
+    event = pd.to_numeric(ipd["event"], errors="coerce").to_numpy(dtype=float)
+    bad = (
+        ~np.isfinite(time)
+        | (time < 0)
+        | ~np.isin(event, (0.0, 1.0))
+        | ipd["series"].isna().to_numpy()
+    )
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0]) + 1
+        raise InputError(
+            f"reconstructed patient {row}: series given, time in months >= 0 and event 0 or 1 "
+            "expected",
+            "literature",
+        )
+    return pd.DataFrame({"series": ipd["series"].astype(str), "time": time, "event": event})
+
+
+def _per_series(
+    reg_time: FloatArray, reg_event: FloatArray, ipd: pd.DataFrame, names: list[str]
+) -> list[dict[str, Any]]:
+    """Return the log-rank test of the registry against each series, Holm-adjusted."""
+    results = []
+    for name in names:
+        part = ipd[ipd["series"] == name]
+        test = survdiff(
+            np.concatenate([reg_time, part["time"].to_numpy()]),
+            np.concatenate([reg_event, part["event"].to_numpy()]),
+            np.r_[np.zeros(reg_time.size, np.int64), np.ones(len(part), np.int64)],
+            [REGISTRY, name],
+        )
+        results.append({"series": name, **test.to_dict()})
+    for row, adjusted in zip(results, holm_adjust([r["p"] for r in results]), strict=True):
+        row["p_holm"] = adjusted
+    return results
+
+
+def _series_summary(km: KaplanMeier) -> dict[str, Any]:
+    return {"series": km.label, "n": km.n_, "events": km.events_, "median": km.median_.to_dict()}
+
+
+def compare_with_ipd(
+    registry: KaplanMeier,
+    ipd: pd.DataFrame,
+    *,
+    times: Sequence[float] = DEFAULT_TIMES,
+    rmst_horizon: float = 60.0,
+) -> LiteratureComparison:
+    """Compare the registry with reconstructed patients of published series.
+
+    Parameters
+    ----------
+    registry : KaplanMeier
+        The registry's curve (its patients are taken from its table of counts).
+    ipd : DataFrame
+        ``series``, ``time`` (months), ``event`` (0/1): one row per reconstructed patient.
+    times : sequence of float
+        Months at which the literature curve is reported (survival, interval, at risk).
+    rmst_horizon : float
+        Restricted mean survival time of the literature curve up to this month.
+
+    Returns
+    -------
+    LiteratureComparison
+        Kaplan-Meier of the pooled literature (same interval type and level as ``registry``),
+        the log-rank test registry vs literature, the registry vs each series (Holm), the
+        test between the series (two or more series) and the per-series counts and medians.
+    """
+    ipd = _check_ipd(ipd)
+    if ipd.empty:
+        raise InputError("no reconstructed patients to compare with", "literature")
+    names = list(dict.fromkeys(ipd["series"]))
+    lit_t, lit_e = ipd["time"].to_numpy(), ipd["event"].to_numpy()
+    literature = KaplanMeier(registry.conf_type, registry.conf_level, LITERATURE).fit(lit_t, lit_e)
+    reg_t, reg_e = patients_of(registry)
+    test = survdiff(
+        np.concatenate([reg_t, lit_t]),
+        np.concatenate([reg_e, lit_e]),
+        np.r_[np.zeros(reg_t.size, np.int64), np.ones(lit_t.size, np.int64)],
+        [REGISTRY, LITERATURE],
+    )
+    codes = pd.Categorical(ipd["series"], categories=names).codes
+    between = survdiff(lit_t, lit_e, codes, names) if len(names) > 1 else None
+    per_series = [
+        KaplanMeier(registry.conf_type, registry.conf_level, name).fit(
+            lit_t[codes == i], lit_e[codes == i]
+        )
+        for i, name in enumerate(names)
+    ]
+    report: dict[str, Any] = {
+        "source": SOURCE_IPD,
+        "series": names,
+        "n": literature.n_,
+        "events": literature.events_,
+        "median": literature.median_.to_dict(),
+        "rmst": literature.rmst(rmst_horizon).to_dict(),
+        "at": literature.at(times).to_dict(orient="records"),
+        "per_series": [_series_summary(km) for km in per_series],
+        "tests": {
+            "registry_vs_literature": test.to_dict(),
+            "registry_vs_each_series": {
+                "adjustment": "Holm",
+                "results": _per_series(reg_t, reg_e, ipd, names),
+            },
+            "between_series": None if between is None else between.to_dict(),
+            "stratified_by_series": {"computed": False, "reason": STRATIFIED_BY_SERIES},
+        },
+        "notes": [POOLING_NOTE, MONTHS_NOTE],
+    }
+    if between is None:
+        report["notes"].append("one series: no test between series")
+    return LiteratureComparison(SOURCE_IPD, registry, literature, None, test, json_safe(report))
+
+
+def _series_n(model: WeibullSynthesis) -> int:
+    """Return the patients of the series that entered the Weibull fit (one n per series)."""
+    per_series = model.points.groupby("id", sort=False)["n"].first()
+    return round(float(per_series.sum()))
+
+
+def compare_with_weibull(
+    registry: KaplanMeier,
+    series: pd.DataFrame | None = None,
+    *,
+    times: Sequence[float] = DEFAULT_TIMES,
+    reason: str | None = None,
+) -> LiteratureComparison:
+    """Put the pooled Weibull curve of published summary points beside the registry.
+
+    Parameters
+    ----------
+    registry : KaplanMeier
+        The registry's curve; the Weibull curve is drawn up to its last time (at least to the
+        last of ``times`` and 12 months).
+    series : DataFrame, optional
+        The series table (`livermet.evidence.dataset.load_literature`, the default).
+    times : sequence of float
+        Months at which the pooled curve is reported, with its confidence band.
+    reason : str, optional
+        Why no reconstructed patients were used (added to the notes).
+
+    Returns
+    -------
+    LiteratureComparison
+        No literature risk table and no test (`NO_TEST_WEIBULL`).
+    """
+    from livermet.evidence.survival import weibull_synthesis
+
+    if series is None:
+        from livermet.evidence.dataset import load_literature
+
+        series = load_literature()
+    model = weibull_synthesis(series)
+    at = [float(t) for t in times]
+    horizon = max([float(registry.time_.max()), *at, 12.0])
+    curve = weibull_curve(model, horizon=horizon, steps=max(241, math.ceil(horizon) * 2 + 1))
+    surv, lower, upper = model.curve(at)
+    report: dict[str, Any] = {
+        "source": SOURCE_WEIBULL,
+        "series": list(dict.fromkeys(str(i) for i in model.points["id"])),
+        "n": _series_n(model),
+        "events": None,
+        "median": {
+            "estimate": model.median,
+            "lower": model.median_ci[0],
+            "upper": model.median_ci[1],
+        },
+        "at": [
+            {"time": t, "survival": s, "lower": lo, "upper": hi, "n_risk": None}
+            for t, s, lo, hi in zip(at, surv, lower, upper, strict=True)
+        ],
+        "model": {
+            "shape": model.shape,
+            "shape_se": model.shape_se,
+            "tau2": model.tau2,
+            "method": model.method,
+            "excluded": [{"id": i, "reason": r} for i, r in model.excluded],
+        },
+        "tests": None,
+        "no_test_reason": NO_TEST_WEIBULL,
+        "notes": [*([reason] if reason else []), MONTHS_NOTE],
+    }
+    return LiteratureComparison(SOURCE_WEIBULL, registry, None, curve, None, json_safe(report))
+
+
+def compare_with_literature(
+    registry: KaplanMeier,
+    ipd: pd.DataFrame | None,
+    *,
+    times: Sequence[float] = DEFAULT_TIMES,
+    rmst_horizon: float = 60.0,
+    series: pd.DataFrame | None = None,
+) -> LiteratureComparison:
+    """Compare with reconstructed patients when there are any, else with the Weibull curve."""
+    if ipd is not None and len(ipd):
+        return compare_with_ipd(registry, ipd, times=times, rmst_horizon=rmst_horizon)
+    reason = (
+        "no series of the dataset has reconstructed patients yet (no published curve has been "
+        "digitised, docs/literature-ipd.md): the literature is the pooled Weibull curve of "
+        "the published summary points"
+    )
+    return compare_with_weibull(registry, series, times=times, reason=reason)
+
+
+def load_literature_ipd(directory: Path | None = None) -> pd.DataFrame:
+    """Return the reconstructed patients of an IPD folder (None: the dataset's own folder).
+
+    Raises
+    ------
+    InputError
+        ``directory`` is not an existing folder (field ``literature_ipd``), a folder that fails
+        validation (`livermet.evidence.ipd.IPDInputError`, naming file, row and column), or a
+        folder given explicitly that holds no reconstructed series.
+    """
+    from livermet.evidence.ipd import load_reconstructed
+
+    if directory is not None and not directory.is_dir():
+        raise InputError(
+            f"{directory}: no such folder (expected an IPD folder: provenance.csv and one "
+            "<series>.csv per series, docs/literature-ipd.md)",
+            "literature_ipd",
+        )
+    ipd = load_reconstructed(directory)
+    if directory is not None and ipd.empty:
+        raise InputError(
+            f"{directory} holds no reconstructed series (provenance.csv lists none); leave "
+            "--literature-ipd out to use the dataset's own",
+            "literature_ipd",
+        )
+    return ipd
+
+
+def literature_comparison(
+    registry: KaplanMeier,
+    directory: Path | None = None,
+    *,
+    times: Sequence[float] = DEFAULT_TIMES,
+    rmst_horizon: float = 60.0,
+) -> LiteratureComparison:
+    """Compare the registry with the reconstructed series of ``directory`` (or the dataset's).
+
+    Without reconstructed series in the dataset's folder, the pooled Weibull curve of the
+    summary points stands in (`compare_with_weibull`).
+    """
+    ipd = load_literature_ipd(directory)
+    return compare_with_literature(registry, ipd, times=times, rmst_horizon=rmst_horizon)
+
+
+def registry_vs_literature(
+    data: pd.DataFrame,
+    time: str,
+    event: str,
+    *,
+    directory: Path | None = None,
+    times: Sequence[float] = DEFAULT_TIMES,
+    rmst_horizon: float = 60.0,
+    conf_type: ConfType = "log-log",
+    conf_level: float = 0.95,
+    dropna: bool = False,
+) -> LiteratureAnalysis:
+    """Run the Kaplan-Meier analysis of a cohort table and compare it with the literature.
+
+    The report is `livermet.analysis.summary.km_analysis`'s (all patients, no groups) with a
+    ``literature`` section (`LiteratureComparison.report`). ``time`` must be in months.
+    """
+    km = km_analysis(
+        data,
+        time,
+        event,
+        times=times,
+        rmst_horizon=rmst_horizon,
+        conf_type=conf_type,
+        conf_level=conf_level,
+        dropna=dropna,
+    )
+    comparison = literature_comparison(
+        km.overall, directory, times=times, rmst_horizon=rmst_horizon
+    )
+    return LiteratureAnalysis(km, comparison, {**km.report, "literature": comparison.report})
