@@ -393,3 +393,43 @@ def test_stratified_logrank_and_meta_through_files(
     report = combine_json(*answers(registries, meta, tmp_path, "m"))
     assert report["terms"]["age"]["k"] == 2  # the hospital of one patient cannot fit, says why
     assert [s["reason"] is not None for s in report["sites"]] == [False, True, False]
+
+
+def test_cox_reference_levels_equal_cohort_cox(registries: dict[str, str], tmp_path: Path) -> None:
+    """``--reference`` is carried in the request and gives ``livermet cohort cox --reference``."""
+    covariates = "approach,age,grade"
+    refs = ["--reference", "approach=laparoscopic", "--reference", "grade=2"]
+    rounds = list(
+        run_cox_rounds(registries, tmp_path, "--covariates", covariates, *refs, "--exact-times")
+    )
+    sent = json.loads((tmp_path / "cox-r0.json").read_text())
+    assert sent["analysis"]["reference"] == {"approach": "laparoscopic", "grade": "2"}
+    fed = json.loads(rounds[-1][1].stdout)
+    pooled = cohort_json(registries["pooled"], "cox", "--covariates", covariates, *refs)
+    assert abs(fed.pop("concordance") - pooled.pop("concordance")) < 0.05  # within sites
+    _close(fed, pooled)
+    assert [t["term"] for t in fed["terms"]] == ["approachopen", "age", "grade1", "grade3"]
+    plain = cohort_json(registries["pooled"], "cox", "--covariates", covariates)
+    assert [t["term"] for t in plain["terms"]] != [t["term"] for t in fed["terms"]]
+
+
+def test_cox_reference_levels_are_validated(registries: dict[str, str], tmp_path: Path) -> None:
+    """A bad ``--reference`` is refused naming the option: at once, or when the levels are known."""
+    base = ["federated", "request", "--analysis", "cox", "--covariates", "approach,age"]
+    for option, words in [
+        ("approach", ["write COLUMN=LEVEL"]),
+        ("timing=synchronous", ["--reference timing=synchronous", "not one of the covariates"]),
+    ]:
+        out = tmp_path / "never.json"
+        assert_refused(invoke(*base, "--reference", option, "-o", str(out)), "reference", *words)
+        assert not out.exists()
+    km = invoke("federated", "request", "--analysis", "km", "--reference", "approach=open",
+                "-o", str(tmp_path / "km.json"))  # fmt: skip
+    assert_refused(km, "--reference applies to cox")
+    req = request(tmp_path, "r0.json", *base[2:], "--reference", "approach=robotic")
+    files = answers(registries, req, tmp_path, "robotic")
+    nxt = tmp_path / "r1.json"
+    result = invoke("federated", "combine", *map(str, files), "--next-request", str(nxt))
+    message = assert_refused(result, "error: reference: the reference level 'robotic' of approach")
+    assert "(levels: laparoscopic, open)" in message or "(levels: open, laparoscopic)" in message
+    assert not nxt.exists()

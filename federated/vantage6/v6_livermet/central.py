@@ -11,7 +11,15 @@ Disclosure: the analyses that send a table per distinct time (Kaplan-Meier, pool
 cumulative incidence, Cox with a common baseline) send whole months by default, as the file
 exchange does (``docs/federated.md#disclosure-control``); the result is then exact on the
 coarsened times, the pooled analysis of the cohort with ⌈t⌉ times. ``exact_times=True`` sends
-the times as they are. The stratified analyses send no time. No minimum cell count is applied.
+the times as they are. The stratified analyses send no time.
+
+Minimum cell count: every central function takes ``min_cell`` (default
+`livermet.federated.disclosure.MIN_CELL_DEFAULT`, 5) and refuses a result one of whose cells
+totals fewer over all organisations (`livermet.federated.cells`: the patients and events overall
+and of each group, the first events of each type, the patients of each Cox factor level), as the
+file exchange does; the refusal (`livermet.federated.disclosure.Refusal`, field ``min_cell``)
+says which cell and why, and fails the task. ``min_cell=0`` applies no rule. The rule is applied
+to the totals, not per organisation, so an organisation with two patients can take part.
 
 Cox regression is iterative: one subtask per evaluation of the partial likelihood (a describe
 round, one per Newton step, a finish round), driven by `livermet.federated.CoxCentral`.
@@ -47,6 +55,8 @@ from livermet.federated import (
     logrank_central,
     logrank_strata_central,
 )
+from livermet.federated.cells import cox_step, cuminc_cells, km_cells, logrank_cells
+from livermet.federated.disclosure import MIN_CELL_DEFAULT, check_cells
 from pydantic import ValidationError
 
 from v6_livermet._engine import Client, with_client
@@ -55,6 +65,9 @@ from v6_livermet.partial import Coarsen
 __all__ = ["ask", "central_cox", "central_cuminc", "central_km", "central_logrank"]
 
 A = TypeVar("A", bound=Aggregate)
+
+LOWER_MIN_CELL = "the central function's argument min_cell"
+"""How a researcher sets the minimum cell count on vantage6 (named by a refusal)."""
 
 PARTIAL = "partial"
 """Name of the function the organisations' nodes run (`v6_livermet.partial.partial`)."""
@@ -143,6 +156,7 @@ def central_km(
     conf_level: float = 0.95,
     dropna: bool = False,
     exact_times: bool = False,
+    min_cell: int = MIN_CELL_DEFAULT,
     organizations: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Return the Kaplan-Meier report of all organisations' patients (``livermet cohort km``).
@@ -165,6 +179,7 @@ def central_km(
         )
         if len(groups) > 1:
             test = logrank_central(request, answers, levels=levels)
+    check_cells(km_cells(overall, groups, by), min_cell, LOWER_MIN_CELL)
     report = km_report(
         overall,
         groups,
@@ -190,6 +205,7 @@ def central_logrank(
     stratified: bool = False,
     dropna: bool = False,
     exact_times: bool = False,
+    min_cell: int = MIN_CELL_DEFAULT,
     organizations: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Return the log-rank test of the groups of ``by``, pooled or stratified by organisation.
@@ -208,6 +224,7 @@ def central_logrank(
         pooled = SurvivalRequest(time=time, event=event, by=by, dropna=dropna)
         tables = ask(client, pooled, orgs, SurvivalAggregate, _coarsen(exact_times))
         test = logrank_central(pooled, tables, levels=levels)
+    check_cells(logrank_cells(test, by), min_cell, LOWER_MIN_CELL)
     times = None if stratified else _coarsen(exact_times)
     extra = _federated(orgs, 1, times, stratified_by_organization=stratified)
     return dict(json_safe(test.to_dict() | extra))
@@ -220,6 +237,7 @@ def central_cox(
     event: str,
     covariates: Sequence[str],
     levels: dict[str, list[str]] | None = None,
+    reference: dict[str, str] | None = None,
     categorical: Sequence[str] = (),
     stratified: bool = False,
     ties: Ties = "efron",
@@ -227,6 +245,7 @@ def central_cox(
     dropna: bool = False,
     exact_times: bool = False,
     max_iter: int = 50,
+    min_cell: int = MIN_CELL_DEFAULT,
     organizations: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Return the Cox model of ``covariates`` fitted across organisations (``livermet cohort cox``).
@@ -236,7 +255,9 @@ def central_cox(
     (R's ``+ strata(site)``: each round, an organisation's log-likelihood, score and information
     only). One subtask per round of
     `livermet.federated.CoxCentral`. With a common baseline the concordance is counted within
-    organisations (pairs of patients of two organisations are not compared).
+    organisations (pairs of patients of two organisations are not compared). ``reference``
+    names a factor's reference level (``{"approach": "laparoscopic"}``), as ``livermet cohort
+    cox --reference``.
     """
     orgs = organizations_of(client, organizations)
     central = CoxCentral(
@@ -244,6 +265,7 @@ def central_cox(
         event,
         covariates,
         levels=levels,
+        reference=reference,
         categorical=categorical,
         stratified=stratified,
         ties=ties,
@@ -253,7 +275,8 @@ def central_cox(
     )
     step: CoxRequest | CoxPH = central.start()
     while not isinstance(step, CoxPH):
-        step = central.step(ask(client, step, orgs, CoxAggregate, _coarsen(exact_times)))
+        answers = ask(client, step, orgs, CoxAggregate, _coarsen(exact_times))
+        step = cox_step(central, step, answers, min_cell, LOWER_MIN_CELL)
     report = {"time_column": time, "event_column": event, **step.to_dict()}
     extra = _federated(
         orgs,
@@ -278,6 +301,7 @@ def central_cuminc(
     conf_level: float = 0.95,
     dropna: bool = False,
     exact_times: bool = False,
+    min_cell: int = MIN_CELL_DEFAULT,
     organizations: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Return the Aalen-Johansen cumulative incidence report (``livermet cohort cuminc``).
@@ -297,6 +321,7 @@ def central_cuminc(
     )
     answers = ask(client, request, orgs, CumincAggregate, _coarsen(exact_times))
     fit = cumulative_incidence_central(request, answers, conf_type=conf_type, conf_level=conf_level)
+    check_cells(cuminc_cells(fit), min_cell, LOWER_MIN_CELL)
     report = cuminc_report(
         fit,
         time=time,

@@ -83,6 +83,12 @@ def request_command(
     categorical: Annotated[
         list[str] | None, typer.Option("--categorical", help="Numeric column as a factor.")
     ] = None,
+    reference: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reference", help="Cox: reference level of a factor, COLUMN=LEVEL (repeatable)."
+        ),
+    ] = None,
     ties: Annotated[str, typer.Option("--ties", help="efron or breslow.")] = "efron",
     stratified: Annotated[
         bool, typer.Option("--stratified", help="Stratified by site (logrank, cox).")
@@ -119,6 +125,7 @@ def request_command(
         conf_level=conf_level,
         covariates=_split(covariates) or [] if analysis.value in {"cox", "meta"} else [],
         categorical=categorical or [],
+        reference=_references(reference),
         ties=ties,
         stratified=stratified,
         competing=competing,
@@ -131,6 +138,17 @@ def request_command(
     err_console.print(
         f"wrote {output} (request {request.sha256[:16]}...): send it to every site", markup=False
     )
+
+
+def _references(items: list[str] | None) -> dict[str, str]:
+    """Return ``--reference COLUMN=LEVEL`` options as a mapping (as ``livermet cohort cox``)."""
+    refs: dict[str, str] = {}
+    for item in items or []:
+        col, sep, level = item.partition("=")
+        if not sep or not col.strip() or not level.strip():
+            raise InputError(f"{item!r}: write COLUMN=LEVEL, e.g. approach=open", "reference")
+        refs[col.strip()] = level.strip()
+    return refs
 
 
 def _site_label(frame: Any, user_site: str | None, given: str | None) -> str:

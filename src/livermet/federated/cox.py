@@ -283,6 +283,10 @@ class CoxCentral:
     levels : mapping, optional
         Level order of factor covariates (reference first); default, the sorted levels of all
         sites (numbers by value), as the pooled fit's R ``factor()`` default.
+    reference : mapping, optional
+        Reference level of a factor covariate (the other levels keep their order), as
+        ``livermet cohort cox --reference``; the column is then a factor, as there. Checked
+        against the levels of all sites after the describe round.
     categorical : sequence of str
         Numeric columns to treat as factors.
     stratified : bool
@@ -298,6 +302,7 @@ class CoxCentral:
         covariates: Sequence[str],
         *,
         levels: Mapping[str, Sequence[str]] | None = None,
+        reference: Mapping[str, str] | None = None,
         categorical: Sequence[str] = (),
         stratified: bool = False,
         ties: Ties = "efron",
@@ -307,6 +312,15 @@ class CoxCentral:
     ) -> None:
         if not covariates:
             raise InputError("give at least one covariate", "covariates")
+        self.reference = {str(k): str(v) for k, v in (reference or {}).items()}
+        for name in self.reference:
+            if name not in covariates:
+                raise InputError(
+                    f"a reference level is given for {name!r}, which is not a covariate "
+                    f"({', '.join(covariates)})",
+                    "reference",
+                )
+        categorical = [*categorical, *(c for c in self.reference if c not in categorical)]
         self.model = CoxPH(ties=ties, conf_level=conf_level)
         self.max_iter = max_iter
         self.request = CoxRequest(
@@ -363,7 +377,9 @@ class CoxCentral:
                 continue
             if len(seen) < len(aggregates):
                 raise InputError("is a factor at some sites and numeric at others", name)
-            factors[name] = merge_levels(seen, self.request.levels.get(name), name)
+            factors[name] = self._with_reference(
+                name, merge_levels(seen, self.request.levels.get(name), name)
+            )
             if len(factors[name]) < 2:
                 raise InputError(
                     f"has a single value ({factors[name][0]}) among the patients analysed; a "
@@ -383,6 +399,19 @@ class CoxCentral:
         return self._next(
             "evaluate", levels=factors, beta=self.newton.beta.tolist(), event_times=grid
         )
+
+    def _with_reference(self, name: str, levels: list[str]) -> list[str]:
+        """Return ``levels`` with the requested reference level of ``name`` first."""
+        ref = self.reference.get(name)
+        if ref is None:
+            return levels
+        if ref not in levels:
+            raise InputError(
+                f"the reference level {ref!r} of {name} does not occur among the patients "
+                f"analysed at any site (levels: {', '.join(levels)})",
+                "reference",
+            )
+        return [ref, *(level for level in levels if level != ref)]
 
     def _check_moments(self, aggregates: Sequence[CoxAggregate]) -> list[float]:
         """Refuse constant or collinear terms; return the pooled means (the centre)."""

@@ -1,4 +1,4 @@
-"""Disclosure control of the file exchange: coarsened times, minimum cells, release reports.
+"""Disclosure control: coarsened times, minimum cells, release reports.
 
 Three rules (docs/federated.md#disclosure-control):
 
@@ -11,8 +11,10 @@ Three rules (docs/federated.md#disclosure-control):
   and are not coarsened.
 - **Minimum cell count on totals.** The coordinator refuses a result any of whose cells (the
   patients and the events of a group, an event type or a factor level) total fewer than
-  `MIN_CELL_DEFAULT` over all sites (`check_cells`). The rule is applied to the totals, not
-  per site, so that a hospital with two patients can take part.
+  `MIN_CELL_DEFAULT` over all sites (`check_cells`; the cells of each analysis are listed by
+  `livermet.federated.cells`). The rule is applied to the totals, not per site, so that a
+  hospital with two patients can take part; the file exchange, the Flower coordinator and the
+  vantage6 central functions all apply it.
 - **Release report.** Every number of an aggregate is listed with what it is
   (`release_lines`), for a person to read before the file leaves the site.
 """
@@ -29,6 +31,7 @@ from pydantic import BaseModel
 from livermet.errors import InputError
 
 __all__ = [
+    "LOWER_MIN_CELL",
     "MIN_CELL_DEFAULT",
     "Refusal",
     "check_cells",
@@ -46,6 +49,10 @@ threshold; DataSHIELD's default ``nfilter.tab`` is 3 (docs/federated.md#disclosu
 It is an engineering default, not a legal rule: a consortium sets its own with
 ``livermet federated request --min-cell``.
 """
+
+
+LOWER_MIN_CELL = "'livermet federated request --min-cell'"
+"""How a consortium sets the minimum in the file exchange (named by a refusal's message)."""
 
 
 class Refusal(InputError):
@@ -69,7 +76,7 @@ def coarsen_months(data: pd.DataFrame, column: str) -> pd.DataFrame:
     return data.assign(**{column: coarse})
 
 
-def check_cells(cells: Mapping[str, float], minimum: int) -> None:
+def check_cells(cells: Mapping[str, float], minimum: int, lower_with: str = LOWER_MIN_CELL) -> None:
     """Refuse a result one of whose cells totals fewer than ``minimum`` over all sites.
 
     Parameters
@@ -79,6 +86,9 @@ def check_cells(cells: Mapping[str, float], minimum: int) -> None:
     minimum : int
         The request's minimum cell count (0 or 1: no rule). A total of 0 (no event in a
         group) identifies nobody and is not refused.
+    lower_with : str
+        How the consortium sets the minimum, named by the message: the file exchange's option
+        (default), the Flower analysis spec's ``min_cell`` or the vantage6 argument ``min_cell``.
 
     Raises
     ------
@@ -90,8 +100,7 @@ def check_cells(cells: Mapping[str, float], minimum: int) -> None:
             raise Refusal(
                 f"refused: {int(total)} {name} in total over all sites, fewer than the minimum "
                 f"cell count {minimum} of the request; a result from so few patients or events "
-                "could identify them (a consortium may lower the minimum with "
-                "'livermet federated request --min-cell')",
+                f"could identify them (a consortium may lower the minimum with {lower_with})",
                 "min_cell",
             )
 

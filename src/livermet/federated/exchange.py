@@ -27,7 +27,14 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from livermet.errors import InputError
 from livermet.federated._messages import FORMAT_VERSION, request_id
@@ -99,6 +106,9 @@ class Analysis(_Frozen):
     conf_level: float = Field(default=0.95, gt=0, lt=1, description="Confidence level.")
     covariates: list[str] = Field(default=[], description="Cox covariates.")
     categorical: list[str] = Field(default=[], description="Numeric columns taken as factors.")
+    reference: dict[str, str] = Field(
+        default={}, description="Reference level of a Cox factor covariate (covariate -> level)."
+    )
     ties: Literal["efron", "breslow"] = Field(default="efron", description="Cox ties.")
     stratified: bool = Field(default=False, description="Stratified by site (logrank, cox).")
     competing: str | None = Field(default=None, description="0/1 competing-event column.")
@@ -120,6 +130,15 @@ class Analysis(_Frozen):
         return self.kind in {"km", "rmst", "cuminc"} or (
             self.kind in {"logrank", "cox"} and not self.stratified
         )
+
+    @model_serializer(mode="wrap")
+    def _omit_no_reference(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # Without a reference level the JSON stays as files written before the field existed,
+        # so their checksums (and request ids) still match.
+        data: dict[str, object] = handler(self)
+        if not data.get("reference"):
+            data.pop("reference", None)
+        return data
 
 
 class Disclosure(_Frozen):

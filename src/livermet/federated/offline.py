@@ -26,7 +26,6 @@ import pandas as pd
 
 from livermet.analysis.cohort import CohortSelection, select_complete, synthetic_label
 from livermet.analysis.cox import CoxPH
-from livermet.analysis.design import factor_terms
 from livermet.analysis.summary import (
     CoxAnalysis,
     CumincAnalysis,
@@ -37,6 +36,13 @@ from livermet.analysis.summary import (
 )
 from livermet.errors import InputError
 from livermet.federated._messages import Aggregate, Message, request_id
+from livermet.federated.cells import (
+    cox_step,
+    cuminc_cells,
+    km_cells,
+    logrank_cells,
+    meta_cells,
+)
 from livermet.federated.cox import CoxAggregate, CoxCentral, CoxRequest
 from livermet.federated.cuminc import CumincAggregate, CumincRequest, cumulative_incidence_central
 from livermet.federated.disclosure import check_cells, coarsen_months, release_lines
@@ -94,6 +100,15 @@ def _check_analysis(a: Analysis) -> None:
         raise InputError(f"a {a.kind} analysis needs --covariates", "covariates")
     if a.stratified and a.kind not in {"logrank", "cox"}:
         raise InputError("--stratified applies to logrank and cox", "stratified")
+    if a.reference and a.kind != "cox":
+        raise InputError("--reference applies to cox", "reference")
+    for name, level in a.reference.items():
+        if name not in a.covariates:
+            raise InputError(
+                f"--reference {name}={level}: {name} is not one of the covariates "
+                f"({', '.join(a.covariates)})",
+                "reference",
+            )
     if a.levels is not None and a.by is None:
         raise InputError("--levels needs --by", "levels")
     if any(t < 0 for t in a.times):
@@ -106,6 +121,7 @@ def cox_central(a: Analysis) -> CoxCentral:
         a.time,
         a.event,
         a.covariates,
+        reference=a.reference,
         categorical=a.categorical,
         stratified=a.stratified,
         ties=a.ties,
@@ -271,19 +287,15 @@ def _km(answers: Sequence[Answer], a: Analysis, min_cell: int) -> Combined:
     overall = kaplan_meier_central(
         request, aggregates, conf_type=a.conf_type, conf_level=a.conf_level
     )
-    cells = {"patients": overall.n_, "events": overall.events_}
     groups = None
     test = None
     if a.by is not None:
         groups = kaplan_meier_by_group_central(
             request, aggregates, levels=a.levels, conf_type=a.conf_type, conf_level=a.conf_level
         )
-        for name, curve in groups.items():
-            cells[f"patients with {a.by} = {name}"] = curve.n_
-            cells[f"events with {a.by} = {name}"] = curve.events_
         if len(groups) > 1:
             test = logrank_central(request, aggregates, levels=a.levels)
-    check_cells(cells, min_cell)
+    check_cells(km_cells(overall, groups, a.by), min_cell)
     report = km_report(
         overall,
         groups,
@@ -308,11 +320,7 @@ def _logrank_strata(answers: Sequence[Answer], a: Analysis, min_cell: int) -> Co
         _typed(answers, LogRankStrataAggregate),
         levels=a.levels,
     )
-    cells: dict[str, float] = {}
-    for name, n, observed in zip(test.groups, test.n, test.observed, strict=True):
-        cells[f"patients with {a.by} = {name}"] = n
-        cells[f"events with {a.by} = {name}"] = observed
-    check_cells(cells, min_cell)
+    check_cells(logrank_cells(test, a.by), min_cell)
     report: dict[str, Any] = {
         "time_column": a.time,
         "event_column": a.event,
@@ -332,10 +340,7 @@ def _cuminc(answers: Sequence[Answer], a: Analysis, min_cell: int) -> Combined:
         conf_type=a.conf_type,
         conf_level=a.conf_level,
     )
-    cells: dict[str, float] = {"patients": fit.n_}
-    for i, state in enumerate(fit.states_[1:]):
-        cells[f"first events {state}"] = float(fit.n_event_[:, i].sum())
-    check_cells(cells, min_cell)
+    check_cells(cuminc_cells(fit), min_cell)
     report = cuminc_report(
         fit,
         time=a.time,
@@ -354,9 +359,9 @@ def _meta(answers: Sequence[Answer], a: Analysis, min_cell: int) -> Combined:
     """Pool each term's per-site log hazard ratio by random-effects meta-analysis (rma)."""
     request = _request(answers, MetaRequest)
     aggregates = _typed(answers, MetaAggregate)
+    check_cells(meta_cells(aggregates), min_cell)
     n = sum(x.n for x in aggregates)
     events = sum(x.events for x in aggregates)
-    check_cells({"patients": n, "events": events}, min_cell)
     terms = list(dict.fromkeys(t for x in aggregates for t in x.terms))
     pooled: dict[str, Any] = {}
     for term in terms:
@@ -390,37 +395,6 @@ def _meta(answers: Sequence[Answer], a: Analysis, min_cell: int) -> Combined:
     return Combined(a.kind, [], json_safe(report))
 
 
-def _level_cells(
-    request: CoxRequest, central: CoxCentral, round_answers: Sequence[Answer]
-) -> dict[str, float]:
-    """Return the patients of each factor level, from the first evaluation's term sums."""
-    moments = [x.moments for x in _typed(round_answers, CoxAggregate) if x.moments is not None]
-    if len(moments) != len(round_answers):
-        raise InputError("an aggregate lacks the moments of the terms", "moments")
-    sums = np.sum([m.sum_x for m in moments], axis=0)
-    cells: dict[str, float] = {}
-    for name, levels in request.levels.items():
-        index = [central.terms.index(t) for t in factor_terms(name, levels)]
-        counts = [float(sums[i]) for i in index]
-        cells[f"patients with {name} = {levels[0]}"] = central.n - sum(counts)
-        for level, count in zip(levels[1:], counts, strict=True):
-            cells[f"patients with {name} = {level}"] = count
-    return cells
-
-
-def _cox_round(
-    central: CoxCentral, request: CoxRequest, round_answers: Sequence[Answer], min_cell: int
-) -> CoxRequest | CoxPH:
-    """Take one round's answers; check the cells when they become known; step the fit."""
-    first_evaluation = request.phase == "evaluate" and request.centre is None
-    if first_evaluation:
-        check_cells(_level_cells(request, central, round_answers), min_cell)
-    out = central.step(_typed(round_answers, CoxAggregate))
-    if request.phase == "describe":
-        check_cells({"patients": central.n, "events": central.events}, min_cell)
-    return out
-
-
 def _cox(answers: Sequence[Answer], a: Analysis, min_cell: int) -> Combined:
     """Replay the Cox rounds from all the files; the fit, or the next round's request."""
     rounds: dict[str, list[Answer]] = {}
@@ -436,7 +410,7 @@ def _cox(answers: Sequence[Answer], a: Analysis, min_cell: int) -> Combined:
             break
         round0 = round0 or round_answers
         sites = _check_sites(round_answers, sites, f"round {request.round}")
-        request = _cox_round(central, request, round_answers, min_cell)
+        request = cox_step(central, request, _typed(round_answers, CoxAggregate), min_cell)
     for stray in rounds.values():
         raise InputError(
             "answers no round of this Cox fit (a round of another run, or a stale file)",

@@ -10,7 +10,15 @@ JSON object with ``error``). The steps, one Flower round trip each:
    the coordinator learns only their total, from which Kaplan-Meier overall and by group and the
    log-rank test are computed by `livermet.federated`'s central functions;
 3. ``query.livermet``: the Cox protocol (`livermet.federated.CoxCentral`), in clear, one round
-   trip per evaluation of the likelihood.
+   trip per evaluation of the likelihood. Its sums are floating-point numbers, which SecAgg+
+   would quantise (not add exactly), so they travel in clear.
+
+The minimum cell rule (the spec's ``min_cell``, docs/federated.md#disclosure-control) is
+applied to the totals as soon as they are known: the patients and events overall and of each
+group from the summed table (before the Cox fit starts), then the patients and events of the
+Cox fit after its describe round and the patients of each factor level at its first
+evaluation (`livermet.federated.cells`). A refusal stops the run and is written as the error
+result, naming the cell.
 """
 
 from __future__ import annotations
@@ -42,6 +50,8 @@ from livermet.federated import (
 )
 from livermet.federated._messages import FloatArray, merge_levels, union_times
 from livermet.federated._messages import Message as Request
+from livermet.federated.cells import cox_step, km_cells
+from livermet.federated.disclosure import check_cells
 from livermet.federated.flower.wire import (
     ANSWER,
     SECAGG_CLIP,
@@ -55,7 +65,10 @@ from livermet.federated.flower.wire import (
     summed_aggregate,
 )
 
-__all__ = ["app", "main"]
+__all__ = ["app", "main", "run"]
+
+LOWER_MIN_CELL = "the min_cell of the Flower analysis spec"
+"""How a consortium sets the minimum cell count on Flower (named by a refusal)."""
 
 
 class _Grid:
@@ -214,7 +227,7 @@ def _cox(grid: Grid, nodes: Sequence[int], spec: FlowerAnalysis) -> CoxPH:
         answers = [a for a in _answers(grid, nodes, request, spec) if isinstance(a, CoxAggregate)]
         if len(answers) != len(nodes):
             raise InputError("a site answered the Cox request with another aggregate", "analysis")
-        request = central.step(answers)
+        request = cox_step(central, request, answers, spec.min_cell, LOWER_MIN_CELL)
     return request
 
 
@@ -228,20 +241,24 @@ def run(grid: Grid, context: Context, spec: FlowerAnalysis) -> dict[str, Any]:
     times = union_times(cast(list[float], s["times"]) for s in shapes).tolist()
     total = secure_sum(grid, context, table, (groups, times), spec)
     summed = [summed_aggregate(table, total, groups, times)]
+    km = kaplan_meier_central(table, summed)
+    by_group = kaplan_meier_by_group_central(table, summed, levels=spec.levels)
+    check_cells(km_cells(km, by_group, spec.by), spec.min_cell, LOWER_MIN_CELL)
     tables_done = time.perf_counter()
     cox = _cox(grid, nodes, spec)
     details = {
         "sites": len(nodes),
         "secure_aggregation": "SecAgg+ (flwr): n and the events and censorings per group and "
         "time; in clear: each site's groups and distinct times, and the Cox rounds",
+        "min_cell": spec.min_cell,
         "seconds": {
             "tables": tables_done - started,
             "cox": time.perf_counter() - tables_done,
         },
     }
     return results(
-        kaplan_meier_central(table, summed),
-        kaplan_meier_by_group_central(table, summed, levels=spec.levels),
+        km,
+        by_group,
         logrank_central(table, summed, levels=spec.levels),
         cox,
         details,
@@ -249,13 +266,18 @@ def run(grid: Grid, context: Context, spec: FlowerAnalysis) -> dict[str, Any]:
 
 
 def main(grid: Grid, context: Context) -> None:
-    """Run the analyses the run configuration's ``spec`` names; write them to ``out``."""
+    """Run the analyses the run configuration's ``spec`` names; write them to ``out``.
+
+    On failure (a refusal of the minimum cell rule included) ``out`` holds ``error``, the
+    exception and its message, and ``field``, the field an `InputError` names.
+    """
     out = Path(str(context.run_config["out"]))
     try:
         spec = FlowerAnalysis.model_validate_json(Path(str(context.run_config["spec"])).read_text())
         report = run(cast(Grid, _Grid(grid)), context, spec)
     except Exception as exc:
-        out.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}"}))
+        field = exc.field if isinstance(exc, InputError) else None
+        out.write_text(json.dumps({"error": f"{type(exc).__name__}: {exc}", "field": field}))
         raise
     out.write_text(json.dumps(report, indent=1))
 

@@ -40,6 +40,7 @@ from livermet.federated import (
     request_id,
 )
 from livermet.federated._messages import FloatArray, Message
+from livermet.federated.disclosure import MIN_CELL_DEFAULT
 
 __all__ = [
     "ANSWER",
@@ -110,7 +111,7 @@ def decode_aggregate(text: str) -> Aggregate:
 
 
 class FlowerAnalysis(BaseModel):
-    """What the ServerApp runs: the columns of the analyses, and how many sites to wait for."""
+    """What the ServerApp runs: the columns of the analyses, how many sites, the minimum cell."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -124,6 +125,12 @@ class FlowerAnalysis(BaseModel):
         default={}, description="Level order of Cox factor covariates, reference first."
     )
     timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for each reply.")
+    min_cell: int = Field(
+        default=MIN_CELL_DEFAULT,
+        ge=0,
+        description="Smallest total over all sites of a released cell (patients, events of a "
+        "group or factor level); 0 or 1: no rule (docs/federated.md#disclosure-control).",
+    )
 
 
 def _check_counts(values: FloatArray) -> None:
