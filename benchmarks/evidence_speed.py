@@ -1,17 +1,23 @@
 """Speed of the evidence engine's many-fits paths, against R metafor on the same data.
 
 Rows: GOSH with DL at k = 16 and k = 20 (all 2^k - 1 subsets), GOSH with REML at k = 12 and
-k = 16, and 10,000 REML fits of k = 10 (a simulation/bootstrap workload). livermet times are
+k = 16, 10,000 REML fits of k = 10 (a simulation/bootstrap workload), and the binomial-normal
+GLMM (``rma_glmm`` against ``rma.glmm(measure="PLO")``, lme4 underneath) on 50 seeded data sets
+of k = 10 and of k = 20 with nAGQ = 7 (metafor's default) and on k = 10 with Laplace (nAGQ = 1),
+one fit after another on one core in both engines. livermet times are
 the best of ``--repeat`` runs (after one warm-up); metafor times are measured inside R (package
 loading excluded) with ``parallel="multicore", ncpus=2`` for GOSH and ``mclapply`` on 2 cores
 for the 10,000 fits, so both engines use 2 cores. When ``Rscript`` with metafor is missing the
 metafor columns are skipped with a note. The last column checks that both engines agree: the
 largest absolute difference of the subset estimates (GOSH) or of tau² (10,000 fits) over the
-fits metafor completed. metafor runs with its default early stopping while livermet converges,
-so differences of ~1e-5 are expected for REML; fits where metafor's Fisher scoring does not
-converge (livermet finishes them by bisection) are counted as "metafor failures".
+fits metafor completed (GLMM: of the pooled logit beta). metafor runs with its default early
+stopping while livermet converges, so differences of ~1e-5 are expected for REML and the GLMM
+(glmer's default Nelder-Mead stage stops a few 1e-6 to 1e-5 from the maximum); fits where
+metafor's Fisher scoring does not converge (livermet finishes them by bisection) are counted
+as "metafor failures".
 
 Usage: python benchmarks/evidence_speed.py [--repeat 3] [--no-r] [--skip-slow-r]
+       [--only TEXT]      (only the rows whose name contains TEXT, e.g. --only GLMM)
        [--r-cache FILE]   (reuse or save the metafor results: metafor takes ~10 minutes)
 """
 
@@ -26,6 +32,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -34,6 +41,7 @@ import numpy as np
 
 from livermet.evidence import rma
 from livermet.evidence.batch import rma_batch
+from livermet.evidence.glmm import rma_glmm
 from livermet.evidence.gosh import gosh
 
 R_SCRIPT = r"""
@@ -50,8 +58,20 @@ run_gosh <- function(k, method) {
 }
 fit1 <- function(i) tryCatch(rma(d$Y[i, ], d$V[i, ], method="REML")$tau2,
                              error=function(e) NA_real_)
+run_glmm <- function(job) {
+  xs <- d$glmm[[job$data]]  # matrices: one data set per row
+  m <- nrow(xs$x); beta <- numeric(m); tau2 <- numeric(m)
+  t <- system.time(for (i in seq_len(m)) {
+    r <- tryCatch(suppressWarnings(rma.glmm(measure="PLO", xi=xs$x[i, ], ni=xs$n[i, ],
+                                            nAGQ=job$nagq)), error=function(e) NULL)
+    beta[i] <- if (is.null(r)) NA_real_ else r$beta[1]
+    tau2[i] <- if (is.null(r)) NA_real_ else r$tau2
+  })[["elapsed"]]
+  list(seconds=t, beta=beta, tau2=tau2, n=m)
+}
 for (job in d$jobs) {
   if (job$kind == "gosh") out[[job$name]] <- run_gosh(job$k, job$method)
+  if (job$kind == "glmm") out[[job$name]] <- run_glmm(job)
   if (job$kind == "many") {
     t <- system.time(tau2 <- unlist(mclapply(seq_len(nrow(d$Y)), fit1, mc.cores=2)))[["elapsed"]]
     out[[job$name]] <- list(seconds=t, tau2=tau2, n=nrow(d$Y))
@@ -69,6 +89,26 @@ def _best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
         result = fn()
         best = min(best, time.perf_counter() - t0)
     return best, result
+
+
+@dataclass(frozen=True)
+class _GlmmFits:
+    """Pooled logits and tau² of a series of GLMM fits (compared with metafor's)."""
+
+    beta: np.ndarray
+    tau2: np.ndarray
+
+
+def _glmm_data(rng: np.random.Generator, k: int, m: int = 50) -> dict[str, list[list[int]]]:
+    """``m`` seeded data sets of ``k`` series: n in 10..150, logits N(-0.5, 0.6²)."""
+    n = rng.integers(10, 151, size=(m, k))
+    x = rng.binomial(n, 1.0 / (1.0 + np.exp(-rng.normal(-0.5, 0.6, size=(m, k)))))
+    return {"x": x.tolist(), "n": n.tolist()}
+
+
+def _glmm_fits(data: dict[str, list[list[int]]], nagq: int) -> _GlmmFits:
+    fits = [rma_glmm(x, n, nagq=nagq) for x, n in zip(data["x"], data["n"], strict=True)]
+    return _GlmmFits(np.array([f.beta[0] for f in fits]), np.array([f.tau2 for f in fits]))
 
 
 def _have_metafor() -> bool:
@@ -103,6 +143,7 @@ def main() -> None:
     ap.add_argument(
         "--skip-slow-r", action="store_true", help="skip metafor GOSH REML k=16 (minutes)"
     )
+    ap.add_argument("--only", help="run only the rows whose name contains this text")
     ap.add_argument("--r-cache", type=Path, help="JSON file to reuse (or save) metafor results")
     args = ap.parse_args()
 
@@ -118,13 +159,22 @@ def main() -> None:
         {"name": "GOSH REML k=12 (4,095 fits)", "kind": "gosh", "k": 12, "method": "REML"},
         {"name": "GOSH REML k=16 (65,535 fits)", "kind": "gosh", "k": 16, "method": "REML"},
         {"name": "10,000 REML fits of k=10", "kind": "many"},
+        {"name": "GLMM nAGQ=7, 50 fits of k=10", "kind": "glmm", "data": "k10", "nagq": 7},
+        {"name": "GLMM nAGQ=7, 50 fits of k=20", "kind": "glmm", "data": "k20", "nagq": 7},
+        {"name": "GLMM Laplace, 50 fits of k=10", "kind": "glmm", "data": "k10", "nagq": 1},
     ]
+    glmm_data = {"k10": _glmm_data(rng, 10), "k20": _glmm_data(rng, 20)}
+    if args.only:
+        jobs = [j for j in jobs if args.only in j["name"]]
     ours: dict[str, tuple[float, object]] = {}
     for job in jobs:
         if job["kind"] == "gosh":
             k, method = int(job["k"]), str(job["method"])
             fit = rma(yi[:k], vi[:k], method=method)
             ours[job["name"]] = _best(partial(gosh, fit, subsets=2**k), args.repeat)
+        elif job["kind"] == "glmm":
+            work = partial(_glmm_fits, glmm_data[str(job["data"])], int(job["nagq"]))
+            ours[job["name"]] = _best(work, args.repeat)
         else:
             ours[job["name"]] = _best(lambda: rma_batch(Y, V, method="REML"), args.repeat)
 
@@ -138,12 +188,13 @@ def main() -> None:
     elif not _have_metafor():
         note = "Rscript with metafor not found: metafor columns skipped."
     else:
-        r_out = _run_metafor(jobs, yi, vi, Y, V, args.skip_slow_r)
+        r_out = _run_metafor(jobs, yi, vi, Y, V, glmm_data, args.skip_slow_r)
         if args.r_cache is not None:
             args.r_cache.write_text(json.dumps(r_out))
         note = (
             f"metafor {_metafor_version()}: GOSH with parallel='multicore', ncpus=2; "
-            "the 10,000 fits with mclapply on 2 cores."
+            "the 10,000 fits with mclapply on 2 cores; GLMM fits one after another on 1 core "
+            "(rma.glmm defaults)."
         )
         if args.skip_slow_r:
             note += " GOSH REML k=16 skipped in R (--skip-slow-r)."
@@ -156,10 +207,17 @@ def _run_metafor(
     vi: np.ndarray,
     Y: np.ndarray,
     V: np.ndarray,
+    glmm_data: dict[str, dict[str, list[list[int]]]],
     skip_slow: bool,
 ) -> dict[str, dict[str, Any]]:
     r_jobs = [j for j in jobs if not (skip_slow and j["name"].startswith("GOSH REML k=16"))]
-    payload = {"yi": yi.tolist(), "vi": vi.tolist(), "Y": Y.tolist(), "V": V.tolist()}
+    payload = {
+        "yi": yi.tolist(),
+        "vi": vi.tolist(),
+        "Y": Y.tolist(),
+        "V": V.tolist(),
+        "glmm": glmm_data,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         inp, outp, script = Path(tmp, "in.json"), Path(tmp, "out.json"), Path(tmp, "bench.R")
         inp.write_text(json.dumps({**payload, "jobs": r_jobs}))
@@ -167,6 +225,11 @@ def _run_metafor(
         subprocess.run(["Rscript", str(script), str(inp), str(outp)], check=True)
         out: dict[str, dict[str, Any]] = json.loads(outp.read_text())
     return out
+
+
+def _ratio(x: float) -> str:
+    """Speed-up as printed: whole numbers from 10x, one decimal below."""
+    return f"{x:.0f}x" if x >= 10 else f"{x:.1f}x"
 
 
 def _report(
@@ -183,10 +246,10 @@ def _report(
         t_ours, res = ours[name]
         r = r_out.get(name)
         t_r = f"{r['seconds']:.2f}" if r else "-"
-        ratio = f"{r['seconds'] / t_ours:.0f}x" if r else "-"
+        ratio = _ratio(r["seconds"] / t_ours) if r else "-"
         agree = ""
         if r:
-            what = "estimate" if job["kind"] == "gosh" else "tau2"
+            what = {"gosh": "estimate", "many": "tau2", "glmm": "beta"}[str(job["kind"])]
             theirs = np.array([np.nan if x is None else x for x in r[what]], dtype=float)
             mine = np.asarray(getattr(res, what), dtype=float)
             ok = np.isfinite(theirs)

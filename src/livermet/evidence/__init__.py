@@ -12,7 +12,8 @@ Modules: :mod:`.escalc` (effect sizes), :mod:`.rma` (model fit, prediction),
 :mod:`.estimators` (tau² estimators), :mod:`.inference` (z/t/Knapp-Hartung),
 :mod:`.confint` (Q-profile), :mod:`.diagnostics` (leave-one-out, cumulative, influence),
 :mod:`.bias` (regression test, trim-and-fill), :mod:`.batch` (many fits at once),
-:mod:`.gosh` (all-subsets analysis), :mod:`.transforms` (back-transformations),
+:mod:`.gosh` (all-subsets analysis), :mod:`.glmm` (binomial-normal model, ``rma.glmm``),
+:mod:`.transforms` (back-transformations),
 :mod:`.control` (iteration settings: converged by default, or metafor's early stopping).
 """
 
@@ -22,6 +23,7 @@ from .confint import HeterogeneityCI, confint_tau2
 from .control import METAFOR, TIGHT, Control
 from .diagnostics import CaseDeletion, InfluenceResult, cumul, influence, leave1out
 from .escalc import EscalcResult, escalc
+from .glmm import GLMMPrediction, GLMMResult, rma_glmm
 from .gosh import GoshResult, gosh
 from .rma import Prediction, RMAResult, rma
 
@@ -32,6 +34,8 @@ __all__ = [
     "CaseDeletion",
     "Control",
     "EscalcResult",
+    "GLMMPrediction",
+    "GLMMResult",
     "GoshResult",
     "HeterogeneityCI",
     "InfluenceResult",
@@ -48,5 +52,6 @@ __all__ = [
     "regtest",
     "rma",
     "rma_batch",
+    "rma_glmm",
     "trimfill",
 ]
