@@ -56,10 +56,21 @@ OutputOption = Annotated[
 ]
 
 
-def _series(path: Path | None) -> pd.DataFrame:
-    from livermet.evidence.dataset import load_literature, load_series
+AddedOption = Annotated[
+    bool,
+    typer.Option(
+        "--with-added-series",
+        help="Also use the published series added to Table 1 (see docs/evidence.md#dataset).",
+    ),
+]
 
-    return load_literature() if path is None else load_series(path)
+
+def _series(path: Path | None, with_added: bool = False) -> pd.DataFrame:
+    """Return the series: Table 1 (plus the added series on request) or the user's file."""
+    from livermet.evidence.dataset import load_literature, load_series, select_source
+
+    df = load_literature(include_added=True) if path is None else load_series(path)
+    return select_source(df, include_added=with_added)
 
 
 def _labels(df: pd.DataFrame, ids: list[str]) -> list[str]:
@@ -97,6 +108,7 @@ def _pct(x: float) -> str:
 def table_command(
     series: SeriesOption = None,
     fmt: Annotated[TextOrJson, typer.Option("--format")] = TextOrJson.text,
+    with_added_series: AddedOption = False,
 ) -> None:
     """List the series with their survival figures and consistency flags."""
     import pandas as pd
@@ -107,7 +119,7 @@ def table_command(
     from livermet.evidence.dataset import series_label
     from livermet.evidence.survival import check_consistency
 
-    df = _series(series)
+    df = _series(series, with_added_series)
     flags = check_consistency(df).set_index("id")
     if fmt is TextOrJson.json:
         records = json.loads(df.to_json(orient="records"))
@@ -144,9 +156,29 @@ def table_command(
 @friendly_errors
 def pool_command(
     outcome: OutcomeOption = "os5",
-    measure: MeasureOption = "PLO",
-    method: MethodOption = "REML",
+    measure: Annotated[
+        str | None,
+        typer.Option("--measure", help="Effect size: PLO (logit, default), PR, PLN, PAS, PFT."),
+    ] = None,
+    method: Annotated[
+        str | None,
+        typer.Option(
+            "--method", help="tau² estimator (default REML): DL, PM, ML, EB, SJ, HE, HS, HSk, EE."
+        ),
+    ] = None,
     test: TestOption = "z",
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="rma: normal-normal model on S·n (default). glmm: binomial-normal model "
+            "(metafor rma.glmm, PLO, ML) on survivors rounded to whole patients.",
+        ),
+    ] = "rma",
+    nagq: Annotated[
+        int,
+        typer.Option("--nagq", help="GLMM quadrature points: 7 (metafor's default), 1 = Laplace."),
+    ] = 7,
     series: SeriesOption = None,
     exclude: ExcludeOption = None,
     n_column: NColumnOption = "n_table",
@@ -161,22 +193,27 @@ def pool_command(
         typer.Option("--one-per-institution", help="Sensitivity: drop overlapping series."),
     ] = False,
     fmt: Annotated[TextOrJson, typer.Option("--format")] = TextOrJson.text,
+    with_added_series: AddedOption = False,
 ) -> None:
     """Pool one survival outcome: estimate, CI, prediction interval, heterogeneity, flags."""
     from livermet.evidence.dataset import subset
     from livermet.evidence.pooling import pool_outcome
 
     df = subset(
-        _series(series),
+        _series(series, with_added_series),
         lms_only=lms_only,
         verified_only=verified_only,
         one_per_institution=one_per_institution,
+        include_added=with_added_series,
     )
+    if _pool_model(model, measure, method) == "glmm":
+        _pool_glmm(df, outcome, nagq, test, exclude or [], n_column, fmt)
+        return
     pooled = pool_outcome(
         df,
         outcome,
-        measure=measure,
-        method=method,
+        measure=measure or "PLO",
+        method=method or "REML",
         test=test,
         exclude=exclude or [],
         n_column=n_column,
@@ -202,6 +239,58 @@ def pool_command(
         c.print(f"[yellow]flagged[/] {_named(df, f['id'])}: {f['reason']}")
 
 
+def _pool_model(model: str, measure: str | None, method: str | None) -> str:
+    """Check ``--model`` against ``--measure``/``--method``: the GLMM is PLO with ML only."""
+    from livermet.evidence.glmm_report import check_model
+
+    return check_model(model, measure, method)
+
+
+def _pool_glmm(
+    df: pd.DataFrame,
+    outcome: str,
+    nagq: int,
+    test: str,
+    exclude: list[str],
+    n_column: str,
+    fmt: TextOrJson,
+) -> None:
+    """``pool --model glmm``: the binomial-normal model, with the rounding of events shown."""
+    from rich.markup import escape
+
+    from livermet.evidence.glmm_pool import pool_outcome_glmm
+    from livermet.evidence.glmm_report import approximation_text
+
+    pooled = pool_outcome_glmm(
+        df, outcome, nagq=nagq, test=test, exclude=exclude, n_column=n_column
+    )
+    data = pooled.to_dict()
+    if fmt is TextOrJson.json:
+        typer.echo(_json(data))
+        return
+    how = approximation_text(data["nagq"])
+    c = Console()
+    c.print(
+        f"[bold]Pooled {outcome} ({data['months']} months), binomial-normal GLMM[/] (ML, {how}): "
+        f"{_pct(data['estimate'])} (95 % CI {_pct(data['ci_lb'])} to {_pct(data['ci_ub'])}); "
+        f"a new series would likely fall between {_pct(data['pi_lb'])} and "
+        f"{_pct(data['pi_ub'])} (95 % prediction interval)."
+    )
+    c.print(
+        f"k = {data['k']} series, PLO / ML / test {data['test']}; tau² = {data['tau2']:.4g}, "
+        f"I² = {data['i2']:.1f} %; heterogeneity Wald = {data['qe_wld']:.2f} "
+        f"(df {data['qe_df']}, p = {data['qe_wld_p']:.3g}), LRT = {data['qe_lrt']:.2f} "
+        f"(p = {data['qe_lrt_p']:.3g})"
+    )
+    c.print(f"[cyan]note[/] {escape(data['events_note'])}.")
+    for r in data["rounded"]:
+        c.print(
+            f"  rounded {_named(df, r['id'])}: {r['events_unrounded']:.3g} -> {r['events']} events"
+        )
+    for f in data["flagged"]:
+        c.print(f"[yellow]flagged[/] {_named(df, f['id'])}: {f['reason']}")
+
+
 @app.command("forest")
 @friendly_errors
 def forest_command(
@@ -212,13 +301,14 @@ def forest_command(
     test: TestOption = "z",
     series: SeriesOption = None,
     exclude: ExcludeOption = None,
+    with_added_series: AddedOption = False,
 ) -> None:
     """Forest plot of one outcome (PNG, SVG or PDF)."""
     from livermet.evidence.pooling import OUTCOMES, pool_outcome
     from livermet.report.evidence_plots import forest_plot
     from livermet.report.figures import save_figure
 
-    df = _series(series)
+    df = _series(series, with_added_series)
     pooled = pool_outcome(
         df, outcome, measure=measure, method=method, test=test, exclude=exclude or []
     )
@@ -241,13 +331,16 @@ def funnel_command(
     measure: MeasureOption = "PLO",
     method: MethodOption = "REML",
     series: SeriesOption = None,
+    with_added_series: AddedOption = False,
 ) -> None:
     """Funnel plot of one outcome on the model's scale."""
     from livermet.evidence.pooling import pool_outcome
     from livermet.report.evidence_plots import funnel_plot
     from livermet.report.figures import save_figure
 
-    pooled = pool_outcome(_series(series), outcome, measure=measure, method=method)
+    pooled = pool_outcome(
+        _series(series, with_added_series), outcome, measure=measure, method=method
+    )
     fig = funnel_plot(pooled.fit, xlabel=f"{outcome} ({measure} scale)")
     err_console.print(f"wrote {save_figure(fig, output)}", markup=False)
 
@@ -286,11 +379,24 @@ def survival_command(
     series: SeriesOption = None,
     method: MethodOption = "REML",
     fmt: Annotated[TextOrJson, typer.Option("--format")] = TextOrJson.text,
+    ipd: Annotated[
+        Path | None,
+        typer.Option(
+            "--ipd",
+            help="A folder of reconstructed patients (docs/literature-ipd.md), instead of "
+            "the dataset's own.",
+        ),
+    ] = None,
+    with_added_series: AddedOption = False,
 ) -> None:
-    """Survival synthesis: pooled S(t) at 1, 3, 5 years and the Weibull pooled median."""
-    from livermet.evidence.survival import pool_time_points, weibull_synthesis
+    """Survival synthesis: pooled S(t) at 1, 3, 5 years and the Weibull pooled median.
 
-    df = _series(series)
+    With reconstructed patients (the dataset's folder, or --ipd) also the one-stage pooling.
+    """
+    from livermet.evidence.survival import pool_time_points, weibull_synthesis
+    from livermet.evidence.survival.one_stage import reconstructed_section, text_lines
+
+    df = _series(series, with_added_series)
     points = pool_time_points(df, method=method)
     model = weibull_synthesis(df)
     data = {
@@ -302,6 +408,7 @@ def survival_command(
             "tau2": model.tau2,
             "excluded_medians": [{"id": i, "reason": r} for i, r in model.excluded],
         },
+        "reconstructed": reconstructed_section(df, ipd, method=method),
     }
     if fmt is TextOrJson.json:
         typer.echo(_json(data))
@@ -316,6 +423,8 @@ def survival_command(
     c.print(f"pooled median (Weibull): {model.median:.1f} months ({lo:.1f} to {hi:.1f})")
     for ident, reason in model.excluded:
         c.print(f"[yellow]{_named(df, ident)}[/]: {reason}")
+    for line in text_lines(data["reconstructed"]):
+        c.print(line, markup=False)
 
 
 @app.command("gosh")
@@ -331,6 +440,7 @@ def gosh_command(
         typer.Option(help="Fit a random sample of this many subsets instead of all 2^k - 1."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the random sample.")] = 1,
+    with_added_series: AddedOption = False,
 ) -> None:
     """GOSH plot: the pooled estimate and I² of every subset of the series."""
     from livermet.evidence.pooling import OUTCOMES, pool_outcome
@@ -338,7 +448,9 @@ def gosh_command(
     from livermet.report.evidence_plots import gosh_plot
     from livermet.report.figures import save_figure
 
-    pooled = pool_outcome(_series(series), outcome, measure=measure, method=method)
+    pooled = pool_outcome(
+        _series(series, with_added_series), outcome, measure=measure, method=method
+    )
     with Console(stderr=True).status(f"fitting subsets of {pooled.fit.k} series"):
         result = pooled.fit.gosh(subsets=subsets, seed=seed)
     back = back_transform_of(pooled.fit)
@@ -351,3 +463,9 @@ def gosh_command(
         f"wrote {save_figure(fig, output)} ({int(result.fit.sum()):,} subsets, {result.method})",
         markup=False,
     )
+
+
+# Commands kept in their own modules, registered here (each imports only typer and rich at the top).
+from livermet.cli import evidence_reconstruct  # noqa: E402
+
+evidence_reconstruct.register(app)

@@ -1,0 +1,165 @@
+"""``livermet evidence reconstruct``: patients from a digitised Kaplan-Meier curve (Guyot 2012).
+
+A thin shell over `livermet.evidence.reconstruct`: read the two files, clean, reconstruct,
+write the patients (CSV ``time,event[,arm]``), print the diagnostics, draw the check plot.
+docs/reconstruction.md describes the inputs and how to read the diagnostics.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from livermet.cli.common import err_console, friendly_errors
+
+if TYPE_CHECKING:
+    from livermet.evidence.reconstruct import Reconstruction
+
+__all__ = ["register"]
+
+
+class TextOrJson(StrEnum):
+    """Output format of ``--format``: text for people, JSON for programs."""
+
+    text = "text"
+    json = "json"
+
+
+def _check_paths(output: Path | None, plot: Path | None) -> None:
+    from livermet.errors import InputError
+
+    if output is not None and output.suffix.lower() != ".csv":
+        raise InputError(
+            f"the patients are written as CSV: use a .csv name, not {output}", "output"
+        )
+    if plot is not None and plot.suffix.lower() not in {".png", ".svg", ".pdf"}:
+        raise InputError(
+            f"unsupported image format {plot.suffix!r}; use .png, .svg or .pdf", "plot"
+        )
+
+
+def _print_text(result: Reconstruction, data: dict[str, Any]) -> None:
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    c = Console()
+    arm = f" ({escape(str(data['arm']))})" if data["arm"] else ""
+    c.print(
+        f"[bold]Reconstructed{arm}[/]: {data['patients']} patients, {data['events']} events, "
+        f"{data['censored']} censored (Guyot 2012)"
+    )
+    fit = data["fit"]
+    c.print(
+        f"distance of the {fit['n_points']} digitised points to the reconstructed curve: "
+        f"RMSE {fit['rmse']:.4f}, max {fit['max_abs_error']:.4f} (at {fit['worst_time']:g})"
+    )
+    table = Table(title="Numbers at risk", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col in ("time", "published", "algorithm", "reconstructed", "note"):
+        table.add_column(col, justify="left" if col == "note" else "right")
+    for row in data["risk_table"]:
+        flag = "[yellow]lowered[/]" if row["lowered"] else ""
+        if not flag and row["difference"]:
+            flag = "censored midway past this time"
+        table.add_row(
+            f"{row['time']:g}",
+            str(row["published"]),
+            str(row["algorithm"]),
+            str(row["reconstructed"]),
+            flag,
+        )
+    c.print(table)
+    for note in result.notes:
+        c.print(f"[yellow]note[/]: {escape(note)}")
+
+
+def reconstruct_command(
+    curve: Annotated[
+        Path, typer.Argument(help="Digitised curve: CSV (time, survival) or WebPlotDigitizer.")
+    ],
+    risk_table: Annotated[
+        Path,
+        typer.Option(
+            "--risk-table",
+            help="Published risk table: CSV (time, n_risk[, lower, upper]).",
+        ),
+    ],
+    total_events: Annotated[
+        int | None, typer.Option("--total-events", help="Total events, if the paper says.")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the patients here (CSV: time,event[,arm])."),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Check plot: .png, .svg or .pdf."),
+    ] = None,
+    percent: Annotated[
+        bool | None,
+        typer.Option(
+            "--percent/--proportion",
+            help="How survival is given (default: percent when its maximum is above 1.5).",
+            show_default=False,
+        ),
+    ] = None,
+    arm: Annotated[
+        str | None, typer.Option("--arm", help="Label written in an 'arm' column.")
+    ] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option("--dataset", help="WebPlotDigitizer dataset (name or number) to read."),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Refuse a curve that goes up instead of removing points."),
+    ] = False,
+    fmt: Annotated[TextOrJson, typer.Option("--format")] = TextOrJson.text,
+) -> None:
+    """Reconstruct patients from a digitised Kaplan-Meier curve and its risk table (Guyot 2012).
+
+    Writes one row per patient (time in the curve's units, event 1 or censored 0) and reports
+    how well the reconstruction fits: distance of the digitised points to the reconstructed
+    curve, and published against reconstructed numbers at risk.
+    """
+    from livermet.evidence.reconstruct import (
+        Scale,
+        clean_curve,
+        read_curve,
+        read_risk_table,
+        reconstruct,
+    )
+
+    _check_paths(output, plot)
+    scale: Scale = "auto" if percent is None else ("percent" if percent else "proportion")
+    cleaned = clean_curve(
+        read_curve(curve, dataset=dataset), scale=scale, drop_increasing=not strict
+    )
+    result = reconstruct(cleaned, read_risk_table(risk_table), total_events=total_events, arm=arm)
+    data = result.to_dict()
+    if output is not None:
+        result.ipd.to_csv(output, index=False, float_format="%.10g")
+        err_console.print(f"wrote {output} ({data['patients']} patients)", markup=False)
+    if plot is not None:
+        from livermet.report.figures import save_figure
+        from livermet.report.reconstruct_plots import reconstruction_plot
+
+        err_console.print(f"wrote {save_figure(reconstruction_plot(result), plot)}", markup=False)
+    data["output"] = None if output is None else str(output)
+    data["plot"] = None if plot is None else str(plot)
+    if fmt is TextOrJson.json:
+        from livermet.analysis.summary import json_safe
+
+        typer.echo(json.dumps(json_safe(data), indent=2))
+        return
+    _print_text(result, data)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``reconstruct`` to the ``livermet evidence`` group."""
+    app.command("reconstruct")(friendly_errors(reconstruct_command))

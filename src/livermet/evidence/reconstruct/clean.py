@@ -1,0 +1,208 @@
+"""Cleaning a digitised curve before Guyot's algorithm, with a report of every change.
+
+A digitisation (WebPlotDigitizer, DigitizeIt) gives points in the order they were clicked,
+with the small errors of a hand on a mouse: times a little below 0, survival a little above 1
+or a little higher than the point before it. Guyot's algorithm needs a curve that starts at
+``(0, 1)`` and never goes up (docs/reconstruction.md#cleaning). The steps, in order:
+
+1. percent to proportion (automatically when the largest survival value is above 1.5, or as
+   the caller says);
+2. times below 0 set to 0; survival above 1 set to 1 and below 0 set to 0;
+3. points sorted by time, and at one time from the highest survival down (a vertical drop);
+4. points that go up removed: the fewest points whose removal leaves survival never
+   increasing (a longest non-increasing subsequence; among equally long ones, the earlier
+   points are kept), each removed point reported with its line; or, when removing is not
+   allowed (``drop_increasing=False``), an error naming the first point that goes up;
+5. ``(0, 1)`` added in front when the curve does not start there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from livermet.errors import InputError
+from livermet.evidence.reconstruct.tables import DigitisedCurve
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+Scale = Literal["auto", "percent", "proportion"]
+
+__all__ = ["PERCENT_THRESHOLD", "CleanCurve", "Scale", "clean_curve", "longest_non_increasing"]
+
+PERCENT_THRESHOLD = 1.5
+"""Survival read as percent when its largest value is above this (a proportion is at most 1;
+digitising noise above 1 stays well below 1.5, a percent curve starts near 100)."""
+
+
+@dataclass(frozen=True)
+class CleanCurve:
+    """A digitised curve ready for Guyot's algorithm, and what cleaning did to it.
+
+    Attributes
+    ----------
+    time, survival : ndarray
+        Times ascending from 0 and survival (proportion) never increasing, from ``(0, 1)``.
+    rows : ndarray of int
+        For each point, its 1-based position among the points read (0 for an added point).
+    lines : ndarray of int
+        For each point, its file line (0 for an added point).
+    scale : str
+        ``percent`` or ``proportion``: how survival was read.
+    removed : list of dict
+        Points removed because they went up: ``line``, ``time``, ``survival`` (as read).
+    clipped_time, clipped_survival : int
+        Points whose time was below 0, whose survival was above 1 or below 0.
+    added_origin : bool
+        Whether ``(0, 1)`` was added in front.
+    reordered : bool
+        Whether sorting changed the order of the points.
+    source : str
+        The file's name, for messages.
+    """
+
+    time: FloatArray
+    survival: FloatArray
+    rows: IntArray
+    lines: IntArray
+    scale: str
+    removed: list[dict[str, float]] = field(default_factory=list)
+    clipped_time: int = 0
+    clipped_survival: int = 0
+    added_origin: bool = False
+    reordered: bool = False
+    source: str = "curve"
+
+    @property
+    def rows_as_read(self) -> bool:
+        """Whether the points are the rows read, in their order (Guyot's indexes still apply)."""
+        return not (self.removed or self.added_origin or self.reordered)
+
+    def notes(self) -> list[str]:
+        """Return what cleaning changed, one sentence each (empty when nothing)."""
+        out: list[str] = []
+        if self.scale == "percent":
+            out.append("survival read as percent and divided by 100")
+        if self.clipped_time:
+            out.append(f"{self.clipped_time} time(s) below 0 set to 0")
+        if self.clipped_survival:
+            out.append(f"{self.clipped_survival} survival value(s) outside [0, 1] clipped")
+        if self.reordered:
+            out.append("points sorted by time")
+        for r in self.removed:
+            out.append(
+                f"removed the point of line {int(r['line'])} ({r['time']:g}, {r['survival']:g}):"
+                " survival goes up there"
+            )
+        if self.added_origin:
+            out.append("added the point (0, 1) in front")
+        return out
+
+
+def longest_non_increasing(values: npt.ArrayLike) -> IntArray:
+    """Indexes of a longest subsequence of ``values`` that never increases.
+
+    Among the longest, the one that keeps the earliest points (lexicographically smallest
+    indexes). Quadratic in the number of points, which is a few hundred for a digitised curve.
+
+    Examples
+    --------
+    >>> longest_non_increasing([0.9, 0.8, 0.85, 0.7]).tolist()
+    [0, 1, 3]
+    """
+    v = np.asarray(values, dtype=float)
+    n = v.size
+    longest = np.ones(n, dtype=np.int64)  # longest run starting at each point
+    for i in range(n - 2, -1, -1):
+        after = longest[i + 1 :][v[i + 1 :] <= v[i]]
+        if after.size:
+            longest[i] = 1 + int(after.max())
+    keep: list[int] = []
+    need = int(longest.max()) if n else 0
+    for i in range(n):
+        if longest[i] == need and (not keep or v[i] <= v[keep[-1]]):
+            keep.append(i)
+            need -= 1
+    return np.array(keep, dtype=np.int64)
+
+
+def _scale_of(survival: FloatArray, scale: Scale) -> str:
+    if scale == "auto":
+        return "percent" if float(survival.max()) > PERCENT_THRESHOLD else "proportion"
+    if scale not in ("percent", "proportion"):
+        raise InputError(f"unknown scale {scale!r}; use auto, percent or proportion", "scale")
+    return scale
+
+
+def _first_rise(s: FloatArray) -> int | None:
+    """Index of the first point whose survival is above the one before it."""
+    rises = np.flatnonzero(np.diff(s) > 0)
+    return int(rises[0]) + 1 if rises.size else None
+
+
+def clean_curve(
+    curve: DigitisedCurve, *, scale: Scale = "auto", drop_increasing: bool = True
+) -> CleanCurve:
+    """Clean a digitised curve (the steps of the module's docstring).
+
+    Parameters
+    ----------
+    curve : DigitisedCurve
+        Points as read (`livermet.evidence.reconstruct.read_curve`).
+    scale : {"auto", "percent", "proportion"}
+        How survival is given; ``auto`` reads percent when the largest value is above 1.5.
+    drop_increasing : bool
+        Remove points where survival goes up (default); when False such a point is an error.
+
+    Raises
+    ------
+    InputError
+        A point that goes up when ``drop_increasing`` is False, naming its file line.
+    """
+    unit = _scale_of(curve.survival, scale)
+    s_read = curve.survival / 100.0 if unit == "percent" else curve.survival.astype(float)
+    t = np.maximum(curve.time.astype(float), 0.0)
+    s = np.clip(s_read, 0.0, 1.0)
+    order = np.lexsort((-s, t))  # by time, then from the highest survival down
+    t, s = t[order], s[order]
+    rows = np.arange(1, curve.time.size + 1, dtype=np.int64)[order]
+    lines = curve.lines[order]
+    rise = _first_rise(s)
+    if rise is not None and not drop_increasing:
+        raise InputError(
+            f"survival goes up from {s[rise - 1]:g} to {s[rise]:g} at time {t[rise]:g}; "
+            "a Kaplan-Meier curve never increases (remove the point or allow cleaning)",
+            f"{curve.source} line {int(lines[rise])}",
+        )
+    keep = longest_non_increasing(s)
+    dropped = np.setdiff1d(np.arange(s.size), keep)
+    removed = [
+        {
+            "line": float(lines[j]),
+            "time": float(curve.time[order[j]]),
+            "survival": float(curve.survival[order[j]]),
+        }
+        for j in dropped
+    ]
+    t, s, rows, lines = t[keep], s[keep], rows[keep], lines[keep]
+    added = not (t[0] == 0 and s[0] == 1)
+    if added:
+        t, s = np.r_[0.0, t], np.r_[1.0, s]
+        rows, lines = np.r_[0, rows], np.r_[0, lines]
+    return CleanCurve(
+        time=t,
+        survival=s,
+        rows=rows.astype(np.int64),
+        lines=lines.astype(np.int64),
+        scale=unit,
+        removed=removed,
+        clipped_time=int((curve.time < 0).sum()),
+        clipped_survival=int(((s_read > 1) | (s_read < 0)).sum()),
+        added_origin=added,
+        reordered=bool(np.any(order != np.arange(order.size))),
+        source=curve.source,
+    )

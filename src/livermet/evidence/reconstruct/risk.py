@@ -1,0 +1,172 @@
+"""The published risk table: checks, and the digitised points that fall in each of its intervals.
+
+Guyot's algorithm works interval by interval, ``[t_i, t_{i+1})`` between two times of the risk
+table; it needs the first and last digitised point of each (Guyot's ``lower`` and ``upper``).
+They are given in Guyot's and survHE's format, or computed here from the times: the first
+point at or after ``t_i``, the last before ``t_{i+1}`` (docs/reconstruction.md#inputs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from livermet.errors import InputError
+from livermet.evidence.reconstruct.clean import CleanCurve
+from livermet.evidence.reconstruct.tables import RiskTableInput
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+__all__ = ["Intervals", "check_risk_table", "intervals"]
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """The curve and risk table as the algorithm takes them.
+
+    Attributes
+    ----------
+    time, survival : ndarray
+        The curve, with a point added at the start of each interval that had none.
+    risk_time : ndarray
+        Times of the risk table rows used.
+    n_risk : ndarray of int
+        Published numbers at risk of those rows.
+    lower, upper : ndarray of int
+        0-based index of each interval's first and last point.
+    notes : list of str
+        What was added or left out, one sentence each.
+    """
+
+    time: FloatArray
+    survival: FloatArray
+    risk_time: FloatArray
+    n_risk: IntArray
+    lower: IntArray
+    upper: IntArray
+    notes: list[str]
+
+
+def _where(table: RiskTableInput, j: int) -> str:
+    return f"{table.source} line {int(table.lines[j])}"
+
+
+def _check_counts(table: RiskTableInput) -> None:
+    n = table.n_risk
+    for j in range(n.size):
+        if n[j] < 0 or n[j] != np.floor(n[j]):
+            raise InputError(
+                f"the number at risk must be a whole number >= 0, got {n[j]:g}", _where(table, j)
+            )
+        if j and n[j] > n[j - 1]:
+            raise InputError(
+                f"numbers at risk must not increase: {n[j - 1]:g} at {table.time[j - 1]:g}, "
+                f"then {n[j]:g} at {table.time[j]:g}",
+                _where(table, j),
+            )
+    if n[0] == 0:
+        raise InputError("the first number at risk (the patients at time 0) is 0", _where(table, 0))
+
+
+def check_risk_table(table: RiskTableInput, curve_end: float) -> None:
+    """Check a risk table against the curve it belongs to.
+
+    Times at or after 0, strictly increasing, the first at 0 and none after the curve's last
+    time ``curve_end``; numbers at risk whole, >= 0, never increasing, the first above 0.
+
+    Raises
+    ------
+    InputError
+        Naming the risk table's line and what is expected.
+    """
+    t = table.time
+    if t.size == 0:
+        raise InputError("no rows in the risk table", table.source)
+    for j in range(t.size):
+        if t[j] < 0 or t[j] > curve_end:
+            raise InputError(
+                f"time {t[j]:g} is outside the curve's range [0, {curve_end:g}] (same units as "
+                "the curve); leave out the rows after the curve's last point",
+                _where(table, j),
+            )
+        if j and t[j] <= t[j - 1]:
+            raise InputError(f"times must increase: {t[j]:g} after {t[j - 1]:g}", _where(table, j))
+    if t[0] != 0:
+        raise InputError(
+            f"the first row must be at time 0 (all patients at the start), got {t[0]:g}",
+            _where(table, 0),
+        )
+    _check_counts(table)
+
+
+def _given_indexes(
+    table: RiskTableInput, lower: FloatArray, upper: FloatArray, n_points: int
+) -> tuple[npt.NDArray[np.bool_], IntArray, IntArray, list[str]]:
+    """Guyot's 1-based ``lower``/``upper`` as 0-based indexes, rows with ``upper == 0`` left out.
+
+    Returns the rows kept, their first and last points, and notes on the rows left out.
+    """
+    lo, up = lower.copy(), upper.copy()
+    if up[0] <= 0:
+        raise InputError(
+            "the first interval must hold digitised points (upper >= 1)", _where(table, 0)
+        )
+    notes = [
+        f"risk table line {int(table.lines[j])} left out: no digitised point in its interval"
+        for j in np.flatnonzero(up <= 0)
+    ]
+    keep = up > 0
+    lo, up = lo[keep], up[keep]
+    lo[0] = 1  # survHE: the first interval starts at the first point
+    for j in range(lo.size):
+        ok = lo[j] == np.floor(lo[j]) and up[j] == np.floor(up[j]) and 1 <= lo[j] <= up[j]
+        if not ok or up[j] > n_points or (j and lo[j] != up[j - 1] + 1):
+            raise InputError(
+                f"lower/upper ({lo[j]:g}, {up[j]:g}) must be whole 1-based rows of the curve "
+                f"(1 to {n_points}), lower <= upper, each interval starting after the previous",
+                _where(table, int(np.flatnonzero(keep)[j])),
+            )
+    return keep, (lo - 1).astype(np.int64), (up - 1).astype(np.int64), notes
+
+
+def _fill_empty(
+    t: FloatArray, s: FloatArray, risk_time: FloatArray
+) -> tuple[FloatArray, FloatArray, list[str]]:
+    """Add a point at each risk time whose interval has no digitised point (the step's value)."""
+    notes: list[str] = []
+    ends = np.r_[risk_time[1:], np.inf]
+    for start, end in zip(risk_time, ends, strict=True):
+        if np.any((t >= start) & (t < end)):
+            continue
+        at = int(np.searchsorted(t, start, side="left"))
+        value = float(s[at - 1])
+        t, s = np.insert(t, at, start), np.insert(s, at, value)
+        notes.append(
+            f"added the point ({start:g}, {value:g}): no digitised point between {start:g} and "
+            f"{end:g}, so the curve's value there is the step before it"
+        )
+    return t, s, notes
+
+
+def intervals(curve: CleanCurve, table: RiskTableInput) -> Intervals:
+    """Match the risk table's intervals to the curve's points (after `check_risk_table`).
+
+    Guyot's ``lower``/``upper`` are used when the table gives them and cleaning left the curve's
+    rows as read; otherwise they are computed from the times, and a point is added at the start
+    of an interval that has none (the step function's value there).
+    """
+    check_risk_table(table, float(curve.time[-1]))
+    n_risk = table.n_risk.astype(np.int64)
+    if table.lower is not None and table.upper is not None and curve.rows_as_read:
+        kept, lo, up, notes = _given_indexes(table, table.lower, table.upper, curve.time.size)
+        return Intervals(curve.time, curve.survival, table.time[kept], n_risk[kept], lo, up, notes)
+    notes = []
+    if table.lower is not None:
+        notes.append("lower/upper of the risk table not used: cleaning changed the curve's rows")
+    t, s, added = _fill_empty(curve.time, curve.survival, table.time)
+    lo = np.searchsorted(t, table.time, side="left").astype(np.int64)
+    up = np.r_[lo[1:] - 1, t.size - 1].astype(np.int64)
+    return Intervals(t, s, table.time, n_risk, lo, up, notes + added)

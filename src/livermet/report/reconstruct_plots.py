@@ -1,0 +1,90 @@
+"""The check plot of a reconstruction: digitised points over the reconstructed Kaplan-Meier.
+
+The reconstructed curve is drawn with `livermet.analysis.km.KaplanMeier` and the numbers at
+risk with the risk table of `livermet.report.cohort_plots` (the layout of ``livermet cohort
+km``): a row of the published numbers and a row of the reconstructed ones, at the risk table's
+times. docs/reconstruction.md#diagnostics says how to read it.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no screen
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from livermet.analysis.km import KaplanMeier
+from livermet.evidence.reconstruct import Reconstruction
+from livermet.report.cohort_plots import COLOURS, _risk_table
+
+__all__ = ["reconstruction_plot"]
+
+_PUBLISHED = "#4d4d4d"
+
+
+def reconstruction_plot(
+    result: Reconstruction, *, title: str | None = None, xlabel: str = "months"
+) -> Figure:
+    """Digitised points, the reconstructed Kaplan-Meier curve and both risk tables.
+
+    Parameters
+    ----------
+    result : Reconstruction
+        From `livermet.evidence.reconstruct.reconstruct`.
+    title : str, optional
+        Title of the plot (default names the arm, if any, and the fit).
+    xlabel : str
+        Unit of time, as the curve's.
+    """
+    colour = COLOURS[0]
+    km = KaplanMeier(label=result.arm or "reconstructed").fit(
+        result.ipd["time"], result.ipd["event"]
+    )
+    ticks = result.risk["time"].to_numpy(dtype=float)
+    tmax = float(max(result.curve.time.max(), ticks.max()))
+    fig = plt.figure(figsize=(7.5, 5.7))
+    grid = fig.add_gridspec(2, 1, height_ratios=[5.0, 1.06], hspace=0.32)
+    ax = fig.add_subplot(grid[0])
+    table = fig.add_subplot(grid[1], sharex=ax)
+    ax.plot(
+        result.curve.time,
+        result.curve.survival,
+        "o",
+        ms=3.2,
+        mfc="none",
+        color=_PUBLISHED,
+        label="digitised points",
+    )
+    x = np.r_[0.0, km.time_]
+    ax.step(x, np.r_[1.0, km.survival_], where="post", color=colour, lw=1.5, label="reconstructed")
+    cens = km.n_censor_ > 0
+    ax.plot(km.time_[cens], km.survival_[cens], "+", color=colour, ms=5, mew=0.9)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlim(0, tmax * 1.02)
+    ax.set_xticks(ticks)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("survival probability")
+    ax.grid(alpha=0.3, lw=0.5)
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(frameon=False, loc="upper right", fontsize=9)
+    fit = result.fit
+    ax.text(
+        0.01,
+        0.02,
+        f"{km.n_} patients, {km.events_} events; distance of the points to the curve: "
+        f"RMSE {fit.rmse:.4f}, max {fit.max_abs_error:.4f}",
+        transform=ax.transAxes,
+        fontsize=8,
+        color="#444",
+    )
+    name = f" ({result.arm})" if result.arm else ""
+    ax.set_title(title or f"Reconstructed patients{name}", loc="left", fontsize=11)
+    rows = [
+        ("published", _PUBLISHED, [int(n) for n in result.risk["published"]]),
+        ("reconstructed", colour, [int(n) for n in result.risk["reconstructed"]]),
+    ]
+    _risk_table(table, rows, ticks)
+    return fig
