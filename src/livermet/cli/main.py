@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 
 from livermet import __version__
 from livermet.cli.common import err_console, friendly_errors
+from livermet.cli.help_text import reflow_commands
 
 LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
     "evidence": (
@@ -66,6 +67,8 @@ class LazyGroup(TyperGroup):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         """Return command ``cmd_name``, importing a lazy group's module unless listing help."""
         command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            reflow_commands(command)
         if command is not None or cmd_name not in LAZY_GROUPS:
             return command
         module_name, attribute, short_help = LAZY_GROUPS[cmd_name]
@@ -74,6 +77,7 @@ class LazyGroup(TyperGroup):
         sub_app = getattr(importlib.import_module(module_name), attribute)
         group = typer.main.get_group(sub_app)
         group.name = cmd_name
+        reflow_commands(group)
         self.commands[cmd_name] = group
         return group
 
