@@ -21,14 +21,14 @@ from livermet.analysis.cohort_report import (
 )
 from livermet.analysis.literature import registry_vs_literature
 from livermet.errors import InputError, LivermetError
-from livermet.evidence.dataset import (
-    OWN_SERIES_SOURCE,
-    load_literature,
-    series_label,
-    with_own_series,
-)
+from livermet.evidence.dataset import OWN_SERIES_SOURCE, series_label
+from livermet.evidence.glmm import NAGQ_DEFAULT
+from livermet.evidence.glmm_pool import pool_outcome_glmm
+from livermet.evidence.glmm_report import MODELS, check_model, glmm_report, parse_nagq
 from livermet.evidence.pooling import MEASURES, METHODS, OUTCOMES, TESTS, pool_outcome
+from livermet.evidence.selection import series_with_own
 from livermet.evidence.survival import check_consistency
+from livermet.evidence.survival.one_stage import reconstructed_section
 from livermet.registry import User
 from livermet.report.cohort_plots import cuminc_plot, km_plot, literature_km_plot
 from livermet.report.evidence_plots import forest_plot
@@ -42,9 +42,12 @@ SERIES_FIELDS = ("id", "n_table", "mst_months", "os1", "os3", "os5")
 OWN_SERIES_FILE = OWN_SERIES_SOURCE  # the name the evidence engine's messages give the series
 
 
-def series_frame(extra_csv: str | None) -> pd.DataFrame:
-    """Return the literature's series plus the user's own (validated by the evidence engine)."""
-    return with_own_series(extra_csv, source=OWN_SERIES_FILE)
+def series_frame(extra_csv: str | None, include_added: bool = False) -> pd.DataFrame:
+    """Return the literature's series (the added ones on request) plus the user's own.
+
+    The user's rows are validated by the evidence engine (`livermet.evidence.selection`).
+    """
+    return series_with_own(extra_csv, include_added=include_added, source=OWN_SERIES_FILE)
 
 
 def pooled_report(
@@ -66,6 +69,39 @@ def pooled_report(
     return {"pooled": pooled.to_dict(), "forest": forest}
 
 
+def model_report(df: pd.DataFrame, choice: dict[str, Any]) -> dict[str, Any]:
+    """Return the page's pooling with the chosen model, or its error as ``error``.
+
+    ``rma``: `pooled_report` (``pooled`` and ``forest``). ``glmm``: the binomial-normal model
+    (`livermet.evidence.glmm_report.glmm_report`, under ``glmm``); the page's tau² method is
+    not used by it (the GLMM is fitted by ML), its effect size must be PLO.
+    """
+    try:
+        model = check_model(choice["model"], choice["measure"])
+        if model == "rma":
+            return pooled_report(
+                df, choice["outcome"], choice["measure"], choice["method"], choice["test"]
+            )
+        nagq = parse_nagq(choice["nagq"])
+        pooled = pool_outcome_glmm(df, choice["outcome"], nagq=nagq, test=choice["test"])
+        return {"glmm": glmm_report(pooled, df)}
+    except LivermetError as exc:
+        return {"error": _message(exc)}
+
+
+def reconstructed_report(df: pd.DataFrame, method: str) -> dict[str, Any]:
+    """Return the one-stage pooling of the dataset's reconstructed series of ``df``.
+
+    As ``livermet evidence survival`` (`reconstructed_section`): ``available`` False with the
+    reason when the dataset holds none; an IPD folder that fails validation gives its message
+    under ``error``.
+    """
+    try:
+        return reconstructed_section(df, None, method=method if method in METHODS else "REML")
+    except LivermetError as exc:
+        return {"available": False, "error": _message(exc)}
+
+
 @router.get("/evidence")
 def evidence_page(
     request: Request,
@@ -74,14 +110,52 @@ def evidence_page(
     method: str = "REML",
     measure: str = "PLO",
     test: str = "z",
+    model: str = "rma",
+    nagq: str = str(NAGQ_DEFAULT),
+    added: str | None = None,
 ) -> Response:
-    """Show the series, their pooling with the chosen estimator, the forest plot and curve."""
-    choice = {"outcome": outcome, "method": method, "measure": measure, "test": test}
+    """Show the series, their pooling with the chosen model and estimator, plots and curves.
+
+    ``model`` is ``rma`` (random effects, the default) or ``glmm`` (binomial-normal, with
+    ``nagq`` quadrature points); ``added`` (any value) also uses the added published series.
+    """
+    choice: dict[str, Any] = {
+        "outcome": outcome,
+        "method": method,
+        "measure": measure,
+        "test": test,
+        "model": model,
+        "nagq": nagq,
+        "added": bool(added),
+    }
     return _evidence_response(request, user, choice, request.session.pop("series_error", None))
 
 
+DEFAULT_CHOICE: dict[str, Any] = {
+    "outcome": "os5",
+    "method": "REML",
+    "measure": "PLO",
+    "test": "z",
+    "model": "rma",
+    "nagq": str(NAGQ_DEFAULT),
+    "added": False,
+}
+"""The evidence page's choices when none is given."""
+
+
+def _series_of(request: Request, context: dict[str, Any], include_added: bool) -> pd.DataFrame:
+    """Return the series of the page; a stored own series that fails is dropped, with its error."""
+    try:
+        return series_frame(context["own"], include_added)
+    except InputError as exc:  # rows are checked when added; an added series may share an id
+        request.session.pop(SESSION_SERIES, None)
+        context["own"] = None
+        context["series_error"] = exc.message
+        return series_frame(None, include_added)
+
+
 def _evidence_response(
-    request: Request, user: User, choice: dict[str, str], series_error: str | None
+    request: Request, user: User, choice: dict[str, Any], series_error: str | None
 ) -> Response:
     """Render the evidence page; 422 when a pooling choice or a series of one's own is refused."""
     context: dict[str, Any] = {
@@ -90,16 +164,12 @@ def _evidence_response(
         "methods": [m for m in METHODS if m != "FE"],
         "measures": MEASURES,
         "tests": TESTS,
+        "models": MODELS,
         "error": None,
         "series_error": series_error,
         "own": request.session.get(SESSION_SERIES),
     }
-    try:
-        df = series_frame(context["own"])
-    except InputError as exc:  # should not happen: rows are checked when added
-        request.session.pop(SESSION_SERIES, None)
-        df = load_literature()
-        context["series_error"] = exc.message
+    df = _series_of(request, context, bool(choice["added"]))
     flags = check_consistency(df).set_index("id")
     context["series"] = [
         {
@@ -109,11 +179,9 @@ def _evidence_response(
         }
         for r in df.to_dict("records")
     ]
-    try:
-        context.update(pooled_report(df, **choice))
-    except LivermetError as exc:
-        context["error"] = _message(exc)
+    context.update(model_report(df, choice))
     context["curve"] = data_uri(lambda: pooled_curve(df))
+    context["reconstructed"] = reconstructed_report(df, choice["method"])
     status = 422 if context["error"] or context["series_error"] else 200
     return render(request, "evidence.html", context, status_code=status, user=user)
 
@@ -148,12 +216,11 @@ def add_series(
     writer.writerow(SERIES_FIELDS)
     writer.writerows(rows[-20:])  # the session is a cookie: a few series only
     try:
-        series_frame(buf.getvalue())
+        series_frame(buf.getvalue(), include_added=True)  # no id of any published series
     except InputError as exc:
-        choice = {"outcome": "os5", "method": "REML", "measure": "PLO", "test": "z"}
         message = exc.message.replace(f"{OWN_SERIES_FILE}: ", "")
         field = "your series" if exc.field in {None, OWN_SERIES_FILE} else exc.field
-        return _evidence_response(request, user, choice, f"{field}: {message}")
+        return _evidence_response(request, user, dict(DEFAULT_CHOICE), f"{field}: {message}")
     request.session[SESSION_SERIES] = buf.getvalue()
     return RedirectResponse("/evidence", status_code=303)
 

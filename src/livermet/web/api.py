@@ -21,8 +21,11 @@ from livermet.case.assess import assess
 from livermet.case.assessment_model import AssessmentModel
 from livermet.case.load import case_from_data
 from livermet.errors import InputError
-from livermet.evidence.dataset import load_literature, with_own_series
+from livermet.evidence.dataset import load_literature
+from livermet.evidence.glmm_pool import pool_outcome_glmm
+from livermet.evidence.glmm_report import check_model, glmm_report
 from livermet.evidence.pooling import pool_outcome
+from livermet.evidence.selection import series_with_own
 from livermet.registry import StoredCase
 from livermet.registry.case_service import MAX_ROWS
 from livermet.web.api_models import (
@@ -31,12 +34,14 @@ from livermet.web.api_models import (
     CaseWrite,
     CohortAnswer,
     ErrorBody,
+    GlmmPoolAnswer,
     Me,
     PoolAnswer,
     PoolRequest,
     RequestInvalid,
     SeriesList,
     StoredCaseAnswer,
+    pool_answer_schema,
 )
 from livermet.web.deps import CurrentUser, RegistryDep
 
@@ -179,21 +184,46 @@ async def assess_case(user: CurrentUser, case: dict[str, Any]) -> Response:
     response_model=SeriesList,
     responses=errors(401, 422),
 )
-def evidence_series(user: CurrentUser) -> dict[str, Any]:
+def evidence_series(
+    user: CurrentUser,
+    include_added: Annotated[
+        bool, Query(description="Also the published series added to Table 1")
+    ] = False,
+) -> dict[str, Any]:
     """Return the shipped literature table, one object per series (null where not reported)."""
-    df = load_literature()
+    df = load_literature(include_added=include_added)
     return {"series": json_safe(df.astype(object).where(df.notna(), None).to_dict("records"))}
 
 
 @router.post(
     "/evidence/pool",
-    summary="Random-effects pooling of one survival outcome",
-    response_model=PoolAnswer,
-    responses=errors(401, 403, 422),
+    summary="Pooling of one survival outcome: random-effects (rma) or binomial-normal (glmm)",
+    response_model=PoolAnswer | GlmmPoolAnswer,
+    responses={
+        200: {"content": {"application/json": {"schema": pool_answer_schema()}}},
+        **errors(401, 403, 422),
+    },
 )
 def evidence_pool(user: CurrentUser, body: PoolRequest) -> dict[str, Any]:
-    """Pool one survival outcome of the literature's series and the posted ones."""
-    df = with_own_series(body.series_csv)
+    """Pool one survival outcome of the literature's series and the posted ones.
+
+    ``model`` = ``glmm`` answers the binomial-normal model (`GlmmPoolAnswer`); a ``measure``
+    other than PLO or a ``method`` other than ML, when given, is refused with it.
+    """
+    given = body.model_fields_set
+    model = check_model(
+        body.model,
+        body.measure if "measure" in given else None,
+        body.method if "method" in given else None,
+    )
+    df = series_with_own(body.series_csv, include_added=body.include_added)
+    result: dict[str, Any]
+    if model == "glmm":
+        glmm = pool_outcome_glmm(
+            df, body.outcome, nagq=body.nagq, test=body.test, exclude=body.exclude
+        )
+        result = json_safe(glmm_report(glmm, df))
+        return result
     pooled = pool_outcome(
         df,
         body.outcome,
@@ -202,7 +232,7 @@ def evidence_pool(user: CurrentUser, body: PoolRequest) -> dict[str, Any]:
         test=body.test,
         exclude=body.exclude,
     )
-    result: dict[str, Any] = json_safe(pooled.to_dict())
+    result = json_safe(pooled.to_dict())
     return result
 
 

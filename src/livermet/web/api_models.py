@@ -14,6 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from livermet.analysis.cohort_report import COHORT_GROUPS
+from livermet.evidence.glmm import NAGQ_DEFAULT
+from livermet.evidence.glmm_report import NAGQ_MAX
 from livermet.evidence.pooling import MEASURES, METHODS, OUTCOMES, TESTS
 from livermet.registry import Role
 
@@ -91,6 +93,20 @@ class PoolRequest(BaseModel):
     series_csv: str | None = Field(
         default=None, max_length=100_000, description="Extra series, CSV in the dataset's columns"
     )
+    model: str = Field(
+        default="rma",
+        description="rma: the normal-normal model on S·n (default); glmm: the binomial-normal "
+        "model (metafor rma.glmm, PLO, ML) on survivors rounded to whole patients",
+    )
+    nagq: int = Field(
+        default=NAGQ_DEFAULT,
+        ge=1,
+        le=NAGQ_MAX,
+        description="glmm: quadrature points (7, metafor's default; 1 = Laplace)",
+    )
+    include_added: bool = Field(
+        default=False, description="Also pool the published series added to Table 1"
+    )
 
 
 # --- responses ---------------------------------------------------------------------------------
@@ -166,6 +182,9 @@ class SeriesRow(_Answer):
     approach: str | None
     identification: str | None
     note: str | None
+    source_set: str | None = Field(
+        default=None, description="table1 (the case report's Table 1) or added"
+    )
 
 
 class SeriesList(_Answer):
@@ -206,6 +225,149 @@ class PoolAnswer(_Answer):
     series: list[PooledSeries]
     flagged: list[dict[str, str]] = Field(description="series flagged by the consistency check")
     excluded: list[str]
+
+
+class SeriesCounts(_Answer):
+    """One series in a binomial-normal pooling: patients and survivors (events)."""
+
+    id: str
+    n: int = Field(description="patients")
+    events: int = Field(description="survivors at the time point, round(S·n)")
+    events_unrounded: Number = Field(description="S·n before rounding")
+    label: str = Field(description="author and year")
+
+
+class RoundedSeries(_Answer):
+    """A series whose survivors S·n were rounded to whole patients."""
+
+    id: str
+    events_unrounded: Number
+    events: int
+    label: str
+
+
+class FlaggedSeries(_Answer):
+    """A series flagged by the consistency check of its summary figures."""
+
+    id: str
+    reason: str
+    label: str
+
+
+class HeterogeneityTest(_Answer):
+    """A test of tau² = 0 (metafor's QE.Wld or QE.LRT)."""
+
+    statistic: Number | None
+    df: int
+    p: Number | None
+
+
+class GlmmCoefficient(_Answer):
+    """One coefficient of the GLMM (logit scale)."""
+
+    name: str
+    estimate: Number | None
+    se: Number | None
+    zval: Number | None
+    pval: Number | None
+    ci_lb: Number | None
+    ci_ub: Number | None
+
+
+class PooledInterval(_Answer):
+    """A pooled value with its confidence and prediction intervals."""
+
+    estimate: Number | None
+    ci_lb: Number | None
+    ci_ub: Number | None
+    pi_lb: Number | None
+    pi_ub: Number | None
+
+
+class GlmmFit(_Answer):
+    """The binomial-normal model's fit, as ``livermet.evidence.glmm.GLMMResult.to_dict``."""
+
+    model: str
+    measure: str
+    nagq: int
+    approximation: str
+    test: str
+    level: Number
+    k: int
+    coefficients: list[GlmmCoefficient]
+    tau2: Number | None
+    i2: Number | None
+    h2: Number | None
+    qe_wld: Number | None
+    qe_wld_p: Number | None
+    qe_lrt: Number | None
+    qe_lrt_p: Number | None
+    qe_df: int
+    qm: Number | None
+    qm_p: Number | None
+    loglik: Number | None
+    loglik_metafor: Number | None
+    converged: bool
+    pooled_logit: PooledInterval
+    pooled_proportion: PooledInterval
+
+
+class GlmmPoolAnswer(_Answer):
+    """A binomial-normal (GLMM) pooling of one survival outcome (``model`` = ``glmm``).
+
+    Survivors are S·n rounded to whole patients (``events_note``); ``rounded`` lists the series
+    whose S·n was not whole.
+    """
+
+    outcome: str
+    months: int
+    model: str = Field(description="glmm")
+    measure: str = Field(description="PLO")
+    method: str = Field(description="ML")
+    nagq: int = Field(description="quadrature points (1 = Laplace)")
+    test: str
+    k: int = Field(description="series pooled")
+    estimate: Number | None = Field(description="pooled proportion")
+    ci_lb: Number | None
+    ci_ub: Number | None
+    pi_lb: Number | None = Field(description="prediction interval")
+    pi_ub: Number | None
+    tau2: Number | None
+    i2: Number | None = Field(description="I² (%)")
+    h2: Number | None
+    qe_wld: Number | None = Field(description="Wald test of heterogeneity")
+    qe_wld_p: Number | None
+    qe_lrt: Number | None = Field(description="likelihood-ratio test of heterogeneity")
+    qe_lrt_p: Number | None
+    qe_df: int
+    fit: GlmmFit
+    events_note: str = Field(description="how the survivors were made whole patients")
+    rounded: list[RoundedSeries]
+    series: list[SeriesCounts]
+    flagged: list[FlaggedSeries]
+    excluded: list[str]
+    approximation: str = Field(description="Laplace or adaptive Gauss-Hermite")
+    wald: HeterogeneityTest
+    lrt: HeterogeneityTest
+    converged: bool
+
+
+POOL_COMMON = ("outcome", "months", "measure", "method", "test", "k", "estimate")
+"""The keys every pooling answer has, whichever the model (`pool_answer_schema`)."""
+
+
+def pool_answer_schema() -> dict[str, Any]:
+    """Return what every pooling answer is, whichever the model: an object with `POOL_COMMON`.
+
+    Added to the OpenAPI schema of ``POST /evidence/pool`` beside the union of `PoolAnswer`
+    and `GlmmPoolAnswer`, so that the answer is documented as an object with named keys.
+    """
+    properties = PoolAnswer.model_json_schema()["properties"]
+    return {
+        "type": "object",
+        "properties": {key: properties[key] for key in POOL_COMMON},
+        "required": list(POOL_COMMON),
+    }
 
 
 class CohortAnswer(_Answer):

@@ -1,0 +1,244 @@
+"""The web evidence page: model choice (rma / binomial-normal GLMM), added series, reconstructed.
+
+Numbers are checked against the evidence engine run on the same series, and the Table 1 GLMM
+against metafor 3.8-1 (tests/evidence/data/glmm/glmm-refs.json, written by glmm-refs.R).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+import livermet.evidence.glmm_pool as glmm_pool
+import livermet.evidence.ipd as ipd
+from livermet.evidence.dataset import load_literature
+from livermet.evidence.glmm_pool import ROUNDING_NOTE, pool_outcome_glmm
+from livermet.evidence.glmm_report import glmm_report
+from livermet.evidence.pooling import pool_outcome
+from livermet.evidence.selection import series_with_own
+from livermet.evidence.survival.one_stage import reconstructed_section
+from tests.analysis.literature_data import write_ipd_folder
+from tests.web.conftest import csrf_of, sign_in
+
+DISCLAIMER = "decision support, not medical advice"
+GLMM_REFS = Path(__file__).resolve().parents[1] / "evidence" / "data" / "glmm" / "glmm-refs.json"
+
+
+def _text(page: str) -> str:
+    """Return the page's visible text (tags and data URIs removed, entities decoded)."""
+    page = re.sub(r'src="data:[^"]+"', "", page)
+    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", page).split()))
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def _metafor_table1(nagq: int) -> dict[str, Any]:
+    cases = json.loads(GLMM_REFS.read_text(encoding="utf-8"))["cases"]
+    found = [
+        c
+        for c in cases
+        if c["name"] == "table1_os5" and c["nagq"] == nagq and c["control"] == "tight"
+    ]
+    assert len(found) == 1
+    case: dict[str, Any] = found[0]
+    return case
+
+
+def assert_glmm_numbers(text: str, report: dict[str, Any]) -> None:
+    """Check the page shows the GLMM's estimate, intervals, tau², I² and tests as computed."""
+    assert (
+        f"{_pct(report['estimate'])} % (95 % CI {_pct(report['ci_lb'])} to "
+        f"{_pct(report['ci_ub'])} %)"
+    ) in text
+    assert f"between {_pct(report['pi_lb'])} and {_pct(report['pi_ub'])} %" in text
+    assert f"tau² = {report['tau2']:.4g}, I² = {report['i2']:.1f} %" in text
+    wald, lrt = report["wald"], report["lrt"]
+    assert f"Wald = {wald['statistic']:.2f} (df {wald['df']}, p = {wald['p']:.3g})" in text
+    assert f"likelihood ratio = {lrt['statistic']:.2f} (df {lrt['df']}, p = {lrt['p']:.3g})" in text
+    assert f"k = {report['k']}, PLO / ML ({report['approximation']})" in text
+
+
+def assert_rounding_listed(text: str, report: dict[str, Any]) -> None:
+    """Check the rounding note and every rounded series with its S·n and whole survivors."""
+    assert f"Note: {ROUNDING_NOTE}." in text
+    assert report["rounded"], "Table 1's S·n are not all whole: some series are rounded"
+    for r in report["rounded"]:
+        line = f"{r['label']}: {r['events_unrounded']:.3g} → {r['events']} survivors"
+        assert line in text
+
+
+def test_the_form_offers_the_model_nagq_and_added_series(client: TestClient) -> None:
+    sign_in(client, "viewer_a")
+    page = client.get("/evidence").text
+    assert '<option value="rma" selected>random effects (rma)</option>' in page
+    assert '<option value="glmm">binomial-normal GLMM</option>' in page
+    assert 'name="nagq" value="7"' in page
+    assert 'name="added" value="on">' in page  # not checked
+    assert 'id="forest-plot"' in page and 'id="glmm"' not in page
+    assert DISCLAIMER in _text(page)
+
+
+@pytest.mark.parametrize("nagq", [7, 1])
+def test_glmm_page_shows_the_engine_and_metafor_numbers(client: TestClient, nagq: int) -> None:
+    sign_in(client, "viewer_a")
+    response = client.get("/evidence", params={"model": "glmm", "nagq": str(nagq)})
+    assert response.status_code == 200
+    text = _text(response.text)
+    df = load_literature()
+    report = glmm_report(pool_outcome_glmm(df, "os5", nagq=nagq), df)
+    assert_glmm_numbers(text, report)
+    assert_rounding_listed(text, report)
+    ref = _metafor_table1(nagq)
+    assert f"{_pct(ref['prop'])} % (95 % CI {_pct(ref['prop_ci_lb'])}" in text
+    assert f"between {_pct(ref['prop_pi_lb'])} and {_pct(ref['prop_pi_ub'])} %" in text
+    assert f"likelihood ratio = {ref['QE_LRT']:.2f} (df {ref['QE_df']}" in text
+    approximation = "Laplace" if nagq == 1 else "adaptive Gauss-Hermite, 7 points"
+    assert f"PLO / ML ({approximation})" in text
+    assert 'id="forest-plot"' not in response.text and 'id="glmm"' in response.text
+    assert '<option value="glmm" selected>' in response.text
+    assert DISCLAIMER in text
+
+
+def test_added_series_with_each_model(client: TestClient) -> None:
+    sign_in(client, "viewer_a")
+    everything = load_literature(include_added=True)
+    added_ids = set(everything["id"]) - set(load_literature()["id"])
+    assert added_ids
+    rma_page = client.get("/evidence", params={"added": "on", "outcome": "os3"})
+    assert rma_page.status_code == 200
+    assert 'name="added" value="on" checked' in rma_page.text
+    for ident in added_ids:
+        assert f"<td>{ident}</td>" in rma_page.text
+    pooled = pool_outcome(everything, "os3").to_dict()
+    text = _text(rma_page.text)
+    assert f"{_pct(pooled['estimate'])} % (95 % CI {_pct(pooled['ci_lb'])}" in text
+    assert f"k = {pooled['k']}, PLO / REML" in text
+    glmm_page = client.get("/evidence", params={"added": "on", "model": "glmm"})
+    assert glmm_page.status_code == 200
+    report = glmm_report(pool_outcome_glmm(everything, "os5"), everything)
+    assert report["k"] > glmm_report(pool_outcome_glmm(load_literature(), "os5"))["k"]
+    assert_glmm_numbers(_text(glmm_page.text), report)
+    without = client.get("/evidence").text
+    assert not any(f"<td>{ident}</td>" in without for ident in added_ids)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"model": "glmm", "nagq": "0"}, "nagq"),
+        ({"model": "glmm", "nagq": "seven"}, "nagq"),
+        ({"model": "glmm", "nagq": "101"}, "nagq"),
+        ({"model": "bayes"}, "model"),
+        ({"model": "glmm", "measure": "PFT"}, "measure"),
+        ({"model": "glmm", "test": "knha"}, "test"),
+    ],
+)
+def test_bad_choices_are_named_on_the_page(
+    client: TestClient, params: dict[str, str], field: str
+) -> None:
+    sign_in(client, "viewer_a")
+    response = client.get("/evidence", params=params)
+    assert response.status_code == 422
+    found = re.search(r'<p class="error" role="alert">([^<]+)</p>', response.text)
+    assert found, "no error on the page"
+    assert html.unescape(found.group(1)).startswith(f"{field}: ")
+    assert 'id="glmm"' not in response.text and 'id="forest-plot"' not in response.text
+    assert "<h2>Series</h2>" in response.text and DISCLAIMER in _text(response.text)
+
+
+def test_rma_ignores_nagq(client: TestClient) -> None:
+    """The quadrature points belong to the GLMM: the random-effects pooling does not read them."""
+    sign_in(client, "viewer_a")
+    response = client.get("/evidence", params={"model": "rma", "nagq": "0"})
+    assert response.status_code == 200 and 'id="forest-plot"' in response.text
+
+
+def test_without_reconstructed_series_one_honest_line(client: TestClient) -> None:
+    sign_in(client, "viewer_a")
+    text = _text(client.get("/evidence").text)
+    reason = reconstructed_section(load_literature())["reason"]
+    assert f"No reconstructed series available: {reason}." in text
+
+
+def test_reconstructed_series_with_their_median_verdicts(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = write_ipd_folder(tmp_path / "ipd")
+    monkeypatch.setattr(ipd, "dataset_folder", lambda: folder)
+    sign_in(client, "viewer_a")
+    response = client.get("/evidence")
+    assert response.status_code == 200
+    text = _text(response.text)
+    section = reconstructed_section(load_literature())
+    assert section["available"] and section["series"]
+    assert "No reconstructed series available" not in text
+    for s in section["series"]:
+        check = s["median_check"]
+        assert f"{check['verdict']} : {check['reason']}" in text
+        assert f"{s['label']} {s['n']} {s['events']} " in text
+    pooled = section["pooled"]
+    assert f"pooled {pooled['n']} {pooled['events']} {pooled['median']['estimate']:.1f}" in text
+    between = section["between_series_logrank"]
+    assert f"χ² = {between['chisq']:.2f}, df = {between['df']}" in text
+    assert f"RMST to {section['rmst']['horizon']:g} months" in text
+    assert DISCLAIMER in text
+
+
+def test_a_broken_ipd_folder_is_an_error_not_a_crash(
+    client: TestClient, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = write_ipd_folder(tmp_path / "ipd")
+    (folder / "provenance.csv").write_text("series,file\n", encoding="utf-8")
+    monkeypatch.setattr(ipd, "dataset_folder", lambda: folder)
+    sign_in(client, "viewer_a")
+    response = client.get("/evidence")
+    assert response.status_code == 200  # the pooling itself is fine
+    found = re.search(r'id="reconstructed">.*?<p class="error">([^<]+)</p>', response.text, re.S)
+    assert found and "ipd" in found.group(1)
+
+
+def test_engine_text_is_escaped(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(glmm_pool, "ROUNDING_NOTE", "<script>alert(1)</script>")
+    sign_in(client, "viewer_a")
+    page = client.get("/evidence", params={"model": "glmm"}).text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_own_series_is_pooled_by_the_glmm(client: TestClient) -> None:
+    sign_in(client, "viewer_a")
+    token = csrf_of(client.get("/evidence").text)
+    client.post(
+        "/evidence/series",
+        data={"csrf_token": token, "id": "mine", "n_table": "33", "os5": "40"},
+    )
+    page = client.get("/evidence", params={"model": "glmm"})
+    assert page.status_code == 200
+    df = series_with_own("id,n_table,mst_months,os1,os3,os5\nmine,33,,,,40\n")
+    report = glmm_report(pool_outcome_glmm(df, "os5"), df)
+    mine = [r for r in report["rounded"] if r["id"] == "mine"]
+    assert len(mine) == 1 and mine[0]["events"] == round(0.40 * 33)  # S·n = 13.2
+    assert report["k"] == len(load_literature()["os5"].dropna()) + 1
+    text = _text(page.text)
+    assert_glmm_numbers(text, report)
+    assert f"{mine[0]['label']}: 13.2 → {mine[0]['events']} survivors" in text
+
+
+def test_own_series_may_not_take_the_id_of_an_added_series(client: TestClient) -> None:
+    sign_in(client, "viewer_a")
+    added = sorted(set(load_literature(include_added=True)["id"]) - set(load_literature()["id"]))
+    token = csrf_of(client.get("/evidence").text)
+    response = client.post(
+        "/evidence/series",
+        data={"csrf_token": token, "id": added[0], "n_table": "20", "os5": "40"},
+    )
+    assert response.status_code == 422
+    assert f"id: series id {added[0]} is in the literature already" in _text(response.text)
