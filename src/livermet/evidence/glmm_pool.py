@@ -26,7 +26,7 @@ from livermet.evidence.survival import check_consistency
 
 ROUNDING_NOTE = (
     "events = survivors rounded to whole patients, round(S·n): the binomial model counts "
-    "patients; the normal-normal model (--model rma) uses S·n unrounded"
+    "patients; the normal-normal random-effects model (the default) uses S·n unrounded"
 )
 
 
