@@ -138,7 +138,5 @@ def test_dois_are_only_the_recorded_ones() -> None:
     assert others == {
         CASE_REPORT_DOI,
         "10.1002/ijgo.14923",  # FIGO 2023 (staging research note)
-        "10.1097/COC.0b013e3181e1d078",  # Chua 2011 (literature research note)
-        "10.1007/s00423-011-0821-8",  # Zacherl 2011 (literature research note)
-    }
+    }  # the added series' DOIs (Chua 2011, Zacherl 2011, Kim 2017) are checked via the table
     assert CASE_REPORT_DOI == "10.1186/s40792-022-01400-1"

@@ -174,6 +174,20 @@ BIBLIOGRAPHY: tuple[Entry, ...] = (
         r"\bZacherl\b",
         doi="10.1007/s00423-011-0821-8",
     ),
+    _e(
+        "chen1998",
+        "Chen H, et al. J Gastrointest Surg 1998 (hepatic resection for metastatic "
+        "leiomyosarcoma).",
+        r"\bchen1998\b",
+        r"\bChen\b.*\b1998\b",
+    ),
+    _e(
+        "kim2017",
+        "Kim et al. Korean J Clin Oncol 2017;13:143 (liver metastases of leiomyosarcoma).",
+        r"\bkim2017\b",
+        r"\bKim\b.*\b2017\b",
+        doi="10.14216/kjco.17022",
+    ),
     _e("sim2018", "Sim et al. World J Surg 2018.", r"\bSim\b.*\b2018\b"),
     # Fitness.
     _e(
