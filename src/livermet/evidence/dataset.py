@@ -19,8 +19,6 @@ institution.
 
 from __future__ import annotations
 
-import csv
-import io
 import itertools
 import math
 import re
@@ -34,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from livermet.errors import InputError
+from livermet.evidence.csv_rows import read_rows
 
 __all__ = [
     "CHOICES",
@@ -341,27 +340,9 @@ def with_own_series(csv_text: str | None, *, source: str = OWN_SERIES_SOURCE) ->
     return pd.concat([df, own[[c for c in own.columns if c in df.columns]]], ignore_index=True)
 
 
-def _read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Split CSV text into the header and (start line, cells) of each non-blank data row."""
-    reader = csv.reader(io.StringIO(text))
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    previous_end = 0
-    for cells in reader:
-        start = previous_end + 1
-        previous_end = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if header is None:
-            header = [c.strip().lower() for c in cells]
-        else:
-            rows.append((start, cells))
-    return header or [], rows
-
-
 def _parse_text(text: str, source: str) -> pd.DataFrame:
     """Parse and validate CSV text; raise `SeriesInputError` listing every problem."""
-    header, rows = _read_rows(text)
+    header, rows = read_rows(text)
     problems: list[RowProblem] = []
     renamed_n = "n" in header and "n_table" not in header
     header = _check_header(header, problems)

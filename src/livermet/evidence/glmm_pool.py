@@ -19,9 +19,8 @@ import numpy as np
 import pandas as pd
 
 from livermet.errors import InputError
-from livermet.evidence.dataset import resolve_n
 from livermet.evidence.glmm import NAGQ_DEFAULT, GLMMResult, rma_glmm
-from livermet.evidence.pooling import OUTCOMES
+from livermet.evidence.pooling import OUTCOMES, select_outcome
 from livermet.evidence.survival import check_consistency
 
 ROUNDING_NOTE = (
@@ -119,14 +118,7 @@ def pool_outcome_glmm(
     """
     if outcome not in OUTCOMES:
         raise InputError(f"{outcome!r} is not one of {', '.join(OUTCOMES)}", "outcome")
-    unknown = sorted(set(exclude) - set(df["id"].astype(str)))
-    if unknown:
-        raise InputError(f"no series with id {', '.join(unknown)}", "exclude")
-    kept = df[~df["id"].astype(str).isin(set(exclude))]
-    rows = kept[kept[outcome].notna()]
-    if len(rows) < 2:
-        raise InputError(f"only {len(rows)} series report {outcome}; pooling needs two", outcome)
-    n = np.asarray(resolve_n(rows, n_column)[0], dtype=float)
+    kept, rows, n = select_outcome(df, outcome, exclude, n_column)
     _whole_n(rows, n, n_column)
     raw = rows[outcome].to_numpy(dtype=float) / 100.0 * n
     events = np.round(raw)  # half to even, as R's round()

@@ -22,8 +22,6 @@ line and column of each.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -36,6 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from livermet.errors import InputError
+from livermet.evidence.csv_rows import read_rows
 
 __all__ = [
     "DATASET_FOLDER",
@@ -351,24 +350,6 @@ def _read_text(entry: Traversable, problems: list[IPDProblem]) -> str:
         return ""
 
 
-def _read_rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Split CSV text into the lower-cased header and (start line, cells) of each data row."""
-    reader = csv.reader(io.StringIO(text))
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    previous_end = 0
-    for cells in reader:
-        start = previous_end + 1
-        previous_end = reader.line_num
-        if not any(c.strip() for c in cells):
-            continue
-        if header is None:
-            header = [c.strip().lower() for c in cells]
-        else:
-            rows.append((start, [c.strip() for c in cells]))
-    return header or [], rows
-
-
 def _check_header(
     name: str,
     header: list[str],
@@ -462,7 +443,7 @@ def _parse_series_file(
     name: str, series: str, text: str, problems: list[IPDProblem]
 ) -> pd.DataFrame:
     """Parse one ``<series>.csv`` into patient rows (problems recorded, not raised)."""
-    header, rows = _read_rows(text)
+    header, rows = read_rows(text, strip=True)
     if not header:
         problems.append(
             IPDProblem(name, None, None, None, "empty file (header time,event expected)")
@@ -550,7 +531,7 @@ def _check_provenance_row(
 
 def _parse_provenance(text: str, known: set[str], problems: list[IPDProblem]) -> pd.DataFrame:
     """Parse ``provenance.csv`` (problems recorded, not raised)."""
-    header, rows = _read_rows(text)
+    header, rows = read_rows(text, strip=True)
     if not header:
         problems.append(
             IPDProblem(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from livermet.errors import InputError
@@ -86,6 +87,27 @@ def _choice(value: str, allowed: Sequence[str], name: str) -> str:
     return match
 
 
+def select_outcome(
+    df: pd.DataFrame, outcome: str, exclude: Sequence[str], n_column: str
+) -> tuple[pd.DataFrame, pd.DataFrame, npt.NDArray[np.float64]]:
+    """Return the series kept after ``exclude``, those reporting ``outcome``, and their n.
+
+    Raises
+    ------
+    InputError
+        for an excluded id that is not in the data (field ``exclude``) or fewer than two series
+        reporting the outcome (field ``outcome``).
+    """
+    unknown = sorted(set(exclude) - set(df["id"].astype(str)))
+    if unknown:
+        raise InputError(f"no series with id {', '.join(unknown)}", "exclude")
+    kept = df[~df["id"].astype(str).isin(set(exclude))]
+    rows = kept[kept[outcome].notna()]
+    if len(rows) < 2:
+        raise InputError(f"only {len(rows)} series report {outcome}; pooling needs two", outcome)
+    return kept, rows, np.asarray(resolve_n(rows, n_column)[0], dtype=float)
+
+
 def pool_outcome(
     df: pd.DataFrame,
     outcome: str = "os5",
@@ -110,14 +132,7 @@ def pool_outcome(
     measure = _choice(measure, MEASURES, "measure")
     method = _choice(method, METHODS, "method")
     test = _choice(test, TESTS, "test")
-    unknown = sorted(set(exclude) - set(df["id"].astype(str)))
-    if unknown:
-        raise InputError(f"no series with id {', '.join(unknown)}", "exclude")
-    kept = df[~df["id"].astype(str).isin(set(exclude))]
-    rows = kept[kept[outcome].notna()]
-    if len(rows) < 2:
-        raise InputError(f"only {len(rows)} series report {outcome}; pooling needs two", outcome)
-    n = np.asarray(resolve_n(rows, n_column)[0], dtype=float)
+    kept, rows, n = select_outcome(df, outcome, exclude, n_column)
     p = rows[outcome].to_numpy(dtype=float) / 100.0
     xi = np.round(p * n) if round_events else p * n
     es = escalc(measure, xi=xi, ni=n)
