@@ -352,18 +352,9 @@ def show_km_with_literature(
         for note in lit["notes"]:
             console.print(f"note: {note}", markup=False)
     if output is not None:
-        from livermet.report.cohort_plots import literature_km_plot, save_figure
+        from livermet.report.cohort_plots import literature_analysis_plot, save_figure
 
-        comparison = analysis.comparison
-        fig = literature_km_plot(
-            comparison.registry,
-            comparison.drawn,
-            logrank=comparison.logrank,
-            literature_label=comparison.label,
-            note=comparison.plot_note,
-            synthetic=report.get("synthetic"),
-        )
-        save_figure(fig, output)
+        save_figure(literature_analysis_plot(analysis), output)
         err_console.print(f"wrote {output}", markup=False)
 
 

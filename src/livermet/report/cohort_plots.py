@@ -40,6 +40,7 @@ from livermet.errors import InputError
 from livermet.report.figures import FORMATS, save_figure
 
 if TYPE_CHECKING:
+    from livermet.analysis.literature import LiteratureAnalysis
     from livermet.evidence.survival import PooledCurve
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "cuminc_plot",
     "hr_forest_plot",
     "km_plot",
+    "literature_analysis_plot",
     "literature_km_plot",
     "save_figure",
     "swimmer_plot",
@@ -459,3 +461,16 @@ def literature_km_plot(
             0.01, 0.07, note, transform=fig.axes[0].transAxes, fontsize=8, color="#444"
         )
     return fig
+
+
+def literature_analysis_plot(analysis: LiteratureAnalysis) -> Figure:
+    """Draw a registry-beside-the-literature analysis (`literature_km_plot` of its parts)."""
+    comparison = analysis.comparison
+    return literature_km_plot(
+        comparison.registry,
+        comparison.drawn,
+        logrank=comparison.logrank,
+        literature_label=comparison.label,
+        note=comparison.plot_note,
+        synthetic=analysis.report.get("synthetic"),
+    )

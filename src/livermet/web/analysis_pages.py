@@ -30,7 +30,7 @@ from livermet.evidence.selection import series_with_own
 from livermet.evidence.survival import check_consistency
 from livermet.evidence.survival.one_stage import reconstructed_section
 from livermet.registry import User
-from livermet.report.cohort_plots import cuminc_plot, km_plot, literature_km_plot
+from livermet.report.cohort_plots import cuminc_plot, km_plot, literature_analysis_plot
 from livermet.report.evidence_plots import forest_plot
 from livermet.web.deps import CsrfChecked, PageRegistry, PageUser, render
 from livermet.web.plots import data_uri, pooled_curve
@@ -276,18 +276,8 @@ def literature_report(frame: pd.DataFrame, endpoint: str) -> dict[str, Any]:
         analysis = registry_vs_literature(frame, "os_months", "death", dropna=True)
     except LivermetError as exc:
         return {"error": _message(exc)}
-    comparison = analysis.comparison
     report = analysis.report
-    plot = data_uri(
-        lambda: literature_km_plot(
-            comparison.registry,
-            comparison.drawn,
-            logrank=comparison.logrank,
-            literature_label=comparison.label,
-            note=comparison.plot_note,
-            synthetic=report.get("synthetic"),
-        )
-    )
+    plot = data_uri(lambda: literature_analysis_plot(analysis))
     return {
         "error": None,
         "registry": report["overall"],
