@@ -155,6 +155,19 @@ def test_cox_common_baseline_equals_pooled(
     }
 
 
+def test_cox_exact_concordance_equals_pooled(run_three: Run, cohort: pd.DataFrame) -> None:
+    """``concordance="exact"``: one subtask more, and the pooled fit's concordance exactly."""
+    levels = {"approach": LEVELS}
+    kwargs = {"time": "os_months", "event": "death", "covariates": COVARIATES}
+    ours = run_three("central_cox", levels=levels, exact_times=True, concordance="exact", **kwargs)
+    federated = ours.pop("federated")
+    theirs = cox_analysis(cohort, "os_months", "death", COVARIATES, levels=levels).report
+    assert abs(ours.pop("concordance") - theirs.pop("concordance")) <= CLOSED
+    assert_same(ours, theirs, COX)
+    assert federated["concordance"] == "all pairs"
+    assert federated["round_trips"] == ours["iterations"] + 4
+
+
 def test_cox_exact_times_equals_pooled(run_three: Run, cohort: pd.DataFrame) -> None:
     """With ``exact_times`` the common-baseline fit is the pooled fit of the exact times."""
     levels = {"approach": LEVELS}

@@ -22,7 +22,10 @@ says which cell and why, and fails the task. ``min_cell=0`` applies no rule. The
 to the totals, not per organisation, so an organisation with two patients can take part.
 
 Cox regression is iterative: one subtask per evaluation of the partial likelihood (a describe
-round, one per Newton step, a finish round), driven by `livermet.federated.CoxCentral`.
+round, one per Newton step, a finish round), driven by `livermet.federated.CoxCentral`. With a
+common baseline, ``concordance="exact"`` adds one subtask, the concordance round, and gives the
+pooled fit's concordance (R's ``coxph``); the finish round then releases each event's time and
+linear predictor (``docs/federated.md#the-exact-concordance``).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from livermet.federated import (
     logrank_strata_central,
 )
 from livermet.federated.cells import cox_step, cuminc_cells, km_cells, logrank_cells
+from livermet.federated.cox import ConcordanceMode
 from livermet.federated.disclosure import MIN_CELL_DEFAULT, check_cells
 from pydantic import ValidationError
 
@@ -240,6 +244,7 @@ def central_cox(
     reference: dict[str, str] | None = None,
     categorical: Sequence[str] = (),
     stratified: bool = False,
+    concordance: ConcordanceMode = "within-sites",
     ties: Ties = "efron",
     conf_level: float = 0.95,
     dropna: bool = False,
@@ -255,7 +260,10 @@ def central_cox(
     (R's ``+ strata(site)``: each round, an organisation's log-likelihood, score and information
     only). One subtask per round of
     `livermet.federated.CoxCentral`. With a common baseline the concordance is counted within
-    organisations (pairs of patients of two organisations are not compared). ``reference``
+    organisations (pairs of patients of two organisations are not compared), unless
+    ``concordance="exact"``: then one subtask more counts every pair, as the pooled fit, and
+    each organisation reveals its events' times and linear predictors at the optimum (and
+    receives those of all organisations' events, without the organisation). ``reference``
     names a factor's reference level (``{"approach": "laparoscopic"}``), as ``livermet cohort
     cox --reference``.
     """
@@ -268,6 +276,7 @@ def central_cox(
         reference=reference,
         categorical=categorical,
         stratified=stratified,
+        concordance=concordance,
         ties=ties,
         conf_level=conf_level,
         dropna=dropna,
@@ -283,9 +292,16 @@ def central_cox(
         central.round_trips,
         None if stratified else _coarsen(exact_times),
         stratified_by_organization=stratified,
-        concordance="by organisation" if stratified else "within organisations",
+        concordance=_concordance_label(stratified, concordance),
     )
     return dict(json_safe(report | extra))
+
+
+def _concordance_label(stratified: bool, concordance: ConcordanceMode) -> str:
+    """Return how the concordance of a Cox result was counted (the ``federated`` entry)."""
+    if stratified:
+        return "by organisation"
+    return "all pairs" if concordance == "exact" else "within organisations"
 
 
 @with_client

@@ -45,6 +45,11 @@ class Kind(StrEnum):
     meta = "meta"
 
 
+class Concordance(StrEnum):
+    within_sites = "within-sites"
+    exact = "exact"
+
+
 _DEFAULT_OUTCOME = {"cuminc": ("efs_months", "first_event")}
 
 
@@ -93,6 +98,16 @@ def request_command(
     stratified: Annotated[
         bool, typer.Option("--stratified", help="Stratified by site (logrank, cox).")
     ] = False,
+    concordance: Annotated[
+        Concordance,
+        typer.Option(
+            "--concordance",
+            help=(
+                "Cox, common baseline: within-sites (default) or exact (all pairs, as the "
+                "pooled fit; one round more, and each event's time and risk score leave its site)."
+            ),
+        ),
+    ] = Concordance.within_sites,
     competing: Annotated[
         str | None, typer.Option("--competing", help="0/1 competing-event column (cuminc).")
     ] = None,
@@ -128,6 +143,7 @@ def request_command(
         reference=_references(reference),
         ties=ties,
         stratified=stratified,
+        concordance=concordance.value,
         competing=competing,
     )
     if min_cell < 0:

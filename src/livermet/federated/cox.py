@@ -21,7 +21,18 @@ the pooled fit uses) and each evaluation of the partial likelihood is one round 
    its own patients (Harrell's C). Stratified, this is R's concordance exactly; with a common
    baseline it is the concordance within sites, since pairs of patients of two sites cannot be
    compared without their linear predictors (the one number of the result that differs from
-   the pooled fit).
+   the pooled fit), unless the coordinator asks for the exact concordance
+   (``concordance="exact"``), which costs one more round and releases the events' risk scores:
+
+   - ``finish`` then returns, per event of the site, its (coarsened) time and its linear
+     predictor η = xβ at the optimum (`EventScores`), instead of the pair counts;
+   - ``concordance``: the coordinator sends every site the events of all sites (times and η,
+     sorted, without the site), and each site returns three numbers: over every listed event
+     i and every patient j of its own comparable with it (R's rule: t_j > t_i, or t_j = t_i
+     with j censored), how many have η_j < η_i (concordant), η_j > η_i (discordant), η_j = η_i
+     (tied). Summed over sites, these are the pooled counts; the pairs of events at one time
+     (not comparable) are counted from the list. The concordance is then the pooled fit's
+     (R's ``coxph`` concordance) exactly (docs/federated.md#the-exact-concordance).
 
 Example
 -------
@@ -38,7 +49,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from livermet.analysis._data import event_values, group_values, time_values
 from livermet.analysis.concordance import Concordance, concordance, concordance_of_counts
@@ -68,15 +79,43 @@ from livermet.federated._messages import (
 )
 
 __all__ = [
+    "ConcordanceMode",
     "CoxAggregate",
     "CoxCentral",
     "CoxRequest",
+    "EventScores",
     "Moments",
     "Sums",
     "cox_site",
+    "cross_pairs",
+    "linear_predictor",
 ]
 
-Phase = Literal["describe", "evaluate", "finish"]
+Phase = Literal["describe", "evaluate", "finish", "concordance"]
+
+ConcordanceMode = Literal["within-sites", "exact"]
+"""How a common-baseline fit counts Harrell's C: pairs within sites, or all pairs (one round
+more, the events' risk scores released; docs/federated.md#the-exact-concordance)."""
+
+
+class EventScores(Message):
+    """Events' times and linear predictors at the optimum, sorted by time, then η.
+
+    One entry per event (patient with the event), no patient identity and no order of the
+    site's table: a site's own events (``finish`` with the exact concordance) or those of all
+    sites, without the site (``concordance`` request).
+    """
+
+    time: list[float] = Field(description="Time of each event (as analysed: coarsened or not).")
+    eta: list[float] = Field(description="Linear predictor x·beta of each event at the optimum.")
+
+    @model_validator(mode="after")
+    def _same_length(self) -> EventScores:
+        if len(self.time) != len(self.eta):
+            raise ValueError(
+                f"{len(self.time)} event times and {len(self.eta)} linear predictors: one each"
+            )
+        return self
 
 
 class CoxRequest(Request):
@@ -100,6 +139,25 @@ class CoxRequest(Request):
     event_times: list[float] | None = Field(
         default=None, description="Distinct event times of all sites (common baseline)."
     )
+    concordance: ConcordanceMode = Field(
+        default="within-sites",
+        description="Harrell's C of a common-baseline fit: pairs within sites, or all (exact).",
+    )
+    events: EventScores | None = Field(
+        default=None,
+        description="concordance: the events of all sites (time, linear predictor), sorted.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _omit_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # Without the exact concordance the JSON stays as requests written before these fields
+        # existed, so their request ids (and the checksums of files holding them) still match.
+        data: dict[str, object] = handler(self)
+        if data.get("concordance") == "within-sites":
+            data.pop("concordance", None)
+        if data.get("events") is None:
+            data.pop("events", None)
+        return data
 
 
 class Sums(Message):
@@ -149,7 +207,9 @@ class CoxAggregate(Aggregate):
     Reveals: describe, the number of patients and events, the factor levels present and (common
     baseline) the distinct event times; evaluate, the sums above per event time (common
     baseline) or one log-likelihood, score and information (stratified), and at the first
-    evaluation the sums, cross-products and ranges of the terms; finish, pair counts.
+    evaluation the sums, cross-products and ranges of the terms; finish, pair counts of the
+    site's own patients, or (exact concordance) each event's time and linear predictor;
+    concordance, three pair counts.
     """
 
     analysis: Literal["cox"] = Field(default="cox", description="Kind of aggregate.")
@@ -170,7 +230,15 @@ class CoxAggregate(Aggregate):
     moments: Moments | None = Field(default=None, description="first evaluate: term moments.")
     pairs: list[int] | None = Field(
         default=None,
-        description="finish: concordant, discordant, tied-risk and tied-time pair counts.",
+        description=(
+            "finish: concordant, discordant, tied-risk and tied-time pairs of the site's own "
+            "patients; concordance: concordant, discordant and tied-risk pairs of a listed "
+            "event and a patient of the site comparable with it."
+        ),
+    )
+    scores: EventScores | None = Field(
+        default=None,
+        description="finish (exact concordance): the site's events' times and linear predictors.",
     )
 
 
@@ -266,9 +334,99 @@ def cox_site(data: pd.DataFrame, request: CoxRequest) -> CoxAggregate:
         raise InputError(f"{len(request.beta)} coefficients for {x.shape[1]} terms", "beta")
     if phase == "evaluate":
         return CoxAggregate(phase=phase, **base, **_evaluate(x, t, e, request))
-    c = concordance(t, e, x @ np.asarray(request.beta, dtype=float))
+    eta = linear_predictor(x, np.asarray(request.beta, dtype=float))
+    if phase == "concordance":
+        if request.events is None:
+            raise InputError("a concordance request needs the events of all sites", "events")
+        return CoxAggregate(phase=phase, pairs=list(cross_pairs(t, e, eta, request.events)), **base)
+    if request.concordance == "exact" and not request.stratified:
+        died = e > 0
+        order = np.lexsort((eta[died], t[died]))
+        scores = EventScores(time=t[died][order].tolist(), eta=eta[died][order].tolist())
+        return CoxAggregate(phase=phase, scores=scores, **base)
+    c = concordance(t, e, eta)
     pairs = [c.concordant, c.discordant, c.tied_risk, c.tied_time]
     return CoxAggregate(phase=phase, pairs=pairs, **base)
+
+
+def linear_predictor(x: FloatArray, beta: FloatArray) -> FloatArray:
+    """Return η = xβ, term by term, so that equal rows give equal η at every site.
+
+    Summing the terms in one fixed order makes η a function of the row alone (a matrix product
+    may round a row differently by its place in the matrix), so ties in η between patients of
+    two sites are ties, as in the pooled table.
+    """
+    eta = np.zeros(x.shape[0])
+    for k in range(x.shape[1]):
+        eta = eta + x[:, k] * beta[k]
+    return eta
+
+
+class _Counter:
+    """Counts per rank with prefix sums in O(log n) (a binary indexed tree)."""
+
+    def __init__(self, size: int) -> None:
+        self.tree = [0] * (size + 1)
+
+    def add(self, rank: int) -> None:
+        i = rank + 1
+        while i < len(self.tree):
+            self.tree[i] += 1
+            i += i & -i
+
+    def below(self, rank: int) -> int:
+        """Return how many added ranks are < ``rank``."""
+        total = 0
+        while rank > 0:
+            total += self.tree[rank]
+            rank -= rank & -rank
+        return total
+
+
+def cross_pairs(
+    time: FloatArray, event: FloatArray, eta: FloatArray, events: EventScores
+) -> tuple[int, int, int]:
+    """Count the pairs of a listed event and a patient here who is comparable with it.
+
+    Patient j is comparable with an event at t_i when t_j > t_i, or t_j = t_i and j is censored
+    (censoring at t after the events at t: R's ``concordance``, as
+    `livermet.analysis.concordance.concordance`); an event is never comparable with itself or
+    with another event at its time. The pair is concordant when η_j < η_i (the patient who died
+    first had the higher risk), discordant when η_j > η_i, tied when equal.
+
+    Parameters
+    ----------
+    time, event, eta : (n,) the site's times, 0/1 events and linear predictors.
+    events : the listed events (of all sites, the site's own among them).
+
+    Returns
+    -------
+    tuple of int
+        Concordant, discordant and tied-risk pair counts.
+    """
+    listed_t = np.asarray(events.time, dtype=float)
+    listed_eta = np.asarray(events.eta, dtype=float)
+    _, ranks = np.unique(np.concatenate([eta, listed_eta]), return_inverse=True)
+    own_rank, listed_rank = ranks[: eta.size].tolist(), ranks[eta.size :].tolist()
+    entry = np.lexsort((event > 0, -time)).tolist()  # latest first, censored first at ties
+    own_t, own_dead = time.tolist(), (event > 0).tolist()
+    counter = _Counter(int(ranks.max()) + 2 if ranks.size else 1)
+    inserted = concordant = discordant = tied = 0
+    for i in np.argsort(-listed_t, kind="stable").tolist():
+        ti = listed_t[i]
+        while inserted < len(entry):
+            j = entry[inserted]
+            if own_t[j] < ti or (own_t[j] == ti and own_dead[j]):
+                break
+            counter.add(own_rank[j])
+            inserted += 1
+        r = listed_rank[i]
+        below = counter.below(r)
+        same = counter.below(r + 1) - below
+        concordant += below
+        tied += same
+        discordant += inserted - below - same
+    return concordant, discordant, tied
 
 
 class CoxCentral:
@@ -291,6 +449,11 @@ class CoxCentral:
         Numeric columns to treat as factors.
     stratified : bool
         A baseline hazard per site (R's ``+ strata(site)``) instead of a common one.
+    concordance : {"within-sites", "exact"}
+        Common baseline: count Harrell's C within sites (default; no more is released), or
+        over all pairs, as the pooled fit, in one more round that releases each event's time
+        and linear predictor (docs/federated.md#the-exact-concordance). Stratified, the
+        concordance is R's within strata already; ``"exact"`` is refused there.
     ties, conf_level, dropna, max_iter
         As `livermet.analysis.CoxPH`.
     """
@@ -305,6 +468,7 @@ class CoxCentral:
         reference: Mapping[str, str] | None = None,
         categorical: Sequence[str] = (),
         stratified: bool = False,
+        concordance: ConcordanceMode = "within-sites",
         ties: Ties = "efron",
         conf_level: float = 0.95,
         dropna: bool = False,
@@ -312,6 +476,14 @@ class CoxCentral:
     ) -> None:
         if not covariates:
             raise InputError("give at least one covariate", "covariates")
+        if concordance not in ("within-sites", "exact"):
+            raise InputError(f"unknown {concordance!r}; use within-sites or exact", "concordance")
+        if concordance == "exact" and stratified:
+            raise InputError(
+                "stratified by site, the concordance is counted within sites, as R's "
+                "coxph(... + strata(site)): the exact concordance is for a common baseline",
+                "concordance",
+            )
         self.reference = {str(k): str(v) for k, v in (reference or {}).items()}
         for name in self.reference:
             if name not in covariates:
@@ -333,6 +505,7 @@ class CoxCentral:
             levels={k: [str(v) for v in vs] for k, vs in (levels or {}).items()},
             stratified=stratified,
             ties=ties,
+            concordance=concordance,
         )
         self.round_trips = 0
         self.terms: list[str] = []
@@ -357,7 +530,11 @@ class CoxCentral:
             return self._described(aggregates)
         if self.request.phase == "evaluate":
             return self._evaluated(aggregates)
-        return self._finished(aggregates)
+        if self.request.phase == "concordance":
+            return self._fit(self._all_pairs(aggregates))
+        if self.request.concordance == "exact":
+            return self._next("concordance", events=self._scores(aggregates))
+        return self._fit(self._within_sites(aggregates))
 
     def _next(self, phase: Phase, **fields: object) -> CoxRequest:
         self.request = self.request.model_copy(
@@ -455,13 +632,65 @@ class CoxCentral:
         phase: Phase = "finish" if self.newton.done else "evaluate"
         return self._next(phase, beta=self.newton.beta.tolist(), **update)
 
-    def _finished(self, aggregates: Sequence[CoxAggregate]) -> CoxPH:
-        assert self.newton is not None
+    def _within_sites(self, aggregates: Sequence[CoxAggregate]) -> Concordance:
+        """Return the sum of the sites' own pair counts (finish)."""
         total: Concordance = concordance_of_counts(0, 0, 0, 0)
         for a in aggregates:
-            if a.pairs is None or len(a.pairs) != 4:
-                raise InputError("an aggregate lacks its four pair counts", "pairs")
+            if a.pairs is None or len(a.pairs) != 4 or min(a.pairs) < 0:
+                raise InputError("an aggregate lacks its four pair counts (each >= 0)", "pairs")
             total = total + concordance_of_counts(*a.pairs)
+        return total
+
+    def _scores(self, aggregates: Sequence[CoxAggregate]) -> EventScores:
+        """Check the sites' events (finish, exact concordance); return them merged and sorted."""
+        grid = np.asarray(self.request.event_times or [], dtype=float)
+        times: list[float] = []
+        etas: list[float] = []
+        for position, a in enumerate(aggregates, start=1):
+            if a.scores is None or len(a.scores.time) != a.events:
+                raise InputError(
+                    f"aggregate {position} does not give the time and linear predictor of each "
+                    f"of its {a.events} events",
+                    "scores",
+                )
+            t = np.asarray(a.scores.time, dtype=float)
+            if not np.all(np.isin(t, grid)) or not np.all(np.isfinite(a.scores.eta)):
+                raise InputError(
+                    f"aggregate {position} gives an event time that is not one of the event "
+                    "times of the fit, or a linear predictor that is not a finite number",
+                    "scores",
+                )
+            times += a.scores.time
+            etas += a.scores.eta
+        if len(times) != self.events:
+            raise InputError(
+                f"the sites give {len(times)} events; the fit has {self.events}", "scores"
+            )
+        order = np.lexsort((np.asarray(etas), np.asarray(times)))
+        return EventScores(
+            time=[times[i] for i in order.tolist()], eta=[etas[i] for i in order.tolist()]
+        )
+
+    def _all_pairs(self, aggregates: Sequence[CoxAggregate]) -> Concordance:
+        """Return the pooled pair counts from the sites' counts against the listed events."""
+        assert self.request.events is not None
+        listed = len(self.request.events.time)
+        counts = np.zeros(3, dtype=np.int64)
+        for position, a in enumerate(aggregates, start=1):
+            pairs = a.pairs
+            if pairs is None or len(pairs) != 3 or min(pairs) < 0 or sum(pairs) > listed * a.n:
+                raise InputError(
+                    f"aggregate {position} does not give three pair counts (each >= 0, at most "
+                    f"{listed} events x {a.n} patients in all)",
+                    "pairs",
+                )
+            counts += np.asarray(pairs, dtype=np.int64)
+        _, per_time = np.unique(np.asarray(self.request.events.time), return_counts=True)
+        tied_time = int(np.sum(per_time * (per_time - 1) // 2))
+        return concordance_of_counts(int(counts[0]), int(counts[1]), int(counts[2]), tied_time)
+
+    def _fit(self, total: Concordance) -> CoxPH:
+        assert self.newton is not None
         self.model.set_fit(self.newton, self.terms, total, self.n, self.events)
         self.model.factors_ = self.factors
         self.model.covariates_ = list(self.request.covariates)

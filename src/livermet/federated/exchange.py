@@ -111,6 +111,13 @@ class Analysis(_Frozen):
     )
     ties: Literal["efron", "breslow"] = Field(default="efron", description="Cox ties.")
     stratified: bool = Field(default=False, description="Stratified by site (logrank, cox).")
+    concordance: Literal["within-sites", "exact"] = Field(
+        default="within-sites",
+        description=(
+            "Cox, common baseline: Harrell's C counted within sites, or over all pairs (one "
+            "round more; each event's time and linear predictor leave its site)."
+        ),
+    )
     competing: str | None = Field(default=None, description="0/1 competing-event column.")
     censored: list[str] = Field(
         default=["censored", "none", "0"], description="Labels meaning censored (cuminc)."
@@ -133,11 +140,13 @@ class Analysis(_Frozen):
 
     @model_serializer(mode="wrap")
     def _omit_no_reference(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
-        # Without a reference level the JSON stays as files written before the field existed,
-        # so their checksums (and request ids) still match.
+        # Without a reference level (or the exact concordance) the JSON stays as files written
+        # before the field existed, so their checksums (and request ids) still match.
         data: dict[str, object] = handler(self)
         if not data.get("reference"):
             data.pop("reference", None)
+        if data.get("concordance") == "within-sites":
+            data.pop("concordance", None)
         return data
 
 

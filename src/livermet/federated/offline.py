@@ -102,6 +102,12 @@ def _check_analysis(a: Analysis) -> None:
         raise InputError("--stratified applies to logrank and cox", "stratified")
     if a.reference and a.kind != "cox":
         raise InputError("--reference applies to cox", "reference")
+    if a.concordance == "exact" and (a.kind != "cox" or a.stratified):
+        raise InputError(
+            "--concordance exact applies to cox with a common baseline (stratified by site, "
+            "the concordance is R's, within sites)",
+            "concordance",
+        )
     for name, level in a.reference.items():
         if name not in a.covariates:
             raise InputError(
@@ -124,6 +130,7 @@ def cox_central(a: Analysis) -> CoxCentral:
         reference=a.reference,
         categorical=a.categorical,
         stratified=a.stratified,
+        concordance=a.concordance,
         ties=a.ties,
         conf_level=a.conf_level,
     )
@@ -430,6 +437,8 @@ def _cox(answers: Sequence[Answer], a: Analysis, min_cell: int) -> Combined:
     notes = [f"{central.round_trips} round trips"]
     if a.stratified:
         notes.append("a baseline hazard per site (stratified by site)")
+    elif a.concordance == "exact":
+        notes.append("concordance over all pairs, as the pooled fit (the events' risk scores)")
     else:
         notes.append("concordance counted within sites (pairs of two sites are not compared)")
     return Combined(a.kind, sites or [], report, CoxAnalysis(request, report), notes=notes)
