@@ -261,6 +261,7 @@ def test_flower_federation_gives_the_pooled_results(tmp_path: Path) -> None:
         levels=APPROACH_LEVELS,
         covariates=COVARIATES,
         cox_levels={"approach": APPROACH_LEVELS},
+        concordance="exact",
     )
     result = _run_flower(python, spec, registries, tmp_path / "result.json")
 
@@ -281,6 +282,7 @@ def test_flower_federation_gives_the_pooled_results(tmp_path: Path) -> None:
         pooled, "os_months", "death", COVARIATES, levels={"approach": APPROACH_LEVELS}
     )
     _assert_cox(result["cox"], cox)
+    assert result["cox"]["concordance"] == pytest.approx(cox.to_dict()["concordance"], abs=1e-12)
     for path in registries:  # every answer of a site is a read recorded in its audit chain
         database = Database(path)
         try:

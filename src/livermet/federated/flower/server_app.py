@@ -221,7 +221,13 @@ def secure_sum(
 
 
 def _cox(grid: Grid, nodes: Sequence[int], spec: FlowerAnalysis) -> CoxPH:
-    central = CoxCentral(spec.time, spec.event, spec.covariates, levels=spec.cox_levels)
+    central = CoxCentral(
+        spec.time,
+        spec.event,
+        spec.covariates,
+        levels=spec.cox_levels,
+        concordance=spec.concordance,
+    )
     request: Any = central.start()
     while not isinstance(request, CoxPH):
         answers = [a for a in _answers(grid, nodes, request, spec) if isinstance(a, CoxAggregate)]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -125,6 +125,11 @@ class FlowerAnalysis(BaseModel):
         default={}, description="Level order of Cox factor covariates, reference first."
     )
     timeout: float = Field(default=120.0, gt=0, description="Seconds to wait for each reply.")
+    concordance: Literal["within-sites", "exact"] = Field(
+        default="within-sites",
+        description="Cox concordance: counted within sites, or exact over all pairs (one round "
+        "more; sites release their events' times and risk scores: docs/federated.md).",
+    )
     min_cell: int = Field(
         default=MIN_CELL_DEFAULT,
         ge=0,
