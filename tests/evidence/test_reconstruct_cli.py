@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from livermet.cli.main import app
 
@@ -141,10 +141,9 @@ def test_percent_webplotdigitizer_curve_and_total_events(tmp_path: Path) -> None
             "json",
         ],
     )
-    assert forced.exit_code == 0, forced.stderr
-    wrong = json.loads(forced.stdout)  # 70-100 read as proportions: all clipped to 1
-    assert wrong["curve"]["scale"] == "proportion"
-    assert wrong["curve"]["clipped_survival"] == 6 and wrong["events"] == 0
+    # 70-100 read as proportions would all be clipped to 1 (no events): refused.
+    assert forced.exit_code == 2
+    assert "look like percent (max 100)" in forced.stderr and "--percent" in forced.stderr
 
 
 @pytest.mark.parametrize(
@@ -200,3 +199,140 @@ def test_missing_curve_file(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "no such file" in result.stderr
+
+
+# --- fixes after user testing ------------------------------------------------------------------
+
+
+def _run(*args: str) -> Result:
+    return runner.invoke(app, ["evidence", "reconstruct", *args])
+
+
+def _write(path: Path, text: str) -> str:
+    path.write_text(text)
+    return str(path)
+
+
+def test_percent_on_proportions_is_refused() -> None:
+    result = _run(CURVE, "--risk-table", RISK, "--percent")
+    assert result.exit_code == 2
+    assert "look like proportions (max 1" in result.stderr
+
+
+def test_a_curve_in_years_is_converted_with_a_note_and_an_axis_in_months(tmp_path: Path) -> None:
+    ref = pd.read_csv(CURVE, sep="\t")
+    years = "\n".join(f"{t / 12!r},{s}" for t, s in zip(ref["Time"], ref["Survival"], strict=True))
+    curve = _write(tmp_path / "y.csv", "Time (years),survival\n" + years + "\n")
+    risk = _write(tmp_path / "r.csv", "years,n_risk\n0,61\n0.5,44\n1,32\n")
+    out = tmp_path / "ipd.csv"
+    result = _run(curve, "--risk-table", risk, "-o", str(out), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["time_unit"] == "months" and data["curve"]["time_unit_read"] == "years"
+    assert any("converted to months (× 12" in n for n in data["notes"])
+    assert [r["time"] for r in data["risk_table"]] == pytest.approx([0, 6, 12])
+    assert pd.read_csv(out)["time"].max() == pytest.approx(ref["Time"].max(), rel=1e-12)
+
+    from livermet.evidence.reconstruct import (
+        clean_curve,
+        read_curve,
+        read_risk_table,
+        reconstruct,
+    )
+    from livermet.report.reconstruct_plots import reconstruction_plot
+
+    result_obj = reconstruct(clean_curve(read_curve(curve)), read_risk_table(risk))
+    fig = reconstruction_plot(result_obj)
+    assert fig.axes[0].get_xlabel() == "time (months, converted from years)"
+    plain = reconstruct(clean_curve(read_curve(CURVE)), read_risk_table(RISK))
+    assert reconstruction_plot(plain).axes[0].get_xlabel() == "time (months)"
+
+
+def test_european_csv_gives_the_same_patients(tmp_path: Path) -> None:
+    ref = pd.read_csv(CURVE, sep="\t")
+    rows = [
+        f"{t!r};{s!r}".replace(".", ",")
+        for t, s in zip(ref["Time"].astype(float), ref["Survival"].astype(float), strict=True)
+    ]
+    curve = _write(tmp_path / "eu.csv", "time;survival\n" + "\n".join(rows) + "\n")
+    risk = _write(tmp_path / "r.csv", "Time (months);No. at risk\n0;61\n4;55\n8;44\n12;32\n")
+    out = tmp_path / "ipd.csv"
+    result = _run(curve, "--risk-table", risk, "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    us_risk = _write(tmp_path / "us.csv", "time,n_risk\n0,61\n4,55\n8,44\n12,32\n")
+    plain = _run(CURVE, "--risk-table", us_risk, "-o", str(tmp_path / "plain.csv"))
+    assert plain.exit_code == 0, plain.stderr
+    pd.testing.assert_frame_equal(pd.read_csv(out), pd.read_csv(tmp_path / "plain.csv"))
+
+
+def test_no_one_at_risk_before_the_curve_ends_is_an_error(tmp_path: Path) -> None:
+    curve = _write(tmp_path / "c.csv", "time,survival\n0,1\n2,0.8\n5,0.5\n9,0.5\n")
+    risk = _write(tmp_path / "r.csv", "time,n_risk\n0,10\n4,6\n6,0\n")
+    result = _run(curve, "--risk-table", risk)
+    assert result.exit_code == 2
+    assert "r.csv line 4" in result.stderr and "c.csv line 5" in result.stderr
+
+
+def test_a_poor_fit_prints_a_warning(tmp_path: Path) -> None:
+    curve = _write(tmp_path / "c.csv", "time,survival\n0,1\n5,0.9\n10,0.9\n")
+    risk = _write(tmp_path / "r.csv", "time,n_risk\n0,5\n")
+    text = _run(curve, "--risk-table", risk)
+    assert text.exit_code == 0, text.stderr
+    assert "warning: poor fit" in text.stdout
+    data = json.loads(_run(curve, "--risk-table", risk, "--format", "json").stdout)
+    assert len(data["warnings"]) == 1
+    guyot = json.loads(_run(CURVE, "--risk-table", RISK, "--format", "json").stdout)
+    assert guyot["warnings"] == []
+    assert "warning" not in _run(CURVE, "--risk-table", RISK).stdout
+
+
+@pytest.mark.parametrize(("which", "name"), [("curve", "CURVE"), ("risk", "--risk-table")])
+def test_a_folder_given_as_an_input(tmp_path: Path, which: str, name: str) -> None:
+    args = [str(tmp_path), "--risk-table", RISK] if which == "curve" else [CURVE, "--risk-table"]
+    if which == "risk":
+        args.append(str(tmp_path))
+    result = _run(*args)
+    assert result.exit_code == 2
+    assert f"{name}: {tmp_path} is a folder, not a file" in " ".join(result.stderr.split())
+
+
+def test_missing_curve_names_the_argument(tmp_path: Path) -> None:
+    result = _run(str(tmp_path / "none.csv"), "--risk-table", RISK)
+    assert result.exit_code == 2
+    assert "CURVE: no such file" in result.stderr
+
+
+@pytest.mark.parametrize(("option", "name"), [("-o", "ipd.csv"), ("--plot", "check.png")])
+def test_output_into_a_missing_folder_fails_before_any_work(
+    tmp_path: Path, option: str, name: str
+) -> None:
+    target = tmp_path / "missing" / name
+    result = _run(str(tmp_path / "no-curve.csv"), "--risk-table", RISK, option, str(target))
+    assert result.exit_code == 2
+    flag = "--output" if option == "-o" else "--plot"
+    assert f"{flag}: the folder" in result.stderr  # before the missing curve is even read
+    assert not target.parent.exists()
+
+
+@pytest.mark.parametrize("which", ["curve", "risk"])
+def test_output_onto_an_input_is_refused(tmp_path: Path, which: str) -> None:
+    curve = _write(tmp_path / "c.csv", "time,survival\n0,1\n2,0.8\n5,0.5\n")
+    risk = _write(tmp_path / "r.csv", "time,n_risk\n0,10\n4,6\n")
+    before = Path(curve if which == "curve" else risk).read_text()
+    result = _run(curve, "--risk-table", risk, "-o", curve if which == "curve" else risk)
+    assert result.exit_code == 2
+    assert "would overwrite it" in result.stderr
+    assert Path(curve if which == "curve" else risk).read_text() == before
+
+
+def test_text_output_ends_with_a_hint_without_output(tmp_path: Path) -> None:
+    lines = _run(CURVE, "--risk-table", RISK).stdout.strip().splitlines()
+    assert lines[-1].startswith("hint: -o FILE.csv writes the patients")
+    written = _run(CURVE, "--risk-table", RISK, "-o", str(tmp_path / "ipd.csv"))
+    assert "hint" not in written.stdout
+
+
+def test_dataset_for_a_plain_csv_is_refused() -> None:
+    result = _run(CURVE, "--risk-table", RISK, "--dataset", "Surgery")
+    assert result.exit_code == 2
+    assert "has one dataset" in result.stderr

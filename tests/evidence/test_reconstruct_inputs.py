@@ -9,13 +9,17 @@ import pytest
 
 from livermet.errors import InputError
 from livermet.evidence.reconstruct import (
+    POOR_FIT_THRESHOLD,
+    CurveFit,
     DigitisedCurve,
     RiskTableInput,
     clean_curve,
+    fit_warnings,
     longest_non_increasing,
     parse_curve,
     parse_risk_table,
     read_curve,
+    read_risk_table,
     reconstruct,
 )
 
@@ -108,7 +112,7 @@ def test_bad_curve_files(text: str, match: str, field: str) -> None:
         ("", "empty", "r.csv"),
         ("time,n_risk\n", "no rows", "r.csv"),
         ("time,n_risk\n0,50\n12,many\n", "number at risk must be a number", "r.csv line 3"),
-        ("when,n_risk\n0,50\n", "names no time", "r.csv line 1"),
+        ("when,n_risk,other\n0,50,1\n", "names no time", "r.csv line 1"),
         ("time,n,lower\n0,50,1\n", "both lower and upper", "r.csv"),
         ("0,50,3\n", "two columns", "r.csv"),
     ],
@@ -282,7 +286,8 @@ def test_a_correction_that_would_leave_fewer_than_no_patients_is_redone() -> Non
     # the single patient at risk at 31.1); with no censoring there the published 0 is met.
     curve = clean_curve(
         DigitisedCurve.from_arrays(
-            [0, 3.46, 10.52, 13.37, 17.38, 22.55, 27.21, 28.32, 29.23, 34.75, 38.26],
+            # the curve ends where no one is left at risk (36.4); a point after it is refused
+            [0, 3.46, 10.52, 13.37, 17.38, 22.55, 27.21, 28.32, 29.23, 34.75, 36.4],
             [1, 0.843, 0.819, 0.753, 0.705, 0.691, 0.668, 0.601, 0.513, 0.368, 0.355],
         )
     )
@@ -290,3 +295,156 @@ def test_a_correction_that_would_leave_fewer_than_no_patients_is_redone() -> Non
     assert result.risk["algorithm"].tolist() == [2, 1, 1, 1, 0]
     assert (result.table.n_risk >= 0).all() and (result.table.n_censor >= 0).all()
     assert result.ipd.shape[0] == 2
+
+
+# --- fixes after user testing ------------------------------------------------------------------
+
+DAYS_PER_MONTH = 365.25 / 12  # the project's month (docs/reconstruction.md#inputs)
+
+
+def test_a_scale_that_the_values_contradict_is_refused() -> None:
+    percent = DigitisedCurve.from_arrays([0, 5, 10], [100, 80, 60], "p.csv")
+    with pytest.raises(InputError, match=r"look like percent \(max 100\)") as err:
+        clean_curve(percent, scale="proportion")
+    assert err.value.field == "p.csv" and "--percent" in err.value.message
+    proportion = DigitisedCurve.from_arrays([0, 5, 10], [1, 0.8, 0.6], "q.csv")
+    with pytest.raises(InputError, match=r"look like proportions \(max 1") as err:
+        clean_curve(proportion, scale="percent")
+    assert "--proportion" in err.value.message
+    assert clean_curve(percent).scale == "percent" and clean_curve(proportion).scale == "proportion"
+
+
+@pytest.mark.parametrize(
+    ("header", "times", "months", "unit"),
+    [
+        ("years", "0\n1\n2.5", [0, 12, 30], "years"),
+        ("Time (days)", "0\n30.4375\n365.25", [0, 1, 12], "days"),
+        ("follow-up, weeks", f"0\n{365.25 / 7}\n{2 * 365.25 / 7}", [0, 12, 24], "weeks"),
+        ("Time (months)", "0\n1\n12", [0, 1, 12], "months"),
+        ("time", "0\n1\n12", [0, 1, 12], "months"),
+    ],
+)
+def test_time_units_are_converted_to_months(
+    header: str, times: str, months: list[float], unit: str
+) -> None:
+    surv = ["1", "0.9", "0.8"]
+    text = f'"{header}",survival\n' + "\n".join(
+        f"{t},{s}" for t, s in zip(times.split(), surv, strict=True)
+    )
+    c = parse_curve(text, "c.csv")
+    assert c.time.tolist() == pytest.approx(months, rel=1e-12)
+    assert c.time_unit == unit
+    assert bool(c.notes) == (unit != "months")
+    risk = parse_risk_table(
+        f'"{header}",n_risk\n'
+        + "\n".join(f"{t},{n}" for t, n in zip(times.split(), [9, 8, 7], strict=True))
+    )
+    assert risk.time.tolist() == pytest.approx(months, rel=1e-12)
+    if unit != "months":
+        assert "converted to months" in c.notes[0] and unit in c.notes[0]
+
+
+def test_a_curve_in_days_gives_the_patients_of_the_same_curve_in_months() -> None:
+    months = read_curve(DATA / "guyot-example-survival.txt")
+    days = "\n".join(
+        f"{float(t) * DAYS_PER_MONTH!r};{float(s)!r}".replace(".", ",")
+        for t, s in zip(months.time, months.survival, strict=True)
+    )
+    curve = parse_curve("Time (days);Survival\n" + days, "days.csv")
+    assert curve.time_unit == "days"
+    risk = _risk([0, 4, 8, 12], [61, 55, 44, 32])
+    a = reconstruct(clean_curve(months), risk)
+    b = reconstruct(clean_curve(curve), risk)
+    np.testing.assert_allclose(b.ipd["time"], a.ipd["time"], rtol=1e-12)
+    assert b.ipd["event"].tolist() == a.ipd["event"].tolist()
+    assert any("read in days" in n for n in b.notes)
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_decimal_commas_with_semicolons_or_tabs(sep: str) -> None:
+    c = parse_curve(f"time{sep}survival\n0,000{sep}100,00\n0,648{sep}99,17\n", "eu.csv")
+    assert c.time.tolist() == [0.0, 0.648]
+    assert c.survival.tolist() == [100.0, 99.17]
+    bare = parse_curve(f"0,5{sep}1\n2{sep}0,75\n", "eu.csv")
+    assert bare.time.tolist() == [0.5, 2.0] and bare.survival.tolist() == [1.0, 0.75]
+    r = parse_risk_table(f"Time (months){sep}No. at risk\n0{sep}120\n12,5{sep}101\n", "r.csv")
+    assert r.time.tolist() == [0.0, 12.5] and r.n_risk.tolist() == [120, 101]
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Time (months),No. at risk", "months,at risk", "Months,Number at risk", "t,n"],
+)
+def test_risk_table_headers_are_read_leniently(header: str) -> None:
+    r = parse_risk_table(f"{header}\n0,120\n12,101\n", "r.csv")
+    assert r.time.tolist() == [0, 12] and r.n_risk.tolist() == [120, 101]
+    assert r.notes == ()
+
+
+def test_an_unrecognised_two_column_header_is_read_in_order_with_a_note() -> None:
+    r = parse_risk_table("when,count\n0,120\n12,101\n", "r.csv")
+    assert r.time.tolist() == [0, 12] and r.n_risk.tolist() == [120, 101]
+    assert "not recognised" in r.notes[0] and "column 1 read as time" in r.notes[0]
+    c = parse_curve("Months,Overall survival (%)\n0,100\n3,90\n", "c.csv")
+    assert c.survival.tolist() == [100, 90] and c.notes == ()
+    odd = parse_curve("a,b\n0,1\n3,0.9\n", "c.csv")
+    assert odd.time.tolist() == [0, 3] and "not recognised" in odd.notes[0]
+
+
+def test_no_one_at_risk_while_the_curve_goes_on_is_refused() -> None:
+    curve = clean_curve(parse_curve("time,survival\n0,1\n2,0.8\n5,0.5\n9,0.5\n", "c.csv"))
+    risk = parse_risk_table("time,n_risk\n0,10\n4,6\n6,0\n", "r.csv")
+    with pytest.raises(InputError, match="no one is at risk at 6") as err:
+        reconstruct(curve, risk)
+    assert err.value.field == "r.csv line 4"
+    assert "(9, 0.5) at c.csv line 5" in err.value.message
+    ends = clean_curve(parse_curve("time,survival\n0,1\n2,0.8\n5,0.5\n6,0.5\n", "c.csv"))
+    assert reconstruct(ends, risk).ipd.shape[0] == 10  # a curve that ends there is fine
+
+
+def test_a_poor_fit_is_warned_about() -> None:
+    # 5 patients cannot make a curve at 0.9: the nearest Kaplan-Meier steps are 1 and 0.8.
+    curve = clean_curve(DigitisedCurve.from_arrays([0, 5, 10], [1, 0.9, 0.9]))
+    result = reconstruct(curve, _risk([0], [5]))
+    assert result.fit.max_abs_error == pytest.approx(0.1)
+    assert len(result.warnings) == 1 and "poor fit" in result.warnings[0]
+    assert result.to_dict()["warnings"] == result.warnings
+    guyot = reconstruct(
+        clean_curve(read_curve(DATA / "guyot-example-survival.txt")),
+        read_risk_table(DATA / "guyot-example-nrisk.txt"),
+    )
+    assert guyot.fit.max_abs_error < POOR_FIT_THRESHOLD and guyot.warnings == []
+
+
+@pytest.mark.parametrize(("error", "warned"), [(0.05, False), (0.0501, True), (0.2, True)])
+def test_the_warning_threshold(error: float, warned: bool) -> None:
+    assert bool(fit_warnings(CurveFit(0.01, error, 3.0, 10))) is warned
+
+
+def test_a_folder_is_not_a_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="is a folder, not a file") as err:
+        read_curve(tmp_path, field="CURVE")
+    assert err.value.field == "CURVE"
+    with pytest.raises(InputError, match="no such file") as err:
+        read_risk_table(tmp_path / "none.csv", field="--risk-table")
+    assert err.value.field == "--risk-table"
+
+
+@pytest.mark.parametrize(
+    "text", ["time,survival\n0,1\n2,0.9\n", "0,1\n2,0.9\n", "Surgery,\nX,Y\n0,1\n2,0.9\n"]
+)
+def test_a_dataset_chosen_in_a_file_with_one_is_refused(text: str) -> None:
+    with pytest.raises(InputError, match="has one dataset") as err:
+        parse_curve(text, "c.csv", dataset="Chemo")
+    assert err.value.field == "dataset"
+
+
+def test_the_named_single_dataset_may_be_chosen() -> None:
+    c = parse_curve("Surgery,\nX,Y\n0,1\n2,0.9\n", "c.csv", dataset="Surgery")
+    assert c.time.tolist() == [0, 2]
+
+
+def test_patient_data_given_as_a_curve_is_refused() -> None:
+    with pytest.raises(InputError, match="looks like patient data") as err:
+        parse_curve("time,event\n0.6,1\n1.1,0\n", "ipd.csv")
+    assert err.value.field == "ipd.csv line 1"

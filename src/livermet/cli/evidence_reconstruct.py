@@ -30,17 +30,37 @@ class TextOrJson(StrEnum):
     json = "json"
 
 
-def _check_paths(output: Path | None, plot: Path | None) -> None:
+def _check_output(path: Path, option: str, inputs: list[Path]) -> None:
+    """Refuse an output path whose folder does not exist or that is one of the inputs."""
     from livermet.errors import InputError
 
-    if output is not None and output.suffix.lower() != ".csv":
-        raise InputError(
-            f"the patients are written as CSV: use a .csv name, not {output}", "output"
-        )
-    if plot is not None and plot.suffix.lower() not in {".png", ".svg", ".pdf"}:
-        raise InputError(
-            f"unsupported image format {plot.suffix!r}; use .png, .svg or .pdf", "plot"
-        )
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name in it", option)
+    folder = path.parent
+    if not folder.is_dir():
+        raise InputError(f"the folder {folder} does not exist; create it first", option)
+    target = path.resolve()
+    for given in inputs:
+        if given.resolve() == target:
+            raise InputError(f"{path} is an input file; writing there would overwrite it", option)
+
+
+def _check_paths(output: Path | None, plot: Path | None, inputs: list[Path]) -> None:
+    """Check the output names before any work: suffix, folder, not an input."""
+    from livermet.errors import InputError
+
+    if output is not None:
+        if output.suffix.lower() != ".csv":
+            raise InputError(
+                f"the patients are written as CSV: use a .csv name, not {output}", "--output"
+            )
+        _check_output(output, "--output", inputs)
+    if plot is not None:
+        if plot.suffix.lower() not in {".png", ".svg", ".pdf"}:
+            raise InputError(
+                f"unsupported image format {plot.suffix!r}; use .png, .svg or .pdf", "--plot"
+            )
+        _check_output(plot, "--plot", inputs)
 
 
 def _print_text(result: Reconstruction, data: dict[str, Any]) -> None:
@@ -76,11 +96,19 @@ def _print_text(result: Reconstruction, data: dict[str, Any]) -> None:
     c.print(table)
     for note in result.notes:
         c.print(f"[yellow]note[/]: {escape(note)}")
+    for warning in result.warnings:
+        c.print(f"[bold red]warning[/]: {escape(warning)}")
+    if data["output"] is None:
+        c.print("hint: -o FILE.csv writes the patients (time in months, event)")
 
 
 def reconstruct_command(
     curve: Annotated[
-        Path, typer.Argument(help="Digitised curve: CSV (time, survival) or WebPlotDigitizer.")
+        Path,
+        typer.Argument(
+            help="Digitised curve: CSV (time, survival) or WebPlotDigitizer; time in months unless"
+            " the header names years, weeks or days (converted to months)."
+        ),
     ],
     risk_table: Annotated[
         Path,
@@ -94,7 +122,9 @@ def reconstruct_command(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the patients here (CSV: time,event[,arm])."),
+        typer.Option(
+            "--output", "-o", help="Write the patients here (CSV: time in months,event[,arm])."
+        ),
     ] = None,
     plot: Annotated[
         Path | None,
@@ -123,7 +153,7 @@ def reconstruct_command(
 ) -> None:
     """Reconstruct patients from a digitised Kaplan-Meier curve and its risk table (Guyot 2012).
 
-    Writes one row per patient (time in the curve's units, event 1 or censored 0) and reports
+    Writes one row per patient (time in months, event 1 or censored 0) and reports
     how well the reconstruction fits: distance of the digitised points to the reconstructed
     curve, and published against reconstructed numbers at risk.
     """
@@ -135,12 +165,13 @@ def reconstruct_command(
         reconstruct,
     )
 
-    _check_paths(output, plot)
+    _check_paths(output, plot, [curve, risk_table])
     scale: Scale = "auto" if percent is None else ("percent" if percent else "proportion")
     cleaned = clean_curve(
-        read_curve(curve, dataset=dataset), scale=scale, drop_increasing=not strict
+        read_curve(curve, dataset=dataset, field="CURVE"), scale=scale, drop_increasing=not strict
     )
-    result = reconstruct(cleaned, read_risk_table(risk_table), total_events=total_events, arm=arm)
+    table = read_risk_table(risk_table, field="--risk-table")
+    result = reconstruct(cleaned, table, total_events=total_events, arm=arm)
     data = result.to_dict()
     if output is not None:
         result.ipd.to_csv(output, index=False, float_format="%.10g")

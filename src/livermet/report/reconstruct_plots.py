@@ -25,8 +25,14 @@ __all__ = ["reconstruction_plot"]
 _PUBLISHED = "#4d4d4d"
 
 
+def _time_label(result: Reconstruction) -> str:
+    """Return the time axis's label: months, and the file's unit when it was converted."""
+    unit = result.curve.time_unit
+    return "time (months)" if unit == "months" else f"time (months, converted from {unit})"
+
+
 def reconstruction_plot(
-    result: Reconstruction, *, title: str | None = None, xlabel: str = "months"
+    result: Reconstruction, *, title: str | None = None, xlabel: str | None = None
 ) -> Figure:
     """Digitised points, the reconstructed Kaplan-Meier curve and both risk tables.
 
@@ -36,8 +42,9 @@ def reconstruction_plot(
         From `livermet.evidence.reconstruct.reconstruct`.
     title : str, optional
         Title of the plot (default names the arm, if any, and the fit).
-    xlabel : str
-        Unit of time, as the curve's.
+    xlabel : str, optional
+        Label of the time axis (default: ``time (months)``, naming the file's unit when the
+        times were converted from years, weeks or days).
     """
     colour = COLOURS[0]
     km = KaplanMeier(label=result.arm or "reconstructed").fit(
@@ -65,7 +72,7 @@ def reconstruction_plot(
     ax.set_ylim(0, 1.02)
     ax.set_xlim(0, tmax * 1.02)
     ax.set_xticks(ticks)
-    ax.set_xlabel(xlabel)
+    ax.set_xlabel(xlabel or _time_label(result))
     ax.set_ylabel("survival probability")
     ax.grid(alpha=0.3, lw=0.5)
     ax.spines[["top", "right"]].set_visible(False)

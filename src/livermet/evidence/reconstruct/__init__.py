@@ -11,10 +11,19 @@ doi 10.1186/1471-2288-12-9.
 
 from .api import Reconstruction, reconstruct
 from .clean import PERCENT_THRESHOLD, CleanCurve, Scale, clean_curve, longest_non_increasing
-from .diagnostics import CurveFit, curve_fit, km_steps, n_at_risk, risk_table_check
+from .diagnostics import (
+    POOR_FIT_THRESHOLD,
+    CurveFit,
+    curve_fit,
+    fit_warnings,
+    km_steps,
+    n_at_risk,
+    risk_table_check,
+)
 from .guyot import GuyotTable, bin_counts, guyot, ipd_rows
-from .risk import Intervals, check_risk_table, intervals
+from .risk import Intervals, check_no_one_left, check_risk_table, intervals
 from .tables import (
+    MONTHS_PER_UNIT,
     DigitisedCurve,
     RiskTableInput,
     parse_curve,
@@ -24,7 +33,9 @@ from .tables import (
 )
 
 __all__ = [
+    "MONTHS_PER_UNIT",
     "PERCENT_THRESHOLD",
+    "POOR_FIT_THRESHOLD",
     "CleanCurve",
     "CurveFit",
     "DigitisedCurve",
@@ -34,9 +45,11 @@ __all__ = [
     "RiskTableInput",
     "Scale",
     "bin_counts",
+    "check_no_one_left",
     "check_risk_table",
     "clean_curve",
     "curve_fit",
+    "fit_warnings",
     "guyot",
     "intervals",
     "ipd_rows",

@@ -19,7 +19,12 @@ import pandas as pd
 
 from livermet.errors import InputError
 from livermet.evidence.reconstruct.clean import CleanCurve
-from livermet.evidence.reconstruct.diagnostics import CurveFit, curve_fit, risk_table_check
+from livermet.evidence.reconstruct.diagnostics import (
+    CurveFit,
+    curve_fit,
+    fit_warnings,
+    risk_table_check,
+)
 from livermet.evidence.reconstruct.guyot import GuyotTable, guyot, ipd_rows
 from livermet.evidence.reconstruct.risk import Intervals, intervals
 from livermet.evidence.reconstruct.tables import RiskTableInput
@@ -34,7 +39,7 @@ class Reconstruction:
     Attributes
     ----------
     ipd : DataFrame
-        One row per patient: ``time`` (the curve's units), ``event`` (1 event, 0 censored),
+        One row per patient: ``time`` (months), ``event`` (1 event, 0 censored),
         and ``arm`` when a label was given. survHE's order: events, censorings, the rest.
     table : GuyotTable
         Numbers at risk, events and censorings at each digitised point.
@@ -50,6 +55,12 @@ class Reconstruction:
         The total number of events given, if any.
     arm : str or None
         The arm's label, if any.
+    notes : list of str
+        What reading and cleaning changed and what the algorithm adjusted.
+    warnings : list of str
+        Signs of a poor reconstruction (`diagnostics.fit_warnings`).
+    time_unit : str
+        The unit of time of the curve file; every time of the result is in months.
     """
 
     ipd: pd.DataFrame
@@ -61,6 +72,12 @@ class Reconstruction:
     total_events: int | None = None
     arm: str | None = None
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def time_unit(self) -> str:
+        """Return the unit of time of the curve file (the result's times are in months)."""
+        return self.curve.time_unit
 
     def km_table(self) -> pd.DataFrame:
         """Return the algorithm's table as survHE writes it: time, n_risk, n_event, n_censored."""
@@ -82,8 +99,10 @@ class Reconstruction:
             "events": events,
             "censored": int(self.ipd.shape[0]) - events,
             "total_events_given": self.total_events,
+            "time_unit": "months",
             "curve": {
                 "source": self.curve.source,
+                "time_unit_read": self.curve.time_unit,
                 "points_used": int(self.intervals.time.size),
                 "scale": self.curve.scale,
                 "removed": self.curve.removed,
@@ -98,6 +117,7 @@ class Reconstruction:
             ],
             "lowered": bool(self.risk["lowered"].any()),
             "notes": self.notes,
+            "warnings": self.warnings,
         }
 
 
@@ -136,7 +156,8 @@ def reconstruct(
     Raises
     ------
     InputError
-        A risk table that does not fit the curve (naming its line), a bad total of events.
+        A risk table that does not fit the curve (naming its line; among others, a row with no
+        one at risk followed by curve points), a bad total of events.
     """
     iv = intervals(curve, risk_table)
     _check_total(total_events, int(iv.n_risk[0]))
@@ -147,7 +168,7 @@ def reconstruct(
         ipd["arm"] = arm
     fit = curve_fit(times, events, curve.time, curve.survival)
     risk = risk_table_check(iv.risk_time, table.published, table.reached, times)
-    notes = curve.notes() + iv.notes
+    notes = curve.notes() + list(risk_table.notes) + iv.notes
     for row in risk[risk["lowered"]].itertuples():
         notes.append(
             f"at {row.time:g} the published {row.published} at risk cannot be reached from the "
@@ -155,4 +176,5 @@ def reconstruct(
         )
     if total_events is not None and int(np.sum(events)) != total_events:
         notes.append(f"{int(np.sum(events))} events reconstructed, {total_events} reported")
-    return Reconstruction(ipd, table, curve, iv, fit, risk, total_events, arm, notes)
+    warnings = fit_warnings(fit)
+    return Reconstruction(ipd, table, curve, iv, fit, risk, total_events, arm, notes, warnings)

@@ -6,7 +6,8 @@ or a little higher than the point before it. Guyot's algorithm needs a curve tha
 ``(0, 1)`` and never goes up (docs/reconstruction.md#cleaning). The steps, in order:
 
 1. percent to proportion (automatically when the largest survival value is above 1.5, or as
-   the caller says);
+   the caller says; a scale the values contradict is refused: "proportion" with a largest
+   value above 1.5, "percent" with every value at most 1);
 2. times below 0 set to 0; survival above 1 set to 1 and below 0 set to 0;
 3. points sorted by time, and at one time from the highest survival down (a vertical drop);
 4. points that go up removed: the fewest points whose removal leaves survival never
@@ -63,6 +64,10 @@ class CleanCurve:
         Whether sorting changed the order of the points.
     source : str
         The file's name, for messages.
+    time_unit : str
+        The unit of time of the file (``time`` is in months, converted when it was not).
+    read_notes : tuple of str
+        What reading the file did (a unit converted, a header not recognised).
     """
 
     time: FloatArray
@@ -76,6 +81,8 @@ class CleanCurve:
     added_origin: bool = False
     reordered: bool = False
     source: str = "curve"
+    time_unit: str = "months"
+    read_notes: tuple[str, ...] = ()
 
     @property
     def rows_as_read(self) -> bool:
@@ -84,7 +91,7 @@ class CleanCurve:
 
     def notes(self) -> list[str]:
         """Return what cleaning changed, one sentence each (empty when nothing)."""
-        out: list[str] = []
+        out: list[str] = list(self.read_notes)
         if self.scale == "percent":
             out.append("survival read as percent and divided by 100")
         if self.clipped_time:
@@ -130,11 +137,25 @@ def longest_non_increasing(values: npt.ArrayLike) -> IntArray:
     return np.array(keep, dtype=np.int64)
 
 
-def _scale_of(survival: FloatArray, scale: Scale) -> str:
+def _scale_of(survival: FloatArray, scale: Scale, source: str) -> str:
+    """Return how survival is given; refuse a scale that its values contradict."""
+    top = float(survival.max())
     if scale == "auto":
-        return "percent" if float(survival.max()) > PERCENT_THRESHOLD else "proportion"
+        return "percent" if top > PERCENT_THRESHOLD else "proportion"
     if scale not in ("percent", "proportion"):
         raise InputError(f"unknown scale {scale!r}; use auto, percent or proportion", "scale")
+    if scale == "proportion" and top > PERCENT_THRESHOLD:
+        raise InputError(
+            f"survival values look like percent (max {top:g}), not proportions; read them as "
+            "percent (--percent, or leave the scale to be detected)",
+            source,
+        )
+    if scale == "percent" and top <= 1.0:
+        raise InputError(
+            f"survival values look like proportions (max {top:g}, none above 1), not percent; "
+            "read them as proportions (--proportion, or leave the scale to be detected)",
+            source,
+        )
     return scale
 
 
@@ -155,15 +176,17 @@ def clean_curve(
         Points as read (`livermet.evidence.reconstruct.read_curve`).
     scale : {"auto", "percent", "proportion"}
         How survival is given; ``auto`` reads percent when the largest value is above 1.5.
+        ``proportion`` with a value above 1.5, or ``percent`` with no value above 1, is refused.
     drop_increasing : bool
         Remove points where survival goes up (default); when False such a point is an error.
 
     Raises
     ------
     InputError
-        A point that goes up when ``drop_increasing`` is False, naming its file line.
+        A point that goes up when ``drop_increasing`` is False, naming its file line; a scale
+        that the values contradict.
     """
-    unit = _scale_of(curve.survival, scale)
+    unit = _scale_of(curve.survival, scale, curve.source)
     s_read = curve.survival / 100.0 if unit == "percent" else curve.survival.astype(float)
     t = np.maximum(curve.time.astype(float), 0.0)
     s = np.clip(s_read, 0.0, 1.0)
@@ -205,4 +228,6 @@ def clean_curve(
         added_origin=added,
         reordered=bool(np.any(order != np.arange(order.size))),
         source=curve.source,
+        time_unit=curve.time_unit,
+        read_notes=curve.notes,
     )

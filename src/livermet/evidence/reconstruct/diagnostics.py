@@ -24,7 +24,24 @@ import pandas as pd
 
 FloatArray = npt.NDArray[np.float64]
 
-__all__ = ["CurveFit", "curve_fit", "km_steps", "n_at_risk", "risk_table_check"]
+__all__ = [
+    "POOR_FIT_THRESHOLD",
+    "CurveFit",
+    "curve_fit",
+    "fit_warnings",
+    "km_steps",
+    "n_at_risk",
+    "risk_table_check",
+]
+
+POOR_FIT_THRESHOLD = 0.05
+"""Largest distance (survival, 0-1 scale) between a digitised point and the reconstructed curve
+above which the fit is reported as poor. An engineering default, not a published threshold:
+neither Guyot et al. (2012) nor Liu et al. (2021) set one. A careful digitisation of a
+published curve with its risk table stays well below it (Guyot's example: 0.013, the tests of
+tests/evidence/test_reconstruct_guyot.py); a larger distance points to a wrong scale or time
+unit, misread points or a risk table that does not belong to the curve
+(docs/reconstruction.md#diagnostics)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +117,17 @@ def curve_fit(
         worst_time=float(x[worst]),
         n_points=int(x.size),
     )
+
+
+def fit_warnings(fit: CurveFit, threshold: float = POOR_FIT_THRESHOLD) -> list[str]:
+    """Return a warning when the largest distance of `curve_fit` exceeds ``threshold``."""
+    if not fit.max_abs_error > threshold:
+        return []
+    return [
+        f"poor fit: a digitised point is {fit.max_abs_error:.3f} from the reconstructed curve "
+        f"(at {fit.worst_time:g}; more than {threshold:g}, an engineering default); check the "
+        "digitisation, the survival scale, the time unit and the risk table"
+    ]
 
 
 def n_at_risk(time: npt.ArrayLike, at: npt.ArrayLike) -> npt.NDArray[np.int64]:

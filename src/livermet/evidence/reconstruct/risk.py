@@ -20,7 +20,7 @@ from livermet.evidence.reconstruct.tables import RiskTableInput
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
-__all__ = ["Intervals", "check_risk_table", "intervals"]
+__all__ = ["Intervals", "check_no_one_left", "check_risk_table", "intervals"]
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,36 @@ def _fill_empty(
     return t, s, notes
 
 
+def check_no_one_left(table: RiskTableInput, curve: CleanCurve) -> None:
+    """Refuse a curve that goes on after the risk table's first row with no one at risk.
+
+    With 0 at risk at ``t`` every patient's time is before ``t``, so the Kaplan-Meier curve
+    ends before it: curve points after ``t`` mean a digitisation or transcription mistake (a
+    point clicked past the curve's end, a row of the risk table misread).
+
+    Raises
+    ------
+    InputError
+        Naming the risk table's row and the first curve point after it.
+    """
+    zero = np.flatnonzero(table.n_risk == 0)
+    if zero.size == 0:
+        return
+    j = int(zero[0])
+    after = np.flatnonzero(curve.time > table.time[j])
+    if after.size == 0:
+        return
+    k = int(after[0])
+    line = int(curve.lines[k])
+    point = f"{curve.source} line {line}" if line else f"{curve.source}, an added point"
+    raise InputError(
+        f"no one is at risk at {table.time[j]:g} months, but the curve continues after it: "
+        f"({curve.time[k]:g}, {curve.survival[k]:g}) at {point}; check the digitisation (a "
+        "point past the curve's end) or the risk table (a misread row)",
+        _where(table, j),
+    )
+
+
 def intervals(curve: CleanCurve, table: RiskTableInput) -> Intervals:
     """Match the risk table's intervals to the curve's points (after `check_risk_table`).
 
@@ -159,6 +189,7 @@ def intervals(curve: CleanCurve, table: RiskTableInput) -> Intervals:
     of an interval that has none (the step function's value there).
     """
     check_risk_table(table, float(curve.time[-1]))
+    check_no_one_left(table, curve)
     n_risk = table.n_risk.astype(np.int64)
     if table.lower is not None and table.upper is not None and curve.rows_as_read:
         kept, lo, up, notes = _given_indexes(table, table.lower, table.upper, curve.time.size)
