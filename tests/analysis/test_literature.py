@@ -17,11 +17,15 @@ from lifelines.statistics import multivariate_logrank_test
 from livermet.analysis.km import KaplanMeier, kaplan_meier
 from livermet.analysis.literature import (
     NO_TEST_WEIBULL,
+    NOT_OVERALL_SURVIVAL,
+    OS_NOTE,
     SOURCE_IPD,
     SOURCE_WEIBULL,
     STRATIFIED_BY_SERIES,
+    check_literature_endpoint,
     compare_with_ipd,
     compare_with_literature,
+    endpoint_columns,
     holm_adjust,
     literature_comparison,
     load_literature_ipd,
@@ -224,13 +228,13 @@ def test_an_ipd_folder_gives_the_r_numbers(
 def test_a_missing_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such folder") as info:
         load_literature_ipd(tmp_path / "nowhere")
-    assert info.value.field == "literature_ipd"
+    assert info.value.field == "--literature-ipd"
 
 
 def test_an_explicit_folder_without_series_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="holds no reconstructed series") as info:
         load_literature_ipd(tmp_path)
-    assert info.value.field == "literature_ipd"
+    assert info.value.field == "--literature-ipd"
 
 
 def test_a_bad_ipd_folder_names_the_file_and_row(tmp_path: Path) -> None:
@@ -302,3 +306,62 @@ def test_plot_of_the_weibull_curve_has_the_registry_risk_table_only(
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert "literature" in labels and "published points" in labels
     assert "no test" in [t.get_text() for t in fig.axes[0].texts]
+
+
+# --- the endpoint and the per-series n check -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("time", "event"),
+    [
+        ("efs_months", "efs_event"),
+        ("os_months", "efs_event"),
+        ("RFS", "status"),
+        ("dfs_time", "dead"),
+        ("months_to_recurrence", "recurred"),
+        ("t", "progression"),
+    ],
+)
+def test_columns_named_for_another_endpoint_are_refused(time: str, event: str) -> None:
+    with pytest.raises(InputError) as info:
+        check_literature_endpoint(time, event)
+    assert info.value.field == "endpoint"
+    assert info.value.message.startswith(NOT_OVERALL_SURVIVAL)
+
+
+@pytest.mark.parametrize(("time", "event"), [("os_months", "death"), ("t", "status")])
+def test_other_columns_get_the_overall_survival_note(time: str, event: str) -> None:
+    assert check_literature_endpoint(time, event) == OS_NOTE
+
+
+def test_web_endpoints_map_to_the_same_rule() -> None:
+    assert check_literature_endpoint(*endpoint_columns("os")) == OS_NOTE
+    with pytest.raises(InputError, match=NOT_OVERALL_SURVIVAL):
+        check_literature_endpoint(*endpoint_columns("efs"))
+    with pytest.raises(InputError) as info:
+        endpoint_columns("pfs")
+    assert info.value.field == "endpoint"
+
+
+def test_registry_vs_literature_refuses_efs_and_notes_os(cohort: pd.DataFrame) -> None:
+    with pytest.raises(InputError, match=NOT_OVERALL_SURVIVAL):
+        registry_vs_literature(cohort.assign(efs_event=1), "efs_months", "efs_event")
+    analysis = registry_vs_literature(cohort, "os_months", "death")
+    assert OS_NOTE in analysis.report["literature"]["notes"]
+
+
+def test_each_series_n_is_checked_against_the_published_n(
+    registry: KaplanMeier, tmp_path: Path
+) -> None:
+    table = load_literature(include_added=True).set_index("id")
+    report = literature_comparison(registry, write_ipd_folder(tmp_path / "ipd")).report
+    assert any(row["n_check"]["verdict"] == "differs" for row in report["per_series"])
+    for row in report["per_series"]:
+        published = table.loc[row["series"], ["n_table", "n_source"]].tolist()
+        check = row["n_check"]
+        assert (check["verdict"] == "consistent") == (row["n"] in published)
+        if check["verdict"] == "differs":
+            assert any(
+                note.startswith(f"{row['series']}: n check: {row['n']} reconstructed patients")
+                for note in report["notes"]
+            )

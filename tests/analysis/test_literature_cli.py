@@ -147,3 +147,37 @@ def test_registry_input_with_synthetic_cases(tmp_path: Path, ipd_dir: Path) -> N
     assert report["overall"]["n"] == 41  # 40 synthetic + the seed case
     assert "synthetic" in report["synthetic"]
     assert report["literature"]["tests"]["registry_vs_literature"]["groups"][0]["n"] == 41
+
+
+def test_event_free_survival_is_refused_like_the_web_page() -> None:
+    efs = ["km", "--data", str(COHORT_CSV), "--time", "efs_months", "--event", "efs_event"]
+    result = runner.invoke(app, [*efs, "--with-literature"])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "error: endpoint: the literature reports overall survival: choose endpoint os" in said
+
+
+def test_other_column_names_get_the_overall_survival_note(tmp_path: Path) -> None:
+    renamed = tmp_path / "cohort.csv"
+    text = COHORT_CSV.read_text().splitlines()
+    text[0] = text[0].replace("os_months", "t").replace("death", "status")
+    renamed.write_text("\n".join(text) + "\n")
+    args = ["km", "--data", str(renamed), "--time", "t", "--event", "status", "--with-literature"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "note: the literature curve is overall survival" in " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty"])
+def test_both_commands_refuse_a_missing_or_empty_folder_alike(tmp_path: Path, kind: str) -> None:
+    folder = tmp_path / "ipd"
+    if kind == "empty":
+        folder.mkdir()
+    km = runner.invoke(app, [*KM, "--with-literature", "--literature-ipd", str(folder)])
+    survival = runner.invoke(main_app, ["evidence", "survival", "--ipd", str(folder)])
+    assert km.exit_code == survival.exit_code == 2
+    km_said = " ".join(km.output.split())
+    survival_said = " ".join(survival.output.split())
+    assert km_said.startswith("error: --literature-ipd: ")
+    assert survival_said.startswith("error: --ipd: ")
+    assert km_said.replace("--literature-ipd", "OPTION") == survival_said.replace("--ipd", "OPTION")

@@ -316,3 +316,57 @@ def test_every_shipped_series_id_accepted(tmp_path: Path) -> None:
     )
     frame = load_reconstructed(folder)
     assert list(dict.fromkeys(frame["series"])) == ids
+
+
+def test_added_series_id_says_how_to_add_it(tmp_path: Path) -> None:
+    """An added series (source_set added) outside the ids analysed: the hint, not 'unknown'."""
+    added = load_literature(include_added=True)
+    added_ids = added.loc[added["source_set"] == "added", "id"].tolist()
+    ident = added_ids[0]
+    folder = make_folder(
+        tmp_path / "f", {f"{ident}.csv": "time,event\n1,1\n"}, [provenance_row(ident)]
+    )
+    with pytest.raises(IPDInputError) as info:
+        load_reconstructed(folder, series_ids=load_literature()["id"])
+    message = str(info.value)
+    assert f"{ident} is one of the added series" in message
+    assert "add --with-added-series" in message
+    assert "unknown series id" not in message
+    # with the added series among the ids analysed, the same folder loads
+    assert len(load_reconstructed(folder, series_ids=added["id"])) == 1
+
+
+@pytest.mark.parametrize("option", ["--ipd", "--literature-ipd"])
+def test_missing_folder_names_the_option(tmp_path: Path, option: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_ipd_folder(tmp_path / "missing", option=option)
+    assert info.value.field == option
+    assert info.value.message.startswith(f"no such folder {tmp_path / 'missing'} (")
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(InputError) as not_dir:
+        load_ipd_folder(tmp_path / "a-file", option=option)
+    assert "is not a folder" in not_dir.value.message and not_dir.value.field == option
+
+
+@pytest.mark.parametrize("provenance", [None, []])
+def test_empty_folder_refused_only_when_named_by_an_option(
+    tmp_path: Path, provenance: list[str] | None
+) -> None:
+    folder = make_folder(tmp_path / "f", {}, provenance)
+    assert load_ipd_folder(folder).empty  # the library: an honest empty result
+    messages = []
+    for option in ("--ipd", "--literature-ipd"):
+        with pytest.raises(InputError) as info:
+            load_ipd_folder(folder, option=option)
+        assert info.value.field == option
+        assert "holds no reconstructed series" in info.value.message
+        messages.append(info.value.message.replace(option, "OPTION"))
+    assert messages[0] == messages[1]  # the same words for both commands
+
+
+def test_folder_problems_name_the_option_as_field(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "f", {"lang2000.csv": "time,event\n1,1\n"}, None)
+    with pytest.raises(IPDInputError) as info:
+        load_ipd_folder(folder, option="--literature-ipd")
+    assert info.value.field == "--literature-ipd"
+    assert "provenance.csv: missing" in str(info.value)

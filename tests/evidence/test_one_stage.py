@@ -27,12 +27,16 @@ from livermet.evidence.survival.one_stage import (
     MEDIAN_TOLERANCE_MONTHS,
     RISK_TIMES,
     SUMMARY_TIMES,
+    YEARS_SUSPECT_MONTHS,
     arm_effect,
+    count_check,
+    deaths_check,
     median_verdict,
     one_stage_pooling,
     reconstructed_section,
     rmst_horizon,
     text_lines,
+    unit_note,
 )
 
 DATA = Path(__file__).parent / "data" / "ipd"
@@ -349,3 +353,154 @@ def test_text_lines_with_arms() -> None:
     assert text_lines({"available": False, "reason": "none here"}) == [
         "reconstructed series: none available (none here)"
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Checks of a series against its published figures: n, deaths, time unit
+# --------------------------------------------------------------------------------------------
+
+PROVENANCE_HEADER = "series,file,figure,digitised_by,digitised_on,tool,risk_table,total_events,note"
+
+
+def write_series(folder: Path, series: str, times: list[float], total_events: str = "") -> Path:
+    """Write an IPD folder with one series: deaths at even positions, censored at odd ones."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [f"{t},{1 - i % 2}" for i, t in enumerate(times)]
+    (folder / f"{series}.csv").write_text("time,event\n" + "\n".join(rows) + "\n")
+    (folder / "provenance.csv").write_text(
+        f"{PROVENANCE_HEADER}\n{series},{series}.csv,Fig. 2,test,2026-12-01,test,yes,"
+        f"{total_events},test\n"
+    )
+    return folder
+
+
+def table_row(ident: str) -> dict[str, Any]:
+    """Return the dataset's row of a series as a dict (added series too)."""
+    table = load_literature(include_added=True)
+    return dict(table[table["id"] == ident].iloc[0])
+
+
+@pytest.mark.parametrize(
+    ("n", "n_table", "n_source", "verdict", "matches"),
+    [
+        (38, 21, 38, "consistent", ["n_source"]),
+        (21, 21, 38, "consistent", ["n_table"]),
+        (15, 15, 15, "consistent", ["n_table", "n_source"]),
+        (12, 12, None, "consistent", ["n_table"]),
+        (120, 21, 38, "differs", []),
+        (10, None, math.nan, "not reported", []),
+    ],
+)
+def test_count_check(
+    n: int, n_table: float | None, n_source: float | None, verdict: str, matches: list[str]
+) -> None:
+    check = count_check(n, n_table, n_source)
+    assert check["verdict"] == verdict
+    assert check["matches"] == matches
+    assert check["reconstructed"] == n
+    if verdict == "differs":
+        assert "subset" in check["reason"] and "not a refusal" in check["reason"]
+
+
+@given(
+    n=st.integers(0, 500),
+    n_table=st.one_of(st.none(), st.integers(1, 500)),
+    n_source=st.one_of(st.none(), st.integers(1, 500)),
+)
+def test_count_check_consistent_iff_a_published_n_matches(
+    n: int, n_table: int | None, n_source: int | None
+) -> None:
+    check = count_check(n, n_table, n_source)
+    published = [v for v in (n_table, n_source) if v is not None]
+    if not published:
+        assert check["verdict"] == "not reported"
+    else:
+        assert (check["verdict"] == "consistent") == (n in published)
+
+
+def test_deaths_check() -> None:
+    assert deaths_check(60, None) is None
+    assert deaths_check(60, 60)["verdict"] == "consistent"  # type: ignore[index]
+    differs = deaths_check(141, 138)
+    assert differs is not None and differs["verdict"] == "differs"
+    assert "141 deaths reconstructed, 138 published" in differs["reason"]
+
+
+@pytest.mark.parametrize(
+    ("max_time", "reported", "noted"),
+    [
+        (6.7, {"median": 77.0, "os3": 54.0, "os5": 42.0}, True),  # grimme2019 in years
+        (YEARS_SUSPECT_MONTHS, {"median": None, "os3": None, "os5": 20.0}, True),
+        (10.0, {"median": 16.0, "os3": None, "os5": None}, True),
+        (10.0, {"median": 11.0, "os3": None, "os5": None}, False),  # short series in months
+        (10.0, {"median": None, "os3": math.nan, "os5": None}, False),
+        (15.5, {"median": 77.0, "os3": 54.0, "os5": 42.0}, False),
+    ],
+)
+def test_unit_note(max_time: float, reported: dict[str, Any], noted: bool) -> None:
+    note = unit_note(max_time, reported)
+    assert (note is not None) == noted
+    if note is not None:
+        assert "times must be months" in note
+
+
+def test_series_block_checks_n_deaths_and_unit(tmp_path: Path) -> None:
+    """grimme2019 with 120 patients in years: three notes, no refusal."""
+    times = [0.05 * (i + 1) for i in range(120)]  # all <= 6 (years, wrongly)
+    folder = write_series(tmp_path / "ipd", "grimme2019", times, total_events="15")
+    section = reconstructed_section(load_literature(), folder)
+    block = section["series"][0]
+    assert block["n"] == 120
+    assert block["n_check"]["verdict"] == "differs"
+    assert (block["n_check"]["n_table"], block["n_check"]["n_source"]) == (21, 38)
+    assert block["deaths_check"] == {
+        "reconstructed": 60,
+        "published": 15,
+        "verdict": "differs",
+        "reason": block["deaths_check"]["reason"],
+    }
+    assert "times must be months" in block["unit_note"]
+    text = "\n".join(text_lines(section))
+    assert "n check: differs (120 reconstructed patients" in text
+    assert "deaths check: differs (60 deaths reconstructed, 15 published" in text
+    assert "time unit: every reconstructed time is at most 6" in text
+
+
+def test_synthetic_series_match_their_published_n(result: dict[str, Any]) -> None:
+    table = load_literature()
+    for block in result["series"]:
+        row = table[table["id"] == block["id"]].iloc[0]
+        check = block["n_check"]
+        assert check["verdict"] == "consistent", check
+        assert all(block["n"] == row[column] for column in check["matches"])
+        assert block["deaths_check"]["verdict"] == "consistent"
+        assert "unit_note" not in block
+
+
+def test_cli_missing_and_empty_folder_refused(tmp_path: Path) -> None:
+    missing = runner.invoke(app, ["evidence", "survival", "--ipd", str(tmp_path / "nope")])
+    assert missing.exit_code == 2
+    assert f"error: --ipd: no such folder {tmp_path / 'nope'}" in " ".join(missing.stderr.split())
+    (tmp_path / "empty").mkdir()
+    empty = runner.invoke(app, ["evidence", "survival", "--ipd", str(tmp_path / "empty")])
+    assert empty.exit_code == 2
+    assert "error: --ipd:" in empty.stderr
+    assert "holds no reconstructed series" in " ".join(empty.stderr.split())
+    assert "ipd/provenance.csv" not in empty.stderr
+
+
+def test_cli_added_series_needs_the_option(tmp_path: Path) -> None:
+    folder = write_series(tmp_path / "ipd", "chen1998", [float(t) for t in range(1, 12)])
+    without = runner.invoke(app, ["evidence", "survival", "--ipd", str(folder)])
+    assert without.exit_code == 2
+    said = " ".join(without.stderr.split())
+    assert "chen1998 is one of the added series" in said and "add --with-added-series" in said
+    ok = runner.invoke(
+        app,
+        ["evidence", "survival", "--ipd", str(folder), "--with-added-series", "--format", "json"],
+    )
+    assert ok.exit_code == 0, ok.stderr
+    block = json.loads(ok.stdout)["reconstructed"]["series"][0]
+    assert block["id"] == "chen1998"
+    assert block["n_check"]["verdict"] == "consistent"  # 11 = n_table = n_source
+    assert block["n"] == table_row("chen1998")["n_table"]

@@ -16,7 +16,11 @@ Two sources for the literature side, chosen by what the dataset holds:
   Stijnen 2008, Stat Med 27:4381-4396), drawn beside the registry's curve without a risk
   table and without a test (`NO_TEST_WEIBULL` says why).
 
-Times are months on both sides: the registry's time column must be in months.
+Times are months on both sides: the registry's time column must be in months. The published
+series report overall survival: `check_literature_endpoint` refuses registry columns named for
+event-free, recurrence-free, disease-free or progression-free survival (the one rule of the
+command line and the web page) and otherwise notes that the literature curve is overall
+survival.
 """
 
 from __future__ import annotations
@@ -49,9 +53,11 @@ __all__ = [
     "STRATIFIED_BY_SERIES",
     "LiteratureAnalysis",
     "LiteratureComparison",
+    "check_literature_endpoint",
     "compare_with_ipd",
     "compare_with_literature",
     "compare_with_weibull",
+    "endpoint_columns",
     "holm_adjust",
     "literature_comparison",
     "load_literature_ipd",
@@ -67,6 +73,8 @@ SOURCE_WEIBULL = "Weibull from summary points"
 
 REGISTRY = "registry"
 LITERATURE = "literature"
+LITERATURE_IPD_OPTION = "--literature-ipd"
+"""The option naming a user's IPD folder: the field of the folder's errors."""
 
 NO_TEST_WEIBULL = (
     "no literature risk table and no test: the Weibull curve is fitted to published summary "
@@ -94,6 +102,67 @@ POOLING_NOTE = (
     "differ more than chance would make them"
 )
 MONTHS_NOTE = "literature times are months: the registry's time column must be months too"
+
+NOT_OVERALL_SURVIVAL = "the literature reports overall survival: choose endpoint os"
+"""The refusal of a comparison of the literature with another endpoint (CLI and web page)."""
+
+NOT_OS_WORDS = ("efs", "rfs", "dfs", "pfs", "recurrence", "progression")
+"""Words that, in a time or event column's name, denote an endpoint other than overall
+survival (event-, recurrence-, disease- or progression-free survival; case-insensitive)."""
+
+OS_NOTE = (
+    "the literature curve is overall survival (death from any cause after the liver "
+    "resection): the registry's time and event columns must be overall survival too"
+)
+
+
+def endpoint_columns(endpoint: str) -> tuple[str, str]:
+    """Return the registry's (time, event) columns of a named endpoint (``os`` or ``efs``).
+
+    Raises
+    ------
+    InputError
+        An endpoint other than those of `livermet.analysis.cohort.ENDPOINTS` (field
+        ``endpoint``).
+    """
+    from livermet.analysis.cohort import ENDPOINTS
+
+    if endpoint not in ENDPOINTS:
+        raise InputError(f"endpoint is one of {', '.join(ENDPOINTS)}", "endpoint")
+    return ENDPOINTS[endpoint]
+
+
+def check_literature_endpoint(time: str, event: str) -> str:
+    """Refuse registry columns that denote another endpoint than overall survival.
+
+    A CSV's columns may be named anything, so only names that clearly denote event-free,
+    recurrence-free, disease-free or progression-free survival (`NOT_OS_WORDS` in the name of
+    either column, e.g. the registry's ``efs_months``/``efs_event``) are refused; any other
+    pair is accepted with the note that the literature curve is overall survival.
+
+    Parameters
+    ----------
+    time, event : str
+        The registry's time and event column names.
+
+    Returns
+    -------
+    str
+        The note to print beside the comparison (`OS_NOTE`).
+
+    Raises
+    ------
+    InputError
+        `NOT_OVERALL_SURVIVAL` (field ``endpoint``), naming the columns.
+    """
+    named = [c for c in (time, event) if any(w in c.lower() for w in NOT_OS_WORDS)]
+    if named:
+        raise InputError(
+            f"{NOT_OVERALL_SURVIVAL} (os_months with death): the column {named[0]!r} names "
+            "event-, recurrence-, disease- or progression-free survival",
+            "endpoint",
+        )
+    return OS_NOTE
 
 
 @dataclass(frozen=True)
@@ -236,8 +305,40 @@ def _per_series(
     return results
 
 
-def _series_summary(km: KaplanMeier) -> dict[str, Any]:
-    return {"series": km.label, "n": km.n_, "events": km.events_, "median": km.median_.to_dict()}
+def _series_summary(km: KaplanMeier, published: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Return a series' counts and median, with its n checked against the published n."""
+    from livermet.evidence.survival.one_stage import count_check
+
+    row = published.get(str(km.label), {})
+    return {
+        "series": km.label,
+        "n": km.n_,
+        "events": km.events_,
+        "median": km.median_.to_dict(),
+        "n_check": count_check(km.n_, row.get("n_table"), row.get("n_source")),
+    }
+
+
+def _published_counts() -> dict[str, dict[str, Any]]:
+    """Return ``n_table`` and ``n_source`` of the dataset's series (added ones too), by id."""
+    from livermet.evidence.dataset import load_literature
+    from livermet.evidence.survival.series import numeric_column
+
+    table = load_literature(include_added=True)
+    counts = {col: numeric_column(table, col) for col in ("n_table", "n_source")}
+    return {
+        str(ident): {col: float(values[i]) for col, values in counts.items()}
+        for i, ident in enumerate(table["id"])
+    }
+
+
+def _count_notes(per_series: list[dict[str, Any]]) -> list[str]:
+    """Return a note for each series whose reconstructed n differs from the published n."""
+    return [
+        f"{row['series']}: n check: {row['n_check']['reason']}"
+        for row in per_series
+        if row["n_check"]["verdict"] == "differs"
+    ]
 
 
 def compare_with_ipd(
@@ -288,6 +389,8 @@ def compare_with_ipd(
         )
         for i, name in enumerate(names)
     ]
+    published = _published_counts()
+    summaries = [_series_summary(km, published) for km in per_series]
     report: dict[str, Any] = {
         "source": SOURCE_IPD,
         "series": names,
@@ -296,7 +399,7 @@ def compare_with_ipd(
         "median": literature.median_.to_dict(),
         "rmst": literature.rmst(rmst_horizon).to_dict(),
         "at": literature.at(times).to_dict(orient="records"),
-        "per_series": [_series_summary(km) for km in per_series],
+        "per_series": summaries,
         "tests": {
             "registry_vs_literature": test.to_dict(),
             "registry_vs_each_series": {
@@ -306,7 +409,7 @@ def compare_with_ipd(
             "between_series": None if between is None else between.to_dict(),
             "stratified_by_series": {"computed": False, "reason": STRATIFIED_BY_SERIES},
         },
-        "notes": [POOLING_NOTE, MONTHS_NOTE],
+        "notes": [POOLING_NOTE, MONTHS_NOTE, *_count_notes(summaries)],
     }
     if between is None:
         report["notes"].append("one series: no test between series")
@@ -409,26 +512,14 @@ def load_literature_ipd(directory: Path | None = None) -> pd.DataFrame:
     Raises
     ------
     InputError
-        ``directory`` is not an existing folder (field ``literature_ipd``), a folder that fails
-        validation (`livermet.evidence.ipd.IPDInputError`, naming file, row and column), or a
-        folder given explicitly that holds no reconstructed series.
+        ``directory`` is not an existing folder, a folder that fails validation
+        (`livermet.evidence.ipd.IPDInputError`, naming file, row and column), or a folder given
+        explicitly that holds no reconstructed series; field ``--literature-ipd``, with the
+        words of ``evidence survival --ipd`` (`livermet.evidence.ipd.load_ipd_folder`).
     """
     from livermet.evidence.ipd import load_reconstructed
 
-    if directory is not None and not directory.is_dir():
-        raise InputError(
-            f"{directory}: no such folder (expected an IPD folder: provenance.csv and one "
-            "<series>.csv per series, docs/literature-ipd.md)",
-            "literature_ipd",
-        )
-    ipd = load_reconstructed(directory)
-    if directory is not None and ipd.empty:
-        raise InputError(
-            f"{directory} holds no reconstructed series (provenance.csv lists none); leave "
-            "--literature-ipd out to use the dataset's own",
-            "literature_ipd",
-        )
-    return ipd
+    return load_reconstructed(directory, option=LITERATURE_IPD_OPTION)
 
 
 def literature_comparison(
@@ -462,8 +553,10 @@ def registry_vs_literature(
     """Run the Kaplan-Meier analysis of a cohort table and compare it with the literature.
 
     The report is `livermet.analysis.summary.km_analysis`'s (all patients, no groups) with a
-    ``literature`` section (`LiteratureComparison.report`). ``time`` must be in months.
+    ``literature`` section (`LiteratureComparison.report`). ``time`` must be in months and,
+    with ``event``, overall survival (`check_literature_endpoint`, checked first).
     """
+    endpoint_note = check_literature_endpoint(time, event)
     km = km_analysis(
         data,
         time,
@@ -477,4 +570,5 @@ def registry_vs_literature(
     comparison = literature_comparison(
         km.overall, directory, times=times, rmst_horizon=rmst_horizon
     )
-    return LiteratureAnalysis(km, comparison, {**km.report, "literature": comparison.report})
+    literature = {**comparison.report, "notes": [*comparison.report["notes"], endpoint_note]}
+    return LiteratureAnalysis(km, comparison, {**km.report, "literature": literature})

@@ -15,8 +15,9 @@ The dataset's own folder is ``evidence/data/ipd/`` (`DATASET_FOLDER`); it holds 
 because no curve of the Table 1 papers has been digitised. A user's folder has the same layout.
 Every series id must be one of the series being analysed: the dataset's ids by default, or the
 ids passed as ``series_ids`` (e.g. the dataset plus a user's own series), because each
-reconstructed series is checked against its published summary (median, survival at 1/3/5
-years). Every problem in a folder is collected and one `IPDInputError` names file, row, CSV
+reconstructed series is compared with its row of the series table
+(`livermet.evidence.survival.one_stage`: median, number of patients, published deaths, time
+unit). Every problem in a folder is collected and one `IPDInputError` names file, row, CSV
 line and column of each.
 """
 
@@ -49,6 +50,8 @@ __all__ = [
     "load_ipd_folder",
     "load_provenance",
     "load_reconstructed",
+    "no_folder_message",
+    "no_series_message",
 ]
 
 IPD_COLUMNS = ("series", "time", "event")
@@ -89,6 +92,10 @@ means days or weeks were given instead of months."""
 _REQUIRED_TEXT = ("series", "file", "figure", "digitised_by", "digitised_on", "tool", "risk_table")
 _SERIES_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SHOWN_PROBLEMS = 30
+_ADDED_HINT = (
+    "{ident} is one of the added series (literature.csv source_set added, not analysed by "
+    "default): add --with-added-series"
+)
 
 
 @dataclass(frozen=True)
@@ -130,7 +137,7 @@ class IPDProblem:
 class IPDInputError(InputError):
     """An IPD folder failed validation; ``errors`` lists every problem (`IPDProblem`)."""
 
-    def __init__(self, problems: list[IPDProblem], source: str) -> None:
+    def __init__(self, problems: list[IPDProblem], source: str, option: str | None = None) -> None:
         self.errors = problems
         count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
         shown = [f"  - {p}" for p in problems[:_SHOWN_PROBLEMS]]
@@ -138,6 +145,8 @@ class IPDInputError(InputError):
             shown.append(f"  - ... and {len(problems) - _SHOWN_PROBLEMS} more")
         files_concerned = {p.file for p in problems}
         field = f"ipd/{next(iter(files_concerned))}" if len(files_concerned) == 1 else "ipd"
+        if option is not None:  # the command-line option that named the folder
+            field = option
         super().__init__(f"{source}: {count}:\n" + "\n".join(shown), field)
 
 
@@ -178,6 +187,7 @@ def load_reconstructed(
     *,
     series_ids: Iterable[str] | None = None,
     with_arm: bool = False,
+    option: str | None = None,
 ) -> pd.DataFrame:
     """Return the reconstructed patients of every series in an IPD folder.
 
@@ -191,6 +201,9 @@ def load_reconstructed(
         (``literature.csv``).
     with_arm : bool
         Add the ``arm`` column (``<NA>`` for files without one).
+    option : str, optional
+        The command-line option that named ``directory`` (e.g. ``--literature-ipd``): see
+        `load_ipd_folder`.
 
     Returns
     -------
@@ -205,7 +218,7 @@ def load_reconstructed(
         series id, file without provenance row or provenance row without file, bad time or
         event, missing or unknown columns.
     """
-    data = load_ipd_folder(directory, series_ids=series_ids).data
+    data = load_ipd_folder(directory, series_ids=series_ids, option=option).data
     columns = [*IPD_COLUMNS, "arm"] if with_arm else list(IPD_COLUMNS)
     return data[columns].reset_index(drop=True)
 
@@ -218,7 +231,10 @@ def load_provenance(
 
 
 def load_ipd_folder(
-    directory: Path | Traversable | None = None, *, series_ids: Iterable[str] | None = None
+    directory: Path | Traversable | None = None,
+    *,
+    series_ids: Iterable[str] | None = None,
+    option: str | None = None,
 ) -> ReconstructedSeries:
     """Read and validate an IPD folder: patients and provenance together.
 
@@ -228,6 +244,11 @@ def load_ipd_folder(
         The folder; None for the dataset's own folder.
     series_ids : iterable of str, optional
         Accepted series ids; default the shipped dataset's ids.
+    option : str, optional
+        The command-line option that named ``directory`` (``--ipd``, ``--literature-ipd``).
+        Given, every error names it as its field, and a folder holding no series is refused
+        (the user asked for series; `no_series_message`). None (the library default): an
+        empty folder gives empty frames.
 
     Returns
     -------
@@ -240,12 +261,50 @@ def load_ipd_folder(
     IPDInputError
         Every problem of the folder (see `load_reconstructed`).
     InputError
-        When ``directory`` does not exist or is not a folder (field ``ipd``).
+        When ``directory`` does not exist or is not a folder (`no_folder_message`; field
+        ``option``, else ``ipd``), or with ``option`` when it holds no series.
     """
-    folder, source = _resolve_folder(directory)
+    content = _load_folder(directory, series_ids, option)
+    if option is not None and directory is not None and content.empty:
+        raise InputError(no_series_message(directory, option), option)
+    return content
+
+
+def no_folder_message(directory: Path | Traversable) -> str:
+    """Return the error for an IPD folder that does not exist or is not a folder.
+
+    The same words for ``evidence survival --ipd`` and ``cohort km --literature-ipd``.
+    """
+    expected = (
+        "expected an IPD folder: provenance.csv and one <series>.csv per series, "
+        "docs/literature-ipd.md"
+    )
+    if isinstance(directory, Path) and directory.exists():
+        return f"{directory} is not a folder ({expected})"
+    return f"no such folder {directory} ({expected})"
+
+
+def no_series_message(directory: Path | Traversable, option: str) -> str:
+    """Return the error for an IPD folder, given explicitly, that holds no series.
+
+    The same words for ``evidence survival --ipd`` and ``cohort km --literature-ipd``: the
+    user asked for reconstructed series and the folder has none.
+    """
+    return (
+        f"{directory} holds no reconstructed series (no series file and no provenance.csv "
+        f"row; docs/literature-ipd.md); leave {option} out to use the dataset's own folder"
+    )
+
+
+def _load_folder(
+    directory: Path | Traversable | None, series_ids: Iterable[str] | None, option: str | None
+) -> ReconstructedSeries:
+    """Read and validate an IPD folder (`load_ipd_folder` without the empty-folder rule)."""
+    folder, source = _resolve_folder(directory, option)
     if folder is None:
         return _empty_result(source)
     known = set(_dataset_ids() if series_ids is None else series_ids)
+    hints = {ident: _ADDED_HINT.format(ident=ident) for ident in _added_ids() if ident not in known}
     problems: list[IPDProblem] = []
     csv_files = {
         entry.name: entry
@@ -256,12 +315,13 @@ def load_ipd_folder(
     if prov_entry is None:
         if csv_files:
             message = "missing: every series file needs a provenance row (docs/literature-ipd.md)"
-            raise IPDInputError([IPDProblem(PROVENANCE_FILE, None, None, None, message)], source)
+            problem = IPDProblem(PROVENANCE_FILE, None, None, None, message)
+            raise IPDInputError([problem], source, option)
         return _empty_result(source)
-    provenance = _parse_provenance(_read_text(prov_entry, problems), known, problems)
+    provenance = _parse_provenance(_read_text(prov_entry, problems), (known, hints), problems)
     frames = _parse_series_files(provenance, csv_files, problems)
     if problems:
-        raise IPDInputError(problems, source)
+        raise IPDInputError(problems, source, option)
     data = pd.concat(frames, ignore_index=True) if frames else _empty_data()
     return ReconstructedSeries(data=data, provenance=provenance, source=source)
 
@@ -271,14 +331,16 @@ def load_ipd_folder(
 # --------------------------------------------------------------------------------------------
 
 
-def _resolve_folder(directory: Path | Traversable | None) -> tuple[Traversable | None, str]:
+def _resolve_folder(
+    directory: Path | Traversable | None, option: str | None
+) -> tuple[Traversable | None, str]:
     """Return the folder to read and its name in messages (None: dataset folder not shipped)."""
     if directory is None:
         folder = dataset_folder()
         source = "dataset IPD folder (evidence/data/ipd)"
         return (folder if folder.is_dir() else None), source
     if not directory.is_dir():
-        raise InputError(f"{directory}: not a folder (expected an IPD folder)", "ipd")
+        raise InputError(no_folder_message(directory), option or "ipd")
     return directory, str(directory)
 
 
@@ -314,6 +376,21 @@ def _dataset_ids() -> list[str]:
     except TypeError:  # a dataset module without added series: Table 1 is everything
         table = loader()
     return [str(v) for v in table["id"]]
+
+
+def _added_ids() -> list[str]:
+    """Return the ids of the dataset's added series (``source_set`` = ``added``)."""
+    from livermet.evidence.dataset import load_literature
+
+    loader: Callable[..., pd.DataFrame] = load_literature
+    try:
+        table = loader(include_added=True)
+    except TypeError:  # a dataset module without added series
+        return []
+    if "source_set" not in table.columns:
+        return []
+    added = table["source_set"].astype("string").str.strip().str.lower().eq("added")
+    return [str(v) for v in table.loc[added.fillna(False).to_numpy(dtype=bool), "id"]]
 
 
 def _empty_data() -> pd.DataFrame:
@@ -481,15 +558,22 @@ def _parse_series_file(
 # --------------------------------------------------------------------------------------------
 
 
+_Ids = tuple[set[str], dict[str, str]]
+"""The accepted series ids and, by id, the hint for an id that is not accepted."""
+
+
 def _check_series_id(
-    values: dict[str, str], known: set[str], seen: set[str], add: Callable[[str, str], None]
+    values: dict[str, str], ids: _Ids, seen: set[str], add: Callable[[str, str], None]
 ) -> None:
     """Record an unknown, malformed or repeated series id and a file name not matching it."""
     series = values["series"]
     if not series:
         return
+    known, hints = ids
     if not _SERIES_ID.match(series):
         add("series", f"'{series}' is not a series id (letters, digits, '_', '.', '-')")
+    elif series in hints and series not in known:
+        add("series", hints[series])
     elif series not in known:
         listed = ", ".join(sorted(known)) or "none"
         add("series", f"unknown series id '{series}' (not one of the series analysed: {listed})")
@@ -504,7 +588,7 @@ def _check_provenance_row(
     values: dict[str, str],
     number: int,
     line: int,
-    known: set[str],
+    ids: _Ids,
     seen: set[str],
     problems: list[IPDProblem],
 ) -> None:
@@ -516,7 +600,7 @@ def _check_provenance_row(
     for column in _REQUIRED_TEXT:
         if not values[column]:
             add(column, "blank (required)")
-    _check_series_id(values, known, seen, add)
+    _check_series_id(values, ids, seen, add)
     if values["digitised_on"]:
         try:
             date.fromisoformat(values["digitised_on"])
@@ -529,7 +613,7 @@ def _check_provenance_row(
         add("total_events", f"'{total}' is not blank or a whole number >= 0")
 
 
-def _parse_provenance(text: str, known: set[str], problems: list[IPDProblem]) -> pd.DataFrame:
+def _parse_provenance(text: str, ids: _Ids, problems: list[IPDProblem]) -> pd.DataFrame:
     """Parse ``provenance.csv`` (problems recorded, not raised)."""
     header, rows = read_rows(text, strip=True)
     if not header:
@@ -549,7 +633,7 @@ def _parse_provenance(text: str, known: set[str], problems: list[IPDProblem]) ->
     seen: set[str] = set()
     for number, (line, cells) in enumerate(rows, start=1):
         values = _cells(PROVENANCE_FILE, header, number, line, cells, problems)
-        _check_provenance_row(values, number, line, known, seen, problems)
+        _check_provenance_row(values, number, line, ids, seen, problems)
         records.append(values)
     if not records:
         return _empty_provenance()

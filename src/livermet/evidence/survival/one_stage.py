@@ -16,7 +16,11 @@ are analysed as one cohort with the registry's R-parity tested tools
 - the restricted mean survival time (RMST) of each series to a common horizon, pooled by a
   random-effects meta-analysis (`livermet.evidence.rma`, REML by default);
 - for each series, its reported median (``mst_months``) against the median of its own
-  reconstructed curve (`median_verdict`).
+  reconstructed curve (`median_verdict`), its number of patients against the published n
+  (``n_source``/``n_table``, `count_check`), its deaths against the published total
+  (provenance ``total_events``, `deaths_check`), and its times against the time unit its
+  published figures imply (`unit_note`). A difference is a note, not a refusal: a curve may
+  describe a subset of the series (one arm, the R0 patients).
 """
 
 from __future__ import annotations
@@ -41,13 +45,17 @@ __all__ = [
     "RISK_TIMES",
     "RMST_MAX_HORIZON",
     "SUMMARY_TIMES",
+    "YEARS_SUSPECT_MONTHS",
     "MedianCheck",
     "OneStageResult",
+    "count_check",
+    "deaths_check",
     "median_verdict",
     "one_stage_pooling",
     "reconstructed_section",
     "rmst_horizon",
     "text_lines",
+    "unit_note",
 ]
 
 SUMMARY_TIMES = (12.0, 36.0, 60.0)
@@ -68,6 +76,20 @@ medians reproduced within one month (docs/literature-ipd.md#median-check; the ch
 ``livermet evidence reconstruct`` on published two-arm curves), in line with Guyot et al.
 2012, who found the accuracy of reconstructed medians excellent. Most papers of the dataset
 also print medians rounded to whole months."""
+
+YEARS_SUSPECT_MONTHS = 15.0
+"""Largest reconstructed time (months) under which a series' times look like years.
+
+Not a clinical constant: a unit check (docs/literature-ipd.md#checks-of-a-series). A series
+whose every time is at most 15 while its paper reports survival at 3 or 5 years, or a median
+beyond 15 months, was almost surely digitised with the x axis in years (15 years is longer
+than any follow-up of the dataset; 15 months is shorter than the 3-year point)."""
+
+SUBSET_NOTE = (
+    "not a refusal: a published curve may describe a subset of the series (one arm, the R0 "
+    "patients, a histology) or a wider population; check the figure digitised"
+)
+"""Why a count that differs from the published one is a note (`count_check`, `deaths_check`)."""
 
 _ROUNDING = 1e-9  # the printed medians are decimal numbers; ignore float rounding at the limit
 
@@ -148,6 +170,119 @@ def median_verdict(
     if abs(difference) <= tolerance + _ROUNDING:
         return MedianCheck("consistent", words, difference)
     return MedianCheck("inconsistent", words, difference)
+
+
+def _whole(value: Any) -> int | None:
+    """Return a published count as int (None when missing or not finite)."""
+    if value is None:
+        return None
+    number = float(value)
+    return round(number) if math.isfinite(number) else None
+
+
+def count_check(
+    reconstructed: int, n_table: float | None, n_source: float | None
+) -> dict[str, Any]:
+    """Compare a series' reconstructed number of patients with its published n.
+
+    Parameters
+    ----------
+    reconstructed : int
+        Patients in the reconstructed file.
+    n_table : float or None
+        n as printed in the case report's Table 1 (``literature.csv`` ``n_table``).
+    n_source : float or None
+        n of the source paper where known (``n_source``).
+
+    Returns
+    -------
+    dict
+        ``verdict`` (``consistent``, ``differs`` or ``not reported``), ``matches`` (the
+        columns equal to the reconstructed n, e.g. ``["n_source"]``; empty otherwise),
+        ``reconstructed``, ``n_table``, ``n_source`` and ``reason`` in words.
+    """
+    published = {"n_table": _whole(n_table), "n_source": _whole(n_source)}
+    given = {k: v for k, v in published.items() if v is not None}
+    out: dict[str, Any] = {"reconstructed": reconstructed, **published, "matches": []}
+    if not given:
+        return {**out, "verdict": "not reported", "reason": "the series table gives no n"}
+    matches = [k for k, v in given.items() if v == reconstructed]
+    printed = ", ".join(f"{k} {v}" for k, v in given.items())
+    if matches:
+        words = f"{reconstructed} reconstructed patients = {' and '.join(matches)} ({printed})"
+        return {**out, "verdict": "consistent", "matches": matches, "reason": words}
+    words = (
+        f"{reconstructed} reconstructed patients, but the series table gives {printed}; "
+        f"{SUBSET_NOTE}"
+    )
+    return {**out, "verdict": "differs", "reason": words}
+
+
+def deaths_check(reconstructed: int, total_events: int | None) -> dict[str, Any] | None:
+    """Compare a series' reconstructed deaths with the published total (None when unknown).
+
+    Parameters
+    ----------
+    reconstructed : int
+        Deaths (events) in the reconstructed file.
+    total_events : int or None
+        The published total of deaths (provenance ``total_events``); None: not published.
+
+    Returns
+    -------
+    dict or None
+        ``verdict`` (``consistent`` or ``differs``), ``reconstructed``, ``published`` and
+        ``reason``; None without a published total.
+    """
+    if total_events is None:
+        return None
+    out = {"reconstructed": reconstructed, "published": int(total_events)}
+    if reconstructed == int(total_events):
+        words = f"{reconstructed} deaths reconstructed = {int(total_events)} published"
+        return {**out, "verdict": "consistent", "reason": words}
+    words = (
+        f"{reconstructed} deaths reconstructed, {int(total_events)} published "
+        f"(provenance total_events); {SUBSET_NOTE}"
+    )
+    return {**out, "verdict": "differs", "reason": words}
+
+
+def unit_note(max_time: float, reported: Mapping[str, Any]) -> str | None:
+    """Return a note when a series' times look like years rather than months (else None).
+
+    The times look like years when all are at most `YEARS_SUSPECT_MONTHS` while the paper
+    reports survival at 3 or 5 years (``os3``/``os5``) or a median beyond 15 months.
+
+    Parameters
+    ----------
+    max_time : float
+        Largest reconstructed time of the series.
+    reported : mapping
+        The series' reported figures: ``median`` (months), ``os3``, ``os5`` (None if absent).
+
+    Returns
+    -------
+    str or None
+    """
+    if max_time > YEARS_SUSPECT_MONTHS:
+        return None
+    years = [col[2] for col in ("os3", "os5") if _present(reported, col)]
+    reasons = [f"survival at {' and '.join(years)} years"] if years else []
+    median = reported.get("median")
+    if median is not None and math.isfinite(median) and median > YEARS_SUSPECT_MONTHS:
+        reasons.append(f"a median of {median:g} months")
+    if not reasons:
+        return None
+    return (
+        f"every reconstructed time is at most {max_time:g} while the paper reports "
+        f"{' and '.join(reasons)}: times must be months (were years given? multiply by 12)"
+    )
+
+
+def _present(reported: Mapping[str, Any], column: str) -> bool:
+    """Tell whether a reported figure is given (not None, finite)."""
+    value = reported.get(column)
+    return value is not None and math.isfinite(float(value))
 
 
 def rmst_horizon(last_times: Iterable[float], maximum: float = RMST_MAX_HORIZON) -> float:
@@ -407,12 +542,14 @@ def _reported(table: pd.DataFrame) -> dict[str, dict[str, Any]]:
     ids = series_ids(table)
     medians = numeric_column(table, "mst_months")
     percents = {col: numeric_column(table, col) for col in TIME_COLUMNS.values()}
+    counts = {col: numeric_column(table, col) for col in ("n_table", "n_source")}
     flags = check_consistency(table)
     flagged = dict(zip(map(str, flags["id"]), flags["reason"], strict=True))
     return {
         ident: {
             "median": _number(medians[i]),
             **{col: _number(values[i]) for col, values in percents.items()},
+            **{col: _number(values[i]) for col, values in counts.items()},
             "summary_contradiction": flagged.get(ident) or None,
         }
         for i, ident in enumerate(ids)
@@ -448,11 +585,19 @@ def _series_entry(
         "difference": check.difference,
         "tolerance": tolerance,
     }
+    entry["n_check"] = count_check(km.n_, reported.get("n_table"), reported.get("n_source"))
+    note = unit_note(float(km.time_.max()), reported)
+    if note is not None:
+        entry["unit_note"] = note
     if provenance is not None:
         entry["provenance"] = dict(provenance)
-        total = provenance.get("total_events")
-        if total is not None and int(total) != km.events_:
-            entry["provenance_note"] = f"{km.events_} events reconstructed, {int(total)} published"
+        deaths = deaths_check(km.events_, provenance.get("total_events"))
+        if deaths is not None:
+            entry["deaths_check"] = deaths
+            if deaths["verdict"] != "consistent":
+                entry["provenance_note"] = (
+                    f"{km.events_} events reconstructed, {deaths['published']} published"
+                )
     return entry
 
 
@@ -558,6 +703,7 @@ def reconstructed_section(
     directory: Path | None = None,
     *,
     method: str = "REML",
+    option: str = "--ipd",
 ) -> dict[str, Any]:
     """Return the ``reconstructed`` section of ``livermet evidence survival``.
 
@@ -571,17 +717,24 @@ def reconstructed_section(
         dataset's ids and those not in ``table`` are left out (listed in ``left_out``).
     method : str
         tau² estimator of the RMST pooling.
+    option : str
+        The command-line option naming ``directory``: the field of its errors. A folder given
+        explicitly that does not exist or holds no series is refused
+        (`livermet.evidence.ipd.load_ipd_folder`).
 
     Returns
     -------
     dict
-        ``{"available": False, "source": ..., "reason": ...}`` when no series is available,
-        else `OneStageResult.to_dict` with ``source`` added.
+        ``{"available": False, "source": ..., "reason": ...}`` when the dataset's own folder
+        has no series, else `OneStageResult.to_dict` with ``source`` added.
     """
     from livermet.evidence.ipd import load_ipd_folder
 
     ids = series_ids(table)
-    content = load_ipd_folder(directory, series_ids=ids if directory is not None else None)
+    explicit = directory is not None
+    content = load_ipd_folder(
+        directory, series_ids=ids if explicit else None, option=option if explicit else None
+    )
     data = content.data
     left_out = sorted(set(map(str, data["series"])) - set(ids))
     if left_out:
@@ -622,11 +775,20 @@ def text_lines(section: Mapping[str, Any]) -> list[str]:
             if row["survival"] is not None
         )
         lines.append(f"  {s['label']}: n = {s['n']}, {s['events']} deaths, median {median}; {surv}")
-        if "median_check" in s:
-            lines.append(
-                f"    median check: {s['median_check']['verdict']} ({s['median_check']['reason']})"
-            )
+        lines.extend(_check_lines(s))
     return lines + _comparison_lines(section)
+
+
+def _check_lines(block: Mapping[str, Any]) -> list[str]:
+    """Return the text lines of a series' checks: median, n, deaths, time unit."""
+    lines = []
+    for key, name in (("median_check", "median"), ("n_check", "n"), ("deaths_check", "deaths")):
+        check = block.get(key)
+        if check:
+            lines.append(f"    {name} check: {check['verdict']} ({check['reason']})")
+    if block.get("unit_note"):
+        lines.append(f"    time unit: {block['unit_note']}")
+    return lines
 
 
 def _comparison_lines(section: Mapping[str, Any]) -> list[str]:
