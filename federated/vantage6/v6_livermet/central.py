@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 from livermet.analysis import CoxPH
 from livermet.analysis._ci import ConfType
-from livermet.analysis.cox import Ties
+from livermet.analysis.cox import MAX_ITER, Ties
 from livermet.analysis.km import KaplanMeier
 from livermet.analysis.logrank import LogRankResult
 from livermet.analysis.summary import DEFAULT_TIMES, cuminc_report, json_safe, km_report
@@ -66,7 +66,15 @@ from pydantic import ValidationError
 from v6_livermet._engine import Client, with_client
 from v6_livermet.partial import Coarsen
 
-__all__ = ["ask", "central_cox", "central_cuminc", "central_km", "central_logrank"]
+__all__ = [
+    "ask",
+    "central_cox",
+    "central_cuminc",
+    "central_km",
+    "central_logrank",
+    "check_min_cell",
+    "check_reference",
+]
 
 A = TypeVar("A", bound=Aggregate)
 
@@ -75,6 +83,46 @@ LOWER_MIN_CELL = "the central function's argument min_cell"
 
 PARTIAL = "partial"
 """Name of the function the organisations' nodes run (`v6_livermet.partial.partial`)."""
+
+
+def check_min_cell(min_cell: object) -> int:
+    """Return ``min_cell`` if it is a whole number >= 0, as the file exchange and Flower take it.
+
+    Raises
+    ------
+    InputError
+        A negative number (it would turn the rule off), a fraction, text or a boolean (field
+        ``min_cell``).
+    """
+    if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 0:
+        raise InputError(
+            f"{min_cell!r} is not a whole number >= 0 (the smallest total of a released cell; "
+            "0 or 1: no rule)",
+            "min_cell",
+        )
+    return min_cell
+
+
+def check_reference(reference: object) -> dict[str, str] | None:
+    """Return ``reference`` if it is none or a mapping of covariate -> reference level (text).
+
+    Raises
+    ------
+    InputError
+        Anything else, e.g. ``"approach=open"`` for ``{"approach": "open"}`` (field
+        ``reference``).
+    """
+    if reference is None:
+        return None
+    if not isinstance(reference, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in reference.items()
+    ):
+        raise InputError(
+            f"{reference!r} is not a mapping of covariate to reference level, e.g. "
+            '{"approach": "open"}',
+            "reference",
+        )
+    return dict(reference)
 
 
 def organizations_of(client: Client, organizations: Sequence[int] | None) -> list[int]:
@@ -171,6 +219,7 @@ def central_km(
     distinct time and group (`livermet.federated.SurvivalAggregate`), in whole months unless
     ``exact_times``.
     """
+    check_min_cell(min_cell)
     orgs = organizations_of(client, organizations)
     request = SurvivalRequest(time=time, event=event, by=by, dropna=dropna)
     answers = ask(client, request, orgs, SurvivalAggregate, _coarsen(exact_times))
@@ -219,6 +268,7 @@ def central_logrank(
     strata(site))``), only its observed and expected events per group and their covariance: no
     event time leaves the organisation.
     """
+    check_min_cell(min_cell)
     orgs = organizations_of(client, organizations)
     if stratified:
         strata = LogRankStrataRequest(time=time, event=event, by=by, dropna=dropna)
@@ -249,7 +299,7 @@ def central_cox(
     conf_level: float = 0.95,
     dropna: bool = False,
     exact_times: bool = False,
-    max_iter: int = 50,
+    max_iter: int = MAX_ITER,
     min_cell: int = MIN_CELL_DEFAULT,
     organizations: Sequence[int] | None = None,
 ) -> dict[str, Any]:
@@ -267,13 +317,14 @@ def central_cox(
     names a factor's reference level (``{"approach": "laparoscopic"}``), as ``livermet cohort
     cox --reference``.
     """
+    check_min_cell(min_cell)
     orgs = organizations_of(client, organizations)
     central = CoxCentral(
         time,
         event,
         covariates,
         levels=levels,
-        reference=reference,
+        reference=check_reference(reference),
         categorical=categorical,
         stratified=stratified,
         concordance=concordance,
@@ -326,6 +377,7 @@ def central_cuminc(
     censorings per distinct time (`livermet.federated.CumincAggregate`), in whole months
     unless ``exact_times``.
     """
+    check_min_cell(min_cell)
     orgs = organizations_of(client, organizations)
     request = CumincRequest(
         time=time,

@@ -15,6 +15,7 @@ reference cohort), hence this small implementation.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -34,6 +35,7 @@ FloatArray = npt.NDArray[np.float64]
 Ties = Literal["efron", "breslow"]
 
 __all__ = [
+    "MAX_ITER",
     "CoxNewton",
     "CoxPH",
     "Evaluation",
@@ -41,10 +43,25 @@ __all__ = [
     "RiskSetSums",
     "add_evaluations",
     "check_design",
+    "check_levels",
     "cox_partial_likelihood",
     "efron_loglik",
+    "level_counts",
     "risk_set_sums",
 ]
+
+MAX_ITER = 50
+"""Most Newton-Raphson steps of a Cox fit, pooled or federated (one round trip per step there).
+
+R's ``coxph.control`` (survival 3.5-3) allows 20 iterations, counting step halvings; with
+halvings not counted and a stopping rule stricter than R's (module docstring) 50 steps leave
+room to spare: the reference cohort's fit (tests/analysis/data/cohort.csv) takes 5. A
+federated fit takes one round trip per step, so this also caps its rounds
+(docs/federated.md#cox-by-rounds).
+"""
+
+REMEDY = "merge the level with another, or drop the covariate"
+"""What to do when a factor level makes a Cox coefficient infinite or unidentifiable."""
 
 
 @dataclass(frozen=True)
@@ -221,6 +238,96 @@ def check_design(spread: FloatArray, centred_cross: FloatArray, terms: Sequence[
         )
 
 
+def level_counts(
+    factors: Mapping[str, Sequence[str]],
+    terms: Sequence[str],
+    term_sums: FloatArray,
+    total: float,
+) -> dict[str, list[float]]:
+    """Return, per factor, a count per level (reference first) from sums of its 0/1 terms.
+
+    Parameters
+    ----------
+    factors : factor -> its levels, reference first (as R prints them).
+    terms : design-matrix column names (``<factor><level>`` for each non-reference level).
+    term_sums : (p,) sum of each term over the patients counted (all, or those with the event).
+    total : how many patients were counted; the reference level has the rest.
+    """
+    out: dict[str, list[float]] = {}
+    for name, levels in factors.items():
+        index = [list(terms).index(f"{name}{level}") for level in levels[1:]]
+        counts = [float(term_sums[i]) for i in index]
+        out[name] = [float(total) - sum(counts), *counts]
+    return out
+
+
+def _shown(levels: Sequence[str], most: int = 12) -> str:
+    """Return levels for a message: all, or the first ``most`` and how many in all."""
+    if len(levels) <= most:
+        return ", ".join(levels)
+    return f"{', '.join(levels[:most])}, ... ({len(levels)} levels)"
+
+
+def check_levels(
+    factors: Mapping[str, Sequence[str]],
+    patients: Mapping[str, Sequence[float]],
+    events: Mapping[str, Sequence[float]],
+) -> None:
+    """Refuse a factor with a level that no patient has, or whose patients have no event.
+
+    A level without patients gives a column of zeros (its coefficient is not identifiable);
+    a level without events makes the partial likelihood monotone, so its coefficient (or, for
+    the reference level, every other level's) is infinite: R's ``coxph`` warns "Loglik
+    converged before variable ...; coefficient may be infinite" (survival's ``coxph.fit``;
+    monotone likelihood: Heinze & Schemper 2001, Biometrics 57:114-119). Either way the fit means nothing, so it is refused before
+    it starts, naming the factor, the levels and the remedy.
+
+    Parameters
+    ----------
+    factors : factor -> its levels, reference first.
+    patients, events : factor -> patients (events) with each level, in the same order.
+
+    Raises
+    ------
+    InputError
+        Field: the factor.
+    """
+    for name, levels in factors.items():
+        empty = [lv for lv, n in zip(levels, patients[name], strict=True) if round(n) == 0]
+        if empty:
+            raise InputError(
+                f"no patient analysed has the level(s) {_shown(empty)} (levels: "
+                f"{_shown(levels)}): {REMEDY}",
+                name,
+            )
+        silent = [lv for lv, d in zip(levels, events[name], strict=True) if round(d) == 0]
+        if silent:
+            raise InputError(
+                f"the patients with level(s) {_shown(silent)} have no event, so the hazard "
+                f"ratio of {'that level' if len(silent) == 1 else 'those levels'} is infinite "
+                f"or zero (levels: {_shown(levels)}): {REMEDY}",
+                name,
+            )
+
+
+def singular_terms(information: FloatArray, terms: Sequence[str]) -> list[str]:
+    """Return the terms that carry the (near-)null direction of a singular information matrix.
+
+    A term whose own information vanished (its coefficient ran off to infinity), else the
+    eigenvector of the smallest eigenvalue of the information scaled to unit diagonal: the
+    terms whose combination the data do not determine.
+    """
+    diag = np.clip(np.diag(information), 0.0, None)
+    collapsed = np.flatnonzero(diag <= 1e-10 * max(float(diag.max(initial=0.0)), 1e-300))
+    if collapsed.size:  # a term whose information vanished: its coefficient ran away
+        return [terms[int(i)] for i in collapsed]
+    scale = np.sqrt(diag)
+    scale[scale == 0] = 1.0
+    values, vectors = np.linalg.eigh(information / np.outer(scale, scale))
+    weight = np.abs(vectors[:, int(np.argmin(values))])
+    return [terms[int(i)] for i in np.flatnonzero(weight >= 0.25 * weight.max())]
+
+
 class CoxNewton:
     """Newton-Raphson on a Cox partial likelihood, one evaluation at a time.
 
@@ -230,7 +337,12 @@ class CoxNewton:
     one round trip each) and hands them to `tell` until `done`.
     """
 
-    def __init__(self, n_terms: int, max_iter: int = 50) -> None:
+    def __init__(
+        self, n_terms: int, max_iter: int = MAX_ITER, terms: Sequence[str] | None = None
+    ) -> None:
+        if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 1:
+            raise InputError(f"{max_iter!r} is not a whole number of steps >= 1", "max_iter")
+        self.terms = list(terms) if terms is not None else [f"term {i + 1}" for i in range(n_terms)]
         self.beta: FloatArray = np.zeros(n_terms)
         self.max_iter = max_iter
         self.iterations = 0
@@ -257,24 +369,70 @@ class CoxNewton:
             self._halvings += 1
             self.beta = self.current[0] + self._step
             return
+        previous = self.current[1]
         self.current = (self.beta, float(loglik), gradient, information)
         if np.all(np.abs(self._step) <= 1e-10 * (1.0 + np.abs(self.beta))):
             self.done = True
             return
-        self._propose()
+        self._propose(previous)
 
-    def _propose(self) -> None:
+    def _propose(self, previous: float | None = None) -> None:
         assert self.current is not None
         if self.iterations >= self.max_iter:
+            growing = self._growing(np.abs(self._step) > 1e-6 * (1.0 + np.abs(self.beta)))
             raise InputError(
-                f"the Newton-Raphson iteration did not converge in {self.max_iter} steps (a "
-                "covariate may separate the events perfectly)",
+                f"the Newton-Raphson iteration did not converge in {self.max_iter} steps (the "
+                f"coefficient(s) of {growing} still move: a level or a covariate may separate "
+                f"the events perfectly); {REMEDY}",
                 "covariates",
             )
         self.iterations += 1
-        self._step = linalg.solve(self.current[3], self.current[2], assume_a="pos")
+        beta, loglik = self.current[0], self.current[1]
+        self._step = self._solve(self.current[3], self.current[2])
         self._halvings = 0
-        self.beta = self.current[0] + self._step
+        self.beta = beta + self._step
+        if previous is not None and abs(loglik - previous) <= 1e-9 * abs(loglik):
+            self._refuse_runaway(beta)
+
+    def _growing(self, moving: npt.NDArray[np.bool_]) -> str:
+        return ", ".join(t for t, m in zip(self.terms, moving, strict=True) if m) or "all terms"
+
+    def _refuse_runaway(self, beta: FloatArray) -> None:
+        """Refuse coefficients that still take whole steps once the log-likelihood converged.
+
+        R's ``coxph.fit`` stops when the log-likelihood changes by at most 1e-9 (relative) and
+        then flags a coefficient whose next Newton step is still large as possibly infinite
+        ("Loglik converged before variable ..."; survival's ``coxph.fit``, ``toler.inf``): a
+        monotone likelihood (Heinze & Schemper 2001, Biometrics 57:114-119). On a converging fit the
+        next step is then far below 1% of the coefficient.
+        """
+        runaway = np.abs(self._step) > 0.01 * (1.0 + np.abs(beta))
+        if np.any(runaway):
+            raise InputError(
+                f"the log-likelihood converged at Newton step {self.iterations} while the "
+                f"coefficient(s) of {self._growing(runaway)} keep growing, so they may be "
+                "infinite (as R's coxph warns: a level without events, or a covariate that "
+                f"separates the events); {REMEDY}",
+                "covariates",
+            )
+
+    def _solve(self, information: FloatArray, gradient: FloatArray) -> FloatArray:
+        """Return the Newton step; refuse a singular information matrix, naming its terms."""
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", linalg.LinAlgWarning)
+                step: FloatArray = linalg.solve(information, gradient, assume_a="pos")
+        except (np.linalg.LinAlgError, linalg.LinAlgWarning, ValueError):
+            step = np.full(gradient.shape, np.nan)
+        if np.all(np.isfinite(step)):
+            return step
+        raise InputError(
+            f"the information matrix is singular at Newton step {self.iterations}: the "
+            f"coefficient(s) of {', '.join(singular_terms(information, self.terms))} are not "
+            "determined by the data (collinear terms, or a coefficient going to infinity: a "
+            f"level or a covariate value that separates the events); {REMEDY}",
+            "covariates",
+        )
 
     def run(self, evaluate: Callable[[FloatArray], Evaluation]) -> CoxNewton:
         """Iterate to the optimum with ``evaluate(beta) -> (loglik, gradient, information)``."""
@@ -331,7 +489,7 @@ class CoxPH:
         levels: Mapping[str, Sequence[Any]] | None = None,
         categorical: Sequence[str] = (),
         dropna: bool = False,
-        max_iter: int = 50,
+        max_iter: int = MAX_ITER,
         strata: str | None = None,
     ) -> CoxPH:
         """Fit ``Surv(time, event) ~ covariates`` (factors coded as in `design_matrix`).
@@ -352,6 +510,13 @@ class CoxPH:
         e = event_values(data, event, rows).astype(float)
         design = design_matrix(data, covariates, levels=levels, categorical=categorical, rows=rows)
         layers = None if strata is None else group_values(data, strata, None, rows)[0]
+        if e.sum() > 0:
+            x, terms = design.matrix, design.terms
+            check_levels(
+                design.factors,
+                level_counts(design.factors, terms, x.sum(axis=0), t.size),
+                level_counts(design.factors, terms, x[e > 0].sum(axis=0), e.sum()),
+            )
         self._fit_arrays(design.matrix, t, e, design.terms, max_iter, layers)
         self.factors_ = design.factors
         self.covariates_ = list(covariates)
@@ -382,7 +547,7 @@ class CoxPH:
                 [cox_partial_likelihood(beta, *part, self.ties) for part in parts]
             )
 
-        newton = CoxNewton(x.shape[1], max_iter).run(evaluate)
+        newton = CoxNewton(x.shape[1], max_iter, terms).run(evaluate)
         score = x @ newton.beta
         total = concordance(t[groups[0]], e[groups[0]], score[groups[0]])
         for g in groups[1:]:
@@ -407,7 +572,17 @@ class CoxPH:
         """
         assert newton.done and newton.current is not None
         beta, loglik, _, info = newton.current
-        vcov = linalg.inv(info)
+        try:
+            vcov = linalg.inv(info)
+        except (np.linalg.LinAlgError, ValueError):
+            vcov = np.full(info.shape, np.nan)
+        if not np.all(np.isfinite(vcov)):
+            raise InputError(
+                "the information matrix is singular at the optimum: the coefficient(s) of "
+                f"{', '.join(singular_terms(info, terms))} are not determined by the data; "
+                f"{REMEDY}",
+                "covariates",
+            )
         se = np.sqrt(np.diag(vcov))
         z = beta / se
         zq = z_value(self.conf_level)

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from livermet.errors import LivermetError
+from livermet.errors import InputError, LivermetError
 
 # soft_wrap: a long path or message is never broken across lines (scripts grep for it).
 err_console = Console(stderr=True, soft_wrap=True)
@@ -37,3 +37,28 @@ def friendly_errors(func: F) -> F:
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def parse_references(items: list[str] | None) -> dict[str, str]:
+    """Return ``--reference COLUMN=LEVEL`` options as a mapping, column -> reference level.
+
+    Raises
+    ------
+    InputError
+        An item that is not one COLUMN=LEVEL (no ``=``, an empty side, or a second ``=``), or a
+        column given twice (field ``reference``).
+    """
+    refs: dict[str, str] = {}
+    for item in items or []:
+        col, sep, level = item.partition("=")
+        if not sep or not col.strip() or not level.strip() or "=" in level:
+            raise InputError(f"{item!r}: write COLUMN=LEVEL, e.g. approach=open", "reference")
+        name = col.strip()
+        if name in refs:
+            raise InputError(
+                f"{name} is given twice ({name}={refs[name]} and {item}): give one reference "
+                "level per column",
+                "reference",
+            )
+        refs[name] = level.strip()
+    return refs

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from livermet.cli.cohort import KMConf, TextOrJson, parse_times
-from livermet.cli.common import err_console, friendly_errors
+from livermet.cli.common import err_console, friendly_errors, parse_references
 from livermet.cli.session import DbOption, TokenOption, UserOption
 from livermet.errors import InputError
 
@@ -140,7 +140,7 @@ def request_command(
         conf_level=conf_level,
         covariates=_split(covariates) or [] if analysis.value in {"cox", "meta"} else [],
         categorical=categorical or [],
-        reference=_references(reference),
+        reference=parse_references(reference),
         ties=ties,
         stratified=stratified,
         concordance=concordance.value,
@@ -154,17 +154,6 @@ def request_command(
     err_console.print(
         f"wrote {output} (request {request.sha256[:16]}...): send it to every site", markup=False
     )
-
-
-def _references(items: list[str] | None) -> dict[str, str]:
-    """Return ``--reference COLUMN=LEVEL`` options as a mapping (as ``livermet cohort cox``)."""
-    refs: dict[str, str] = {}
-    for item in items or []:
-        col, sep, level = item.partition("=")
-        if not sep or not col.strip() or not level.strip():
-            raise InputError(f"{item!r}: write COLUMN=LEVEL, e.g. approach=open", "reference")
-        refs[col.strip()] = level.strip()
-    return refs
 
 
 def _site_label(frame: Any, user_site: str | None, given: str | None) -> str:

@@ -54,6 +54,7 @@ from pydantic import Field, SerializerFunctionWrapHandler, model_serializer, mod
 from livermet.analysis._data import event_values, group_values, time_values
 from livermet.analysis.concordance import Concordance, concordance, concordance_of_counts
 from livermet.analysis.cox import (
+    MAX_ITER,
     CoxNewton,
     CoxPH,
     Evaluation,
@@ -61,7 +62,9 @@ from livermet.analysis.cox import (
     Ties,
     add_evaluations,
     check_design,
+    check_levels,
     efron_loglik,
+    level_counts,
     risk_set_sums,
 )
 from livermet.analysis.design import design_matrix, factor_terms, is_factor, shown_levels
@@ -472,7 +475,7 @@ class CoxCentral:
         ties: Ties = "efron",
         conf_level: float = 0.95,
         dropna: bool = False,
-        max_iter: int = 50,
+        max_iter: int = MAX_ITER,
     ) -> None:
         if not covariates:
             raise InputError("give at least one covariate", "covariates")
@@ -494,6 +497,7 @@ class CoxCentral:
                 )
         categorical = [*categorical, *(c for c in self.reference if c not in categorical)]
         self.model = CoxPH(ties=ties, conf_level=conf_level)
+        CoxNewton(len(covariates), max_iter)  # refuses a max_iter that is not a count >= 1
         self.max_iter = max_iter
         self.request = CoxRequest(
             time=time,
@@ -569,7 +573,7 @@ class CoxCentral:
             for name in self.request.covariates
             for term in (factor_terms(name, factors[name]) if name in factors else [name])
         ]
-        self.newton = CoxNewton(len(self.terms), self.max_iter)
+        self.newton = CoxNewton(len(self.terms), self.max_iter, self.terms)
         grid = None
         if not self.request.stratified:
             grid = union_times(a.event_times or [] for a in aggregates).tolist()
@@ -590,12 +594,33 @@ class CoxCentral:
             )
         return [ref, *(level for level in levels if level != ref)]
 
+    def _check_levels(self, total: FloatArray, aggregates: Sequence[CoxAggregate]) -> None:
+        """Refuse a factor level without patients, or (common baseline) without events.
+
+        ``total`` is the sum of each term over all sites (from the moments): for a level's
+        0/1 term, its patients. With a common baseline the deaths' sums of the terms at β = 0
+        (the risk-set sums' ``xd``, uncentred at the first evaluation) give each level's
+        events, as the pooled fit counts them (`livermet.analysis.cox.check_levels`).
+        Stratified, no site sends its events per level; a level without events is then caught
+        by the Newton iteration (singular information or no convergence).
+        """
+        levels = self.factors  # as the terms name them (TRUE, not True)
+        patients = level_counts(levels, self.terms, total, self.n)
+        events = {name: [1.0] * len(lv) for name, lv in levels.items()}
+        sums = [a.sums for a in aggregates if a.sums is not None]
+        if not self.request.stratified and len(sums) == len(aggregates):
+            p = len(self.terms)
+            deaths = np.sum([np.asarray(s.xd, dtype=float).reshape(-1, p) for s in sums], (0, 1))
+            events = level_counts(levels, self.terms, deaths, self.events)
+        check_levels(levels, patients, events)
+
     def _check_moments(self, aggregates: Sequence[CoxAggregate]) -> list[float]:
-        """Refuse constant or collinear terms; return the pooled means (the centre)."""
+        """Refuse empty levels, constant or collinear terms; return the pooled means (centre)."""
         moments = [a.moments for a in aggregates if a.moments is not None]
         if len(moments) != len(aggregates):
             raise InputError("an aggregate lacks the moments of the terms", "moments")
         total = np.sum([m.sum_x for m in moments], axis=0)
+        self._check_levels(total, aggregates)
         cross = np.sum([m.sum_xx for m in moments], axis=0)
         spread = np.max([m.max_x for m in moments], axis=0) - np.min(
             [m.min_x for m in moments], axis=0
