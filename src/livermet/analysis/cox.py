@@ -279,8 +279,9 @@ def check_levels(
     a level without events makes the partial likelihood monotone, so its coefficient (or, for
     the reference level, every other level's) is infinite: R's ``coxph`` warns "Loglik
     converged before variable ...; coefficient may be infinite" (survival's ``coxph.fit``;
-    monotone likelihood: Heinze & Schemper 2001, Biometrics 57:114-119). Either way the fit means nothing, so it is refused before
-    it starts, naming the factor, the levels and the remedy.
+    monotone likelihood: Heinze & Schemper 2001, Biometrics 57:114-119). Either way the fit
+    means nothing, so it is refused before it starts, naming the factor, the levels and the
+    remedy.
 
     Parameters
     ----------
