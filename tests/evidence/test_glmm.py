@@ -35,10 +35,10 @@ def _ref(name: str, nagq: int, control: str = "tight") -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------ Table 1
 @pytest.mark.parametrize("nagq", [7, 1])
-def test_table1_events_are_rounded_survivors_and_match_metafor(nagq: int) -> None:
+def test_table1_survivors_are_rounded_and_match_metafor(nagq: int) -> None:
     ref = _ref("table1_os5", nagq)
     pooled = pool_outcome_glmm(load_literature(), "os5", nagq=nagq)
-    assert pooled.events == ref["xi"]
+    assert pooled.survivors == ref["xi"]
     assert pooled.n == ref["ni"]
     assert pooled.fit.beta[0] == pytest.approx(ref["beta"], abs=TIGHT)
     assert pooled.fit.se[0] == pytest.approx(ref["se"], abs=TIGHT)
@@ -59,13 +59,13 @@ def test_table1_events_are_rounded_survivors_and_match_metafor(nagq: int) -> Non
 def test_table1_rounding_is_reported_series_by_series() -> None:
     pooled = pool_outcome_glmm(load_literature(), "os5")
     data = pooled.to_dict()
-    assert "round" in data["events_note"] and "whole patients" in data["events_note"]
+    assert "round" in data["survivors_note"] and "whole patients" in data["survivors_note"]
     rounded = {r["id"]: r for r in data["rounded"]}
     for s in data["series"]:
-        whole = abs(s["events_unrounded"] - round(s["events_unrounded"])) < 1e-9
+        whole = abs(s["survivors_unrounded"] - round(s["survivors_unrounded"])) < 1e-9
         assert (s["id"] in rounded) is (not whole)
-        assert abs(s["events"] - s["events_unrounded"]) <= 0.5
-    assert rounded["foster1978"]["events"] == 1  # 12 % of 12 = 1.44
+        assert abs(s["survivors"] - s["survivors_unrounded"]) <= 0.5
+    assert rounded["foster1978"]["survivors"] == 1  # 12 % of 12 = 1.44
     assert "lang2000" not in rounded  # 20 % of 15 = 3 exactly
 
 

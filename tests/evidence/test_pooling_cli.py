@@ -166,3 +166,82 @@ def test_sensitivity_verified_only_pools_the_verified_rows() -> None:
     es = escalc("PLO", xi=rows["os5"].to_numpy(dtype=float) / 100 * n, ni=n)
     direct = rma(es.yi, es.vi, method="REML").predict(transf="ilogit")
     assert data["estimate"] == pytest.approx(direct.pred, rel=1e-12)
+
+
+# ------------------------------------------------------------------------------ GLMM options
+def _pool(*args: str) -> Any:
+    return runner.invoke(app, ["evidence", "pool", *args])
+
+
+@pytest.mark.parametrize("nagq", ["1", "7"])
+@pytest.mark.parametrize("model", [[], ["--model", "rma"]])
+def test_nagq_with_rma_is_refused(nagq: str, model: list[str]) -> None:
+    result = _pool(*model, "--nagq", nagq)
+    assert result.exit_code == 2
+    assert "nagq" in result.stderr and "applies to the GLMM only" in result.stderr
+
+
+@pytest.mark.parametrize("model", ["rma", "glmm"])
+@pytest.mark.parametrize("nagq", ["0", "101"])
+def test_nagq_out_of_range_is_refused_with_either_model(model: str, nagq: str) -> None:
+    result = _pool("--model", model, "--nagq", nagq)
+    assert result.exit_code == 2
+    assert "from 1 (Laplace) to 100" in " ".join(result.stderr.split())
+
+
+def test_nagq_default_is_seven_for_the_glmm() -> None:
+    default = json.loads(_pool("--model", "glmm", "--format", "json").stdout)
+    seven = json.loads(_pool("--model", "glmm", "--nagq", "7", "--format", "json").stdout)
+    assert default["nagq"] == 7 and default == seven
+
+
+def test_options_in_any_letter_case() -> None:
+    result = _pool("--model", "GLMM", "--method", "ml", "--test", "Z", "--outcome", "OS3")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(
+        _pool("--model", "GLMM", "--outcome", "OS3", "--test", "Z", "--format", "json").stdout
+    )
+    assert (data["outcome"], data["months"], data["test"]) == ("os3", 36, "z")
+    rma = json.loads(_pool("--outcome", "Os1", "--format", "json").stdout)
+    assert rma["estimate"] == pool_outcome(load_literature(), "os1").to_dict()["estimate"]
+
+
+def test_glmm_knha_names_the_supported_tests() -> None:
+    result = _pool("--model", "glmm", "--test", "knha")
+    assert result.exit_code == 2
+    err = " ".join(result.stderr.split())
+    assert "supports tests z and t" in err and "unknown test" not in err
+
+
+def test_glmm_text_and_json_say_survivors() -> None:
+    out = " ".join(_pool("--model", "glmm").stdout.split())
+    assert "1.44 -> 1 survivors" in out and "events" not in out
+    assert "survivors = S·n rounded to whole patients" in out
+    data = json.loads(_pool("--model", "glmm", "--format", "json").stdout)
+    assert "events" not in json.dumps(data)
+    foster = next(s for s in data["series"] if s["id"] == "foster1978")
+    assert (foster["survivors"], foster["n"]) == (1, 12)
+    assert foster["survivors_unrounded"] == pytest.approx(1.44)
+
+
+def test_curve_with_added_series(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import livermet.evidence.survival as survival
+
+    seen: list[set[str]] = []
+    real = survival.weibull_synthesis
+
+    def spy(df: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(set(df["id"]))
+        return real(df, *args, **kwargs)
+
+    monkeypatch.setattr(survival, "weibull_synthesis", spy)
+    for extra in ([], ["--with-added-series"]):
+        out = tmp_path / f"curve{len(extra)}.png"
+        result = runner.invoke(app, ["evidence", "curve", "-o", str(out), *extra])
+        assert result.exit_code == 0, result.stderr
+        assert out.stat().st_size > 10_000
+    assert seen == [
+        set(load_literature()["id"]),
+        set(load_literature(include_added=True)["id"]),
+    ]
+    assert seen[1] > seen[0]

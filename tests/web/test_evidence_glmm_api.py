@@ -53,7 +53,7 @@ def test_glmm_answer_is_the_engines(
     df = load_literature()
     assert body == _expected(glmm_report(pool_outcome_glmm(df, "os5", nagq=nagq), df))
     assert body["model"] == "glmm" and body["nagq"] == nagq and body["method"] == "ML"
-    assert body["rounded"] and body["events_note"]
+    assert body["rounded"] and body["survivors_note"]
     assert body["wald"]["statistic"] == body["qe_wld"] and body["lrt"]["p"] == body["qe_lrt_p"]
     assert_documented(client, body, "GlmmPoolAnswer")
 
@@ -79,7 +79,7 @@ def test_rma_answer_unchanged_and_added_on_request(
     plain = client.post(POOL, json={"method": "DL"}, headers=auth).json()
     assert plain == _expected(pool_outcome(load_literature(), "os5", method="DL").to_dict())
     assert "model" not in plain and "nagq" not in plain
-    same = client.post(POOL, json={"method": "DL", "model": "rma", "nagq": 3}, headers=auth)
+    same = client.post(POOL, json={"method": "DL", "model": "rma"}, headers=auth)
     assert same.json() == plain
     added = client.post(POOL, json={"include_added": True}, headers=auth).json()
     everything = load_literature(include_added=True)
@@ -118,13 +118,120 @@ def test_refused_choices_name_the_field(
     assert response.json()["error"]["field"] == field
 
 
-@pytest.mark.parametrize("nagq", [0, 101, "seven"])
-def test_nagq_out_of_range_is_refused(
-    client: TestClient, web_registry: WebRegistry, nagq: object
+def assert_input_error(response: Any, field: str) -> str:
+    """Check a 422 in the API's error shape naming ``field``; return its message."""
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert set(body) == {"error"}, body  # not FastAPI's {"detail": [...]}
+    assert body["error"]["kind"] == "input"
+    assert body["error"]["field"] == field
+    message: str = body["error"]["message"]
+    assert message
+    return message
+
+
+@pytest.mark.parametrize("model", ["glmm", "rma"])
+@pytest.mark.parametrize("nagq", [0, 101, "seven", 7.5, None])
+def test_nagq_out_of_range_is_refused_in_the_error_shape(
+    client: TestClient, web_registry: WebRegistry, nagq: object, model: str
 ) -> None:
-    response = client.post(POOL, json={"model": "glmm", "nagq": nagq}, headers=_auth(web_registry))
-    assert response.status_code == 422
-    assert [issue["loc"] for issue in response.json()["detail"]] == [["body", "nagq"]]
+    response = client.post(POOL, json={"model": model, "nagq": nagq}, headers=_auth(web_registry))
+    message = assert_input_error(response, "nagq")
+    assert "from 1 (Laplace) to 100" in message
+    assert repr(nagq) in message
+
+
+@pytest.mark.parametrize("nagq", [1, 7, 100])
+def test_nagq_with_rma_is_refused(client: TestClient, web_registry: WebRegistry, nagq: int) -> None:
+    """As the CLI and the web page: the quadrature points belong to the GLMM."""
+    response = client.post(POOL, json={"model": "rma", "nagq": nagq}, headers=_auth(web_registry))
+    assert "nagq applies to the GLMM only" in assert_input_error(response, "nagq")
+    default = client.post(POOL, json={"nagq": nagq}, headers=_auth(web_registry))  # rma default
+    assert "nagq applies to the GLMM only" in assert_input_error(default, "nagq")
+
+
+def test_model_null_is_refused_in_the_error_shape(
+    client: TestClient, web_registry: WebRegistry
+) -> None:
+    response = client.post(POOL, json={"model": None}, headers=_auth(web_registry))
+    assert "None" in assert_input_error(response, "model")
+
+
+@pytest.mark.parametrize("key", ["with_added_series", "added", "nAGQ"])
+def test_unknown_keys_are_refused_not_ignored(
+    client: TestClient, web_registry: WebRegistry, key: str
+) -> None:
+    response = client.post(POOL, json={key: True}, headers=_auth(web_registry))
+    assert assert_input_error(response, key) == f"unknown field {key!r}"
+
+
+def test_several_issues_are_all_named(client: TestClient, web_registry: WebRegistry) -> None:
+    response = client.post(POOL, json={"nagq": 0, "bogus": 1}, headers=_auth(web_registry))
+    message = assert_input_error(response, "nagq")
+    assert "nagq: " in message and "bogus: unknown field 'bogus'" in message
+
+
+def test_unusable_body_is_refused_in_the_error_shape(
+    client: TestClient, web_registry: WebRegistry
+) -> None:
+    headers = {**_auth(web_registry), "Content-Type": "application/json"}
+    assert "JSON" in assert_input_error(client.post(POOL, content=b"{", headers=headers), "body")
+    assert_input_error(client.post(POOL, json=[1, 2], headers=_auth(web_registry)), "body")
+
+
+def test_series_include_added_not_a_boolean(client: TestClient, web_registry: WebRegistry) -> None:
+    response = client.get(
+        "/api/v1/evidence/series", params={"include_added": "maybe"}, headers=_auth(web_registry)
+    )
+    assert "'maybe'" in assert_input_error(response, "include_added")
+
+
+def test_evidence_422_documented_as_the_error_shape(client: TestClient) -> None:
+    doc = client.get("/api/v1/openapi.json").json()
+    for path, method in [(POOL, "post"), ("/api/v1/evidence/series", "get")]:
+        documented = doc["paths"][path][method]["responses"]["422"]["content"]
+        assert documented["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorBody"
+        }
+    assert doc["components"]["schemas"]["PoolRequest"]["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("outcome", ["OS5", "Os3", " os1 "])
+@pytest.mark.parametrize("model", ["rma", "glmm"])
+def test_outcome_in_any_case(
+    client: TestClient, web_registry: WebRegistry, outcome: str, model: str
+) -> None:
+    body = client.post(
+        POOL, json={"model": model, "outcome": outcome}, headers=_auth(web_registry)
+    ).json()
+    name = outcome.strip().lower()
+    df = load_literature()
+    if model == "glmm":
+        assert body == _expected(glmm_report(pool_outcome_glmm(df, name), df))
+    else:
+        assert body == _expected(pool_outcome(df, name).to_dict())
+    assert body["outcome"] == name
+
+
+def test_glmm_says_which_tests_it_supports(client: TestClient, web_registry: WebRegistry) -> None:
+    response = client.post(
+        POOL, json={"model": "glmm", "test": "knha"}, headers=_auth(web_registry)
+    )
+    message = assert_input_error(response, "test")
+    assert "supports tests z and t" in message and "unknown" not in message
+
+
+def test_glmm_answer_says_survivors_not_events(
+    client: TestClient, web_registry: WebRegistry
+) -> None:
+    body = client.post(POOL, json={"model": "glmm"}, headers=_auth(web_registry)).json()
+    text = json.dumps(body)
+    assert "events" not in text  # in survival an event is a death
+    assert body["survivors_note"].startswith("survivors = S·n rounded to whole patients")
+    for s in body["series"]:
+        assert s["survivors"] == round(s["survivors_unrounded"])
+    foster = next(r for r in body["rounded"] if r["id"] == "foster1978")
+    assert (foster["survivors"], foster["survivors_unrounded"]) == (1, pytest.approx(1.44))
 
 
 def test_glmm_ml_given_explicitly_is_accepted(

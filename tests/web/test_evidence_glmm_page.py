@@ -71,7 +71,7 @@ def assert_rounding_listed(text: str, report: dict[str, Any]) -> None:
     assert f"Note: {ROUNDING_NOTE}." in text
     assert report["rounded"], "Table 1's S·n are not all whole: some series are rounded"
     for r in report["rounded"]:
-        line = f"{r['label']}: {r['events_unrounded']:.3g} → {r['events']} survivors"
+        line = f"{r['label']}: {r['survivors_unrounded']:.3g} → {r['survivors']} survivors"
         assert line in text
 
 
@@ -80,8 +80,9 @@ def test_the_form_offers_the_model_nagq_and_added_series(client: TestClient) -> 
     page = client.get("/evidence").text
     assert '<option value="rma" selected>random effects (rma)</option>' in page
     assert '<option value="glmm">binomial-normal GLMM</option>' in page
-    assert 'name="nagq" value="7"' in page
-    assert 'name="added" value="on">' in page  # not checked
+    assert 'name="nagq" value="" placeholder="7"' in page  # blank: 7 for the GLMM, none for rma
+    assert 'name="include_added" value="on">' in page  # not checked, the API's name
+    assert 'name="added"' not in page
     assert 'id="forest-plot"' in page and 'id="glmm"' not in page
     assert DISCLAIMER in _text(page)
 
@@ -112,16 +113,16 @@ def test_added_series_with_each_model(client: TestClient) -> None:
     everything = load_literature(include_added=True)
     added_ids = set(everything["id"]) - set(load_literature()["id"])
     assert added_ids
-    rma_page = client.get("/evidence", params={"added": "on", "outcome": "os3"})
+    rma_page = client.get("/evidence", params={"include_added": "on", "outcome": "os3"})
     assert rma_page.status_code == 200
-    assert 'name="added" value="on" checked' in rma_page.text
+    assert 'name="include_added" value="on" checked' in rma_page.text
     for ident in added_ids:
         assert f"<td>{ident}</td>" in rma_page.text
     pooled = pool_outcome(everything, "os3").to_dict()
     text = _text(rma_page.text)
     assert f"{_pct(pooled['estimate'])} % (95 % CI {_pct(pooled['ci_lb'])}" in text
     assert f"k = {pooled['k']}, PLO / REML" in text
-    glmm_page = client.get("/evidence", params={"added": "on", "model": "glmm"})
+    glmm_page = client.get("/evidence", params={"include_added": "on", "model": "glmm"})
     assert glmm_page.status_code == 200
     report = glmm_report(pool_outcome_glmm(everything, "os5"), everything)
     assert report["k"] > glmm_report(pool_outcome_glmm(load_literature(), "os5"))["k"]
@@ -154,11 +155,90 @@ def test_bad_choices_are_named_on_the_page(
     assert "<h2>Series</h2>" in response.text and DISCLAIMER in _text(response.text)
 
 
-def test_rma_ignores_nagq(client: TestClient) -> None:
-    """The quadrature points belong to the GLMM: the random-effects pooling does not read them."""
+def _page_error(response: Any) -> str:
+    found = re.search(r'<p class="error" role="alert">([^<]+)</p>', response.text)
+    assert found, "no error on the page"
+    return html.unescape(found.group(1))
+
+
+@pytest.mark.parametrize("nagq", ["1", "7", "0", "seven"])
+def test_rma_refuses_nagq_filled_in(client: TestClient, nagq: str) -> None:
+    """As the CLI and the API: nagq is checked when given, and belongs to the GLMM only."""
     sign_in(client, "viewer_a")
-    response = client.get("/evidence", params={"model": "rma", "nagq": "0"})
-    assert response.status_code == 200 and 'id="forest-plot"' in response.text
+    response = client.get("/evidence", params={"model": "rma", "nagq": nagq})
+    assert response.status_code == 422
+    message = _page_error(response)
+    assert message.startswith("nagq: ")
+    if nagq in {"1", "7"}:
+        assert "nagq applies to the GLMM only" in message
+    else:
+        assert "from 1 (Laplace) to 100" in message
+    assert 'id="forest-plot"' not in response.text
+
+
+@pytest.mark.parametrize("nagq", ["", "  "])
+def test_blank_nagq_is_no_choice(client: TestClient, nagq: str) -> None:
+    sign_in(client, "viewer_a")
+    rma = client.get("/evidence", params={"model": "rma", "nagq": nagq})
+    assert rma.status_code == 200 and 'id="forest-plot"' in rma.text
+    glmm = client.get("/evidence", params={"model": "glmm", "nagq": nagq})
+    assert glmm.status_code == 200
+    df = load_literature()
+    assert_glmm_numbers(_text(glmm.text), glmm_report(pool_outcome_glmm(df, "os5"), df))
+
+
+def test_added_is_still_accepted_as_the_former_name(client: TestClient) -> None:
+    sign_in(client, "viewer_a")
+    old = client.get("/evidence", params={"added": "on"})
+    new = client.get("/evidence", params={"include_added": "on"})
+    assert old.status_code == new.status_code == 200
+    assert 'name="include_added" value="on" checked' in old.text
+    everything = load_literature(include_added=True)
+    k = pool_outcome(everything, "os5").to_dict()["k"]
+    assert f"k = {k}, PLO / REML" in _text(old.text) and f"k = {k}, PLO / REML" in _text(new.text)
+
+
+def test_glmm_says_why_there_is_no_forest_plot(client: TestClient) -> None:
+    sign_in(client, "viewer_a")
+    glmm = client.get("/evidence", params={"model": "glmm"}).text
+    assert 'id="forest-plot"' not in glmm
+    assert (
+        "No forest plot with the GLMM: the forest plot shows the study weights of the "
+        "normal-normal model (rma), and the binomial-normal GLMM has none."
+    ) in _text(glmm)
+    assert 'id="no-forest"' not in client.get("/evidence").text
+
+
+@pytest.mark.parametrize("model", ["rma", "glmm"])
+def test_outcome_in_any_case(client: TestClient, model: str) -> None:
+    sign_in(client, "viewer_a")
+    response = client.get("/evidence", params={"model": model, "outcome": "OS3"})
+    assert response.status_code == 200
+    text = _text(response.text)
+    df = load_literature()
+    if model == "glmm":
+        assert_glmm_numbers(text, glmm_report(pool_outcome_glmm(df, "os3"), df))
+    else:
+        pooled = pool_outcome(df, "os3").to_dict()
+        assert f"{_pct(pooled['estimate'])} % (95 % CI {_pct(pooled['ci_lb'])}" in text
+
+
+def test_glmm_test_knha_names_the_tests_it_supports(client: TestClient) -> None:
+    sign_in(client, "viewer_a")
+    response = client.get("/evidence", params={"model": "glmm", "test": "knha"})
+    assert response.status_code == 422
+    assert (
+        _page_error(response) == "test: the binomial-normal GLMM supports tests z and t, not 'knha'"
+    )
+
+
+def test_glmm_page_says_survivors_not_events(client: TestClient) -> None:
+    sign_in(client, "viewer_a")
+    response = client.get("/evidence", params={"model": "glmm"})
+    section = re.search(r'<section id="glmm">.*?</section>', response.text, re.S)
+    assert section
+    assert "event" not in section.group(0).lower()
+    assert "Note: survivors = S·n rounded to whole patients" in _text(section.group(0))
 
 
 def test_without_reconstructed_series_one_honest_line(client: TestClient) -> None:
@@ -225,11 +305,11 @@ def test_own_series_is_pooled_by_the_glmm(client: TestClient) -> None:
     df = series_with_own("id,n_table,mst_months,os1,os3,os5\nmine,33,,,,40\n")
     report = glmm_report(pool_outcome_glmm(df, "os5"), df)
     mine = [r for r in report["rounded"] if r["id"] == "mine"]
-    assert len(mine) == 1 and mine[0]["events"] == round(0.40 * 33)  # S·n = 13.2
+    assert len(mine) == 1 and mine[0]["survivors"] == round(0.40 * 33)  # S·n = 13.2
     assert report["k"] == len(load_literature()["os5"].dropna()) + 1
     text = _text(page.text)
     assert_glmm_numbers(text, report)
-    assert f"{mine[0]['label']}: 13.2 → {mine[0]['events']} survivors" in text
+    assert f"{mine[0]['label']}: 13.2 → {mine[0]['survivors']} survivors" in text
 
 
 def test_own_series_may_not_take_the_id_of_an_added_series(client: TestClient) -> None:

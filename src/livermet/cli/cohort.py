@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from livermet.cli.common import err_console, friendly_errors
+from livermet.cli.common import err_console, friendly_errors, parse_references
 from livermet.cli.session import DbOption, TokenOption, UserOption
 from livermet.errors import InputError
 
@@ -205,7 +205,7 @@ def km_command(
         typer.Option(
             "--with-literature",
             help="Draw and test all patients against the pooled literature curve "
-            "(times in months; not with --by).",
+            "(overall survival, times in months; not with --by).",
         ),
     ] = False,
     literature_ipd: Annotated[
@@ -234,6 +234,9 @@ def km_command(
         raise InputError("--levels needs --by", "levels")
     _check_literature_options(by, with_literature, literature_ipd)
     if with_literature:
+        from livermet.analysis.literature import check_literature_endpoint
+
+        check_literature_endpoint(time, event)  # before reading the data: refuse EFS at once
         from livermet.analysis.literature import registry_vs_literature
 
         analysis = registry_vs_literature(
@@ -424,12 +427,7 @@ def cox_command(
 ) -> None:
     """Cox proportional hazards model: coefficients, hazard ratios with intervals, p-values."""
     _check_output(output)
-    refs: dict[str, str] = {}
-    for item in reference or []:
-        col, sep, level = item.partition("=")
-        if not sep or not col.strip() or not level.strip():
-            raise InputError(f"{item!r}: write COLUMN=LEVEL, e.g. approach=open", "reference")
-        refs[col.strip()] = level.strip()
+    refs = parse_references(reference)
     if ties not in ("efron", "breslow"):
         raise InputError(f"unknown {ties!r}; use efron or breslow", "ties")
     from livermet.analysis.summary import cox_analysis

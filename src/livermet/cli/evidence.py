@@ -176,9 +176,13 @@ def pool_command(
         ),
     ] = "rma",
     nagq: Annotated[
-        int,
-        typer.Option("--nagq", help="GLMM quadrature points: 7 (metafor's default), 1 = Laplace."),
-    ] = 7,
+        int | None,
+        typer.Option(
+            "--nagq",
+            help="GLMM quadrature points, 1 to 100 (default 7, metafor's; 1 = Laplace). "
+            "Refused with --model rma.",
+        ),
+    ] = None,
     series: SeriesOption = None,
     exclude: ExcludeOption = None,
     n_column: NColumnOption = "n_table",
@@ -197,8 +201,12 @@ def pool_command(
 ) -> None:
     """Pool one survival outcome: estimate, CI, prediction interval, heterogeneity, flags."""
     from livermet.evidence.dataset import subset
+    from livermet.evidence.glmm_report import check_outcome, choose_nagq
     from livermet.evidence.pooling import pool_outcome
 
+    chosen = _pool_model(model, measure, method)
+    outcome = check_outcome(outcome)
+    points = choose_nagq(chosen, nagq)
     df = subset(
         _series(series, with_added_series),
         lms_only=lms_only,
@@ -206,8 +214,8 @@ def pool_command(
         one_per_institution=one_per_institution,
         include_added=with_added_series,
     )
-    if _pool_model(model, measure, method) == "glmm":
-        _pool_glmm(df, outcome, nagq, test, exclude or [], n_column, fmt)
+    if chosen == "glmm":
+        _pool_glmm(df, outcome, points, test, exclude or [], n_column, fmt)
         return
     pooled = pool_outcome(
         df,
@@ -255,7 +263,7 @@ def _pool_glmm(
     n_column: str,
     fmt: TextOrJson,
 ) -> None:
-    """``pool --model glmm``: the binomial-normal model, with the rounding of events shown."""
+    """``pool --model glmm``: the binomial-normal model, with the rounding of survivors shown."""
     from rich.markup import escape
 
     from livermet.evidence.glmm_pool import pool_outcome_glmm
@@ -282,10 +290,11 @@ def _pool_glmm(
         f"(df {data['qe_df']}, p = {data['qe_wld_p']:.3g}), LRT = {data['qe_lrt']:.2f} "
         f"(p = {data['qe_lrt_p']:.3g})"
     )
-    c.print(f"[cyan]note[/] {escape(data['events_note'])}.")
+    c.print(f"[cyan]note[/] {escape(data['survivors_note'])}.")
     for r in data["rounded"]:
         c.print(
-            f"  rounded {_named(df, r['id'])}: {r['events_unrounded']:.3g} -> {r['events']} events"
+            f"  rounded {_named(df, r['id'])}: {r['survivors_unrounded']:.3g} -> "
+            f"{r['survivors']} survivors"
         )
     for f in data["flagged"]:
         c.print(f"[yellow]flagged[/] {_named(df, f['id'])}: {f['reason']}")
@@ -351,6 +360,7 @@ def curve_command(
     output: OutputOption,
     series: SeriesOption = None,
     horizon: Annotated[int, typer.Option(help="Months to draw.")] = 120,
+    with_added_series: AddedOption = False,
 ) -> None:
     """Pooled survival curve (Weibull synthesis) with the series' reported points."""
     import numpy as np
@@ -359,7 +369,7 @@ def curve_command(
     from livermet.report.evidence_plots import survival_curve_plot
     from livermet.report.figures import save_figure
 
-    df = _series(series)
+    df = _series(series, with_added_series)
     model = weibull_synthesis(df)
     t = np.linspace(0, horizon, 241)
     s, lo, hi = model.curve(t)

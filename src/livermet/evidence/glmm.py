@@ -342,7 +342,7 @@ def _options(nagq: int, test: str, level: float) -> tuple[int, str, float]:
         )
     t = str(test).lower()
     if t not in GLMM_TESTS:
-        raise InputError(f"unknown test {test!r}; use z or t", "test")
+        raise InputError(f"the binomial-normal GLMM supports tests z and t, not {test!r}", "test")
     lev = float(level) / 100.0 if float(level) > 1 else float(level)
     if not 0 < lev < 1:
         raise InputError("level must be in (0, 1) or (0, 100)", "level")

@@ -2,7 +2,7 @@
 
 The series report survival as a percentage S and a number of patients n. A binomial model needs
 whole patients, so the survivors are ``round(S n)`` (round half to even, as R's ``round``; the
-same events as ``pool_outcome(..., round_events=True)`` when no ``S n`` ends in .5). Every series
+same counts as ``pool_outcome(..., round_events=True)`` when no ``S n`` ends in .5). Every series
 whose ``S n`` was not already whole is listed with its unrounded value, so the rounding is
 visible. The model is :func:`.glmm.rma_glmm` (metafor ``rma.glmm(measure="PLO")``); the series
 flagged by :func:`.survival.check_consistency` stay in, as in :func:`.pooling.pool_outcome`.
@@ -24,22 +24,24 @@ from livermet.evidence.pooling import OUTCOMES, select_outcome
 from livermet.evidence.survival import check_consistency
 
 ROUNDING_NOTE = (
-    "events = survivors rounded to whole patients, round(S·n): the binomial model counts "
+    "survivors = S·n rounded to whole patients, round(S·n): the binomial model counts "
     "patients; the normal-normal random-effects model (the default) uses S·n unrounded"
 )
+"""How the survivors were made whole patients. "Survivors", never "events": in survival analysis
+an event is a death."""
 
 
 @dataclass
 class PooledGLMM:
-    """A pooled survival proportion from the binomial-normal model, with the events it used."""
+    """A pooled survival proportion from the binomial-normal model, with the survivors it used."""
 
     outcome: str
     months: int
     fit: GLMMResult
     ids: list[str]
     n: list[int]
-    events: list[int]
-    events_unrounded: list[float]
+    survivors: list[int]
+    survivors_unrounded: list[float]
     rounded: list[dict[str, Any]]
     flagged: list[dict[str, str]] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
@@ -76,12 +78,12 @@ class PooledGLMM:
             "qe_lrt_p": self.fit.qe_lrt_p,
             "qe_df": self.fit.qe_df,
             "fit": fit,
-            "events_note": ROUNDING_NOTE,
+            "survivors_note": ROUNDING_NOTE,
             "rounded": self.rounded,
             "series": [
-                {"id": i, "n": n, "events": x, "events_unrounded": raw}
+                {"id": i, "n": n, "survivors": x, "survivors_unrounded": raw}
                 for i, n, x, raw in zip(
-                    self.ids, self.n, self.events, self.events_unrounded, strict=True
+                    self.ids, self.n, self.survivors, self.survivors_unrounded, strict=True
                 )
             ],
             "flagged": self.flagged,
@@ -108,7 +110,7 @@ def pool_outcome_glmm(
     exclude: Sequence[str] = (),
     n_column: str = "n_table",
 ) -> PooledGLMM:
-    """Binomial-normal pooling of one survival column (``os1``, ``os3`` or ``os5``).
+    """Binomial-normal pooling of one survival column (``os1``, ``os3`` or ``os5``, any case).
 
     Raises
     ------
@@ -116,26 +118,27 @@ def pool_outcome_glmm(
         for an unknown outcome, an excluded id that is not in the data, fewer than two series
         reporting the outcome, or an n that is not a whole number of patients.
     """
-    if outcome not in OUTCOMES:
+    name = str(outcome).strip().lower()
+    if name not in OUTCOMES:
         raise InputError(f"{outcome!r} is not one of {', '.join(OUTCOMES)}", "outcome")
-    kept, rows, n = select_outcome(df, outcome, exclude, n_column)
+    kept, rows, n = select_outcome(df, name, exclude, n_column)
     _whole_n(rows, n, n_column)
-    raw = rows[outcome].to_numpy(dtype=float) / 100.0 * n
-    events = np.round(raw)  # half to even, as R's round()
+    raw = rows[name].to_numpy(dtype=float) / 100.0 * n
+    survivors = np.round(raw)  # half to even, as R's round()
     ids = [str(i) for i in rows["id"]]
-    fit = rma_glmm(events, n, nagq=nagq, test=test)
+    fit = rma_glmm(survivors, n, nagq=nagq, test=test)
     flags = check_consistency(kept)
     return PooledGLMM(
-        outcome=outcome,
-        months=OUTCOMES[outcome],
+        outcome=name,
+        months=OUTCOMES[name],
         fit=fit,
         ids=ids,
         n=[int(v) for v in n],
-        events=[int(v) for v in events],
-        events_unrounded=[float(v) for v in raw],
+        survivors=[int(v) for v in survivors],
+        survivors_unrounded=[float(v) for v in raw],
         rounded=[
-            {"id": i, "events_unrounded": float(r), "events": int(e)}
-            for i, r, e in zip(ids, raw, events, strict=True)
+            {"id": i, "survivors_unrounded": float(r), "survivors": int(e)}
+            for i, r, e in zip(ids, raw, survivors, strict=True)
             if abs(r - e) > 1e-9
         ],
         flagged=[

@@ -7,7 +7,11 @@ that the three refuse the same choices with the same messages and show the same 
   (the binomial-normal model of `livermet.evidence.glmm_pool`, metafor's
   ``rma.glmm(measure="PLO")``), which pools logits (``PLO`` only) by maximum likelihood (``ML``
   only);
+* `check_outcome`: the survival outcome, in any letter case (``OS5`` is ``os5``);
 * `parse_nagq`: the number of quadrature points given as text (a form field);
+* `choose_nagq`: the number of quadrature points for a model: validated whenever given, refused
+  with ``rma`` (the normal-normal likelihood needs no quadrature), 7 for ``glmm`` when
+  not given;
 * `approximation_text`: how the likelihood is integrated, in words;
 * `glmm_report`: a `PooledGLMM` as plain data with the series' names, the two heterogeneity
   tests and the series whose survivors were rounded to whole patients.
@@ -25,6 +29,7 @@ from livermet.errors import InputError
 from livermet.evidence.dataset import series_label
 from livermet.evidence.glmm import NAGQ_DEFAULT
 from livermet.evidence.glmm_pool import PooledGLMM
+from livermet.evidence.pooling import OUTCOMES
 
 MODELS = ("rma", "glmm")
 """The pooling models: ``rma`` (normal-normal, the default) and ``glmm`` (binomial-normal)."""
@@ -73,6 +78,50 @@ def check_model(model: str, measure: str | None = None, method: str | None = Non
     return name
 
 
+def check_outcome(outcome: str) -> str:
+    """Return the survival outcome in lower case (``OS5`` is ``os5``), as the models name it.
+
+    Raises
+    ------
+    InputError
+        field ``outcome``: not one of ``os1``, ``os3``, ``os5`` (any case).
+    """
+    name = str(outcome).strip().lower()
+    if name not in OUTCOMES:
+        raise InputError(f"{outcome!r} is not one of {', '.join(OUTCOMES)}", "outcome")
+    return name
+
+
+def choose_nagq(model: str, value: str | int | None) -> int:
+    """Return the quadrature points of a pooling: validated whenever given, GLMM only.
+
+    Parameters
+    ----------
+    model : str
+        ``rma`` or ``glmm`` (as `check_model` returns it).
+    value : str, int or None
+        The points asked for; None or blank text when not asked for.
+
+    Returns
+    -------
+    int
+        ``value`` for the GLMM, or 7 (metafor's default) when not given; with ``rma`` (not
+        given), 7, which the normal-normal model does not use.
+
+    Raises
+    ------
+    InputError
+        field ``nagq``: not a whole number from 1 to `NAGQ_MAX`, or given with ``rma``.
+    """
+    nagq = parse_nagq(value)
+    given = value is not None and not (isinstance(value, str) and not value.strip())
+    if given and model != "glmm":
+        raise InputError(
+            f"nagq applies to the GLMM only (model glmm), not to model {model!r}", "nagq"
+        )
+    return nagq
+
+
 def parse_nagq(value: str | int | None) -> int:
     """Return the number of quadrature points given as text; blank or None: 7 (metafor's).
 
@@ -84,7 +133,12 @@ def parse_nagq(value: str | int | None) -> int:
     if value is None or (isinstance(value, str) and not value.strip()):
         return NAGQ_DEFAULT
     text = str(value).strip()
-    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= NAGQ_MAX:
+    if (
+        isinstance(value, bool)
+        or not text.isascii()
+        or not text.isdigit()
+        or not 1 <= int(text) <= NAGQ_MAX
+    ):
         raise InputError(
             f"nagq must be a whole number from 1 (Laplace) to {NAGQ_MAX}, got {text!r}", "nagq"
         )

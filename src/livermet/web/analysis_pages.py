@@ -19,12 +19,18 @@ from livermet.analysis.cohort_report import (
     cohort_analyses,
     error_text,
 )
-from livermet.analysis.literature import registry_vs_literature
+from livermet.analysis.literature import endpoint_columns, registry_vs_literature
 from livermet.errors import InputError, LivermetError
 from livermet.evidence.dataset import OWN_SERIES_SOURCE, series_label
 from livermet.evidence.glmm import NAGQ_DEFAULT
 from livermet.evidence.glmm_pool import pool_outcome_glmm
-from livermet.evidence.glmm_report import MODELS, check_model, glmm_report, parse_nagq
+from livermet.evidence.glmm_report import (
+    MODELS,
+    check_model,
+    check_outcome,
+    choose_nagq,
+    glmm_report,
+)
 from livermet.evidence.pooling import MEASURES, METHODS, OUTCOMES, TESTS, pool_outcome
 from livermet.evidence.selection import series_with_own
 from livermet.evidence.survival import check_consistency
@@ -74,16 +80,16 @@ def model_report(df: pd.DataFrame, choice: dict[str, Any]) -> dict[str, Any]:
 
     ``rma``: `pooled_report` (``pooled`` and ``forest``). ``glmm``: the binomial-normal model
     (`livermet.evidence.glmm_report.glmm_report`, under ``glmm``); the page's tau² method is
-    not used by it (the GLMM is fitted by ML), its effect size must be PLO.
+    not used by it (the GLMM is fitted by ML), its effect size must be PLO. The quadrature
+    points (``nagq``), when the field is filled in, are checked, and refused with ``rma``.
     """
     try:
         model = check_model(choice["model"], choice["measure"])
+        outcome = check_outcome(choice["outcome"])
+        nagq = choose_nagq(model, choice["nagq"])
         if model == "rma":
-            return pooled_report(
-                df, choice["outcome"], choice["measure"], choice["method"], choice["test"]
-            )
-        nagq = parse_nagq(choice["nagq"])
-        pooled = pool_outcome_glmm(df, choice["outcome"], nagq=nagq, test=choice["test"])
+            return pooled_report(df, outcome, choice["measure"], choice["method"], choice["test"])
+        pooled = pool_outcome_glmm(df, outcome, nagq=nagq, test=choice["test"])
         return {"glmm": glmm_report(pooled, df)}
     except LivermetError as exc:
         return {"error": _message(exc)}
@@ -111,13 +117,16 @@ def evidence_page(
     measure: str = "PLO",
     test: str = "z",
     model: str = "rma",
-    nagq: str = str(NAGQ_DEFAULT),
+    nagq: str = "",
+    include_added: str | None = None,
     added: str | None = None,
 ) -> Response:
     """Show the series, their pooling with the chosen model and estimator, plots and curves.
 
     ``model`` is ``rma`` (random effects, the default) or ``glmm`` (binomial-normal, with
-    ``nagq`` quadrature points); ``added`` (any value) also uses the added published series.
+    ``nagq`` quadrature points, 7 when blank; refused with ``rma`` when filled in);
+    ``include_added`` (any value; ``added``, its former name, too) also uses the added
+    published series, as ``include_added`` of the API.
     """
     choice: dict[str, Any] = {
         "outcome": outcome,
@@ -126,7 +135,7 @@ def evidence_page(
         "test": test,
         "model": model,
         "nagq": nagq,
-        "added": bool(added),
+        "added": bool(include_added or added),
     }
     return _evidence_response(request, user, choice, request.session.pop("series_error", None))
 
@@ -137,7 +146,7 @@ DEFAULT_CHOICE: dict[str, Any] = {
     "measure": "PLO",
     "test": "z",
     "model": "rma",
-    "nagq": str(NAGQ_DEFAULT),
+    "nagq": "",
     "added": False,
 }
 """The evidence page's choices when none is given."""
@@ -165,6 +174,7 @@ def _evidence_response(
         "measures": MEASURES,
         "tests": TESTS,
         "models": MODELS,
+        "nagq_default": NAGQ_DEFAULT,
         "error": None,
         "series_error": series_error,
         "own": request.session.get(SESSION_SERIES),
@@ -270,10 +280,9 @@ def literature_report(frame: pd.DataFrame, endpoint: str) -> dict[str, Any]:
     literature is the dataset's reconstructed series, else the Weibull curve of the summary
     points (`livermet.analysis.literature`); its message goes under ``error`` if it fails.
     """
-    if endpoint != "os":
-        return {"error": "the literature reports overall survival: choose endpoint os"}
-    try:
-        analysis = registry_vs_literature(frame, "os_months", "death", dropna=True)
+    try:  # the rule of `cohort km --with-literature`: refuses event-free survival
+        time, event = endpoint_columns(endpoint)
+        analysis = registry_vs_literature(frame, time, event, dropna=True)
     except LivermetError as exc:
         return {"error": _message(exc)}
     report = analysis.report

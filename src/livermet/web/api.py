@@ -10,10 +10,13 @@ the same access rules as everywhere. Every route declares its response model
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 
 from livermet.analysis.cohort_report import COHORT_GROUPS, cohort_report
 from livermet.analysis.summary import json_safe
@@ -23,7 +26,13 @@ from livermet.case.load import case_from_data
 from livermet.errors import InputError
 from livermet.evidence.dataset import load_literature
 from livermet.evidence.glmm_pool import pool_outcome_glmm
-from livermet.evidence.glmm_report import check_model, glmm_report
+from livermet.evidence.glmm_report import (
+    NAGQ_MAX,
+    check_model,
+    check_outcome,
+    choose_nagq,
+    glmm_report,
+)
 from livermet.evidence.pooling import pool_outcome
 from livermet.evidence.selection import series_with_own
 from livermet.registry import StoredCase
@@ -71,6 +80,68 @@ _ERRORS: dict[int, dict[str, Any]] = {
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """Return the OpenAPI ``responses`` of the errors a route can answer (its status codes)."""
     return {code: _ERRORS[code] for code in codes}
+
+
+def evidence_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """Return `errors` of an evidence route: its 422 is always `ErrorBody` (`InputErrorRoute`)."""
+    found = errors(*codes)
+    if 422 in found:
+        found[422] = {**found[422], "model": ErrorBody}
+    return found
+
+
+_EXPECTED = {"nagq": f"a whole number from 1 (Laplace) to {NAGQ_MAX}"}
+"""What a parameter takes, where pydantic's message does not say it."""
+
+
+def _issue(issue: dict[str, Any]) -> tuple[str, str]:
+    """Return the field (or parameter) of one validation issue and its message."""
+    loc = [str(part) for part in issue.get("loc", ())]
+    field = ".".join(loc[1:]) if len(loc) > 1 and loc[0] in {"body", "query"} else ".".join(loc)
+    if issue.get("type") == "json_invalid":
+        return "body", f"invalid JSON: {issue.get('msg', '')}"
+    if issue.get("type") == "extra_forbidden":
+        return field, f"unknown field {loc[-1]!r}"
+    message = str(issue.get("msg", "invalid"))
+    if field in _EXPECTED:
+        message = f"{message}; expected {_EXPECTED[field]}"
+    if "input" in issue and issue.get("type") != "missing":
+        message = f"{message}, got {issue['input']!r}"[:300]
+    return field or "body", message
+
+
+def input_error_body(exc: RequestValidationError) -> dict[str, Any]:
+    """Return FastAPI's validation failure in the API's error shape (`ErrorBody`).
+
+    The first issue names the field; several issues are all listed in the message.
+    """
+    issues = [_issue(dict(e)) for e in exc.errors()] or [("body", "invalid request")]
+    field, message = issues[0]
+    if len(issues) > 1:
+        message = "; ".join(f"{f}: {m}" for f, m in issues)
+    return {"error": {"kind": "input", "message": message, "field": field}}
+
+
+class InputErrorRoute(APIRoute):
+    """A route whose request validation errors answer `ErrorBody` (422), not FastAPI's detail.
+
+    The API's errors are ``{"error": {"kind", "message", "field"}}`` (README, "The API");
+    FastAPI answers a parameter or body that fails validation with ``{"detail": [...]}``
+    before the route runs. This route class catches that failure and answers the same thing
+    in the API's shape.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Return the route's handler, answering a validation failure as an `ErrorBody`."""
+        handler = super().get_route_handler()
+
+        async def handle(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                return JSONResponse(input_error_body(exc), status_code=422)
+
+        return handle
 
 
 def _stored(stored: StoredCase) -> dict[str, Any]:
@@ -178,11 +249,29 @@ async def assess_case(user: CurrentUser, case: dict[str, Any]) -> Response:
     return Response(assess(case_from_data(case)).to_json(), media_type="application/json")
 
 
-@router.get(
+def evidence_route(
+    method: str, path: str, **kwargs: Any
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Return a decorator adding an evidence route to `router` as an `InputErrorRoute`.
+
+    Its validation errors answer the API's error shape (``kwargs`` as `APIRouter.api_route`).
+    """
+
+    def add(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+        router.add_api_route(
+            path, endpoint, methods=[method], route_class_override=InputErrorRoute, **kwargs
+        )
+        return endpoint
+
+    return add
+
+
+@evidence_route(
+    "GET",
     "/evidence/series",
     summary="The literature's surgical series",
     response_model=SeriesList,
-    responses=errors(401, 422),
+    responses=evidence_errors(401, 422),
 )
 def evidence_series(
     user: CurrentUser,
@@ -195,20 +284,22 @@ def evidence_series(
     return {"series": json_safe(df.astype(object).where(df.notna(), None).to_dict("records"))}
 
 
-@router.post(
+@evidence_route(
+    "POST",
     "/evidence/pool",
     summary="Pooling of one survival outcome: random-effects (rma) or binomial-normal (glmm)",
     response_model=PoolAnswer | GlmmPoolAnswer,
     responses={
         200: {"content": {"application/json": {"schema": pool_answer_schema()}}},
-        **errors(401, 403, 422),
+        **evidence_errors(401, 403, 422),
     },
 )
 def evidence_pool(user: CurrentUser, body: PoolRequest) -> dict[str, Any]:
     """Pool one survival outcome of the literature's series and the posted ones.
 
     ``model`` = ``glmm`` answers the binomial-normal model (`GlmmPoolAnswer`); a ``measure``
-    other than PLO or a ``method`` other than ML, when given, is refused with it.
+    other than PLO or a ``method`` other than ML, when given, is refused with it. ``nagq``
+    belongs to the GLMM: given with ``rma``, it is refused (as by the CLI and the web page).
     """
     given = body.model_fields_set
     model = check_model(
@@ -216,17 +307,17 @@ def evidence_pool(user: CurrentUser, body: PoolRequest) -> dict[str, Any]:
         body.measure if "measure" in given else None,
         body.method if "method" in given else None,
     )
+    outcome = check_outcome(body.outcome)
+    nagq = choose_nagq(model, body.nagq if "nagq" in given else None)
     df = series_with_own(body.series_csv, include_added=body.include_added)
     result: dict[str, Any]
     if model == "glmm":
-        glmm = pool_outcome_glmm(
-            df, body.outcome, nagq=body.nagq, test=body.test, exclude=body.exclude
-        )
+        glmm = pool_outcome_glmm(df, outcome, nagq=nagq, test=body.test, exclude=body.exclude)
         result = json_safe(glmm_report(glmm, df))
         return result
     pooled = pool_outcome(
         df,
-        body.outcome,
+        outcome,
         measure=body.measure,
         method=body.method,
         test=body.test,

@@ -83,9 +83,15 @@ class CaseUpdate(BaseModel):
 
 
 class PoolRequest(BaseModel):
-    """Pooling of one survival outcome of the series (the literature plus your own CSV rows)."""
+    """Pooling of one survival outcome of the series (the literature plus your own CSV rows).
 
-    outcome: str = Field(default="os5", description=", ".join(OUTCOMES))
+    A key it does not name is refused (422 naming the key), not ignored: a misspelt option
+    (``with_added_series`` for ``include_added``) must not pool silently without it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: str = Field(default="os5", description=f"{', '.join(OUTCOMES)} (any case)")
     measure: str = Field(default="PLO", description=", ".join(MEASURES))
     method: str = Field(default="REML", description=f"tau² estimator: {', '.join(METHODS)}")
     test: str = Field(default="z", description=", ".join(TESTS))
@@ -102,7 +108,8 @@ class PoolRequest(BaseModel):
         default=NAGQ_DEFAULT,
         ge=1,
         le=NAGQ_MAX,
-        description="glmm: quadrature points (7, metafor's default; 1 = Laplace)",
+        description="glmm only (refused with rma): quadrature points "
+        "(7, metafor's default; 1 = Laplace)",
     )
     include_added: bool = Field(
         default=False, description="Also pool the published series added to Table 1"
@@ -228,12 +235,12 @@ class PoolAnswer(_Answer):
 
 
 class SeriesCounts(_Answer):
-    """One series in a binomial-normal pooling: patients and survivors (events)."""
+    """One series in a binomial-normal pooling: patients and survivors at the time point."""
 
     id: str
     n: int = Field(description="patients")
-    events: int = Field(description="survivors at the time point, round(S·n)")
-    events_unrounded: Number = Field(description="S·n before rounding")
+    survivors: int = Field(description="survivors at the time point, round(S·n)")
+    survivors_unrounded: Number = Field(description="S·n before rounding")
     label: str = Field(description="author and year")
 
 
@@ -241,8 +248,8 @@ class RoundedSeries(_Answer):
     """A series whose survivors S·n were rounded to whole patients."""
 
     id: str
-    events_unrounded: Number
-    events: int
+    survivors_unrounded: Number = Field(description="S·n before rounding")
+    survivors: int = Field(description="round(S·n)")
     label: str
 
 
@@ -315,7 +322,7 @@ class GlmmFit(_Answer):
 class GlmmPoolAnswer(_Answer):
     """A binomial-normal (GLMM) pooling of one survival outcome (``model`` = ``glmm``).
 
-    Survivors are S·n rounded to whole patients (``events_note``); ``rounded`` lists the series
+    Survivors are S·n rounded to whole patients (``survivors_note``); ``rounded`` lists the series
     whose S·n was not whole.
     """
 
@@ -341,7 +348,7 @@ class GlmmPoolAnswer(_Answer):
     qe_lrt_p: Number | None
     qe_df: int
     fit: GlmmFit
-    events_note: str = Field(description="how the survivors were made whole patients")
+    survivors_note: str = Field(description="how the survivors were made whole patients")
     rounded: list[RoundedSeries]
     series: list[SeriesCounts]
     flagged: list[FlaggedSeries]
