@@ -172,3 +172,27 @@ def test_assessments_match_the_documented_response_schema(
         "verdict" in str(list(e.absolute_path)) or "maybe" in e.message
         for e in validator.iter_errors(wrong)
     )
+
+
+def test_every_route_answers_bad_input_in_the_api_error_shape(
+    client: TestClient, web_registry: WebRegistry
+) -> None:
+    # FastAPI's own {"detail": [...]} never reaches a client: the README promises one shape.
+    admin = _auth(web_registry, "admin")
+    bad = [
+        client.get("/api/v1/cases?offset=-1", headers=admin),
+        client.get("/api/v1/cases?limit=lots", headers=admin),
+        client.post("/api/v1/cases", json={"hospital_number": "H-1"}, headers=admin),
+        client.post(
+            "/api/v1/cases",
+            content=b"{not json",
+            headers={**admin, "Content-Type": "application/json"},
+        ),
+    ]
+    for response in bad:
+        assert response.status_code == 422, response.text
+        body = response.json()
+        assert set(body) == {"error"}, body
+        assert body["error"]["kind"] == "input" and body["error"]["field"], body
+    assert bad[0].json()["error"]["field"] == "offset"
+    assert bad[2].json()["error"]["field"] == "case"

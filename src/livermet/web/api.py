@@ -47,7 +47,6 @@ from livermet.web.api_models import (
     Me,
     PoolAnswer,
     PoolRequest,
-    RequestInvalid,
     SeriesList,
     StoredCaseAnswer,
     pool_answer_schema,
@@ -57,7 +56,6 @@ from livermet.web.deps import CurrentUser, RegistryDep
 # JSONResponse: the answer is validated against the route's model, then written by json.dumps
 # as before the models (FastAPI's own fast path writes some numbers differently: 1e-05 as
 # 0.00001).
-router = APIRouter(prefix="/api/v1", tags=["livermet"], default_response_class=JSONResponse)
 
 _ERRORS: dict[int, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No valid API token and no signed-in session"},
@@ -71,7 +69,7 @@ _ERRORS: dict[int, dict[str, Any]] = {
     },
     409: {"model": ErrorBody, "description": "Someone saved first, or the case exists already"},
     422: {
-        "model": ErrorBody | RequestInvalid,
+        "model": ErrorBody,
         "description": "Invalid input: the field and the expected value are named",
     },
 }
@@ -80,14 +78,6 @@ _ERRORS: dict[int, dict[str, Any]] = {
 def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     """Return the OpenAPI ``responses`` of the errors a route can answer (its status codes)."""
     return {code: _ERRORS[code] for code in codes}
-
-
-def evidence_errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """Return `errors` of an evidence route: its 422 is always `ErrorBody` (`InputErrorRoute`)."""
-    found = errors(*codes)
-    if 422 in found:
-        found[422] = {**found[422], "model": ErrorBody}
-    return found
 
 
 _EXPECTED = {"nagq": f"a whole number from 1 (Laplace) to {NAGQ_MAX}"}
@@ -142,6 +132,14 @@ class InputErrorRoute(APIRoute):
                 return JSONResponse(input_error_body(exc), status_code=422)
 
         return handle
+
+
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["livermet"],
+    default_response_class=JSONResponse,
+    route_class=InputErrorRoute,  # every route answers bad input in the API's error shape
+)
 
 
 def _stored(stored: StoredCase) -> dict[str, Any]:
@@ -249,29 +247,11 @@ async def assess_case(user: CurrentUser, case: dict[str, Any]) -> Response:
     return Response(assess(case_from_data(case)).to_json(), media_type="application/json")
 
 
-def evidence_route(
-    method: str, path: str, **kwargs: Any
-) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Return a decorator adding an evidence route to `router` as an `InputErrorRoute`.
-
-    Its validation errors answer the API's error shape (``kwargs`` as `APIRouter.api_route`).
-    """
-
-    def add(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-        router.add_api_route(
-            path, endpoint, methods=[method], route_class_override=InputErrorRoute, **kwargs
-        )
-        return endpoint
-
-    return add
-
-
-@evidence_route(
-    "GET",
+@router.get(
     "/evidence/series",
     summary="The literature's surgical series",
     response_model=SeriesList,
-    responses=evidence_errors(401, 422),
+    responses=errors(401, 422),
 )
 def evidence_series(
     user: CurrentUser,
@@ -284,14 +264,13 @@ def evidence_series(
     return {"series": json_safe(df.astype(object).where(df.notna(), None).to_dict("records"))}
 
 
-@evidence_route(
-    "POST",
+@router.post(
     "/evidence/pool",
     summary="Pooling of one survival outcome: random-effects (rma) or binomial-normal (glmm)",
     response_model=PoolAnswer | GlmmPoolAnswer,
     responses={
         200: {"content": {"application/json": {"schema": pool_answer_schema()}}},
-        **evidence_errors(401, 403, 422),
+        **errors(401, 403, 422),
     },
 )
 def evidence_pool(user: CurrentUser, body: PoolRequest) -> dict[str, Any]:

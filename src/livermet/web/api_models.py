@@ -46,20 +46,6 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-class RequestIssue(BaseModel):
-    """One way a request does not match the route's parameters or body."""
-
-    loc: list[str | int]
-    msg: str
-    type: str
-
-
-class RequestInvalid(BaseModel):
-    """FastAPI's answer to a request that does not match the route's parameters or body."""
-
-    detail: list[RequestIssue]
-
-
 # --- requests ----------------------------------------------------------------------------------
 
 
