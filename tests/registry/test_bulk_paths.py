@@ -23,7 +23,7 @@ from livermet.errors import InputError
 from livermet.registry import CaseInput, ImportRejected, synthetic_cases
 from livermet.registry.audit import COPY_MIN_ROWS, canonical_json, insert_rows
 from livermet.registry.bulk import _surely_within_limits, encoded_document
-from livermet.registry.derive import CaseColumns, derive_columns
+from livermet.registry.derive import CaseColumns, derive_columns, derive_values
 from livermet.registry.documents import case_document, stored_document
 from livermet.registry.models import AuditRow, CaseRow
 
@@ -332,9 +332,9 @@ def test_an_error_in_a_worker_rolls_the_import_back(
     def derive(batch: list[Case]) -> list[Any]:
         if any(c.id == poisoned for c in batch):
             raise RuntimeError("worker failure")
-        return derive_columns(batch)
+        return derive_values(batch)
 
-    monkeypatch.setattr(bulk, "derive_columns", derive)  # the forked workers inherit it
+    monkeypatch.setattr(bulk, "derive_values", derive)  # the forked workers inherit it
     before = _rows(world)
     with pytest.raises(RuntimeError, match="worker failure"):
         world.as_("editor_alpha").import_cases(cases, source="bug.csv", chunk_size=40)
@@ -354,11 +354,11 @@ def test_an_error_while_storing_stops_the_workers(
 
     calls: list[int] = []
 
-    def failing_insert(*args: Any) -> None:
+    def failing_insert(*args: Any, **kwargs: Any) -> None:
         calls.append(1)
         if len(calls) == 3:
             raise RuntimeError("insert failure")
-        insert_rows(*args)
+        insert_rows(*args, **kwargs)
 
     monkeypatch.setattr(bulk, "insert_rows", failing_insert)
     before = _rows(world)

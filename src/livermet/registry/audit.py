@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import operator
 import sqlite3
 from collections.abc import Iterable, Sequence
 from json.encoder import encode_basestring
@@ -46,16 +47,22 @@ HASHED_COLUMNS = ("seq", "at", "actor", "action", "entity", "entity_id", "site",
 """The hashed content of a record (with ``prev_hash``)."""
 ROW_COLUMNS = (*HASHED_COLUMNS, "prev_hash", "hash")
 """Every column of a record, in the order the bulk path writes them."""
+_row_values = operator.itemgetter(*ROW_COLUMNS)
+"""A record's values (a tuple), in the order of :data:`ROW_COLUMNS`."""
 COPY_MIN_ROWS = 100
 """A flush of at least this many records (the bulk import's) is written by :func:`insert_rows`;
 smaller flushes (every ordinary write) keep SQLAlchemy's ``INSERT``."""
 
 
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+"""The encoder ``json.dumps`` builds for these options on every call (it keeps no state)."""
+
+
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no whitespace: one text per value, the input of the hashes."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _CANONICAL.encode(value)
 
 
 def record_hash(prev_hash: str, fields: dict[str, Any]) -> str:
@@ -195,7 +202,7 @@ class AuditWriter:
                 self._session.connection(),
                 AuditRow.metadata.tables[AuditRow.__tablename__],
                 ROW_COLUMNS,
-                [tuple(row[name] for name in ROW_COLUMNS) for row in self._pending],
+                list(map(_row_values, self._pending)),
             )
         else:
             self._session.execute(insert(AuditRow), self._pending)
@@ -208,7 +215,12 @@ class AuditWriter:
 
 
 def insert_rows(
-    connection: Connection, table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    connection: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+    *,
+    bound: bool = False,
 ) -> None:
     """Insert many rows (values in the order of ``columns``) in the connection's transaction.
 
@@ -217,6 +229,9 @@ def insert_rows(
     bind processor first (dates, JSON documents), as SQLAlchemy's ``INSERT`` would, without its
     per-row statement bookkeeping. A text holding a NUL character is refused as every other
     statement refuses it (``livermet.registry.engine``).
+
+    ``bound``: on SQLite, the caller has passed the values through their columns' bind
+    processors already (the bulk import's workers do).
     """
     if not rows:
         return
@@ -227,7 +242,8 @@ def insert_rows(
     if dialect.name != "sqlite":
         connection.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
         return
-    rows = _bound(table, columns, rows, dialect)
+    if not bound:
+        rows = _bound(table, columns, rows, dialect)
     _refuse_nul_texts(table, columns, rows)
     _sqlite_insert(connection, table.name, columns, rows)
 
@@ -253,12 +269,23 @@ def _bound(
 
 
 def _refuse_nul_texts(table: Table, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-    """Raise ``InputError`` naming the column when a text value holds a NUL character."""
-    for i, name in enumerate(columns):
-        if isinstance(table.c[name].type, (String, Text)):
-            texts = [row[i] for row in rows if isinstance(row[i], str)]
-            if "\x00" in "".join(texts):
-                raise InputError("contains a NUL character (\\x00), which cannot be stored", name)
+    """Raise ``InputError`` naming the column when a text value holds a NUL character.
+
+    The first such column of ``columns``; a text column's values are joined at once (in C),
+    those of a column that also holds other values (None) after leaving them out.
+    """
+    texts = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, (String, Text))]
+    if not texts or not rows:
+        return
+    by_column = list(zip(*rows, strict=True))
+    for i in texts:
+        values = by_column[i]
+        try:
+            joined = "".join(values)
+        except TypeError:  # None, or a value of another type
+            joined = "".join([value for value in values if isinstance(value, str)])
+        if "\x00" in joined:
+            raise InputError("contains a NUL character (\\x00), which cannot be stored", columns[i])
 
 
 def _sqlite_insert(

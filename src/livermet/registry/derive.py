@@ -112,12 +112,21 @@ def survival(case: Case, timeline: Timeline) -> _Survival:
     return _survival(case, timeline, case.performed("liver_resection"))
 
 
+_SurvivalValues = tuple[float | None, float | None, bool, float | None, str | None]
+"""The fields of :class:`_Survival`, in their order (a plain tuple: cheaper per case)."""
+
+
 def _survival(case: Case, timeline: Timeline, liver: Procedure | None) -> _Survival:
     """Return :func:`survival`, given the case's performed liver resection (or None)."""
+    return _Survival(*_survival_values(case, timeline, liver))
+
+
+def _survival_values(case: Case, timeline: Timeline, liver: Procedure | None) -> _SurvivalValues:
+    """Return the fields of :func:`_survival`, in the order of :class:`_Survival`."""
     died = any(event.kind == "death" for event in case.follow_up)
     zero = None if liver is None else timeline.performed_day(liver.id)
     if zero is None:
-        return _Survival(None, None, died, None, None)
+        return None, None, died, None, None
     death_day, first_recurrence = _first_events(case, timeline, zero)
     end = death_day if death_day is not None else _last_known_alive(timeline, zero)
     os_months = None if end is None else (end - zero) / DAYS_PER_MONTH
@@ -128,7 +137,7 @@ def _survival(case: Case, timeline: Timeline, liver: Procedure | None) -> _Survi
         first_event, efs = "death", os_months
     else:
         first_event, efs = ("censored", os_months) if os_months is not None else (None, None)
-    return _Survival(zero, os_months, died, efs, first_event)
+    return zero, os_months, died, efs, first_event
 
 
 def _timing(case: Case) -> str | None:
@@ -191,27 +200,29 @@ def _grades_and_stages(
     return grades, stages
 
 
-def _columns(
-    case: Case, liver: Procedure | None, surv: _Survival, grade: int | None, stage: str | None
-) -> CaseColumns:
-    """Return the columns; ``liver`` is the performed liver resection (or None).
+def _values(
+    case: Case,
+    liver: Procedure | None,
+    surv: _SurvivalValues,
+    grade: int | None,
+    stage: str | None,
+) -> tuple[Any, ...]:
+    """Return the columns' values in the order of :class:`CaseColumns`' fields.
 
-    The approach of a planned liver resection is not a cohort's.
+    ``liver`` is the performed liver resection (or None). The approach of a planned liver
+    resection is not a cohort's.
     """
-    return CaseColumns(
-        age_years=case.patient.age_years,
-        sex=case.patient.sex,
-        histology=case.primary_tumour.histology,
-        site_group=case.primary_tumour.site_group,
-        approach=None if liver is None else liver.approach,
-        timing=_timing(case),
-        grade=grade,
-        stage=stage,
-        liver_resection_day=surv.liver_resection_day,
-        os_months=surv.os_months,
-        death=surv.death,
-        efs_months=surv.efs_months,
-        first_event=surv.first_event,
+    patient, tumour = case.patient, case.primary_tumour
+    return (
+        patient.age_years,
+        patient.sex,
+        tumour.histology,
+        tumour.site_group,
+        None if liver is None else liver.approach,
+        _timing(case),
+        grade,
+        stage,
+        *surv,
     )
 
 
@@ -222,14 +233,26 @@ def derive_columns(cases: Sequence[Case]) -> list[CaseColumns | InputError]:
     discharge before its operation, ...) or its grading inputs contradict each other; the error
     names the field.
     """
-    results: list[CaseColumns | InputError | None] = [None] * len(cases)
-    survivals: dict[int, tuple[Procedure | None, _Survival]] = {}
+    return [
+        value if isinstance(value, InputError) else CaseColumns(*value)
+        for value in derive_values(cases)
+    ]
+
+
+def derive_values(cases: Sequence[Case]) -> list[tuple[Any, ...] | InputError]:
+    """:func:`derive_columns` as tuples, in the order of :class:`CaseColumns`' fields.
+
+    The bulk import's form (``livermet.registry.bulk``): the same values and errors, without a
+    ``CaseColumns`` per case.
+    """
+    results: list[tuple[Any, ...] | InputError | None] = [None] * len(cases)
+    survivals: dict[int, tuple[Procedure | None, _SurvivalValues]] = {}
     timings: dict[int, Timing | None] = {}
     for i, case in enumerate(cases):
         try:
             timeline = build_timeline(case)
             liver = case.performed("liver_resection")
-            surv = _survival(case, timeline, liver)
+            surv = _survival_values(case, timeline, liver)
             staged = system_of(case)[0] in STAGE_GROUP_SYSTEMS  # else the timing changes nothing
             timings[i] = derived_timing(case, timeline)[0] if staged else None
             survivals[i] = (liver, surv)
@@ -249,8 +272,8 @@ def derive_columns(cases: Sequence[Case]) -> list[CaseColumns | InputError]:
             except InputError as exc:
                 results[i] = InputError(exc.message, f"primary_tumour.{exc.field}")
     for i, (grade, stage) in graded.items():
-        results[i] = _columns(cases[i], *survivals[i], grade, stage)
-    out: list[CaseColumns | InputError] = []
+        results[i] = _values(cases[i], *survivals[i], grade, stage)
+    out: list[tuple[Any, ...] | InputError] = []
     for result in results:
         assert result is not None  # every case is either derived or refused above
         out.append(result)
