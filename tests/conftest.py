@@ -42,6 +42,7 @@ SLOW_MODULES = {
     "tests/cli/test_registry_cli.py",  # a registry built through the CLI, many CLI runs
     "tests/cli/test_export_analysis.py",
     "tests/federated/test_exchange.py",  # registries of three hospitals, many CLI runs
+    "tests/federated/test_concordance_exchange.py",  # the same, with the concordance round
     "tests/cli/test_startup.py",  # a fresh Python process per test
     "tests/cli/test_startup_groups.py",
     "tests/report/test_printable.py",  # WeasyPrint PDFs read back with pdftotext
@@ -62,6 +63,10 @@ SLOW_TESTS = {
     "tests/security/test_rendering.py::test_cli_reports_of_a_poisoned_case",
     "tests/federated/test_exactness.py::test_any_random_split_gives_the_pooled_result",
     "tests/federated/test_stratified.py::test_stratified_cox_any_split_equals_pooled",
+    "tests/federated/test_concordance.py::test_any_random_split_gives_the_pooled_concordance",
+    "tests/federated/test_cox_reference.py::test_reference_level_equals_pooled_cox_analysis",
+    "tests/federated/test_flower_cells.py::test_flower_coordinator_applies_the_minimum_cell_rule",
+    "tests/registry/test_import.py::test_killed_import_with_workers_leaves_the_registry_as_it_was",
     "tests/federated/test_vantage6.py::test_algorithm_imports_only_what_its_image_installs",
 }
 
