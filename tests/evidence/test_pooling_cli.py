@@ -245,3 +245,16 @@ def test_curve_with_added_series(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         set(load_literature(include_added=True)["id"]),
     ]
     assert seen[1] > seen[0]
+
+
+def test_every_evidence_command_takes_the_outcome_in_any_case(tmp_path: Path) -> None:
+    for command in ("forest", "funnel"):
+        out = tmp_path / f"{command}.png"
+        result = runner.invoke(app, ["evidence", command, "--outcome", "OS3", "-o", str(out)])
+        assert result.exit_code == 0, result.output
+        assert out.stat().st_size > 1000
+    upper = runner.invoke(app, ["evidence", "pool", "--outcome", "OS3", "--format", "json"])
+    lower = runner.invoke(app, ["evidence", "pool", "--outcome", "os3", "--format", "json"])
+    assert upper.exit_code == 0 and upper.stdout == lower.stdout
+    bad = runner.invoke(app, ["evidence", "pool", "--outcome", "OS4"])
+    assert bad.exit_code == 2 and "os1, os3, os5" in bad.output

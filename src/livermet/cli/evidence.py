@@ -35,8 +35,16 @@ SeriesOption = Annotated[
     Path | None,
     typer.Option("--series", help="A CSV of series in the dataset's columns (default: Table 1)."),
 ]
+
+
+def _lower(value: str) -> str:
+    """Return an option's value in lower case: ``--outcome OS5`` is ``os5`` for every command."""
+    return value.strip().lower()
+
+
 OutcomeOption = Annotated[
-    str, typer.Option("--outcome", help="Survival column to pool: os1, os3 or os5.")
+    str,
+    typer.Option("--outcome", help="Survival column to pool: os1, os3 or os5.", callback=_lower),
 ]
 MeasureOption = Annotated[
     str, typer.Option("--measure", help="Effect size: PLO (logit), PR, PLN, PAS, PFT.")
