@@ -214,6 +214,7 @@ def test_outcome_in_any_case(client: TestClient, model: str) -> None:
     sign_in(client, "viewer_a")
     response = client.get("/evidence", params={"model": model, "outcome": "OS3"})
     assert response.status_code == 200
+    assert "<option selected>os3</option>" in response.text  # the form shows what was pooled
     text = _text(response.text)
     df = load_literature()
     if model == "glmm":

@@ -129,7 +129,7 @@ def evidence_page(
     published series, as ``include_added`` of the API.
     """
     choice: dict[str, Any] = {
-        "outcome": outcome,
+        "outcome": outcome.strip().lower(),  # OS3 is os3, as on the command line
         "method": method,
         "measure": measure,
         "test": test,
