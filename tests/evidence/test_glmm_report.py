@@ -14,12 +14,11 @@ from livermet.evidence.glmm_report import (
     NAGQ_MAX,
     approximation_text,
     check_model,
-    check_outcome,
     choose_nagq,
     glmm_report,
     parse_nagq,
 )
-from livermet.evidence.pooling import OUTCOMES
+from livermet.evidence.pooling import OUTCOMES, check_outcome
 from livermet.evidence.selection import series_with_own
 
 

@@ -209,11 +209,10 @@ def pool_command(
 ) -> None:
     """Pool one survival outcome: estimate, CI, prediction interval, heterogeneity, flags."""
     from livermet.evidence.dataset import subset
-    from livermet.evidence.glmm_report import check_outcome, choose_nagq
+    from livermet.evidence.glmm_report import choose_nagq
     from livermet.evidence.pooling import pool_outcome
 
     chosen = _pool_model(model, measure, method)
-    outcome = check_outcome(outcome)
     points = choose_nagq(chosen, nagq)
     df = subset(
         _series(series, with_added_series),

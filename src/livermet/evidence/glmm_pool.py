@@ -20,7 +20,7 @@ import pandas as pd
 
 from livermet.errors import InputError
 from livermet.evidence.glmm import NAGQ_DEFAULT, GLMMResult, rma_glmm
-from livermet.evidence.pooling import OUTCOMES, select_outcome
+from livermet.evidence.pooling import OUTCOMES, check_outcome, select_outcome
 from livermet.evidence.survival import check_consistency
 
 ROUNDING_NOTE = (
@@ -118,9 +118,7 @@ def pool_outcome_glmm(
         for an unknown outcome, an excluded id that is not in the data, fewer than two series
         reporting the outcome, or an n that is not a whole number of patients.
     """
-    name = str(outcome).strip().lower()
-    if name not in OUTCOMES:
-        raise InputError(f"{outcome!r} is not one of {', '.join(OUTCOMES)}", "outcome")
+    name = check_outcome(outcome)
     kept, rows, n = select_outcome(df, name, exclude, n_column)
     _whole_n(rows, n, n_column)
     raw = rows[name].to_numpy(dtype=float) / 100.0 * n

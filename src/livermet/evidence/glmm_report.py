@@ -7,7 +7,6 @@ that the three refuse the same choices with the same messages and show the same 
   (the binomial-normal model of `livermet.evidence.glmm_pool`, metafor's
   ``rma.glmm(measure="PLO")``), which pools logits (``PLO`` only) by maximum likelihood (``ML``
   only);
-* `check_outcome`: the survival outcome, in any letter case (``OS5`` is ``os5``);
 * `parse_nagq`: the number of quadrature points given as text (a form field);
 * `choose_nagq`: the number of quadrature points for a model: validated whenever given, refused
   with ``rma`` (the normal-normal likelihood needs no quadrature), 7 for ``glmm`` when
@@ -29,7 +28,6 @@ from livermet.errors import InputError
 from livermet.evidence.dataset import series_label
 from livermet.evidence.glmm import NAGQ_DEFAULT
 from livermet.evidence.glmm_pool import PooledGLMM
-from livermet.evidence.pooling import OUTCOMES
 
 MODELS = ("rma", "glmm")
 """The pooling models: ``rma`` (normal-normal, the default) and ``glmm`` (binomial-normal)."""
@@ -75,20 +73,6 @@ def check_model(model: str, measure: str | None = None, method: str | None = Non
             f"not {method!r}",
             "method",
         )
-    return name
-
-
-def check_outcome(outcome: str) -> str:
-    """Return the survival outcome in lower case (``OS5`` is ``os5``), as the models name it.
-
-    Raises
-    ------
-    InputError
-        field ``outcome``: not one of ``os1``, ``os3``, ``os5`` (any case).
-    """
-    name = str(outcome).strip().lower()
-    if name not in OUTCOMES:
-        raise InputError(f"{outcome!r} is not one of {', '.join(OUTCOMES)}", "outcome")
     return name
 
 

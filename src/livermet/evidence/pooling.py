@@ -87,6 +87,20 @@ def _choice(value: str, allowed: Sequence[str], name: str) -> str:
     return match
 
 
+def check_outcome(outcome: str) -> str:
+    """Return the survival outcome in lower case (``OS5`` is ``os5``), as the models name it.
+
+    Raises
+    ------
+    InputError
+        field ``outcome``: not one of ``os1``, ``os3``, ``os5`` (any case).
+    """
+    name = str(outcome).strip().lower()
+    if name not in OUTCOMES:
+        raise InputError(f"{outcome!r} is not one of {', '.join(OUTCOMES)}", "outcome")
+    return name
+
+
 def select_outcome(
     df: pd.DataFrame, outcome: str, exclude: Sequence[str], n_column: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, npt.NDArray[np.float64]]:
@@ -127,8 +141,7 @@ def pool_outcome(
         for an unknown outcome, measure, method or test, an excluded id that is not in the data,
         or fewer than two series reporting the outcome.
     """
-    if outcome not in OUTCOMES:
-        raise InputError(f"{outcome!r} is not one of {', '.join(OUTCOMES)}", "outcome")
+    outcome = check_outcome(outcome)
     measure = _choice(measure, MEASURES, "measure")
     method = _choice(method, METHODS, "method")
     test = _choice(test, TESTS, "test")

@@ -27,11 +27,17 @@ from livermet.evidence.glmm_pool import pool_outcome_glmm
 from livermet.evidence.glmm_report import (
     MODELS,
     check_model,
-    check_outcome,
     choose_nagq,
     glmm_report,
 )
-from livermet.evidence.pooling import MEASURES, METHODS, OUTCOMES, TESTS, pool_outcome
+from livermet.evidence.pooling import (
+    MEASURES,
+    METHODS,
+    OUTCOMES,
+    TESTS,
+    check_outcome,
+    pool_outcome,
+)
 from livermet.evidence.selection import series_with_own
 from livermet.evidence.survival import check_consistency
 from livermet.evidence.survival.one_stage import reconstructed_section

@@ -29,11 +29,10 @@ from livermet.evidence.glmm_pool import pool_outcome_glmm
 from livermet.evidence.glmm_report import (
     NAGQ_MAX,
     check_model,
-    check_outcome,
     choose_nagq,
     glmm_report,
 )
-from livermet.evidence.pooling import pool_outcome
+from livermet.evidence.pooling import check_outcome, pool_outcome
 from livermet.evidence.selection import series_with_own
 from livermet.registry import StoredCase
 from livermet.registry.case_service import MAX_ROWS
