@@ -209,10 +209,10 @@ def pool_command(
 ) -> None:
     """Pool one survival outcome: estimate, CI, prediction interval, heterogeneity, flags."""
     from livermet.evidence.dataset import subset
-    from livermet.evidence.glmm_report import choose_nagq
+    from livermet.evidence.glmm_report import check_model, choose_nagq
     from livermet.evidence.pooling import pool_outcome
 
-    chosen = _pool_model(model, measure, method)
+    chosen = check_model(model, measure, method)
     points = choose_nagq(chosen, nagq)
     df = subset(
         _series(series, with_added_series),
@@ -252,13 +252,6 @@ def pool_command(
     )
     for f in data["flagged"]:
         c.print(f"[yellow]flagged[/] {_named(df, f['id'])}: {f['reason']}")
-
-
-def _pool_model(model: str, measure: str | None, method: str | None) -> str:
-    """Check ``--model`` against ``--measure``/``--method``: the GLMM is PLO with ML only."""
-    from livermet.evidence.glmm_report import check_model
-
-    return check_model(model, measure, method)
 
 
 def _pool_glmm(
