@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -36,10 +36,11 @@ import numpy.typing as npt
 from scipy import stats
 from scipy.special import expit
 
-from livermet.errors import InputError
+from livermet.errors import InputError, LivermetError
 
 from .design import as_mods, as_vector, model_matrix
 from .escalc import escalc
+from .glmer_path import fit_as_glmer
 from .glmm_fit import Optimum, beta_covariance, minimise, objective
 from .glmm_glm import fixed_effects_glm, saturated_glm, wald_heterogeneity
 from .glmm_quad import conditional_modes, deviance_residuals
@@ -49,6 +50,11 @@ FloatArray = npt.NDArray[np.float64]
 
 NAGQ_DEFAULT = 7
 """Quadrature points: metafor 3.8-1 ``rma.glmm(nAGQ = 7)`` (``?rma.glmm``)."""
+OPTIMIZERS = ("metafor", "converged")
+"""``metafor``: glmer's default path, which stops a few 1e-6 short of the maximum but gives
+metafor's numbers to the last printed digit (:mod:`.glmer_path`); ``converged``: Newton steps to
+the maximum itself (:mod:`.glmm_fit`)."""
+OPTIMIZER_DEFAULT = "metafor"
 GLMM_TESTS = ("z", "t")
 
 
@@ -102,6 +108,7 @@ class GLMMResult:
     converged: bool
     has_intercept: bool
     names: tuple[str, ...]
+    optimizer: str = OPTIMIZER_DEFAULT
 
     @property
     def k(self) -> int:
@@ -224,6 +231,7 @@ class GLMMResult:
         how = "Laplace" if self.nagq == 1 else f"adaptive Gauss-Hermite, {self.nagq} points"
         lines = [
             f"Random-effects model (k = {self.k}; binomial-normal, ML; {how}; test: {self.test})",
+            OPTIMIZER_TEXT[self.optimizer],
             f"tau^2 = {self.tau2:.4f}; I^2 = {self.i2:.2f}%; H^2 = {self.h2:.2f}",
             f"Wld({self.qe_df}) = {self.qe_wld:.4f}, p = {self.qe_wld_p:.4g}; "
             f"LRT({self.qe_df}) = {self.qe_lrt:.4f}, p = {self.qe_lrt_p:.4g}",
@@ -280,6 +288,7 @@ class GLMMResult:
             "loglik": self.ll,
             "loglik_metafor": self.ll_metafor,
             "converged": self.converged,
+            "optimizer": self.optimizer,
         }
         if self.int_only:
             logit, prop = self.predict(), self.predict(transf="ilogit")
@@ -406,6 +415,7 @@ def rma_glmm(
     level: float = 95,
     btt: Sequence[int] | None = None,
     mod_names: Sequence[str] | None = None,
+    optimizer: str = OPTIMIZER_DEFAULT,
 ) -> GLMMResult:
     """Fit the binomial-normal model to ``xi`` events of ``ni`` patients (metafor ``rma.glmm``).
 
@@ -427,6 +437,9 @@ def rma_glmm(
         Coefficients in the omnibus test (default: all but the intercept, or the intercept alone).
     mod_names : sequence of str, optional
         Names of the moderator columns (for summaries).
+    optimizer : {"metafor", "converged"}
+        ``metafor`` (default) repeats glmer's default optimisers and gives metafor's numbers;
+        ``converged`` goes on to the maximum of the likelihood (they differ by a few 1e-6).
 
     Raises
     ------
@@ -435,26 +448,76 @@ def rma_glmm(
     """
     x, n = _counts(xi, ni)
     nagq, test, lev = _options(nagq, test, level)
+    optimizer = check_optimizer(optimizer)
     X, has_int = model_matrix(as_mods(mods, x.size), x.size, intercept)
     k, p = X.shape
     if p + 1 > k:
         raise InputError(f"{k} series cannot estimate {p} coefficient(s) and tau²", "xi")
     M = _scaling(X, has_int)
     Xs = X @ M  # X beta = Xs beta_scaled with beta = M beta_scaled
-    opt = _fit(x, n, Xs, nagq)
+    opt, optimizer = _fit(x, n, Xs, nagq, optimizer)
     if not opt.converged:
+        steps = "Newton steps" if optimizer == "converged" else "Nelder-Mead evaluations"
         warnings.warn(
-            f"the GLMM fit did not converge in {opt.iterations} Newton steps; the likelihood is "
+            f"the GLMM fit did not converge in {opt.iterations} {steps}; the likelihood is "
             "flat (e.g. most series with 0 or n events): treat the estimates with caution",
             UserWarning,
             stacklevel=2,
         )
     beta = M @ opt.params[1:]
-    vb = M @ beta_covariance(opt) @ M.T
-    return _result(x, n, X, has_int, nagq, test, lev, opt, beta, vb, btt, mod_names)
+    vb = M @ _beta_covariance(opt, optimizer) @ M.T
+    fit = _result(x, n, X, has_int, nagq, test, lev, opt, beta, vb, btt, mod_names)
+    return replace(fit, optimizer=optimizer)
 
 
-def _fit(x: FloatArray, n: FloatArray, Xs: FloatArray, nagq: int) -> Optimum:
+OPTIMIZER_TEXT = {
+    "metafor": "optimiser: as metafor/lme4 (glmer's defaults stop a few 1e-6 short of the maximum)",
+    "converged": "optimiser: converged to the maximum (may differ from metafor by a few 1e-6)",
+}
+
+
+def check_optimizer(optimizer: str) -> str:
+    """Return the optimiser name in lower case, or raise naming the choices."""
+    name = str(optimizer).strip().lower()
+    if name not in OPTIMIZERS:
+        raise InputError(
+            f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}", "optimizer"
+        )
+    return name
+
+
+def _beta_covariance(opt: Optimum, optimizer: str) -> FloatArray:
+    """``Var(beta)``: lme4's ``vcov`` (2 H^-1, beta block) on glmer's path, else ours."""
+    if optimizer == "metafor":
+        try:
+            inv = np.linalg.inv(opt.hessian)[1:, 1:]
+        except np.linalg.LinAlgError:
+            return beta_covariance(opt)
+        vb: FloatArray = inv + inv.T
+        if np.all(np.isfinite(vb)) and float(np.linalg.eigvalsh(vb).min()) > 0:
+            return vb
+    return beta_covariance(opt)
+
+
+def _fit(
+    x: FloatArray, n: FloatArray, Xs: FloatArray, nagq: int, optimizer: str
+) -> tuple[Optimum, str]:
+    """Fit on glmer's path; if lme4 would fail there, warn and converge instead."""
+    if optimizer == "metafor":
+        try:
+            return fit_as_glmer(x, n, Xs, nagq), optimizer
+        except (LivermetError, ArithmeticError, ValueError, np.linalg.LinAlgError) as err:
+            reason = err.message if isinstance(err, LivermetError) else type(err).__name__
+            warnings.warn(
+                f"metafor cannot fit these data with its defaults (lme4: {reason}; R stops with "
+                "'Cannot fit ML model'); the estimates are the converged maximum instead",
+                UserWarning,
+                stacklevel=3,
+            )
+    return _converge(x, n, Xs, nagq), "converged"
+
+
+def _converge(x: FloatArray, n: FloatArray, Xs: FloatArray, nagq: int) -> Optimum:
     """Start at the fixed-effects logistic fit and a DerSimonian-Laird tau on the logits."""
     beta0, _ = fixed_effects_glm(x, n, Xs)
     es = escalc("PLO", xi=x, ni=n)

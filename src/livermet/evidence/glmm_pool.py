@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from livermet.errors import InputError
-from livermet.evidence.glmm import NAGQ_DEFAULT, GLMMResult, rma_glmm
+from livermet.evidence.glmm import NAGQ_DEFAULT, OPTIMIZER_DEFAULT, GLMMResult, rma_glmm
 from livermet.evidence.pooling import OUTCOMES, check_outcome, select_outcome
 from livermet.evidence.survival import check_consistency
 
@@ -62,6 +62,7 @@ class PooledGLMM:
             "measure": "PLO",
             "method": "ML",
             "nagq": self.fit.nagq,
+            "optimizer": self.fit.optimizer,
             "test": self.fit.test,
             "k": self.fit.k,
             "estimate": prop["estimate"],
@@ -109,8 +110,11 @@ def pool_outcome_glmm(
     test: str = "z",
     exclude: Sequence[str] = (),
     n_column: str = "n_table",
+    optimizer: str = OPTIMIZER_DEFAULT,
 ) -> PooledGLMM:
     """Binomial-normal pooling of one survival column (``os1``, ``os3`` or ``os5``, any case).
+
+    ``optimizer``: ``metafor`` (glmer's defaults, metafor's numbers) or ``converged``.
 
     Raises
     ------
@@ -124,7 +128,7 @@ def pool_outcome_glmm(
     raw = rows[name].to_numpy(dtype=float) / 100.0 * n
     survivors = np.round(raw)  # half to even, as R's round()
     ids = [str(i) for i in rows["id"]]
-    fit = rma_glmm(survivors, n, nagq=nagq, test=test)
+    fit = rma_glmm(survivors, n, nagq=nagq, test=test, optimizer=optimizer)
     flags = check_consistency(kept)
     return PooledGLMM(
         outcome=name,

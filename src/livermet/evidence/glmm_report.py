@@ -26,7 +26,7 @@ import pandas as pd
 
 from livermet.errors import InputError
 from livermet.evidence.dataset import series_label
-from livermet.evidence.glmm import NAGQ_DEFAULT
+from livermet.evidence.glmm import NAGQ_DEFAULT, OPTIMIZER_DEFAULT, check_optimizer
 from livermet.evidence.glmm_pool import PooledGLMM
 
 MODELS = ("rma", "glmm")
@@ -104,6 +104,24 @@ def choose_nagq(model: str, value: str | int | None) -> int:
             f"nagq applies to the GLMM only (model glmm), not to model {model!r}", "nagq"
         )
     return nagq
+
+
+def choose_optimizer(model: str, value: str | None) -> str:
+    """Return the GLMM's optimiser: ``metafor`` when not given; given with ``rma``, refused.
+
+    Raises
+    ------
+    InputError
+        field ``optimizer``: not ``metafor`` or ``converged``, or given with ``rma``.
+    """
+    if value is None or not str(value).strip():
+        return OPTIMIZER_DEFAULT
+    if model != "glmm":
+        raise InputError(
+            f"optimizer applies to the GLMM only (model glmm), not to model {model!r}",
+            "optimizer",
+        )
+    return check_optimizer(value)
 
 
 def parse_nagq(value: str | int | None) -> int:
