@@ -452,6 +452,13 @@ def gh_rule(nagq: int) -> tuple[FloatArray, FloatArray, FloatArray]:
     return zz, np.array(w), ldnorm
 
 
+def _ieee_ratio(num: float, den: float) -> float:
+    """``num / den`` with C's IEEE rules: ``x / 0`` is ±inf and ``0 / 0`` NaN (never converged)."""
+    if den != 0.0:
+        return num / den
+    return math.nan if num == 0.0 or math.isnan(num) else math.copysign(math.inf, num)
+
+
 def _seq_sum(values: FloatArray) -> float:
     """Left-to-right sum starting from the first element (Eigen's unvectorised ``sum()``)."""
     return float(np.cumsum(values)[-1]) if values.size else 0.0
@@ -734,7 +741,7 @@ class GlmerDevfun:
         for _ in range(MAXIT):
             old_delu, old_delb = self._delu.copy(), self._delb.copy()
             pdev = self._wrk_iter(u_only)
-            if abs((old - pdev) / pdev) < TOL_PWRSS:
+            if abs(_ieee_ratio(old - pdev, pdev)) < TOL_PWRSS:
                 return
             if math.isnan(pdev) or pdev > old:
                 pdev = self._halve_steps(old, pdev, old_delu, old_delb, u_only)
