@@ -136,11 +136,12 @@ def test_percent_detected_and_forced() -> None:
     auto = clean_curve(c)
     assert auto.scale == "percent"
     assert auto.survival.tolist() == [1.0, 0.8, 0.6]
-    low = DigitisedCurve.from_arrays([0, 5, 10], [1.2, 1.0, 0.9])  # percent, a tail at ~1 %
+    low = DigitisedCurve.from_arrays([1, 5, 10], [1.2, 1.0, 0.9])  # percent, a tail at ~1 %
     forced = clean_curve(low, scale="percent")
     assert forced.survival[1:].tolist() == pytest.approx([0.012, 0.01, 0.009])
     assert forced.added_origin  # (0, 1.2 %) is not the start of a curve
-    assert clean_curve(low).scale == "proportion"
+    with pytest.raises(InputError, match=r"line 1: survival 1\.2 is outside"):
+        clean_curve(low)  # as proportions, 1.2 is 120 %: refused, not clipped
     with pytest.raises(InputError, match="unknown scale"):
         clean_curve(low, scale="permille")  # type: ignore[arg-type]
 
@@ -151,7 +152,9 @@ def test_clipping_sorting_and_origin() -> None:
     assert out.time.tolist() == [0.0, 2.0, 2.0, 5.0]
     assert out.survival.tolist() == [1.0, 0.9, 0.8, 0.7]  # at one time: highest first
     assert (out.clipped_time, out.clipped_survival) == (1, 1)
-    assert out.reordered and not out.added_origin
+    # (-0.2, 1.02) is at time 0 or before: dropped, and the curve started at (0, 1)
+    assert [r["line"] for r in out.dropped_start] == [2]
+    assert out.reordered and out.added_origin
     assert any("sorted" in n for n in out.notes())
 
 

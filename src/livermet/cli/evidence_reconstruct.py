@@ -45,6 +45,20 @@ def _check_output(path: Path, option: str, inputs: list[Path]) -> None:
             raise InputError(f"{path} is an input file; writing there would overwrite it", option)
 
 
+def _check_options(
+    *, percent: bool, proportion: bool, arm: str | None, total_events: int | None
+) -> None:
+    """Refuse contradictory or empty options before any work."""
+    from livermet.errors import InputError
+
+    if percent and proportion:
+        raise InputError("give one of --percent and --proportion, not both", "--percent")
+    if arm is not None and not arm.strip():
+        raise InputError("the arm's label is empty; give a name or leave --arm out", "--arm")
+    if total_events is not None and total_events < 0:
+        raise InputError(f"must be 0 or more, got {total_events}", "--total-events")
+
+
 def _check_paths(output: Path | None, plot: Path | None, inputs: list[Path]) -> None:
     """Check the output names before any work: suffix, folder, not an input."""
     from livermet.errors import InputError
@@ -61,6 +75,19 @@ def _check_paths(output: Path | None, plot: Path | None, inputs: list[Path]) -> 
                 f"unsupported image format {plot.suffix!r}; use .png, .svg or .pdf", "--plot"
             )
         _check_output(plot, "--plot", inputs)
+
+
+MIDWAY_DIFFERENCE = 2
+"""Largest difference between the reconstructed and the published number at risk explained as
+censorings placed midway between two digitised points (docs/reconstruction.md#diagnostics);
+one or two patients on either side of a risk-table time. An engineering default."""
+
+
+def _difference_note(difference: int) -> str:
+    """Return the note of a risk-table row whose reconstructed number differs from the paper."""
+    if abs(difference) <= MIDWAY_DIFFERENCE:
+        return "censored midway past this time"
+    return f"[yellow]differs by {difference:+d}[/]: check the risk table and the digitisation"
 
 
 def _print_text(result: Reconstruction, data: dict[str, Any]) -> None:
@@ -85,7 +112,7 @@ def _print_text(result: Reconstruction, data: dict[str, Any]) -> None:
     for row in data["risk_table"]:
         flag = "[yellow]lowered[/]" if row["lowered"] else ""
         if not flag and row["difference"]:
-            flag = "censored midway past this time"
+            flag = _difference_note(int(row["difference"]))
         table.add_row(
             f"{row['time']:g}",
             str(row["published"]),
@@ -106,8 +133,9 @@ def reconstruct_command(
     curve: Annotated[
         Path,
         typer.Argument(
+            metavar="CURVE",
             help="Digitised curve: CSV (time, survival) or WebPlotDigitizer; time in months unless"
-            " the header names years, weeks or days (converted to months)."
+            " the header names years, weeks or days (converted to months).",
         ),
     ],
     risk_table: Annotated[
@@ -131,13 +159,16 @@ def reconstruct_command(
         typer.Option("--plot", help="Check plot: .png, .svg or .pdf."),
     ] = None,
     percent: Annotated[
-        bool | None,
+        bool,
         typer.Option(
-            "--percent/--proportion",
-            help="How survival is given (default: percent when its maximum is above 1.5).",
-            show_default=False,
+            "--percent",
+            help="Survival is in percent (default: percent when its maximum is above 1.5).",
         ),
-    ] = None,
+    ] = False,
+    proportion: Annotated[
+        bool,
+        typer.Option("--proportion", help="Survival is a proportion (0 to 1)."),
+    ] = False,
     arm: Annotated[
         str | None, typer.Option("--arm", help="Label written in an 'arm' column.")
     ] = None,
@@ -165,12 +196,21 @@ def reconstruct_command(
         reconstruct,
     )
 
+    _check_options(percent=percent, proportion=proportion, arm=arm, total_events=total_events)
     _check_paths(output, plot, [curve, risk_table])
-    scale: Scale = "auto" if percent is None else ("percent" if percent else "proportion")
+    scale: Scale = "percent" if percent else ("proportion" if proportion else "auto")
     cleaned = clean_curve(
         read_curve(curve, dataset=dataset, field="CURVE"), scale=scale, drop_increasing=not strict
     )
     table = read_risk_table(risk_table, field="--risk-table")
+    if total_events == 0 and float(cleaned.survival.min()) < 1:
+        from livermet.errors import InputError
+
+        raise InputError(
+            f"0 events, but the curve drops to {float(cleaned.survival.min()):g}: a "
+            "Kaplan-Meier curve only drops at events",
+            "--total-events",
+        )
     result = reconstruct(cleaned, table, total_events=total_events, arm=arm)
     data = result.to_dict()
     if output is not None:

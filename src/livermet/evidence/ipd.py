@@ -134,15 +134,40 @@ class IPDProblem:
         return f"{where}: {self.message}"
 
 
+_FIRST_ROWS = 3
+
+
+def _collapsed(problems: list[IPDProblem]) -> list[str]:
+    """Return the problems as lines, the same problem on several rows as one line.
+
+    Problems with the same file, column and message (a blank arm on every row) become one line
+    with their count and the first `_FIRST_ROWS` rows; the others are shown as they are.
+    """
+    groups: dict[tuple[str, str | None, str], list[IPDProblem]] = {}
+    for p in problems:
+        groups.setdefault((p.file, p.column, p.message), []).append(p)
+    out: list[str] = []
+    for (file, column, message), same in groups.items():
+        if len(same) == 1 or any(p.row is None for p in same):
+            out.extend(str(p) for p in same)
+            continue
+        rows = ", ".join(str(p.row) for p in same[:_FIRST_ROWS])
+        more = ", ..." if len(same) > _FIRST_ROWS else ""
+        where = file + (f", column '{column}'" if column is not None else "")
+        out.append(f"{where}: {message} ({len(same)} rows: rows {rows}{more})")
+    return out
+
+
 class IPDInputError(InputError):
     """An IPD folder failed validation; ``errors`` lists every problem (`IPDProblem`)."""
 
     def __init__(self, problems: list[IPDProblem], source: str, option: str | None = None) -> None:
         self.errors = problems
         count = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
-        shown = [f"  - {p}" for p in problems[:_SHOWN_PROBLEMS]]
-        if len(problems) > _SHOWN_PROBLEMS:
-            shown.append(f"  - ... and {len(problems) - _SHOWN_PROBLEMS} more")
+        lines = _collapsed(problems)
+        shown = [f"  - {line}" for line in lines[:_SHOWN_PROBLEMS]]
+        if len(lines) > _SHOWN_PROBLEMS:
+            shown.append(f"  - ... and {len(lines) - _SHOWN_PROBLEMS} more")
         files_concerned = {p.file for p in problems}
         field = f"ipd/{next(iter(files_concerned))}" if len(files_concerned) == 1 else "ipd"
         if option is not None:  # the command-line option that named the folder

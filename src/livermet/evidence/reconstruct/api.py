@@ -121,13 +121,20 @@ class Reconstruction:
         }
 
 
-def _check_total(total_events: int | None, n0: int) -> None:
+def _check_total(total_events: int | None, n0: int, curve: CleanCurve) -> None:
     if total_events is None:
         return
     if int(total_events) != total_events or not 0 <= total_events <= n0:
         raise InputError(
             f"the total number of events must be a whole number from 0 to {n0} (the patients "
             f"at time 0), got {total_events}",
+            "total_events",
+        )
+    low = float(curve.survival.min())
+    if total_events == 0 and low < 1:
+        raise InputError(
+            f"0 events, but the curve drops to {low:g}: a Kaplan-Meier curve only drops at "
+            "events; check the total number of events (--total-events)",
             "total_events",
         )
 
@@ -157,10 +164,13 @@ def reconstruct(
     ------
     InputError
         A risk table that does not fit the curve (naming its line; among others, a row with no
-        one at risk followed by curve points), a bad total of events.
+        one at risk followed by curve points), a bad total of events (0 on a curve that
+        drops), a blank arm label.
     """
+    if arm is not None and not arm.strip():
+        raise InputError("the arm's label is empty; give a name (--arm) or leave it out", "arm")
     iv = intervals(curve, risk_table)
-    _check_total(total_events, int(iv.n_risk[0]))
+    _check_total(total_events, int(iv.n_risk[0]), curve)
     table = guyot(iv.time, iv.survival, iv.n_risk, iv.lower, iv.upper, total_events=total_events)
     times, events = ipd_rows(table)
     ipd = pd.DataFrame({"time": times, "event": events})

@@ -8,13 +8,20 @@ or a little higher than the point before it. Guyot's algorithm needs a curve tha
 1. percent to proportion (automatically when the largest survival value is above 1.5, or as
    the caller says; a scale the values contradict is refused: "proportion" with a largest
    value above 1.5, "percent" with every value at most 1);
-2. times below 0 set to 0; survival above 1 set to 1 and below 0 set to 0;
-3. points sorted by time, and at one time from the highest survival down (a vertical drop);
-4. points that go up removed: the fewest points whose removal leaves survival never
+2. survival `SURVIVAL_TOLERANCE` (5 percentage points) or more outside [0, 1] refused,
+   naming the line; smaller excursions (digitising noise) set to 1 or 0, with a note naming
+   the lines;
+3. points at time 0 or before (times below 0 are digitising noise) dropped, with a note naming
+   their lines, and the curve started at ``(0, 1)``: Guyot's algorithm assumes ``S(0) = 1``,
+   and a point read a hair below 1 at time 0 would otherwise make deaths at time 0. A point
+   read exactly ``(0, 1)`` is kept;
+4. points sorted by time, and at one time from the highest survival down (a vertical drop);
+5. points that go up removed: the fewest points whose removal leaves survival never
    increasing (a longest non-increasing subsequence; among equally long ones, the earlier
-   points are kept), each removed point reported with its line; or, when removing is not
-   allowed (``drop_increasing=False``), an error naming the first point that goes up;
-5. ``(0, 1)`` added in front when the curve does not start there.
+   points are kept), each removed point reported with its line, in the file's own units; or,
+   when removing is not allowed (``drop_increasing=False``), an error naming the first point
+   that goes up;
+6. ``(0, 1)`` added in front when the curve does not start there.
 """
 
 from __future__ import annotations
@@ -26,18 +33,33 @@ import numpy as np
 import numpy.typing as npt
 
 from livermet.errors import InputError
-from livermet.evidence.reconstruct.tables import DigitisedCurve
+from livermet.evidence.reconstruct.tables import MONTHS_PER_UNIT, DigitisedCurve
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 Scale = Literal["auto", "percent", "proportion"]
 
-__all__ = ["PERCENT_THRESHOLD", "CleanCurve", "Scale", "clean_curve", "longest_non_increasing"]
+__all__ = [
+    "PERCENT_THRESHOLD",
+    "SURVIVAL_TOLERANCE",
+    "CleanCurve",
+    "Scale",
+    "clean_curve",
+    "longest_non_increasing",
+]
 
 PERCENT_THRESHOLD = 1.5
 """Survival read as percent when its largest value is above this (a proportion is at most 1;
 digitising noise above 1 stays well below 1.5, a percent curve starts near 100)."""
+
+SURVIVAL_TOLERANCE = 0.05
+"""How far outside [0, 1] (proportion; 5 percentage points on a percent scale) a survival value
+is refused: a value less far out is clipped as digitising noise, one this far or farther is
+refused. An engineering
+default, not a published threshold (Guyot et al. 2012 set none): a careful click on the top
+or bottom of a printed axis misses it by a point or two of percent, while -5 % or 130 % is a
+misread axis or a wrong column."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +77,15 @@ class CleanCurve:
     scale : str
         ``percent`` or ``proportion``: how survival was read.
     removed : list of dict
-        Points removed because they went up: ``line``, ``time``, ``survival`` (as read).
+        Points removed because they went up: ``line`` (int), ``time`` (months),
+        ``time_read`` (the file's unit) and ``survival`` (as read).
     clipped_time, clipped_survival : int
         Points whose time was below 0, whose survival was above 1 or below 0.
+    clipped_lines : tuple of int
+        File lines of the survival values clipped.
+    dropped_start : list of dict
+        Points at time 0 or before dropped (``line``, ``time_read``, ``survival`` as read):
+        the curve starts at ``(0, 1)``.
     added_origin : bool
         Whether ``(0, 1)`` was added in front.
     reordered : bool
@@ -68,6 +96,8 @@ class CleanCurve:
         The unit of time of the file (``time`` is in months, converted when it was not).
     read_notes : tuple of str
         What reading the file did (a unit converted, a header not recognised).
+    unit_named : bool
+        Whether the file's time header named its unit.
     """
 
     time: FloatArray
@@ -75,35 +105,53 @@ class CleanCurve:
     rows: IntArray
     lines: IntArray
     scale: str
-    removed: list[dict[str, float]] = field(default_factory=list)
+    removed: list[dict[str, float | int]] = field(default_factory=list)
     clipped_time: int = 0
     clipped_survival: int = 0
+    clipped_lines: tuple[int, ...] = ()
+    dropped_start: list[dict[str, float | int]] = field(default_factory=list)
     added_origin: bool = False
     reordered: bool = False
     source: str = "curve"
     time_unit: str = "months"
     read_notes: tuple[str, ...] = ()
+    unit_named: bool = False
 
     @property
     def rows_as_read(self) -> bool:
         """Whether the points are the rows read, in their order (Guyot's indexes still apply)."""
-        return not (self.removed or self.added_origin or self.reordered)
+        return not (self.removed or self.added_origin or self.reordered or self.dropped_start)
+
+    def _point(self, time_read: float, survival: float) -> str:
+        """Return a point as the file gives it: time in the file's unit, survival as read."""
+        pct = " %" if self.scale == "percent" else ""
+        return f"({time_read:g} {self.time_unit}, {survival:g}{pct})"
 
     def notes(self) -> list[str]:
         """Return what cleaning changed, one sentence each (empty when nothing)."""
         out: list[str] = list(self.read_notes)
         if self.scale == "percent":
             out.append("survival read as percent and divided by 100")
-        if self.clipped_time:
-            out.append(f"{self.clipped_time} time(s) below 0 set to 0")
         if self.clipped_survival:
-            out.append(f"{self.clipped_survival} survival value(s) outside [0, 1] clipped")
+            out.append(
+                f"{self.clipped_survival} survival value(s) slightly outside [0, 1] (digitising "
+                f"noise) set to 1 or 0: line(s) {_lines(self.clipped_lines)}"
+            )
+        if self.dropped_start:
+            shown = ", ".join(
+                f"line {int(r['line'])} {self._point(r['time_read'], r['survival'])}"
+                for r in self.dropped_start
+            )
+            out.append(
+                f"dropped {len(self.dropped_start)} point(s) at time 0 or before ({shown}): the "
+                "curve starts at (0, 1), as Guyot's algorithm assumes S(0) = 1"
+            )
         if self.reordered:
             out.append("points sorted by time")
         for r in self.removed:
             out.append(
-                f"removed the point of line {int(r['line'])} ({r['time']:g}, {r['survival']:g}):"
-                " survival goes up there"
+                f"removed the point of line {int(r['line'])} "
+                f"{self._point(r['time_read'], r['survival'])}: survival goes up there"
             )
         if self.added_origin:
             out.append("added the point (0, 1) in front")
@@ -159,6 +207,29 @@ def _scale_of(survival: FloatArray, scale: Scale, source: str) -> str:
     return scale
 
 
+def _lines(lines: tuple[int, ...] | list[int], shown: int = 5) -> str:
+    """Return file lines as text, the first ``shown`` of them and how many more."""
+    text = ", ".join(str(n) for n in lines[:shown])
+    return text + (f" and {len(lines) - shown} more" if len(lines) > shown else "")
+
+
+def _check_range(s_read: FloatArray, curve: DigitisedCurve, unit: str) -> None:
+    """Refuse survival `SURVIVAL_TOLERANCE` or more outside [0, 1], naming the first line."""
+    far = np.flatnonzero((s_read >= 1 + SURVIVAL_TOLERANCE) | (s_read <= -SURVIVAL_TOLERANCE))
+    if far.size == 0:
+        return
+    j = int(far[0])
+    if unit == "percent":
+        value, allowed = f"{curve.survival[j]:g} %", "above -5 % and below 105 %"
+    else:
+        value, allowed = f"{curve.survival[j]:g}", "above -0.05 and below 1.05"
+    raise InputError(
+        f"survival {value} is outside [0, 1] by more than digitising noise (accepted "
+        f"{allowed}, clipped to [0, 1]); check the axis calibration and the survival column",
+        f"{curve.source} line {int(curve.lines[j])}",
+    )
+
+
 def _first_rise(s: FloatArray) -> int | None:
     """Index of the first point whose survival is above the one before it."""
     rises = np.flatnonzero(np.diff(s) > 0)
@@ -184,13 +255,27 @@ def clean_curve(
     ------
     InputError
         A point that goes up when ``drop_increasing`` is False, naming its file line; a scale
-        that the values contradict.
+        that the values contradict; survival `SURVIVAL_TOLERANCE` or more outside [0, 1],
+        naming its line.
     """
     unit = _scale_of(curve.survival, scale, curve.source)
     s_read = curve.survival / 100.0 if unit == "percent" else curve.survival.astype(float)
-    t = np.maximum(curve.time.astype(float), 0.0)
+    _check_range(s_read, curve, unit)
+    t_read = curve.time / MONTHS_PER_UNIT.get(curve.time_unit, 1.0)
+    t = curve.time.astype(float)
     s = np.clip(s_read, 0.0, 1.0)
-    order = np.lexsort((-s, t))  # by time, then from the highest survival down
+    origin = (t == 0) & (s == 1)
+    start = np.flatnonzero((t <= 0) & ~origin)
+    dropped_start: list[dict[str, float | int]] = [
+        {
+            "line": int(curve.lines[j]),
+            "time_read": float(t_read[j]),
+            "survival": float(curve.survival[j]),
+        }
+        for j in start
+    ]
+    kept = np.setdiff1d(np.arange(t.size), start)
+    order = kept[np.lexsort((-s[kept], t[kept]))]  # by time, then from the highest survival down
     t, s = t[order], s[order]
     rows = np.arange(1, curve.time.size + 1, dtype=np.int64)[order]
     lines = curve.lines[order]
@@ -203,19 +288,21 @@ def clean_curve(
         )
     keep = longest_non_increasing(s)
     dropped = np.setdiff1d(np.arange(s.size), keep)
-    removed = [
+    removed: list[dict[str, float | int]] = [
         {
-            "line": float(lines[j]),
+            "line": int(lines[j]),
             "time": float(curve.time[order[j]]),
+            "time_read": float(t_read[order[j]]),
             "survival": float(curve.survival[order[j]]),
         }
         for j in dropped
     ]
     t, s, rows, lines = t[keep], s[keep], rows[keep], lines[keep]
-    added = not (t[0] == 0 and s[0] == 1)
+    added = t.size == 0 or not (t[0] == 0 and s[0] == 1)
     if added:
         t, s = np.r_[0.0, t], np.r_[1.0, s]
         rows, lines = np.r_[0, rows], np.r_[0, lines]
+    clipped = (s_read > 1) | (s_read < 0)
     return CleanCurve(
         time=t,
         survival=s,
@@ -224,10 +311,13 @@ def clean_curve(
         scale=unit,
         removed=removed,
         clipped_time=int((curve.time < 0).sum()),
-        clipped_survival=int(((s_read > 1) | (s_read < 0)).sum()),
+        clipped_survival=int(clipped.sum()),
+        clipped_lines=tuple(int(n) for n in curve.lines[clipped]),
+        dropped_start=dropped_start,
         added_origin=added,
         reordered=bool(np.any(order != np.arange(order.size))),
         source=curve.source,
         time_unit=curve.time_unit,
         read_notes=curve.notes,
+        unit_named=curve.unit_named,
     )

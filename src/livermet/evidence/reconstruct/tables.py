@@ -94,6 +94,8 @@ class DigitisedCurve:
         The unit of time the file gave (``months`` when it named none); ``time`` is in months.
     notes : tuple of str
         What reading did (a unit converted, a header not recognised), one sentence each.
+    unit_named : bool
+        Whether the time column's header named its unit (``Time (years)``, ``months``).
     """
 
     time: FloatArray
@@ -103,6 +105,7 @@ class DigitisedCurve:
     dataset: str | None = None
     time_unit: str = "months"
     notes: tuple[str, ...] = ()
+    unit_named: bool = False
 
     @classmethod
     def from_arrays(
@@ -128,7 +131,9 @@ class RiskTableInput:
 
     ``lower``/``upper`` are 1-based rows of the curve file, as in Guyot's and survHE's format.
     ``lines`` are the file lines (or 1, 2, ... for arrays), for messages. ``time`` is in months;
-    ``time_unit`` is the unit the file gave, ``notes`` what reading did.
+    ``time_unit`` is the unit the file gave, ``notes`` what reading did, ``unit_named`` whether
+    the time column's header named its unit (True for a table built from arrays, whose times
+    are months by contract).
     """
 
     time: FloatArray
@@ -139,6 +144,7 @@ class RiskTableInput:
     source: str = "risk table"
     time_unit: str = "months"
     notes: tuple[str, ...] = ()
+    unit_named: bool = True
 
 
 def read_text(path: str | Path, field: str = "path") -> str:
@@ -323,12 +329,16 @@ def _pick(names: list[str], dataset: str | None, source: str, *, named: bool) ->
         if len(names) == 1:
             return 0
         raise InputError(
-            f"the file holds {len(names)} datasets ({', '.join(names)}); choose one", "dataset"
+            f"the file holds {len(names)} datasets ({', '.join(names)}); choose one with "
+            "--dataset NAME or --dataset NUMBER",
+            "dataset",
         )
-    if len(names) == 1 and not (named and dataset == names[0]):
+    folded = [n.casefold() for n in names]
+    wanted = dataset.casefold()
+    if len(names) == 1 and not (named and wanted == folded[0]):
         raise _one_dataset(dataset, source)
-    if dataset in names:
-        return names.index(dataset)
+    if wanted in folded:  # names compared without case: "surgery" chooses "Surgery"
+        return folded.index(wanted)
     if dataset.isdigit() and 1 <= int(dataset) <= len(names):
         return int(dataset) - 1
     raise InputError(
@@ -383,6 +393,7 @@ def parse_curve(text: str, source: str = "curve", dataset: str | None = None) ->
     """
     rows = _rows(text, source)
     lay = _curve_columns(rows, dataset, source)
+    _check_ragged(rows, lay.skip, source)
     times: list[float] = []
     surv: list[float] = []
     lines: list[int] = []
@@ -395,7 +406,9 @@ def parse_curve(text: str, source: str = "curve", dataset: str | None = None) ->
         lines.append(line)
     if not times:
         raise InputError("no digitised points in the file", source)
+    _check_swapped(np.array(times), np.array(surv), lines[0], source)
     months, unit, converted = _to_months(np.array(times), lay.time_header, source)
+    named = lay.time_header is not None and _time_unit(lay.time_header) is not None
     return DigitisedCurve(
         months,
         np.array(surv),
@@ -404,7 +417,51 @@ def parse_curve(text: str, source: str = "curve", dataset: str | None = None) ->
         lay.name,
         unit,
         tuple(lay.notes + converted),
+        named,
     )
+
+
+def _check_ragged(rows: list[tuple[int, list[str]]], skip: int, source: str) -> None:
+    """Refuse a row with more or fewer cells than the header (or the first row, without one).
+
+    A WebPlotDigitizer "all datasets" export (two header lines) pads its shorter datasets with
+    blank cells, so its rows all have the header's width; a row of another width is a mistake
+    (a cell missing or a separator too many) that would shift the columns.
+    """
+    if skip == 2:
+        return
+    width = len(rows[0][1])
+    for line, cells in rows[skip:]:
+        if len(cells) != width:
+            what = "the header" if skip else "the first row"
+            raise InputError(
+                f"{len(cells)} cells where {what} has {width}; every row needs one cell per column",
+                f"{source} line {line}",
+            )
+
+
+_FULL_SURVIVAL = ((95.0, 105.0), (0.95, 1.05))  # 100 % or 1, give or take digitising noise
+
+
+def _check_swapped(t: FloatArray, s: FloatArray, first_line: int, source: str) -> None:
+    """Refuse columns that look swapped: survival first, time second.
+
+    The pattern: the first point reads (about 100 or about 1, about 0), i.e. survival at the
+    start and time 0, and over the file the "time" column falls while the "survival" column
+    rises. A curve clicked from right to left also has time falling and survival rising, but
+    its first point is the curve's end, not (100 %, 0).
+    """
+    if t.size < 2:
+        return
+    full = any(lo <= t[0] <= hi for lo, hi in _FULL_SURVIVAL)
+    starts_at_zero = abs(s[0]) <= 0.01 * max(float(np.abs(s).max()), 1e-12)
+    if full and starts_at_zero and t[-1] < t[0] and s[-1] > s[0]:
+        raise InputError(
+            f"the columns look swapped: the first point is ({t[0]:g}, {s[0]:g}) and the time "
+            "column decreases while the survival column increases; put time first and survival "
+            "second (or name them in a header: time, survival)",
+            f"{source} line {first_line}",
+        )
 
 
 def read_curve(
@@ -464,6 +521,7 @@ def parse_risk_table(text: str, source: str = "risk table") -> RiskTableInput:
         source,
         unit,
         tuple(notes + converted),
+        time_header is not None and _time_unit(time_header) is not None,
     )
 
 
