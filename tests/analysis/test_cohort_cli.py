@@ -60,7 +60,7 @@ def test_km_text_and_plot(tmp_path: Path) -> None:
     out = tmp_path / "km.png"
     result = runner.invoke(app, [*KM, "--by", "approach", "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "median 29 (95% CI 25 to 35.58)" in result.stdout
+    assert "median 29.0 (95% CI 25.0 to 35.6) months" in result.stdout  # R: 29, 25, 35.58
     assert "log-rank test: χ² = 4.127, df = 1, p = 0.04221" in result.stdout
     assert out.read_bytes().startswith(b"\x89PNG")
 

@@ -14,7 +14,7 @@ Example
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -38,10 +38,15 @@ IntArray = npt.NDArray[np.int64]
 __all__ = [
     "KaplanMeier",
     "MedianSurvival",
+    "after_follow_up_note",
     "check_table",
+    "curve_within_follow_up",
     "event_table",
     "kaplan_meier",
     "kaplan_meier_by_group",
+    "report_within_follow_up",
+    "rmst_note",
+    "within_follow_up",
 ]
 
 _TOL = math.sqrt(np.finfo(float).eps)  # R's all.equal tolerance, used by its median rule
@@ -357,3 +362,96 @@ def kaplan_meier_by_group(
         name: KaplanMeier(conf_type, conf_level, label=name).fit(t[codes == i], e[codes == i])
         for i, name in enumerate(names)
     }
+
+
+def after_follow_up_note(label: str, last_time: float, times: Sequence[float]) -> str:
+    """Return the note of a curve's report times after its last follow-up (not reported)."""
+    shown = ", ".join(f"{t:g}" for t in times)
+    return (
+        f"{label}: no estimate at {shown} months: after the last follow-up at {last_time:g} "
+        "months the curve is unknown (R's summary(fit, times=) leaves such times out)"
+    )
+
+
+def within_follow_up(
+    rows: Sequence[dict[str, Any]], last_time: float, label: str
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Blank the estimates of report rows after a curve's last observed time.
+
+    A Kaplan-Meier curve is known up to its last observed time (event or censoring); after it,
+    R's ``summary(fit, times=)`` (``extend=FALSE``, its default) reports nothing, while
+    `KaplanMeier.at` follows ``extend=TRUE`` and carries the last value forward with 0 at
+    risk. Report rows (dicts with ``time`` and some of ``survival``, ``std_err``, ``lower``,
+    ``upper``) after ``last_time`` keep their time and number at risk, and their estimates
+    become None.
+
+    Returns
+    -------
+    tuple
+        The rows (copies) and the note naming the blanked times (`after_follow_up_note`),
+        None when every time is within the follow-up.
+    """
+    out: list[dict[str, Any]] = []
+    blanked: list[float] = []
+    for row in rows:
+        copy = dict(row)
+        if float(copy["time"]) > last_time:
+            blanked.append(float(copy["time"]))
+            for key in ("survival", "std_err", "lower", "upper"):
+                if key in copy:
+                    copy[key] = None
+        out.append(copy)
+    return out, (after_follow_up_note(label, last_time, blanked) if blanked else None)
+
+
+def rmst_note(label: str, last_time: float, horizon: float) -> str | None:
+    """Return the note of an RMST horizon after a curve's last follow-up (None within it).
+
+    The estimate is still reported, as R's ``print.survfit(fit, rmean=)`` does (it extends
+    the curve flat from the last observed time to the horizon and footnotes only the upper
+    limit): the note says that the area after ``last_time`` is the last value carried
+    forward, not an estimate from patients at risk.
+    """
+    if horizon <= last_time:
+        return None
+    return (
+        f"{label}: the RMST horizon {horizon:g} months is after the last follow-up at "
+        f"{last_time:g} months: the curve is carried flat from {last_time:g} to {horizon:g} "
+        "(as R's print.survfit(rmean=)), a part no patient at risk supports; a horizon "
+        f"<= {last_time:g} months avoids it"
+    )
+
+
+def curve_within_follow_up(curve: Mapping[str, Any], km: KaplanMeier, label: str) -> dict[str, Any]:
+    """Return a curve's report with `within_follow_up` and `rmst_note` applied.
+
+    ``curve`` is a report of one curve (``at`` rows, optionally ``rmst`` with its
+    ``horizon``); the result adds ``last_time`` and the notes under ``notes``.
+    """
+    last = float(km.time_[-1])
+    rows, note = within_follow_up(curve.get("at") or [], last, label)
+    rmst = curve.get("rmst")
+    notes = [note, rmst_note(label, last, float(rmst["horizon"])) if rmst else None]
+    return {
+        **curve,
+        "at": rows,
+        "last_time": last,
+        "notes": [*(curve.get("notes") or []), *(n for n in notes if n)],
+    }
+
+
+def report_within_follow_up(
+    report: Mapping[str, Any],
+    overall: KaplanMeier,
+    groups: Mapping[str, KaplanMeier] | None,
+    overall_label: str = "all patients",
+) -> dict[str, Any]:
+    """Return a Kaplan-Meier report (``overall``, ``groups``) with `curve_within_follow_up`."""
+    out = {**report, "overall": curve_within_follow_up(report["overall"], overall, overall_label)}
+    if groups is not None and report.get("groups"):
+        by = report.get("by")
+        out["groups"] = {
+            name: curve_within_follow_up(curve, groups[name], f"{by} = {name}")
+            for name, curve in report["groups"].items()
+        }
+    return out

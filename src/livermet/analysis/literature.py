@@ -26,7 +26,7 @@ survival.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,11 @@ import numpy.typing as npt
 import pandas as pd
 
 from livermet.analysis._ci import ConfType
-from livermet.analysis.km import KaplanMeier
+from livermet.analysis.km import KaplanMeier, curve_within_follow_up
 from livermet.analysis.logrank import LogRankResult, survdiff
 from livermet.analysis.summary import DEFAULT_TIMES, KMAnalysis, json_safe, km_analysis
 from livermet.errors import InputError
+from livermet.evidence.ipd import ReconstructedSeries
 from livermet.evidence.survival import PooledCurve, WeibullSynthesis, weibull_curve
 
 FloatArray = npt.NDArray[np.float64]
@@ -60,6 +61,8 @@ __all__ = [
     "endpoint_columns",
     "holm_adjust",
     "literature_comparison",
+    "literature_series",
+    "load_literature_folder",
     "load_literature_ipd",
     "patients_of",
     "registry_vs_literature",
@@ -70,6 +73,10 @@ SOURCE_IPD = "reconstructed IPD"
 
 SOURCE_WEIBULL = "Weibull from summary points"
 """``literature.source`` when it is the pooled Weibull curve of the published summary points."""
+
+N_LABEL_WEIBULL = "patients in the published series"
+"""What ``literature.n`` counts for the Weibull curve: the n of the series that entered the fit
+(no patient is at risk in it)."""
 
 REGISTRY = "registry"
 LITERATURE = "literature"
@@ -305,40 +312,104 @@ def _per_series(
     return results
 
 
-def _series_summary(km: KaplanMeier, published: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Return a series' counts and median, with its n checked against the published n."""
-    from livermet.evidence.survival.one_stage import count_check
+def _series_summary(
+    km: KaplanMeier, reported: Mapping[str, Any], total_events: int | None
+) -> dict[str, Any]:
+    """Return a series' counts and median with the checks of ``evidence survival --ipd``.
 
-    row = published.get(str(km.label), {})
-    return {
+    The checks are those of `livermet.evidence.survival.one_stage` (called, not copied): the
+    reported median against the reconstructed one (`median_verdict`), the n against the
+    published n (`count_check`), the deaths against the provenance's ``total_events``
+    (`deaths_check`, when published) and the time unit (`unit_note`: times that look like
+    years).
+    """
+    from livermet.evidence.survival.one_stage import (
+        count_check,
+        deaths_check,
+        median_verdict,
+        unit_note,
+    )
+
+    last = float(km.time_[-1])
+    median = km.median_
+    check = median_verdict(reported.get("median"), median.estimate, last)
+    out: dict[str, Any] = {
         "series": km.label,
         "n": km.n_,
         "events": km.events_,
-        "median": km.median_.to_dict(),
-        "n_check": count_check(km.n_, row.get("n_table"), row.get("n_source")),
+        "last_time": last,
+        "median": median.to_dict(),
+        "median_check": {
+            "verdict": check.verdict,
+            "reason": check.reason,
+            "difference": check.difference,
+        },
+        "n_check": count_check(km.n_, reported.get("n_table"), reported.get("n_source")),
+        "deaths_check": deaths_check(km.events_, total_events),
+        "unit_note": unit_note(float(km.time_.max()), reported),
     }
+    return out
 
 
-def _published_counts() -> dict[str, dict[str, Any]]:
-    """Return ``n_table`` and ``n_source`` of the dataset's series (added ones too), by id."""
+def _reported_figures() -> dict[str, dict[str, Any]]:
+    """Return each series' published figures (added series too), by id.
+
+    ``median`` (``mst_months``), ``os1``/``os3``/``os5`` (percent), ``n_table`` and
+    ``n_source``: what the checks of `_series_summary` compare with (None where not given).
+    """
     from livermet.evidence.dataset import load_literature
-    from livermet.evidence.survival.series import numeric_column
+    from livermet.evidence.survival.series import TIME_COLUMNS, numeric_column
 
     table = load_literature(include_added=True)
-    counts = {col: numeric_column(table, col) for col in ("n_table", "n_source")}
+    columns = {"median": "mst_months", **{c: c for c in TIME_COLUMNS.values()}}
+    columns |= {"n_table": "n_table", "n_source": "n_source"}
+    values = {key: numeric_column(table, col) for key, col in columns.items()}
     return {
-        str(ident): {col: float(values[i]) for col, values in counts.items()}
+        str(ident): {
+            key: (float(v[i]) if math.isfinite(float(v[i])) else None) for key, v in values.items()
+        }
         for i, ident in enumerate(table["id"])
     }
 
 
-def _count_notes(per_series: list[dict[str, Any]]) -> list[str]:
-    """Return a note for each series whose reconstructed n differs from the published n."""
-    return [
-        f"{row['series']}: n check: {row['n_check']['reason']}"
-        for row in per_series
-        if row["n_check"]["verdict"] == "differs"
-    ]
+def _total_events(provenance: pd.DataFrame | None) -> dict[str, int]:
+    """Return the published total of deaths (provenance ``total_events``) by series id."""
+    if provenance is None or provenance.empty or "total_events" not in provenance.columns:
+        return {}
+    out = {}
+    for series, total in zip(provenance["series"], provenance["total_events"], strict=True):
+        if total is not None and not pd.isna(total):
+            out[str(series)] = int(total)
+    return out
+
+
+def _check_notes(per_series: list[dict[str, Any]]) -> list[str]:
+    """Return a note for each check of a series that is not consistent (as evidence survival)."""
+    notes = []
+    for row in per_series:
+        name = row["series"]
+        if row["median_check"]["verdict"] == "inconsistent":
+            notes.append(f"{name}: median check: {row['median_check']['reason']}")
+        if row["n_check"]["verdict"] == "differs":
+            notes.append(f"{name}: n check: {row['n_check']['reason']}")
+        deaths = row.get("deaths_check")
+        if deaths is not None and deaths["verdict"] != "consistent":
+            notes.append(f"{name}: deaths check: {deaths['reason']}")
+        if row.get("unit_note"):
+            notes.append(f"{name}: time unit: {row['unit_note']}")
+    return notes
+
+
+def _unit_warning(per_series: list[dict[str, Any]]) -> str | None:
+    """Return the caution beside the tests when a series' times look like years (else None)."""
+    named = [row["series"] for row in per_series if row.get("unit_note")]
+    if not named:
+        return None
+    return (
+        f"the times of {', '.join(named)} look like years, not months (see the time-unit "
+        "notes): the curves and tests compare them with the registry's months and mean "
+        "nothing until the series' times are multiplied by 12"
+    )
 
 
 def compare_with_ipd(
@@ -347,6 +418,7 @@ def compare_with_ipd(
     *,
     times: Sequence[float] = DEFAULT_TIMES,
     rmst_horizon: float = 60.0,
+    provenance: pd.DataFrame | None = None,
 ) -> LiteratureComparison:
     """Compare the registry with reconstructed patients of published series.
 
@@ -359,14 +431,20 @@ def compare_with_ipd(
     times : sequence of float
         Months at which the literature curve is reported (survival, interval, at risk).
     rmst_horizon : float
-        Restricted mean survival time of the literature curve up to this month.
+        Restricted mean survival time of the literature curve up to this month (reported
+        with a note when after the last follow-up, `livermet.analysis.km.rmst_note`).
+    provenance : DataFrame, optional
+        The folder's ``provenance.csv`` (its ``total_events`` feed the deaths check).
 
     Returns
     -------
     LiteratureComparison
         Kaplan-Meier of the pooled literature (same interval type and level as ``registry``),
         the log-rank test registry vs literature, the registry vs each series (Holm), the
-        test between the series (two or more series) and the per-series counts and medians.
+        test between the series (two or more series) and the per-series counts and medians
+        with the checks of ``evidence survival --ipd`` (`_series_summary`). Report times
+        after the literature's last follow-up carry no estimate
+        (`livermet.analysis.km.within_follow_up`).
     """
     ipd = _check_ipd(ipd)
     if ipd.empty:
@@ -389,17 +467,31 @@ def compare_with_ipd(
         )
         for i, name in enumerate(names)
     ]
-    published = _published_counts()
-    summaries = [_series_summary(km, published) for km in per_series]
+    reported = _reported_figures()
+    totals = _total_events(provenance)
+    summaries = [
+        _series_summary(km, reported.get(str(km.label), {}), totals.get(str(km.label)))
+        for km in per_series
+    ]
+    curve = curve_within_follow_up(
+        {
+            "rmst": literature.rmst(rmst_horizon).to_dict(),
+            "at": literature.at(times).to_dict(orient="records"),
+        },
+        literature,
+        LITERATURE,
+    )
     report: dict[str, Any] = {
         "source": SOURCE_IPD,
         "series": names,
         "n": literature.n_,
         "events": literature.events_,
+        "last_time": curve["last_time"],
         "median": literature.median_.to_dict(),
-        "rmst": literature.rmst(rmst_horizon).to_dict(),
-        "at": literature.at(times).to_dict(orient="records"),
+        "rmst": curve["rmst"],
+        "at": curve["at"],
         "per_series": summaries,
+        "time_unit_warning": _unit_warning(summaries),
         "tests": {
             "registry_vs_literature": test.to_dict(),
             "registry_vs_each_series": {
@@ -409,7 +501,7 @@ def compare_with_ipd(
             "between_series": None if between is None else between.to_dict(),
             "stratified_by_series": {"computed": False, "reason": STRATIFIED_BY_SERIES},
         },
-        "notes": [POOLING_NOTE, MONTHS_NOTE, *_count_notes(summaries)],
+        "notes": [*_check_notes(summaries), *curve["notes"], POOLING_NOTE, MONTHS_NOTE],
     }
     if between is None:
         report["notes"].append("one series: no test between series")
@@ -420,6 +512,22 @@ def _series_n(model: WeibullSynthesis) -> int:
     """Return the patients of the series that entered the Weibull fit (one n per series)."""
     per_series = model.points.groupby("id", sort=False)["n"].first()
     return round(float(per_series.sum()))
+
+
+def _within_points(
+    rows: list[dict[str, Any]], last_point: float
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Blank the Weibull curve's rows after its last published summary point (with a note)."""
+    from livermet.analysis.km import within_follow_up
+
+    out, note = within_follow_up(rows, last_point, LITERATURE)
+    if note is None:
+        return out, None
+    blanked = ", ".join(f"{r['time']:g}" for r in out if r["time"] > last_point)
+    return out, (
+        f"{LITERATURE}: no estimate at {blanked} months: after the last published summary "
+        f"point at {last_point:g} months the Weibull curve is an extrapolation, not data"
+    )
 
 
 def compare_with_weibull(
@@ -459,20 +567,27 @@ def compare_with_weibull(
     horizon = max([float(registry.time_.max()), *at, 12.0])
     curve = weibull_curve(model, horizon=horizon, steps=max(241, math.ceil(horizon) * 2 + 1))
     surv, lower, upper = model.curve(at)
+    last_point = float(model.points["time_months"].max())
+    rows, after_note = _within_points(
+        [
+            {"time": t, "survival": s, "lower": lo, "upper": hi, "n_risk": None}
+            for t, s, lo, hi in zip(at, surv, lower, upper, strict=True)
+        ],
+        last_point,
+    )
     report: dict[str, Any] = {
         "source": SOURCE_WEIBULL,
         "series": list(dict.fromkeys(str(i) for i in model.points["id"])),
         "n": _series_n(model),
+        "n_label": N_LABEL_WEIBULL,
         "events": None,
+        "last_time": last_point,
         "median": {
             "estimate": model.median,
             "lower": model.median_ci[0],
             "upper": model.median_ci[1],
         },
-        "at": [
-            {"time": t, "survival": s, "lower": lo, "upper": hi, "n_risk": None}
-            for t, s, lo, hi in zip(at, surv, lower, upper, strict=True)
-        ],
+        "at": rows,
         "model": {
             "shape": model.shape,
             "shape_se": model.shape_se,
@@ -482,7 +597,11 @@ def compare_with_weibull(
         },
         "tests": None,
         "no_test_reason": NO_TEST_WEIBULL,
-        "notes": [*([reason] if reason else []), MONTHS_NOTE],
+        "notes": [
+            *([reason] if reason else []),
+            *([after_note] if after_note else []),
+            MONTHS_NOTE,
+        ],
     }
     return LiteratureComparison(SOURCE_WEIBULL, registry, None, curve, None, json_safe(report))
 
@@ -494,10 +613,13 @@ def compare_with_literature(
     times: Sequence[float] = DEFAULT_TIMES,
     rmst_horizon: float = 60.0,
     series: pd.DataFrame | None = None,
+    provenance: pd.DataFrame | None = None,
 ) -> LiteratureComparison:
     """Compare with reconstructed patients when there are any, else with the Weibull curve."""
     if ipd is not None and len(ipd):
-        return compare_with_ipd(registry, ipd, times=times, rmst_horizon=rmst_horizon)
+        return compare_with_ipd(
+            registry, ipd, times=times, rmst_horizon=rmst_horizon, provenance=provenance
+        )
     reason = (
         "no series of the dataset has reconstructed patients yet (no published curve has been "
         "digitised, docs/literature-ipd.md): the literature is the pooled Weibull curve of "
@@ -506,8 +628,26 @@ def compare_with_literature(
     return compare_with_weibull(registry, series, times=times, reason=reason)
 
 
-def load_literature_ipd(directory: Path | None = None) -> pd.DataFrame:
-    """Return the reconstructed patients of an IPD folder (None: the dataset's own folder).
+def literature_series(with_added_series: bool = False) -> pd.DataFrame:
+    """Return the series table the literature side uses: Table 1, plus the added series on request.
+
+    The same choice as the evidence commands' ``--with-added-series``
+    (`livermet.evidence.dataset.select_source`).
+    """
+    from livermet.evidence.dataset import load_literature, select_source
+
+    return select_source(load_literature(include_added=True), include_added=with_added_series)
+
+
+def load_literature_folder(
+    directory: Path | None = None, *, with_added_series: bool = False
+) -> ReconstructedSeries:
+    """Return the reconstructed patients and provenance of an IPD folder (None: the dataset's).
+
+    The series a folder may hold are those of `literature_series`: an added series without
+    ``with_added_series`` is refused with the words of ``evidence survival --ipd`` ("add
+    --with-added-series"). The dataset's own folder is read as ``evidence survival`` reads
+    it: its series outside the table are left out.
 
     Raises
     ------
@@ -517,9 +657,35 @@ def load_literature_ipd(directory: Path | None = None) -> pd.DataFrame:
         explicitly that holds no reconstructed series; field ``--literature-ipd``, with the
         words of ``evidence survival --ipd`` (`livermet.evidence.ipd.load_ipd_folder`).
     """
-    from livermet.evidence.ipd import load_reconstructed
+    from livermet.evidence.ipd import load_ipd_folder
+    from livermet.evidence.survival.series import series_ids
 
-    return load_reconstructed(directory, option=LITERATURE_IPD_OPTION)
+    ids = series_ids(literature_series(with_added_series))
+    explicit = directory is not None
+    content = load_ipd_folder(
+        directory,
+        series_ids=ids if explicit else None,
+        option=LITERATURE_IPD_OPTION if explicit else None,
+    )
+    keep = content.data["series"].astype(str).isin(ids)
+    if bool(keep.all()):
+        return content
+    provenance = content.provenance
+    return ReconstructedSeries(
+        data=content.data[keep].reset_index(drop=True),
+        provenance=provenance[provenance["series"].astype(str).isin(ids)].reset_index(drop=True),
+        source=content.source,
+    )
+
+
+def load_literature_ipd(
+    directory: Path | None = None, *, with_added_series: bool = False
+) -> pd.DataFrame:
+    """Return the reconstructed patients (series, time, event) of `load_literature_folder`."""
+    from livermet.evidence.ipd import IPD_COLUMNS
+
+    data = load_literature_folder(directory, with_added_series=with_added_series).data
+    return data[list(IPD_COLUMNS)].reset_index(drop=True)
 
 
 def literature_comparison(
@@ -528,14 +694,25 @@ def literature_comparison(
     *,
     times: Sequence[float] = DEFAULT_TIMES,
     rmst_horizon: float = 60.0,
+    with_added_series: bool = False,
 ) -> LiteratureComparison:
     """Compare the registry with the reconstructed series of ``directory`` (or the dataset's).
 
     Without reconstructed series in the dataset's folder, the pooled Weibull curve of the
-    summary points stands in (`compare_with_weibull`).
+    summary points stands in (`compare_with_weibull`). ``with_added_series`` adds the
+    dataset's added series to both (`literature_series`).
     """
-    ipd = load_literature_ipd(directory)
-    return compare_with_literature(registry, ipd, times=times, rmst_horizon=rmst_horizon)
+    from livermet.evidence.ipd import IPD_COLUMNS
+
+    content = load_literature_folder(directory, with_added_series=with_added_series)
+    return compare_with_literature(
+        registry,
+        content.data[list(IPD_COLUMNS)],
+        times=times,
+        rmst_horizon=rmst_horizon,
+        series=literature_series(with_added_series),
+        provenance=content.provenance,
+    )
 
 
 def registry_vs_literature(
@@ -549,13 +726,18 @@ def registry_vs_literature(
     conf_type: ConfType = "log-log",
     conf_level: float = 0.95,
     dropna: bool = False,
+    with_added_series: bool = False,
 ) -> LiteratureAnalysis:
     """Run the Kaplan-Meier analysis of a cohort table and compare it with the literature.
 
     The report is `livermet.analysis.summary.km_analysis`'s (all patients, no groups) with a
     ``literature`` section (`LiteratureComparison.report`). ``time`` must be in months and,
-    with ``event``, overall survival (`check_literature_endpoint`, checked first).
+    with ``event``, overall survival (`check_literature_endpoint`, checked first). The
+    registry's report times after its last follow-up carry no estimate, and an RMST horizon
+    after it a note (`livermet.analysis.km.report_within_follow_up`).
     """
+    from livermet.analysis.km import report_within_follow_up
+
     endpoint_note = check_literature_endpoint(time, event)
     km = km_analysis(
         data,
@@ -568,7 +750,12 @@ def registry_vs_literature(
         dropna=dropna,
     )
     comparison = literature_comparison(
-        km.overall, directory, times=times, rmst_horizon=rmst_horizon
+        km.overall,
+        directory,
+        times=times,
+        rmst_horizon=rmst_horizon,
+        with_added_series=with_added_series,
     )
     literature = {**comparison.report, "notes": [*comparison.report["notes"], endpoint_note]}
-    return LiteratureAnalysis(km, comparison, {**km.report, "literature": literature})
+    report = report_within_follow_up(km.report, km.overall, None, REGISTRY)
+    return LiteratureAnalysis(km, comparison, {**report, "literature": literature})

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Mapping
 from enum import StrEnum
+from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -82,17 +84,57 @@ DropOption = Annotated[
 ]
 LevelOption = Annotated[float, typer.Option("--conf-level", help="Confidence level.")]
 
+KM_OPTIONS = {
+    "data": "--data",
+    "times": "--times",
+    "horizon": "--rmst-horizon",
+    "conf_level": "--conf-level",
+    "conf_type": "--conf-type",
+    "by": "--by",
+    "levels": "--levels",
+    "output": "--output",
+    "literature": "--literature-ipd",
+    "literature_ipd": "--literature-ipd",
+    "endpoint": "--time/--event",
+}
+"""The options of ``cohort km`` by the field names the analysis gives its errors (an error names
+the option as the user typed it; a column's error keeps the column's name)."""
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def named_options(options: Mapping[str, str]) -> Callable[[F], F]:
+    """Return a decorator that renames an `InputError`'s field to the option it came from.
+
+    Only a plain `InputError` whose field is a key of ``options`` is renamed (its message
+    kept); any other error passes unchanged to `livermet.cli.common.friendly_errors`.
+    """
+
+    def decorate(func: F) -> F:
+        @wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return func(*args, **kwargs)
+            except InputError as exc:
+                if type(exc) is InputError and exc.field is not None and exc.field in options:
+                    raise InputError(exc.message, options[exc.field]) from None
+                raise
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
 
 def read_cohort_csv(path: Path) -> pd.DataFrame:
     """Read a cohort CSV; an unreadable file is an InputError naming it."""
     import pandas as pd
 
     if not path.exists():
-        raise InputError(f"file not found: {path}", "data")
+        raise InputError(f"file not found: {path}", "--data")
     try:
         return pd.read_csv(path, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path} as CSV: {exc}", "data") from None
+        raise InputError(f"cannot read {path} as CSV: {exc}", "--data") from None
 
 
 def cohort_data(
@@ -113,9 +155,9 @@ def parse_times(text: str) -> list[float]:
     try:
         values = [float(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise InputError(f"{text!r} is not a comma-separated list of numbers", "times") from None
+        raise InputError(f"{text!r} is not a comma-separated list of numbers", "--times") from None
     if not values or any(not math.isfinite(v) or v < 0 for v in values):
-        raise InputError(f"{text!r}: give one or more times >= 0", "times")
+        raise InputError(f"{text!r}: give one or more times >= 0", "--times")
     return values
 
 
@@ -130,7 +172,7 @@ def _check_output(output: Path | None) -> None:
 
     if output.suffix.lower() not in FORMATS:
         raise InputError(
-            f"unsupported image format {output.suffix!r}; use .png, .svg or .pdf", "output"
+            f"unsupported image format {output.suffix!r}; use .png, .svg or .pdf", "--output"
         )
 
 
@@ -151,16 +193,29 @@ def _num(x: Any, fmt: str = ".3f") -> str:
     return "—" if x is None else format(x, fmt)
 
 
+def _median_text(med: dict[str, Any], level: float) -> str:
+    """Return a median with its interval in months, one decimal (as the web page prints it)."""
+    if med["estimate"] is None:
+        lower = med["lower"]
+        return "median not reached" + (
+            "" if lower is None else f" ({level:.0%} CI from {lower:.1f} months)"
+        )
+    upper = "not reached" if med["upper"] is None else f"{med['upper']:.1f}"
+    return (
+        f"median {med['estimate']:.1f} ({level:.0%} CI {_num(med['lower'], '.1f')} to {upper}) "
+        "months"
+    )
+
+
 def _print_curve_table(console: Console, name: str, curve: dict[str, Any], level: float) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    med = curve["median"]
     rm = curve["rmst"]
     console.print(
-        f"[bold]{name}[/]: n = {curve['n']}, events = {curve['events']}; median "
-        f"{_num(med['estimate'], 'g')} ({level:.0%} CI {_num(med['lower'], 'g')} to "
-        f"{_num(med['upper'], 'g')}); RMST to {rm['horizon']:g} = {rm['estimate']:.2f} "
-        f"(SE {rm['std_err']:.2f})"
+        f"[bold]{escape(name)}[/]: n = {curve['n']}, events = {curve['events']}; "
+        f"{_median_text(curve['median'], level)}; RMST to {rm['horizon']:g} = "
+        f"{rm['estimate']:.2f} (SE {rm['std_err']:.2f})"
     )
     table = Table(show_edge=False)
     for col in ("time", "at risk", "survival", "lower", "upper"):
@@ -178,6 +233,7 @@ def _print_curve_table(console: Console, name: str, curve: dict[str, Any], level
 
 @app.command("km")
 @friendly_errors
+@named_options(KM_OPTIONS)
 def km_command(
     data: DataOption = None,
     time: TimeOption = "os_months",
@@ -216,6 +272,14 @@ def km_command(
             "--with-literature (default: the dataset's own).",
         ),
     ] = None,
+    with_added_series: Annotated[
+        bool,
+        typer.Option(
+            "--with-added-series",
+            help="With --with-literature: also use the published series added to Table 1 "
+            "(as the evidence commands; docs/evidence.md#dataset).",
+        ),
+    ] = False,
     db: DbOption = None,
     user: UserOption = None,
     token: TokenOption = None,
@@ -228,11 +292,12 @@ def km_command(
     With --with-literature: the registry beside the pooled literature, with both risk tables
     and the log-rank test when the literature has reconstructed patients, else beside the
     Weibull curve of the published summary points (no test); docs/literature-vs-registry.md.
+    Report times after a curve's last follow-up get no estimate (a note says so).
     """
     _check_output(output)
     if levels is not None and by is None:
-        raise InputError("--levels needs --by", "levels")
-    _check_literature_options(by, with_literature, literature_ipd)
+        raise InputError("--levels needs --by", "--levels")
+    _check_literature_options(by, with_literature, literature_ipd, with_added_series)
     if with_literature:
         from livermet.analysis.literature import check_literature_endpoint
 
@@ -249,6 +314,7 @@ def km_command(
             conf_type=conf_type.value,
             conf_level=conf_level,
             dropna=drop_missing or data is None,
+            with_added_series=with_added_series,
         )
         show_km_with_literature(analysis, fmt, output)
         return
@@ -270,16 +336,18 @@ def km_command(
 
 
 def _check_literature_options(
-    by: str | None, with_literature: bool, literature_ipd: Path | None
+    by: str | None, with_literature: bool, literature_ipd: Path | None, with_added: bool
 ) -> None:
-    """Refuse --literature-ipd without --with-literature, and --with-literature with --by."""
+    """Refuse the literature's options without --with-literature, and it with --by."""
     if literature_ipd is not None and not with_literature:
-        raise InputError("--literature-ipd needs --with-literature", "literature_ipd")
+        raise InputError("--literature-ipd needs --with-literature", "--literature-ipd")
+    if with_added and not with_literature:
+        raise InputError("--with-added-series needs --with-literature", "--with-added-series")
     if with_literature and by is not None:
         raise InputError(
             "--with-literature compares all the cohort's patients with the pooled literature "
             "and does not combine with --by (run `cohort km --by` separately)",
-            "by",
+            "--by",
         )
 
 
@@ -292,6 +360,8 @@ def _print_literature_ipd(console: Console, lit: dict[str, Any], level: float) -
         f"log-rank registry vs literature: χ² = {lr['chisq']:.3f}, df = {lr['df']}, "
         f"p = {lr['p']:.4g}"
     )
+    if lit.get("time_unit_warning"):
+        console.print(f"caution: {lit['time_unit_warning']}", markup=False)
     for row in tests["registry_vs_each_series"]["results"]:
         console.print(
             f"  registry vs {row['series']}: χ² = {row['chisq']:.3f}, p = {_num(row['p'], '.4g')}"
@@ -311,10 +381,9 @@ def _print_literature_weibull(console: Console, lit: dict[str, Any], level: floa
     """Print the pooled Weibull curve of the summary points and why there is no test."""
     from rich.table import Table
 
-    med = lit["median"]
     console.print(
-        f"[bold]literature (Weibull from summary points)[/]: median {_num(med['estimate'], '.1f')}"
-        f" ({level:.0%} CI {_num(med['lower'], '.1f')} to {_num(med['upper'], '.1f')})"
+        f"[bold]literature (Weibull from summary points)[/]: {lit['n']} {lit['n_label']}; "
+        f"{_median_text(lit['median'], level)}"
     )
     table = Table(show_edge=False)
     for col in ("time", "survival", "lower", "upper"):
@@ -348,6 +417,8 @@ def show_km_with_literature(
             markup=False,
         )
         _print_curve_table(console, "registry", report["overall"], level)
+        for note in report["overall"].get("notes") or []:
+            console.print(f"note: {note}", markup=False)
         if lit["source"] == SOURCE_IPD:
             _print_literature_ipd(console, lit, level)
         else:
@@ -364,9 +435,13 @@ def show_km_with_literature(
 def show_km(result: KMAnalysis, fmt: TextOrJson, output: Path | None) -> None:
     """Print a Kaplan-Meier analysis (text or JSON) and draw its plot to ``output`` if given.
 
-    Shared by ``livermet cohort km`` and ``livermet federated combine``.
+    Shared by ``livermet cohort km`` and ``livermet federated combine``. Report times after a
+    curve's last follow-up get no estimate and an RMST horizon after it a note
+    (`livermet.analysis.km.report_within_follow_up`), in the text and the JSON.
     """
-    report = result.report
+    from livermet.analysis.km import report_within_follow_up
+
+    report = report_within_follow_up(result.report, result.overall, result.groups)
     _print_notes(report)
     if fmt is TextOrJson.json:
         _emit_json(report)
@@ -379,8 +454,12 @@ def show_km(result: KMAnalysis, fmt: TextOrJson, output: Path | None) -> None:
             f"{report['conf_type']} transform"
         )
         _print_curve_table(console, "all patients", report["overall"], conf_level)
+        notes = list(report["overall"].get("notes") or [])
         for name, curve in (report.get("groups") or {}).items():
             _print_curve_table(console, f"{by} = {name}", curve, conf_level)
+            notes.extend(curve.get("notes") or [])
+        for note in notes:
+            console.print(f"note: {note}", markup=False)
         if "logrank_note" in report:
             console.print(report["logrank_note"])
         if "logrank" in report:
