@@ -131,7 +131,7 @@ def assert_input_error(response: Any, field: str) -> str:
 
 
 @pytest.mark.parametrize("model", ["glmm", "rma"])
-@pytest.mark.parametrize("nagq", [0, 101, "seven", 7.5, None])
+@pytest.mark.parametrize("nagq", [0, 101, "seven", 7.5, True, False, "7", 7.0])
 def test_nagq_out_of_range_is_refused_in_the_error_shape(
     client: TestClient, web_registry: WebRegistry, nagq: object, model: str
 ) -> None:
@@ -139,6 +139,28 @@ def test_nagq_out_of_range_is_refused_in_the_error_shape(
     message = assert_input_error(response, "nagq")
     assert "from 1 (Laplace) to 100" in message
     assert repr(nagq) in message
+
+
+def test_nagq_null_means_the_default_as_a_blank_field(
+    client: TestClient, web_registry: WebRegistry
+) -> None:
+    """A null nagq is not given: 7 points for the GLMM (a blank field on the page), none for rma."""
+    glmm = client.post(POOL, json={"model": "glmm", "nagq": None}, headers=_auth(web_registry))
+    assert glmm.status_code == 200, glmm.text
+    df = load_literature()
+    assert glmm.json() == _expected(glmm_report(pool_outcome_glmm(df, "os5", nagq=7), df))
+    assert glmm.json()["nagq"] == 7
+    rma = client.post(POOL, json={"model": "rma", "nagq": None}, headers=_auth(web_registry))
+    assert rma.status_code == 200, rma.text
+    assert rma.json() == _expected(pool_outcome(df, "os5").to_dict())
+
+
+def test_nagq_true_is_not_laplace(client: TestClient, web_registry: WebRegistry) -> None:
+    """A boolean is refused (strict whole number), not read as 1 point (Laplace)."""
+    response = client.post(POOL, json={"model": "glmm", "nagq": True}, headers=_auth(web_registry))
+    message = assert_input_error(response, "nagq")
+    assert "valid integer" in message and "from 1 (Laplace) to 100" in message
+    assert message.endswith("got True")
 
 
 @pytest.mark.parametrize("nagq", [1, 7, 100])

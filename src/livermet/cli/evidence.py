@@ -7,21 +7,67 @@ draws a plot.
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
+from collections.abc import Callable
 from enum import StrEnum
+from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 from livermet.cli.common import err_console, friendly_errors
+from livermet.errors import LivermetError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 app = typer.Typer(help="Pool the published surgical series (the case report's Table 1).")
+
+
+def option_field(field: str | None, command: Callable[..., Any]) -> str | None:
+    """Return an error's field as the user typed it: the command's option (``--nagq``).
+
+    The engine names a parameter as Python does (``nagq``, ``total_events``); when it is an
+    option of ``command`` (a command function), the message names the option instead
+    (``--nagq``, ``--total-events``). Any other field (a CSV column such as ``mst_months``,
+    or a field already naming its option, such as ``--ipd``) is returned unchanged.
+    """
+    from typer.models import OptionInfo
+    from typer.utils import get_params_from_function
+
+    if not field or field.startswith("-"):
+        return field
+    meta = get_params_from_function(command).get(field.replace("-", "_"))
+    if meta is None or not isinstance(meta.default, OptionInfo):
+        return field
+    names = [d.split("/")[0] for d in meta.default.param_decls or () if d.startswith("--")]
+    return names[0] if names else "--" + field.replace("_", "-")
+
+
+def evidence_errors(func: F) -> F:
+    """`friendly_errors` for an evidence command, with fields named by their options.
+
+    The one place where the ``livermet evidence`` commands map an error's field to the option
+    typed (`option_field`), e.g. ``nagq`` -> ``--nagq``, ``dataset`` -> ``--dataset``.
+    """
+
+    @wraps(func)
+    def typed(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LivermetError as exc:
+            exc.field = option_field(exc.field, func)
+            raise
+
+    wrapped = friendly_errors(typed)
+    wrapped.option_fields = True  # type: ignore[attr-defined]
+    return wrapped  # type: ignore[return-value]
 
 
 class TextOrJson(StrEnum):
@@ -112,7 +158,7 @@ def _pct(x: float) -> str:
 
 
 @app.command("table")
-@friendly_errors
+@evidence_errors
 def table_command(
     series: SeriesOption = None,
     fmt: Annotated[TextOrJson, typer.Option("--format")] = TextOrJson.text,
@@ -161,7 +207,7 @@ def table_command(
 
 
 @app.command("pool")
-@friendly_errors
+@evidence_errors
 def pool_command(
     outcome: OutcomeOption = "os5",
     measure: Annotated[
@@ -191,6 +237,14 @@ def pool_command(
             "Refused with --model rma.",
         ),
     ] = None,
+    optimizer: Annotated[
+        str | None,
+        typer.Option(
+            "--optimizer",
+            help="GLMM only: metafor (default; glmer's default optimisers, metafor's numbers to "
+            "the last digit) or converged (the maximum of the likelihood, a few 1e-6 away).",
+        ),
+    ] = None,
     series: SeriesOption = None,
     exclude: ExcludeOption = None,
     n_column: NColumnOption = "n_table",
@@ -209,11 +263,12 @@ def pool_command(
 ) -> None:
     """Pool one survival outcome: estimate, CI, prediction interval, heterogeneity, flags."""
     from livermet.evidence.dataset import subset
-    from livermet.evidence.glmm_report import check_model, choose_nagq
+    from livermet.evidence.glmm_report import check_model, choose_nagq, choose_optimizer
     from livermet.evidence.pooling import pool_outcome
 
     chosen = check_model(model, measure, method)
     points = choose_nagq(chosen, nagq)
+    how = choose_optimizer(chosen, optimizer)
     df = subset(
         _series(series, with_added_series),
         lms_only=lms_only,
@@ -222,7 +277,7 @@ def pool_command(
         include_added=with_added_series,
     )
     if chosen == "glmm":
-        _pool_glmm(df, outcome, points, test, exclude or [], n_column, fmt)
+        _pool_glmm(df, outcome, (points, how), test, exclude or [], n_column, fmt)
         return
     pooled = pool_outcome(
         df,
@@ -257,20 +312,25 @@ def pool_command(
 def _pool_glmm(
     df: pd.DataFrame,
     outcome: str,
-    nagq: int,
+    fitting: tuple[int, str],
     test: str,
     exclude: list[str],
     n_column: str,
     fmt: TextOrJson,
 ) -> None:
-    """``pool --model glmm``: the binomial-normal model, with the rounding of survivors shown."""
+    """``pool --model glmm``: the binomial-normal model, with the rounding of survivors shown.
+
+    ``fitting``: quadrature points and optimiser.
+    """
     from rich.markup import escape
 
+    from livermet.evidence.glmm import OPTIMIZER_TEXT
     from livermet.evidence.glmm_pool import pool_outcome_glmm
     from livermet.evidence.glmm_report import approximation_text
 
+    nagq, optimizer = fitting
     pooled = pool_outcome_glmm(
-        df, outcome, nagq=nagq, test=test, exclude=exclude, n_column=n_column
+        df, outcome, nagq=nagq, test=test, exclude=exclude, n_column=n_column, optimizer=optimizer
     )
     data = pooled.to_dict()
     if fmt is TextOrJson.json:
@@ -291,6 +351,7 @@ def _pool_glmm(
         f"(p = {data['qe_lrt_p']:.3g})"
     )
     c.print(f"[cyan]note[/] {escape(data['survivors_note'])}.")
+    c.print(f"[cyan]note[/] {escape(OPTIMIZER_TEXT[data['optimizer']])}.")
     for r in data["rounded"]:
         c.print(
             f"  rounded {_named(df, r['id'])}: {r['survivors_unrounded']:.3g} -> "
@@ -301,7 +362,7 @@ def _pool_glmm(
 
 
 @app.command("forest")
-@friendly_errors
+@evidence_errors
 def forest_command(
     output: OutputOption,
     outcome: OutcomeOption = "os5",
@@ -333,7 +394,7 @@ def forest_command(
 
 
 @app.command("funnel")
-@friendly_errors
+@evidence_errors
 def funnel_command(
     output: OutputOption,
     outcome: OutcomeOption = "os5",
@@ -355,7 +416,7 @@ def funnel_command(
 
 
 @app.command("curve")
-@friendly_errors
+@evidence_errors
 def curve_command(
     output: OutputOption,
     series: SeriesOption = None,
@@ -384,7 +445,7 @@ def curve_command(
 
 
 @app.command("survival")
-@friendly_errors
+@evidence_errors
 def survival_command(
     series: SeriesOption = None,
     method: MethodOption = "REML",
@@ -403,42 +464,121 @@ def survival_command(
 
     With reconstructed patients (the dataset's folder, or --ipd) also the one-stage pooling.
     """
-    from livermet.evidence.survival import pool_time_points, weibull_synthesis
+    from livermet.evidence.survival import pool_time_points
     from livermet.evidence.survival.one_stage import reconstructed_section, text_lines
 
     df = _series(series, with_added_series)
     points = pool_time_points(df, method=method)
-    model = weibull_synthesis(df)
     data = {
         "time_points": json.loads(points.drop(columns=["ids"]).to_json(orient="records")),
-        "weibull": {
-            "shape": model.shape,
-            "median_months": model.median,
-            "median_ci": list(model.median_ci),
-            "tau2": model.tau2,
-            "excluded_medians": [{"id": i, "reason": r} for i, r in model.excluded],
-        },
+        "weibull": _weibull_section(df),
         "reconstructed": reconstructed_section(df, ipd, method=method),
     }
+    for row, ids in zip(data["time_points"], points["ids"], strict=True):
+        row.update(_single_series(df, row, ids))
     if fmt is TextOrJson.json:
         typer.echo(_json(data))
         return
     c = Console()
     for row in data["time_points"]:
-        c.print(
-            f"{row['time_months']:>3g} months: {_pct(row['estimate'])} "
-            f"({_pct(row['ci_lb'])} to {_pct(row['ci_ub'])}), k = {row['k']}"
-        )
-    lo, hi = model.median_ci
-    c.print(f"pooled median (Weibull): {model.median:.1f} months ({lo:.1f} to {hi:.1f})")
-    for ident, reason in model.excluded:
-        c.print(f"[yellow]{_named(df, ident)}[/]: {reason}")
+        c.print(_time_point_text(df, row))
+    for line in _weibull_text(df, data["weibull"]):
+        c.print(line)
     for line in text_lines(data["reconstructed"]):
         c.print(line, markup=False)
 
 
+SINGLE_SERIES_NOTE = "pooling needs 2 or more series"
+"""Why a time point, or the Weibull synthesis, of one series shows that series' own figures."""
+
+
+def _single_series(df: pd.DataFrame, row: dict[str, Any], ids: str) -> dict[str, Any]:
+    """Return a time point's own series when only one reports it (``series_id``, ``reported``).
+
+    Nothing is pooled then (``estimate`` stays null); the series' own S(t), as printed in its
+    column, is given instead, with the note that pooling needs 2 or more series.
+    """
+    if row["k"] != 1:
+        return {}
+    from livermet.evidence.survival.series import numeric_column, series_ids
+
+    position = series_ids(df).index(ids)
+    percent = float(numeric_column(df, str(row["column"]))[position])
+    return {"series_id": ids, "reported": percent / 100.0, "note": SINGLE_SERIES_NOTE}
+
+
+def _time_point_text(df: pd.DataFrame, row: dict[str, Any]) -> str:
+    """Return one pooled time point as a line: pooled, one series' own figure, or none."""
+    head = f"{row['time_months']:>3g} months: "
+    if row["k"] == 0:
+        return f"{head}no series reports it"
+    if row["k"] == 1:
+        return (
+            f"{head}{_pct(row['reported'])} as reported by {_named(df, row['series_id'])} "
+            f"alone, k = 1 (not pooled: {SINGLE_SERIES_NOTE})"
+        )
+    return (
+        f"{head}{_pct(row['estimate'])} ({_pct(row['ci_lb'])} to {_pct(row['ci_ub'])}), "
+        f"k = {row['k']}"
+    )
+
+
+def _weibull_section(df: pd.DataFrame) -> dict[str, Any]:
+    """Return the Weibull synthesis of ``evidence survival``, or why it is not available.
+
+    Too few summary points (`WeibullNotEstimable`) is not an error of the command: the
+    section says so (``available`` False, ``reason``, ``note``) and the other sections run.
+    """
+    from livermet.evidence.survival import WeibullNotEstimable, weibull_synthesis
+
+    try:
+        model = weibull_synthesis(df)
+    except WeibullNotEstimable as exc:
+        return {
+            "available": False,
+            "reason": exc.message,
+            "note": "give, with --series, rows with n_table and survival figures in the "
+            "columns mst_months (median, months), os1, os3, os5 (percent): at least 3 "
+            "figures in all, at 2 or more distinct times",
+        }
+    return {
+        "available": True,
+        "k": model.k,
+        "series": list(dict.fromkeys(str(i) for i in model.points["id"])),
+        "shape": model.shape,
+        "median_months": model.median,
+        "median_ci": list(model.median_ci),
+        "tau2": model.tau2,
+        "excluded_medians": [{"id": i, "reason": r} for i, r in model.excluded],
+    }
+
+
+def _weibull_text(df: pd.DataFrame, section: dict[str, Any]) -> list[str]:
+    """Return the Weibull synthesis as lines (Rich markup; series names escaped)."""
+    from rich.markup import escape
+
+    if not section["available"]:
+        return [
+            f"pooled median (Weibull): not available ({escape(section['reason'])}); "
+            f"{escape(section['note'])}"
+        ]
+    lo, hi = section["median_ci"]
+    figures = f"{section['median_months']:.1f} months ({lo:.1f} to {hi:.1f})"
+    if section["k"] == 1:
+        only = _named(df, section["series"][0])
+        lines = [
+            f"median (Weibull fit of {only} alone, k = 1; not pooled: {SINGLE_SERIES_NOTE}): "
+            f"{figures}"
+        ]
+    else:
+        lines = [f"pooled median (Weibull, k = {section['k']}): {figures}"]
+    for item in section["excluded_medians"]:
+        lines.append(f"[yellow]{_named(df, item['id'])}[/]: {escape(item['reason'])}")
+    return lines
+
+
 @app.command("gosh")
-@friendly_errors
+@evidence_errors
 def gosh_command(
     output: OutputOption,
     outcome: OutcomeOption = "os5",
@@ -479,3 +619,10 @@ def gosh_command(
 from livermet.cli import evidence_reconstruct  # noqa: E402
 
 evidence_reconstruct.register(app)
+
+# The one place where every command of the group, also those registered by other modules,
+# names an error's field by its option: a command wrapped by `friendly_errors` elsewhere is
+# wrapped again, from its own function, by `evidence_errors`.
+for _info in app.registered_commands:
+    if _info.callback is not None and not getattr(_info.callback, "option_fields", False):
+        _info.callback = evidence_errors(inspect.unwrap(_info.callback))

@@ -19,6 +19,7 @@ from livermet.analysis.cohort_report import (
     cohort_analyses,
     error_text,
 )
+from livermet.analysis.km import report_within_follow_up
 from livermet.analysis.literature import endpoint_columns, registry_vs_literature
 from livermet.errors import InputError, LivermetError
 from livermet.evidence.dataset import OWN_SERIES_SOURCE, series_label
@@ -84,17 +85,22 @@ def pooled_report(
 def model_report(df: pd.DataFrame, choice: dict[str, Any]) -> dict[str, Any]:
     """Return the page's pooling with the chosen model, or its error as ``error``.
 
-    ``rma``: `pooled_report` (``pooled`` and ``forest``). ``glmm``: the binomial-normal model
-    (`livermet.evidence.glmm_report.glmm_report`, under ``glmm``); the page's tau² method is
-    not used by it (the GLMM is fitted by ML), its effect size must be PLO. The quadrature
-    points (``nagq``), when the field is filled in, are checked, and refused with ``rma``.
+    ``rma``: `pooled_report` (``pooled`` and ``forest``), with the tau² method chosen (REML
+    when blank). ``glmm``: the binomial-normal model
+    (`livermet.evidence.glmm_report.glmm_report`, under ``glmm``), fitted by ML: a tau²
+    method other than ML, when chosen, is refused (field ``method``), as by the CLI and the
+    API; its effect size must be PLO. The quadrature points (``nagq``), when the field is
+    filled in, are checked, and refused with ``rma``.
     """
+    method = str(choice["method"] or "").strip()
     try:
-        model = check_model(choice["model"], choice["measure"])
+        model = check_model(choice["model"], choice["measure"], method or None)
         outcome = check_outcome(choice["outcome"])
         nagq = choose_nagq(model, choice["nagq"])
         if model == "rma":
-            return pooled_report(df, outcome, choice["measure"], choice["method"], choice["test"])
+            return pooled_report(
+                df, outcome, choice["measure"], method or DEFAULT_METHOD, choice["test"]
+            )
         pooled = pool_outcome_glmm(df, outcome, nagq=nagq, test=choice["test"])
         return {"glmm": glmm_report(pooled, df)}
     except LivermetError as exc:
@@ -119,7 +125,7 @@ def evidence_page(
     request: Request,
     user: PageUser,
     outcome: str = "os5",
-    method: str = "REML",
+    method: str = "",
     measure: str = "PLO",
     test: str = "z",
     model: str = "rma",
@@ -131,6 +137,8 @@ def evidence_page(
 
     ``model`` is ``rma`` (random effects, the default) or ``glmm`` (binomial-normal, with
     ``nagq`` quadrature points, 7 when blank; refused with ``rma`` when filled in);
+    ``method`` is the tau² estimator, blank for the model's own (REML for ``rma``, ML for
+    ``glmm``; another one is refused with ``glmm``);
     ``include_added`` (any value; ``added``, its former name, too) also uses the added
     published series, as ``include_added`` of the API.
     """
@@ -146,9 +154,12 @@ def evidence_page(
     return _evidence_response(request, user, choice, request.session.pop("series_error", None))
 
 
+DEFAULT_METHOD = "REML"
+"""The tau² estimator of the page's ``rma`` pooling when the field is blank (as the CLI's)."""
+
 DEFAULT_CHOICE: dict[str, Any] = {
     "outcome": "os5",
-    "method": "REML",
+    "method": "",
     "measure": "PLO",
     "test": "z",
     "model": "rma",
@@ -254,6 +265,8 @@ def cohort_plots(analyses: CohortAnalyses, by: str) -> dict[str, Any]:
     out = analyses.report
     km, ci = analyses.km, analyses.cuminc
     if km is not None:
+        # as `cohort km`: no estimate after a curve's last follow-up (a note says so)
+        out["km"] = report_within_follow_up(out["km"], km.overall, km.groups)
         curves = km.groups if km.groups is not None else km.overall
         try:
             out["km_plot"] = data_uri(
@@ -279,16 +292,22 @@ def cohort_plots(analyses: CohortAnalyses, by: str) -> dict[str, Any]:
 _message = error_text
 
 
-def literature_report(frame: pd.DataFrame, endpoint: str) -> dict[str, Any]:
+def literature_report(
+    frame: pd.DataFrame, endpoint: str, with_added_series: bool = False
+) -> dict[str, Any]:
     """Return the registry beside the literature (all patients) with its plot, for the page.
 
     Overall survival only: the published series report survival after hepatectomy. The
     literature is the dataset's reconstructed series, else the Weibull curve of the summary
-    points (`livermet.analysis.literature`); its message goes under ``error`` if it fails.
+    points (`livermet.analysis.literature`), with the added series on request (as
+    ``cohort km --with-literature --with-added-series``); its message goes under ``error``
+    if it fails.
     """
     try:  # the rule of `cohort km --with-literature`: refuses event-free survival
         time, event = endpoint_columns(endpoint)
-        analysis = registry_vs_literature(frame, time, event, dropna=True)
+        analysis = registry_vs_literature(
+            frame, time, event, dropna=True, with_added_series=with_added_series
+        )
     except LivermetError as exc:
         return {"error": _message(exc)}
     report = analysis.report
@@ -312,6 +331,7 @@ def cohort_page(
     synthetic: str | None = None,
     covariates: str = "approach,age",
     literature: str | None = None,
+    added_series: str | None = None,
 ) -> Response:
     """Show the cohort analyses with their plots.
 
@@ -327,6 +347,7 @@ def cohort_page(
         "error": None,
         "auto_note": None,
         "with_literature": bool(literature),
+        "with_added_series": bool(added_series),
     }
     try:
         check_choice(by, endpoint)
@@ -347,7 +368,9 @@ def cohort_page(
         used = frame if synthetic == "include" else real
         context["report"] = cohort_plots(cohort_analyses(used, by, endpoint, chosen), by)
         if literature:
-            context["report"]["literature"] = literature_report(used, endpoint)
+            context["report"]["literature"] = literature_report(
+                used, endpoint, with_added_series=bool(added_series)
+            )
     except LivermetError as exc:
         context["error"] = _message(exc)
         context["report"] = None

@@ -30,6 +30,7 @@ from livermet.evidence.glmm_report import (
     NAGQ_MAX,
     check_model,
     choose_nagq,
+    choose_optimizer,
     glmm_report,
 )
 from livermet.evidence.pooling import check_outcome, pool_outcome
@@ -277,7 +278,8 @@ def evidence_pool(user: CurrentUser, body: PoolRequest) -> dict[str, Any]:
 
     ``model`` = ``glmm`` answers the binomial-normal model (`GlmmPoolAnswer`); a ``measure``
     other than PLO or a ``method`` other than ML, when given, is refused with it. ``nagq``
-    belongs to the GLMM: given with ``rma``, it is refused (as by the CLI and the web page).
+    belongs to the GLMM: given with ``rma``, it is refused (as by the CLI and the web page);
+    null or absent means not given (7 for the GLMM, as a blank field on the web page).
     """
     given = body.model_fields_set
     model = check_model(
@@ -286,11 +288,14 @@ def evidence_pool(user: CurrentUser, body: PoolRequest) -> dict[str, Any]:
         body.method if "method" in given else None,
     )
     outcome = check_outcome(body.outcome)
-    nagq = choose_nagq(model, body.nagq if "nagq" in given else None)
+    nagq = choose_nagq(model, body.nagq)  # null: not given (7 for the GLMM)
+    optimizer = choose_optimizer(model, body.optimizer)
     df = series_with_own(body.series_csv, include_added=body.include_added)
     result: dict[str, Any]
     if model == "glmm":
-        glmm = pool_outcome_glmm(df, outcome, nagq=nagq, test=body.test, exclude=body.exclude)
+        glmm = pool_outcome_glmm(
+            df, outcome, nagq=nagq, test=body.test, exclude=body.exclude, optimizer=optimizer
+        )
         result = json_safe(glmm_report(glmm, df))
         return result
     pooled = pool_outcome(

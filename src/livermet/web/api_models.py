@@ -90,15 +90,22 @@ class PoolRequest(BaseModel):
         description="rma: the normal-normal model on S·n (default); glmm: the binomial-normal "
         "model (metafor rma.glmm, PLO, ML) on survivors rounded to whole patients",
     )
-    nagq: int = Field(
-        default=NAGQ_DEFAULT,
+    nagq: int | None = Field(
+        default=None,
+        strict=True,  # a whole number: true is not 1, 7.0 and "7" are not 7
         ge=1,
         le=NAGQ_MAX,
-        description="glmm only (refused with rma): quadrature points "
-        "(7, metafor's default; 1 = Laplace)",
+        description=f"glmm only (refused with rma): quadrature points, 1 to {NAGQ_MAX}; "
+        f"null or absent: {NAGQ_DEFAULT}, metafor's default; 1 = Laplace",
     )
     include_added: bool = Field(
         default=False, description="Also pool the published series added to Table 1"
+    )
+    optimizer: str | None = Field(
+        default=None,
+        description="glmm only (refused with rma): metafor (null or absent: glmer's default "
+        "optimisers, metafor's numbers) or converged (the maximum of the likelihood; differs by "
+        "a few 1e-6)",
     )
 
 
@@ -301,6 +308,7 @@ class GlmmFit(_Answer):
     loglik: Number | None
     loglik_metafor: Number | None
     converged: bool
+    optimizer: str = Field(description="metafor (glmer's default path) or converged")
     pooled_logit: PooledInterval
     pooled_proportion: PooledInterval
 
@@ -318,6 +326,7 @@ class GlmmPoolAnswer(_Answer):
     measure: str = Field(description="PLO")
     method: str = Field(description="ML")
     nagq: int = Field(description="quadrature points (1 = Laplace)")
+    optimizer: str = Field(description="metafor (glmer's default path) or converged")
     test: str
     k: int = Field(description="series pooled")
     estimate: Number | None = Field(description="pooled proportion")

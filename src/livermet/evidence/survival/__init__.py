@@ -33,7 +33,7 @@ from .medians import MedianOfMedians, median_of_medians
 from .one_stage import OneStageResult, median_verdict, one_stage_pooling, reconstructed_section
 from .series import TIME_COLUMNS
 from .time_points import pool_time_points
-from .weibull import weibull_synthesis
+from .weibull import WeibullNotEstimable, weibull_synthesis
 from .weibull_result import LOG_LOG_2, PooledCurve, WeibullSynthesis, weibull_curve
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "MedianOfMedians",
     "OneStageResult",
     "PooledCurve",
+    "WeibullNotEstimable",
     "WeibullSynthesis",
     "check_consistency",
     "median_of_medians",

@@ -444,11 +444,15 @@ def arm_effect(ipd: pd.DataFrame, conf_level: float = 0.95) -> dict[str, Any]:
         ``logrank`` (stratified by series).
     """
     if "arm" not in ipd.columns or ipd["arm"].isna().all():
+        compare = (
+            "the series are compared by the between-series log-rank test instead"
+            if ipd["series"].nunique() > 1
+            else "with one series there is no other series to compare it with"
+        )
         return {
             "fitted": False,
             "reason": "each series is a single arm (no 'arm' column): a Cox model stratified "
-            "by series has no covariate to estimate; the series are compared by the "
-            "between-series log-rank test instead",
+            f"by series has no covariate to estimate; {compare}",
         }
     arms = ipd.dropna(subset=["arm"])
     counts = arms.groupby("series", sort=False)["arm"].nunique()
@@ -766,17 +770,33 @@ def text_lines(section: Mapping[str, Any]) -> list[str]:
     lines = [f"reconstructed series ({section['source']}):"]
     if section.get("left_out"):
         lines.append(f"  left out (not in the series table): {', '.join(section['left_out'])}")
-    for s in [*section["series"], {"label": "pooled", **section["pooled"]}]:
-        med = s["median"]
-        median = "not reached" if med["estimate"] is None else f"{med['estimate']:.1f} months"
-        surv = ", ".join(
-            f"{row['time']:g} mo {100 * row['survival']:.0f} %"
-            for row in s["survival"]
-            if row["survival"] is not None
-        )
-        lines.append(f"  {s['label']}: n = {s['n']}, {s['events']} deaths, median {median}; {surv}")
+    for s in section["series"]:
+        lines.append(_curve_line(s["label"], s))
         lines.extend(_check_lines(s))
+    if len(section["series"]) == 1:
+        lines.append(
+            f"  pooled: not pooled, one series ({SINGLE_SERIES_NOTE}); its own figures above"
+        )
+    else:
+        lines.append(_curve_line("pooled", section["pooled"]))
     return lines + _comparison_lines(section)
+
+
+SINGLE_SERIES_NOTE = "pooling needs 2 or more series"
+"""Why the pooled lines of one reconstructed series show nothing pooled."""
+
+
+def _curve_line(label: str, block: Mapping[str, Any]) -> str:
+    """Return one curve's line: n, deaths, median and the survival that the curve reaches."""
+    med = block["median"]
+    median = "not reached" if med["estimate"] is None else f"{med['estimate']:.1f} months"
+    surv = ", ".join(
+        f"{row['time']:g} mo {100 * row['survival']:.0f} %"
+        for row in block["survival"]
+        if row["survival"] is not None
+    )
+    parts = [f"n = {block['n']}", f"{block['events']} deaths", f"median {median}"]
+    return f"  {label}: {', '.join(parts)}" + (f"; {surv}" if surv else "")
 
 
 def _check_lines(block: Mapping[str, Any]) -> list[str]:

@@ -20,6 +20,20 @@ from .series import normal_quantile
 from .weibull_points import weibull_points, within_covariance
 from .weibull_result import WeibullSynthesis, fieller_median, weibull_median
 
+MIN_POINTS = 3
+"""Fewest (t, S) points of a Weibull synthesis: two coefficients (α, γ) and τ² to estimate."""
+
+MIN_TIMES = 2
+"""Fewest distinct times of a Weibull synthesis: the shape γ is the slope in log t."""
+
+
+class WeibullNotEstimable(InputError):
+    """The series give too few survival points for a Weibull synthesis (field ``series``).
+
+    Raised by `weibull_synthesis`; a caller that can do without the pooled curve catches it
+    and reports the synthesis as not available (``livermet evidence survival``).
+    """
+
 
 def weibull_synthesis(
     df: pd.DataFrame,
@@ -100,8 +114,11 @@ def weibull_synthesis(
 
     Raises
     ------
+    WeibullNotEstimable
+        Fewer than 3 usable points or fewer than 2 distinct times (shape not estimable),
+        field ``series``.
     InputError
-        Fewer than 3 usable points or fewer than 2 distinct times (shape not estimable).
+        An unknown ``medians``, ``within`` or ``method``, or a ``level`` outside (0, 1).
     """
     if medians not in ("consistent", "all", "none"):
         raise InputError(f"must be consistent, all or none, got {medians!r}", "medians")
@@ -111,10 +128,13 @@ def weibull_synthesis(
         raise InputError(f"must be REML or ML, got {method!r}", "method")
     normal_quantile(level)
     points, excluded = weibull_points(df, medians, n_column)
-    if len(points) < 3 or points["time_months"].nunique() < 2:
-        raise InputError(
-            "need at least 3 survival points at 2 or more distinct times to fit a Weibull",
-            "df",
+    times = int(points["time_months"].nunique())
+    if len(points) < MIN_POINTS or times < MIN_TIMES:
+        raise WeibullNotEstimable(
+            f"need at least {MIN_POINTS} survival points at {MIN_TIMES} or more distinct times "
+            f"to fit a Weibull; the series give {len(points)} at {times} distinct "
+            f"time{'' if times == 1 else 's'}",
+            "series",
         )
     y = points["y"].to_numpy(dtype=np.float64)
     x_design = np.column_stack([np.ones(len(y)), np.log(points["time_months"].to_numpy(float))])
