@@ -305,3 +305,23 @@ def test_metafor_path_stops_close_to_the_maximum(
     # (R agrees: the first case of data/glmm/glmm-random-defaults.json)
     assert b.ll - a.ll < 1e-3
     assert abs(a.beta[0] - b.beta[0]) <= 0.1 * b.se[0]
+
+
+def test_cli_optimizer_choice_and_refusals() -> None:
+    tight = _ref("table1_os5", 7, "tight")
+    result = runner.invoke(
+        app, ["evidence", "pool", "--model", "glmm", "--optimizer", "converged", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["optimizer"] == "converged"
+    assert data["fit"]["coefficients"][0]["estimate"] == pytest.approx(tight["beta"], abs=TIGHT)
+    text = runner.invoke(app, ["evidence", "pool", "--model", "glmm"])
+    assert "optimiser: as metafor/lme4" in " ".join(text.stdout.split())
+    for args, message in [
+        (["--model", "glmm", "--optimizer", "newton"], "--optimizer: optimizer must be one of"),
+        (["--optimizer", "converged"], "--optimizer: optimizer applies to the GLMM only"),
+    ]:
+        bad = runner.invoke(app, ["evidence", "pool", *args])
+        assert bad.exit_code == 2
+        assert message in " ".join(bad.stderr.split())

@@ -7,6 +7,7 @@ key (the checks of ``test_openapi.py``); the random-effects answers stay as they
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from tests.web.conftest import WebRegistry
 from tests.web.test_openapi import _validator, unnamed_keys
 
 POOL = "/api/v1/evidence/pool"
+GLMM_DATA = Path(__file__).resolve().parents[1] / "evidence" / "data" / "glmm"
 
 
 def _auth(web_registry: WebRegistry, name: str = "viewer_a") -> dict[str, str]:
@@ -263,3 +265,40 @@ def test_glmm_ml_given_explicitly_is_accepted(
     body = client.post(POOL, json=request, headers=_auth(web_registry)).json()
     df = load_literature()
     assert body == _expected(glmm_report(pool_outcome_glmm(df, "os5", test="t"), df))
+
+
+def _table1_default_and_tight() -> dict[str, float]:
+    """Return the Table 1 intercept of metafor, default and converged (glmm-refs.json)."""
+    refs = json.loads((GLMM_DATA / "glmm-refs.json").read_text(encoding="utf-8"))["cases"]
+    return {
+        c["control"]: float(c["beta"]) for c in refs if c["name"] == "table1_os5" and c["nagq"] == 7
+    }
+
+
+def test_optimizer_metafor_by_default_converged_on_request(
+    client: TestClient, web_registry: WebRegistry
+) -> None:
+    auth = _auth(web_registry)
+    beta = _table1_default_and_tight()
+    default = client.post(POOL, json={"model": "glmm"}, headers=auth).json()
+    converged = client.post(POOL, json={"model": "glmm", "optimizer": "Converged"}, headers=auth)
+    assert converged.status_code == 200
+    body = converged.json()
+    assert default["optimizer"] == default["fit"]["optimizer"] == "metafor"
+    assert body["optimizer"] == body["fit"]["optimizer"] == "converged"
+    assert default["fit"]["coefficients"][0]["estimate"] == pytest.approx(
+        beta["default"], abs=1e-12
+    )
+    assert body["fit"]["coefficients"][0]["estimate"] == pytest.approx(beta["tight"], abs=1e-6)
+    assert_documented(client, body, "GlmmPoolAnswer")
+
+
+@pytest.mark.parametrize(
+    "request_body", [{"model": "glmm", "optimizer": "newton"}, {"optimizer": "converged"}]
+)
+def test_bad_optimizer_is_refused_naming_it(
+    client: TestClient, web_registry: WebRegistry, request_body: dict[str, Any]
+) -> None:
+    response = client.post(POOL, json=request_body, headers=_auth(web_registry))
+    message = assert_input_error(response, "optimizer")
+    assert "metafor" in message or "GLMM only" in message

@@ -45,7 +45,7 @@ def _metafor_table1(nagq: int) -> dict[str, Any]:
     found = [
         c
         for c in cases
-        if c["name"] == "table1_os5" and c["nagq"] == nagq and c["control"] == "tight"
+        if c["name"] == "table1_os5" and c["nagq"] == nagq and c["control"] == "default"
     ]
     assert len(found) == 1
     case: dict[str, Any] = found[0]
@@ -323,3 +323,23 @@ def test_own_series_may_not_take_the_id_of_an_added_series(client: TestClient) -
     )
     assert response.status_code == 422
     assert f"id: series id {added[0]} is in the literature already" in _text(response.text)
+
+
+def test_glmm_optimizer_choice_on_the_page(client: TestClient) -> None:
+    sign_in(client, "viewer_a")
+    page = client.get("/evidence").text
+    assert '<option value="" selected>as metafor (default)</option>' in page
+    df = load_literature()
+    for choice, shown in [("", "as metafor (glmer's defaults)"), ("converged", "converged")]:
+        response = client.get("/evidence", params={"model": "glmm", "optimizer": choice})
+        assert response.status_code == 200
+        text = _text(response.text)
+        assert f"optimiser: {shown}" in text
+        report = glmm_report(pool_outcome_glmm(df, "os5", optimizer=choice or "metafor"), df)
+        assert report["optimizer"] == (choice or "metafor")
+        assert_glmm_numbers(text, report)
+    picked = client.get("/evidence", params={"model": "glmm", "optimizer": "converged"}).text
+    assert '<option value="converged" selected>' in picked
+    refused = client.get("/evidence", params={"model": "rma", "optimizer": "converged"})
+    assert refused.status_code == 422
+    assert "optimizer applies to the GLMM only" in _text(refused.text)

@@ -29,6 +29,7 @@ from livermet.evidence.glmm_report import (
     MODELS,
     check_model,
     choose_nagq,
+    choose_optimizer,
     glmm_report,
 )
 from livermet.evidence.pooling import (
@@ -89,19 +90,21 @@ def model_report(df: pd.DataFrame, choice: dict[str, Any]) -> dict[str, Any]:
     when blank). ``glmm``: the binomial-normal model
     (`livermet.evidence.glmm_report.glmm_report`, under ``glmm``), fitted by ML: a tau²
     method other than ML, when chosen, is refused (field ``method``), as by the CLI and the
-    API; its effect size must be PLO. The quadrature points (``nagq``), when the field is
-    filled in, are checked, and refused with ``rma``.
+    API; its effect size must be PLO. The quadrature points (``nagq``) and the optimiser
+    (``optimizer``: metafor when blank, or converged), when filled in, are checked, and
+    refused with ``rma``.
     """
     method = str(choice["method"] or "").strip()
     try:
         model = check_model(choice["model"], choice["measure"], method or None)
         outcome = check_outcome(choice["outcome"])
         nagq = choose_nagq(model, choice["nagq"])
+        optimizer = choose_optimizer(model, choice.get("optimizer"))
         if model == "rma":
             return pooled_report(
                 df, outcome, choice["measure"], method or DEFAULT_METHOD, choice["test"]
             )
-        pooled = pool_outcome_glmm(df, outcome, nagq=nagq, test=choice["test"])
+        pooled = pool_outcome_glmm(df, outcome, nagq=nagq, test=choice["test"], optimizer=optimizer)
         return {"glmm": glmm_report(pooled, df)}
     except LivermetError as exc:
         return {"error": _message(exc)}
@@ -130,13 +133,15 @@ def evidence_page(
     test: str = "z",
     model: str = "rma",
     nagq: str = "",
+    optimizer: str = "",
     include_added: str | None = None,
     added: str | None = None,
 ) -> Response:
     """Show the series, their pooling with the chosen model and estimator, plots and curves.
 
     ``model`` is ``rma`` (random effects, the default) or ``glmm`` (binomial-normal, with
-    ``nagq`` quadrature points, 7 when blank; refused with ``rma`` when filled in);
+    ``nagq`` quadrature points, 7 when blank, and ``optimizer``, metafor's path when blank or
+    ``converged``; both refused with ``rma`` when filled in);
     ``method`` is the tau² estimator, blank for the model's own (REML for ``rma``, ML for
     ``glmm``; another one is refused with ``glmm``);
     ``include_added`` (any value; ``added``, its former name, too) also uses the added
@@ -149,6 +154,7 @@ def evidence_page(
         "test": test,
         "model": model,
         "nagq": nagq,
+        "optimizer": optimizer.strip().lower(),
         "added": bool(include_added or added),
     }
     return _evidence_response(request, user, choice, request.session.pop("series_error", None))
@@ -164,6 +170,7 @@ DEFAULT_CHOICE: dict[str, Any] = {
     "test": "z",
     "model": "rma",
     "nagq": "",
+    "optimizer": "",
     "added": False,
 }
 """The evidence page's choices when none is given."""
