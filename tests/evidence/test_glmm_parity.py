@@ -72,6 +72,11 @@ STAT_ATOL = 1e-9
 I2_ATOL = 1e-4
 LL_ATOL = 1e-5
 LAPLACE_PIRLS_CASES = {("zero_events", 1), ("all_events", 1)}
+FLAT_CASES = {("zero_and_n_k8", 7), ("zero_and_n_k8", 1)}
+"""tau² about 6 with series of 0 and of n events: the deviance is so flat near its minimum that
+double precision places the converged SE only to ~2e-6 (the Newton steps stall at rounding;
+a different, equally converged start moves it by 1e-6), so SE-dependent quantities get the
+tolerance of LAPLACE_PIRLS_CASES."""
 LAPLACE_PIRLS_ATOL = 2e-5
 LAPLACE_PIRLS_RTOL = 5e-5
 SE_DEPENDENT = {
@@ -160,7 +165,7 @@ def test_reference_file_records_versions() -> None:
 def test_tight_reference(case: dict[str, Any]) -> None:
     fit = _fit(case)
     assert fit.converged
-    noisy = (case["name"], case["nagq"]) in LAPLACE_PIRLS_CASES
+    noisy = (case["name"], case["nagq"]) in LAPLACE_PIRLS_CASES | FLAT_CASES
     se_tol = (LAPLACE_PIRLS_ATOL, LAPLACE_PIRLS_RTOL) if noisy else (TIGHT, TIGHT)
     for name, got in _estimates(fit).items():
         atol, rtol = se_tol if name in SE_DEPENDENT else (TIGHT, TIGHT)

@@ -15,6 +15,11 @@ user the numbers they know, :func:`fit_as_glmer` repeats glmer 1.1-31's path exa
 4. ``check.boundary``: a theta within 1e-5 of 0 is set to 0 when that lowers the deviance (the
    Hessian is not recomputed, as in lme4).
 
+:func:`scale_as_metafor` gives the scaled moderators metafor passes to glmer with R's rounding
+(numpy's ``X @ M`` differs in the last bit, which moves glmer's path on ill-conditioned designs),
+and :class:`GlmerOptimum` carries ``pp$unsc()``, lme4's ``vcov`` where the Hessian is not positive
+definite.
+
 Every deviance value comes from :class:`.glmer_pirls.GlmerDevfun` (lme4's PIRLS and its
 imprecision, bit for bit), because both optimisers' paths depend on the exact values. The
 converged alternative is :func:`.glmm_fit.minimise`. See docs/evidence.md#binomial-normal-glmm.
@@ -28,6 +33,7 @@ lme4 1.1-31 (``glmer``, ``optimizeGlmer``, ``optwrap``, ``check.boundary``, ``de
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -45,6 +51,55 @@ STEP_FACTOR = 0.2  # optwrap: xst = 0.2 * c(thetaStep, pmin(betaSD, 10))
 MAX_BETA_STEP = 10.0
 XT_FACTOR = 5e-4  # optwrap: xt = xst * 5e-4
 BOUNDARY_TOL = 1e-5  # glmerControl(boundary.tol = 1e-5)
+
+
+@dataclass(frozen=True)
+class GlmerOptimum(Optimum):
+    """glmer's fit as an :class:`.Optimum`, with ``unsc``: ``pp$unsc()`` at the final state.
+
+    lme4's ``vcov`` takes ``Var(beta)`` from the Hessian unless that block is not positive
+    definite (or the Hessian is singular); it then warns and falls back to ``unsc`` (in the
+    scaling of the X passed to glmer).
+    """
+
+    unsc: FloatArray | None = None
+
+
+def _r_mean(v: FloatArray) -> float:
+    """R's ``colMeans`` of one column: a long double sum divided by n, then rounded."""
+    acc = np.longdouble(0.0)
+    for a in v.tolist():
+        acc += np.longdouble(a)
+    return float(acc / np.longdouble(v.size))
+
+
+def _r_sum(v: FloatArray) -> float:
+    """R's ``sum`` of doubles: accumulated in long double, then rounded."""
+    acc = np.longdouble(0.0)
+    for a in v.tolist():
+        acc += np.longdouble(a)
+    return float(acc)
+
+
+def scale_as_metafor(X: FloatArray) -> FloatArray:
+    """Return the ``X.fit`` metafor 3.8-1 hands to glmer (``scaleX = TRUE``), rounded as R.
+
+    metafor applies R's ``scale()`` to every column that is not a dummy (``.is.dummy``: all
+    values within 1e-8 of 0 or 1; the intercept column is one): ``v - colMeans(v)``, then
+    divided by ``sqrt(sum(v^2) / (n - 1))`` of the centred column. R sums in long double, so the
+    result can differ in the last bit from ``(v - mean) / std`` in numpy, and on ill-conditioned
+    designs (nearly collinear moderators) that bit changes glmer's path. Apply only to models
+    with an intercept and at least one moderator, as metafor does.
+    """
+    out = np.array(X, dtype=float, copy=True)
+    for j in range(out.shape[1]):
+        col = out[:, j]
+        if np.all((np.abs(col) < 1e-8) | (np.abs(col - 1.0) < 1e-8)):
+            continue
+        centred = col - _r_mean(col)
+        sd = math.sqrt(_r_sum(centred * centred) / max(1, col.size - 1))
+        out[:, j] = centred / sd
+    return out
 
 
 def deriv12_hessian(fn: Objective, at: FloatArray, delta: float = HESSIAN_STEP) -> FloatArray:
@@ -82,8 +137,8 @@ def _boundary(dev: GlmerDevfun, par: FloatArray, fval: float) -> FloatArray:
     return par
 
 
-def fit_as_glmer(x: FloatArray, n: FloatArray, X: FloatArray, nagq: int) -> Optimum:
-    """Return glmer's default fit (module docstring) as an :class:`Optimum`.
+def fit_as_glmer(x: FloatArray, n: FloatArray, X: FloatArray, nagq: int) -> GlmerOptimum:
+    """Return glmer's default fit (module docstring) as a :class:`GlmerOptimum`.
 
     ``deviance`` is the marginal deviance of :mod:`.glmm_quad` at the returned point (relative to
     the saturated model, as for the converged fit; lme4's Laplace value adds a constant);
@@ -109,5 +164,6 @@ def fit_as_glmer(x: FloatArray, n: FloatArray, X: FloatArray, nagq: int) -> Opti
     hess = deriv12_hessian(dev.stage2, second.x)
     dev.stage2(second.x)
     par = _boundary(dev, second.x.copy(), second.fval)
+    unsc = dev.unsc()
     deviance = marginal_deviance(x, n, X, par[1:], float(par[0]), nagq)
-    return Optimum(par, deviance, hess, second.evaluations, second.status == "xcvg")
+    return GlmerOptimum(par, deviance, hess, second.evaluations, second.status == "xcvg", unsc)

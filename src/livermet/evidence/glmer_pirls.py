@@ -464,12 +464,27 @@ def _seq_sum(values: FloatArray) -> float:
     return float(np.cumsum(values)[-1]) if values.size else 0.0
 
 
+def _exp1(v: float) -> float:
+    """C's ``exp``: ``inf`` on overflow (``math.exp`` raises), as lme4's ``plogis`` needs."""
+    try:
+        return math.exp(v)
+    except OverflowError:
+        return math.inf
+
+
+def _log1(v: float) -> float:
+    """C's ``log``: ``-inf`` at 0 and NaN below (``math.log`` raises)."""
+    if v > 0.0:
+        return math.log(v)
+    return -math.inf if v == 0.0 else math.nan
+
+
 def _exp(values: FloatArray) -> FloatArray:
-    return np.array([math.exp(v) for v in values.tolist()])
+    return np.array([_exp1(v) for v in values.tolist()])
 
 
 def _log(values: FloatArray) -> FloatArray:
-    return np.array([math.log(v) for v in values.tolist()])
+    return np.array([_log1(v) for v in values.tolist()])
 
 
 def _logit_inv(eta: FloatArray) -> FloatArray:
@@ -645,6 +660,9 @@ class GlmerDevfun:
         self._x_mat = xm
         # binomial()$initialize for cbind(x, n - x): y = x / n, weights = n, mustart
         self._y = x / n
+        if np.unique(self._y).size < 2:
+            # lme4 checkResponse (check.response.not.const = "stop"): glmer refuses
+            raise InputError("Response is constant: every series has the same proportion x/n", "xi")
         self._wt = n.copy()
         mustart = (n * self._y + 0.5) / (n + 1.0)
         self._offset = np.zeros(x.size)
@@ -834,8 +852,18 @@ class GlmerDevfun:
         """``pp$ldL2()``: log det of ``L L'`` from the last PIRLS factorisation."""
         return self._ldl2
 
+    def unsc(self) -> FloatArray:
+        """``pp$unsc()``: ``RX^-1 RX^-T`` at the current state (lme4's fallback ``vcov``)."""
+        inv = self._rx_inverse()
+        out: FloatArray = inv @ inv.T
+        return out
+
     def unsc_diag(self) -> FloatArray:
         """``diag(pp$unsc())``: diagonal of ``RX^-1 RX^-T`` (unscaled covariance of beta)."""
+        inv = self._rx_inverse()
+        return np.array([0.0 + _seq_sum(inv[j, :] * inv[j, :]) for j in range(inv.shape[0])])
+
+    def _rx_inverse(self) -> FloatArray:
         rx = self._rx
         p = rx.shape[0]
         inv = np.zeros((p, p))
@@ -849,4 +877,4 @@ class GlmerDevfun:
                     b += rx[s, i] * col[s]
                 col[i] = (col[i] - b) * recip[i]
             inv[:, j] = col
-        return np.array([0.0 + _seq_sum(inv[j, :] * inv[j, :]) for j in range(p)])
+        return inv

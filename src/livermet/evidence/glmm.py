@@ -40,7 +40,7 @@ from livermet.errors import InputError, LivermetError
 
 from .design import as_mods, as_vector, model_matrix
 from .escalc import escalc
-from .glmer_path import fit_as_glmer
+from .glmer_path import fit_as_glmer, scale_as_metafor
 from .glmm_fit import Optimum, beta_covariance, minimise, objective
 from .glmm_glm import fixed_effects_glm, saturated_glm, wald_heterogeneity
 from .glmm_quad import conditional_modes, deviance_residuals
@@ -370,13 +370,32 @@ def _scaling(X: FloatArray, has_intercept: bool) -> FloatArray:
         return M
     for j in range(1, p):
         col = X[:, j]
-        if np.all(np.isin(col, (0.0, 1.0))):
+        if np.all((np.abs(col) < DUMMY_TOL) | (np.abs(col - 1.0) < DUMMY_TOL)):
             continue
         mean, sd = float(col.mean()), float(col.std(ddof=1))
         if sd > 0:
             M[j, j] = 1.0 / sd
             M[0, j] = -mean / sd
     return M
+
+
+DUMMY_TOL = 1e-8
+"""A column whose values are all within this of 0 or 1 is a dummy, not scaled (metafor
+``.is.dummy``)."""
+EVTOL = 1e-7
+"""Smallest eigenvalue of X'X accepted (metafor 3.8-1 ``rma.glmm(control = list(evtol))``)."""
+
+
+def _check_full_rank(X: FloatArray) -> None:
+    """Refuse a design metafor refuses ("Model matrix not of full rank. Cannot fit model.")."""
+    smallest = float(np.linalg.eigvalsh(X.T @ X).min())
+    if smallest <= EVTOL:
+        raise InputError(
+            "the moderators are not of full rank (collinear with each other or the intercept, "
+            f"or too small in scale: smallest eigenvalue of X'X {smallest:.3g}, must exceed "
+            f"{EVTOL:g} as in metafor); drop or rescale a moderator",
+            "mods",
+        )
 
 
 def _btt(btt: Sequence[int] | None, p: int, has_intercept: bool) -> tuple[int, ...]:
@@ -453,8 +472,11 @@ def rma_glmm(
     k, p = X.shape
     if p + 1 > k:
         raise InputError(f"{k} series cannot estimate {p} coefficient(s) and tau²", "xi")
+    _check_full_rank(X)
     M = _scaling(X, has_int)
-    Xs = X @ M  # X beta = Xs beta_scaled with beta = M beta_scaled
+    # X beta = Xs beta_scaled with beta = M beta_scaled; Xs rounded as R's scale(), because the
+    # last bit of the design changes glmer's path on ill-conditioned moderators
+    Xs = scale_as_metafor(X) if has_int and p > 1 else X
     opt, optimizer = _fit(x, n, Xs, nagq, optimizer)
     if not opt.converged:
         steps = "Newton steps" if optimizer == "converged" else "Nelder-Mead evaluations"
@@ -488,15 +510,27 @@ def check_optimizer(optimizer: str) -> str:
 
 def _beta_covariance(opt: Optimum, optimizer: str) -> FloatArray:
     """``Var(beta)``: lme4's ``vcov`` (2 H^-1, beta block) on glmer's path, else ours."""
-    if optimizer == "metafor":
-        try:
-            inv = np.linalg.inv(opt.hessian)[1:, 1:]
-        except np.linalg.LinAlgError:
-            return beta_covariance(opt)
+    if optimizer != "metafor":
+        return beta_covariance(opt)
+    try:
+        inv = np.linalg.inv(opt.hessian)[1:, 1:]
         vb: FloatArray = inv + inv.T
-        if np.all(np.isfinite(vb)) and float(np.linalg.eigvalsh(vb).min()) > 0:
-            return vb
-    return beta_covariance(opt)
+        usable = bool(np.all(np.isfinite(vb)) and float(np.linalg.eigvalsh(vb).min()) > 0)
+    except np.linalg.LinAlgError:
+        usable = False
+    if usable:
+        return vb
+    unsc = getattr(opt, "unsc", None)
+    if unsc is None:
+        return beta_covariance(opt)
+    warnings.warn(
+        "the finite-difference Hessian is not positive definite: Var(beta) is taken from the "
+        "penalised IRLS factor instead, as lme4's vcov does (metafor prints the same warning)",
+        UserWarning,
+        stacklevel=3,
+    )
+    out: FloatArray = np.asarray(unsc, dtype=float)
+    return out
 
 
 def _fit(

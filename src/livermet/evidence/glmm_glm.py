@@ -105,18 +105,27 @@ def saturated_glm(x: FloatArray, n: FloatArray) -> SaturatedFit:
 def fixed_effects_glm(x: FloatArray, n: FloatArray, X: FloatArray) -> tuple[FloatArray, float]:
     """Maximum-likelihood ``beta`` of ``logit(pi) = X beta`` and its log-likelihood.
 
-    Newton's method (IRLS) from R's start, iterated to convergence of the coefficients rather than
-    stopped at a relative deviance change of 1e-8: the log-likelihood agrees with ``glm``'s to
-    second order in its stopping error.
+    Newton's method (IRLS) from R's start (the weighted least-squares fit at ``mustart``), steps
+    halved when the log-likelihood would fall, iterated to convergence of the coefficients rather
+    than stopped at a relative deviance change of 1e-8: the log-likelihood agrees with ``glm``'s
+    to second order in its stopping error.
     """
     y = x / n
     mu0 = (n * y + 0.5) / (n + 1.0)
-    beta = np.linalg.lstsq(X, np.log(mu0 / (1.0 - mu0)), rcond=None)[0]
+    eta0 = np.log(mu0 / (1.0 - mu0))
+    w0 = n * mu0 * (1.0 - mu0)  # glm.fit's first step: weighted least squares at mustart
+    beta = np.linalg.solve(X.T @ (X * w0[:, None]), X.T @ (w0 * eta0))
+    ll = binomial_loglik(x, n, expit(X @ beta))
     for _ in range(100):
         mu = expit(X @ beta)
         w = n * mu * (1.0 - mu)
         step = np.linalg.solve(X.T @ (X * w[:, None]), X.T @ (x - n * mu))
-        beta = beta + step
+        for _ in range(60):  # halve a step that lowers the log-likelihood (as glm.fit)
+            trial_ll = binomial_loglik(x, n, expit(X @ (beta + step)))
+            if np.isfinite(trial_ll) and trial_ll >= ll - 1e-12 * (1.0 + abs(ll)):
+                break
+            step = step / 2.0
+        beta, ll = beta + step, trial_ll
         if np.max(np.abs(step)) < 1e-12 * (1.0 + np.max(np.abs(beta))):
             break
     out: FloatArray = np.asarray(beta, dtype=float)
