@@ -6,6 +6,7 @@ against metafor 3.8-1 (tests/evidence/data/glmm/glmm-refs.json, written by glmm-
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -17,6 +18,8 @@ from fastapi.testclient import TestClient
 
 import livermet.evidence.glmm_pool as glmm_pool
 import livermet.evidence.ipd as ipd
+import livermet.report.glmm_plots as glmm_plots
+import livermet.web.analysis_pages as analysis_pages
 from livermet.evidence.dataset import load_literature
 from livermet.evidence.glmm_pool import ROUNDING_NOTE, pool_outcome_glmm
 from livermet.evidence.glmm_report import glmm_report
@@ -198,15 +201,69 @@ def test_added_is_still_accepted_as_the_former_name(client: TestClient) -> None:
     assert f"k = {k}, PLO / REML" in _text(old.text) and f"k = {k}, PLO / REML" in _text(new.text)
 
 
-def test_glmm_says_why_there_is_no_forest_plot(client: TestClient) -> None:
+def _glmm_forest_png(page: str) -> bytes:
+    """Return the PNG of the page's GLMM forest plot (its ``<img>`` holds it as a data URI)."""
+    found = re.search(r'<img id="glmm-forest-plot" src="data:image/png;base64,([^"]+)"', page)
+    assert found, "no GLMM forest plot on the page"
+    return base64.b64decode(found.group(1))
+
+
+def test_glmm_page_shows_its_forest_plot(client: TestClient) -> None:
     sign_in(client, "viewer_a")
     glmm = client.get("/evidence", params={"model": "glmm"}).text
-    assert 'id="forest-plot"' not in glmm
-    assert (
-        "No forest plot with the GLMM: the forest plot shows the study weights of the "
-        "normal-normal model (rma), and the binomial-normal GLMM has none."
-    ) in _text(glmm)
-    assert 'id="no-forest"' not in client.get("/evidence").text
+    section = re.search(r'<section id="glmm">.*?</section>', glmm, re.S)
+    assert section and 'id="glmm-forest-plot"' in section.group(0)
+    png = _glmm_forest_png(glmm)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert 'id="forest-plot"' not in glmm and "No forest plot" not in _text(glmm)
+    rma = client.get("/evidence").text
+    assert 'id="glmm-forest-plot"' not in rma and 'id="forest-plot"' in rma
+
+
+@pytest.mark.parametrize(
+    ("params", "nagq", "optimizer", "outcome"),
+    [
+        ({}, 7, "metafor", "os5"),
+        ({"nagq": "1", "optimizer": "converged", "outcome": "OS3"}, 1, "converged", "os3"),
+    ],
+)
+def test_glmm_forest_plot_draws_the_page_pooling(
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+    params: dict[str, str],
+    nagq: int,
+    optimizer: str,
+    outcome: str,
+) -> None:
+    """The plot is drawn from the same pooling as the page's figures, with the series' names."""
+    calls: list[tuple[Any, list[str], dict[str, Any]]] = []
+    real = glmm_plots.glmm_forest_plot
+
+    def spy(pooled: Any, labels: list[str], **kwargs: Any) -> Any:
+        calls.append((pooled, list(labels), kwargs))
+        return real(pooled, labels, **kwargs)
+
+    monkeypatch.setattr(analysis_pages, "glmm_forest_plot", spy)
+    sign_in(client, "viewer_a")
+    page = client.get("/evidence", params={"model": "glmm", **params})
+    assert page.status_code == 200
+    ((pooled, labels, kwargs),) = calls
+    df = load_literature()
+    report = glmm_report(pool_outcome_glmm(df, outcome, nagq=nagq, optimizer=optimizer), df)
+    assert (pooled.fit.nagq, pooled.fit.optimizer, pooled.outcome) == (nagq, optimizer, outcome)
+    assert pooled.estimate == pytest.approx(report["estimate"], rel=1e-12)
+    assert labels == [r["label"] for r in report["series"]]
+    assert kwargs["xlabel"] == f"{int(outcome[-1])}-year overall survival (%)"
+    assert_glmm_numbers(_text(page.text), report)
+    _glmm_forest_png(page.text)
+
+
+def test_no_glmm_forest_plot_when_the_choice_is_refused(client: TestClient) -> None:
+    sign_in(client, "viewer_a")
+    response = client.get("/evidence", params={"model": "glmm", "method": "REML"})
+    assert response.status_code == 422
+    assert 'id="glmm-forest-plot"' not in response.text
+    assert _page_error(response).startswith("method: ")
 
 
 @pytest.mark.parametrize("model", ["rma", "glmm"])
@@ -238,7 +295,7 @@ def test_glmm_page_says_survivors_not_events(client: TestClient) -> None:
     response = client.get("/evidence", params={"model": "glmm"})
     section = re.search(r'<section id="glmm">.*?</section>', response.text, re.S)
     assert section
-    assert "event" not in section.group(0).lower()
+    assert "event" not in re.sub(r'src="data:[^"]+"', "", section.group(0)).lower()
     assert "Note: survivors = S·n rounded to whole patients" in _text(section.group(0))
 
 

@@ -366,30 +366,92 @@ def _pool_glmm(
 def forest_command(
     output: OutputOption,
     outcome: OutcomeOption = "os5",
-    measure: MeasureOption = "PLO",
-    method: MethodOption = "REML",
+    measure: Annotated[
+        str | None,
+        typer.Option("--measure", help="Effect size: PLO (logit, default), PR, PLN, PAS, PFT."),
+    ] = None,
+    method: Annotated[
+        str | None,
+        typer.Option(
+            "--method", help="tau² estimator (default REML): DL, PM, ML, EB, SJ, HE, HS, HSk, EE."
+        ),
+    ] = None,
     test: TestOption = "z",
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="rma: normal-normal model on S·n (default). glmm: binomial-normal model "
+            "(metafor rma.glmm, PLO, ML) on survivors rounded to whole patients.",
+        ),
+    ] = "rma",
+    nagq: Annotated[
+        int | None,
+        typer.Option(
+            "--nagq",
+            help="GLMM quadrature points, 1 to 100 (default 7, metafor's; 1 = Laplace). "
+            "Refused with --model rma.",
+        ),
+    ] = None,
+    optimizer: Annotated[
+        str | None,
+        typer.Option(
+            "--optimizer",
+            help="GLMM only: metafor (default; glmer's default optimisers, metafor's numbers to "
+            "the last digit) or converged (the maximum of the likelihood, a few 1e-6 away).",
+        ),
+    ] = None,
     series: SeriesOption = None,
     exclude: ExcludeOption = None,
     with_added_series: AddedOption = False,
 ) -> None:
-    """Forest plot of one outcome (PNG, SVG or PDF)."""
-    from livermet.evidence.pooling import OUTCOMES, pool_outcome
-    from livermet.report.evidence_plots import forest_plot
+    """Forest plot of one outcome (PNG, SVG or PDF), of the rma model or the binomial GLMM.
+
+    With ``--model glmm``: each series' survivors/n with its exact binomial CI, the GLMM's
+    pooled proportion and prediction interval (`livermet.report.glmm_plots`).
+    """
+    from livermet.evidence.glmm_report import check_model, choose_nagq, choose_optimizer
+    from livermet.evidence.pooling import OUTCOMES, check_outcome
     from livermet.report.figures import save_figure
 
+    chosen = check_model(model, measure, method)
+    points = choose_nagq(chosen, nagq)
+    how = choose_optimizer(chosen, optimizer)
+    years = OUTCOMES[check_outcome(outcome)] // 12
     df = _series(series, with_added_series)
-    pooled = pool_outcome(
-        df, outcome, measure=measure, method=method, test=test, exclude=exclude or []
-    )
-    years = OUTCOMES[outcome] // 12
-    fig = forest_plot(
-        pooled.fit,
-        _labels(df, pooled.ids),
-        percent=True,
-        xlabel=f"{years}-year overall survival (%)",
-        title=f"{years}-year survival after hepatectomy ({pooled.fit.method}, {measure})",
-    )
+    if chosen == "glmm":
+        from livermet.evidence.glmm_pool import pool_outcome_glmm
+        from livermet.report.glmm_plots import glmm_forest_plot
+
+        glmm = pool_outcome_glmm(
+            df, outcome, nagq=points, test=test, exclude=exclude or [], optimizer=how
+        )
+        fig = glmm_forest_plot(
+            glmm,
+            _labels(df, glmm.ids),
+            xlabel=f"{years}-year overall survival (%)",
+            title=f"{years}-year survival after hepatectomy (binomial-normal GLMM, ML, PLO)",
+        )
+    else:
+        from livermet.evidence.pooling import pool_outcome
+        from livermet.report.evidence_plots import forest_plot
+
+        pooled = pool_outcome(
+            df,
+            outcome,
+            measure=measure or "PLO",
+            method=method or "REML",
+            test=test,
+            exclude=exclude or [],
+        )
+        fig = forest_plot(
+            pooled.fit,
+            _labels(df, pooled.ids),
+            percent=True,
+            xlabel=f"{years}-year overall survival (%)",
+            title=f"{years}-year survival after hepatectomy "
+            f"({pooled.fit.method}, {measure or 'PLO'})",
+        )
     err_console.print(f"wrote {save_figure(fig, output)}", markup=False)
 
 

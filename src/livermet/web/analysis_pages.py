@@ -46,6 +46,7 @@ from livermet.evidence.survival.one_stage import reconstructed_section
 from livermet.registry import User
 from livermet.report.cohort_plots import cuminc_plot, km_plot, literature_analysis_plot
 from livermet.report.evidence_plots import forest_plot
+from livermet.report.glmm_plots import glmm_forest_plot
 from livermet.web.deps import CsrfChecked, PageRegistry, PageUser, render
 from livermet.web.plots import data_uri, pooled_curve
 
@@ -92,7 +93,8 @@ def model_report(df: pd.DataFrame, choice: dict[str, Any]) -> dict[str, Any]:
     method other than ML, when chosen, is refused (field ``method``), as by the CLI and the
     API; its effect size must be PLO. The quadrature points (``nagq``) and the optimiser
     (``optimizer``: metafor when blank, or converged), when filled in, are checked, and
-    refused with ``rma``.
+    refused with ``rma``. The GLMM's forest plot (`livermet.report.glmm_plots.glmm_forest_plot`,
+    a data URI) is under ``glmm_forest``.
     """
     method = str(choice["method"] or "").strip()
     try:
@@ -105,7 +107,17 @@ def model_report(df: pd.DataFrame, choice: dict[str, Any]) -> dict[str, Any]:
                 df, outcome, choice["measure"], method or DEFAULT_METHOD, choice["test"]
             )
         pooled = pool_outcome_glmm(df, outcome, nagq=nagq, test=choice["test"], optimizer=optimizer)
-        return {"glmm": glmm_report(pooled, df)}
+        report = glmm_report(pooled, df)
+        years = OUTCOMES[outcome] // 12
+        forest = data_uri(
+            lambda: glmm_forest_plot(
+                pooled,
+                [r["label"] for r in report["series"]],
+                xlabel=f"{years}-year overall survival (%)",
+                title=f"{years}-year survival after hepatectomy (binomial-normal GLMM, ML, PLO)",
+            )
+        )
+        return {"glmm": report, "glmm_forest": forest}
     except LivermetError as exc:
         return {"error": _message(exc)}
 
