@@ -304,6 +304,14 @@ def test_proportions_instead_of_percentages(tmp_path: Path) -> None:
     assert "file, column 'os1/os5'" in str(err) and "not proportions" in str(err)
 
 
+def test_all_zero_survival_is_zero_percent_not_proportions(tmp_path: Path) -> None:
+    """No survivor at 5 years in every series is 0 %, the same in any scale: accepted."""
+    df = load_series(_write(tmp_path, "id,n_table,os5\nA,20,0\nB,30,0\nC,12,0\n"))
+    assert list(df["os5"]) == [0.0, 0.0, 0.0]
+    err = _problems(_write(tmp_path, "id,n_table,os5\nA,20,0\nB,30,0.5\n"))
+    assert "not proportions" in str(err)  # any value in (0, 1] still points to proportions
+
+
 def test_problem_names_the_n_column_as_written(tmp_path: Path) -> None:
     err = _problems(_write(tmp_path, "id,n,os5\nA,0,30\n"))
     assert "row 1 (CSV line 2), column 'n'" in str(err)

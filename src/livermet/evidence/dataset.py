@@ -499,9 +499,13 @@ def _check_row(
 
 
 def _check_percent_scale(columns: Mapping[str, list[Any]], problems: list[RowProblem]) -> None:
-    """Survival given as proportions (every value <= 1) instead of percentages."""
+    """Survival given as proportions (every value <= 1, not all 0) instead of percentages.
+
+    Values that are all 0 are read as 0 %: no survivor is a real result, and the same in any
+    scale.
+    """
     given = [v for c in SURVIVAL_COLUMNS for v in columns.get(c, []) if v is not None]
-    if len(given) >= 2 and max(given) <= 1.0:
+    if len(given) >= 2 and 0.0 < max(given) <= 1.0:
         problems.append(
             RowProblem(
                 None,
