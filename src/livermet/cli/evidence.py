@@ -20,7 +20,7 @@ import typer
 from rich.console import Console
 
 from livermet.cli.common import err_console, friendly_errors
-from livermet.errors import LivermetError
+from livermet.errors import InputError, LivermetError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,7 +79,19 @@ class TextOrJson(StrEnum):
 
 SeriesOption = Annotated[
     Path | None,
-    typer.Option("--series", help="A CSV of series in the dataset's columns (default: Table 1)."),
+    typer.Option(
+        "--series",
+        help="A CSV of series in the dataset's columns, used INSTEAD of Table 1 (default: Table "
+        "1). To add your rows to Table 1, use --add-series.",
+    ),
+]
+AddSeriesOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--add-series",
+        help="A CSV of your own series (the dataset's columns) ADDED to Table 1, as the web "
+        "page's 'Add your own series' and the API's series_csv.",
+    ),
 ]
 
 
@@ -119,12 +131,40 @@ AddedOption = Annotated[
 ]
 
 
-def _series(path: Path | None, with_added: bool = False) -> pd.DataFrame:
-    """Return the series: Table 1 (plus the added series on request) or the user's file."""
-    from livermet.evidence.dataset import load_literature, load_series, select_source
+def _series(path: Path | None, with_added: bool = False, add: Path | None = None) -> pd.DataFrame:
+    """Return the series: Table 1 (with the added series, ``add``'s rows) or ``path`` instead.
 
+    Raises
+    ------
+    InputError
+        ``--series`` with ``--add-series`` or ``--with-added-series`` (the file replaces Table
+        1, so there is nothing to add to); a file that cannot be read.
+    """
+    from livermet.evidence.dataset import load_literature, load_series, select_source
+    from livermet.evidence.selection import series_with_own
+
+    if path is not None and (add is not None or with_added):
+        other = "--add-series" if add is not None else "--with-added-series"
+        raise InputError(
+            f"--series replaces Table 1 with your file, so {other} has nothing to add to: use "
+            "--add-series FILE to add your rows to Table 1 (and the added series)",
+            "series",
+        )
+    if add is not None:
+        return series_with_own(_read_text(add, "--add-series"), include_added=with_added)
     df = load_literature(include_added=True) if path is None else load_series(path)
     return select_source(df, include_added=with_added)
+
+
+def _read_text(path: Path, option: str) -> str:
+    """Return a CSV file's text, or raise naming the option (missing file, folder, encoding)."""
+    if not path.is_file():
+        what = "a folder, not a file" if path.is_dir() else "not found"
+        raise InputError(f"{path} is {what}", option)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path} is not UTF-8 text ({err.reason})", option) from err
 
 
 def _labels(df: pd.DataFrame, ids: list[str]) -> list[str]:
@@ -161,6 +201,7 @@ def _pct(x: float) -> str:
 @evidence_errors
 def table_command(
     series: SeriesOption = None,
+    add_series: AddSeriesOption = None,
     fmt: Annotated[TextOrJson, typer.Option("--format")] = TextOrJson.text,
     with_added_series: AddedOption = False,
 ) -> None:
@@ -173,7 +214,7 @@ def table_command(
     from livermet.evidence.dataset import series_label
     from livermet.evidence.survival import check_consistency
 
-    df = _series(series, with_added_series)
+    df = _series(series, with_added_series, add_series)
     flags = check_consistency(df).set_index("id")
     if fmt is TextOrJson.json:
         records = json.loads(df.to_json(orient="records"))
@@ -246,6 +287,7 @@ def pool_command(
         ),
     ] = None,
     series: SeriesOption = None,
+    add_series: AddSeriesOption = None,
     exclude: ExcludeOption = None,
     n_column: NColumnOption = "n_table",
     lms_only: Annotated[
@@ -270,7 +312,7 @@ def pool_command(
     points = choose_nagq(chosen, nagq)
     how = choose_optimizer(chosen, optimizer)
     df = subset(
-        _series(series, with_added_series),
+        _series(series, with_added_series, add_series),
         lms_only=lms_only,
         verified_only=verified_only,
         one_per_institution=one_per_institution,
@@ -320,8 +362,13 @@ def _pool_glmm(
 ) -> None:
     """``pool --model glmm``: the binomial-normal model, with the rounding of survivors shown.
 
-    ``fitting``: quadrature points and optimiser.
+    ``fitting``: quadrature points and optimiser. The fit's warnings (metafor cannot fit the data
+    with its defaults, lme4's Hessian is not positive definite, ...) are caught and printed as
+    ``warning:`` lines on stderr, never as Python's raw warning; ``--format json`` carries them
+    under ``warnings`` too.
     """
+    import warnings
+
     from rich.markup import escape
 
     from livermet.evidence.glmm import OPTIMIZER_TEXT
@@ -329,9 +376,19 @@ def _pool_glmm(
     from livermet.evidence.glmm_report import approximation_text
 
     nagq, optimizer = fitting
-    pooled = pool_outcome_glmm(
-        df, outcome, nagq=nagq, test=test, exclude=exclude, n_column=n_column, optimizer=optimizer
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pooled = pool_outcome_glmm(
+            df,
+            outcome,
+            nagq=nagq,
+            test=test,
+            exclude=exclude,
+            n_column=n_column,
+            optimizer=optimizer,
+        )
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        err_console.print(f"[bold red]warning[/]: {escape(message)}", highlight=False)
     data = pooled.to_dict()
     if fmt is TextOrJson.json:
         typer.echo(_json(data))
@@ -402,6 +459,7 @@ def forest_command(
         ),
     ] = None,
     series: SeriesOption = None,
+    add_series: AddSeriesOption = None,
     exclude: ExcludeOption = None,
     with_added_series: AddedOption = False,
 ) -> None:
@@ -409,6 +467,7 @@ def forest_command(
 
     With ``--model glmm``: each series' survivors/n with its exact binomial CI, the GLMM's
     pooled proportion and prediction interval (`livermet.report.glmm_plots`).
+    The fit's warnings are printed as ``warning:`` lines on stderr.
     """
     from livermet.evidence.glmm_report import check_model, choose_nagq, choose_optimizer
     from livermet.evidence.pooling import OUTCOMES, check_outcome
@@ -418,14 +477,22 @@ def forest_command(
     points = choose_nagq(chosen, nagq)
     how = choose_optimizer(chosen, optimizer)
     years = OUTCOMES[check_outcome(outcome)] // 12
-    df = _series(series, with_added_series)
+    df = _series(series, with_added_series, add_series)
     if chosen == "glmm":
+        import warnings
+
+        from rich.markup import escape
+
         from livermet.evidence.glmm_pool import pool_outcome_glmm
         from livermet.report.glmm_plots import glmm_forest_plot
 
-        glmm = pool_outcome_glmm(
-            df, outcome, nagq=points, test=test, exclude=exclude or [], optimizer=how
-        )
+        with warnings.catch_warnings(record=True) as caught:  # printed as `warning:` lines
+            warnings.simplefilter("always")
+            glmm = pool_outcome_glmm(
+                df, outcome, nagq=points, test=test, exclude=exclude or [], optimizer=how
+            )
+        for message in dict.fromkeys(str(w.message) for w in caught):
+            err_console.print(f"[bold red]warning[/]: {escape(message)}", highlight=False)
         fig = glmm_forest_plot(
             glmm,
             _labels(df, glmm.ids),
@@ -463,6 +530,7 @@ def funnel_command(
     measure: MeasureOption = "PLO",
     method: MethodOption = "REML",
     series: SeriesOption = None,
+    add_series: AddSeriesOption = None,
     with_added_series: AddedOption = False,
 ) -> None:
     """Funnel plot of one outcome on the model's scale."""
@@ -471,7 +539,7 @@ def funnel_command(
     from livermet.report.figures import save_figure
 
     pooled = pool_outcome(
-        _series(series, with_added_series), outcome, measure=measure, method=method
+        _series(series, with_added_series, add_series), outcome, measure=measure, method=method
     )
     fig = funnel_plot(pooled.fit, xlabel=f"{outcome} ({measure} scale)")
     err_console.print(f"wrote {save_figure(fig, output)}", markup=False)
@@ -482,6 +550,7 @@ def funnel_command(
 def curve_command(
     output: OutputOption,
     series: SeriesOption = None,
+    add_series: AddSeriesOption = None,
     horizon: Annotated[int, typer.Option(help="Months to draw.")] = 120,
     with_added_series: AddedOption = False,
 ) -> None:
@@ -492,7 +561,7 @@ def curve_command(
     from livermet.report.evidence_plots import survival_curve_plot
     from livermet.report.figures import save_figure
 
-    df = _series(series, with_added_series)
+    df = _series(series, with_added_series, add_series)
     model = weibull_synthesis(df)
     t = np.linspace(0, horizon, 241)
     s, lo, hi = model.curve(t)
@@ -510,6 +579,7 @@ def curve_command(
 @evidence_errors
 def survival_command(
     series: SeriesOption = None,
+    add_series: AddSeriesOption = None,
     method: MethodOption = "REML",
     fmt: Annotated[TextOrJson, typer.Option("--format")] = TextOrJson.text,
     ipd: Annotated[
@@ -529,7 +599,7 @@ def survival_command(
     from livermet.evidence.survival import pool_time_points
     from livermet.evidence.survival.one_stage import reconstructed_section, text_lines
 
-    df = _series(series, with_added_series)
+    df = _series(series, with_added_series, add_series)
     points = pool_time_points(df, method=method)
     data = {
         "time_points": json.loads(points.drop(columns=["ids"]).to_json(orient="records")),
@@ -647,6 +717,7 @@ def gosh_command(
     measure: MeasureOption = "PLO",
     method: MethodOption = "REML",
     series: SeriesOption = None,
+    add_series: AddSeriesOption = None,
     subsets: Annotated[
         int | None,
         typer.Option(help="Fit a random sample of this many subsets instead of all 2^k - 1."),
@@ -661,7 +732,7 @@ def gosh_command(
     from livermet.report.figures import save_figure
 
     pooled = pool_outcome(
-        _series(series, with_added_series), outcome, measure=measure, method=method
+        _series(series, with_added_series, add_series), outcome, measure=measure, method=method
     )
     with Console(stderr=True).status(f"fitting subsets of {pooled.fit.k} series"):
         result = pooled.fit.gosh(subsets=subsets, seed=seed)
