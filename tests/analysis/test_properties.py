@@ -119,6 +119,9 @@ def test_logrank_is_the_cox_score_test_without_ties(seed: int) -> None:
     assume(e.sum() > 0 and 0 < g.sum() < n)
     lr = survdiff(t, e, g)
     _, u, info = cox_partial_likelihood(np.zeros(1), g[:, None].astype(float), t, e)
+    if info[0, 0] == 0.0:  # every event with one group alone at risk: no information, no test
+        assert lr.chisq == 0.0 and u[0] == 0.0
+        return
     assert lr.chisq == pytest.approx(u[0] ** 2 / info[0, 0], rel=1e-10)
 
 

@@ -22,6 +22,7 @@ from livermet.analysis.summary import km_analysis
 from livermet.case.load import case_from_data, load_case
 from livermet.case.model import Case
 from livermet.errors import ForbiddenError
+from livermet.interchange.cells import encode_number
 from livermet.registry import Registry, synthetic_cases
 from livermet.registry.analysis_export import FIXED_COLUMNS, HEADER, export_analysis
 from tests.registry.conftest import SEED_CASE, World
@@ -116,8 +117,8 @@ def _seed_with(*changes: tuple[str, str, object]) -> Case:
 
 
 def _months(value: float) -> str:
-    """Format a time as the export writes it: rounded to 0.01, no trailing zeros."""
-    return "" if pd.isna(value) else f"{round(float(value), 2):.2f}".rstrip("0").rstrip(".")
+    """Format a time as the export writes it: exact (shortest round-trip digits), no ``.0``."""
+    return "" if pd.isna(value) else encode_number(float(value))
 
 
 def _by_id(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
@@ -188,17 +189,19 @@ def test_endpoints_are_those_of_the_cohort_analyses(filled: World) -> None:
         }
     )
     ours = km_analysis(frame, "efs_months", "efs_event").report["overall"]
-    # the same median and interval (the export rounds times to 0.01 month)
-    assert ours["median"] == pytest.approx(web["km"]["overall"]["median"], abs=0.005)
+    # the same median and interval (the export writes the months exactly)
+    assert ours["median"] == web["km"]["overall"]["median"]
 
 
 def test_numbers_are_plain_and_missing_is_empty(filled: World) -> None:
     rows = _export(filled.reg, deidentified=False, include_synthetic=True)
     plain = re.compile(r"^(?:0|[1-9]\d*)(?:\.\d{1,2})?$")
+    exact = re.compile(r"^(?:0|[1-9]\d*)(?:\.\d*[1-9])?$")
     for row in rows:
         for name in ("os_months", "efs_months", "dfi_months", "largest_lesion_mm", "age"):
             cell = row[name]
-            assert cell == "" or (plain.match(cell) and not cell.endswith(".0")), (name, cell)
+            pattern = exact if name in {"os_months", "efs_months"} else plain
+            assert cell == "" or (pattern.match(cell) and not cell.endswith(".0")), (name, cell)
         for name in ("death", "synthetic"):
             assert row[name] in {"0", "1"}
         for name in ("efs_event", "grade", "lesion_count", "lesions_unmeasured"):

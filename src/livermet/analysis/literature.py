@@ -530,6 +530,26 @@ def _within_points(
     )
 
 
+MAX_CURVE_STEPS = 2401
+"""Most grid points of the drawn Weibull curve: every half month up to 1200 months (100 years).
+
+An engineering limit on memory, not a clinical threshold: a longer horizon (only a report time
+typed beyond 100 years makes one) gets this many evenly spaced points plus the report times."""
+
+
+def _weibull_grid(model: WeibullSynthesis, horizon: float, at: Sequence[float]) -> PooledCurve:
+    """Return the pooled curve on a bounded grid to ``horizon`` plus the report times ``at``.
+
+    Every half month (at least 241 points, at most `MAX_CURVE_STEPS`), so the memory does not
+    grow with a typed report time.
+    """
+    steps = min(MAX_CURVE_STEPS, max(241, math.ceil(horizon) * 2 + 1))
+    base = weibull_curve(model, horizon=horizon, steps=steps)
+    t = np.union1d(base.times, np.asarray(at, dtype=float))
+    surv, lower, upper = model.curve(t)
+    return PooledCurve(t, surv, lower, upper, base.points, base.median)
+
+
 def compare_with_weibull(
     registry: KaplanMeier,
     series: pd.DataFrame | None = None,
@@ -565,7 +585,7 @@ def compare_with_weibull(
     model = weibull_synthesis(series)
     at = [float(t) for t in times]
     horizon = max([float(registry.time_.max()), *at, 12.0])
-    curve = weibull_curve(model, horizon=horizon, steps=max(241, math.ceil(horizon) * 2 + 1))
+    curve = _weibull_grid(model, horizon, at)
     surv, lower, upper = model.curve(at)
     last_point = float(model.points["time_months"].max())
     rows, after_note = _within_points(

@@ -82,7 +82,9 @@ OutputOption = Annotated[
 DropOption = Annotated[
     bool, typer.Option("--drop-missing", help="Leave out rows with a missing value.")
 ]
-LevelOption = Annotated[float, typer.Option("--conf-level", help="Confidence level.")]
+LevelOption = Annotated[
+    str, typer.Option("--conf-level", help="Confidence level, between 0 and 1 (e.g. 0.95).")
+]
 
 KM_OPTIONS = {
     "data": "--data",
@@ -99,6 +101,24 @@ KM_OPTIONS = {
 }
 """The options of ``cohort km`` by the field names the analysis gives its errors (an error names
 the option as the user typed it; a column's error keeps the column's name)."""
+
+COX_OPTIONS = {
+    "data": "--data",
+    "covariates": "--covariates",
+    "ties": "--ties",
+    "conf_level": "--conf-level",
+    "output": "--output",
+}
+"""The options of ``cohort cox`` by the field names of their errors (as `KM_OPTIONS`)."""
+
+CUMINC_OPTIONS = {
+    "data": "--data",
+    "times": "--times",
+    "conf_level": "--conf-level",
+    "conf_type": "--conf-type",
+    "output": "--output",
+}
+"""The options of ``cohort cuminc`` by the field names of their errors (as `KM_OPTIONS`)."""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -159,6 +179,25 @@ def parse_times(text: str) -> list[float]:
     if not values or any(not math.isfinite(v) or v < 0 for v in values):
         raise InputError(f"{text!r}: give one or more times >= 0", "--times")
     return values
+
+
+def parse_number(text: str, option: str, expected: str) -> float:
+    """Return the finite number an option's text holds; else an InputError naming the option.
+
+    ``expected`` says what to give (e.g. "a number of months > 0, e.g. 60"); the range itself
+    is checked by the analysis, whose error the command renames to the option.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputError(f"{text!r} is not a number; give {expected}", option) from None
+    if not math.isfinite(value):
+        raise InputError(f"{text!r} is not a finite number; give {expected}", option)
+    return value
+
+
+def _conf_level(text: str) -> float:
+    return parse_number(text, "--conf-level", "a confidence level between 0 and 1, e.g. 0.95")
 
 
 def _split(text: str | None) -> list[str] | None:
@@ -246,12 +285,13 @@ def km_command(
     ] = None,
     times: TimesOption = "12,36,60",
     rmst_horizon: Annotated[
-        float, typer.Option("--rmst-horizon", help="Restricted mean survival up to this time.")
-    ] = 60.0,
+        str,
+        typer.Option("--rmst-horizon", help="Restricted mean survival up to this time (> 0)."),
+    ] = "60",
     conf_type: Annotated[
         KMConf, typer.Option("--conf-type", help="Interval transform (R's default is log).")
     ] = KMConf.log_log,
-    conf_level: LevelOption = 0.95,
+    conf_level: LevelOption = "0.95",
     drop_missing: DropOption = False,
     output: OutputOption = None,
     fmt: FormatOption = TextOrJson.text,
@@ -298,6 +338,9 @@ def km_command(
     if levels is not None and by is None:
         raise InputError("--levels needs --by", "--levels")
     _check_literature_options(by, with_literature, literature_ipd, with_added_series)
+    horizon = parse_number(rmst_horizon, "--rmst-horizon", "a number of months > 0, e.g. 60")
+    level = _conf_level(conf_level)
+    report_times = parse_times(times)
     if with_literature:
         from livermet.analysis.literature import check_literature_endpoint
 
@@ -309,10 +352,10 @@ def km_command(
             time,
             event,
             directory=literature_ipd,
-            times=parse_times(times),
-            rmst_horizon=rmst_horizon,
+            times=report_times,
+            rmst_horizon=horizon,
             conf_type=conf_type.value,
-            conf_level=conf_level,
+            conf_level=level,
             dropna=drop_missing or data is None,
             with_added_series=with_added_series,
         )
@@ -326,10 +369,10 @@ def km_command(
         event,
         by=by,
         levels=_split(levels),
-        times=parse_times(times),
-        rmst_horizon=rmst_horizon,
+        times=report_times,
+        rmst_horizon=horizon,
         conf_type=conf_type.value,
-        conf_level=conf_level,
+        conf_level=level,
         dropna=drop_missing or data is None,
     )
     show_km(result, fmt, output)
@@ -479,6 +522,7 @@ def show_km(result: KMAnalysis, fmt: TextOrJson, output: Path | None) -> None:
 
 @app.command("cox")
 @friendly_errors
+@named_options(COX_OPTIONS)
 def cox_command(
     data: DataOption = None,
     time: TimeOption = "os_months",
@@ -495,7 +539,7 @@ def cox_command(
         typer.Option("--categorical", help="Treat a numeric column as a factor (repeatable)."),
     ] = None,
     ties: Annotated[str, typer.Option("--ties", help="efron (R's default) or breslow.")] = "efron",
-    conf_level: LevelOption = 0.95,
+    conf_level: LevelOption = "0.95",
     drop_missing: DropOption = False,
     output: OutputOption = None,
     fmt: FormatOption = TextOrJson.text,
@@ -508,7 +552,8 @@ def cox_command(
     _check_output(output)
     refs = parse_references(reference)
     if ties not in ("efron", "breslow"):
-        raise InputError(f"unknown {ties!r}; use efron or breslow", "ties")
+        raise InputError(f"unknown {ties!r}; use efron or breslow", "--ties")
+    level = _conf_level(conf_level)
     from livermet.analysis.summary import cox_analysis
 
     result = cox_analysis(
@@ -519,7 +564,7 @@ def cox_command(
         reference=refs,
         categorical=categorical or [],
         ties=ties,  # type: ignore[arg-type]
-        conf_level=conf_level,
+        conf_level=level,
         dropna=drop_missing or data is None,
     )
     show_cox(result, fmt, output)
@@ -573,6 +618,7 @@ def show_cox(result: CoxAnalysis, fmt: TextOrJson, output: Path | None) -> None:
 
 @app.command("cuminc")
 @friendly_errors
+@named_options(CUMINC_OPTIONS)
 def cuminc_command(
     data: DataOption = None,
     time: Annotated[
@@ -602,7 +648,7 @@ def cuminc_command(
     conf_type: Annotated[
         KMConf, typer.Option("--conf-type", help="Interval transform (R's multi-state default).")
     ] = KMConf.log,
-    conf_level: LevelOption = 0.95,
+    conf_level: LevelOption = "0.95",
     drop_missing: DropOption = False,
     output: OutputOption = None,
     fmt: FormatOption = TextOrJson.text,
@@ -622,6 +668,8 @@ def cuminc_command(
         raise InputError(
             "--censored and --types apply to a label column, not to --competing", "competing"
         )
+    level = _conf_level(conf_level)
+    report_times = parse_times(times)
     from livermet.analysis.summary import cuminc_analysis
 
     result = cuminc_analysis(
@@ -631,9 +679,9 @@ def cuminc_command(
         competing=competing,
         censored=censored or ("censored", "none", "0"),
         event_types=_split(types),
-        times=parse_times(times),
+        times=report_times,
         conf_type=conf_type.value,
-        conf_level=conf_level,
+        conf_level=level,
         dropna=drop_missing or data is None,
     )
     show_cuminc(result, fmt, output)

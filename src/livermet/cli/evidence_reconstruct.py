@@ -104,10 +104,10 @@ def _print_text(result: Reconstruction, data: dict[str, Any]) -> None:
     fit = data["fit"]
     c.print(
         f"distance of the {fit['n_points']} digitised points to the reconstructed curve: "
-        f"RMSE {fit['rmse']:.4f}, max {fit['max_abs_error']:.4f} (at {fit['worst_time']:g})"
+        f"RMSE {fit['rmse']:.4f}, max {fit['max_abs_error']:.4f} (at {fit['worst_time']:g} months)"
     )
     table = Table(title="Numbers at risk", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in ("time", "published", "algorithm", "reconstructed", "note"):
+    for col in ("time (months)", "published", "algorithm", "reconstructed", "note"):
         table.add_column(col, justify="left" if col == "note" else "right")
     for row in data["risk_table"]:
         flag = "[yellow]lowered[/]" if row["lowered"] else ""

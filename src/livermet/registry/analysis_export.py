@@ -26,7 +26,9 @@ time) and written to a temporary file, never collected in a table (a de-identifi
 its rows as CSV lines, about 200 bytes each, to order them by pseudonym: some 20 MB for 100,000
 cases).
 
-Cells: numbers in positional notation (``5``, not ``5.0``; months and millimetres rounded to
+Cells: numbers in positional notation (``5``, not ``5.0``; ``os_months`` and ``efs_months``
+exact, as the shortest digits that read back as the same number, so that ``livermet cohort km
+--data`` on the export gives the registry's own curves and tests; other numbers rounded to
 0.01), 0/1 for yes/no, an empty cell for a missing value, and a text that a spreadsheet would take
 for a formula written with a leading ``'`` (``livermet.interchange.cells.neutralise``).
 """
@@ -71,8 +73,14 @@ __all__ = [
 ]
 
 DIGITS = 2
-"""Months and millimetres are rounded to 0.01: a day is 0.033 months, so two different days
-never round to the same value and the order of the times is kept."""
+"""Numbers other than `EXACT_COLUMNS` (millimetres, ``dfi_months``) are rounded to 0.01."""
+
+EXACT_COLUMNS = frozenset({"os_months", "efs_months"})
+"""The endpoints' months are written exactly (shortest round-trip digits), never rounded.
+
+Times from offsets in days and in months ("152 days after", "4.994 months after") can differ by
+less than 0.01 month: rounding made ties of them, which changed the log-rank test of the
+re-read export. No privacy is lost: 0.01 month (0.3 day) already told every day apart."""
 
 
 def _literal(model: type[Any], name: str) -> tuple[str, ...]:
@@ -494,8 +502,12 @@ def analysis_values(
     }
 
 
-def _cell(value: Any) -> str:
-    """Return the CSV cell of a value: empty for None, plain numbers, formula-safe texts."""
+def _cell(value: Any, *, exact: bool = False) -> str:
+    """Return the CSV cell of a value: empty for None, plain numbers, formula-safe texts.
+
+    A float is rounded to `DIGITS` decimals unless ``exact`` (then the shortest digits that
+    read back as the same float).
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -503,12 +515,12 @@ def _cell(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return encode_number(round(value, DIGITS))
+        return encode_number(value if exact else round(value, DIGITS))
     return neutralise(str(value))
 
 
 def _row(values: dict[str, Any]) -> list[str]:
-    return [_cell(values[name]) for name in HEADER]
+    return [_cell(values[name], exact=name in EXACT_COLUMNS) for name in HEADER]
 
 
 def write_dictionary(out: IO[str]) -> None:
