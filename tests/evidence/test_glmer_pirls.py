@@ -15,15 +15,24 @@ library whose exp/log round differently.
 from __future__ import annotations
 
 import json
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from scipy.special import roots_hermitenorm
+from scipy.stats import norm
 
 from livermet.errors import InputError
-from livermet.evidence.glmer_pirls import GlmerDevfun, gh_rule, log_dbinom
+from livermet.evidence.glmer_pirls import (
+    GHRULES_FILE,
+    MAX_NAGQ,
+    GlmerDevfun,
+    gh_rule,
+    log_dbinom,
+)
 
 FloatArray = npt.NDArray[np.float64]
 TRACES: dict[str, Any] = json.loads(
@@ -56,6 +65,35 @@ def test_gh_rule_is_lme4s_table(nagq: int) -> None:
     assert np.array_equal(z, _vec(ref["z"]))
     assert np.array_equal(w, _vec(ref["w"]))
     assert np.array_equal(ldnorm, _vec(ref["ldnorm"]))
+
+
+@pytest.mark.parametrize("nagq", range(26, 101))
+def test_gh_rules_26_to_100_are_gauss_hermite_rules(nagq: int) -> None:
+    """Rules 26 to 100 (lme4's fgq_rules, stored by lme4-ghrules.R) are k-point normal rules.
+
+    Independent of R: the nodes and weights agree with SciPy's Gauss-Hermite rule for the standard
+    normal density (probabilists' Hermite polynomials) and integrate E z^2 = 1, E z^4 = 3.
+    """
+    z, w, ldnorm = gh_rule(nagq)
+    ref_z, ref_w = roots_hermitenorm(nagq)
+    assert z.size == w.size == nagq
+    np.testing.assert_allclose(z, ref_z, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w, ref_w / ref_w.sum(), rtol=1e-8, atol=1e-300)
+    assert float(np.sum(w)) == pytest.approx(1.0, abs=1e-13)
+    assert float(np.sum(w * z**2)) == pytest.approx(1.0, abs=1e-12)
+    assert float(np.sum(w * z**4)) == pytest.approx(3.0, abs=1e-11)
+    np.testing.assert_allclose(ldnorm, norm.logpdf(z), rtol=1e-14)
+
+
+def test_gh_rules_file_is_lme4s() -> None:
+    """The data file says where its numbers come from and holds lme4's 100 rules."""
+    path = files("livermet").joinpath(*GHRULES_FILE)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["generated_by"] == "lme4-ghrules.R" and data["lme4"] == "1.1.31"
+    assert [r["n"] for r in data["rules"]] == list(range(1, MAX_NAGQ + 1))
+    assert MAX_NAGQ == 100
+    script = files("livermet").joinpath(*GHRULES_FILE[:-1], "lme4-ghrules.R").read_text("utf-8")
+    assert "lme4:::fgq_rules" in script and "never call R" in script
 
 
 @pytest.mark.parametrize(("name", "run_name"), RUNS)
@@ -117,7 +155,7 @@ def test_log_dbinom_special_cases() -> None:
 
 
 def test_bad_input() -> None:
-    """Impossible counts, a rule order outside 1..25 and out-of-order calls are refused."""
+    """Impossible counts, a rule order outside 1..100 and out-of-order calls are refused."""
     x = np.array([1.0, 3.0])
     n = np.array([12.0, 15.0])
     one = np.ones((2, 1))
@@ -129,9 +167,10 @@ def test_bad_input() -> None:
     with pytest.raises(InputError) as err:
         GlmerDevfun(x, n, np.ones((3, 1)))
     assert err.value.field == "X"
-    with pytest.raises(InputError) as err:
-        gh_rule(26)
-    assert err.value.field == "nAGQ"
+    for order in (0, 101):
+        with pytest.raises(InputError) as err:
+            gh_rule(order)
+        assert err.value.field == "nAGQ" and "1 to 100" in err.value.message
     dev = GlmerDevfun(x, n, one)
     with pytest.raises(InputError):
         dev.stage2(np.array([0.5, 0.0]))

@@ -79,6 +79,10 @@ class GLMMResult:
     ``ll_metafor`` is what metafor 3.8-1 reports as ``fit.stats["ll", "ML"]``: the saturated
     model's log-likelihood minus half lme4's ``deviance()``, which for a GLMM is the conditional
     deviance (deviance residuals at the conditional modes), not the marginal one.
+
+    ``warnings``: what the fit warned about (also issued as Python ``UserWarning``): metafor
+    cannot fit the data with its defaults and the estimates are the converged maximum, lme4's
+    Hessian is not positive definite, the fit did not converge. Empty when none.
     """
 
     xi: FloatArray
@@ -109,6 +113,7 @@ class GLMMResult:
     has_intercept: bool
     names: tuple[str, ...]
     optimizer: str = OPTIMIZER_DEFAULT
+    warnings: tuple[str, ...] = ()
 
     @property
     def k(self) -> int:
@@ -289,6 +294,7 @@ class GLMMResult:
             "loglik_metafor": self.ll_metafor,
             "converged": self.converged,
             "optimizer": self.optimizer,
+            "warnings": list(self.warnings),
         }
         if self.int_only:
             logit, prop = self.predict(), self.predict(transf="ilogit")
@@ -447,7 +453,8 @@ def rma_glmm(
     intercept : bool
         Whether the model has an intercept (default True).
     nagq : int
-        Quadrature points: 7 (metafor's default, adaptive Gauss-Hermite) or 1 (Laplace).
+        Quadrature points, 1 to 100 (lme4's ``GHrule``): 7 (metafor's default, adaptive
+        Gauss-Hermite) or 1 (Laplace).
     test : {"z", "t"}
         Normal or t (k - p df) tests and intervals.
     level : float
@@ -477,19 +484,30 @@ def rma_glmm(
     # X beta = Xs beta_scaled with beta = M beta_scaled; Xs rounded as R's scale(), because the
     # last bit of the design changes glmer's path on ill-conditioned moderators
     Xs = scale_as_metafor(X) if has_int and p > 1 else X
-    opt, optimizer = _fit(x, n, Xs, nagq, optimizer)
+    notes: list[str] = []
+    opt, optimizer = _fit(x, n, Xs, nagq, optimizer, notes)
     if not opt.converged:
         steps = "Newton steps" if optimizer == "converged" else "Nelder-Mead evaluations"
-        warnings.warn(
+        _warn(
+            notes,
             f"the GLMM fit did not converge in {opt.iterations} {steps}; the likelihood is "
             "flat (e.g. most series with 0 or n events): treat the estimates with caution",
-            UserWarning,
             stacklevel=2,
         )
     beta = M @ opt.params[1:]
-    vb = M @ _beta_covariance(opt, optimizer) @ M.T
+    vb = M @ _beta_covariance(opt, optimizer, notes) @ M.T
     fit = _result(x, n, X, has_int, nagq, test, lev, opt, beta, vb, btt, mod_names)
-    return replace(fit, optimizer=optimizer)
+    return replace(fit, optimizer=optimizer, warnings=tuple(notes))
+
+
+def _warn(notes: list[str], message: str, stacklevel: int) -> None:
+    """Record ``message`` on the result (``GLMMResult.warnings``) and issue it as a UserWarning.
+
+    ``stacklevel`` counts from the caller of ``_warn`` (1 = that caller), as for
+    :func:`warnings.warn`.
+    """
+    notes.append(message)
+    warnings.warn(message, UserWarning, stacklevel=stacklevel + 1)
 
 
 OPTIMIZER_TEXT = {
@@ -508,7 +526,7 @@ def check_optimizer(optimizer: str) -> str:
     return name
 
 
-def _beta_covariance(opt: Optimum, optimizer: str) -> FloatArray:
+def _beta_covariance(opt: Optimum, optimizer: str, notes: list[str]) -> FloatArray:
     """``Var(beta)``: lme4's ``vcov`` (2 H^-1, beta block) on glmer's path, else ours."""
     if optimizer != "metafor":
         return beta_covariance(opt)
@@ -523,10 +541,10 @@ def _beta_covariance(opt: Optimum, optimizer: str) -> FloatArray:
     unsc = getattr(opt, "unsc", None)
     if unsc is None:
         return beta_covariance(opt)
-    warnings.warn(
+    _warn(
+        notes,
         "the finite-difference Hessian is not positive definite: Var(beta) is taken from the "
         "penalised IRLS factor instead, as lme4's vcov does (metafor prints the same warning)",
-        UserWarning,
         stacklevel=3,
     )
     out: FloatArray = np.asarray(unsc, dtype=float)
@@ -534,18 +552,18 @@ def _beta_covariance(opt: Optimum, optimizer: str) -> FloatArray:
 
 
 def _fit(
-    x: FloatArray, n: FloatArray, Xs: FloatArray, nagq: int, optimizer: str
+    x: FloatArray, n: FloatArray, Xs: FloatArray, nagq: int, optimizer: str, notes: list[str]
 ) -> tuple[Optimum, str]:
-    """Fit on glmer's path; if lme4 would fail there, warn and converge instead."""
+    """Fit on glmer's path; if lme4 would fail there, warn (into ``notes``) and converge."""
     if optimizer == "metafor":
         try:
             return fit_as_glmer(x, n, Xs, nagq), optimizer
         except (LivermetError, ArithmeticError, ValueError, np.linalg.LinAlgError) as err:
             reason = err.message if isinstance(err, LivermetError) else type(err).__name__
-            warnings.warn(
+            _warn(
+                notes,
                 f"metafor cannot fit these data with its defaults (lme4: {reason}; R stops with "
                 "'Cannot fit ML model'); the estimates are the converged maximum instead",
-                UserWarning,
                 stacklevel=3,
             )
     return _converge(x, n, Xs, nagq), "converged"

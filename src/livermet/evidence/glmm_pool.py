@@ -63,6 +63,7 @@ class PooledGLMM:
             "method": "ML",
             "nagq": self.fit.nagq,
             "optimizer": self.fit.optimizer,
+            "warnings": list(self.fit.warnings),
             "test": self.fit.test,
             "k": self.fit.k,
             "estimate": prop["estimate"],

@@ -284,6 +284,13 @@ class PooledInterval(_Answer):
     pi_ub: Number | None
 
 
+WARNINGS_TEXT = (
+    "what the fit warned about, empty if nothing: e.g. metafor cannot fit these data with its "
+    "defaults (optimizer is then converged), or lme4's Hessian is not positive definite"
+)
+"""The ``warnings`` of a GLMM answer (`livermet.evidence.glmm.GLMMResult.warnings`)."""
+
+
 class GlmmFit(_Answer):
     """The binomial-normal model's fit, as ``livermet.evidence.glmm.GLMMResult.to_dict``."""
 
@@ -309,6 +316,7 @@ class GlmmFit(_Answer):
     loglik_metafor: Number | None
     converged: bool
     optimizer: str = Field(description="metafor (glmer's default path) or converged")
+    warnings: list[str] = Field(description=WARNINGS_TEXT)
     pooled_logit: PooledInterval
     pooled_proportion: PooledInterval
 
@@ -327,6 +335,7 @@ class GlmmPoolAnswer(_Answer):
     method: str = Field(description="ML")
     nagq: int = Field(description="quadrature points (1 = Laplace)")
     optimizer: str = Field(description="metafor (glmer's default path) or converged")
+    warnings: list[str] = Field(description=WARNINGS_TEXT)
     test: str
     k: int = Field(description="series pooled")
     estimate: Number | None = Field(description="pooled proportion")
