@@ -25,7 +25,7 @@ import livermet.report.glmm_plots as glmm_plots
 from livermet.cli.evidence import forest_command, pool_command
 from livermet.cli.main import app
 from livermet.errors import InputError
-from livermet.evidence.dataset import load_literature
+from livermet.evidence.dataset import load_literature, load_series
 from livermet.evidence.glmm import rma_glmm
 from livermet.evidence.glmm_pool import PooledGLMM, pool_outcome_glmm
 from livermet.report.glmm_plots import exact_ci, glmm_forest_plot
@@ -258,3 +258,15 @@ def test_forest_options_read_as_pool_options(option: str) -> None:
     forest = get_params_from_function(forest_command)[option].default
     pool = get_params_from_function(pool_command)[option].default
     assert (forest.param_decls, forest.help) == (pool.param_decls, pool.help)
+
+
+def test_the_note_says_when_metafor_cannot_fit(tmp_path: Path) -> None:
+    """Identical proportions (R: "Cannot fit ML model"): the plot says why it is converged."""
+    own = tmp_path / "same.csv"
+    own.write_text("id,n_table,os5\na,10,30\nb,20,30\nc,30,30\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="metafor cannot fit"):
+        pooled = pool_outcome_glmm(load_series(own), "os5")
+    texts = [t.get_text() for t in _axes(glmm_forest_plot(pooled, pooled.ids)).texts]
+    (note,) = [t for t in texts if t.startswith("binomial-normal GLMM")]
+    assert "optimiser converged (metafor cannot fit these data)" in note.splitlines()[0]
+    assert "tau² = 0," in note

@@ -27,7 +27,10 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-app = typer.Typer(help="Pool the published surgical series (the case report's Table 1).")
+app = typer.Typer(
+    help="Pool published surgical series (the case report's Table 1, the added series, your own), "
+    "and rebuild patients from published Kaplan-Meier curves."
+)
 
 
 def option_field(field: str | None, command: Callable[..., Any]) -> str | None:
@@ -126,7 +129,8 @@ AddedOption = Annotated[
     bool,
     typer.Option(
         "--with-added-series",
-        help="Also use the published series added to Table 1 (see docs/evidence.md#dataset).",
+        help="Also use the seven published series livermet adds to Table 1 (see "
+        "docs/evidence.md#dataset); for your own rows use --add-series.",
     ),
 ]
 
@@ -371,7 +375,7 @@ def _pool_glmm(
 
     from rich.markup import escape
 
-    from livermet.evidence.glmm import OPTIMIZER_TEXT
+    from livermet.evidence.glmm import optimizer_note
     from livermet.evidence.glmm_pool import pool_outcome_glmm
     from livermet.evidence.glmm_report import approximation_text
 
@@ -408,7 +412,8 @@ def _pool_glmm(
         f"(p = {data['qe_lrt_p']:.3g})"
     )
     c.print(f"[cyan]note[/] {escape(data['survivors_note'])}.")
-    c.print(f"[cyan]note[/] {escape(OPTIMIZER_TEXT[data['optimizer']])}.")
+    note = optimizer_note(data["optimizer"], data.get("warnings", ()))
+    c.print(f"[cyan]note[/] {escape(note)}.")
     for r in data["rounded"]:
         c.print(
             f"  rounded {_named(df, r['id'])}: {r['survivors_unrounded']:.3g} -> "
@@ -465,9 +470,9 @@ def forest_command(
 ) -> None:
     """Forest plot of one outcome (PNG, SVG or PDF), of the rma model or the binomial GLMM.
 
-    With ``--model glmm``: each series' survivors/n with its exact binomial CI, the GLMM's
-    pooled proportion and prediction interval (`livermet.report.glmm_plots`).
-    The fit's warnings are printed as ``warning:`` lines on stderr.
+    With --model glmm: each series' survivors/n with its exact binomial (Clopper-Pearson) CI,
+    the GLMM's pooled proportion and prediction interval; --measure must then be PLO, --method
+    ML and --test z or t. Warnings of the fit are printed as "warning:" lines.
     """
     from livermet.evidence.glmm_report import check_model, choose_nagq, choose_optimizer
     from livermet.evidence.pooling import OUTCOMES, check_outcome
@@ -594,7 +599,8 @@ def survival_command(
 ) -> None:
     """Survival synthesis: pooled S(t) at 1, 3, 5 years and the Weibull pooled median.
 
-    With reconstructed patients (the dataset's folder, or --ipd) also the one-stage pooling.
+    Survival in % at 12, 36 and 60 months, medians in months. With reconstructed patients (the
+    dataset's folder, or --ipd) also the one-stage pooling.
     """
     from livermet.evidence.survival import pool_time_points
     from livermet.evidence.survival.one_stage import reconstructed_section, text_lines

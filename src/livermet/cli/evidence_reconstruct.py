@@ -142,7 +142,9 @@ def reconstruct_command(
         Path,
         typer.Option(
             "--risk-table",
-            help="Published risk table: CSV (time, n_risk[, lower, upper]).",
+            help="Published risk table: CSV (time, n_risk[, lower, upper]); time in months unless "
+            "the header names the unit ('time (years)'); lower/upper: Guyot's 1-based rows of "
+            "the curve file for each interval (optional).",
         ),
     ],
     total_events: Annotated[

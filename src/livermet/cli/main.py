@@ -28,7 +28,8 @@ LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
     "evidence": (
         "livermet.cli.evidence",
         "app",
-        "Pool the published surgical series (the case report's Table 1).",
+        "Pool published surgical series (the case report's Table 1, the added series, your "
+        "own), and rebuild patients from published Kaplan-Meier curves.",
     ),
     "cohort": (
         "livermet.cli.cohort",

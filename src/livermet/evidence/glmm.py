@@ -40,8 +40,8 @@ from livermet.errors import InputError, LivermetError
 
 from .design import as_mods, as_vector, model_matrix
 from .escalc import escalc
-from .glmer_path import fit_as_glmer, scale_as_metafor
-from .glmm_fit import Optimum, beta_covariance, minimise, objective
+from .glmer_path import BOUNDARY_TOL, fit_as_glmer, scale_as_metafor
+from .glmm_fit import Objective, Optimum, beta_covariance, minimise, objective
 from .glmm_glm import fixed_effects_glm, saturated_glm, wald_heterogeneity
 from .glmm_quad import conditional_modes, deviance_residuals
 from .heterogeneity import i2_h2, typical_variance
@@ -236,7 +236,7 @@ class GLMMResult:
         how = "Laplace" if self.nagq == 1 else f"adaptive Gauss-Hermite, {self.nagq} points"
         lines = [
             f"Random-effects model (k = {self.k}; binomial-normal, ML; {how}; test: {self.test})",
-            OPTIMIZER_TEXT[self.optimizer],
+            optimizer_note(self.optimizer, self.warnings),
             f"tau^2 = {self.tau2:.4f}; I^2 = {self.i2:.2f}%; H^2 = {self.h2:.2f}",
             f"Wld({self.qe_df}) = {self.qe_wld:.4f}, p = {self.qe_wld_p:.4g}; "
             f"LRT({self.qe_df}) = {self.qe_lrt:.4f}, p = {self.qe_lrt_p:.4g}",
@@ -514,6 +514,15 @@ OPTIMIZER_TEXT = {
     "metafor": "optimiser: as metafor/lme4 (glmer's defaults stop a few 1e-6 short of the maximum)",
     "converged": "optimiser: converged to the maximum (may differ from metafor by a few 1e-6)",
 }
+FALLBACK_TEXT = "optimiser: converged to the maximum (metafor cannot fit these data)"
+FALLBACK_PREFIX = "metafor cannot fit these data"
+
+
+def optimizer_note(optimizer: str, notes: Sequence[str] = ()) -> str:
+    """Return the line that says how the fit was optimised (and why, after a fallback)."""
+    if optimizer == "converged" and any(n.startswith(FALLBACK_PREFIX) for n in notes):
+        return FALLBACK_TEXT
+    return OPTIMIZER_TEXT[optimizer]
 
 
 def check_optimizer(optimizer: str) -> str:
@@ -580,7 +589,26 @@ def _converge(x: FloatArray, n: FloatArray, Xs: FloatArray, nagq: int) -> Optimu
     tr_p = float(w.sum() - np.trace(np.linalg.solve(xtw @ Xs, xtw @ (Xs * w[:, None]))))
     k, p = Xs.shape
     theta0 = max(0.1, math.sqrt(max(0.0, (q - (k - p)) / tr_p)))
-    return minimise(objective(x, n, Xs, nagq), np.concatenate([[theta0], beta0]))
+    fn = objective(x, n, Xs, nagq)
+    opt = minimise(fn, np.concatenate([[theta0], beta0]))
+    return _onto_boundary(fn, opt)
+
+
+def _onto_boundary(fn: Objective, opt: Optimum) -> Optimum:
+    """Set a theta within `BOUNDARY_TOL` of 0 to 0 when that does not raise the deviance.
+
+    Newton's steps end ~1e-12 from a maximum on the boundary tau² = 0 (D is even in theta, flat
+    there); 0 is the estimate (as lme4's ``check.boundary``), not 3e-23.
+    """
+    theta = float(opt.params[0])
+    if theta == 0.0 or theta >= BOUNDARY_TOL:
+        return opt
+    at = opt.params.copy()
+    at[0] = 0.0
+    d0 = fn(at)
+    if d0 > opt.deviance:
+        return opt
+    return replace(opt, params=at, deviance=d0)
 
 
 def _result(

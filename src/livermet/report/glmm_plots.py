@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from livermet.errors import InputError
+from livermet.evidence.glmm import FALLBACK_TEXT, optimizer_note
 from livermet.evidence.glmm_pool import PooledGLMM
 from livermet.evidence.glmm_report import approximation_text
 from livermet.report.evidence_plots import _level
@@ -43,13 +44,22 @@ def exact_ci(survivors: int, n: int, level: float = 0.95) -> tuple[float, float]
     return float(ci.low), float(ci.high)
 
 
+def _fallback(optimizer: str, notes: tuple[str, ...]) -> str:
+    """`` (metafor cannot fit these data)`` after a fallback to the converged fit, else ''."""
+    return (
+        " (metafor cannot fit these data)"
+        if optimizer_note(optimizer, notes) == FALLBACK_TEXT
+        else ""
+    )
+
+
 def _note(pooled: PooledGLMM) -> str:
     """Return the lines under the plot: the model, how it was fitted, heterogeneity, rounding."""
     fit = pooled.fit
     level = _level(fit) * 100
     return (
-        f"binomial-normal GLMM (ML, {approximation_text(fit.nagq)}), optimiser {fit.optimizer}; "
-        f"survivors = round(S·n)\n"
+        f"binomial-normal GLMM (ML, {approximation_text(fit.nagq)}), optimiser {fit.optimizer}"
+        f"{_fallback(fit.optimizer, fit.warnings)}; survivors = round(S·n)\n"
         f"tau² = {fit.tau2:.3g}, I² = {fit.i2:.1f} %, Wald Q = {fit.qe_wld:.2f} "
         f"(df = {fit.qe_df}, p = {fit.qe_wld_p:.3g}), LRT = {fit.qe_lrt:.2f} "
         f"(p = {fit.qe_lrt_p:.3g})\n"
