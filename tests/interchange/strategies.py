@@ -462,7 +462,14 @@ def cases(draw: st.DrawFn, texts: st.SearchStrategy[str] = TEXTS) -> Case:
     therapy = [_therapy_line(draw, texts, any_when) for _ in range(draw(st.integers(0, 2)))]
     sizes = draw(st.lists(_size(texts), max_size=3))
     ihc = draw(st.lists(_ihc(texts), max_size=2))
-    lesions = draw(st.lists(_lesion(texts, any_when), max_size=3))
+    # lesion ids are unique in a case (measurements and the plan refer to lesions by id)
+    lesions = draw(
+        st.lists(
+            _lesion(texts, any_when),
+            max_size=3,
+            unique_by=lambda lesion: lesion.get("id", id(lesion)),
+        )
+    )
     primary = draw(_primary(texts, any_when)) | {"sizes": sizes, "immunohistochemistry": ihc}
     patient = draw(_patient(texts))
     labs = draw(_LABS)

@@ -85,8 +85,26 @@ def _unknown_field_message(loc: tuple[int | str, ...]) -> str:
     return f"unknown field '{name}' (check the spelling)"
 
 
+def _own_error(error: Any) -> InputError | None:
+    """Return the InputError a validator of the case model raised (it names its field)."""
+    raised = error.get("ctx", {}).get("error") if error["type"] == "value_error" else None
+    return raised if isinstance(raised, InputError) and raised.field else None
+
+
+def _error_path(error: Any) -> str:
+    """Return the field of one pydantic error; a validator's InputError names it within."""
+    own = _own_error(error)
+    path = field_path(tuple(error["loc"]))
+    if own is None or own.field is None:
+        return path
+    return own.field if path == "(case)" else f"{path}.{own.field}"
+
+
 def _message(error: Any) -> str:
     """Return a user's message for one pydantic error (pydantic's words only where clear)."""
+    own = _own_error(error)
+    if own is not None:
+        return own.message
     kind, value = error["type"], error.get("input")
     if kind == "extra_forbidden":
         return _unknown_field_message(tuple(error["loc"]))
@@ -115,17 +133,17 @@ def _from_validation_error(exc: ValidationError) -> InputError:
             e["type"] == "value_error",
             e["type"] in _DATE_ERRORS,
             e["type"] == "extra_forbidden",
-            len(field_path(tuple(e["loc"]))),
+            len(_error_path(e)),
         )
 
     first = max(errors, key=rank)
-    err = InputError(_message(first), field_path(tuple(first["loc"])))
+    err = InputError(_message(first), _error_path(first))
     best: dict[str, Any] = {}
     for e in errors:  # one line per field: the most telling error of each
-        path = field_path(tuple(e["loc"]))
+        path = _error_path(e)
         if path not in best or rank(e) > rank(best[path]):
             best[path] = e
-    first_path = field_path(tuple(first["loc"]))
+    first_path = _error_path(first)
     err.all_errors = [  # type: ignore[attr-defined]
         (first_path, err.message),
         *((path, _message(e)) for path, e in best.items() if path != first_path),

@@ -31,6 +31,7 @@ from livermet.clinical.contracts import (
 )
 from livermet.clinical.recist import diameter_mm
 from livermet.clinical.units import Measurement, parse_quantity
+from livermet.errors import InputError
 
 
 class _Model(BaseModel):
@@ -550,11 +551,33 @@ class Case(_Model):
 
     @model_validator(mode="after")
     def _ids_unique(self) -> Case:
-        seen: set[str] = set()
-        for proc in self.procedures:
+        """Refuse a procedure id or a liver-lesion id used twice.
+
+        Events and lesions are named by id (the timeline, imaging measurements and the plan's
+        coverage refer to them). The InputError names the repeated field
+        (``liver_lesions[1].id``); the loader reports it there.
+        """
+        seen: dict[str, int] = {}
+        for i, proc in enumerate(self.procedures):
             if proc.id in seen:
-                raise ValueError(f"procedure id {proc.id!r} is used twice")
-            seen.add(proc.id)
+                raise InputError(
+                    f"procedure id {proc.id!r} is used twice (procedures[{seen[proc.id]}].id "
+                    "and here); give each procedure its own id",
+                    f"procedures[{i}].id",
+                )
+            seen[proc.id] = i
+        lesions: dict[str, int] = {}
+        for i, lesion in enumerate(self.liver_lesions):
+            if lesion.id is None:
+                continue
+            if lesion.id in lesions:
+                raise InputError(
+                    f"lesion id {lesion.id!r} is used twice (liver_lesions[{lesions[lesion.id]}]"
+                    ".id and here); measurements and the plan refer to lesions by id: give each "
+                    "lesion its own id",
+                    f"liver_lesions[{i}].id",
+                )
+            lesions[lesion.id] = i
         return self
 
     def procedure(self, kind: str) -> Procedure | None:

@@ -379,8 +379,8 @@ def _lesion_words(cov: dict[str, Any]) -> str:
 def plan_findings(case: Case, data: dict[str, Any]) -> list[Issue]:
     """Return the plan's findings as (severity, code, message).
 
-    Lesions left behind, a plan beyond the Makuuchi limit (naming what clears every lesion
-    within it, or the alternatives).
+    A resection recorded without its segments, lesions left behind, a plan beyond the Makuuchi
+    limit (naming what clears every lesion within it, or the alternatives).
     """
     rs = data["resection"]
     out: list[Issue] = []
@@ -388,6 +388,17 @@ def plan_findings(case: Case, data: dict[str, Any]) -> list[Issue]:
     status = "planned" if found is None else found[1].status
     plan = ", ".join(str(s) for s in rs.get("segments") or [])
     ablation_planned = any(p.kind == "liver_ablation" for p in case.procedures)
+    if found is not None and not found[1].segments_resected:
+        i, proc = found
+        out.append(
+            (
+                "info",
+                "resection-segments-missing",
+                f"A liver resection is {proc.status} (procedure '{proc.id}') but its segments "
+                f"are not recorded: fill in procedures[{i}].segments_resected to compare the "
+                "plan with the lesions, the Makuuchi limit and the laparoscopic difficulty.",
+            )
+        )
     for cov in rs.get("coverage", []):
         if cov["covered_by_plan"] is not False:
             continue

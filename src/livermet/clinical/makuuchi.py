@@ -23,8 +23,9 @@ on the future-liver-remnant volume (docs/clinical.md#volumetry) instead.
 Unknown inputs: the result carries the range ``[lower_bound, upper_bound]`` that the maximum
 extent can take over every value of the unknown inputs; ``max_extent`` is given only when the two
 coincide (e.g. bilirubin ≥ 2.0 decides "no hepatectomy" even with unknown ascites; a bilirubin
-above 1.0 makes ICG-R15 unnecessary). Otherwise ``max_extent`` is None and ``branch`` names the
-missing input. With normal bilirubin and unknown ICG-R15 the bounds are enucleation and right
+above 1.0 makes ICG-R15 unnecessary). Otherwise ``max_extent`` is None and ``branch`` names every
+missing input the tree would consult (all at once, with the bounds when more than one is
+missing). With normal bilirubin and unknown ICG-R15 the bounds are enucleation and right
 hemihepatectomy; the lower bound is *not* reported as the maximum because a planned resection
 compared against it would be wrongly refused (documented default).
 """
@@ -272,9 +273,40 @@ def _tree_table() -> _Table:
     lower, upper, path = _tree(*grid)
     max_extent = np.where(lower == upper, lower, np.nan)
     labels = lookup(_EXTENT_LABELS, np.where(np.isnan(max_extent), -1, max_extent).astype(np.intp))
-    return _Table(
-        lower, upper, max_extent, labels, lookup(np.asarray(_PATH_TEXT, dtype=object), path)
-    )
+    branch = lookup(np.asarray(_PATH_TEXT, dtype=object), path)
+    for row in range(branch.size):
+        missing = _missing_inputs(grid[0][row], grid[1][row], grid[2][row])
+        if np.isnan(max_extent[row]) and len(missing) > 1:
+            branch[row] = _missing_text(missing, grid[0][row], lower[row], upper[row])
+    return _Table(lower, upper, max_extent, labels, branch)
+
+
+def _missing_inputs(asc: int, tenths: float, r15: float) -> list[str]:
+    """Return the unknown inputs the tree would still consult (ascites, bilirubin, ICG-R15).
+
+    ICG-R15 is consulted only with a bilirubin ≤ 1.0 mg/dL (or an unknown one).
+    """
+    bili_unknown = bool(np.isnan(tenths))
+    missing = ["ascites status"] if asc == -1 else []
+    if bili_unknown:
+        missing.append("bilirubin")
+    if np.isnan(r15) and (bili_unknown or tenths <= BILIRUBIN_NORMAL_MAX_TENTHS):
+        missing.append("ICG-R15")
+    return missing
+
+
+def _missing_text(missing: list[str], asc: int, lower: float, upper: float) -> str:
+    """Return the branch of an undecided tree that lacks several inputs: all of them, named.
+
+    E.g. "bilirubin ≤ 1.0 mg/dL; ascites status and ICG-R15 unknown → not assessable (...)".
+    """
+    names = ", ".join(missing[:-1]) + f" and {missing[-1]}"
+    known = "" if "bilirubin" in missing else "bilirubin ≤ 1.0 mg/dL; "
+    if asc != -1:
+        known = _OK + known
+    why = "uncontrollable ascites would exclude hepatectomy; " if asc == -1 else ""
+    bounds = f"maximum between {E(int(lower)).label} and {E(int(upper)).label}"
+    return f"{known}{names} unknown → not assessable ({why}{bounds})"
 
 
 _EXTENT_LABELS = np.array([*(E(value).label for value in range(max(E) + 1)), None], dtype=object)

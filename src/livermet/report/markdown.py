@@ -30,6 +30,12 @@ from livermet.case.assessment_model import (
     Staging,
     TimelineSection,
 )
+from livermet.report.wording import (
+    grade_text,
+    makuuchi_text,
+    planned_without_segments,
+    tnm_text,
+)
 
 _MARKDOWN_SYNTAX = re.compile(r"([\\`*_\[\]<>!|&#~{}])")
 """Characters that can start Markdown markup inside a line: emphasis, code, links and images,
@@ -264,7 +270,7 @@ def coverage_text(m: AssessmentModel) -> str:
         return "no liver lesion recorded"
     rs = m.resection
     if all(x.covered_by_plan is None for x in lesions):
-        return "no liver resection or ablation planned in the case"
+        return planned_without_segments(m) or "no liver resection or ablation planned in the case"
     missed = [str(x.id or i + 1) for i, x in enumerate(lesions) if x.covered_by_plan is False]
     unknown = [x for x in lesions if x.covered_by_plan is None]
     if missed:
@@ -467,7 +473,7 @@ def render_markdown(data: dict[str, Any] | AssessmentModel) -> str:
             ("FNCLCC necrosis score", _v(fn.necrosis_score)),
             ("FNCLCC differentiation score", _v(fn.differentiation_score)),
             ("FNCLCC total", _v(total)),
-            ("FNCLCC grade", _v(fn.grade)),
+            ("FNCLCC grade", grade_text(fn)),
             *_staging_rows(m.staging),
         ]
     )
@@ -485,7 +491,7 @@ def render_markdown(data: dict[str, Any] | AssessmentModel) -> str:
             ("ICG-K", _v(lf.icg.k_per_min, "/min")),
             ("99mTc-GSA HH15 / LHL15", f"{_v(gsa.hh15)} / {_v(gsa.lhl15)}"),
             ("GSA assessment", _v(gsa.assessment)),
-            ("Makuuchi maximum extent", _v(lf.makuuchi.max_extent)),
+            ("Makuuchi maximum extent", makuuchi_text(lf.makuuchi)),
             ("Child-Pugh", child_pugh_text(lf.child_pugh)),
             ("MELD", meld_text(lf.meld)),
             ("ALBI", _v(albi)),
@@ -646,7 +652,7 @@ def _staging_rows(staging: Staging) -> list[tuple[str, str]]:
     at = staging.at_diagnosis
     rows = [
         ("Staging system", _v(staging.system_name)),
-        ("T / N / M at diagnosis", f"{_v(at.t)} / {_v(at.n)} / {_v(at.m)}"),
+        ("T / N / M / G at diagnosis", tnm_text(at)),
         ("Stage at diagnosis", stage_text(staging)),
     ]
     if staging.recurrence:

@@ -41,6 +41,13 @@ from livermet.case.assessment_model import (
 )
 from livermet.report.markdown import as_model
 from livermet.report.references import References, clean_text, match_source
+from livermet.report.wording import (
+    grade_text,
+    planned_without_segments,
+    stage_label,
+    tnm_text,
+    visits_anchor,
+)
 
 if TYPE_CHECKING:
     from livermet.evidence.survival import PooledCurve
@@ -180,11 +187,7 @@ def fitness_text(m: AssessmentModel) -> str:
 def grade_card(m: AssessmentModel, refs: References) -> Card:
     """Return the card of the FNCLCC grade (a range when undecided) and its scores."""
     fn = m.grading.fnclcc
-    if fn.grade is not None:
-        value = f"FNCLCC grade {fn.grade}"
-    else:
-        lo, hi = _grade_bounds(fn.total_min, fn.total_max)
-        value = f"FNCLCC grade {lo}-{hi} (undecided)" if lo != hi else f"FNCLCC grade {lo}"
+    value = f"FNCLCC grade {grade_text(fn)}"
     total = num(fn.total) if fn.total is not None else f"{fn.total_min}-{fn.total_max}"
     details = [
         f"mitosis {num(fn.mitosis_score)}, necrosis {num(fn.necrosis_score)}, "
@@ -195,24 +198,13 @@ def grade_card(m: AssessmentModel, refs: References) -> Card:
     return Card("Grade", value, details, refs.marker(fn.source))
 
 
-def _grade_bounds(total_min: int, total_max: int) -> tuple[int, int]:
-    """FNCLCC grade bounds of a total range (2-3 grade 1, 4-5 grade 2, 6-8 grade 3)."""
-
-    def grade(total: int) -> int:
-        return 1 if total <= 3 else 2 if total <= 5 else 3
-
-    return grade(total_min), grade(total_max)
-
-
 def stage_card(m: AssessmentModel, refs: References) -> Card:
     """Return the card of the stage at diagnosis (or why there is none) and at recurrence."""
     st = m.staging
     at = st.at_diagnosis
-    if st.stage_groups:
-        value = at.stage_text if at.stage_text.startswith("FIGO") else f"Stage {at.stage_text}"
-    else:
-        value = "No stage group"
-    details = [f"at diagnosis: {at.t or 'TX'} {at.n or 'NX'} {at.m or 'MX'}, {at.grade}"]
+    label = stage_label(st)
+    value = label[:1].upper() + label[1:]
+    details = [f"at diagnosis: {tnm_text(at)}"]
     if not st.stage_groups and at.reason:
         details.append(clean_text(at.reason))
     if st.recurrence is not None:
@@ -267,7 +259,7 @@ def coverage_text(m: AssessmentModel) -> tuple[str, str]:
     if not lesions:
         return "no liver lesion recorded", ""
     if all(x.covered_by_plan is None for x in lesions):
-        return "no liver resection or ablation planned", "warn"
+        return planned_without_segments(m) or "no liver resection or ablation planned", "warn"
     missed = [x.id or str(i + 1) for i, x in enumerate(lesions) if x.covered_by_plan is False]
     if missed:
         noun = "lesion" if len(missed) == 1 else "lesions"
@@ -540,7 +532,7 @@ def scores_section(m: AssessmentModel, refs: References) -> Section:
                 f"differentiation {num(fn.differentiation_score)}"
                 + (f" ({fn.differentiation_source})" if fn.differentiation_source else "")
                 + f"; total {_total(fn.total, fn.total_min, fn.total_max)}"
-                f"; grade {num(fn.grade)}",
+                f"; grade {grade_text(fn)}",
             ],
             refs.marker(fn.source),
         ),
@@ -548,8 +540,8 @@ def scores_section(m: AssessmentModel, refs: References) -> Section:
         Row(
             [
                 "Stage at diagnosis",
-                f"{at.t or 'TX'} {at.n or 'NX'} {at.m or 'MX'} {at.grade}: "
-                + (at.stage_text if st.stage_groups else clean_text(at.reason or "no stage group"))
+                f"{tnm_text(at)}: {stage_label(st)}"
+                + ("" if st.stage_groups or not at.reason else f" ({clean_text(at.reason)})")
                 + (f"; size {num(at.size_cm, 'cm')} ({at.size_method})" if at.size_cm else ""),
             ]
         ),
@@ -896,9 +888,8 @@ def surveillance_section(m: AssessmentModel, refs: References) -> Section:
         "Surveillance",
         tables=[([("years", 8), ("every (months)", 12), ("imaging and examinations", 68)], rows)],
     )
-    starts = f", {sv.starts}" if sv.starts else ""
     visits = ", ".join(num(v) for v in sv.visits_months)
-    sec.paragraphs.append((f"Visits (months after the {sv.index}{starts}): {visits}.", ""))
+    sec.paragraphs.append((f"Visits ({visits_anchor(sv)}): {visits}.", ""))
     return sec
 
 

@@ -32,6 +32,14 @@ from livermet.report.markdown import (
     phase_text,
     response_text,
 )
+from livermet.report.wording import (
+    grade_text,
+    makuuchi_text,
+    planned_without_segments,
+    stage_label,
+    tnm_text,
+    visits_anchor,
+)
 
 _VERDICT_STYLE = {"favoured": "bold green", "possible": "yellow", "not favoured": "red"}
 
@@ -75,9 +83,9 @@ def print_text(data: dict[str, Any] | AssessmentModel, console: Console) -> None
             [
                 (
                     "FNCLCC",
-                    f"mitosis {fn.mitosis_score}, necrosis {fn.necrosis_score}, "
+                    f"mitosis {_v(fn.mitosis_score)}, necrosis {_v(fn.necrosis_score)}, "
                     f"differentiation {_v(fn.differentiation_score)}; total {total} -> "
-                    f"grade {_v(fn.grade)}",
+                    f"grade {grade_text(fn)}",
                 ),
                 *_staging_rows(m.staging),
                 *_timing_rows(m.timeline),
@@ -89,7 +97,7 @@ def print_text(data: dict[str, Any] | AssessmentModel, console: Console) -> None
                     "99mTc-GSA",
                     f"HH15 {_v(lf.gsa.hh15)}, LHL15 {_v(lf.gsa.lhl15)} -> {_v(lf.gsa.assessment)}",
                 ),
-                ("Makuuchi", f"up to {_v(lf.makuuchi.max_extent)}"),
+                ("Makuuchi", makuuchi_text(lf.makuuchi)),
                 ("Child-Pugh", child_pugh_text(lf.child_pugh)),
                 ("MELD", meld_text(lf.meld)),
                 (
@@ -98,7 +106,7 @@ def print_text(data: dict[str, Any] | AssessmentModel, console: Console) -> None
                     f"{_v(rs.procedure_name)} ({_v(rs.approach)}); within safe extent: "
                     f"{_v(rs.within_safe_extent)}",
                 ),
-                ("Difficulty", difficulty_text(rs)),
+                ("Difficulty", _difficulty(m)),
                 *_plan_rows(m),
             ],
         )
@@ -133,21 +141,32 @@ def print_text(data: dict[str, Any] | AssessmentModel, console: Console) -> None
             f"{med.estimate:.0f} months ({med.ci_lb:.0f}-{med.ci_ub:.0f})"
         )
     visits = ", ".join(_v(v) for v in m.surveillance.visits_months)
-    console.print(f"[bold]Surveillance[/] (months after the {m.surveillance.index}): {visits}")
+    console.print(f"[bold]Surveillance[/] ({visits_anchor(m.surveillance)}): {visits}")
+
+
+def _coverage(m: AssessmentModel) -> str:
+    """Return the plan against the lesions (a resection without its segments says so)."""
+    lesions = m.liver_lesions
+    if lesions and all(x.covered_by_plan is None for x in lesions):
+        return planned_without_segments(m) or coverage_text(m)
+    return coverage_text(m)
+
+
+def _difficulty(m: AssessmentModel) -> str:
+    """Return the laparoscopic difficulty (not known for a resection without its segments)."""
+    missing = planned_without_segments(m)
+    return f"not known: {missing}" if missing else difficulty_text(m.resection)
 
 
 def _staging_rows(staging: Staging) -> list[tuple[str, str]]:
     """Stage at diagnosis in its system (AJCC 8 chapter or FIGO), and the recurrence if any."""
     at = staging.at_diagnosis
-    text = at.stage_text or _v(at.stage)
-    stage = f"stage {text.removeprefix('FIGO ')}"
+    stage = stage_label(staging)
     if at.reason and not staging.stage_groups:
-        stage = at.reason
+        stage += f" ({at.reason})"
     rows = [
-        (
-            "Stage at diagnosis",
-            f"{staging.system_name}: {_v(at.t)} {_v(at.n)} {_v(at.m)} -> {stage}",
-        )
+        ("Staging system", staging.system_name),
+        ("Stage at diagnosis", f"{tnm_text(at)}: {stage}"),
     ]
     if staging.recurrence:
         rows.append(("Recurrence", staging.recurrence.text))
@@ -168,7 +187,7 @@ def _plan_rows(m: AssessmentModel) -> list[tuple[str, str]]:
     rs = m.resection
     if not m.liver_lesions and not rs.clearing_resections:
         return []
-    rows = [("Plan vs lesions", coverage_text(m))]
+    rows = [("Plan vs lesions", _coverage(m))]
     clearing = [
         f"{name}: segments {segs}; within safe extent: {within}"
         for name, segs, within in clearing_rows(rs)

@@ -12,6 +12,7 @@ from livermet.case.assess import assess
 from livermet.case.load import case_from_data
 from livermet.errors import ConflictError, ForbiddenError, InputError
 from livermet.registry import Registry, User
+from livermet.report.wording import key_values
 from livermet.web.caseform import (
     EXTRA_FIELD,
     case_yaml,
@@ -135,6 +136,7 @@ def case_assessment(request: Request, user: PageUser, reg: PageRegistry, case_id
     """Show the tumour-board assessment of a stored case."""
     stored = reg.get_case(case_id)
     view = assessment_view(stored.case)
+    view["key"] = key_values(view["data"])
     return render(
         request, "assessment.html", {**view, "case_id": stored.case_id, "case_json": ""}, user=user
     )

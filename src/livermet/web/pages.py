@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from livermet.errors import ForbiddenError, InputError
 from livermet.registry import Registry, User
+from livermet.report.wording import key_values
 from livermet.web.caseform import parse_case_text
 from livermet.web.deps import (
     SESSION_USER,
@@ -121,6 +122,7 @@ def assess_posted(
         where = f"{exc.field}: " if exc.field and exc.field not in {field} else ""
         return _assess_error(request, user, reg, where + exc.message, text)
     view = assessment_view(case)
+    view["key"] = key_values(view["data"])
     case_json = json.dumps(case.model_dump(mode="json", exclude_none=True))
     return render(
         request, "assessment.html", {**view, "case_id": None, "case_json": case_json}, user=user
