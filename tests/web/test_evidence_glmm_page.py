@@ -165,18 +165,19 @@ def _page_error(response: Any) -> str:
 
 
 @pytest.mark.parametrize("nagq", ["1", "7", "0", "seven"])
-def test_rma_refuses_nagq_filled_in(client: TestClient, nagq: str) -> None:
-    """As the CLI and the API: nagq is checked when given, and belongs to the GLMM only."""
+def test_rma_ignores_nagq_filled_in(client: TestClient, nagq: str) -> None:
+    """The form keeps nagq across submissions: with rma it is not used (nor checked), said so.
+
+    (The CLI and the API, where nagq is the user's explicit input, refuse it with rma.)
+    """
     sign_in(client, "viewer_a")
     response = client.get("/evidence", params={"model": "rma", "nagq": nagq})
-    assert response.status_code == 422
-    message = _page_error(response)
-    assert message.startswith("nagq: ")
-    if nagq in {"1", "7"}:
-        assert "nagq applies to the GLMM only" in message
-    else:
-        assert "from 1 (Laplace) to 100" in message
-    assert 'id="forest-plot"' not in response.text
+    assert response.status_code == 200
+    assert 'class="error"' not in response.text and 'id="forest-plot"' in response.text
+    assert "nAGQ and optimiser apply to the GLMM only: not used" in _text(response.text)
+    assert f'name="nagq" value="{nagq}"' in response.text  # kept for a switch back to GLMM
+    pooled = pool_outcome(load_literature(), "os5").to_dict()
+    assert f"{_pct(pooled['estimate'])} %" in _text(response.text)
 
 
 @pytest.mark.parametrize("nagq", ["", "  "])
@@ -397,6 +398,7 @@ def test_glmm_optimizer_choice_on_the_page(client: TestClient) -> None:
         assert_glmm_numbers(text, report)
     picked = client.get("/evidence", params={"model": "glmm", "optimizer": "converged"}).text
     assert '<option value="converged" selected>' in picked
-    refused = client.get("/evidence", params={"model": "rma", "optimizer": "converged"})
-    assert refused.status_code == 422
-    assert "optimizer applies to the GLMM only" in _text(refused.text)
+    ignored = client.get("/evidence", params={"model": "rma", "optimizer": "converged"})
+    assert ignored.status_code == 200 and 'id="forest-plot"' in ignored.text
+    assert "nAGQ and optimiser apply to the GLMM only: not used" in _text(ignored.text)
+    assert '<option value="converged" selected>' in ignored.text

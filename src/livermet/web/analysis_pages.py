@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import pandas as pd
@@ -22,8 +24,8 @@ from livermet.analysis.cohort_report import (
 from livermet.analysis.km import report_within_follow_up
 from livermet.analysis.literature import endpoint_columns, registry_vs_literature
 from livermet.errors import InputError, LivermetError
-from livermet.evidence.dataset import OWN_SERIES_SOURCE, series_label
-from livermet.evidence.glmm import NAGQ_DEFAULT
+from livermet.evidence.dataset import OWN_SERIES_SOURCE, RowProblem, SeriesInputError, series_label
+from livermet.evidence.glmm import GLMM_TESTS, NAGQ_DEFAULT
 from livermet.evidence.glmm_pool import pool_outcome_glmm
 from livermet.evidence.glmm_report import (
     MODELS,
@@ -84,29 +86,103 @@ def pooled_report(
     return {"pooled": pooled.to_dict(), "forest": forest}
 
 
-def model_report(df: pd.DataFrame, choice: dict[str, Any]) -> dict[str, Any]:
-    """Return the page's pooling with the chosen model, or its error as ``error``.
+GLMM_ONLY_NOTE = "nAGQ and optimiser apply to the GLMM only: not used"
+"""Shown with ``rma`` when the GLMM's fields are filled in (kept for a switch back to GLMM)."""
 
+
+def _pick(value: str, allowed: tuple[str, ...], name: str) -> str:
+    """Return ``value`` as spelt in ``allowed`` (any case), or raise naming the choices."""
+    match = {a.upper(): a for a in allowed}.get(str(value).strip().upper())
+    if match is None:
+        raise InputError(f"{value!r} is not one of {', '.join(allowed)}", name)
+    return match
+
+
+def _checked(check: Callable[[], Any], problems: list[str]) -> Any:
+    """Return ``check()``, or None with its `InputError` added to ``problems`` ('field: ...')."""
+    try:
+        return check()
+    except InputError as exc:
+        problems.append(_message(exc))
+        return None
+
+
+def check_choices(choice: dict[str, Any]) -> tuple[dict[str, Any], list[str], str | None]:
+    """Return the page's pooling choices checked, every refusal at once, and a note.
+
+    Every field is checked on its own and all refusals are listed ('field: message'), as the
+    API lists several issues. ``rma`` ignores the GLMM's ``nagq`` and ``optimizer``: the form
+    keeps them across submissions, so they are neither checked nor refused with it; when
+    filled in, the note `GLMM_ONLY_NOTE` says they are not used. With ``glmm`` they are checked
+    (`livermet.evidence.glmm_report.choose_nagq`, `choose_optimizer`), as are its effect size
+    (PLO), tau² method (ML or blank) and test (`livermet.evidence.glmm.GLMM_TESTS`).
+    """
+    problems: list[str] = []
+    method = str(choice["method"] or "").strip()
+    outcome = _checked(lambda: check_outcome(choice["outcome"]), problems)
+    model = _checked(lambda: check_model(choice["model"]), problems)
+    note = None
+    checked: dict[str, Any] = {"outcome": outcome, "model": model, "method": method}
+    if model == "glmm":
+        _checked(lambda: check_model(model, choice["measure"]), problems)
+        _checked(lambda: check_model(model, None, method or None), problems)
+        checked["test"] = _checked(lambda: _glmm_test(choice["test"]), problems)
+        checked["nagq"] = _checked(lambda: choose_nagq(model, choice["nagq"]), problems)
+        checked["optimizer"] = _checked(
+            lambda: choose_optimizer(model, choice.get("optimizer")), problems
+        )
+    elif model == "rma":
+        checked["method"] = _checked(
+            lambda: _pick(method or DEFAULT_METHOD, METHODS, "method"), problems
+        )
+        checked["measure"] = _checked(
+            lambda: _pick(choice["measure"], MEASURES, "measure"), problems
+        )
+        checked["test"] = _checked(lambda: _pick(choice["test"], TESTS, "test"), problems)
+        if str(choice["nagq"] or "").strip() or str(choice.get("optimizer") or "").strip():
+            note = GLMM_ONLY_NOTE
+    return checked, problems, note
+
+
+def _glmm_test(test: str) -> str:
+    """Return the GLMM's test (z or t, any case), or raise as the GLMM does."""
+    name = str(test).strip().lower()
+    if name not in GLMM_TESTS:
+        raise InputError(f"the binomial-normal GLMM supports tests z and t, not {test!r}", "test")
+    return name
+
+
+def model_report(df: pd.DataFrame, choice: dict[str, Any]) -> dict[str, Any]:
+    """Return the page's pooling with the chosen model, or its errors as ``error``.
+
+    The choices are checked first (`check_choices`): every refusal is listed in ``error``
+    ('field: message; field: message'); ``glmm_note`` is the note on unused GLMM fields.
     ``rma``: `pooled_report` (``pooled`` and ``forest``), with the tau² method chosen (REML
-    when blank). ``glmm``: the binomial-normal model
+    when blank); ``nagq`` and ``optimizer`` are ignored. ``glmm``: the binomial-normal model
     (`livermet.evidence.glmm_report.glmm_report`, under ``glmm``), fitted by ML: a tau²
     method other than ML, when chosen, is refused (field ``method``), as by the CLI and the
     API; its effect size must be PLO. The quadrature points (``nagq``) and the optimiser
-    (``optimizer``: metafor when blank, or converged), when filled in, are checked, and
-    refused with ``rma``. The GLMM's forest plot (`livermet.report.glmm_plots.glmm_forest_plot`,
-    a data URI) is under ``glmm_forest``.
+    (``optimizer``: metafor when blank, or converged), when filled in, are checked. The GLMM's
+    forest plot (`livermet.report.glmm_plots.glmm_forest_plot`, a data URI) is under
+    ``glmm_forest``.
     """
-    method = str(choice["method"] or "").strip()
+    checked, problems, note = check_choices(choice)
+    if problems:
+        return {"error": "; ".join(problems), "glmm_note": note}
+    outcome = checked["outcome"]
     try:
-        model = check_model(choice["model"], choice["measure"], method or None)
-        outcome = check_outcome(choice["outcome"])
-        nagq = choose_nagq(model, choice["nagq"])
-        optimizer = choose_optimizer(model, choice.get("optimizer"))
-        if model == "rma":
-            return pooled_report(
-                df, outcome, choice["measure"], method or DEFAULT_METHOD, choice["test"]
+        if checked["model"] == "rma":
+            report = pooled_report(
+                df, outcome, checked["measure"], checked["method"], checked["test"]
             )
-        pooled = pool_outcome_glmm(df, outcome, nagq=nagq, test=choice["test"], optimizer=optimizer)
+            return {**report, "glmm_note": note}
+        pooled = pool_outcome_glmm(
+            df,
+            outcome,
+            nagq=checked["nagq"],
+            test=checked["test"],
+            optimizer=checked["optimizer"],
+        )
         report = glmm_report(pooled, df)
         years = OUTCOMES[outcome] // 12
         forest = data_uri(
@@ -119,7 +195,7 @@ def model_report(df: pd.DataFrame, choice: dict[str, Any]) -> dict[str, Any]:
         )
         return {"glmm": report, "glmm_forest": forest}
     except LivermetError as exc:
-        return {"error": _message(exc)}
+        return {"error": _message(exc), "glmm_note": note}
 
 
 def reconstructed_report(df: pd.DataFrame, method: str) -> dict[str, Any]:
@@ -153,7 +229,8 @@ def evidence_page(
 
     ``model`` is ``rma`` (random effects, the default) or ``glmm`` (binomial-normal, with
     ``nagq`` quadrature points, 7 when blank, and ``optimizer``, metafor's path when blank or
-    ``converged``; both refused with ``rma`` when filled in);
+    ``converged``; with ``rma`` both are ignored, kept in the form for a switch back, and a
+    note says they are not used);
     ``method`` is the tau² estimator, blank for the model's own (REML for ``rma``, ML for
     ``glmm``; another one is refused with ``glmm``);
     ``include_added`` (any value; ``added``, its former name, too) also uses the added
@@ -237,6 +314,64 @@ def _flag(flags: pd.DataFrame, ident: str) -> str | None:
     return str(flags.loc[ident, "reason"]) if bool(flags.loc[ident, "flagged"]) else None
 
 
+FORM_LABELS = {
+    "id": "id",
+    "n_table": "Patients (n)",
+    "mst_months": "MST (months)",
+    "os1": "OS 1y (%)",
+    "os3": "OS 3y (%)",
+    "os5": "OS 5y (%)",
+}
+"""The labels of the "Add your own series" form's fields, by the column each one fills."""
+
+_DECIMAL_COMMA_NUMBER = re.compile(r"^'\s*[-+]?\d+,\d+\s*' is not a number$")
+"""A number written with a decimal comma, as the series check reports it (the case files'
+rule, `livermet.case.load`: the decimal separator is a point)."""
+
+
+def _form_label(column: str) -> str:
+    """Return the form's words for a column, or for several ('os1/os3/os5')."""
+    return " or ".join(FORM_LABELS.get(c, c) for c in column.split("/"))
+
+
+def _form_problem(problem: RowProblem, ids: list[str]) -> str:
+    """Return one problem of the form's rows in the form's words, naming the series.
+
+    The rows are checked as a CSV (`livermet.evidence.selection.series_with_own`), whose
+    messages name rows, CSV lines and columns the user never saw: here the series id the user
+    typed and the form's field. A number with a decimal comma gets the hint of the case files.
+    """
+    message = problem.message
+    if _DECIMAL_COMMA_NUMBER.match(message):
+        value = message.split("'")[1].strip()
+        message = (
+            f"cannot read {value!r}: use a point as the decimal separator "
+            f"(e.g. {value.replace(',', '.')!r})"
+        )
+    for column, label in FORM_LABELS.items():
+        message = message.replace(f"exceeds {column} =", f"exceeds {label} =")
+    where = _form_label(problem.column)
+    row = problem.row
+    if row is not None and 1 <= row <= len(ids):
+        name = f"series {ids[row - 1]!r}" if ids[row - 1] else "your series (no id)"
+        message = re.sub(r" \(also row \d+\)$", " (one of your series already)", message)
+        return f"{name}, {where}: {message}"
+    return f"your series, {where}: {message}"
+
+
+def series_form_error(exc: InputError, ids: list[str]) -> str:
+    """Return the refusal of the "Add your own series" form in the form's words.
+
+    ``ids`` are the ids of the rows checked, in order (the row numbers of a
+    `SeriesInputError`'s problems count them from 1). Every problem is listed ('; ').
+    """
+    if isinstance(exc, SeriesInputError) and exc.errors:
+        return "; ".join(_form_problem(p, ids) for p in exc.errors)
+    message = exc.message.replace(f"{OWN_SERIES_FILE}: ", "")
+    field = "your series" if exc.field in {None, OWN_SERIES_FILE} else exc.field
+    return f"{FORM_LABELS.get(field, field)}: {message}"
+
+
 @router.post("/evidence/series")
 def add_series(
     request: Request,
@@ -250,23 +385,26 @@ def add_series(
     os5: Annotated[str, Form()] = "",
     clear: Annotated[str, Form()] = "",
 ) -> Response:
-    """Add one series of your own to this session's pooling (checked like a series CSV)."""
+    """Add one series of your own to this session's pooling (checked like a series CSV).
+
+    A refusal names the series id typed and the form's field (`series_form_error`).
+    """
     if clear:
         request.session.pop(SESSION_SERIES, None)
         return RedirectResponse("/evidence", status_code=303)
     old = request.session.get(SESSION_SERIES) or ""
     rows = list(csv.reader(io.StringIO(old)))[1:] if old else []
     rows.append([id.strip(), n_table, mst_months, os1, os3, os5])
+    rows = rows[-20:]  # the session is a cookie: a few series only
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(SERIES_FIELDS)
-    writer.writerows(rows[-20:])  # the session is a cookie: a few series only
+    writer.writerows(rows)
     try:
         series_frame(buf.getvalue(), include_added=True)  # no id of any published series
     except InputError as exc:
-        message = exc.message.replace(f"{OWN_SERIES_FILE}: ", "")
-        field = "your series" if exc.field in {None, OWN_SERIES_FILE} else exc.field
-        return _evidence_response(request, user, dict(DEFAULT_CHOICE), f"{field}: {message}")
+        message = series_form_error(exc, [r[0].strip() if r else "" for r in rows])
+        return _evidence_response(request, user, dict(DEFAULT_CHOICE), message)
     request.session[SESSION_SERIES] = buf.getvalue()
     return RedirectResponse("/evidence", status_code=303)
 

@@ -80,6 +80,9 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: _ERRORS[code] for code in codes}
 
 
+SERIES_CSV = "series_csv"
+"""The pool request's field of the posted series: the field of every error in its rows."""
+
 _EXPECTED = {"nagq": f"a whole number from 1 (Laplace) to {NAGQ_MAX}"}
 """What a parameter takes, where pydantic's message does not say it."""
 
@@ -278,8 +281,11 @@ def evidence_pool(user: CurrentUser, body: PoolRequest) -> dict[str, Any]:
 
     ``model`` = ``glmm`` answers the binomial-normal model (`GlmmPoolAnswer`); a ``measure``
     other than PLO or a ``method`` other than ML, when given, is refused with it. ``nagq``
-    belongs to the GLMM: given with ``rma``, it is refused (as by the CLI and the web page);
+    belongs to the GLMM: given with ``rma``, it is refused (as by the CLI; the web page, whose
+    form keeps the field across submissions, ignores it with ``rma``);
     null or absent means not given (7 for the GLMM, as a blank field on the web page).
+    A problem in ``series_csv`` (a `SeriesInputError`, kind ``seriesinput``, or an id of the
+    literature) names the field ``series_csv``; its message names the row, CSV line and column.
     """
     given = body.model_fields_set
     model = check_model(
@@ -290,7 +296,11 @@ def evidence_pool(user: CurrentUser, body: PoolRequest) -> dict[str, Any]:
     outcome = check_outcome(body.outcome)
     nagq = choose_nagq(model, body.nagq)  # null: not given (7 for the GLMM)
     optimizer = choose_optimizer(model, body.optimizer)
-    df = series_with_own(body.series_csv, include_added=body.include_added)
+    try:  # the posted rows' problems name their row and column in the message
+        df = series_with_own(body.series_csv, include_added=body.include_added, source=SERIES_CSV)
+    except InputError as exc:
+        exc.field = SERIES_CSV  # the request's field, not a column of the posted CSV
+        raise
     result: dict[str, Any]
     if model == "glmm":
         glmm = pool_outcome_glmm(
