@@ -125,6 +125,40 @@ OutputOption = Annotated[
 ]
 
 
+ModelMeasureOption = Annotated[
+    str | None,
+    typer.Option("--measure", help="Effect size: PLO (logit, default), PR, PLN, PAS, PFT."),
+]
+ModelMethodOption = Annotated[
+    str | None,
+    typer.Option(
+        "--method", help="tau² estimator (default REML): DL, PM, ML, EB, SJ, HE, HS, HSk, EE."
+    ),
+]
+ModelOption = Annotated[
+    str,
+    typer.Option(
+        "--model",
+        help="rma: normal-normal model on S·n (default). glmm: binomial-normal model "
+        "(metafor rma.glmm, PLO, ML) on survivors rounded to whole patients.",
+    ),
+]
+NagqOption = Annotated[
+    int | None,
+    typer.Option(
+        "--nagq",
+        help="GLMM quadrature points, 1 to 100 (default 7, metafor's; 1 = Laplace). "
+        "Refused with --model rma.",
+    ),
+]
+OptimizerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--optimizer",
+        help="GLMM only: metafor (default; glmer's default optimisers, metafor's numbers to "
+        "the last digit) or converged (the maximum of the likelihood, a few 1e-6 away).",
+    ),
+]
 AddedOption = Annotated[
     bool,
     typer.Option(
@@ -255,41 +289,12 @@ def table_command(
 @evidence_errors
 def pool_command(
     outcome: OutcomeOption = "os5",
-    measure: Annotated[
-        str | None,
-        typer.Option("--measure", help="Effect size: PLO (logit, default), PR, PLN, PAS, PFT."),
-    ] = None,
-    method: Annotated[
-        str | None,
-        typer.Option(
-            "--method", help="tau² estimator (default REML): DL, PM, ML, EB, SJ, HE, HS, HSk, EE."
-        ),
-    ] = None,
+    measure: ModelMeasureOption = None,
+    method: ModelMethodOption = None,
     test: TestOption = "z",
-    model: Annotated[
-        str,
-        typer.Option(
-            "--model",
-            help="rma: normal-normal model on S·n (default). glmm: binomial-normal model "
-            "(metafor rma.glmm, PLO, ML) on survivors rounded to whole patients.",
-        ),
-    ] = "rma",
-    nagq: Annotated[
-        int | None,
-        typer.Option(
-            "--nagq",
-            help="GLMM quadrature points, 1 to 100 (default 7, metafor's; 1 = Laplace). "
-            "Refused with --model rma.",
-        ),
-    ] = None,
-    optimizer: Annotated[
-        str | None,
-        typer.Option(
-            "--optimizer",
-            help="GLMM only: metafor (default; glmer's default optimisers, metafor's numbers to "
-            "the last digit) or converged (the maximum of the likelihood, a few 1e-6 away).",
-        ),
-    ] = None,
+    model: ModelOption = "rma",
+    nagq: NagqOption = None,
+    optimizer: OptimizerOption = None,
     series: SeriesOption = None,
     add_series: AddSeriesOption = None,
     exclude: ExcludeOption = None,
@@ -428,41 +433,12 @@ def _pool_glmm(
 def forest_command(
     output: OutputOption,
     outcome: OutcomeOption = "os5",
-    measure: Annotated[
-        str | None,
-        typer.Option("--measure", help="Effect size: PLO (logit, default), PR, PLN, PAS, PFT."),
-    ] = None,
-    method: Annotated[
-        str | None,
-        typer.Option(
-            "--method", help="tau² estimator (default REML): DL, PM, ML, EB, SJ, HE, HS, HSk, EE."
-        ),
-    ] = None,
+    measure: ModelMeasureOption = None,
+    method: ModelMethodOption = None,
     test: TestOption = "z",
-    model: Annotated[
-        str,
-        typer.Option(
-            "--model",
-            help="rma: normal-normal model on S·n (default). glmm: binomial-normal model "
-            "(metafor rma.glmm, PLO, ML) on survivors rounded to whole patients.",
-        ),
-    ] = "rma",
-    nagq: Annotated[
-        int | None,
-        typer.Option(
-            "--nagq",
-            help="GLMM quadrature points, 1 to 100 (default 7, metafor's; 1 = Laplace). "
-            "Refused with --model rma.",
-        ),
-    ] = None,
-    optimizer: Annotated[
-        str | None,
-        typer.Option(
-            "--optimizer",
-            help="GLMM only: metafor (default; glmer's default optimisers, metafor's numbers to "
-            "the last digit) or converged (the maximum of the likelihood, a few 1e-6 away).",
-        ),
-    ] = None,
+    model: ModelOption = "rma",
+    nagq: NagqOption = None,
+    optimizer: OptimizerOption = None,
     series: SeriesOption = None,
     add_series: AddSeriesOption = None,
     exclude: ExcludeOption = None,
