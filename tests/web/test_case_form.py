@@ -24,6 +24,7 @@ from livermet.case.load import load_case
 from livermet.cli.main import app as cli_app
 from livermet.registry import Database, synthetic_cases
 from livermet.web import create_app
+from livermet.web.analysis_pages import FORM_LABELS
 from tests.web.conftest import PASSWORD, csrf_of, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -329,7 +330,9 @@ def test_bad_own_series_is_4xx_naming_the_field(
         "/evidence/series", data={"csrf_token": token, **values}, follow_redirects=False
     )
     assert response.status_code == 422, response.status_code
-    assert f"column '{field}'" in html.unescape(response.text)
+    # named as the form labels the field, not as a CSV column the user never saw
+    assert f"{FORM_LABELS[field]}: " in html.unescape(response.text)
+    assert "column '" not in html.unescape(response.text)
 
 
 @pytest.mark.parametrize(
