@@ -59,7 +59,7 @@ def test_series_with_an_adding_option_is_refused(tmp_path: Path, extra: list[str
 
 
 @pytest.mark.parametrize(
-    ("make", "expected"), [("missing", "is not found"), ("folder", "a folder, not a file")]
+    ("make", "expected"), [("missing", "no such file"), ("folder", "a folder, not a file")]
 )
 def test_add_series_bad_path_names_the_option(tmp_path: Path, make: str, expected: str) -> None:
     path = tmp_path / "x.csv"
@@ -76,3 +76,9 @@ def test_add_series_bad_rows_are_reported(tmp_path: Path) -> None:
     result = runner.invoke(app, ["evidence", "pool", "--add-series", str(bad)])
     assert result.exit_code == 2
     assert "140" in result.stderr and "n_table" in result.stderr
+
+
+def test_series_bad_path_names_the_option(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["evidence", "pool", "--series", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "error: --series:" in result.stderr and "a folder, not a file" in result.stderr

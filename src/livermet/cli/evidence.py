@@ -180,6 +180,7 @@ def _series(path: Path | None, with_added: bool = False, add: Path | None = None
     """
     from livermet.evidence.dataset import load_literature, load_series, select_source
     from livermet.evidence.selection import series_with_own
+    from livermet.evidence.text_files import read_text
 
     if path is not None and (add is not None or with_added):
         other = "--add-series" if add is not None else "--with-added-series"
@@ -189,20 +190,9 @@ def _series(path: Path | None, with_added: bool = False, add: Path | None = None
             "series",
         )
     if add is not None:
-        return series_with_own(_read_text(add, "--add-series"), include_added=with_added)
-    df = load_literature(include_added=True) if path is None else load_series(path)
+        return series_with_own(read_text(add, "--add-series"), include_added=with_added)
+    df = load_literature(include_added=True) if path is None else load_series(path, "--series")
     return select_source(df, include_added=with_added)
-
-
-def _read_text(path: Path, option: str) -> str:
-    """Return a CSV file's text, or raise naming the option (missing file, folder, encoding)."""
-    if not path.is_file():
-        what = "a folder, not a file" if path.is_dir() else "not found"
-        raise InputError(f"{path} is {what}", option)
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise InputError(f"{path} is not UTF-8 text ({err.reason})", option) from err
 
 
 def _labels(df: pd.DataFrame, ids: list[str]) -> list[str]:

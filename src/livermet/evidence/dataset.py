@@ -33,6 +33,7 @@ import pandas as pd
 
 from livermet.errors import InputError
 from livermet.evidence.csv_rows import read_rows
+from livermet.evidence.text_files import read_text
 
 __all__ = [
     "CHOICES",
@@ -263,7 +264,7 @@ def series_label(row: Mapping[Any, Any] | pd.Series[Any], *, short: bool = False
     return f"{row.get('id')} (your series)"
 
 
-def load_series(path: str | Path) -> pd.DataFrame:
+def load_series(path: str | Path, field: str = "path") -> pd.DataFrame:
     """Read and validate a user's CSV of series in the columns of the shipped dataset.
 
     Required columns: ``id``, ``n_table`` (or ``n``, renamed to ``n_table``) and at least one of
@@ -288,6 +289,8 @@ def load_series(path: str | Path) -> pd.DataFrame:
     ----------
     path : str or Path
         The CSV file (UTF-8, optional BOM, comma-separated, header in the first line).
+    field : str
+        What a missing, folder or non-UTF-8 file is reported under (the option that gave it).
 
     Returns
     -------
@@ -301,13 +304,7 @@ def load_series(path: str | Path) -> pd.DataFrame:
         is in ``.errors``.
     """
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise InputError(f"no such file: {p}", "path") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{p.name}: not UTF-8 text ({exc.reason})", "path") from exc
-    return _parse_text(text, p.name)
+    return _parse_text(read_text(p, field), p.name)
 
 
 OWN_SERIES_SOURCE = "your-series.csv"

@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from livermet.clinical.timing import DAYS_PER_MONTH
 from livermet.errors import InputError
+from livermet.evidence.text_files import read_text
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -145,25 +146,6 @@ class RiskTableInput:
     time_unit: str = "months"
     notes: tuple[str, ...] = ()
     unit_named: bool = True
-
-
-def read_text(path: str | Path, field: str = "path") -> str:
-    """Read a UTF-8 text file (a byte-order mark is dropped).
-
-    A missing file, a folder or an unreadable file is an InputError naming ``field`` (the
-    argument or option that gave the path).
-    """
-    p = Path(path)
-    if p.is_dir():
-        raise InputError(f"{p} is a folder, not a file", field)
-    try:
-        return p.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise InputError(f"no such file: {p}", field) from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{p.name}: not UTF-8 text ({exc.reason})", field) from exc
-    except OSError as exc:
-        raise InputError(f"cannot read {p}: {exc.strerror or exc}", field) from exc
 
 
 _DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?\s*%?")
