@@ -568,8 +568,8 @@ def survival_command(
     Survival in % at 12, 36 and 60 months, medians in months. With reconstructed patients (the
     dataset's folder, or --ipd) also the one-stage pooling.
     """
-    from livermet.evidence.survival import pool_time_points
     from livermet.evidence.survival.one_stage import reconstructed_section, text_lines
+    from livermet.evidence.survival.time_points import pool_time_points, single_series_figure
 
     df = _series(series, with_added_series, add_series)
     points = pool_time_points(df, method=method)
@@ -578,8 +578,8 @@ def survival_command(
         "weibull": _weibull_section(df),
         "reconstructed": reconstructed_section(df, ipd, method=method),
     }
-    for row, ids in zip(data["time_points"], points["ids"], strict=True):
-        row.update(_single_series(df, row, ids))
+    for row, point in zip(data["time_points"], points.to_dict("records"), strict=True):
+        row.update(single_series_figure(df, point))
     if fmt is TextOrJson.json:
         typer.echo(_json(data))
         return
@@ -592,25 +592,6 @@ def survival_command(
         c.print(line, markup=False)
 
 
-SINGLE_SERIES_NOTE = "pooling needs 2 or more series"
-"""Why a time point, or the Weibull synthesis, of one series shows that series' own figures."""
-
-
-def _single_series(df: pd.DataFrame, row: dict[str, Any], ids: str) -> dict[str, Any]:
-    """Return a time point's own series when only one reports it (``series_id``, ``reported``).
-
-    Nothing is pooled then (``estimate`` stays null); the series' own S(t), as printed in its
-    column, is given instead, with the note that pooling needs 2 or more series.
-    """
-    if row["k"] != 1:
-        return {}
-    from livermet.evidence.survival.series import numeric_column, series_ids
-
-    position = series_ids(df).index(ids)
-    percent = float(numeric_column(df, str(row["column"]))[position])
-    return {"series_id": ids, "reported": percent / 100.0, "note": SINGLE_SERIES_NOTE}
-
-
 def _time_point_text(df: pd.DataFrame, row: dict[str, Any]) -> str:
     """Return one pooled time point as a line: pooled, one series' own figure, or none."""
     head = f"{row['time_months']:>3g} months: "
@@ -619,7 +600,7 @@ def _time_point_text(df: pd.DataFrame, row: dict[str, Any]) -> str:
     if row["k"] == 1:
         return (
             f"{head}{_pct(row['reported'])} as reported by {_named(df, row['series_id'])} "
-            f"alone, k = 1 (not pooled: {SINGLE_SERIES_NOTE})"
+            f"alone, k = 1 (not pooled: {row['note']})"
         )
     return (
         f"{head}{_pct(row['estimate'])} ({_pct(row['ci_lb'])} to {_pct(row['ci_ub'])}), "
@@ -660,6 +641,8 @@ def _weibull_section(df: pd.DataFrame) -> dict[str, Any]:
 def _weibull_text(df: pd.DataFrame, section: dict[str, Any]) -> list[str]:
     """Return the Weibull synthesis as lines (Rich markup; series names escaped)."""
     from rich.markup import escape
+
+    from livermet.evidence.survival.series import SINGLE_SERIES_NOTE
 
     if not section["available"]:
         return [

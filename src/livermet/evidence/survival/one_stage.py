@@ -38,7 +38,7 @@ from livermet.analysis.km import KaplanMeier
 from livermet.analysis.logrank import logrank_test
 from livermet.errors import InputError
 
-from .series import TIME_COLUMNS, numeric_column, series_ids
+from .series import SINGLE_SERIES_NOTE, TIME_COLUMNS, numeric_column, series_ids
 
 __all__ = [
     "MEDIAN_TOLERANCE_MONTHS",
@@ -780,10 +780,6 @@ def text_lines(section: Mapping[str, Any]) -> list[str]:
     else:
         lines.append(_curve_line("pooled", section["pooled"]))
     return lines + _comparison_lines(section)
-
-
-SINGLE_SERIES_NOTE = "pooling needs 2 or more series"
-"""Why the pooled lines of one reconstructed series show nothing pooled."""
 
 
 def _curve_line(label: str, block: Mapping[str, Any]) -> str:

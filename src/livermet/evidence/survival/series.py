@@ -21,6 +21,11 @@ TIME_COLUMNS: dict[float, str] = {12.0: "os1", 36.0: "os3", 60.0: "os5"}
 """Months -> survival column (percent)."""
 
 
+SINGLE_SERIES_NOTE = "pooling needs 2 or more series"
+"""Why a time point, the Weibull synthesis or the reconstructed curve of one series shows that
+series' own figures instead of a pooled one."""
+
+
 def n_values(df: pd.DataFrame, n_column: str | None) -> FloatArray:
     """Return the n per series: ``n_column``, else ``n`` if present, else ``n_table``."""
     name = n_column or ("n" if "n" in df.columns else "n_table")

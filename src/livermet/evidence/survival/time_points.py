@@ -8,7 +8,7 @@ censoring before t (the summary points carry no numbers at risk), so they are lo
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,7 +19,14 @@ from livermet.errors import InputError
 from livermet.evidence.escalc import escalc
 from livermet.evidence.rma import rma
 
-from .series import TIME_COLUMNS, FloatArray, n_values, numeric_column, series_ids
+from .series import (
+    SINGLE_SERIES_NOTE,
+    TIME_COLUMNS,
+    FloatArray,
+    n_values,
+    numeric_column,
+    series_ids,
+)
 
 _BACK_TRANSFORMS: dict[str, str | None] = {
     "PLO": "ilogit",
@@ -148,3 +155,17 @@ def _pool_one(
         "tau2": float(fit.tau2),
         "i2": float(fit.i2),
     }
+
+
+def single_series_figure(df: pd.DataFrame, point: Mapping[Any, Any]) -> dict[str, Any]:
+    """Return the own S(t) of the one series reporting a time point of `pool_time_points`.
+
+    ``point`` is one row of its result (``k``, ``column``, ``ids``). With k = 1 nothing is
+    pooled (``estimate`` stays NaN); the series' S(t) as printed is returned instead:
+    ``series_id``, ``reported`` (a proportion) and ``note``. Otherwise an empty dict.
+    """
+    if point["k"] != 1:
+        return {}
+    ident = str(point["ids"])
+    percent = float(numeric_column(df, str(point["column"]))[series_ids(df).index(ident)])
+    return {"series_id": ident, "reported": percent / 100.0, "note": SINGLE_SERIES_NOTE}
