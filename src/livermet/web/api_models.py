@@ -202,8 +202,8 @@ class PooledSeries(_Answer):
     weight_percent: Number
 
 
-class PoolAnswer(_Answer):
-    """A random-effects (or equal-effects) pooling of one survival outcome."""
+class _PooledOutcome(_Answer):
+    """What every pooling of one survival outcome answers, whichever the model."""
 
     outcome: str
     months: int
@@ -217,9 +217,14 @@ class PoolAnswer(_Answer):
     pi_lb: Number | None = Field(description="prediction interval")
     pi_ub: Number | None
     tau2: Number | None
-    tau2_ci: list[Number | None] | None
     i2: Number | None = Field(description="I² (%)")
     h2: Number | None
+
+
+class PoolAnswer(_PooledOutcome):
+    """A random-effects (or equal-effects) pooling of one survival outcome."""
+
+    tau2_ci: list[Number | None] | None
     qe: Number | None = Field(description="Cochran's Q")
     qe_p: Number | None
     series: list[PooledSeries]
@@ -321,31 +326,19 @@ class GlmmFit(_Answer):
     pooled_proportion: PooledInterval
 
 
-class GlmmPoolAnswer(_Answer):
+class GlmmPoolAnswer(_PooledOutcome):
     """A binomial-normal (GLMM) pooling of one survival outcome (``model`` = ``glmm``).
 
     Survivors are S·n rounded to whole patients (``survivors_note``); ``rounded`` lists the series
     whose S·n was not whole.
     """
 
-    outcome: str
-    months: int
     model: str = Field(description="glmm")
     measure: str = Field(description="PLO")
     method: str = Field(description="ML")
     nagq: int = Field(description="quadrature points (1 = Laplace)")
     optimizer: str = Field(description="metafor (glmer's default path) or converged")
     warnings: list[str] = Field(description=WARNINGS_TEXT)
-    test: str
-    k: int = Field(description="series pooled")
-    estimate: Number | None = Field(description="pooled proportion")
-    ci_lb: Number | None
-    ci_ub: Number | None
-    pi_lb: Number | None = Field(description="prediction interval")
-    pi_ub: Number | None
-    tau2: Number | None
-    i2: Number | None = Field(description="I² (%)")
-    h2: Number | None
     qe_wld: Number | None = Field(description="Wald test of heterogeneity")
     qe_wld_p: Number | None
     qe_lrt: Number | None = Field(description="likelihood-ratio test of heterogeneity")
